@@ -1,0 +1,27 @@
+"""The package's one root exception and its builtin-flavoured subclasses.
+
+Messages say what was expected, where (``story.md:12``) and how to fix it: the CLI prints them
+as one line.
+"""
+
+from __future__ import annotations
+
+
+class NarratorError(Exception):
+    """Root of every error :mod:`narrator` raises on purpose."""
+
+
+class ScriptError(NarratorError, ValueError):
+    """The story text cannot be read or parsed."""
+
+
+class SpeechError(NarratorError, RuntimeError):
+    """A speech engine failed or is not installed."""
+
+
+class VoiceError(SpeechError, LookupError):
+    """An unknown voice for an engine."""
+
+
+class RenderError(NarratorError, RuntimeError):
+    """The render could not be completed or written."""

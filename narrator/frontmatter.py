@@ -1,0 +1,151 @@
+"""Front matter: YAML between ``---`` lines or TOML between ``+++`` lines, at the top of a story.
+
+It sets the story's metadata and render settings. Every key is checked: an unknown key or a bad
+value is an error naming the key and the line, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import yaml
+
+from narrator.errors import ScriptError
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryMeta:
+    """What front matter may set. ``None`` means "not set here" (defaults apply)."""
+
+    title: str | None = None
+    author: str | None = None
+    series: str | None = None
+    year: int | None = None
+    genre: str | None = None
+    description: str | None = None
+    language: str | None = None
+    cover: str | None = None
+    engine: str | None = None
+    voice: str | None = None
+    pace: float | None = None
+    loudness: str | None = None
+    seed: int | None = None
+    tail: float | None = None
+    scene: str | None = None
+    crossfade: float | None = None
+    pronounce: dict[str, str] = field(default_factory=dict)
+
+
+_TEXT_KEYS = {
+    "title",
+    "author",
+    "series",
+    "genre",
+    "description",
+    "language",
+    "cover",
+    "engine",
+    "voice",
+    "scene",
+}
+_RANGES: dict[str, tuple[type, float, float, str]] = {
+    "pace": (float, 60, 220, "words per minute"),
+    "seed": (int, 0, 2**63 - 1, "a whole number"),
+    "tail": (float, 0, 4 * 3600, "seconds"),
+    "crossfade": (float, 0, 60, "seconds"),
+    "year": (int, 1, 9999, "a year"),
+}
+KNOWN_KEYS = tuple(f.name for f in fields(StoryMeta))
+
+
+def split_front_matter(text: str, *, source: str) -> tuple[StoryMeta, str, int]:
+    """Return ``(meta, body, body_first_line)``; ``body_first_line`` is 1-based."""
+    lines = text.split("\n")
+    fence = lines[0].strip() if lines else ""
+    if fence not in ("---", "+++"):
+        return StoryMeta(), text, 1
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == fence)
+    except StopIteration:
+        raise ScriptError(
+            f"{source}:1: front matter opened with {fence} is never closed; add a {fence} line "
+            "after it"
+        ) from None
+    raw = "\n".join(lines[1:end])
+    values, key_lines = _parse(raw, fence, source)
+    meta = _validate(values, key_lines, source)
+    return meta, "\n".join(lines[end + 1 :]), end + 2
+
+
+def _parse(raw: str, fence: str, source: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse the front matter and find the 1-based file line of each top-level key."""
+    if fence == "+++":
+        try:
+            values = tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScriptError(f"{source}: front matter is not valid TOML ({exc})") from None
+        key_lines = {}
+        for i, line in enumerate(raw.split("\n"), start=2):
+            m = re.match(r"\s*\[?\s*([\w\-]+)\s*[=\]]", line)
+            if m:
+                key_lines.setdefault(m[1], i)
+        return values, key_lines
+    try:
+        node = yaml.compose(raw, Loader=yaml.SafeLoader)
+        values = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 2}" if mark else source
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ScriptError(f"{where}: front matter is not valid YAML ({problem})") from None
+    if values is None:
+        return {}, {}
+    if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
+        raise ScriptError(f"{source}:2: front matter must be 'key: value' lines")
+    key_lines = {k.value: k.start_mark.line + 2 for k, _ in node.value}
+    return values, key_lines
+
+
+def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) -> StoryMeta:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        where = f"{source}:{key_lines.get(str(key), 1)}"
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KNOWN_KEYS)}"
+            )
+            raise ScriptError(f"{where}: unknown front-matter key {key!r}; {hint}")
+        if key in _TEXT_KEYS:
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise ScriptError(f"{where}: {key} must be text, got {value!r}")
+            out[key] = str(value)
+        elif key == "loudness":
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise ScriptError(f"{where}: loudness must be a preset name or LUFS, got {value!r}")
+            out[key] = str(value)
+        elif key == "pronounce":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise ScriptError(
+                    f"{where}: pronounce must map words to how they are said, e.g. 'Nyx: nicks'"
+                )
+            out[key] = dict(value)
+        else:
+            kind, low, high, unit = _RANGES[key]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or (kind is int and not float(value).is_integer())
+                or not low <= value <= high
+            ):
+                raise ScriptError(
+                    f"{where}: {key} must be {unit} from {low:g} to {high:g}, got {value!r}"
+                )
+            out[key] = kind(value)
+    return StoryMeta(**out)

@@ -1,0 +1,400 @@
+"""Story text → :class:`Script`: front matter, chapters, cues and passages.
+
+Paragraphs become passages; a paragraph too long for the engine is split at sentence
+boundaries (a sentence too long at clause, then word, boundaries), never mid-word and never
+dropping text. Cues split passages where they stand.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from narrator.cues import PLACEHOLDER_RE, Cue, extract_cues
+from narrator.errors import ScriptError
+from narrator.frontmatter import StoryMeta, split_front_matter
+from narrator.lexicon import Lexicon
+from narrator.markup import Block, markdown_blocks, plain_blocks
+from narrator.spoken import drop_symbols, spell_out
+from narrator.text import decode_story_bytes, normalize_for_speech, split_sentences
+
+#: Longest passage handed to an engine in one go, in characters. Long inputs are where other
+#: tools rush or truncate (kokoro-onnx #184, audiblez #155), so passages stay short.
+MAX_PASSAGE_CHARS = 600
+#: Longest single sentence, in characters, before it is split at clauses.
+MAX_SENTENCE_CHARS = 300
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
+
+_WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
+
+
+def words_of(text: str) -> list[str]:
+    """The words of ``text``: runs of letters/digits, with inner apostrophes and hyphens."""
+    return _WORD_RE.findall(text)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chapter:
+    """A chapter of the story; ``title`` is what the listener sees in their player."""
+
+    index: int
+    title: str
+    line: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Passage:
+    """One unit of synthesis: a paragraph, or a piece of one cut by length or by a cue.
+
+    ``sentences`` are the normalized sentences as the listener reads them in the transcript;
+    ``say`` the same sentences respelled by the pronunciation lexicon, as the engine gets them.
+    ``pause_after_s`` is a cue's silence after this passage, on top of the designed pause.
+    ``scene``, ``add_layers`` and ``remove_layers`` are cues that take effect from here on.
+    """
+
+    index: int
+    chapter: int
+    sentences: tuple[str, ...]
+    say: tuple[str, ...] = ()
+    ends_paragraph: bool = True
+    line: int = 1
+    pause_after_s: float = 0.0
+    scene: str | None = None
+    add_layers: tuple[str, ...] = ()
+    remove_layers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.say:
+            object.__setattr__(self, "say", self.sentences)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+    @property
+    def word_count(self) -> int:
+        return len(words_of(self.text))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Script:
+    """A parsed story: metadata, chapters, and passages in reading order."""
+
+    title: str
+    author: str = ""
+    source: str = ""
+    meta: StoryMeta = field(default_factory=StoryMeta)
+    chapters: tuple[Chapter, ...] = field(default_factory=tuple)
+    passages: tuple[Passage, ...] = field(default_factory=tuple)
+    opening_pause_s: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def word_count(self) -> int:
+        return sum(p.word_count for p in self.passages)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict; :meth:`from_dict` reads it back into an equal Script."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Script:
+        def pick(kind: type, item: dict[str, Any]) -> dict[str, Any]:
+            names = {f.name for f in fields(kind)}
+            return {
+                k: tuple(v) if isinstance(v, list) else v for k, v in item.items() if k in names
+            }
+
+        top = pick(cls, data)
+        top["meta"] = StoryMeta(**pick(StoryMeta, data.get("meta", {})))
+        top["chapters"] = tuple(Chapter(**pick(Chapter, c)) for c in data.get("chapters", []))
+        top["passages"] = tuple(Passage(**pick(Passage, p)) for p in data.get("passages", []))
+        return cls(**top)
+
+
+def read_story(path: Path) -> tuple[str, list[str]]:
+    """Read a story file (``-`` for standard input) as text, with its decoding warnings."""
+    source = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except FileNotFoundError:
+        raise ScriptError(f"{path}: no such file; check the path of the story") from None
+    except IsADirectoryError:
+        raise ScriptError(f"{path}: is a folder; pass a story file such as story.txt") from None
+    except OSError as exc:
+        raise ScriptError(
+            f"{path}: cannot be read ({exc.strerror}); check its permissions"
+        ) from None
+    warnings: list[str] = []
+    return decode_story_bytes(data, source=source, warnings=warnings), warnings
+
+
+def parse_story(
+    path: Path | str,
+    *,
+    title: str | None = None,
+    lexicon: Lexicon | None = None,
+    markdown: bool | None = None,
+) -> Script:
+    """Read and parse the story at ``path`` (``-``: standard input)."""
+    path = Path(path)
+    text, warnings = read_story(path)
+    source = "<stdin>" if str(path) == "-" else str(path)
+    is_md = path.suffix.lower() in MARKDOWN_SUFFIXES if markdown is None else markdown
+    return parse_text(
+        text,
+        source=source,
+        title=title,
+        default_title=_title_from_path(path),
+        lexicon=lexicon,
+        markdown=is_md,
+        warnings=warnings,
+    )
+
+
+def _title_from_path(path: Path) -> str:
+    stem = "" if str(path) == "-" else path.stem.replace("_", " ").replace("-", " ").strip()
+    return stem[:1].upper() + stem[1:] if stem else "Untitled story"
+
+
+def parse_text(
+    text: str,
+    *,
+    source: str = "<text>",
+    title: str | None = None,
+    default_title: str = "Untitled story",
+    lexicon: Lexicon | None = None,
+    markdown: bool = False,
+    warnings: list[str] | None = None,
+) -> Script:
+    """Parse story text into chapters and passages.
+
+    Raises
+    ------
+    ScriptError
+        Bad front matter or cues (with ``file:line``), or a story with no words to speak.
+    """
+    from soundscapes.layers import layer_names
+    from soundscapes.scene import available_scenes
+
+    warnings = list(warnings or [])
+    meta, body, first_line = split_front_matter(text, source=source)
+    body, cues = extract_cues(
+        body,
+        source=source,
+        first_line=first_line,
+        scenes=available_scenes(),
+        layers=layer_names(),
+        markdown=markdown,
+    )
+    blocks = (markdown_blocks if markdown else plain_blocks)(body, first_line=first_line)
+    lex = (lexicon or Lexicon()).merged(meta.pronounce)
+    builder = _Builder(cues=cues, lexicon=lex)
+    chapter_level, title_block = _chapter_level(blocks)
+    story_title = (
+        title or meta.title or (_display(title_block.text, cues) if title_block else default_title)
+    )
+    for block in blocks:
+        if block is title_block:
+            continue
+        if block.level:
+            if block.level == chapter_level:
+                builder.start_chapter(_display(block.text, cues), block.line)
+            continue  # deeper headings are structure for the eye only
+        builder.paragraph(block.text, block.line)
+    if not builder.passages:
+        raise ScriptError(f"{source}: the story has no words to speak; write some text in it")
+    if builder.dropped_symbols:
+        warnings.append(
+            f"{source}: dropped {builder.dropped_symbols} emoji or symbols that cannot be spoken"
+        )
+    chapters, passages = _number_chapters(builder, story_title)
+    return Script(
+        title=story_title,
+        author=meta.author or "",
+        source=source,
+        meta=meta,
+        chapters=tuple(chapters),
+        passages=tuple(passages),
+        opening_pause_s=builder.opening_pause_s,
+        warnings=tuple(warnings),
+    )
+
+
+def _number_chapters(builder: _Builder, story_title: str) -> tuple[list[Chapter], list[Passage]]:
+    """Chapters that hold passages, numbered from 0; text before the first heading opens a
+    chapter named after the story."""
+    chapters = list(builder.chapters)
+    raw = [p["chapter"] for p in builder.passages]
+    if not chapters or min(raw) < 0:
+        line = builder.passages[0]["line"]
+        chapters = [Chapter(index=-1, title=story_title, line=line), *chapters]
+    by_raw = {c.index: c for c in chapters}
+    used = sorted(set(raw))
+    new_index = {old: new for new, old in enumerate(used)}
+    out_chapters = [
+        Chapter(index=new_index[i], title=by_raw[i].title, line=by_raw[i].line) for i in used
+    ]
+    out_passages = [
+        Passage(index=i, **{**p, "chapter": new_index[p["chapter"]]})
+        for i, p in enumerate(builder.passages)
+    ]
+    return out_chapters, out_passages
+
+
+def _chapter_level(blocks: list[Block]) -> tuple[int, Block | None]:
+    """Heading level that makes chapters, and a lone top heading used as the story title."""
+    headings = [b for b in blocks if b.level]
+    if not headings:
+        return 0, None
+    top = min(b.level for b in headings)
+    tops = [b for b in headings if b.level == top]
+    deeper = [b for b in headings if b.level > top]
+    if len(tops) == 1 and deeper and blocks[0] is tops[0]:
+        return min(b.level for b in deeper), tops[0]
+    return top, None
+
+
+def _display(text: str, cues: list[Cue]) -> str:
+    """Heading text for the eye: literal brackets restored, other cue marks removed."""
+    out = PLACEHOLDER_RE.sub(
+        lambda m: cues[int(m[1])].text if cues[int(m[1])].kind == "literal" else "", text
+    )
+    return normalize_for_speech(out)
+
+
+class _Builder:
+    """Accumulates passages and chapters while walking the blocks in order."""
+
+    def __init__(self, *, cues: list[Cue], lexicon: Lexicon) -> None:
+        self.cues = cues
+        self.lexicon = lexicon
+        self.passages: list[dict[str, Any]] = []
+        self.chapters: list[Chapter] = []
+        self.opening_pause_s = 0.0
+        self.dropped_symbols = 0
+        self._pending: dict[str, Any] = {}
+
+    def start_chapter(self, title: str, line: int) -> None:
+        self.chapters.append(Chapter(index=len(self.chapters), title=title, line=line))
+
+    def paragraph(self, text: str, line: int) -> None:
+        pieces = PLACEHOLDER_RE.split(text)
+        buffer = pieces[0]
+        for k in range(1, len(pieces), 2):
+            cue = self.cues[int(pieces[k])]
+            if cue.kind == "literal":
+                buffer += cue.text + pieces[k + 1]
+                continue
+            self._flush(buffer, line, ends_paragraph=False)
+            buffer = pieces[k + 1]
+            if cue.kind == "pause":
+                if self.passages:
+                    self.passages[-1]["pause_after_s"] += cue.seconds
+                else:
+                    self.opening_pause_s += cue.seconds
+            elif cue.kind == "scene":
+                self._pending["scene"] = cue.names[0]
+                self._pending.pop("add_layers", None)
+                self._pending.pop("remove_layers", None)
+            else:
+                key = f"{cue.kind}_layers"
+                self._pending[key] = (*self._pending.get(key, ()), *cue.names)
+        self._flush(buffer, line, ends_paragraph=True)
+        if self.passages:
+            self.passages[-1]["ends_paragraph"] = True
+
+    def _flush(self, raw: str, line: int, *, ends_paragraph: bool) -> None:
+        text, dropped = drop_symbols(raw)
+        self.dropped_symbols += dropped
+        sentences = bounded_sentences(spell_out(normalize_for_speech(text)))
+        if not sentences:
+            return
+        groups = group_sentences(sentences)
+        for i, group in enumerate(groups):
+            entry: dict[str, Any] = {
+                "chapter": len(self.chapters) - 1,
+                "sentences": tuple(group),
+                "say": tuple(self.lexicon.apply(s) for s in group) if self.lexicon else (),
+                "ends_paragraph": ends_paragraph and i == len(groups) - 1,
+                "line": line,
+                "pause_after_s": 0.0,
+            }
+            if i == 0 and self._pending:
+                entry.update(self._pending)
+                self._pending = {}
+            self.passages.append(entry)
+
+
+def bounded_sentences(text: str) -> list[str]:
+    """Sentences of ``text``, each at most :data:`MAX_SENTENCE_CHARS` long."""
+    out: list[str] = []
+    for sentence in split_sentences(text):
+        out.extend(_split_long(sentence, MAX_SENTENCE_CHARS))
+    return [s for s in out if words_of(s)]
+
+
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:—–])\s+")
+
+
+def _split_long(sentence: str, limit: int) -> list[str]:
+    """Split at clause marks, then spaces, then between words, so no piece exceeds ``limit``.
+
+    Only a single "word" longer than ``limit`` (no real word is) is ever cut inside.
+    """
+    if len(sentence) <= limit:
+        return [sentence]
+    out: list[str] = []
+    for piece in _pack(_CLAUSE_BREAK.split(sentence), limit):
+        for part in [piece] if len(piece) <= limit else _pack(piece.split(" "), limit):
+            out.extend([part] if len(part) <= limit else _cut_between_words(part, limit))
+    return out
+
+
+def _cut_between_words(text: str, limit: int) -> list[str]:
+    """Cut ``text`` (no spaces) at positions outside any word, each piece within ``limit``."""
+    safe = sorted({0, len(text)} | {m.end() for m in _WORD_RE.finditer(text)})
+    out: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        cuts = [c for c in safe if start < c <= start + limit]
+        end = cuts[-1] if cuts else start + limit
+        out.append(text[start:end])
+        start = end
+    out.append(text[start:])
+    return [p for p in out if p]
+
+
+def _pack(parts: list[str], limit: int) -> list[str]:
+    """Greedily join ``parts`` with spaces into runs no longer than ``limit`` (when possible)."""
+    out: list[str] = []
+    current = ""
+    for part in parts:
+        if not part:
+            continue
+        candidate = f"{current} {part}" if current else part
+        if current and len(candidate) > limit:
+            out.append(current)
+            current = part
+        else:
+            current = candidate
+    if current:
+        out.append(current)
+    return out
+
+
+def group_sentences(sentences: list[str]) -> list[list[str]]:
+    """Pack consecutive sentences into passages of at most :data:`MAX_PASSAGE_CHARS`."""
+    groups: list[list[str]] = []
+    size = 0
+    for sentence in sentences:
+        if groups and size + 1 + len(sentence) <= MAX_PASSAGE_CHARS:
+            groups[-1].append(sentence)
+            size += 1 + len(sentence)
+        else:
+            groups.append([sentence])
+            size = len(sentence)
+    return groups

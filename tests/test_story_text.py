@@ -1,0 +1,202 @@
+"""Story text features: Markdown, front matter, encodings, cues, pronunciation, normalization."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from narrator.errors import ScriptError
+from narrator.lexicon import Lexicon, load_lexicon
+from narrator.script import Script, parse_story, parse_text, words_of
+from narrator.spoken import spell_out
+
+FOUR_CHAPTERS = """---
+title: The Lighthouse Keeper
+author: Ada Brook
+series: Quiet Harbours
+pace: 120
+seed: 7
+pronounce:
+  Nyx: nicks
+---
+# The Lighthouse Keeper
+
+## Evening
+
+The *keeper* climbs the **stairs**, and [the lamp](https://example.org) glows.
+![a picture](lamp.png)
+
+## Night
+
+```
+code that is never spoken
+```
+
+<span>Waves</span> roll in. [pause 2s] Nyx watches the sea.
+
+## Storm
+
+[scene: storm]
+The wind rises over the water.
+
+## Morning
+
+Gulls wheel over the calm bay.
+"""
+
+
+def parse_md(text: str, **kw) -> Script:
+    return parse_text(text, source="story.md", markdown=True, **kw)
+
+
+def test_markdown_story_with_four_chapters():
+    script = parse_md(FOUR_CHAPTERS)
+    assert script.title == "The Lighthouse Keeper"
+    assert script.author == "Ada Brook"
+    assert script.meta.series == "Quiet Harbours"
+    assert script.meta.pace == 120 and script.meta.seed == 7
+    assert [c.title for c in script.chapters] == ["Evening", "Night", "Storm", "Morning"]
+    texts = [p.text for p in script.passages]
+    assert texts[0] == "The keeper climbs the stairs, and the lamp glows."
+    assert "code" not in " ".join(texts) and "picture" not in " ".join(texts)
+    assert "span" not in " ".join(texts)
+    assert [p.chapter for p in script.passages] == [0, 1, 1, 2, 3]
+    # The pause cue cut the paragraph: the first half carries the pause, not ending a paragraph.
+    assert script.passages[1].text == "Waves roll in."
+    assert script.passages[1].pause_after_s == 2.0
+    assert not script.passages[1].ends_paragraph
+    assert script.passages[3].scene == "storm"
+    # Pronunciation: said differently, shown as written.
+    assert script.passages[2].sentences == ("Nyx watches the sea.",)
+    assert script.passages[2].say == ("nicks watches the sea.",)
+
+
+def test_passages_json_round_trips_into_the_same_script():
+    script = parse_md(FOUR_CHAPTERS)
+    again = Script.from_dict(json.loads(json.dumps(script.to_dict())))
+    assert again == script
+
+
+def test_toml_front_matter_and_unknown_key_errors():
+    script = parse_text('+++\ntitle = "Rain"\nloudness = -18\n+++\nRain falls.', source="s.txt")
+    assert script.title == "Rain" and script.meta.loudness == "-18"
+    with pytest.raises(ScriptError, match=r"s\.txt:3: unknown front-matter key 'tital'.*'title'"):
+        parse_text("---\nauthor: A\ntital: X\n---\nText.", source="s.txt")
+    with pytest.raises(ScriptError, match=r"s\.txt:2: pace must be words per minute"):
+        parse_text("---\npace: fast\n---\nText.", source="s.txt")
+    with pytest.raises(ScriptError, match="never closed"):
+        parse_text("---\ntitle: X\nText.", source="s.txt")
+
+
+@pytest.mark.parametrize(
+    ("cue", "seconds"),
+    [
+        ("[pause 3s]", 3.0),
+        ("[pause: 500ms]", 0.5),
+        ("[pause 1.5]", 1.5),
+        ('<break time="2s"/>', 2.0),
+        ("<break time='750ms'/>", 0.75),
+        ('<break strength="strong"/>', 2.0),
+    ],
+)
+def test_pause_cues(cue, seconds):
+    script = parse_text(f"First part. {cue} Second part.")
+    assert [p.text for p in script.passages] == ["First part.", "Second part."]
+    assert script.passages[0].pause_after_s == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Hello.\n\nThen [pause 3600s] more.",
+            r"story\.txt:3: \[pause 3600s\] is 3600 s; pauses go",
+        ),
+        ("Hello [pasue 2s] there.", r"story\.txt:1: unknown cue \[pasue 2s\]; cues are pause"),
+        ("A\n[scene: caost]\nB", r"story\.txt:2: unknown scene 'caost'; did you mean coast"),
+        ("[add: rian] B", r"story\.txt:1: unknown layer 'rian'; did you mean rain"),
+        ("A [pause soon] B", r"needs a duration such as 2s"),
+        ('A <break strength="huge"/> B', r"unknown strength"),
+    ],
+)
+def test_bad_cues_name_file_line_and_closest_names(text, message):
+    with pytest.raises(ScriptError, match=message):
+        parse_text(text, source="story.txt")
+
+
+def test_layer_cues_and_escaped_brackets():
+    script = parse_text(r"Quiet. [add: rain, wind] Rain now. [remove: wind] Only rain. \[sic\] ok")
+    assert script.passages[1].add_layers == ("rain", "wind")
+    assert script.passages[2].remove_layers == ("wind",)
+    assert script.passages[2].text == "Only rain. [sic] ok"
+
+
+def test_cue_scene_before_first_text_applies_to_first_passage():
+    script = parse_text("[scene: rain]\nIt rains. [pause 2s]")
+    assert script.passages[0].scene == "rain"
+    assert script.passages[0].pause_after_s == 2.0
+
+
+def test_lexicon_whole_words_and_case():
+    lex = Lexicon({"nyx": "nicks", "May": "Mae", "St Ives": "Saint Ives"})
+    assert lex.apply("Nyx and NYX, but not Nyxes.") == "nicks and nicks, but not Nyxes."
+    assert lex.apply("May may come to St Ives.") == "Mae may come to Saint Ives."
+
+
+def test_lexicon_file(tmp_path):
+    path = tmp_path / "words.toml"
+    path.write_text('[pronounce]\nAoife = "ee-fa"\n', encoding="utf-8")
+    script = parse_text("Aoife sleeps.", lexicon=load_lexicon(path))
+    assert script.passages[0].say == ("ee-fa sleeps.",)
+    path.write_text("Aoife = 3\n", encoding="utf-8")
+    with pytest.raises(ScriptError, match="must be text"):
+        load_lexicon(path)
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("Dr. Lee met Mr. Park.", "Doctor Lee met Mister Park."),
+        ("at 3:45 p.m. sharp", "at three forty-five p.m. sharp"),
+        ("on Jan. 5th", "on January fifth"),
+        ("the 21st night", "the twenty-first night"),
+        ("1,200 stars", "one thousand, two hundred stars"),
+        ("in 1984 it", "in nineteen eighty-four it"),
+        ("$3.50 each", "three dollars and fifty cents each"),
+        ("50% of it", "fifty percent of it"),
+        ("It was 7:05 am.", "It was seven oh five a.m."),
+        ("St. Mary on Elm St. today", "Saint Mary on Elm Street today"),
+    ],
+)
+def test_normalization_reads_as_a_narrator_would(written, said):
+    assert spell_out(written) == said
+
+
+def test_emoji_are_dropped_with_a_warning():
+    script = parse_text("Goodnight 🌙 moon ✨.", source="s.txt")
+    assert script.passages[0].text == "Goodnight moon."
+    assert any("dropped 2 emoji" in w for w in script.warnings)
+
+
+def test_windows_1252_bytes_decode_with_a_warning(tmp_path):
+    path = tmp_path / "old.txt"
+    path.write_bytes("Café “quotes”.".encode("cp1252"))
+    script = parse_story(path)
+    assert script.passages[0].text == 'Café "quotes".'
+    assert any("Windows-1252" in w and "old.txt" in w for w in script.warnings)
+
+
+def test_stdin_story(monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"From a pipe.")))
+    script = parse_story(Path("-"))
+    assert script.source == "<stdin>" and script.passages[0].text == "From a pipe."
+
+
+def test_words_survive_markdown_inline_forms():
+    script = parse_md("A *b* __c__ `d` [e](f) g<br>h.")
+    assert words_of(script.passages[0].text) == ["A", "b", "c", "d", "e", "g", "h"]
