@@ -1,0 +1,83 @@
+"""Speech: engines (piper, system, fake), the speech cache, parallel synthesis, the clean voice,
+pacing, and the :class:`Narration` the renderer mixes.
+
+Names are imported lazily (PEP 562) so that a synthesis worker process, which imports this
+package, does not pay for numpy, scipy and pedalboard before it needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "EngineSpec": "narrator.speech.base",
+    "SpeechEngine": "narrator.speech.base",
+    "SpeechCache": "narrator.speech.cache",
+    "CachedPassage": "narrator.speech.cache",
+    "default_cache_folder": "narrator.speech.cache",
+    "ensure_cached": "narrator.speech.synthesize",
+    "create_engine": "narrator.speech.registry",
+    "default_spec": "narrator.speech.registry",
+    "engine_available": "narrator.speech.registry",
+    "engine_names": "narrator.speech.registry",
+    "list_voices": "narrator.speech.registry",
+    "DEFAULT_ENGINE": "narrator.speech.registry",
+    "DEFAULT_PACE_WPM": "narrator.speech.pacing",
+    "Narration": "narrator.speech.narration",
+    "NarrationSource": "narrator.speech.narration",
+    "PassageTiming": "narrator.speech.narration",
+    "SentenceTiming": "narrator.speech.narration",
+    "narrate": "narrator.speech.narration",
+}
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "DEFAULT_PACE_WPM",
+    "CachedPassage",
+    "EngineSpec",
+    "Narration",
+    "NarrationSource",
+    "PassageTiming",
+    "SentenceTiming",
+    "SpeechCache",
+    "SpeechEngine",
+    "create_engine",
+    "default_cache_folder",
+    "default_spec",
+    "engine_available",
+    "engine_names",
+    "ensure_cached",
+    "list_voices",
+    "narrate",
+]
+
+if TYPE_CHECKING:
+    from narrator.speech.base import EngineSpec, SpeechEngine
+    from narrator.speech.cache import CachedPassage, SpeechCache, default_cache_folder
+    from narrator.speech.narration import (
+        Narration,
+        NarrationSource,
+        PassageTiming,
+        SentenceTiming,
+        narrate,
+    )
+    from narrator.speech.pacing import DEFAULT_PACE_WPM
+    from narrator.speech.registry import (
+        DEFAULT_ENGINE,
+        create_engine,
+        default_spec,
+        engine_available,
+        engine_names,
+        list_voices,
+    )
+    from narrator.speech.synthesize import ensure_cached
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'narrator.speech' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

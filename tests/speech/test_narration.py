@@ -1,0 +1,323 @@
+"""The Narration with the fake engine: timings against the audio, pace, levels, streaming,
+the cache and parallel synthesis. Everything here is measured on the rendered voice stem."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pyebur128
+import pytest
+
+import narrator.speech.synthesize as synthesize_module
+from narrator.errors import SpeechError
+from narrator.script import Chapter, Passage, Script, words_of
+from narrator.speech.cache import SpeechCache
+from narrator.speech.clean import VOICE_LUFS
+from narrator.speech.fake import FakeEngine
+from narrator.speech.narration import Narration, narrate
+from narrator.speech.registry import default_spec
+from narrator.speech.synthesize import ensure_cached
+
+RATE = 44_100
+PACE_WPM = 130.0
+LEAD_IN_S = 1.5
+
+# Four paragraphs in two chapters; the second paragraph is cut into two passages.
+PARAGRAPHS: list[tuple[int, list[list[str]]]] = [
+    (0, [[
+        "The evening settles over the little harbor like a soft gray blanket.",
+        "Boats rock gently at their moorings, and the water whispers against the stones.",
+        "Somewhere a bell rings once, then falls quiet.",
+        "Gulls settle on the roofs.",
+    ]]),
+    (0, [
+        ["You walk along the path above the shore.",
+         "The grass is cool and damp beneath your feet."],
+        ["Each step is slower than the last, and your shoulders begin to loosen.",
+         "A lantern glows in a window far away."],
+    ]),
+    (1, [[
+        "Now the tide is turning.",
+        "It draws the sand back into the sea with a long, patient sigh.",
+        "You breathe in with it, and you breathe out with it.",
+        "There is nowhere else you need to be tonight.",
+    ]]),
+    (1, [[
+        "The stars come out one by one, small and steady.",
+        "The wind has dropped to almost nothing.",
+        "Your eyes grow heavy, and the sound of the water carries you gently toward sleep.",
+        "Sleep comes softly, like the tide.",
+    ]]),
+]  # fmt: skip
+
+
+def make_script(paragraphs=PARAGRAPHS) -> Script:
+    passages = []
+    for chapter, pieces in paragraphs:
+        for i, sentences in enumerate(pieces):
+            passages.append(
+                Passage(
+                    index=len(passages),
+                    chapter=chapter,
+                    sentences=tuple(sentences),
+                    ends_paragraph=i == len(pieces) - 1,
+                )
+            )
+    return Script(
+        title="Harbor",
+        chapters=(Chapter(index=0, title="Dusk"), Chapter(index=1, title="Tide")),
+        passages=tuple(passages),
+    )
+
+
+def render_all(narration: Narration, tail_s: float = 1.0) -> np.ndarray:
+    return narration.source().render(round((narration.end_s + tail_s) * RATE))
+
+
+def stereo_lufs(stem: np.ndarray) -> float:
+    state = pyebur128.R128State(2, RATE, pyebur128.MeasurementMode.MODE_I)
+    interleaved = np.ascontiguousarray(stem.T.astype(np.float64)).reshape(-1)
+    state.add_frames(interleaved, stem.shape[1])
+    return pyebur128.get_loudness_global(state)
+
+
+@pytest.fixture(scope="module", params=[22_050, 16_000], ids=["22k", "16k"])
+def narrated(request, tmp_path_factory) -> tuple[Narration, np.ndarray, Path]:
+    folder = tmp_path_factory.mktemp("cache")
+    spec = default_spec("fake", sample_rate_hz=request.param)
+    narration = narrate(
+        make_script(), spec=spec, cache=SpeechCache(folder), pace_wpm=PACE_WPM, lead_in_s=LEAD_IN_S
+    )
+    return narration, render_all(narration), folder
+
+
+def test_stem_is_float32_stereo_with_identical_channels(narrated):
+    narration, stem, _ = narrated
+    assert stem.dtype == np.float32 and stem.shape[0] == 2
+    assert np.array_equal(stem[0], stem[1])
+    assert narration.sample_rate_hz == RATE
+    assert narration.source().render(0).shape == (2, 0)
+
+
+def test_voice_is_inside_every_sentence_span_and_silence_outside(narrated):
+    narration, stem, _ = narrated
+    mono = stem[0]
+    inside = np.zeros(mono.size, dtype=bool)
+    for start_s, end_s in narration.speech_spans_s():
+        a, b = round(start_s * RATE), round(end_s * RATE)
+        inside[a:b] = True
+        span = mono[a:b]
+        loud = np.flatnonzero(np.abs(span) > 1e-3)
+        # The voice starts and ends within the trim margin (45 ms) of the span's edges ...
+        assert loud[0] / RATE < 0.06 and (span.size - loud[-1]) / RATE < 0.06
+        # ... and is there all the way through: every 50 ms window in between has energy.
+        core = span[round(0.06 * RATE) : span.size - round(0.06 * RATE)]
+        windows = core[: core.size // 2205 * 2205].reshape(-1, 2205)
+        assert np.all(np.sqrt(np.mean(windows**2, axis=1)) > 0.005)
+    assert np.all(mono[~inside] == 0.0)
+    assert not np.any(mono[: round(LEAD_IN_S * RATE)])
+    assert narration.passages[0].start_s == pytest.approx(LEAD_IN_S)
+
+
+def test_timings_are_ordered_and_consistent(narrated):
+    narration, _, _ = narrated
+    spans = narration.speech_spans_s()
+    assert len(spans) == sum(len(p.sentences) for p in make_script().passages)
+    assert all(a < b for a, b in spans)
+    assert all(b1 < a2 for (_, b1), (a2, _) in itertools.pairwise(spans))
+    assert narration.end_s == spans[-1][1]
+    assert narration.speech_s == pytest.approx(sum(b - a for a, b in spans), abs=1e-6)
+    for timing, passage in zip(narration.passages, make_script().passages, strict=True):
+        assert (timing.index, timing.chapter) == (passage.index, passage.chapter)
+        assert timing.start_s == timing.sentences[0].start_s
+        assert timing.end_s == timing.sentences[-1].end_s
+
+
+def test_measured_pace_is_within_ten_percent_of_the_request(narrated):
+    narration, stem, _ = narrated
+    words = make_script().word_count
+    assert narration.words == words
+    assert narration.pace_wpm == pytest.approx(PACE_WPM, rel=0.10)
+    # Measured on the audio itself: first to last audible sample.
+    audible = np.flatnonzero(np.abs(stem[0]) > 1e-4)
+    spoken_s = (audible[-1] - audible[0]) / RATE
+    assert words / spoken_s * 60 == pytest.approx(PACE_WPM, rel=0.10)
+
+
+def test_pauses_grow_from_sentence_to_paragraph_to_chapter(narrated):
+    narration, _, _ = narrated
+    p = narration.passages
+    within = p[0].sentences[1].start_s - p[0].sentences[0].end_s
+    split_paragraph = p[2].start_s - p[1].end_s  # passage 1 does not end its paragraph
+    paragraph = p[1].start_s - p[0].end_s
+    chapter = p[3].start_s - p[2].end_s
+    assert within == pytest.approx(narration.pauses.sentence_s, abs=1 / RATE)
+    assert split_paragraph == pytest.approx(narration.pauses.sentence_s, abs=1 / RATE)
+    assert paragraph == pytest.approx(narration.pauses.paragraph_s, abs=1 / RATE)
+    assert chapter == pytest.approx(narration.pauses.chapter_s, abs=1 / RATE)
+    assert 0.35 <= within < paragraph < chapter
+
+
+def test_passages_are_level_matched(narrated):
+    narration, stem, _ = narrated
+    levels = [
+        stereo_lufs(stem[:, round(p.start_s * RATE) : round(p.end_s * RATE)])
+        for p in narration.passages
+    ]
+    assert max(levels) - min(levels) < 1.0
+    assert all(abs(level - VOICE_LUFS) < 1.0 for level in levels)
+
+
+def test_fake_engine_levels_differ_before_cleaning(narrated):
+    """Guard for the test above: the raw passages really are at different levels."""
+    _, _, folder = narrated
+    cache = SpeechCache(folder)
+    peaks = []
+    for path in sorted(folder.glob("*/*.npz")):
+        entry = cache.get(path.stem)
+        peaks.append(max(float(np.max(np.abs(c))) for c in entry.clips))
+    assert 20 * np.log10(max(peaks) / min(peaks)) > 2.0
+
+
+def test_rendering_in_any_blocks_gives_the_same_samples(narrated):
+    narration, stem, _ = narrated
+    rng = np.random.default_rng(11)
+    source = narration.source()
+    parts, total = [], 0
+    while total < stem.shape[1]:
+        n = int(min(rng.choice([1, 7, 512, 4096, 30_000, 200_000]), stem.shape[1] - total))
+        parts.append(source.render(n))
+        total += n
+    assert np.array_equal(np.concatenate(parts, axis=1), stem)
+    # Silence after the end, forever.
+    assert not np.any(source.render(5 * RATE))
+
+
+def test_the_source_holds_at_most_two_passages(narrated):
+    narration, _, _ = narrated
+    source = narration.source()
+    most = 0
+    for _ in range(round((narration.end_s + 1) * RATE) // 8192 + 1):
+        source.render(8192)
+        most = max(most, len(source._loaded))
+    assert most <= 2
+    whole = narration.source()
+    whole.render(round((narration.end_s + 1) * RATE))
+    assert whole._loaded == {}
+
+
+def test_second_narrate_is_all_hits_and_synthesizes_nothing(narrated, monkeypatch):
+    narration, stem, folder = narrated
+    assert (narration.cache_hits, narration.cache_misses) == (0, len(make_script().passages))
+
+    def no_engine(spec):
+        raise AssertionError("an engine was created although everything is cached")
+
+    monkeypatch.setattr(synthesize_module, "create_engine", no_engine)
+    spec = default_spec("fake", sample_rate_hz=narration_rate(folder))
+    again = narrate(make_script(), spec=spec, cache=SpeechCache(folder), lead_in_s=LEAD_IN_S)
+    assert (again.cache_hits, again.cache_misses) == (len(make_script().passages), 0)
+    assert again.speech_spans_s() == narration.speech_spans_s()
+    assert np.array_equal(render_all(again), stem)
+
+
+def narration_rate(folder: Path) -> int:
+    cache = SpeechCache(folder)
+    return next(cache.get(p.stem).sample_rate_hz for p in folder.glob("*/*.npz"))
+
+
+def test_two_jobs_give_the_same_audio_as_one(tmp_path: Path):
+    spec = default_spec("fake")
+    one = narrate(make_script(), spec=spec, cache=SpeechCache(tmp_path / "a"), jobs=1)
+    two = narrate(make_script(), spec=spec, cache=SpeechCache(tmp_path / "b"), jobs=2)
+    assert two.cache_misses == len(make_script().passages)
+    assert two.speech_spans_s() == one.speech_spans_s()
+    assert np.array_equal(render_all(two), render_all(one))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_engine_failure_names_the_passage(tmp_path: Path, jobs: int):
+    spec = default_spec("fake", fail_on="lantern")  # in passage 2
+    with pytest.raises(SpeechError, match=r"passage 2\b.*lantern"):
+        narrate(make_script(), spec=spec, cache=SpeechCache(tmp_path), jobs=jobs)
+
+
+def test_progress_counts_passages_and_repeated_text_is_synthesized_once(
+    tmp_path: Path, monkeypatch
+):
+    calls: list[tuple[str, ...]] = []
+    real = FakeEngine.synthesize
+
+    def counting(self, sentences):
+        calls.append(tuple(sentences))
+        return real(self, sentences)
+
+    monkeypatch.setattr(FakeEngine, "synthesize", counting)
+    refrain = ("Breathe in, and breathe out.",)
+    passages = [
+        Passage(index=0, chapter=0, sentences=refrain),
+        Passage(index=1, chapter=0, sentences=("The sea is calm.",)),
+        Passage(index=2, chapter=0, sentences=refrain),
+    ]
+    cache = SpeechCache(tmp_path)
+    spec = default_spec("fake")
+    seen: list[tuple[int, int]] = []
+    assert ensure_cached(passages[:1], spec, cache) == (0, 1)
+    assert ensure_cached(passages, spec, cache, progress=lambda d, t: seen.append((d, t))) == (2, 1)
+    assert calls == [refrain, ("The sea is calm.",)]
+    assert seen == [(2, 3), (3, 3)]
+
+
+def test_words_count_is_the_scripts(narrated):
+    narration, _, _ = narrated
+    assert narration.words == sum(
+        len(words_of(s)) for p in make_script().passages for s in p.sentences
+    )
+
+
+@pytest.mark.parametrize("pace", [5.0, 1000.0])
+def test_an_unusable_pace_is_refused_before_any_synthesis(tmp_path: Path, pace: float):
+    with pytest.raises(SpeechError, match="wpm"):
+        narrate(
+            make_script(), spec=default_spec("fake"), cache=SpeechCache(tmp_path), pace_wpm=pace
+        )
+    assert not any(tmp_path.iterdir())
+
+
+def _peak_bytes(passages: int, folder: Path) -> tuple[int, int, float]:
+    """Traced peak memory of narrate() and of playing the stem, for a story of ``passages``."""
+    import tracemalloc
+
+    sentences = [
+        "The tide draws in across the sand, slow and patient, and draws away again.",
+        "A gull calls once, far out over the water.",
+    ]
+    script = make_script([(0, [sentences])] * passages)
+    spec = default_spec("fake")
+    cache = SpeechCache(folder)
+    ensure_cached(script.passages[:1], spec, cache)  # all share one text: cheap to make
+    tracemalloc.start()
+    try:
+        narration = narrate(script, spec=spec, cache=cache)
+        narrate_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        source = narration.source()
+        for _ in range(round(narration.end_s) + 1):
+            source.render(RATE)  # one-second blocks
+        play_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return narrate_peak, play_peak, narration.end_s
+
+
+def test_memory_does_not_grow_with_the_story(tmp_path: Path):
+    """Six times the story, the same peak: nothing holds the whole story's audio."""
+    short_narrate, short_play, short_s = _peak_bytes(6, tmp_path)
+    long_narrate, long_play, long_s = _peak_bytes(36, tmp_path)
+    assert long_s > 5.5 * short_s
+    assert long_narrate < 1.3 * short_narrate + 1e6
+    assert long_play < 1.3 * short_play + 1e6
+    whole_story_bytes = round(long_s * RATE) * 2 * 4  # the long stem as one float32 array
+    assert long_play < whole_story_bytes / 2

@@ -1,0 +1,101 @@
+"""piper and the system voice end to end on real text: durations, pace, levels, determinism."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrator.script import words_of
+from narrator.speech.cache import SpeechCache
+from narrator.speech.clean import VOICE_LUFS, trim_bounds
+from narrator.speech.narration import Narration, narrate
+from narrator.speech.registry import create_engine, default_spec, engine_available
+from tests.speech.test_narration import make_script, render_all, stereo_lufs
+
+pytestmark = pytest.mark.real_engine
+RATE = 44_100
+SENTENCES = [
+    "Hush.",
+    "The lamps are low.",
+    "The long grass bends slowly in the warm evening wind, and the sea lies calm below.",
+]
+
+
+def _voiced_s(clip: np.ndarray, rate: int) -> float:
+    start, end = trim_bounds(clip, rate)
+    return (end - start) / rate
+
+
+def _check_narration(narration: Narration, stem: np.ndarray) -> None:
+    """Audio inside every sentence span, silence outside, level-matched passages, pace."""
+    mono = stem[0]
+    inside = np.zeros(mono.size, dtype=bool)
+    for start_s, end_s in narration.speech_spans_s():
+        a, b = round(start_s * RATE), round(end_s * RATE)
+        inside[a:b] = True
+        assert np.sqrt(np.mean(mono[a:b] ** 2)) > 0.01  # about -40 dBFS: a voice, not a hiss
+    assert not np.any(mono[~inside])
+    levels = [
+        stereo_lufs(stem[:, round(p.start_s * RATE) : round(p.end_s * RATE)])
+        for p in narration.passages
+    ]
+    assert max(levels) - min(levels) < 1.0
+    assert all(abs(level - VOICE_LUFS) < 1.0 for level in levels)
+    assert narration.pace_wpm == pytest.approx(130.0, rel=0.10)
+    # The engine's sleep-pace default speaks a little faster than the target; pauses fill in.
+    speech_only_wpm = narration.words / narration.speech_s * 60
+    assert 135 < speech_only_wpm < 185
+    assert narration.pauses.target_met
+
+
+needs_piper = pytest.mark.skipif(not engine_available("piper"), reason="piper not installed")
+needs_system = pytest.mark.skipif(not engine_available("system"), reason="espeak-ng not installed")
+
+
+@needs_piper
+def test_piper_clips_follow_the_text_and_repeat_exactly():
+    engine = create_engine(default_spec("piper"))
+    try:
+        assert engine.sample_rate_hz == 22050
+        started = time.perf_counter()
+        clips = engine.synthesize(SENTENCES)
+        elapsed_s = time.perf_counter() - started
+        again = engine.synthesize(SENTENCES[1:2])[0]
+    finally:
+        engine.close()
+    assert len(clips) == 3 and all(c.dtype == np.float32 and c.ndim == 1 for c in clips)
+    voiced = [_voiced_s(c, 22050) for c in clips]
+    assert voiced[0] < voiced[1] < voiced[2]
+    per_word_s = voiced[2] / len(words_of(SENTENCES[2]))
+    assert 0.25 < per_word_s < 0.6
+    assert np.array_equal(again, clips[1])  # zero noise: the same text, the same audio
+    assert elapsed_s / (sum(c.size for c in clips) / 22050) < 0.5  # RTF (measured ~0.1)
+
+
+@needs_piper
+def test_piper_narration_paced_and_level_matched(tmp_path: Path):
+    narration = narrate(
+        make_script(), spec=default_spec("piper"), cache=SpeechCache(tmp_path), jobs=2
+    )
+    assert narration.cache_misses == len(make_script().passages)
+    _check_narration(narration, render_all(narration))
+
+
+@needs_system
+def test_system_narration_paced_and_level_matched(tmp_path: Path, capfd):
+    narration = narrate(make_script(), spec=default_spec("system"), cache=SpeechCache(tmp_path))
+    _check_narration(narration, render_all(narration))
+    # The driver's "Audio saved to ..." never reaches the terminal.
+    assert capfd.readouterr().out == ""
+
+
+@needs_system
+def test_system_clips_follow_the_text():
+    engine = create_engine(default_spec("system"))
+    clips = engine.synthesize(SENTENCES)
+    voiced = [_voiced_s(c, engine.sample_rate_hz) for c in clips]
+    assert voiced[0] < voiced[1] < voiced[2]
+    assert 0.2 < voiced[2] / len(words_of(SENTENCES[2])) < 0.6

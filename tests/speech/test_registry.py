@@ -1,0 +1,89 @@
+"""The engine registry: names, specs, settings, voices and the fake engine's contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrator.errors import SpeechError, VoiceError
+from narrator.speech import piper
+from narrator.speech.base import EngineSpec
+from narrator.speech.fake import FakeEngine
+from narrator.speech.registry import (
+    check_spec,
+    create_engine,
+    default_spec,
+    engine_available,
+    engine_names,
+    list_voices,
+)
+
+
+def test_builtin_engines_are_listed_default_first():
+    names = engine_names()
+    assert names[:3] == ["piper", "system", "fake"]
+    assert engine_available("fake")
+    assert list_voices("fake") == ["tone", "low", "high"]
+
+
+@pytest.mark.parametrize(("name", "suggestion"), [("pipr", "piper"), ("sytem", "system")])
+def test_an_unknown_engine_names_the_close_ones(name: str, suggestion: str):
+    with pytest.raises(SpeechError, match=f"did you mean {suggestion}"):
+        default_spec(name)
+    with pytest.raises(SpeechError, match="piper, system, fake"):
+        create_engine(EngineSpec(engine=name))
+
+
+def test_default_spec_fills_the_sleep_pace_defaults():
+    spec = default_spec("piper")
+    assert spec.voice == "joe"
+    assert dict(spec.settings) == {"length_scale": 1.4, "noise_scale": 0.0, "noise_w_scale": 0.0}
+    assert list(spec.settings) == sorted(spec.settings)
+    faster = default_spec("piper", length_scale=1.1, speaker_id=0)
+    assert faster.setting("length_scale") == 1.1 and faster.setting("speaker_id") == 0
+    assert hash(faster) != hash(spec)
+
+
+def test_unknown_and_mistyped_settings_are_refused():
+    with pytest.raises(SpeechError, match="did you mean length_scale"):
+        default_spec("piper", lenght_scale=1.2)
+    with pytest.raises(SpeechError, match="must be a float"):
+        default_spec("piper", length_scale="slow")
+    with pytest.raises(SpeechError, match="must be a int"):
+        default_spec("fake", sample_rate_hz=22050.5)
+
+
+def test_voices_are_checked_never_silently_replaced(tmp_path: Path):
+    with pytest.raises(VoiceError, match="tone"):
+        default_spec("fake", voice="bass")
+    with pytest.raises(VoiceError, match="did you mean joe"):
+        default_spec("piper", voice="jo")
+    missing = tmp_path / "amy.onnx"
+    with pytest.raises(VoiceError, match="does not exist"):
+        default_spec("piper", voice=str(missing))
+    missing.write_bytes(b"\0")
+    with pytest.raises(VoiceError, match=r"amy\.onnx\.json"):
+        default_spec("piper", voice=str(missing))
+    (tmp_path / "amy.onnx.json").write_text("{}")
+    spec = default_spec("piper", voice=str(missing))
+    assert spec.voice == str(missing.resolve())
+    assert "amy.onnx" in piper.version(spec)
+    with pytest.raises(VoiceError):
+        check_spec(EngineSpec(engine="fake", voice="nobody"))
+
+
+def test_fake_engine_follows_the_protocol_and_the_text():
+    engine = create_engine(default_spec("fake"))
+    assert isinstance(engine, FakeEngine) and engine.sample_rate_hz == 22050
+    short, long = engine.synthesize(["Hush now.", "The long grass bends in the slow, warm wind."])
+    assert short.dtype == np.float32 and short.ndim == 1
+    assert long.size / short.size > 2.5  # 9 words against 2
+    again = engine.synthesize(["Hush now."])[0]
+    assert np.array_equal(again, short)
+    # Speech-like: energy rises and falls at about 4 Hz (syllable rate).
+    env = np.abs(long)[: long.size // 220 * 220].reshape(-1, 220).max(axis=1)  # 10 ms frames
+    spectrum = np.abs(np.fft.rfft(env - env.mean()))
+    assert np.fft.rfftfreq(env.size, 0.01)[np.argmax(spectrum)] == pytest.approx(4.0, abs=0.5)
+    engine.close()

@@ -1,0 +1,121 @@
+"""The system engine's traps (SPEECH_ENGINES.md): voices, empty files, hung processes, stdout."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrator.errors import SpeechError, VoiceError
+from narrator.speech import system
+from narrator.speech.base import EngineSpec
+from narrator.speech.registry import default_spec, engine_available
+
+needs_system = pytest.mark.skipif(not engine_available("system"), reason="espeak-ng not installed")
+
+SENTENCES = [f"Wave number {n} rolls in slowly and rests upon the sand." for n in range(1, 13)]
+
+
+@pytest.mark.real_engine
+@needs_system
+def test_an_unknown_voice_is_an_error_with_close_matches():
+    with pytest.raises(VoiceError, match=r"close matches: .*gmw/en-us"):
+        default_spec("system", voice="gmw/en-uss")
+    with pytest.raises(VoiceError, match="variant"):
+        default_spec("system", voice="en-us+nobody")
+    # Short ids, names and variants resolve to the driver's own id: one cache entry each.
+    assert default_spec("system", voice="en-us").voice == "gmw/en-us"
+    assert default_spec("system", voice="en-us+f3").voice == "gmw/en-us+f3"
+    assert "gmw/en-us" in system.voices()
+
+
+@pytest.mark.real_engine
+@needs_system
+def test_a_batch_is_all_real_audio():
+    engine = system.SystemEngine(default_spec("system"))
+    clips = engine.synthesize(SENTENCES)
+    assert len(clips) == len(SENTENCES)
+    for clip in clips:
+        assert clip.dtype == np.float32 and clip.size > 22050  # over a second each
+        assert np.max(np.abs(clip)) > 0.05
+
+
+@pytest.mark.real_engine
+@needs_system
+def test_an_empty_wav_is_synthesized_again_in_a_fresh_process(monkeypatch):
+    engine = system.SystemEngine(default_spec("system"))
+    real_run = engine._run_batch
+    batches: list[list[str]] = []
+
+    def flaky(items):
+        batches.append([text for text, _ in items])
+        problem = real_run(items)
+        if len(batches) == 1:  # trap 2: an empty 44-byte WAV on the first try
+            path = Path(items[3][1])
+            path.write_bytes(path.read_bytes()[:44])
+        return problem
+
+    monkeypatch.setattr(engine, "_run_batch", flaky)
+    clips = engine.synthesize(SENTENCES[:6])
+    assert batches == [SENTENCES[:6], [SENTENCES[3]]]
+    assert len(clips) == 6 and all(np.max(np.abs(c)) > 0.05 for c in clips)
+
+
+@pytest.mark.real_engine
+@needs_system
+def test_a_voice_the_driver_refuses_fails_instead_of_falling_back(monkeypatch):
+    """Trap 3 at the driver itself: even past our own check, no default-voice audio."""
+    monkeypatch.setattr(system, "resolve_voice", lambda voice: voice)
+    engine = system.SystemEngine(EngineSpec(engine="system", voice="bogus/xx"))
+    with pytest.raises(SpeechError, match="SetVoiceByName failed"):
+        engine.synthesize(["Hello there.", "Goodnight."])
+
+
+def _fake_worker(tmp_path: Path, body: str) -> Path:
+    script = tmp_path / "worker.py"
+    script.write_text(body)
+    return script
+
+
+def test_a_hung_process_is_killed_and_reported(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(system, "WORKER", _fake_worker(tmp_path, "import time\ntime.sleep(60)\n"))
+    monkeypatch.setattr(system, "resolve_voice", lambda voice: voice)
+    monkeypatch.setattr(system, "TIMEOUT_BASE_S", 0.5)
+    monkeypatch.setattr(system, "TIMEOUT_PER_SENTENCE_S", 0.0)
+    engine = system.SystemEngine(EngineSpec(engine="system", voice="x"))
+    started = time.perf_counter()
+    with pytest.raises(SpeechError, match=r"after 3 attempts \(the speech process hung"):
+        engine.synthesize(["Hello."])
+    assert time.perf_counter() - started < system.MAX_ATTEMPTS * 0.5 + 5
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("import sys\nsys.exit(3)\n", "exited with code 3"),
+        ("print('{\"errors\": {}}')\n", "no file was written"),
+        (
+            "import json, sys, wave\n"
+            "job = json.load(sys.stdin)\n"
+            "for _, path in job['items']:\n"
+            "    with wave.open(path, 'wb') as w:\n"
+            "        w.setnchannels(1); w.setsampwidth(2); w.setframerate(22050)\n"
+            "        w.writeframes(bytes(8000))\n"
+            "print('{\"errors\": {}}')\n",
+            "silent",
+        ),
+    ],
+    ids=["crash", "no-file", "silent-file"],
+)
+def test_broken_output_is_retried_then_reported(tmp_path: Path, monkeypatch, body: str, why: str):
+    monkeypatch.setattr(system, "WORKER", _fake_worker(tmp_path, body))
+    monkeypatch.setattr(system, "resolve_voice", lambda voice: voice)
+    calls = []
+    engine = system.SystemEngine(EngineSpec(engine="system", voice="x"))
+    real_run = engine._run_batch
+    monkeypatch.setattr(engine, "_run_batch", lambda items: calls.append(items) or real_run(items))
+    with pytest.raises(SpeechError, match=why):
+        engine.synthesize(["Hello there.", "Goodnight."])
+    assert len(calls) == system.MAX_ATTEMPTS
