@@ -1,0 +1,141 @@
+"""Ambience alone: a scene or a set of layers for a given time, mastered and encoded.
+
+For bedtime playlists and all-night beds. Sources are deterministic by seed, so the measuring
+pass and the mastering pass each render the bed afresh instead of keeping it: memory stays the
+same for ten minutes or eight hours.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from soundscapes.errors import SoundscapeError
+from soundscapes.export import ENCODER_BANDWIDTH_HZ, atomic_path
+from soundscapes.master import LoudnessTarget, master_to_file
+from soundscapes.meter import LoudnessMeter
+from soundscapes.mix import BLOCK_FRAMES
+from soundscapes.scene import LayerSpec, Scene
+from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
+from soundscapes.tags import Tags
+from soundscapes.timeline import SceneCue, Timeline
+
+#: Longest bed we render in one file: a night and then some.
+MAX_DURATION_S = 12 * 3600.0
+
+_DURATION_RE = re.compile(
+    r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$"
+)
+
+
+def parse_duration(text: str) -> float:
+    """``8h``, ``45m``, ``1h30m``, ``90s``, ``90``, ``1:30:00`` or ``30:00`` → seconds."""
+    value = text.strip().lower().replace(" ", "")
+    seconds: float | None = None
+    if ":" in value:
+        parts = value.split(":")
+        if 2 <= len(parts) <= 3 and all(p.replace(".", "", 1).isdigit() for p in parts):
+            seconds = 0.0
+            for part in parts:
+                seconds = seconds * 60 + float(part)
+    elif value:
+        m = _DURATION_RE.match(value)
+        if m and any(m.groupdict().values()):
+            seconds = float(m["h"] or 0) * 3600 + float(m["m"] or 0) * 60 + float(m["s"] or 0)
+    if seconds is None:
+        raise SoundscapeError(
+            f"duration {text!r} is not understood; write it like 8h, 45m, 1h30m, 90s or 1:30:00"
+        )
+    if not 1.0 <= seconds <= MAX_DURATION_S:
+        raise SoundscapeError(
+            f"duration {text!r} is out of range; use 1 s to {MAX_DURATION_S / 3600:g} h"
+        )
+    return seconds
+
+
+@dataclass(frozen=True, kw_only=True)
+class AmbienceResult:
+    """What was written and how it measures."""
+
+    output: Path
+    duration_s: float
+    integrated_lufs: float
+    true_peak_dbtp: float
+    loudness_range_lu: float
+    seconds: float
+
+
+def scene_from_layers(names: Sequence[str]) -> Scene:
+    """An ad-hoc scene of equal-gain layers."""
+    return Scene(name="+".join(names), layers=tuple(LayerSpec(name=n) for n in names))
+
+
+def render_ambience(
+    scene: Scene,
+    output: Path,
+    fmt: str,
+    *,
+    duration_s: float,
+    target: LoudnessTarget,
+    seed: int = 0,
+    fade_in_s: float = 10.0,
+    fade_out_s: float = 60.0,
+    title: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> AmbienceResult:
+    """Render ``scene`` for ``duration_s`` into ``output`` (atomically), mastered to ``target``."""
+    started = time.perf_counter()
+    fade_out_s = min(fade_out_s, duration_s / 2)
+    fade_in_s = min(fade_in_s, duration_s / 2)
+    timeline = Timeline(
+        [SceneCue(start_s=0.0, scene=scene)],
+        duration_s=duration_s,
+        fade_in_s=fade_in_s,
+        fade_out_s=fade_out_s,
+        seed=seed,
+    )
+    total = math.ceil(duration_s * SAMPLE_RATE_HZ)
+
+    def blocks() -> Iterator[np.ndarray]:
+        source = timeline.source()
+        done = 0
+        while done < total:
+            n = min(BLOCK_FRAMES, total - done)
+            yield source.render(n)
+            done += n
+            if progress:
+                progress(done, total)
+
+    meter = LoudnessMeter(
+        SAMPLE_RATE_HZ, CHANNELS, true_peak=False, bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt)
+    )
+    for block in blocks():
+        meter.add(block)
+    if meter.integrated_lufs <= -69.0:
+        raise SoundscapeError(f"scene {scene.name!r} is silent; choose other layers")
+    tags = Tags(title=title or f"{scene.name} ambience", genre="Ambient")
+    with atomic_path(output) as tmp:
+        result = master_to_file(
+            blocks,
+            tmp,
+            fmt,
+            sample_rate_hz=SAMPLE_RATE_HZ,
+            measured_lufs=meter.integrated_lufs,
+            target=target,
+            tags=tags,
+        )
+    loud = result.loudness
+    return AmbienceResult(
+        output=output,
+        duration_s=total / SAMPLE_RATE_HZ,
+        integrated_lufs=loud.integrated_lufs,
+        true_peak_dbtp=loud.true_peak_dbtp,
+        loudness_range_lu=loud.loudness_range_lu,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,148 @@
+"""A crackling fire."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import signal
+
+from soundscapes.dsp import (
+    CONTROL_FACTOR,
+    Filter,
+    OverlapAdd,
+    PoissonClock,
+    SmoothRandom,
+    Upsampler,
+    bandpass,
+    db_to_gain,
+    geometric,
+    highpass,
+    low_rate_factor,
+    lowpass,
+    raised_cosine,
+    resonator,
+    set_width,
+    unit_noise_gain,
+    white_noise,
+)
+from soundscapes.layers.spec import (
+    LayerInfo,
+    ProceduralLayer,
+    distance_param,
+    intensity_param,
+    width_param,
+)
+
+
+class Fire(ProceduralLayer):
+    """A calm fire: lapping flames, a faint hiss and sparse crackles.
+
+    Farnell ch. 34 (Wikibooks SC port): *lapping* is noise through a 30 Hz band-pass, driven
+    into a soft clip and DC-blocked, a fluttering low roar; *hiss* is high-passed noise under
+    ``LFNoise2(1 Hz) ** 4``, so it surges rarely; *crackles* are 20-30 ms noise bursts fired by
+    ``Dust``, each with a resonance at an exponentially random 100-1000 Hz. For bedtime
+    (SOUND_RECIPES 3.5): lapping is the main bed, the hiss is much quieter, 0.5-3 crackles per
+    second, everything low-passed near 6-8 kHz, and each crackle gets a 1 ms attack.
+    """
+
+    info = LayerInfo(
+        name="fire",
+        description="a calm fire: soft lapping flames, faint hiss and sparse crackles",
+        params=(
+            intensity_param(0.4, "how lively the fire is: more crackles (0.5-3 per second)"),
+            distance_param(0.3),
+            width_param(0.7),
+        ),
+    )
+
+    _GAIN_DB = -25.9
+
+    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
+        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
+        intensity = self.params["intensity"]
+        distance = self.params["distance"]
+        self._width = self.params["width"]
+        lap_rng, hiss_rng, crackle_rng, surge_rng = self.rng.spawn(4)
+        self._lap_rng, self._hiss_rng = lap_rng, hiss_rng
+        sr = self.sample_rate_hz
+        self._factor = low_rate_factor(sr, 700.0)
+        low = sr / self._factor
+        self._control_rate_hz = sr / CONTROL_FACTOR
+
+        # Lapping: BPF(white, 30 Hz, rq 0.2) -> clip -> LeakDC (Farnell ch. 34), then kept to
+        # 60-700 Hz: the 30 Hz flutter itself is felt more than heard (and K-weighting ignores
+        # it), its clipped harmonics carry the sound. A wider band adds the flames' breath.
+        self._lap_filter = Filter(unit_noise_gain(resonator(30.0, 5.0, low), low))
+        self._breath_filter = Filter(unit_noise_gain(bandpass(80.0, 500.0, low, 1), low))
+        self._after_clip = Filter(np.concatenate([highpass(60.0, low, 2), lowpass(700.0, low, 2)]))
+        for f in (self._lap_filter, self._breath_filter):
+            f.warm_up(white_noise(lap_rng, (2, int(low))))
+        self._upsample = Upsampler(self._factor)
+
+        top_hz = geometric(7000.0, 3000.0, distance)
+        self._hiss_filter = Filter(unit_noise_gain(bandpass(1500.0, top_hz, sr, 1), sr))
+        self._hiss_level = 0.2 * geometric(1.0, 0.4, distance)
+        self._surge = SmoothRandom(surge_rng, 1.0, start=0.5)  # LFNoise2(1 Hz)
+        self._hiss_up = Upsampler(CONTROL_FACTOR, 1, smooth=False)
+
+        self._crackles = PoissonClock(crackle_rng, geometric(0.5, 3.0, intensity), marks=6)
+        self._crackle_level = 3.0 * geometric(1.0, 0.35, distance)
+        self._crackle_top_sos = lowpass(top_hz, sr, 2)
+        self._events = OverlapAdd()
+        self._gain = db_to_gain(self._GAIN_DB)
+
+    def _render_chunk(self) -> np.ndarray:
+        sr = self.sample_rate_hz
+        t0 = self.chunk_start_s
+        m = self.chunk_frames // self._factor
+        noise = white_noise(self._lap_rng, (4, m))
+        lap = self._lap_filter(noise[0:2])
+        lap = np.tanh(1.8 * lap)  # clip2-like soft clip: the flapping
+        lap = self._after_clip(lap) + 0.5 * self._breath_filter(noise[2:4])
+        out = self._upsample(set_width(lap, self._width) * self._gain)
+
+        # Hiss surges: LFNoise2(1 Hz) ** 4 makes rare loud bursts (Farnell ch. 34).
+        t = t0 + np.arange(self.control_frames) / self._control_rate_hz
+        surge = (0.25 + 1.5 * self._surge.at(t) ** 4) * (self._hiss_level * self._gain)
+        hiss = self._hiss_filter(white_noise(self._hiss_rng, (2, self.chunk_frames)))
+        hiss = set_width(hiss, self._width)
+        hiss *= self._hiss_up(surge)
+        out += hiss
+
+        times, marks = self._crackles.pop_marked_until(t0 + self.chunk_frames / sr)
+        for time_s, mark in zip(times, marks, strict=True):
+            self._crackle(round((time_s - t0) * sr), mark)
+        out += self._events.pop(self.chunk_frames)
+        return out
+
+    def _crackle(self, offset: int, mark: np.ndarray) -> None:
+        """One crackle (sometimes a quick cluster of 2-3 pops) into the event buffer."""
+        sr = self.sample_rate_hz
+        duration_u, resonance_u, size_u, pan_u, cluster_u, noise_u = mark
+        rng = np.random.default_rng(int(noise_u * 2**62))
+        pops = 1 + int(cluster_u * 3.0) if cluster_u > 0.6 else 1
+        for pop in range(pops):
+            duration_s = 0.02 * (1.0 + 0.5 * duration_u)  # 20-30 ms, Env.perc
+            n = round(duration_s * sr)
+            attack = round(0.001 * sr)
+            envelope = np.linspace(1.0, 0.0, n) ** 2
+            envelope[:attack] *= raised_cosine(attack)
+            burst = rng.uniform(-1.0, 1.0, n) * envelope
+            # A resonance at an exponentially random 100-1000 Hz: son + BPF(son, f).
+            center_hz = 100.0 * 10.0 ** ((resonance_u + 0.37 * pop) % 1.0)
+            ringing = signal.sosfilt(resonator(center_hz, 6.0, sr), np.pad(burst, (0, n)))
+            sound = np.pad(burst, (0, n)) + 3.0 * ringing
+            sound = signal.sosfilt(self._crackle_top_sos, sound)
+            fade = round(0.003 * sr)
+            sound[-fade:] *= raised_cosine(fade)[::-1]
+            size = self._crackle_level * 10.0 ** ((size_u - 0.5) * 0.5) * 0.7**pop
+            angle = (1.0 + (2.0 * pan_u - 1.0) * 0.6 * self._width) * (math.pi / 4.0)
+            gains = (size * math.cos(angle) * self._gain, size * math.sin(angle) * self._gain)
+            self._events.add_panned(offset + pop * round(0.035 * sr), sound, gains)
+
+
+LAYERS: tuple[type[ProceduralLayer], ...] = (Fire,)
+
+__all__ = ["LAYERS", "Fire"]

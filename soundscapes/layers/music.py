@@ -1,0 +1,486 @@
+"""Tonal layers: a soft drone, wind chimes, a slow melody, a high shimmer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from soundscapes.dsp import (
+    Filter,
+    JitteredGrid,
+    OverlapAdd,
+    SmoothRandom,
+    Upsampler,
+    bandpass,
+    db_to_gain,
+    geometric,
+    low_rate_factor,
+    pan_gains,
+    set_width,
+    sine_bank,
+    unit_noise_gain,
+    white_noise,
+)
+from soundscapes.layers.spec import (
+    LayerInfo,
+    ParamInfo,
+    ProceduralLayer,
+    distance_param,
+    intensity_param,
+    width_param,
+)
+
+_SINE_BLOCK = 1024
+
+
+def _block_length(frames: int) -> int:
+    """``frames`` rounded up to a whole number of :func:`sine_bank` blocks."""
+    return -(-frames // _SINE_BLOCK) * _SINE_BLOCK
+
+
+def _midi_hz(note: float) -> float:
+    return 440.0 * 2.0 ** ((note - 69.0) / 12.0)
+
+
+class Drone(ProceduralLayer):
+    """A soft pad on a consonant chord between 55 and 220 Hz, slowly drifting.
+
+    SOUND_RECIPES 3.10: 3-5 voices of a consonant chord (root, fifth, octave, twelfth, double
+    octave), each two detuned saw-like oscillators (+-3-8 cents) through a low-pass whose cutoff
+    drifts between 300 and 900 Hz; voice levels wander like the "interesting drone"'s
+    ``LFNoise1`` amplitudes. Built additively (harmonics of each oscillator weighted by the
+    low-pass response), so the filter sweep costs nothing per sample.
+    """
+
+    info = LayerInfo(
+        name="drone",
+        description="a soft, slowly drifting pad on a consonant chord (55-220 Hz)",
+        params=(
+            ParamInfo(
+                name="root_hz",
+                default=55.0,
+                minimum=40.0,
+                maximum=80.0,
+                unit="Hz",
+                description="root of the chord (55 Hz = A1); voices sit at 1, 1.5, 2, 3, 4x",
+            ),
+            intensity_param(0.5, "brightness and motion of the pad"),
+            distance_param(0.3),
+            width_param(0.8),
+        ),
+    )
+
+    _GAIN_DB = -31.3
+    _RATIOS = (1.0, 1.5, 2.0, 3.0, 4.0)  # just intonation: no beating but the detune's
+    _VOICE_LEVELS = (1.0, 0.7, 0.6, 0.4, 0.3)
+    _TOP_HZ = 750.0  # highest partial synthesised (kept under 15 % of the low rate)
+    _BLOCK = 256  # low-rate samples between amplitude updates (46 ms at 5.5 kHz)
+
+    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
+        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
+        root_hz = self.params["root_hz"]
+        intensity = self.params["intensity"]
+        distance = self.params["distance"]
+        width = self.params["width"]
+        rng, drift_rng = self.rng.spawn(2)
+        sr = self.sample_rate_hz
+        self._factor = low_rate_factor(sr, self._TOP_HZ, limit=8)
+        self._low_rate_hz = sr / self._factor
+
+        freqs, voices, harmonics, pans = [], [], [], []
+        for voice, ratio in enumerate(self._RATIOS):
+            for sign in (-1.0, 1.0):
+                cents = sign * rng.uniform(3.0, 8.0)
+                base_hz = root_hz * ratio * 2.0 ** (cents / 1200.0)
+                pan = rng.uniform(-0.6, 0.6) * width
+                for k in range(1, 9):
+                    if k * base_hz > self._TOP_HZ:
+                        break
+                    freqs.append(k * base_hz)
+                    voices.append(voice)
+                    harmonics.append(k)
+                    pans.append(pan)
+        self._freqs = np.array(freqs)
+        self._phases = rng.uniform(0.0, 2.0 * math.pi, len(freqs))
+        self._voice_of = np.array(voices)
+        self._saw = np.array(self._VOICE_LEVELS)[self._voice_of] / np.array(harmonics)
+        self._pans = pan_gains(np.array(pans)).astype(np.float32)  # (2, partials)
+        self._cutoff_low_hz = 300.0 + 150.0 * intensity
+        self._cutoff_span_hz = (300.0 + 300.0 * intensity) * geometric(1.0, 0.5, distance)
+        self._cutoff_phase = drift_rng.uniform(0.0, 2.0 * math.pi, 2)
+        self._voice_drift = SmoothRandom(drift_rng, 6.0, len(self._RATIOS), start=0.5)
+        self._motion = 0.15 + 0.3 * intensity
+        self._ramp = (np.arange(self._BLOCK) / self._BLOCK).astype(np.float32)
+        self._upsample = Upsampler(self._factor)
+        self._gain = db_to_gain(self._GAIN_DB)
+
+    def _amplitudes(self, t_s: np.ndarray) -> np.ndarray:
+        """Partial amplitudes ``(partials, len(t_s))`` at absolute times ``t_s``."""
+        # Cutoff drifts at ~0.01-0.03 Hz (two incommensurate slow sines, SOUND_RECIPES 3.10).
+        drift = 0.5 + 0.3 * np.sin(2.0 * math.pi * t_s / 67.0 + self._cutoff_phase[0])
+        drift += 0.2 * np.sin(2.0 * math.pi * t_s / 41.0 + self._cutoff_phase[1])
+        cutoff_hz = self._cutoff_low_hz + self._cutoff_span_hz * drift
+        # Second-order Butterworth magnitude at each partial.
+        ratio = (self._freqs[:, None] / cutoff_hz) ** 2
+        response = 1.0 / np.sqrt(1.0 + ratio * ratio)
+        voice_level = 1.0 - self._motion + self._motion * self._voice_drift.at(t_s)
+        return self._saw[:, None] * response * voice_level[self._voice_of] * self._gain
+
+    def _render_chunk(self) -> np.ndarray:
+        m = self.chunk_frames // self._factor
+        block = self._BLOCK
+        blocks = m // block
+        start = self.chunk_start_frame // self._factor
+        # Amplitudes change slowly: evaluate them at block edges and interpolate linearly inside
+        # each block. Sum_p pan * (a0 + da * r) * sin = (pan a0) @ S + r * ((pan da) @ S):
+        # two batched matrix products instead of a per-partial envelope.
+        edges_s = (start + block * np.arange(blocks + 1)) / self._low_rate_hz
+        amplitude = self._amplitudes(edges_s).astype(np.float32)
+        partials = sine_bank(self._freqs, self._phases, start, m, self._low_rate_hz)
+        by_block = partials.reshape(len(self._freqs), blocks, block).transpose(1, 0, 2)
+        first = self._pans[None, :, :] * amplitude[:, :-1].T[:, None, :]
+        slope = self._pans[None, :, :] * np.diff(amplitude, axis=1).T[:, None, :]
+        mixed = first @ by_block + (slope @ by_block) * self._ramp
+        low = mixed.transpose(1, 0, 2).reshape(2, m)
+        return self._upsample(low)
+
+
+class Chimes(ProceduralLayer):
+    """Wind chimes: five tubes tuned to a pentatonic set, struck a few times a minute.
+
+    Modal synthesis after Lukkari & Valimaki (2004, SOUND_RECIPES 3.8): five modes per tube with
+    the measured frequency ratios, gains [0.0787, 0.1849, 1, 0.0136, 0.0275] (the third mode
+    loudest) and decays T60 = [40, 7, 2, 1, 0.5] s (the first capped at 20 s), fundamentals on
+    A3 B3 D4 E4 F#4 (the paper's own tubes sit close to these). A soft 6 ms mallet instead of a
+    noise burst. The wind moves the clapper in gusts: 1-3 strikes on neighbouring tubes, gusts
+    every 8-30 s. A faint breeze underneath is the wind that moves them.
+    """
+
+    info = LayerInfo(
+        name="chimes",
+        description="pentatonic wind chimes struck a few times a minute in a faint breeze",
+        params=(
+            intensity_param(0.3, "how windy: gusts and strikes come more often"),
+            distance_param(0.4),
+            width_param(0.8),
+        ),
+    )
+
+    _GAIN_DB = -2.4
+    # Lukkari & Valimaki 2004: mode frequencies (Hz) of five tubes, one row per tube.
+    _MODES_HZ = np.array(
+        [
+            [219.8, 590.2, 1115.4, 1766.2, 2513.9],
+            [245.8, 657.6, 1239.2, 1955.3, 2773.1],
+            [293.9, 782.4, 1465.2, 2311.8, 3278.8],
+            [331.6, 875.5, 1633.0, 2576.5, 3654.2],
+            [366.1, 967.5, 1794.2, 2831.0, 4015.1],
+        ]
+    )
+    _MODE_GAINS = np.array([0.0787, 0.1849, 1.0, 0.0136, 0.0275])
+    _T60_S = np.array([20.0, 7.0, 2.0, 1.0, 0.5])
+    _TUNING_MIDI = (57.0, 59.0, 62.0, 64.0, 66.0)  # A3 B3 D4 E4 F#4: pentatonic
+    _BREEZE_LEVEL = 0.03
+
+    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
+        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
+        intensity = self.params["intensity"]
+        distance = self.params["distance"]
+        width = self.params["width"]
+        schedule_rng, self._strike_rng, self._breeze_rng = self.rng.spawn(3)
+        sr = self.sample_rate_hz
+        tuned = np.array([_midi_hz(note) for note in self._TUNING_MIDI])
+        ratios = self._MODES_HZ / self._MODES_HZ[:, :1]
+        self._modes_hz = np.minimum(ratios * tuned[:, None], 0.45 * sr)
+        # Distance dulls the upper modes (air absorption) and lowers the level.
+        dulling = geometric(1.0, 0.25, distance) ** np.arange(5)
+        self._gains = self._MODE_GAINS * dulling * geometric(1.0, 0.5, distance)
+        self._pans = np.linspace(-0.5, 0.5, 5) * width
+        self._gusts = JitteredGrid(schedule_rng, geometric(30.0, 8.0, intensity), 0.2, 0.8)
+        self._events = OverlapAdd(dtype=np.float32)
+        self._factor = low_rate_factor(sr, 700.0)
+        low = sr / self._factor
+        self._breeze_filter = Filter(unit_noise_gain(bandpass(150.0, 700.0, low, 1), low))
+        self._upsample = Upsampler(self._factor)
+        self._width = width
+        self._fade = round(0.02 * sr)
+        self._fade_ramp = np.cos(0.5 * np.pi * np.arange(self._fade) / self._fade).astype(
+            np.float32
+        )
+        self._gain = db_to_gain(self._GAIN_DB)
+
+    def _render_chunk(self) -> np.ndarray:
+        sr = self.sample_rate_hz
+        t0 = self.chunk_start_s
+        for gust_s in self._gusts.pop_until(t0 + self.chunk_frames / sr):
+            self._gust(round((gust_s - t0) * sr))
+        m = self.chunk_frames // self._factor
+        breeze = self._breeze_filter(
+            white_noise(self._breeze_rng, (2, m), self._BREEZE_LEVEL * self._gain)
+        )
+        out = self._upsample(set_width(breeze, self._width))
+        out += self._events.pop(self.chunk_frames)
+        return out
+
+    def _gust(self, offset: int) -> None:
+        """A gust: the clapper strikes 1-3 neighbouring tubes (Lukkari & Valimaki's walk)."""
+        rng = self._strike_rng
+        sr = self.sample_rate_hz
+        strikes = int(rng.integers(1, 4))
+        tube = int(rng.integers(0, 5))
+        # Fewer strikes ring a little louder, so every gust carries about the same energy.
+        velocity = rng.uniform(0.8, 1.0) * math.sqrt(2.0 / strikes)
+        for _ in range(strikes):
+            self._strike(offset, tube, velocity, float(rng.uniform(0.0, 2.0 * math.pi)))
+            offset += round(rng.uniform(0.15, 0.6) * sr)
+            tube = int(np.clip(tube + rng.choice([-1, 1]), 0, 4))
+            velocity *= rng.uniform(0.6, 0.9)
+
+    def _strike(self, offset: int, tube: int, velocity: float, phase: float) -> None:
+        sr = self.sample_rate_hz
+        gain = velocity * self._gain
+        lengths = [_block_length(round(t60 * sr)) for t60 in self._T60_S]
+        sound = np.zeros(lengths[0], dtype=np.float32)
+        for mode in range(5):
+            n = lengths[mode]
+            tone = sine_bank(self._modes_hz[tube, mode : mode + 1], [phase * (mode + 1)], 0, n, sr)
+            # T60 decay: -60 dB (ln 1000 = 6.908) over the mode's T60.
+            decay = np.exp(np.arange(n, dtype=np.float32) * np.float32(-6.908 / n))
+            decay[-self._fade :] *= self._fade_ramp  # end at -60 dB without a step
+            sound[:n] += tone[0] * decay * np.float32(self._gains[mode] * gain)
+        attack = round(0.006 * sr)  # a soft mallet, not a click
+        sound[:attack] *= (0.5 - 0.5 * np.cos(np.pi * np.arange(attack) / attack)).astype(
+            np.float32
+        )
+        left, right = pan_gains(self._pans[tube])
+        self._events.add_panned(offset, sound, (float(left), float(right)))
+
+
+class Melody(ProceduralLayer):
+    """A slow generative piano-like line in D major pentatonic.
+
+    Notes walk the scale by small steps in phrases of five notes that come to rest on D or A,
+    with a breath between phrases. Each note is additive: six slightly stretched partials
+    (piano inharmonicity B = 0.0004) with decays shortening up the series, the lowest two on a
+    pair of strings detuned by under a cent for a slow beat; a soft 10 ms felt attack.
+    """
+
+    info = LayerInfo(
+        name="melody",
+        description="a slow, soft piano-like line wandering a pentatonic scale",
+        params=(
+            ParamInfo(
+                name="rate",
+                default=12.0,
+                minimum=4.0,
+                maximum=30.0,
+                unit="notes/min",
+                description="how many notes a minute",
+            ),
+            intensity_param(0.5, "how firmly the notes are played: louder, a little brighter"),
+            distance_param(0.4),
+            width_param(0.6),
+        ),
+    )
+
+    _GAIN_DB = -18.5
+    _SCALE_MIDI = (62, 64, 66, 69, 71, 74, 76)  # D4 E4 F#4 A4 B4 D5 E5
+    _RESTING = (0, 3, 5)  # phrases end on D4, A4 or D5
+    _SLOTS_PER_PHRASE = 6  # five notes and a rest
+    _INHARMONICITY = 0.0004
+
+    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
+        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
+        intensity = self.params["intensity"]
+        distance = self.params["distance"]
+        self._width = self.params["width"]
+        self._rng = self.rng.spawn(1)[0]
+        self._beat_s = 60.0 / self.params["rate"]
+        self._velocity = 0.6 + 0.5 * intensity
+        self._brightness = (0.5 + 0.5 * intensity) * geometric(1.0, 0.4, distance)
+        self._level = geometric(1.0, 0.5, distance)
+        self._degree = 3
+        # `rate` notes a minute: five notes then a silent slot per phrase.
+        self._slot_s = (
+            60.0 / self.params["rate"] * (self._SLOTS_PER_PHRASE - 1) / (self._SLOTS_PER_PHRASE)
+        )
+        self._slot = -1
+        self._next_note_s = 0.1
+        self._events = OverlapAdd(dtype=np.float32)
+        self._partial_fade = round(0.02 * self.sample_rate_hz)
+        self._partial_fade_ramp = np.cos(
+            0.5 * np.pi * np.arange(self._partial_fade) / self._partial_fade
+        ).astype(np.float32)
+        self._gain = db_to_gain(self._GAIN_DB)
+
+    def _render_chunk(self) -> np.ndarray:
+        sr = self.sample_rate_hz
+        t0 = self.chunk_start_s
+        while self._next_note_s < t0 + self.chunk_frames / sr:
+            self._play(round((self._next_note_s - t0) * sr))
+        return self._events.pop(self.chunk_frames)
+
+    def _play(self, offset: int) -> None:
+        rng = self._rng
+        self._slot += 1
+        if self._slot % self._SLOTS_PER_PHRASE == self._SLOTS_PER_PHRASE - 1:
+            # The phrase's last note comes to rest on the nearest of D4, A4, D5; the slot
+            # after it stays silent (the breath between phrases).
+            self._degree = min(self._RESTING, key=lambda d: abs(d - self._degree))
+            skip = 2
+        else:
+            step = int(rng.choice([-2, -1, 1, 2], p=[0.2, 0.3, 0.3, 0.2]))
+            degree = self._degree + step
+            if not 0 <= degree < len(self._SCALE_MIDI):
+                degree = self._degree - step
+            self._degree = degree
+            skip = 1
+        velocity = self._velocity * rng.uniform(0.85, 1.0)
+        self._note(offset, self._SCALE_MIDI[self._degree], velocity, rng)
+        # Notes sit on a slow grid of slots, each pushed early or late by up to a fifth of a
+        # slot: the line breathes, yet every minute holds the same number of notes (so the
+        # same loudness for every seed).
+        self._slot += skip - 1
+        self._next_note_s = (self._slot + 1 + rng.uniform(-0.2, 0.2)) * self._slot_s
+
+    def _note(self, offset: int, midi: int, velocity: float, rng: np.random.Generator) -> None:
+        sr = self.sample_rate_hz
+        f0 = _midi_hz(midi)
+        tau1_s = 2.2 * (262.0 / f0) ** 0.3  # lower notes ring longer
+        length = _block_length(round(4.0 * tau1_s * sr))  # to -35 dB, then a short fade
+        note = np.zeros(length, dtype=np.float32)
+        for k in range(1, 7):
+            freq_hz = k * f0 * math.sqrt(1.0 + self._INHARMONICITY * k * k)
+            if freq_hz > 0.45 * sr:
+                break
+            tau_s = tau1_s / (1.0 + 0.7 * (k - 1))
+            n = min(length, _block_length(round(4.0 * tau_s * sr)))
+            # A soft hammer excites fewer high partials.
+            amplitude = k**-1.5 * math.exp(-(k - 1) * (1.2 - self._brightness * velocity))
+            tone = sine_bank(np.array([freq_hz]), rng.uniform(0.0, 2.0 * math.pi, 1), 0, n, sr)[0]
+            t = np.arange(n, dtype=np.float32) * np.float32(1.0 / sr)
+            envelope = np.exp(t * np.float32(-1.0 / tau_s))
+            if k <= 2:
+                # Two strings 1.2 cents apart: their sum is one sine under a slow beat,
+                # cos(pi * df * t) (sin a + sin b = 2 sin((a+b)/2) cos((a-b)/2)).
+                beat_hz = freq_hz * (2.0 ** (1.2 / 1200.0) - 1.0)
+                beat = np.cos(t * np.float32(math.pi * beat_hz) + np.float32(rng.uniform(0, 1)))
+                envelope *= np.float32(0.3) + np.float32(0.7) * np.abs(beat)
+            # Each partial ends where it has decayed 35 dB: fade it out rather than cut it.
+            envelope[-self._partial_fade :] *= self._partial_fade_ramp
+            tone *= envelope
+            tone *= np.float32(amplitude)
+            note[:n] += tone
+        attack = round(0.01 * sr)
+        note[:attack] *= (0.5 - 0.5 * np.cos(np.pi * np.arange(attack) / attack)).astype(np.float32)
+        fade = round(0.05 * sr)
+        note[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        # Every note carries the same energy at a given velocity: low notes ring longer and
+        # would otherwise make a minute's loudness depend on where the tune wandered.
+        note *= np.float32(1.0 / math.sqrt(float(np.dot(note, note)) / sr))
+        scale = velocity * self._level * self._gain
+        # Low notes a little left, high notes a little right, as from a piano bench; a soft
+        # reflection from the other side 17 ms later gives the room.
+        position = (self._SCALE_MIDI.index(midi) / (len(self._SCALE_MIDI) - 1) - 0.5) * 0.8
+        left, right = pan_gains(position * self._width)
+        self._events.add_panned(offset, note, (scale * float(left), scale * float(right)))
+        echo = 0.25 * scale
+        self._events.add_panned(
+            offset + round(0.017 * sr), note, (echo * float(right), echo * float(left))
+        )
+
+
+class Shimmer(ProceduralLayer):
+    """A high, slow sparkle for a starry sky.
+
+    Faint sine "stars" on a high D major pentatonic set (2.3-5.3 kHz), each fading in and out
+    over two to five seconds with a gentle twinkle (a 3-7 Hz tremolo), one every 0.25-1 s at a
+    random moment and place in the field. Seven continuous oscillators (one per pitch) carry
+    them: a star only adds its envelope, per ear, to its pitch's gain on the control grid.
+    """
+
+    info = LayerInfo(
+        name="shimmer",
+        description="a high, slow sparkle of faint tones, like a starry sky",
+        params=(
+            intensity_param(0.4, "how many stars twinkle at once (1-4 new ones a second)"),
+            distance_param(0.3),
+            width_param(1.0),
+        ),
+    )
+
+    _GAIN_DB = -28.6
+    _PITCHES_MIDI = (98, 100, 102, 105, 107, 110, 112)  # D7 .. E8, pentatonic
+    _BLOCK = 256  # audio frames between envelope points handed to the mixer
+
+    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
+        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
+        intensity = self.params["intensity"]
+        distance = self.params["distance"]
+        self._width = self.params["width"]
+        sr = self.sample_rate_hz
+        schedule_rng, self._star_rng, phase_rng = self.rng.spawn(3)
+        rate_hz = geometric(1.0, 4.0, intensity)
+        # One star per slot of 1/rate seconds, at a random moment in it: the count per minute
+        # (and so the loudness) is steady, the timing still irregular.
+        self._stars = JitteredGrid(schedule_rng, 1.0 / rate_hz, 0.0, 1.0)
+        self._pitches_hz = np.array([min(_midi_hz(m), 0.45 * sr) for m in self._PITCHES_MIDI])
+        self._phases = phase_rng.uniform(0.0, 2.0 * math.pi, len(self._pitches_hz))
+        # Higher stars fade more with distance.
+        self._dulling = geometric(1.0, 0.3, distance) ** np.linspace(0.0, 1.0, 7)
+        # Keep the sum steady whatever the density: each star's level falls as more overlap.
+        self._level = geometric(1.0, 0.6, distance) / math.sqrt(rate_hz)
+        self._control_rate_hz = sr / self._BLOCK
+        self._envelopes = OverlapAdd(2 * len(self._pitches_hz), capacity=4096)
+        self._ramp = (np.arange(self._BLOCK) / self._BLOCK).astype(np.float32)
+        self._last = np.zeros((2 * len(self._pitches_hz), 1))
+        self._gain = db_to_gain(self._GAIN_DB)
+
+    def _render_chunk(self) -> np.ndarray:
+        sr = self.sample_rate_hz
+        ctl = self._control_rate_hz
+        t0 = self.chunk_start_s
+        blocks = self.chunk_frames // self._BLOCK
+        for time_s in self._stars.pop_until(t0 + self.chunk_frames / sr):
+            self._star(round((time_s - t0) * ctl))
+        # Envelope points at block edges; linear inside each block (as in Drone): the mix is
+        # (gain_start @ sines) + ramp * (gain_step @ sines), two batched matrix products.
+        points = np.concatenate([self._last, self._envelopes.pop(blocks)], axis=1)
+        self._last = points[:, -1:]
+        pitches = len(self._pitches_hz)
+        sines = sine_bank(
+            self._pitches_hz, self._phases, self.chunk_start_frame, self.chunk_frames, sr
+        )
+        by_block = sines.reshape(pitches, blocks, self._BLOCK).transpose(1, 0, 2)
+        gains = points.astype(np.float32).reshape(2, pitches, blocks + 1)
+        first = gains[:, :, :-1].transpose(2, 0, 1)
+        step = np.diff(gains, axis=2).transpose(2, 0, 1)
+        mixed = first @ by_block + (step @ by_block) * self._ramp
+        return mixed.transpose(1, 0, 2).reshape(2, self.chunk_frames)
+
+    def _star(self, offset: int) -> None:
+        """Add one star's envelope (per ear) to its pitch's rows, on the block grid."""
+        rng = self._star_rng
+        ctl = self._control_rate_hz
+        index = int(rng.integers(len(self._pitches_hz)))
+        duration_s = rng.uniform(2.0, 5.0)
+        n = max(2, round(duration_s * ctl))
+        t = np.arange(n) / ctl
+        envelope = np.sin(np.pi * t / duration_s) ** 2
+        twinkle_hz = rng.uniform(3.0, 7.0)
+        envelope *= 1.0 - 0.3 * np.sin(np.pi * twinkle_hz * t) ** 2
+        # A longer star is softer, so every star carries the same energy.
+        size = 10.0 ** (rng.uniform(-0.15, 0.15)) * math.sqrt(3.5 / duration_s)
+        level = self._level * self._dulling[index] * size * self._gain
+        left, right = pan_gains(rng.uniform(-1.0, 1.0) * self._width)
+        rows = np.zeros((2 * len(self._pitches_hz), n))
+        rows[index] = envelope * (level * left)
+        rows[len(self._pitches_hz) + index] = envelope * (level * right)
+        self._envelopes.add(offset, rows)
+
+
+LAYERS: tuple[type[ProceduralLayer], ...] = (Chimes, Drone, Melody, Shimmer)
+
+__all__ = ["LAYERS", "Chimes", "Drone", "Melody", "Shimmer"]

@@ -1,0 +1,176 @@
+"""Tags, cover art and chapters in every output format.
+
+MP3: ID3v2.3 with CHAP/CTOC chapters and an APIC cover (the version podcast apps read most
+widely). M4B: MP4 atoms and a cover through mutagen; chapters are written by ffmpeg while
+encoding (mutagen cannot write MP4 chapters), from :func:`ffmetadata`. FLAC/Ogg/Opus: Vorbis
+comments with the CHAPTERxxx convention and a picture block. WAV: none (the report has them).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChapterMark:
+    """A chapter on the output's timeline, in seconds."""
+
+    title: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tags:
+    """Metadata written into the output file."""
+
+    title: str = ""
+    artist: str = ""
+    album: str = ""
+    genre: str = "Sleep story"
+    year: int | None = None
+    comment: str = ""
+    chapters: tuple[ChapterMark, ...] = field(default_factory=tuple)
+    cover: bytes | None = None
+    cover_mime: str = "image/png"
+
+
+def write_tags(path: Path, fmt: str, tags: Tags) -> None:
+    """Write ``tags`` into the finished file at ``path``."""
+    if fmt == "mp3":
+        _write_id3(path, tags)
+    elif fmt == "m4b":
+        _write_mp4(path, tags)
+    elif fmt in ("flac", "ogg", "opus"):
+        _write_vorbis(path, fmt, tags)
+
+
+def _write_id3(path: Path, tags: Tags) -> None:
+    from mutagen.id3 import (
+        APIC,
+        CHAP,
+        COMM,
+        CTOC,
+        ID3,
+        TALB,
+        TCON,
+        TDRC,
+        TIT2,
+        TPE1,
+        CTOCFlags,
+    )  # fmt: skip
+
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=tags.title))
+    for frame, value in ((TPE1, tags.artist), (TALB, tags.album), (TCON, tags.genre)):
+        if value:
+            id3.add(frame(encoding=3, text=value))
+    if tags.year:
+        id3.add(TDRC(encoding=3, text=str(tags.year)))  # saved as TYER in v2.3
+    if tags.comment:
+        id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+    if tags.cover:
+        id3.add(APIC(encoding=3, mime=tags.cover_mime, type=3, desc="Cover", data=tags.cover))
+    if tags.chapters:
+        ids = [f"ch{i}" for i in range(len(tags.chapters))]
+        id3.add(
+            CTOC(
+                element_id="toc",
+                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[TIT2(encoding=3, text="Chapters")],
+            )
+        )
+        for element_id, chapter in zip(ids, tags.chapters, strict=True):
+            id3.add(
+                CHAP(
+                    element_id=element_id,
+                    start_time=round(chapter.start_s * 1000),
+                    end_time=round(chapter.end_s * 1000),
+                    sub_frames=[TIT2(encoding=3, text=chapter.title)],
+                )
+            )
+    id3.save(path, v2_version=3)
+
+
+def _write_mp4(path: Path, tags: Tags) -> None:
+    from mutagen.mp4 import MP4, MP4Cover
+
+    mp4 = MP4(path)
+    for key, value in (
+        ("\xa9nam", tags.title),
+        ("\xa9ART", tags.artist),
+        ("\xa9alb", tags.album),
+        ("\xa9gen", tags.genre),
+        ("\xa9cmt", tags.comment),
+        ("\xa9day", str(tags.year) if tags.year else ""),
+    ):
+        if value:
+            mp4[key] = [value]
+    mp4["stik"] = [2]  # media kind: audiobook
+    if tags.cover:
+        kind = MP4Cover.FORMAT_PNG if tags.cover_mime == "image/png" else MP4Cover.FORMAT_JPEG
+        mp4["covr"] = [MP4Cover(tags.cover, imageformat=kind)]
+    mp4.save()
+
+
+def _write_vorbis(path: Path, fmt: str, tags: Tags) -> None:
+    import mutagen
+    from mutagen.flac import Picture
+
+    audio = mutagen.File(path)
+    for key, value in (
+        ("title", tags.title),
+        ("artist", tags.artist),
+        ("album", tags.album),
+        ("genre", tags.genre),
+        ("comment", tags.comment),
+        ("date", str(tags.year) if tags.year else ""),
+    ):
+        if value:
+            audio[key] = value
+    # The Vorbis-comment chapter convention (CHAPTERxxx / CHAPTERxxxNAME), read by VLC, mpv.
+    for i, chapter in enumerate(tags.chapters, start=1):
+        audio[f"CHAPTER{i:03d}"] = _clock(chapter.start_s)
+        audio[f"CHAPTER{i:03d}NAME"] = chapter.title
+    if tags.cover:
+        picture = Picture()
+        picture.type = 3
+        picture.mime = tags.cover_mime
+        picture.desc = "Cover"
+        picture.data = tags.cover
+        if fmt == "flac":
+            audio.add_picture(picture)
+        else:
+            audio["metadata_block_picture"] = base64.b64encode(picture.write()).decode("ascii")
+    audio.save()
+
+
+def _clock(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def _escape(value: str) -> str:
+    for ch in "\\=;#\n":
+        value = value.replace(ch, "\\" + ch)
+    return value
+
+
+def ffmetadata(tags: Tags) -> str:
+    """ffmpeg's FFMETADATA1 text with the title and chapters (for MP4 chapters)."""
+    lines = [";FFMETADATA1", f"title={_escape(tags.title)}"]
+    for chapter in tags.chapters:
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={round(chapter.start_s * 1000)}",
+            f"END={round(chapter.end_s * 1000)}",
+            f"title={_escape(chapter.title)}",
+        ]
+    return "\n".join(lines) + "\n"

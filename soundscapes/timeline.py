@@ -1,0 +1,182 @@
+"""Scenes placed in time: crossfades between them, a fade in and a long fade out.
+
+Every layer used anywhere in the timeline runs from start to end as one stateful source; the
+timeline only moves its gain. So the output depends on neither block size nor scene order, and
+an eight-hour bed costs no more memory than a minute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from soundscapes.curves import fade_out_gain, raised_cosine
+from soundscapes.errors import SoundscapeError
+from soundscapes.layers import create_layer
+from soundscapes.scene import Scene
+from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ, Source
+
+
+@dataclass(frozen=True, kw_only=True)
+class SceneCue:
+    """``scene`` starts playing at ``start_s`` (crossfaded around that time)."""
+
+    start_s: float
+    scene: Scene
+
+
+def layer_seed(seed: int, key: tuple) -> int:
+    """A seed per layer source, stable across runs and Python versions (no ``hash()``)."""
+    digest = hashlib.sha256(repr((seed, key)).encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+class Timeline:
+    """Scenes over time.
+
+    Parameters
+    ----------
+    cues : sequence of SceneCue
+        In any order; the first one is moved to t = 0.
+    duration_s : float
+        Length of the ambience; it is silent after this.
+    crossfade_s : float
+        Length of each scene change (equal-power for layers that come and go).
+    fade_in_s, fade_out_s : float
+        Fade at the start and at the end (the fade-out ends at ``duration_s``).
+    seed : int
+        Seeds every layer source.
+    """
+
+    def __init__(
+        self,
+        cues: Sequence[SceneCue],
+        *,
+        duration_s: float,
+        crossfade_s: float = 8.0,
+        fade_in_s: float = 6.0,
+        fade_out_s: float = 60.0,
+        sample_rate_hz: int = SAMPLE_RATE_HZ,
+        seed: int = 0,
+    ) -> None:
+        if not cues:
+            raise SoundscapeError("a timeline needs at least one scene")
+        if duration_s <= 0:
+            raise SoundscapeError(f"duration must be positive, got {duration_s} s")
+        ordered = sorted(cues, key=lambda c: c.start_s)
+        self.cues = [SceneCue(start_s=0.0, scene=ordered[0].scene), *ordered[1:]]
+        self.duration_s = float(duration_s)
+        self.crossfade_s = max(0.0, crossfade_s)
+        self.fade_in_s = min(max(0.0, fade_in_s), duration_s)
+        self.fade_out_s = min(max(0.0, fade_out_s), duration_s)
+        self.sample_rate_hz = sample_rate_hz
+        self.seed = seed
+
+    def layer_keys(self) -> list[tuple]:
+        seen: dict[tuple, None] = {}
+        for cue in self.cues:
+            for layer in cue.scene.layers:
+                seen.setdefault(layer.key, None)
+        return list(seen)
+
+    def scene_at(self, time_s: float) -> Scene:
+        starts = [c.start_s for c in self.cues]
+        return self.cues[max(0, int(np.searchsorted(starts, time_s, side="right")) - 1)].scene
+
+    def source(self) -> AmbienceSource:
+        return AmbienceSource(self)
+
+
+class AmbienceSource:
+    """The running ambience of a :class:`Timeline`; float32 ``(2, frames)`` blocks."""
+
+    channels = CHANNELS
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.sample_rate_hz = timeline.sample_rate_hz
+        self._frame = 0
+        self._keys = timeline.layer_keys()
+        self._sources: dict[tuple, Source] = {
+            key: create_layer(
+                key[0],
+                sample_rate_hz=self.sample_rate_hz,
+                seed=layer_seed(timeline.seed, key),
+                **dict(key[1]),
+            )
+            for key in self._keys
+        }
+        cues = timeline.cues
+        self._starts_s = np.array([c.start_s for c in cues])
+        # Power of each layer in each scene (scene-normalized), rows = cues.
+        self._power = {
+            key: np.array([c.scene.layer_amplitudes().get(key, 0.0) ** 2 for c in cues])
+            for key in self._keys
+        }
+        # Half-width of each crossfade, kept within half of the shorter neighbouring scene.
+        half = []
+        for j in range(1, len(cues)):
+            before = cues[j].start_s - cues[j - 1].start_s
+            after = cues[j + 1].start_s if j + 1 < len(cues) else timeline.duration_s
+            after -= cues[j].start_s
+            half.append(max(0.0, min(timeline.crossfade_s / 2, before / 2, after / 2)))
+        self._half_s = np.array(half)
+        self.layer_seconds = 0.0  # time spent inside layer renders, for the report
+
+    def layer_gains(self, t_s: np.ndarray) -> dict[tuple, np.ndarray]:
+        """Linear amplitude of every layer source at times ``t_s`` (fades excluded).
+
+        Crossfades interpolate *power* between scenes: a layer that comes or goes follows
+        an equal-power curve, and a layer in both scenes glides with no +3 dB bump.
+        """
+        seg = np.clip(np.searchsorted(self._starts_s, t_s, side="right") - 1, 0, None)
+        gains = {}
+        for key in self._keys:
+            p = self._power[key][seg]
+            for j, half in enumerate(self._half_s, start=1):
+                if half <= 0:
+                    continue
+                b = self._starts_s[j]
+                inside = (t_s > b - half) & (t_s < b + half)
+                if inside.any():
+                    x = raised_cosine((t_s[inside] - (b - half)) / (2 * half))
+                    p = p.copy()
+                    p[inside] = (1 - x) * self._power[key][j - 1] + x * self._power[key][j]
+            gains[key] = np.sqrt(p)
+        return gains
+
+    def fade_gain(self, t_s: np.ndarray) -> np.ndarray:
+        tl = self.timeline
+        g = np.ones_like(t_s)
+        if tl.fade_in_s > 0:
+            g *= raised_cosine(t_s / tl.fade_in_s)
+        if tl.fade_out_s > 0:
+            g *= fade_out_gain((t_s - (tl.duration_s - tl.fade_out_s)) / tl.fade_out_s)
+        g[t_s >= tl.duration_s] = 0.0
+        return g
+
+    def render(self, frames: int) -> np.ndarray:
+        t_s = (self._frame + np.arange(frames)) / self.sample_rate_hz
+        self._frame += frames
+        out = np.zeros((CHANNELS, frames), dtype=np.float32)
+        if frames == 0:
+            return out
+        gains = self.layer_gains(t_s)
+        fade = self.fade_gain(t_s)
+        for key, source in self._sources.items():
+            started = time.perf_counter()
+            block = source.render(frames)
+            self.layer_seconds += time.perf_counter() - started
+            g = gains[key] * fade
+            if np.any(g > 0):
+                out += block * g.astype(np.float32)
+        return out
+
+
+def duration_frames(duration_s: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> int:
+    return math.ceil(duration_s * sample_rate_hz)
