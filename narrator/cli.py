@@ -1,0 +1,343 @@
+"""The command line: parses, calls the library, prints. The only layer that prints or exits."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from narrator.errors import NarratorError
+from soundscapes.errors import SoundscapeError
+
+app = typer.Typer(
+    name="narrator",
+    help="Narrated sleep stories: story text in, a calm voice over a living soundscape out.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def handles_errors(func):
+    """Turn the packages' own errors into one red line and exit code 1 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (NarratorError, SoundscapeError) as exc:
+            raise _fail(str(exc)) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; finished passages are cached and a re-run resumes")
+            raise typer.Exit(code=130) from None
+
+    return wrapper
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  narrator render seeds/dream.txt                  # → out/dream.mp3\n\n"
+        "  narrator render story.txt -o story.flac --tail 600\n\n"
+        "  narrator render story.txt --engine system --voice gmw/en-us --pace 120\n\n"
+        "  narrator render story.txt --loudness podcast     # -16 LUFS, -1 dBTP"
+    )
+)
+@handles_errors
+def render(
+    story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Output file [default: out/STORY.mp3].")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="mp3, m4b, opus, ogg, flac or wav [default: from -o]."),
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="Speech engine: piper, system or fake [default: piper].")
+    ] = None,
+    voice: Annotated[
+        str | None, typer.Option(help="Voice: a Piper .onnx path, or a system voice id.")
+    ] = None,
+    pace: Annotated[
+        float | None, typer.Option(help="Words per minute, pauses included [default: 130].")
+    ] = None,
+    loudness: Annotated[
+        str | None,
+        typer.Option(help="sleep (-20 LUFS, default), podcast (-16), broadcast (-23) or LUFS."),
+    ] = None,
+    tail: Annotated[
+        float | None, typer.Option(help="Seconds of ambience after the last word [default: 180].")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the soundscape: same seed, same sound [default: 0].")
+    ] = None,
+    lexicon: Annotated[
+        Path | None, typer.Option(help='Pronunciation lexicon (TOML: Nyx = "nicks").')
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(help="Speech worker processes [default: all cores].")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Speech cache folder [default: the user cache].")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the speech cache.")
+    ] = False,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Also write OUT.png: loudness over time.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+) -> None:
+    """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
+    from narrator.render import RenderOptions, render_story
+
+    kwargs = {} if jobs is None else {"jobs": jobs}
+    options = RenderOptions(
+        output=output,
+        fmt=fmt,
+        engine=engine,
+        voice=voice,
+        pace_wpm=pace,
+        loudness=loudness,
+        tail_s=tail,
+        seed=seed,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        lexicon=lexicon,
+        plot=plot,
+        **kwargs,
+    )
+    with _progress(quiet) as progress:
+        report = render_story(story, options, progress=progress)
+    for warning in report.get("warnings", []):
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    minutes, seconds = divmod(report["duration_s"], 60)
+    out.print(
+        f"wrote {report['output']}: {int(minutes)}:{seconds:04.1f}, "
+        f"{report['integrated_lufs']:.1f} LUFS, true peak {report['true_peak_dbtp']:.1f} dBTP, "
+        f"voice {report['voice_over_ambience_lu']:.1f} LU over ambience, "
+        f"{report['pace_wpm']:.0f} wpm, speech cache {report['cache']['hits']} hits / "
+        f"{report['cache']['misses']} new, in {report['timings_s']['total']:.1f} s",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@handles_errors
+def passages(
+    story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+    pace: Annotated[float | None, typer.Option(help="Words per minute for estimates.")] = None,
+    lexicon: Annotated[Path | None, typer.Option(help="Pronunciation lexicon file.")] = None,
+) -> None:
+    """Show how STORY splits into passages, and the scene under each, without synthesizing."""
+    import json
+
+    from narrator.overview import passages_overview
+
+    overview = passages_overview(story, pace_wpm=pace, lexicon=lexicon)
+    if as_json:
+        out.print_json(json.dumps(overview), ensure_ascii=False)
+        return
+    for warning in overview["script"]["warnings"]:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    table = Table(
+        "#",
+        "chapter",
+        "first words",
+        "words",
+        "est. s",
+        "pause s",
+        "scene",
+        "layers",
+        title=overview["script"]["title"],
+    )
+    for row in overview["rows"]:
+        table.add_row(
+            str(row["index"]),
+            row["chapter_title"],
+            row["first_words"],
+            str(row["words"]),
+            f"{row['estimated_s']:.1f}",
+            f"{row['pause_after_s']:g}" if row["pause_after_s"] else "",
+            row["scene"],
+            ", ".join(row["layers"]),
+        )
+    out.print(table)
+    out.print(
+        f"{len(overview['rows'])} passages, {overview['words']} words, about "
+        f"{overview['estimated_s'] / 60:.1f} min at {overview['pace_wpm']:g} wpm"
+    )
+
+
+@app.command()
+@handles_errors
+def layers() -> None:
+    """List every ambient layer with a description and its parameters."""
+    from soundscapes.layers import layer_info, layer_names
+
+    table = Table("layer", "description", "parameters (default, range)")
+    for name in layer_names():
+        info = layer_info(name)
+        params = ", ".join(
+            f"{p.name}={p.default:g} ({p.minimum:g}–{p.maximum:g}{p.unit and ' ' + p.unit})"
+            for p in info.params
+        )
+        table.add_row(name, info.description, params)
+    out.print(table)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  narrator soundscape tide -d 8h -o tide.mp3\n\n"
+        "  narrator soundscape --scene night-garden -d 45m -o garden.ogg\n\n"
+        "  narrator soundscape rain fire -d 1h30m -o hearth.flac --loudness -26"
+    )
+)
+@handles_errors
+def soundscape(
+    layers: Annotated[
+        list[str] | None, typer.Argument(help="Layers to play together (see: narrator layers).")
+    ] = None,
+    scene: Annotated[str | None, typer.Option(help="A built-in scene instead of layers.")] = None,
+    duration: Annotated[
+        str, typer.Option("-d", "--duration", help="Length: 8h, 45m, 1h30m, 90s or 1:30:00.")
+    ] = "10m",
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")] = Path(
+        "out/ambience.mp3"
+    ),
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="mp3, m4b, opus, ogg, flac or wav.")
+    ] = None,
+    loudness: Annotated[str, typer.Option(help="Target: a preset or LUFS.")] = "sleep",
+    seed: Annotated[int, typer.Option(help="Same seed, same sound.")] = 0,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+) -> None:
+    """Render ambience alone (a scene or layers) for a given time: a bed for bedtime playlists."""
+    from soundscapes.ambience import parse_duration, render_ambience, scene_from_layers
+    from soundscapes.export import format_for
+    from soundscapes.layers import layer_info
+    from soundscapes.master import parse_target
+    from soundscapes.scene import get_scene
+
+    if bool(layers) == bool(scene):
+        raise _fail("give either layers (e.g. tide gulls) or --scene NAME, not both or neither")
+    if layers:
+        for name in layers:
+            layer_info(name)  # unknown names fail here with the closest valid ones
+    chosen = get_scene(scene) if scene else scene_from_layers(layers or [])
+    with _progress(quiet) as progress:
+        result = render_ambience(
+            chosen,
+            output,
+            format_for(output, fmt),
+            duration_s=parse_duration(duration),
+            target=parse_target(loudness),
+            seed=seed,
+            progress=lambda d, t: progress("ambience", d, t),
+        )
+    out.print(
+        f"wrote {result.output}: {_clock(result.duration_s)}, {result.integrated_lufs:.1f} LUFS, "
+        f"true peak {result.true_peak_dbtp:.1f} dBTP, in {result.seconds:.1f} s",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@handles_errors
+def cache(
+    clear: Annotated[bool, typer.Option("--clear", help="Delete every cached clip.")] = False,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache folder [default: user cache].")
+    ] = None,
+) -> None:
+    """Show the speech cache's folder and size, or clear it."""
+    from narrator.speech import SpeechCache
+
+    speech_cache = SpeechCache(cache_dir) if cache_dir else SpeechCache()
+    if clear:
+        removed = speech_cache.clear()
+        out.print(f"cleared {removed} cached passages from {speech_cache.folder}", highlight=False)
+        return
+    size = speech_cache.size_bytes()
+    out.print(
+        f"{speech_cache.folder}: {len(speech_cache)} passages, {size / 2**20:.1f} MiB",
+        highlight=False,
+    )
+
+
+@app.command()
+@handles_errors
+def voices(
+    engine: Annotated[str | None, typer.Option(help="Only this engine.")] = None,
+) -> None:
+    """List speech engines, whether each is installed, and their voices."""
+    from narrator.speech import engine_available, engine_names, list_voices
+
+    names = [engine] if engine else engine_names()
+    for name in names:
+        available = engine_available(name)
+        out.print(f"[bold]{name}[/]: {'installed' if available else 'not installed'}")
+        if available:
+            for voice in list_voices(name):
+                out.print(f"  {voice}", highlight=False)
+
+
+def _clock(seconds: float) -> str:
+    h, rest = divmod(round(seconds), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool):
+    """A progress display on standard error (only on a terminal); yields ``progress(stage,
+    done, total)``."""
+    show = not quiet and err.is_terminal
+    with Progress(
+        TextColumn("{task.description:>8}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield progress
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # e.g. `narrator voices | head`
+        sys.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The publishing commands: ``narrator batch``, ``narrator feed`` and ``narrator playlist``.
+
+Registered on the main app by importing this module (narrator/cli.py does it). Like the rest of
+the CLI, these parse, call the library and print; the library never prints or exits.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from narrator.cli import app, err, handles_errors, out
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  narrator batch podcast.toml                # render what changed, on every core\n\n"
+        "  narrator batch podcast.toml --jobs 1       # one episode at a time\n\n"
+        "  narrator batch podcast.toml --force        # render everything again"
+    )
+)
+@handles_errors
+def batch(
+    manifest: Annotated[Path, typer.Argument(help="The manifest (TOML) listing the episodes.")],
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", help="Episodes rendered at once (default: all cores)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Render every episode, even those up to date.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+) -> None:
+    """Render every episode of MANIFEST that changed since its last render, in parallel."""
+    from narrator.publish.batch import EpisodeResult, run_batch
+    from narrator.publish.manifest import load_manifest
+
+    spec = load_manifest(manifest)
+    workers = jobs if jobs is not None else os.cpu_count() or 1
+    show = not quiet and err.is_terminal
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("episodes", total=len(spec.episodes))
+
+        def progress(result: EpisodeResult, done: int, total: int) -> None:
+            name = escape(result.episode.story_ref)
+            bar.update(task, completed=done, total=total, description=name)
+
+        result = run_batch(spec, jobs=workers, force=force, progress=progress)
+
+    # Titles and paths are the user's text: escaped, so "[draft]" is not read as rich markup.
+    table = Table(
+        "#", "episode", "story", "status", "length", "render s", title=escape(spec.podcast.title)
+    )
+    style = {"rendered": "green", "skipped": "dim", "failed": "bold red"}
+    for r in result.results:
+        ep = r.episode
+        status = "up to date" if r.status == "skipped" else r.status
+        table.add_row(
+            str(ep.number_in_manifest),
+            escape(r.title),
+            escape(ep.story_ref),
+            f"[{style[r.status]}]{status}[/]",
+            _minutes(r.duration_s),
+            f"{r.elapsed_s:.1f}" if r.status != "skipped" else "",
+        )
+    out.print(table)
+    for r in result.failed:
+        err.print(f"[bold red]error:[/] {escape(r.error or '')}", highlight=False, soft_wrap=True)
+    rendered, skipped, failed = len(result.rendered), len(result.skipped), len(result.failed)
+    if not rendered and not failed:
+        out.print(
+            f"nothing to render: all {skipped} episodes are up to date (--force renders them "
+            "again)",
+            highlight=False,
+        )
+    else:
+        minutes = result.elapsed_s / 60
+        rate = f", {rendered / minutes:.1f} episodes/min" if rendered and minutes > 0 else ""
+        out.print(
+            f"{rendered} rendered, {skipped} up to date, {failed} failed in "
+            f"{result.elapsed_s:.1f} s with {result.jobs} job{'s' * (result.jobs != 1)}{rate}",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+@handles_errors
+def feed(
+    manifest: Annotated[Path, typer.Argument(help="The manifest (TOML) listing the episodes.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Feed file (default: OUTPUT_DIR/feed.xml)."),
+    ] = None,
+    feed_url: Annotated[
+        str | None,
+        typer.Option(help="Where the feed is served (default: base_url + the file name)."),
+    ] = None,
+) -> None:
+    """Write the podcast feed (RSS 2.0, iTunes and Podcasting 2.0) of MANIFEST's episodes."""
+    from narrator.publish.feed import DEFAULT_FEED_NAME, write_feed
+    from narrator.publish.manifest import load_manifest
+
+    spec = load_manifest(manifest)
+    result = write_feed(spec, output or spec.output_dir / DEFAULT_FEED_NAME, feed_url=feed_url)
+    for warning in result.warnings:
+        _warn(warning)
+    out.print(
+        escape(
+            f"wrote {result.path}: {result.items} episodes; subscribe at {result.feed_url} "
+            f"(podcast:guid {result.podcast_guid})"
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@handles_errors
+def playlist(
+    manifest: Annotated[Path, typer.Argument(help="The manifest (TOML) listing the episodes.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Playlist file (default: OUTPUT_DIR/bedtime.m3u8)."),
+    ] = None,
+    closer_minutes: Annotated[
+        float | None,
+        typer.Option(help="End with this many minutes of ambience alone."),
+    ] = None,
+    closer_scene: Annotated[
+        str | None,
+        typer.Option(help="Scene of the closer (default: the last episode's final scene)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+) -> None:
+    """Write an extended M3U bedtime playlist of MANIFEST's episodes, optionally with a closer."""
+    from narrator.publish.manifest import load_manifest
+    from narrator.publish.playlist import DEFAULT_PLAYLIST_NAME, write_playlist
+
+    spec = load_manifest(manifest)
+    show = not quiet and err.is_terminal
+    with Progress(
+        TextColumn("{task.description:>8}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = write_playlist(
+            spec,
+            output or spec.output_dir / DEFAULT_PLAYLIST_NAME,
+            closer_minutes=closer_minutes,
+            closer_scene=closer_scene,
+            progress=progress,
+        )
+    for warning in result.warnings:
+        _warn(warning)
+    closer = ""
+    if result.closer is not None:
+        state = "rendered" if result.closer_rendered else "up to date"
+        closer = f"; closer {result.closer.name} ({state})"
+    out.print(
+        escape(f"wrote {result.path}: {len(result.entries)} entries, {_minutes(result.duration_s)}")
+        + escape(closer),
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,55 @@
+"""The ``passages`` view: a story's split and scene plan, without synthesizing anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from narrator.direction import plan_story
+from narrator.lexicon import load_lexicon
+from narrator.script import parse_story
+from narrator.speech.pacing import DEFAULT_PACE_WPM
+
+
+def passages_overview(
+    story: Path, *, pace_wpm: float | None = None, lexicon: Path | None = None
+) -> dict[str, Any]:
+    """The Script (as ``script``, round-trippable) and a row per passage with estimates.
+
+    Estimated seconds are words at the pace; the pace includes pauses, so the estimates add
+    up to the narration's length.
+    """
+    script = parse_story(story, lexicon=load_lexicon(lexicon) if lexicon else None)
+    pace = pace_wpm or script.meta.pace or DEFAULT_PACE_WPM
+    plan = plan_story(script)
+    titles = {c.index: c.title for c in script.chapters}
+    rows = []
+    for p in script.passages:
+        scene = plan.scene_for(p.index)
+        rows.append(
+            {
+                "index": p.index,
+                "chapter": p.chapter,
+                "chapter_title": titles[p.chapter],
+                "line": p.line,
+                "first_words": " ".join(p.text.split()[:6])
+                + ("…" if len(p.text.split()) > 6 else ""),
+                "words": p.word_count,
+                "estimated_s": round(p.word_count / pace * 60.0, 2),
+                "pause_after_s": p.pause_after_s,
+                "scene": scene.name,
+                "layers": list(scene.layer_names),
+            }
+        )
+    return {
+        "script": script.to_dict(),
+        "rows": rows,
+        "words": script.word_count,
+        "pace_wpm": pace,
+        "estimated_s": round(
+            script.word_count / pace * 60.0
+            + script.opening_pause_s
+            + sum(p.pause_after_s for p in script.passages),
+            2,
+        ),
+    }

@@ -1,0 +1,432 @@
+"""Render every episode of a manifest, in parallel, skipping the ones that are up to date.
+
+An episode is up to date when its output and sidecars exist and its *fingerprint* — a hash of
+the story's bytes, the lexicon's and the cover's bytes, the episode's render options and title,
+and the narrator version — equals the one stored beside the output (``OUT.fingerprint.json``)
+by its last successful render. A failed render leaves the previous output and fingerprint as
+they were (every write is atomic), so the next run tries it again.
+
+Episodes render in a process pool (``jobs`` workers, spawn context like the speech pool: a
+forked onnxruntime is not safe). One failing episode does not stop the others; the result says
+which failed and why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import narrator
+from narrator.errors import NarratorError
+from narrator.publish import PublishError
+from narrator.publish.manifest import Episode, Manifest
+from narrator.sidecars import sidecar_path
+from soundscapes.errors import SoundscapeError
+from soundscapes.export import write_text_atomic
+
+Status = Literal["rendered", "skipped", "failed"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeResult:
+    """What happened to one episode."""
+
+    episode: Episode
+    status: Status
+    #: The episode's title: the manifest's, else the story's (from its report, when it exists).
+    title: str = ""
+    #: Length of the episode's file (from its report), when it exists.
+    duration_s: float | None = None
+    #: Wall time of this episode's render (0 when skipped).
+    elapsed_s: float = 0.0
+    #: One line saying what went wrong (``failed`` only).
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchResult:
+    """Every episode's result, in manifest order."""
+
+    results: tuple[EpisodeResult, ...]
+    elapsed_s: float
+    jobs: int
+
+    def with_status(self, status: Status) -> list[EpisodeResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def rendered(self) -> list[EpisodeResult]:
+        return self.with_status("rendered")
+
+    @property
+    def skipped(self) -> list[EpisodeResult]:
+        return self.with_status("skipped")
+
+    @property
+    def failed(self) -> list[EpisodeResult]:
+        return self.with_status("failed")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+#: Called after each episode is settled: ``(result, done, total)``.
+BatchProgress = Callable[[EpisodeResult, int, int], None]
+
+
+def fingerprint_path(output: Path) -> Path:
+    """``public/ep1.mp3`` → ``public/ep1.mp3.fingerprint.json``."""
+    return sidecar_path(output, ".fingerprint.json")
+
+
+def report_path(output: Path) -> Path:
+    return sidecar_path(output, ".report.json")
+
+
+def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
+    """Everything an episode's output depends on, as JSON-able values (hashes for files)."""
+    options = episode.options.to_dict()
+    if episode.options.lexicon is not None:
+        options["lexicon"] = os.path.relpath(episode.options.lexicon, manifest.folder)
+    return {
+        "narrator": narrator.__version__,
+        "story_sha256": _sha256_of(episode.story),
+        "lexicon_sha256": _sha256_of(episode.options.lexicon),
+        "cover_sha256": _sha256_of(_cover_of(episode.story)),
+        "options": options,
+        "title": episode.title,
+        "artist": manifest.podcast.author,
+    }
+
+
+def fingerprint(inputs: dict[str, Any]) -> str:
+    text = json.dumps(inputs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_fingerprint(output: Path) -> dict[str, Any] | None:
+    """The stored fingerprint record of ``output``, or ``None`` if absent or unreadable."""
+    try:
+        record = json.loads(fingerprint_path(output).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def is_up_to_date(manifest: Manifest, episode: Episode) -> bool:
+    """True when the episode's output and sidecars exist and were made from today's inputs."""
+    out = episode.output
+    needed = [out, report_path(out), sidecar_path(out, ".vtt"), sidecar_path(out, ".chapters.json")]
+    if not all(p.is_file() for p in needed):
+        return False
+    record = read_fingerprint(out)
+    inputs = episode_inputs(manifest, episode)
+    return (
+        record is not None
+        and inputs["story_sha256"] is not None
+        and record.get("fingerprint") == fingerprint(inputs)
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rendered:
+    """An episode's finished render, as the feed and the playlist read it."""
+
+    episode: Episode
+    report: dict[str, Any]
+    size_bytes: int
+    #: When the episode was first rendered (kept across re-renders), if known.
+    first_rendered: datetime | None
+    #: The inputs changed since this render: publishing it would publish the old version.
+    stale: bool
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.report["duration_s"])
+
+    @property
+    def title(self) -> str:
+        """The manifest's title for the episode, else the story's."""
+        return self.episode.title or str(self.report.get("title") or self.episode.story_ref)
+
+
+def load_rendered(manifest: Manifest, episode: Episode) -> Rendered:
+    """The episode's render: its report, file size and freshness.
+
+    Raises
+    ------
+    PublishError
+        The episode has not been rendered (or its report is unreadable).
+    """
+    out = episode.output
+    where = f"{manifest.path}: {episode.name}"
+    try:
+        size_bytes = out.stat().st_size
+        report = json.loads(report_path(out).read_text(encoding="utf-8"))
+        float(report["duration_s"])
+    except FileNotFoundError as exc:
+        raise PublishError(
+            f"{where}: not rendered yet ({exc.filename} is missing); run "
+            f"narrator batch {manifest.path} first"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PublishError(
+            f"{where}: cannot read the render's report ({exc}); run narrator batch "
+            f"{manifest.path} --force"
+        ) from None
+    record = read_fingerprint(out) or {}
+    first: datetime | None = None
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        first = datetime.fromisoformat(record["first_rendered"])
+    if first is None:
+        first = datetime.fromtimestamp(out.stat().st_mtime, tz=UTC)
+    stale = record.get("fingerprint") != fingerprint(episode_inputs(manifest, episode))
+    return Rendered(
+        episode=episode,
+        report=report,
+        size_bytes=size_bytes,
+        first_rendered=first,
+        stale=stale,
+    )
+
+
+def run_batch(
+    manifest: Manifest,
+    *,
+    jobs: int = 1,
+    force: bool = False,
+    progress: BatchProgress | None = None,
+    cache_dir: Path | None = None,
+    speech_jobs: int | None = None,
+) -> BatchResult:
+    """Render the manifest's episodes that are not up to date (all of them with ``force``).
+
+    ``jobs`` episodes render at once, each in its own worker process; with ``jobs=1`` they
+    render one after another in this process. Each render synthesizes speech with
+    ``speech_jobs`` processes (default: its share of the cores, ``cores // jobs``).
+    ``cache_dir`` overrides the manifest's speech cache folder.
+    Failures are collected, never raised: see :attr:`BatchResult.failed`.
+    """
+    if jobs < 1 or (speech_jobs is not None and speech_jobs < 1):
+        raise PublishError(f"--jobs {min(jobs, speech_jobs or 1)} must be at least 1")
+    started = time.perf_counter()
+    total = len(manifest.episodes)
+    settled: dict[int, EpisodeResult] = {}
+
+    def settle(result: EpisodeResult) -> None:
+        settled[result.episode.number_in_manifest] = result
+        if progress is not None:
+            progress(result, len(settled), total)
+
+    todo: list[_Task] = []
+    for episode in manifest.episodes:
+        if not force and is_up_to_date(manifest, episode):
+            report = _read_report(episode)
+            settle(
+                EpisodeResult(
+                    episode=episode,
+                    status="skipped",
+                    title=episode.title or str(report.get("title") or ""),
+                    duration_s=report.get("duration_s"),
+                )
+            )
+        else:
+            todo.append(
+                _task(
+                    manifest,
+                    episode,
+                    # Episodes in parallel share the cores: each render's speech gets its share.
+                    speech_jobs=speech_jobs or max(1, (os.cpu_count() or 1) // jobs),
+                    cache_dir=cache_dir,
+                )
+            )
+
+    if len(todo) <= 1 or jobs == 1:
+        for task in todo:
+            settle(_result(task, _render(task)))
+    else:
+        with _pool(min(jobs, len(todo))) as pool:
+            futures: dict[Future[_Outcome], _Task] = {pool.submit(_render, t): t for t in todo}
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    outcome = _Outcome(
+                        error="a render worker process died (out of memory, or a crash); "
+                        "run the batch again with --jobs 1"
+                    )
+                settle(_result(task, outcome))
+    results = tuple(settled[ep.number_in_manifest] for ep in manifest.episodes)
+    return BatchResult(results=results, elapsed_s=time.perf_counter() - started, jobs=jobs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Task:
+    """What a worker needs to render one episode (picklable)."""
+
+    episode: Episode
+    manifest_path: Path
+    artist: str
+    inputs: dict[str, Any]
+    speech_jobs: int
+    cache_dir: Path | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Outcome:
+    title: str = ""
+    duration_s: float | None = None
+    elapsed_s: float = 0.0
+    error: str | None = None
+
+
+def _task(
+    manifest: Manifest, episode: Episode, *, speech_jobs: int, cache_dir: Path | None
+) -> _Task:
+    return _Task(
+        episode=episode,
+        manifest_path=manifest.path,
+        artist=manifest.podcast.author or "narrator",
+        inputs=episode_inputs(manifest, episode),
+        speech_jobs=speech_jobs,
+        cache_dir=cache_dir or manifest.cache_dir,
+    )
+
+
+def _result(task: _Task, outcome: _Outcome) -> EpisodeResult:
+    if outcome.error is not None:
+        return EpisodeResult(
+            episode=task.episode,
+            status="failed",
+            title=task.episode.title or "",
+            elapsed_s=outcome.elapsed_s,
+            error=f"{task.manifest_path}: {task.episode.name}: "
+            + _without_story_path(outcome.error, task.episode.story),
+        )
+    return EpisodeResult(
+        episode=task.episode,
+        status="rendered",
+        title=outcome.title,
+        duration_s=outcome.duration_s,
+        elapsed_s=outcome.elapsed_s,
+    )
+
+
+def _without_story_path(message: str, story: Path) -> str:
+    """``/abs/stories/a.md:12: bad cue`` → ``line 12: bad cue``: the episode's name already
+    says which story, so the message stays one readable line."""
+    match = re.match(rf"{re.escape(str(story))}(?::(\d+))?: (.*)", message, flags=re.DOTALL)
+    if match is None:
+        return message
+    line, rest = match.groups()
+    return f"line {line}: {rest}" if line else rest
+
+
+def _render(task: _Task) -> _Outcome:
+    """Render one episode and store its fingerprint; runs in a worker process."""
+    from narrator.render import RenderOptions, render_story
+
+    started = time.perf_counter()
+    ep = task.episode
+    opts = ep.options
+    try:
+        report = render_story(
+            ep.story,
+            RenderOptions(
+                output=ep.output,
+                fmt=ep.fmt,
+                engine=opts.engine,
+                voice=opts.voice,
+                pace_wpm=opts.pace_wpm,
+                loudness=opts.loudness,
+                tail_s=opts.tail_s,
+                seed=opts.seed,
+                lexicon=opts.lexicon,
+                title=ep.title,
+                artist=task.artist,
+                jobs=task.speech_jobs,
+                cache_dir=task.cache_dir,
+            ),
+        )
+        _store_fingerprint(ep.output, task.inputs)
+    except (NarratorError, SoundscapeError) as exc:
+        return _Outcome(elapsed_s=time.perf_counter() - started, error=str(exc))
+    except Exception as exc:  # a bug in one episode must not stop the batch: report it by name
+        return _Outcome(
+            elapsed_s=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"
+        )
+    return _Outcome(
+        title=ep.title or str(report.get("title") or ""),
+        duration_s=report["duration_s"],
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _store_fingerprint(output: Path, inputs: dict[str, Any]) -> None:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    previous = read_fingerprint(output) or {}
+    record = {
+        "fingerprint": fingerprint(inputs),
+        "inputs": inputs,
+        # Kept across re-renders: the feed's pubDate when the manifest gives no date.
+        "first_rendered": previous.get("first_rendered", now),
+        "rendered": now,
+    }
+    write_text_atomic(fingerprint_path(output), json.dumps(record, indent=2, ensure_ascii=False))
+
+
+def _read_report(episode: Episode) -> dict[str, Any]:
+    try:
+        report = json.loads(report_path(episode.output).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+def _sha256_of(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _cover_of(story: Path) -> Path | None:
+    """The cover image the story's front matter names, if any (it is part of the output)."""
+    from narrator.frontmatter import split_front_matter
+    from narrator.script import read_story
+
+    try:
+        text, _ = read_story(story)
+        meta, _, _ = split_front_matter(text, source=str(story))
+    except NarratorError:
+        return None  # the render reports what is wrong with the story
+    if not meta.cover:
+        return None
+    cover = Path(meta.cover)
+    return cover if cover.is_absolute() else story.parent / cover
+
+
+@contextlib.contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    finally:
+        # On Ctrl-C, drop what has not started; finished episodes are already on disk.
+        pool.shutdown(wait=True, cancel_futures=True)

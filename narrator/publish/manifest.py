@@ -1,0 +1,417 @@
+"""The publishing manifest: a TOML file that lists a podcast's episodes and how to render them.
+
+::
+
+    output_dir = "public"        # where episodes, sidecars, feed and playlist go
+    engine = "piper"             # defaults for every episode's render options
+    tail = 300
+
+    [podcast]
+    title = "Slow Tides"
+    base_url = "https://example.org/slow-tides/"
+    ...
+
+    [[episodes]]
+    story = "stories/lighthouse.md"   # relative to the manifest
+    number = 1
+    published = 2025-01-06
+    pace = 120                        # this episode's own render options
+
+Every key is checked: an unknown key or a bad value is an error that names the manifest, the
+table or episode, and the fix, so a typo never silently does nothing. Paths are relative to the
+manifest's folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, time
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from narrator.publish import PublishError
+from soundscapes.export import FORMATS
+
+#: Default folder for rendered episodes, relative to the manifest: the folder you upload to
+#: ``base_url``.
+DEFAULT_OUTPUT_DIR = "public"
+DEFAULT_FORMAT = "mp3"
+# What may stay as is in a URL (RFC 3986 reserved and unreserved characters, and "%" so that
+# an address already percent-encoded is not encoded twice).
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeOptions:
+    """Render options an episode may set. ``None``: not set here (the story's front matter,
+    then the renderer's defaults decide)."""
+
+    engine: str | None = None
+    voice: str | None = None
+    pace_wpm: float | None = None
+    loudness: str | None = None
+    tail_s: float | None = None
+    seed: int | None = None
+    fmt: str | None = None
+    #: Pronunciation lexicon file (absolute: resolved against the manifest's folder).
+    lexicon: Path | None = None
+
+    def over(self, defaults: EpisodeOptions) -> EpisodeOptions:
+        """These options, with every unset one taken from ``defaults``."""
+        return EpisodeOptions(
+            **{
+                f.name: value
+                if (value := getattr(self, f.name)) is not None
+                else getattr(defaults, f.name)
+                for f in fields(self)
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able, with the manifest's key names (``pace``, ``tail``, ``format``)."""
+        return {
+            key: str(getattr(self, name))
+            if name == "lexicon" and getattr(self, name)
+            else getattr(self, name)
+            for key, name in _OPTION_KEYS.items()
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Podcast:
+    """The show: what the feed's channel says about it."""
+
+    title: str
+    base_url: str
+    author: str = ""
+    description: str = ""
+    language: str = "en"
+    #: Cover art: a URL, or a path under ``base_url`` (e.g. ``cover.jpg``).
+    image: str | None = None
+    #: Apple Podcasts categories; ``"Health & Fitness/Mental Health"`` for a subcategory.
+    categories: tuple[str, ...] = ()
+    explicit: bool = False
+    #: The show's web page (defaults to ``base_url``).
+    link: str | None = None
+    #: The owner's e-mail (``itunes:owner``), which directories use to verify the show.
+    email: str | None = None
+    #: Where the feed is served (defaults to ``base_url`` + the feed's file name).
+    feed_url: str | None = None
+    #: ``podcast:guid`` pinned by hand (to keep it when the feed moves); else derived from
+    #: ``feed_url`` as the Podcasting 2.0 namespace specifies.
+    guid: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Episode:
+    """One ``[[episodes]]`` entry, resolved against the manifest and its defaults."""
+
+    #: 1-based position in the manifest, as messages name it.
+    number_in_manifest: int
+    #: The story path as written in the manifest (POSIX separators): the episode's identity.
+    story_ref: str
+    story: Path
+    output: Path
+    options: EpisodeOptions
+    title: str | None = None
+    description: str | None = None
+    number: int | None = None
+    season: int | None = None
+    published: datetime | None = None
+    guid: str | None = None
+
+    @property
+    def fmt(self) -> str:
+        return self.options.fmt or DEFAULT_FORMAT
+
+    @property
+    def name(self) -> str:
+        """How messages and tables name the episode: its position and story."""
+        return f"episode {self.number_in_manifest} ({self.story_ref})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    path: Path
+    podcast: Podcast
+    episodes: tuple[Episode, ...]
+    output_dir: Path
+    defaults: EpisodeOptions = field(default_factory=EpisodeOptions)
+    cache_dir: Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+# Manifest key → EpisodeOptions field.
+_OPTION_KEYS = {
+    "engine": "engine",
+    "voice": "voice",
+    "pace": "pace_wpm",
+    "loudness": "loudness",
+    "tail": "tail_s",
+    "seed": "seed",
+    "format": "fmt",
+    "lexicon": "lexicon",
+}
+_TOP_KEYS = ("output_dir", "cache_dir", "podcast", "episodes", *_OPTION_KEYS)
+_PODCAST_KEYS = tuple(f.name for f in fields(Podcast))
+_EPISODE_KEYS = (
+    "story", "title", "description", "number", "season", "published", "guid", "output",
+    *_OPTION_KEYS,
+)  # fmt: skip
+_RANGES: dict[str, tuple[type, float, float, str]] = {
+    "pace": (float, 60, 220, "words per minute"),
+    "tail": (float, 0, 4 * 3600, "seconds"),
+    "seed": (int, 0, 2**63 - 1, "a whole number"),
+    "number": (int, 1, 10**9, "a whole number"),
+    "season": (int, 1, 10**9, "a whole number"),
+}
+
+
+def load_manifest(path: Path | str) -> Manifest:
+    """Read and check the manifest at ``path``.
+
+    Raises
+    ------
+    PublishError
+        A missing or invalid manifest, with where and how to fix it.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PublishError(f"{path}: no such manifest; check the path") from None
+    except IsADirectoryError:
+        raise PublishError(f"{path}: is a folder; pass the manifest file (podcast.toml)") from None
+    except UnicodeDecodeError:
+        raise PublishError(f"{path}: is not UTF-8 text; save the manifest as UTF-8") from None
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PublishError(f"{path}: not valid TOML ({exc})") from None
+    return parse_manifest(data, path=path)
+
+
+def parse_manifest(data: Mapping[str, Any], *, path: Path) -> Manifest:
+    """Check parsed TOML ``data`` from the manifest at ``path`` (which resolves relative paths)."""
+    folder = path.parent
+    _check_keys(data, _TOP_KEYS, f"{path}: top level")
+    podcast = _podcast(data.get("podcast"), path)
+    defaults = _options(data, folder, f"{path}: top level")
+    output_dir = folder / _text(data, "output_dir", f"{path}: top level", DEFAULT_OUTPUT_DIR)
+    cache = data.get("cache_dir")
+    cache_dir = folder / _text(data, "cache_dir", f"{path}: top level") if cache else None
+    raw_episodes = data.get("episodes")
+    if not isinstance(raw_episodes, list) or not raw_episodes:
+        raise PublishError(
+            f'{path}: no episodes; add one [[episodes]] table per story with story = "file.md"'
+        )
+    episodes = [
+        _episode(item, i, path=path, output_dir=output_dir, defaults=defaults)
+        for i, item in enumerate(raw_episodes, start=1)
+    ]
+    _check_unique(episodes, path)
+    return Manifest(
+        path=path,
+        podcast=podcast,
+        episodes=tuple(episodes),
+        output_dir=output_dir,
+        defaults=defaults,
+        cache_dir=cache_dir,
+    )
+
+
+def _podcast(raw: Any, path: Path) -> Podcast:
+    where = f"{path}: [podcast]"
+    if not isinstance(raw, dict):
+        raise PublishError(f"{path}: no [podcast] table; add one with at least title and base_url")
+    _check_keys(raw, _PODCAST_KEYS, where)
+    for key in ("title", "base_url"):
+        if not raw.get(key):
+            raise PublishError(f'{where}: {key} is missing; add {key} = "…"')
+    base_url = _url(_text(raw, "base_url", where), f"{where} base_url")
+    categories = raw.get("categories", [])
+    if isinstance(categories, str):
+        categories = [categories]
+    if not isinstance(categories, list) or not all(
+        isinstance(c, str) and c.strip() for c in categories
+    ):
+        raise PublishError(
+            f'{where}: categories must be a list of names, e.g. ["Health & Fitness/Mental Health"]'
+        )
+    explicit = raw.get("explicit", False)
+    if not isinstance(explicit, bool):
+        raise PublishError(f"{where}: explicit must be true or false, got {explicit!r}")
+    feed_url = raw.get("feed_url")
+    return Podcast(
+        title=_text(raw, "title", where),
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        author=_text(raw, "author", where, ""),
+        description=_text(raw, "description", where, ""),
+        language=_text(raw, "language", where, "en"),
+        image=_text(raw, "image", where),
+        categories=tuple(c.strip() for c in categories),
+        explicit=explicit,
+        link=_url(_text(raw, "link", where), f"{where} link") if raw.get("link") else None,
+        email=_text(raw, "email", where),
+        feed_url=_url(_text(raw, "feed_url", where), f"{where} feed_url") if feed_url else None,
+        guid=_text(raw, "guid", where),
+    )
+
+
+def _episode(
+    raw: Any, number: int, *, path: Path, output_dir: Path, defaults: EpisodeOptions
+) -> Episode:
+    where = f"{path}: episode {number}"
+    if not isinstance(raw, dict):
+        raise PublishError(f'{where}: must be a table ([[episodes]] with story = "file.md")')
+    story_ref = raw.get("story")
+    if not isinstance(story_ref, str) or not story_ref.strip():
+        raise PublishError(f'{where}: story is missing; add story = "stories/name.md"')
+    story_ref = PurePosixPath(story_ref.strip().replace("\\", "/")).as_posix()
+    where = f"{where} ({story_ref})"
+    _check_keys(raw, _EPISODE_KEYS, where)
+    options = _options(raw, path.parent, where).over(defaults)
+    if options.fmt is None:
+        options = EpisodeOptions(**{**_fields(options), "fmt": DEFAULT_FORMAT})
+    suffix = FORMATS[options.fmt][0]
+    name = _text(raw, "output", where)
+    if name is not None and (Path(name).is_absolute() or ".." in Path(name).parts):
+        raise PublishError(f"{where}: output {name!r} must be a file name inside output_dir")
+    output = output_dir / (name or f"{PurePosixPath(story_ref).stem}{suffix}")
+    if output.suffix.lower() != suffix:
+        raise PublishError(
+            f"{where}: output {output.name!r} does not end in {suffix} for format "
+            f"{options.fmt!r}; rename it or set format"
+        )
+    return Episode(
+        number_in_manifest=number,
+        story_ref=story_ref,
+        story=path.parent / story_ref,
+        output=output,
+        options=options,
+        title=_text(raw, "title", where),
+        description=_text(raw, "description", where),
+        number=_number(raw, "number", where),
+        season=_number(raw, "season", where),
+        published=_published(raw.get("published"), where),
+        guid=_text(raw, "guid", where),
+    )
+
+
+def _options(raw: Mapping[str, Any], folder: Path, where: str) -> EpisodeOptions:
+    values: dict[str, Any] = {}
+    for key, name in _OPTION_KEYS.items():
+        value = raw.get(key)
+        if value is None:
+            continue
+        if key in ("pace", "tail", "seed"):
+            values[name] = _number(raw, key, where)
+        elif key == "loudness":
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise PublishError(
+                    f'{where}: loudness must be a preset name or LUFS (e.g. "sleep" or -18), '
+                    f"got {value!r}"
+                )
+            values[name] = str(value)
+        elif key == "format":
+            fmt = _text(raw, key, where).lower()
+            if fmt not in FORMATS:
+                raise PublishError(
+                    f"{where}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}"
+                )
+            values[name] = fmt
+        elif key == "lexicon":
+            values[name] = folder / _text(raw, key, where)
+        else:
+            values[name] = _text(raw, key, where)
+    return EpisodeOptions(**values)
+
+
+def _fields(options: EpisodeOptions) -> dict[str, Any]:
+    return {f.name: getattr(options, f.name) for f in fields(options)}
+
+
+def _check_keys(raw: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+            raise PublishError(f"{where}: unknown key {key!r}; {hint}")
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PublishError(f"{where}: {key} must be text (in quotes), got {value!r}")
+    return str(value)
+
+
+def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:
+    value = raw.get(key)
+    if value is None:
+        return None
+    kind, low, high, unit = _RANGES[key]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (kind is int and not float(value).is_integer())
+        or not low <= value <= high
+    ):
+        raise PublishError(f"{where}: {key} must be {unit} from {low:g} to {high:g}, got {value!r}")
+    return kind(value)
+
+
+def _url(value: str, where: str) -> str:
+    """A web address, with spaces and other characters a URL cannot hold percent-encoded."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PublishError(
+            f"{where}: {value!r} is not a web address; write it in full, e.g. "
+            "https://example.org/podcast/"
+        )
+    return quote(value.strip(), safe=_URL_SAFE)
+
+
+def _published(value: Any, where: str) -> datetime | None:
+    """A TOML date, date-time or ISO text; dates are midnight UTC, naive times are UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise PublishError(
+                f"{where}: published {value!r} is not a date; write e.g. published = 2025-01-06"
+            ) from None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), tzinfo=UTC)
+    raise PublishError(f"{where}: published must be a date such as 2025-01-06, got {value!r}")
+
+
+def _check_unique(episodes: list[Episode], path: Path) -> None:
+    seen_out: dict[Path, Episode] = {}
+    seen_story: dict[str, Episode] = {}
+    for ep in episodes:
+        if (other := seen_out.get(ep.output)) is not None:
+            raise PublishError(
+                f"{path}: {ep.name} and {other.name} would both render to {ep.output.name}; "
+                'give one of them output = "other-name' + FORMATS[ep.fmt][0] + '"'
+            )
+        if (other := seen_story.get(ep.story_ref)) is not None and not ep.guid:
+            raise PublishError(
+                f"{path}: {ep.name} repeats the story of {other.name}; give it its own "
+                'guid = "…" (and output = "…") so podcast apps can tell the two apart'
+            )
+        seen_out[ep.output] = ep
+        seen_story[ep.story_ref] = ep

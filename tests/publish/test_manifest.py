@@ -1,0 +1,252 @@
+"""The manifest, GUIDs, escaping and playlist text: fast checks that render no audio.
+
+A feed needs only each episode's file size and report, so these tests lay down tiny stand-in
+files with hand-written reports.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import m3u8
+import pytest
+from typer.testing import CliRunner
+
+import narrator.cli_publish  # noqa: F401  (registers batch, feed and playlist)
+from narrator.cli import app
+from narrator.publish import PublishError
+from narrator.publish.batch import episode_inputs, fingerprint
+from narrator.publish.feed import ITUNES_NS, build_feed, episode_guid, podcast_guid
+from narrator.publish.manifest import load_manifest
+from narrator.publish.playlist import PlaylistEntry, m3u8_text
+
+HEADER = """\
+output_dir = "site"
+engine = "fake"
+tail = 2
+pace = 120
+
+[podcast]
+title = "Slow Tides"
+author = "The Night Desk"
+base_url = "https://example.org/slow-tides"
+"""
+
+
+def write(folder: Path, manifest: str, stories: dict[str, str] | None = None) -> Path:
+    for name, text in (stories or {"a.txt": "The night is soft."}).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    path = folder / "podcast.toml"
+    path.write_text(manifest, encoding="utf-8")
+    return path
+
+
+def test_defaults_merge_under_episode_options_and_paths_resolve(tmp_path):
+    path = write(
+        tmp_path,
+        HEADER
+        + """
+[[episodes]]
+story = "stories/one.md"
+number = 1
+season = 2
+published = 2025-01-06
+
+[[episodes]]
+story = "stories/two.txt"
+pace = 100
+format = "flac"
+output = "second.flac"
+published = 2025-01-13T21:00:00+01:00
+""",
+        {"stories/one.md": "One.", "stories/two.txt": "Two."},
+    )
+    manifest = load_manifest(path)
+    one, two = manifest.episodes
+    assert manifest.podcast.base_url == "https://example.org/slow-tides/"
+    assert manifest.output_dir == tmp_path / "site"
+    assert one.story == tmp_path / "stories" / "one.md"
+    assert one.output == tmp_path / "site" / "one.mp3"
+    assert (one.options.engine, one.options.pace_wpm, one.options.tail_s) == ("fake", 120.0, 2.0)
+    assert (one.number, one.season) == (1, 2)
+    assert one.published == datetime(2025, 1, 6, tzinfo=UTC)
+    assert two.options.pace_wpm == 100.0 and two.fmt == "flac"
+    assert two.output == tmp_path / "site" / "second.flac"
+    assert two.published == datetime(2025, 1, 13, 20, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("episode", "expected"),
+    [
+        (
+            'story = "a.txt"\npase = 120',
+            "episode 1 (a.txt): unknown key 'pase'; did you mean 'pace'",
+        ),
+        ('story = "a.txt"\npace = 20', "episode 1 (a.txt): pace must be words per minute from 60"),
+        ('story = "a.txt"\nformat = "aiff"', "episode 1 (a.txt): unknown format 'aiff'"),
+        ('story = "a.txt"\npublished = "soon"', "published 'soon' is not a date"),
+        ('title = "no story"', "episode 1: story is missing"),
+        ('story = "a.txt"\noutput = "a.flac"', "does not end in .mp3"),
+    ],
+)
+def test_bad_episode_entries_say_where_and_how_to_fix(tmp_path, episode, expected):
+    path = write(tmp_path, HEADER + "\n[[episodes]]\n" + episode + "\n")
+    with pytest.raises(PublishError) as caught:
+        load_manifest(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and expected in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[podcast]\ntitle = "x"\n[[episodes]]\nstory = "a.txt"\n', "base_url is missing"),
+        ('[podcast]\ntitle = "x"\nbase_url = "example.org"\n[[episodes]]\nstory = "a.txt"\n',
+         "is not a web address"),
+        ('[podcast]\ntitle = "x"\nbase_url = "https://e.org/"\n', "no episodes"),
+        ('[[episodes]]\nstory = "a.txt"\n', "no [podcast] table"),
+        ('[podcast]\ntitle = "x"\nbase_url = "https://e.org/"\nexplicit = "no"\n', "explicit"),
+        ('outptu_dir = "x"\n', "unknown key 'outptu_dir'; did you mean 'output_dir'"),
+        ("title = \n", "not valid TOML"),
+    ],
+)  # fmt: skip
+def test_bad_manifests_are_one_line_errors(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(PublishError) as caught:
+        load_manifest(path)
+    assert expected in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_two_episodes_on_one_output_is_an_error(tmp_path):
+    path = write(
+        tmp_path,
+        HEADER + '[[episodes]]\nstory = "a/x.txt"\n[[episodes]]\nstory = "b/x.txt"\n',
+        {"a/x.txt": "A.", "b/x.txt": "B."},
+    )
+    with pytest.raises(PublishError, match=r"episode 2 \(b/x.txt\) and episode 1 .* x\.mp3"):
+        load_manifest(path)
+
+
+def test_missing_manifest_is_a_narrator_error_through_the_cli(tmp_path):
+    result = CliRunner().invoke(app, ["feed", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 1
+    assert "nope.toml: no such manifest" in result.output + result.stderr
+
+
+@pytest.mark.parametrize("command", ["batch", "feed", "playlist"])
+def test_every_publishing_command_has_help(command):
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "MANIFEST" in result.output
+
+
+def test_podcast_guid_follows_the_podcasting_2_0_example():
+    # The namespace's own example (docs/1.0.md, <podcast:guid>).
+    assert podcast_guid("https://mp3s.nashownotes.com/pc20rss.xml") == (
+        "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    )
+    assert podcast_guid("http://mp3s.nashownotes.com/pc20rss.xml/") == podcast_guid(
+        "https://mp3s.nashownotes.com/pc20rss.xml"
+    )
+
+
+def test_episode_guid_depends_on_the_story_identity_only(tmp_path):
+    path = write(
+        tmp_path,
+        HEADER
+        + '[[episodes]]\nstory = "a.txt"\ntitle = "First"\n'
+        + '[[episodes]]\nstory = "b.txt"\ntitle = "First"\n'
+        + '[[episodes]]\nstory = "c.txt"\nguid = "tag:example.org,2025:c"\n',
+        {"a.txt": "A.", "b.txt": "B.", "c.txt": "C."},
+    )
+    a, b, c = load_manifest(path).episodes
+    show = podcast_guid("https://example.org/slow-tides/feed.xml")
+    assert episode_guid(show, a) != episode_guid(show, b)  # same title, other story
+    assert uuid.UUID(episode_guid(show, a)).version == 5
+    assert episode_guid(show, c) == "tag:example.org,2025:c"
+    # Retitling or re-tuning an episode keeps its GUID: apps must not see a new episode.
+    path.write_text(path.read_text().replace('title = "First"\n', 'title = "New"\npace = 90\n'))
+    a2 = load_manifest(path).episodes[0]
+    assert a2.title == "New" and episode_guid(show, a2) == episode_guid(show, a)
+
+
+def test_fingerprint_changes_with_story_bytes_options_and_lexicon(tmp_path):
+    path = write(tmp_path, HEADER + '[[episodes]]\nstory = "a.txt"\n')
+    manifest = load_manifest(path)
+    ep = manifest.episodes[0]
+    base = fingerprint(episode_inputs(manifest, ep))
+    assert fingerprint(episode_inputs(manifest, ep)) == base
+    (tmp_path / "a.txt").write_text("The night is softer.", encoding="utf-8")
+    changed_story = fingerprint(episode_inputs(manifest, ep))
+    assert changed_story != base
+    path.write_text(path.read_text() + "seed = 3\n", encoding="utf-8")
+    manifest = load_manifest(path)
+    changed_seed = fingerprint(episode_inputs(manifest, manifest.episodes[0]))
+    assert changed_seed not in (base, changed_story)
+    (tmp_path / "words.toml").write_text('Nyx = "nicks"\n', encoding="utf-8")
+    path.write_text(path.read_text() + 'lexicon = "words.toml"\n', encoding="utf-8")
+    manifest = load_manifest(path)
+    with_lexicon = fingerprint(episode_inputs(manifest, manifest.episodes[0]))
+    (tmp_path / "words.toml").write_text('Nyx = "nix"\n', encoding="utf-8")
+    assert fingerprint(episode_inputs(manifest, manifest.episodes[0])) != with_lexicon
+
+
+def fake_render(manifest_path: Path, reports: list[dict]) -> None:
+    """Stand-in outputs: some bytes and a report, as a render would leave them."""
+    manifest = load_manifest(manifest_path)
+    for ep, report in zip(manifest.episodes, reports, strict=True):
+        ep.output.parent.mkdir(parents=True, exist_ok=True)
+        ep.output.write_bytes(b"\xff\xfb" * (100 + ep.number_in_manifest))
+        ep.output.with_name(ep.output.name + ".report.json").write_text(
+            json.dumps(report), encoding="utf-8"
+        )
+
+
+def test_feed_escapes_every_kind_of_text_and_drops_what_xml_cannot_hold(tmp_path):
+    tricky = "Tea & <Biscuits> \"at\" 'dusk' 🌙 ]]> \x0b\x01end"
+    path = write(
+        tmp_path,
+        HEADER.replace('title = "Slow Tides"', 'title = "Slow & <Tides> \\"🌊\\""')
+        + 'categories = ["Health & Fitness/Mental Health"]\n'
+        + f'[[episodes]]\nstory = "a.txt"\ntitle = {json.dumps(tricky, ensure_ascii=False)}\n'
+        + 'description = "</description><injected/>"\n',
+    )
+    fake_render(path, [{"duration_s": 61.6, "title": "ignored", "author": ""}])
+    xml, warnings = build_feed(load_manifest(path), feed_url="https://example.org/f.xml")
+    parsed = feedparser.parse(xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.title == 'Slow & <Tides> "🌊"'
+    (entry,) = parsed.entries
+    assert entry.title == "Tea & <Biscuits> \"at\" 'dusk' 🌙 ]]> end"
+    assert entry.itunes_duration == "62"
+    root = ET.fromstring(xml)
+    item = root.find("channel/item")
+    assert item.findtext("description") == "</description><injected/>"
+    assert root.find(f"channel/{{{ITUNES_NS}}}category").get("text") == "Health & Fitness"
+    assert warnings  # stand-ins have no fingerprint: the feed says they may be stale
+
+
+def test_feed_refuses_an_episode_that_was_never_rendered(tmp_path):
+    path = write(tmp_path, HEADER + '[[episodes]]\nstory = "a.txt"\n')
+    with pytest.raises(
+        PublishError, match=r"episode 1 \(a.txt\): not rendered yet.*narrator batch"
+    ):
+        build_feed(load_manifest(path), feed_url="https://example.org/f.xml")
+
+
+def test_playlist_text_is_extended_m3u_that_a_parser_reads(tmp_path):
+    entries = [
+        PlaylistEntry(path=tmp_path / "site" / "a b.mp3", title="One, two\nthree", duration_s=61.6),
+        PlaylistEntry(path=tmp_path / "site" / "sub" / "ü.mp3", title="Tea & 🌙", duration_s=9.4),
+    ]
+    text = m3u8_text(entries, relative_to=tmp_path / "lists")
+    assert text.startswith("#EXTM3U\n") and text.count("\n") == 5
+    segments = m3u8.loads(text).segments
+    assert [s.uri for s in segments] == ["../site/a b.mp3", "../site/sub/ü.mp3"]
+    assert [s.duration for s in segments] == [62, 9]
+    assert [s.title for s in segments] == ["One, two three", "Tea & 🌙"]

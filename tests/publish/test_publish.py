@@ -1,0 +1,296 @@
+"""Publishing end to end with the fake engine: batch, feed and playlist on real renders.
+
+One manifest of four short episodes (tail 2 s) is rendered once for the module, by the CLI with
+two jobs; tests that change inputs work on a copy of that folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+import m3u8
+import pytest
+from typer.testing import CliRunner
+
+import narrator.cli_publish  # noqa: F401  (registers batch, feed and playlist)
+from narrator.cli import app
+from narrator.publish.batch import load_rendered, run_batch
+from narrator.publish.feed import PODCAST_NS, podcast_guid
+from narrator.publish.manifest import load_manifest
+from soundscapes.export import audio_info
+from tests.conftest import ffmpeg_loudness
+
+runner = CliRunner()
+BASE_URL = "https://example.org/slow tides/"
+TRICKY_TITLE = "[draft] Rain, \"again\" & <again> 'softly' 🌧️"
+
+STORIES = {
+    "stories/one.txt": "The night is soft and still. You rest.\n\nThe tide draws in.\n",
+    "stories/two.md": (
+        "---\ntitle: Tea & <Biscuits> \"at\" 'dusk' 🌙\n"
+        "description: A quiet kitchen & a warm cup <3\n---\n"
+        "The kettle hums. Steam rises slowly.\n\nYou breathe in, and you breathe out.\n"
+    ),
+    "stories/three.txt": "Rain falls on the roof. Each drop is slow.\n",
+    "stories/four.txt": "The fire settles in the stove. The room is warm.\n",
+}
+
+MANIFEST = f"""\
+output_dir = "public"
+cache_dir = "cache"
+engine = "fake"
+tail = 2
+
+[podcast]
+title = "Slow Tides & <Friends>"
+author = "The Night Desk"
+description = "Sleep stories, read slowly."
+base_url = "{BASE_URL}"
+image = "cover.jpg"
+categories = ["Health & Fitness/Mental Health"]
+
+[[episodes]]
+story = "stories/one.txt"
+number = 1
+season = 1
+published = 2025-01-06
+
+[[episodes]]
+story = "stories/two.md"
+number = 2
+season = 1
+published = 2025-01-13T21:00:00+01:00
+
+[[episodes]]
+story = "stories/three.txt"
+title = {json.dumps(TRICKY_TITLE, ensure_ascii=False)}
+number = 3
+seed = 7
+
+[[episodes]]
+story = "stories/four.txt"
+number = 4
+"""
+
+
+def lay_out(folder: Path, manifest: str = MANIFEST, stories: dict[str, str] = STORIES) -> Path:
+    for name, text in stories.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    path = folder / "podcast.toml"
+    path.write_text(manifest, encoding="utf-8")
+    return path
+
+
+def cli(*args: str):
+    result = runner.invoke(app, list(args))
+    return result, result.output + result.stderr
+
+
+def report_of(output: Path) -> dict:
+    return json.loads(output.with_name(output.name + ".report.json").read_text("utf-8"))
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.suffix == ".mp3"}
+
+
+def local_file(url: str, folder: Path) -> Path:
+    """The file under the output folder that ``url`` (under BASE_URL) serves."""
+    path = unquote(urlsplit(url).path)
+    prefix = unquote(urlsplit(BASE_URL).path)
+    assert path.startswith(prefix), url
+    return folder / path[len(prefix) :]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The manifest's folder, every episode rendered by ``narrator batch --jobs 2``."""
+    folder = tmp_path_factory.mktemp("podcast")
+    manifest = lay_out(folder)
+    result, text = cli("batch", str(manifest), "--jobs", "2")
+    assert result.exit_code == 0, text
+    assert "4 rendered, 0 up to date, 0 failed" in text
+    assert "[draft] Rain" in text  # the user's text is not read as rich markup
+    return folder
+
+
+def copy_of(site: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "copy"
+    shutil.copytree(site, folder)
+    return folder
+
+
+def test_feed_parses_and_matches_every_rendered_file(site, tmp_path):
+    feed_path = tmp_path / "feed.xml"
+    result, text = cli("feed", str(site / "podcast.toml"), "-o", str(feed_path))
+    assert result.exit_code == 0, text
+    data = feed_path.read_bytes()
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "rss20"
+    assert parsed.feed.title == "Slow Tides & <Friends>"
+    assert parsed.feed.podcast_guid == podcast_guid(BASE_URL.replace(" ", "%20") + "feed.xml")
+    manifest = load_manifest(site / "podcast.toml")
+    by_number = {int(e.itunes_episode): e for e in parsed.entries}
+    assert sorted(by_number) == [1, 2, 3, 4]
+    for ep in manifest.episodes:
+        entry = by_number[ep.number]
+        (enclosure,) = entry.enclosures
+        assert local_file(enclosure.href, site / "public") == ep.output
+        assert int(enclosure.length) == ep.output.stat().st_size
+        assert enclosure.type == "audio/mpeg"
+        report = report_of(ep.output)
+        assert int(entry.itunes_duration) == round(report["duration_s"])
+        # The report's duration is the file's: decoded length within a frame or two.
+        assert audio_info(ep.output)[2] == pytest.approx(report["duration_s"], abs=0.05)
+        assert entry.title == (ep.title or report["title"])
+        assert entry.guidislink is False
+        for kind, suffix in (("transcript", ".vtt"), ("chapters", ".chapters.json")):
+            tag = getattr(entry, f"podcast_{kind}")
+            assert local_file(tag["url"], site / "public") == ep.output.with_name(
+                ep.output.name + suffix
+            )
+            assert local_file(tag["url"], site / "public").is_file()
+        assert entry.podcast_transcript["type"] == "text/vtt"
+        assert entry.podcast_chapters["type"] == "application/json+chapters"
+    assert by_number[2].title == "Tea & <Biscuits> \"at\" 'dusk' 🌙"
+    assert by_number[2].summary == "A quiet kitchen & a warm cup <3"
+    assert by_number[3].title == TRICKY_TITLE
+    assert by_number[1].itunes_season == "1" and "itunes_season" not in by_number[4]
+    assert by_number[1].published == "Mon, 06 Jan 2025 00:00:00 GMT"
+    assert by_number[2].published == "Mon, 13 Jan 2025 20:00:00 GMT"
+    assert len({e.id for e in parsed.entries}) == 4
+    # The same namespaces, read independently of feedparser.
+    root = ET.fromstring(data)
+    assert len(root.findall(f"channel/item/{{{PODCAST_NS}}}transcript")) == 4
+
+
+def test_guids_and_dates_survive_a_re_render(site, tmp_path):
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    before = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    manifest = load_manifest(manifest_path)
+    result = run_batch(manifest, jobs=2, force=True)
+    assert [r.status for r in result.results] == ["rendered"] * 4
+    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    after = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    assert [e.id for e in after.entries] == [e.id for e in before.entries]
+    assert [e.published for e in after.entries] == [e.published for e in before.entries]
+    assert after.feed.podcast_guid == before.feed.podcast_guid
+    for entry in after.entries:
+        (enclosure,) = entry.enclosures
+        assert int(enclosure.length) == local_file(enclosure.href, folder / "public").stat().st_size
+
+
+def test_playlist_parses_and_its_durations_match_the_reports(site, tmp_path):
+    out = tmp_path / "lists" / "bedtime.m3u8"
+    result, text = cli("playlist", str(site / "podcast.toml"), "-o", str(out))
+    assert result.exit_code == 0, text
+    raw = out.read_bytes()
+    assert raw.startswith(b"#EXTM3U\n")
+    raw.decode("utf-8")  # UTF-8, as .m3u8 promises
+    playlist = m3u8.loads(raw.decode("utf-8"))
+    manifest = load_manifest(site / "podcast.toml")
+    assert len(playlist.segments) == len(manifest.episodes)
+    for segment, ep in zip(playlist.segments, manifest.episodes, strict=True):
+        assert not os.path.isabs(segment.uri)
+        assert (out.parent / segment.uri).resolve() == ep.output.resolve()
+        report = report_of(ep.output)
+        assert segment.duration == round(report["duration_s"])
+        assert segment.title == (ep.title or report["title"])
+
+
+def test_playlist_closer_is_ambience_under_the_episodes_and_rendered_once(site, tmp_path):
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    args = ["playlist", str(manifest_path), "--closer-minutes", "0.5", "--closer-scene", "rain"]
+    result, text = cli(*args)
+    assert result.exit_code == 0, text
+    assert "(rendered)" in text
+    playlist = m3u8.loads((folder / "public" / "bedtime.m3u8").read_text("utf-8"))
+    closer = folder / "public" / playlist.segments[-1].uri
+    assert len(playlist.segments) == 5 and closer.name == "closer-rain-0.5min.mp3"
+    assert playlist.segments[-1].duration == 30
+    assert audio_info(closer)[2] == pytest.approx(30.0, abs=0.05)
+    # As far under the episodes' target as an episode's open ambience (sleep: -20 - 9 LU).
+    measured = ffmpeg_loudness(closer)
+    assert measured.integrated_lufs == pytest.approx(-29.0, abs=1.0)
+    assert measured.true_peak_dbtp <= -2.0 + 0.1
+    stamp = closer.stat().st_mtime_ns
+    result, text = cli(*args)
+    assert result.exit_code == 0 and "(up to date)" in text
+    assert closer.stat().st_mtime_ns == stamp
+    result, text = cli(
+        "playlist", str(manifest_path), "--closer-minutes", "1", "--closer-scene", "rian"
+    )
+    assert result.exit_code == 1 and "unknown scene 'rian'; did you mean rain" in text
+
+
+def test_a_second_batch_renders_nothing_and_says_so(site, tmp_path):
+    folder = copy_of(site, tmp_path)
+    before = mtimes(folder / "public")
+    result, text = cli("batch", str(folder / "podcast.toml"), "--jobs", "2")
+    assert result.exit_code == 0, text
+    assert "nothing to render: all 4 episodes are up to date" in text
+    assert text.count("up to date") >= 4  # one row per episode in the summary table
+    assert mtimes(folder / "public") == before
+
+
+def test_changing_one_input_re_renders_only_that_episode(site, tmp_path):
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    before = mtimes(folder / "public")
+    story = folder / "stories" / "two.md"
+    story.write_text(story.read_text("utf-8") + "\nThe cup is empty now.\n", encoding="utf-8")
+    manifest = load_manifest(manifest_path)
+    assert load_rendered(manifest, manifest.episodes[1]).stale
+    assert not load_rendered(manifest, manifest.episodes[0]).stale
+    feed_result, feed_text = cli("feed", str(manifest_path))
+    assert feed_result.exit_code == 0 and "episode 2 (stories/two.md) changed" in feed_text
+
+    result = run_batch(manifest, jobs=2)
+    assert [r.status for r in result.results] == ["skipped", "rendered", "skipped", "skipped"]
+    after = mtimes(folder / "public")
+    assert {name for name in after if after[name] != before[name]} == {"two.mp3"}
+    assert "The cup is empty now." in json.dumps(report_of(folder / "public" / "two.mp3"))
+
+    # A per-episode render option is an input too.
+    manifest_path.write_text(
+        manifest_path.read_text("utf-8").replace("number = 4\n", "number = 4\nseed = 11\n"),
+        encoding="utf-8",
+    )
+    result = run_batch(load_manifest(manifest_path), jobs=1)
+    assert [r.status for r in result.results] == ["skipped", "skipped", "skipped", "rendered"]
+    assert report_of(folder / "public" / "four.mp3")["seed"] == 11
+
+
+def test_a_broken_story_is_reported_by_name_and_the_others_complete(tmp_path):
+    stories = {
+        "stories/one.txt": STORIES["stories/one.txt"],
+        "stories/empty.txt": "",
+        "stories/three.txt": STORIES["stories/three.txt"],
+    }
+    manifest = MANIFEST.split("[[episodes]]")[0] + "".join(
+        f'[[episodes]]\nstory = "{name}"\n\n' for name in stories
+    )
+    path = lay_out(tmp_path, manifest, stories)
+    result, text = cli("batch", str(path), "--jobs", "2")
+    assert result.exit_code == 1, text
+    assert "2 rendered, 0 up to date, 1 failed" in text
+    assert f"error: {path}: episode 2 (stories/empty.txt): " in " ".join(text.split())
+    assert "episode 2 (stories/empty.txt): the story is empty; write some text" in text
+    public = tmp_path / "public"
+    assert (public / "one.mp3").is_file() and (public / "three.mp3").is_file()
+    assert not list(public.glob("empty*"))
+    # Nothing half-written is left, and the failure is retried on the next run.
+    assert not [p for p in public.iterdir() if p.name.startswith(".")]
+    again = run_batch(load_manifest(path), jobs=1)
+    assert [r.status for r in again.results] == ["skipped", "failed", "skipped"]

@@ -1,0 +1,138 @@
+"""The CLI with the fake engine: exit codes, the report, tags, the cache, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from mutagen.id3 import ID3
+from typer.testing import CliRunner
+
+from narrator.cli import app
+from tests.conftest import ffmpeg_decodes, ffmpeg_loudness
+
+REPORT_FIELDS = {
+    "output", "format", "duration_s", "sample_rate", "channels", "target_lufs",
+    "true_peak_ceiling_dbtp", "integrated_lufs", "true_peak_dbtp", "loudness_range_lu",
+    "voice_over_ambience_lu", "engine", "voice", "seed", "passages", "chapters", "timings_s",
+    "cache",
+}  # fmt: skip
+
+runner = CliRunner()
+
+
+def render(args: list[str]):
+    return runner.invoke(app, ["render", *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def fake_args(tmp_path: Path) -> list[str]:
+    return ["--engine", "fake", "--tail", "4", "--cache-dir", str(tmp_path / "cache"), "-q"]
+
+
+def test_render_writes_a_mastered_tagged_mp3_and_report(short_story, tmp_path, fake_args):
+    out = tmp_path / "out" / "shore.mp3"
+    result = render([str(short_story), "-o", str(out), *fake_args])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output
+    report = json.loads((tmp_path / "out" / "shore.mp3.report.json").read_text())
+    assert report.keys() >= REPORT_FIELDS
+    assert set(report["timings_s"]) >= {"speech", "soundscape", "mix", "master", "encode", "total"}
+    assert report["format"] == "mp3" and report["engine"] == "fake"
+    assert report["cache"] == {"hits": 0, "misses": len(report["passages"])}
+    assert len(report["passages"]) == 3
+    first, last = report["passages"][0], report["passages"][-1]
+    assert first["text"].startswith("The night is soft") and first["start_s"] > 1.0
+    assert last["end_s"] + 4.0 == pytest.approx(report["duration_s"], abs=0.2)
+    assert all(p["scene"] and p["layers"] for p in report["passages"])
+    # The file as written: decodes cleanly, on target by an independent meter.
+    assert ffmpeg_decodes(out)
+    measured = ffmpeg_loudness(out)
+    assert abs(measured.integrated_lufs - report["target_lufs"]) <= 1.0
+    assert measured.true_peak_dbtp <= report["true_peak_ceiling_dbtp"] + 0.1
+    assert abs(report["integrated_lufs"] - report["target_lufs"]) <= 0.5
+    assert report["voice_over_ambience_lu"] >= 15.0
+    tags = ID3(out)
+    assert tags["TIT2"].text == ["Shore"]
+    assert tags["TPE1"].text == ["narrator"]
+    # Nothing else left beside the output: no temporary or mix files.
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "shore.mp3",
+        "shore.mp3.chapters.json",
+        "shore.mp3.report.json",
+        "shore.mp3.vtt",
+    ]
+
+
+def test_second_render_synthesizes_nothing(short_story, tmp_path, fake_args):
+    out = tmp_path / "a.mp3"
+    assert render([str(short_story), "-o", str(out), *fake_args]).exit_code == 0
+    assert render([str(short_story), "-o", str(out), "--seed", "7", *fake_args]).exit_code == 0
+    report = json.loads(out.with_name("a.mp3.report.json").read_text())
+    assert report["cache"] == {"hits": 3, "misses": 0}
+    assert report["seed"] == 7
+
+
+def test_default_output_goes_to_out_folder(short_story, tmp_path, fake_args, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert render([str(short_story), *fake_args]).exit_code == 0
+    assert (tmp_path / "out" / "shore.mp3").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "no such file"),
+        (b"", "empty"),
+        (b"   \n\n\t  \n", "empty"),
+        (b"\x00\x01\x02PK\x03\x04binary", "binary"),
+    ],
+    ids=["missing", "empty", "whitespace", "binary"],
+)
+def test_bad_story_exits_1_with_one_line_and_writes_nothing(tmp_path, fake_args, content, expected):
+    story = tmp_path / "story.txt"
+    if content is not None:
+        story.write_bytes(content)
+    out = tmp_path / "out" / "story.mp3"
+    result = render([str(story), "-o", str(out), *fake_args])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0]
+    assert "Traceback" not in result.output + result.stderr
+    assert not out.exists() and not out.with_name("story.mp3.report.json").exists()
+
+
+def test_story_file_is_never_overwritten(short_story, fake_args):
+    before = short_story.read_bytes()
+    result = render([str(short_story), "-o", str(short_story), "--format", "mp3", *fake_args])
+    assert result.exit_code == 1
+    assert "story file itself" in result.stderr
+    assert short_story.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["-o", "x.aiff"], "unknown output format"),
+        (["--loudness", "loud"], "preset"),
+        (["--pace", "900"], "--pace"),
+        (["--engine", "nope"], "engine"),
+    ],
+)
+def test_bad_options_exit_1(short_story, tmp_path, fake_args, extra, expected):
+    args = [str(short_story), *fake_args, *extra]
+    if "-o" not in extra:
+        args += ["-o", str(tmp_path / "x.mp3")]
+    result = render(args)
+    assert result.exit_code == 1, result.output
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_help_shows_examples_and_every_command_has_help():
+    result = runner.invoke(app, ["render", "--help"])
+    assert result.exit_code == 0
+    assert "narrator render seeds/dream.txt" in result.output
+    for command in app.registered_commands:
+        assert command.callback.__doc__, command.name

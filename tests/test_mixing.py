@@ -1,0 +1,160 @@
+"""Ducking, crossfades, the limiter and mastering, measured on signals built in code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from soundscapes.errors import SoundscapeError
+from soundscapes.export import atomic_path, format_for
+from soundscapes.master import TruePeakLimiter, master_to_file, parse_target
+from soundscapes.meter import measure
+from soundscapes.mix import DuckingEnvelope, DuckingSettings, SpeechMask, ducked_regions
+from soundscapes.scene import LayerSpec, Scene
+from soundscapes.tags import Tags
+from soundscapes.timeline import SceneCue, Timeline
+from tests.conftest import ffmpeg_loudness
+
+SR = 44_100
+
+
+def test_ducking_settles_before_speech_and_rises_only_in_long_pauses():
+    settings = DuckingSettings(depth_db=9.0)
+    spans = [(10.0, 12.0), (12.8, 15.0), (25.0, 27.0)]  # 0.8 s gap bridged, 10 s gap opens
+    env = DuckingEnvelope(spans, settings)
+    t = np.arange(0, 40, 0.01)
+    gain_db = 20 * np.log10(env.gain(t))
+    at = lambda s: gain_db[round(s * 100)]  # noqa: E731
+    assert at(5.0) == pytest.approx(0.0)
+    # Fully ducked from just before the first word, and through the short gap.
+    assert at(10.0 - settings.pre_s) == pytest.approx(-9.0, abs=0.01)
+    assert at(12.4) == pytest.approx(-9.0, abs=0.01)
+    # Open again in the long pause, ducked again before the next word.
+    assert at(20.0) == pytest.approx(0.0, abs=0.01)
+    assert at(25.0) == pytest.approx(-9.0, abs=0.01)
+    # Smooth: no step larger than the raised-cosine ramp allows in 10 ms.
+    assert np.max(np.abs(np.diff(gain_db))) < 9.0 * np.pi / 2 * 0.01 / settings.attack_s + 1e-6
+
+
+def test_ducked_regions_merge_short_gaps_only():
+    regions = ducked_regions([(0, 1), (2, 3), (10, 11)], DuckingSettings(bridge_gap_s=3.0))
+    assert regions == [(0, 3), (10, 11)]
+
+
+def test_speech_mask():
+    mask = SpeechMask([(1.0, 2.0), (3.0, 3.5)])
+    t = np.array([0.5, 1.0, 1.5, 2.0, 2.5, 3.2, 3.6])
+    assert mask(t).tolist() == [False, True, True, False, False, True, False]
+
+
+def _layer_scene(name: str, *layers: tuple[str, float]) -> Scene:
+    return Scene(name=name, layers=tuple(LayerSpec(name=n, gain_db=g) for n, g in layers))
+
+
+def test_crossfade_keeps_total_power_and_no_bump_for_shared_layers():
+    a = _layer_scene("a", ("storm-hush", 0.0), ("tide", -6.0))
+    b = _layer_scene("b", ("tide", 0.0), ("gulls", 0.0))
+    timeline = Timeline(
+        [SceneCue(start_s=0, scene=a), SceneCue(start_s=30, scene=b)],
+        duration_s=60,
+        crossfade_s=10,
+        fade_in_s=0,
+        fade_out_s=0,
+    )
+    src = timeline.source()
+    t = np.linspace(0, 60, 6001)
+    gains = src.layer_gains(t)
+    power = sum(g**2 for g in gains.values())
+    # Scenes are power-normalized and the crossfade interpolates power: constant throughout.
+    np.testing.assert_allclose(power, 1.0, rtol=1e-9)
+    storm = gains[("storm-hush", ())]
+    assert storm[t < 25].min() > 0.8 and storm[t > 35].max() == 0.0
+    tide = gains[("tide", ())]
+    assert np.all(np.diff(tide) >= -1e-12)  # the shared tide only glides up, no dip or bump
+    assert timeline.scene_at(10).name == "a" and timeline.scene_at(40).name == "b"
+
+
+def test_timeline_fades_in_and_out_to_silence():
+    scene = _layer_scene("s", ("tide", 0.0))
+    timeline = Timeline(
+        [SceneCue(start_s=0, scene=scene)], duration_s=20, fade_in_s=4, fade_out_s=6
+    )
+    src = timeline.source()
+    audio = src.render(20 * SR + SR)
+    rms = lambda a, b: float(np.sqrt(np.mean(audio[:, int(a * SR) : int(b * SR)] ** 2)))  # noqa: E731
+    assert rms(0, 0.05) < 0.05 * rms(6, 12)
+    assert rms(19.95, 20.0) < 0.01 * rms(6, 12)
+    assert np.all(audio[:, 20 * SR :] == 0)
+
+
+def test_limiter_streams_without_losing_or_shifting_samples():
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((2, SR * 3)) * 0.05).astype(np.float32)  # far under the ceiling
+    lim = TruePeakLimiter(-1.0, SR)
+    pieces = [lim.process(x[:, i : i + 7000]) for i in range(0, x.shape[1], 7000)]
+    pieces.append(lim.flush(2))
+    y = np.concatenate(pieces, axis=1)
+    assert y.shape == x.shape
+    np.testing.assert_allclose(y, x, atol=1e-6)
+
+
+def test_parse_target_presets_numbers_and_errors():
+    assert parse_target("sleep").integrated_lufs == -20.0
+    assert parse_target("podcast").true_peak_dbtp == -1.0
+    assert parse_target("-18").integrated_lufs == -18.0
+    with pytest.raises(SoundscapeError, match="preset"):
+        parse_target("loud")
+    with pytest.raises(SoundscapeError, match="out of range"):
+        parse_target("-3")
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "flac", "wav", "ogg", "opus", "m4b"])
+def test_master_hits_target_and_ceiling_on_the_encoded_file(tmp_path, fmt):
+    rng = np.random.default_rng(2)
+    t = np.arange(SR * 20) / SR
+    # Speech-like: noise bursts at 4 Hz syllable rate with loud peaks, at an arbitrary level.
+    env = (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 4
+    x = (rng.standard_normal((2, t.size)) * env * 0.3).astype(np.float32)
+    x[:, SR * 5] = 0.99  # a spike the limiter must catch
+    measured = measure(x, SR, true_peak=False).integrated_lufs
+    target = parse_target("sleep")
+
+    def blocks():
+        for i in range(0, x.shape[1], 65536):
+            yield x[:, i : i + 65536]
+
+    out = tmp_path / f"m.{fmt}"
+    result = master_to_file(
+        blocks,
+        out,
+        fmt,
+        sample_rate_hz=SR,
+        measured_lufs=measured,
+        target=target,
+        tags=Tags(title="t"),
+    )
+    assert abs(result.loudness.integrated_lufs - target.integrated_lufs) <= 0.3
+    assert result.loudness.true_peak_dbtp <= target.true_peak_dbtp
+    independent = ffmpeg_loudness(out)
+    assert abs(independent.integrated_lufs - target.integrated_lufs) <= 0.5
+    assert independent.true_peak_dbtp <= target.true_peak_dbtp + 0.1
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    final = tmp_path / "sub" / "x.mp3"
+    with pytest.raises(RuntimeError), atomic_path(final) as tmp:
+        tmp.write_bytes(b"partial")
+        raise RuntimeError("boom")
+    assert not final.exists()
+    assert list(final.parent.iterdir()) == []
+    with atomic_path(final) as tmp:
+        tmp.write_bytes(b"whole")
+    assert final.read_bytes() == b"whole"
+    assert [p.name for p in final.parent.iterdir()] == ["x.mp3"]
+
+
+def test_format_for_suffix_and_errors(tmp_path):
+    assert format_for(tmp_path / "a.MP3") == "mp3"
+    assert format_for(tmp_path / "a.bin", "flac") == "flac"
+    with pytest.raises(SoundscapeError, match="unknown output format"):
+        format_for(tmp_path / "a.xyz")

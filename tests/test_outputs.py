@@ -1,0 +1,219 @@
+"""Outputs beyond the audio: chapters in every container, the transcript, cover, plot, and
+ambience-only renders. Fake engine for speed; every file is read back and measured."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import mutagen
+import pytest
+from mutagen.id3 import ID3
+from mutagen.mp4 import MP4
+from typer.testing import CliRunner
+
+from narrator.cli import app
+from soundscapes.ambience import parse_duration
+from soundscapes.errors import SoundscapeError
+from tests.conftest import FFMPEG, ffmpeg_decodes, ffmpeg_loudness
+
+runner = CliRunner()
+
+CHAPTERED = """---
+title: Three Rooms & a Sea
+author: Ada Brook
+series: Quiet Harbours
+year: 2026
+---
+# Three Rooms & a Sea
+
+## The Attic
+
+Dust floats in a slow beam of light. The old trunk creaks.
+
+## The Kitchen
+
+A kettle hums on the stove. The fire settles in the hearth.
+
+## The Shore
+
+Waves draw in and wash out again on the shore. Gulls drift far away.
+"""
+
+
+@pytest.fixture
+def chaptered(tmp_path: Path) -> Path:
+    path = tmp_path / "rooms.md"
+    path.write_text(CHAPTERED, encoding="utf-8")
+    return path
+
+
+def render(story: Path, out: Path, *extra: str) -> dict:
+    result = runner.invoke(
+        app,
+        ["render", str(story), "-o", str(out), "--engine", "fake", "--tail", "3",
+         "--cache-dir", str(out.parent / "cache"), "-q", *extra],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output + result.stderr
+    return json.loads(out.with_name(out.name + ".report.json").read_text())
+
+
+def ffprobe_chapters(path: Path) -> list[tuple[float, str]]:
+    """Chapters as ffmpeg reads them (start seconds, title)."""
+    text = subprocess.run(
+        [FFMPEG, "-hide_banner", "-i", str(path), "-f", "ffmetadata", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    chapters = []
+    for section in text.split("[CHAPTER]")[1:]:
+        fields = dict(line.split("=", 1) for line in section.strip().splitlines() if "=" in line)
+        num, den = (int(x) for x in fields["TIMEBASE"].split("/"))
+        chapters.append((int(fields["START"]) * num / den, fields.get("title", "")))
+    return chapters
+
+
+def test_mp3_has_id3_chapters_cover_and_tags_matching_the_report(chaptered, tmp_path):
+    out = tmp_path / "rooms.mp3"
+    report = render(chaptered, out)
+    assert [c["title"] for c in report["chapters"]] == ["The Attic", "The Kitchen", "The Shore"]
+    tags = ID3(out)
+    assert tags["TIT2"].text == ["Three Rooms & a Sea"]
+    assert tags["TPE1"].text == ["Ada Brook"] and tags["TALB"].text == ["Quiet Harbours"]
+    assert str(tags.getall("TDRC")[0].text[0]) == "2026"
+    chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+    assert [c.sub_frames["TIT2"].text[0] for c in chaps] == [
+        c["title"] for c in report["chapters"]
+    ]
+    for chap, entry in zip(chaps, report["chapters"], strict=True):
+        assert chap.start_time == pytest.approx(entry["start_s"] * 1000, abs=1)
+        assert chap.end_time == pytest.approx(entry["end_s"] * 1000, abs=1)
+    # Each chapter starts before its first passage's first word and after the one before.
+    passages = report["passages"]
+    for entry in report["chapters"][1:]:
+        first = next(p for p in passages if p["start_s"] >= entry["start_s"])
+        before = [p for p in passages if p["end_s"] <= entry["start_s"]]
+        assert first["start_s"] - entry["start_s"] < 3.0 and before
+    toc = tags.getall("CTOC")[0]
+    assert list(toc.child_element_ids) == [c.element_id for c in chaps]
+    cover = tags.getall("APIC")[0]
+    assert cover.mime == "image/png" and cover.data.startswith(b"\x89PNG")
+    assert ffprobe_chapters(out)[0][1] == "The Attic"
+
+
+def test_m4b_has_mp4_chapters_and_cover(chaptered, tmp_path):
+    out = tmp_path / "rooms.m4b"
+    report = render(chaptered, out)
+    assert ffmpeg_decodes(out)
+    chapters = ffprobe_chapters(out)
+    assert [t for _, t in chapters] == ["The Attic", "The Kitchen", "The Shore"]
+    for (start, _), entry in zip(chapters, report["chapters"], strict=True):
+        assert start == pytest.approx(entry["start_s"], abs=0.05)
+    mp4 = MP4(out)
+    assert mp4["\xa9nam"] == ["Three Rooms & a Sea"] and mp4["covr"]
+    measured = ffmpeg_loudness(out)
+    assert abs(measured.integrated_lufs - report["target_lufs"]) <= 0.5
+
+
+@pytest.mark.parametrize("fmt", ["flac", "ogg", "opus", "wav"])
+def test_other_formats_decode_on_target_with_tags(chaptered, tmp_path, fmt):
+    out = tmp_path / f"rooms.{fmt}"
+    report = render(chaptered, out)
+    assert report["format"] == fmt
+    assert ffmpeg_decodes(out)
+    measured = ffmpeg_loudness(out)
+    assert abs(measured.integrated_lufs - report["target_lufs"]) <= 0.5
+    assert measured.true_peak_dbtp <= report["true_peak_ceiling_dbtp"] + 0.1
+    if fmt != "wav":
+        tags = mutagen.File(out)
+        assert tags["title"] == ["Three Rooms & a Sea"]
+        assert tags["CHAPTER002NAME"] == ["The Kitchen"]
+
+
+def test_transcript_cues_follow_the_voice(chaptered, tmp_path):
+    out = tmp_path / "rooms.mp3"
+    report = render(chaptered, out)
+    vtt = out.with_name("rooms.mp3.vtt").read_text(encoding="utf-8")
+    assert vtt.startswith("WEBVTT")
+    cues = re.findall(
+        r"^(\d+)-(\d+)\n(\d\d):(\d\d):(\d\d\.\d{3}) --> (\d\d):(\d\d):(\d\d\.\d{3})\n(.+)$",
+        vtt,
+        re.M,
+    )
+    sentences = [s for p in report["passages"] for s in re.split(r"(?<=[.!?]) ", p["text"])]
+    assert [c[8] for c in cues] == sentences
+    # The first cue of each passage starts when the report says the passage starts.
+    starts = {}
+    for c in cues:
+        starts.setdefault(int(c[0]), int(c[2]) * 3600 + int(c[3]) * 60 + float(c[4]))
+    for p in report["passages"]:
+        assert starts[p["index"]] == pytest.approx(p["start_s"], abs=0.002)
+    data = json.loads(out.with_name("rooms.mp3.chapters.json").read_text())
+    assert data["version"] == "1.2.0"
+    assert [c["title"] for c in data["chapters"]] == [c["title"] for c in report["chapters"]]
+    assert [c["startTime"] for c in data["chapters"]] == [
+        c["start_s"] for c in report["chapters"]
+    ]
+
+
+def test_plot_is_a_png(chaptered, tmp_path):
+    out = tmp_path / "rooms.ogg"
+    report = render(chaptered, out, "--plot")
+    png = Path(report["sidecars"]["plot"])
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000
+
+
+def test_front_matter_cover_is_used_and_a_missing_one_is_an_error(tmp_path):
+    from narrator.sidecars import generated_cover
+
+    image = generated_cover("Own cover")
+    (tmp_path / "c.png").write_bytes(image)
+    story = tmp_path / "s.txt"
+    story.write_text("---\ncover: c.png\n---\nA short night.\n", encoding="utf-8")
+    out = tmp_path / "s.mp3"
+    render(story, out)
+    assert ID3(out).getall("APIC")[0].data == image
+    story.write_text("---\ncover: missing.png\n---\nA short night.\n", encoding="utf-8")
+    result = runner.invoke(app, ["render", str(story), "-o", str(tmp_path / "t.mp3"),
+                                 "--engine", "fake", "-q"])  # fmt: skip
+    assert result.exit_code == 1 and "cover image" in result.stderr
+    assert not (tmp_path / "t.mp3").exists()
+
+
+def test_soundscape_command_renders_ambience_on_target(tmp_path):
+    out = tmp_path / "bed.ogg"
+    result = runner.invoke(app, ["soundscape", "tide", "gulls", "-d", "40s", "-o", str(out),
+                                 "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    measured = ffmpeg_loudness(out)
+    assert measured.duration_s == pytest.approx(40.0, abs=0.1)
+    assert abs(measured.integrated_lufs - (-20.0)) <= 0.5
+    result = runner.invoke(app, ["soundscape", "--scene", "coast", "tide", "-o", str(out)])
+    assert result.exit_code == 1 and "not both" in result.stderr
+    result = runner.invoke(app, ["soundscape", "tdie", "-o", str(tmp_path / "x.mp3")])
+    assert result.exit_code == 1 and "tide" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("8h", 28800), ("45m", 2700), ("1h30m", 5400), ("90s", 90), ("90", 90), ("1:30:00", 5400)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "13h", "0s", "1:xx"])
+def test_parse_duration_errors(text):
+    with pytest.raises(SoundscapeError):
+        parse_duration(text)
+
+
+def test_cache_command_shows_and_clears(short_story, tmp_path):
+    cache = tmp_path / "cache"
+    render(short_story, tmp_path / "x.mp3")
+    result = runner.invoke(app, ["cache", "--cache-dir", str(cache)])
+    assert result.exit_code == 0 and "3 passages" in result.output
+    result = runner.invoke(app, ["cache", "--cache-dir", str(cache), "--clear"])
+    assert "cleared 3" in result.output
+    assert "0 passages" in runner.invoke(app, ["cache", "--cache-dir", str(cache)]).output
