@@ -102,6 +102,16 @@ def render(
     plot: Annotated[
         bool, typer.Option("--plot", help="Also write OUT.png: loudness over time.")
     ] = False,
+    bitrate: Annotated[
+        int | None,
+        typer.Option(help="kb/s for lossy formats; makes MP3 constant-rate [default: VBR -V3]."),
+    ] = None,
+    arc: Annotated[
+        bool,
+        typer.Option(
+            "--arc/--no-arc", help="The sleep arc: voice softer, ambience darker and slower."
+        ),
+    ] = True,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
 ) -> None:
     """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
@@ -121,6 +131,8 @@ def render(
         use_cache=not no_cache,
         lexicon=lexicon,
         plot=plot,
+        arc=arc,
+        bitrate_kbps=bitrate,
         **kwargs,
     )
     with _progress(quiet) as progress:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import tempfile
@@ -25,6 +24,7 @@ from narrator.sidecars import (
     write_text_sidecars,
 )
 from narrator.speech import Narration, SpeechCache, default_spec, narrate
+from soundscapes.arc import SleepArc, slowed
 from soundscapes.errors import SoundscapeError
 from soundscapes.export import (
     ENCODER_BANDWIDTH_HZ,
@@ -74,6 +74,8 @@ class RenderOptions:
     use_cache: bool = True
     lexicon: Path | None = None
     plot: bool = False
+    arc: bool = True
+    bitrate_kbps: int | None = None
     title: str | None = None
     artist: str = "narrator"
 
@@ -166,7 +168,8 @@ def render_story(
         )
         speech_s = time.perf_counter() - t0
         duration_s = narration.end_s + max(opts.tail_s, 1.0)
-        cues = scene_cues(plan, narration)
+        arc = SleepArc(start_s=narration.lead_in_s, end_s=narration.end_s) if opts.arc else None
+        cues = scene_cues(plan, narration, arc)
         ambience = Timeline(
             cues,
             duration_s=duration_s,
@@ -181,6 +184,7 @@ def render_story(
             ambience,
             DuckingEnvelope(spans, DuckingSettings()),
             ambience_gain_db=(narration.voice_lufs - OPEN_GAP_LU) - LAYER_LUFS,
+            arc=arc,
         )
         chapters = chapter_marks(script, narration, duration_s)
         tags = Tags(
@@ -214,6 +218,7 @@ def render_story(
                     measured_lufs=mixed.integrated_lufs,
                     target=target,
                     tags=tags,
+                    bitrate_kbps=opts.bitrate_kbps,
                 )
             except SoundscapeError as exc:
                 raise RenderError(str(exc)) from None
@@ -289,13 +294,27 @@ def render_story(
     return report
 
 
-def scene_cues(plan: Plan, narration: Narration) -> list[SceneCue]:
-    """Scene changes on the timeline, each midway through the pause before its passage."""
+def scene_cues(plan: Plan, narration: Narration, arc: SleepArc | None = None) -> list[SceneCue]:
+    """Scene changes on the timeline, each midway through the pause before its passage.
+
+    With the sleep arc, scenes from the story's middle on play slower (``arc.rate_scale``):
+    a change there is slowed, and the scene playing at the middle crossfades to its slower self
+    in the pause nearest the middle.
+    """
+    passages = narration.passages
+    middle_s = (narration.lead_in_s + narration.end_s) / 2
+    half = min(range(len(passages)), key=lambda i: abs(passages[i].start_s - middle_s))
     cues = [SceneCue(start_s=0.0, scene=plan.scene_for(0))]
-    for prev, cur in itertools.pairwise(narration.passages):
-        scene = plan.scene_for(cur.index)
-        if scene != cues[-1].scene:
-            cues.append(SceneCue(start_s=(prev.end_s + cur.start_s) / 2, scene=scene))
+    current = plan.scene_for(0)
+    for i in range(1, len(passages)):
+        scene = plan.scene_for(passages[i].index)
+        changed = scene != current
+        current = scene
+        if arc is not None and i >= half > 0:
+            scene = slowed(scene, arc.rate_scale)
+        if changed or scene != cues[-1].scene:
+            start_s = (passages[i - 1].end_s + passages[i].start_s) / 2
+            cues.append(SceneCue(start_s=start_s, scene=scene))
     return cues
 
 
@@ -323,6 +342,8 @@ def _check_options(opts: RenderOptions) -> None:
         raise RenderError(f"--pace {opts.pace_wpm:g} wpm is out of range; use 60 to 220")
     if not 0.0 <= opts.tail_s <= 4 * 3600:
         raise RenderError(f"--tail {opts.tail_s:g} s is out of range; use 0 to 14400 seconds")
+    if opts.bitrate_kbps is not None and not 32 <= opts.bitrate_kbps <= 320:
+        raise RenderError(f"--bitrate {opts.bitrate_kbps} kb/s is out of range; use 32 to 320")
     if opts.jobs < 1:
         raise RenderError(f"--jobs {opts.jobs} must be at least 1")
 

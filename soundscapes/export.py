@@ -110,7 +110,14 @@ class FfmpegEncoder:
     }
 
     def __init__(
-        self, path: Path, fmt: str, sample_rate_hz: int, channels: int, *, tags: Tags | None = None
+        self,
+        path: Path,
+        fmt: str,
+        sample_rate_hz: int,
+        channels: int,
+        *,
+        tags: Tags | None = None,
+        bitrate_kbps: int | None = None,
     ):
         self._path = path
         self._meta: Path | None = None
@@ -125,11 +132,24 @@ class FfmpegEncoder:
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
             "-f", "f32le", "-ar", str(sample_rate_hz), "-ac", str(channels), "-i", "pipe:0",
-            *chapters, *self._CODECS[fmt], str(path),
+            *chapters, *self.codec_args(fmt, bitrate_kbps), str(path),
         ]  # fmt: skip
         self._proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
+
+    @classmethod
+    def codec_args(cls, fmt: str, bitrate_kbps: int | None) -> list[str]:
+        """Codec options; a bit rate makes MP3 constant-rate and sets Opus's and AAC's rate."""
+        args = list(cls._CODECS[fmt])
+        if bitrate_kbps is None:
+            return args
+        if fmt == "mp3":
+            i = args.index("-q:a")
+            args[i : i + 2] = ["-b:a", f"{bitrate_kbps}k"]
+        else:
+            args[args.index("-b:a") + 1] = f"{bitrate_kbps}k"
+        return args
 
     def write(self, block: np.ndarray) -> None:
         assert self._proc.stdin is not None
@@ -159,12 +179,21 @@ def ffmpeg_exe() -> str:
 
 
 def open_encoder(
-    path: Path, fmt: str, sample_rate_hz: int, channels: int = 2, *, tags: Tags | None = None
+    path: Path,
+    fmt: str,
+    sample_rate_hz: int,
+    channels: int = 2,
+    *,
+    tags: Tags | None = None,
+    bitrate_kbps: int | None = None,
 ) -> Encoder:
-    """An encoder writing ``fmt`` to ``path`` (``tags`` for what must be muxed in: chapters)."""
+    """An encoder writing ``fmt`` to ``path`` (``tags`` for what must be muxed in: chapters;
+    ``bitrate_kbps`` for lossy formats, constant-rate MP3 when given)."""
     try:
         if fmt in FfmpegEncoder._CODECS:
-            return FfmpegEncoder(path, fmt, sample_rate_hz, channels, tags=tags)
+            return FfmpegEncoder(
+                path, fmt, sample_rate_hz, channels, tags=tags, bitrate_kbps=bitrate_kbps
+            )
         return SoundFileEncoder(path, fmt, sample_rate_hz, channels)
     except (OSError, sf.LibsndfileError) as exc:
         raise ExportError(

@@ -114,6 +114,7 @@ def master_to_file(
     channels: int = 2,
     tolerance_lu: float = 0.3,
     max_passes: int = 3,
+    bitrate_kbps: int | None = None,
 ) -> MasterResult:
     """Gain, limit and encode the mix that ``blocks()`` yields into ``path``.
 
@@ -135,7 +136,9 @@ def master_to_file(
     loudness: Loudness | None = None
     for attempt in range(1, max_passes + 1):
         limiter = TruePeakLimiter(ceiling_db, sample_rate_hz)
-        encoder = open_encoder(path, fmt, sample_rate_hz, channels, tags=tags)
+        encoder = open_encoder(
+            path, fmt, sample_rate_hz, channels, tags=tags, bitrate_kbps=bitrate_kbps
+        )
         gain = np.float32(10.0 ** (gain_db / 20.0))
         try:
             for block in blocks():

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from soundscapes.arc import Darkening, SleepArc
 from soundscapes.curves import raised_cosine
 from soundscapes.errors import ExportError
 from soundscapes.meter import LoudnessMeter
@@ -128,8 +129,11 @@ class Mixer:
         *,
         ambience_gain_db: float,
         voice_gain_db: float = 0.0,
+        arc: SleepArc | None = None,
     ) -> None:
         self.voice = voice
+        self.arc = arc
+        self._darkening = Darkening(arc, voice.sample_rate_hz) if arc else None
         self.ambience = ambience
         self.envelope = envelope
         self.sample_rate_hz = voice.sample_rate_hz
@@ -141,10 +145,15 @@ class Mixer:
         """``(t_s, voice, ambience)`` for the next ``frames`` samples."""
         t_s = (self._frame + np.arange(frames)) / self.sample_rate_hz
         self._frame += frames
-        voice = self.voice.render(frames) * np.float32(self._voice_gain)
+        voice_gain = self._voice_gain
+        if self.arc is not None:
+            voice_gain = (self.arc.voice_gain(t_s) * voice_gain).astype(np.float32)
+        voice = self.voice.render(frames) * voice_gain
         duck = (self.envelope.gain(t_s) * self._ambience_gain).astype(np.float32)
-        ambience = self.ambience.render(frames) * duck
-        return t_s, voice, ambience
+        ambience = self.ambience.render(frames)
+        if self._darkening is not None and frames:
+            ambience = self._darkening.process(ambience, float(t_s[0]))
+        return t_s, voice, ambience * duck
 
     def render(self, frames: int) -> np.ndarray:
         _, voice, ambience = self.render_stems(frames)

@@ -158,3 +158,71 @@ def test_format_for_suffix_and_errors(tmp_path):
     assert format_for(tmp_path / "a.bin", "flac") == "flac"
     with pytest.raises(SoundscapeError, match="unknown output format"):
         format_for(tmp_path / "a.xyz")
+
+
+class _Noise:
+    """White noise, stereo: a stand-in ambience with a flat spectrum."""
+
+    sample_rate_hz = SR
+    channels = 2
+
+    def __init__(self) -> None:
+        self._rng = np.random.default_rng(5)
+
+    def render(self, frames: int) -> np.ndarray:
+        return (self._rng.standard_normal((2, frames)) * 0.05).astype(np.float32)
+
+
+class _Tone:
+    sample_rate_hz = SR
+    channels = 2
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def render(self, frames: int) -> np.ndarray:
+        t = (self._n + np.arange(frames)) / SR
+        self._n += frames
+        return np.tile(0.1 * np.sin(2 * np.pi * 220 * t), (2, 1)).astype(np.float32)
+
+
+def _high_share_db(x: np.ndarray, corner_hz: float = 6000.0) -> float:
+    spectrum = np.abs(np.fft.rfft(x[0])) ** 2
+    freqs = np.fft.rfftfreq(x.shape[1], 1 / SR)
+    return float(10 * np.log10(spectrum[freqs > corner_hz].sum() / spectrum.sum()))
+
+
+def _centroid_hz(x: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(x[0])) ** 2
+    freqs = np.fft.rfftfreq(x.shape[1], 1 / SR)
+    return float(np.sum(freqs * spectrum) / np.sum(spectrum))
+
+
+def test_sleep_arc_softens_the_voice_and_darkens_the_ambience():
+    from soundscapes.arc import SleepArc
+    from soundscapes.mix import Mixer
+
+    arc = SleepArc(start_s=1.0, end_s=21.0, voice_drop_db=2.0)
+    mixer = Mixer(_Tone(), _Noise(), DuckingEnvelope([]), ambience_gain_db=0.0, arc=arc)
+    blocks = [mixer.render_stems(SR) for _ in range(24)]
+    voice = np.concatenate([b[1] for b in blocks], axis=1)
+    ambience = np.concatenate([b[2] for b in blocks], axis=1)
+    level_db = lambda a, b: 20 * np.log10(np.sqrt(np.mean(voice[:, a * SR : b * SR] ** 2)))  # noqa: E731
+    assert level_db(0, 1) - level_db(22, 24) == pytest.approx(2.0, abs=0.05)
+    early, late = ambience[:, SR : 3 * SR], ambience[:, 21 * SR : 23 * SR]
+    assert _centroid_hz(late) < 0.6 * _centroid_hz(early)
+    assert _high_share_db(late) < _high_share_db(early) - 6.0  # far less above 6 kHz
+    # No block-edge steps: the darkening changes smoothly (no sample jump near a block join).
+    joins = np.abs(np.diff(ambience[0]))[SR - 2 : SR * 23 : SR]
+    assert joins.max() < 6 * np.abs(np.diff(ambience[0])).std()
+
+
+def test_slowed_scene_scales_rate_within_range():
+    from soundscapes.arc import slowed
+    from soundscapes.layers import layer_info
+
+    scene = _layer_scene("s", ("tide", 0.0), ("drone", -3.0))
+    slow = slowed(scene, 0.8)
+    tide_rate = next(p for p in layer_info("tide").params if p.name == "rate")
+    assert dict(slow.layers[0].params)["rate"] == pytest.approx(tide_rate.default * 0.8)
+    assert slow.layers[1] == scene.layers[1]  # drone has no rate

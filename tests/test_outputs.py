@@ -217,3 +217,15 @@ def test_cache_command_shows_and_clears(short_story, tmp_path):
     result = runner.invoke(app, ["cache", "--cache-dir", str(cache), "--clear"])
     assert "cleared 3" in result.output
     assert "0 passages" in runner.invoke(app, ["cache", "--cache-dir", str(cache)]).output
+
+
+def test_mp3_constant_and_variable_bit_rate(short_story, tmp_path):
+    from mutagen.mp3 import MP3, BitrateMode
+
+    vbr, cbr = tmp_path / "v.mp3", tmp_path / "c.mp3"
+    render(short_story, vbr)
+    report = render(short_story, cbr, "--bitrate", "128")
+    assert MP3(cbr).info.bitrate_mode == BitrateMode.CBR and MP3(cbr).info.bitrate == 128_000
+    assert MP3(vbr).info.bitrate_mode != BitrateMode.CBR
+    # CBR LAME measures quieter than its input; mastering corrects it on the written file.
+    assert abs(ffmpeg_loudness(cbr).integrated_lufs - report["target_lufs"]) <= 0.5
