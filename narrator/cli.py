@@ -102,6 +102,12 @@ def render(
     plot: Annotated[
         bool, typer.Option("--plot", help="Also write OUT.png: loudness over time.")
     ] = False,
+    slow_down: Annotated[
+        float,
+        typer.Option(
+            help="Slowing over the story, 0-0.5: pauses grow from start to end, same overall pace."
+        ),
+    ] = 0.2,
     bitrate: Annotated[
         int | None,
         typer.Option(help="kb/s for lossy formats; makes MP3 constant-rate [default: VBR -V3]."),
@@ -133,6 +139,7 @@ def render(
         plot=plot,
         arc=arc,
         bitrate_kbps=bitrate,
+        slow_down=slow_down,
         **kwargs,
     )
     with _progress(quiet) as progress:

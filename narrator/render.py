@@ -75,6 +75,7 @@ class RenderOptions:
     lexicon: Path | None = None
     plot: bool = False
     arc: bool = True
+    slow_down: float = 0.2
     bitrate_kbps: int | None = None
     title: str | None = None
     artist: str = "narrator"
@@ -164,6 +165,7 @@ def render_story(
             pace_wpm=opts.pace_wpm,
             jobs=opts.jobs,
             lead_in_s=opts.intro_s + script.opening_pause_s,
+            slow_down=opts.slow_down,
             progress=(lambda d, t: progress("speech", d, t)) if progress else None,
         )
         speech_s = time.perf_counter() - t0

@@ -171,6 +171,7 @@ def narrate(
     pace_wpm: float = DEFAULT_PACE_WPM,
     jobs: int = 1,
     lead_in_s: float = 0.0,
+    slow_down: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> Narration:
     """Synthesize (or find in the cache) every passage and lay the speech out on a timeline.
@@ -183,6 +184,10 @@ def narrate(
         Parallel synthesis processes for passages not yet cached.
     lead_in_s : float
         Silence before the first word, in seconds.
+    slow_down : float
+        Slowing over the story, 0 to 0.5: designed pauses run from about ``1 - 2 slow_down``
+        times their planned length at the first passage to ``1 + 2 slow_down`` at the last,
+        so the end is slower than the start while the whole keeps its pace.
     progress : callable, optional
         ``progress(done, total)`` in passages, during synthesis.
 
@@ -221,11 +226,20 @@ def narrate(
         pace_wpm=pace,
     )
 
+    if not 0.0 <= slow_down <= 0.5:
+        raise SpeechError(f"slow-down must be from 0 to 0.5, got {slow_down:g}")
+    # Pauses after passage k are stretched linearly; weighted by how many pauses each passage
+    # has, the stretch averages to exactly 1, so the overall pace is unchanged.
+    ramp = np.linspace(-1.0, 1.0, len(passages)) if len(passages) > 1 else np.zeros(1)
+    weights = np.array([sum(g is not None for g in kinds) for kinds in gaps], dtype=float)
+    if weights.sum() > 0:
+        ramp -= float(np.dot(ramp, weights) / weights.sum())
+    stretch = np.maximum(1.0 + 2.0 * slow_down * ramp, 0.2)
     position = round(lead_in_s * rate)
     plan: list[_PassagePlan] = []
     timings: list[PassageTiming] = []
-    for passage, key, frames, kinds, cue_s in zip(
-        passages, keys, lengths, gaps, cue_pauses_s, strict=True
+    for passage_no, (passage, key, frames, kinds, cue_s) in enumerate(
+        zip(passages, keys, lengths, gaps, cue_pauses_s, strict=True)
     ):
         starts: list[int] = []
         sentences: list[SentenceTiming] = []
@@ -234,7 +248,7 @@ def narrate(
             sentences.append(SentenceTiming(start_s=position / rate, end_s=(position + n) / rate))
             position += n
             if gap is not None:
-                position += round(pauses.after(gap) * rate)
+                position += round(pauses.after(gap) * stretch[passage_no] * rate)
         position += round(cue_s * rate)
         plan.append(_PassagePlan(key=key, starts=tuple(starts), frames=tuple(frames)))
         timings.append(

@@ -1,0 +1,100 @@
+"""A render killed half way resumes from the cache; pacing slows over the story."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from narrator.cli import app
+from narrator.speech import SpeechCache
+
+runner = CliRunner()
+
+PARAGRAPHS = [
+    "The lantern swings above the quiet harbour.",
+    "Boats knock softly against the wooden pier.",
+    "A cat sleeps on a coil of rope, warm from the day.",
+    "Far out, a bell buoy rings once, and then again.",
+    "The water laps at the stones below the wall.",
+    "Somewhere a window closes, and the town is still.",
+    "The stars come out one by one above the masts.",
+    "You breathe slowly, and the night holds you.",
+]
+
+
+def paces(report: dict) -> list[float]:
+    """Words per minute of each passage with the pause after it (start to next start)."""
+    ps = report["passages"]
+    out = []
+    for a, b in itertools.pairwise(ps):
+        words = re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", a["text"])
+        out.append(len(words) / (b["start_s"] - a["start_s"]) * 60)
+    return out
+
+
+@pytest.mark.real_engine
+def test_a_killed_render_resumes_without_resynthesizing(tmp_path):
+    story = tmp_path / "harbour.txt"
+    story.write_text("\n\n".join(PARAGRAPHS * 2), encoding="utf-8")
+    out_dir = tmp_path / "out"
+    cache = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "narrator", "render", str(story), "-o", str(out_dir / "h.mp3"),
+           "--cache-dir", str(cache), "--jobs", "1", "--tail", "2", "-q"]  # fmt: skip
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while len(SpeechCache(cache)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(SpeechCache(cache))
+    assert 3 <= done < len(PARAGRAPHS) * 2 - 1, "killed too late to test resuming"
+    # Nothing half-written where the output goes.
+    assert not out_dir.exists() or list(out_dir.iterdir()) == []
+
+    result = runner.invoke(app, cmd[3:])
+    assert result.exit_code == 0, result.stderr
+    resumed = json.loads((out_dir / "h.mp3.report.json").read_text())
+    # Identical passages share one cache entry, so count entries, not passages.
+    assert resumed["cache"]["hits"] >= done
+    assert resumed["cache"]["hits"] + resumed["cache"]["misses"] == len(PARAGRAPHS) * 2
+
+    fresh_args = [*cmd[3:]]
+    fresh_args[fresh_args.index(str(cache))] = str(tmp_path / "fresh-cache")
+    fresh_args[fresh_args.index(str(out_dir / "h.mp3"))] = str(tmp_path / "fresh.mp3")
+    assert runner.invoke(app, fresh_args).exit_code == 0
+    fresh = json.loads((tmp_path / "fresh.mp3.report.json").read_text())
+    # The same narration: every passage at the same place on the timeline.
+    for a, b in zip(resumed["passages"], fresh["passages"], strict=True):
+        assert a["start_s"] == pytest.approx(b["start_s"], abs=1e-3)
+        assert a["end_s"] == pytest.approx(b["end_s"], abs=1e-3)
+
+
+def test_slowing_over_the_story_keeps_the_overall_pace(tmp_path):
+    story = tmp_path / "harbour.txt"
+    story.write_text("\n\n".join(p + " " + p for p in PARAGRAPHS * 2), encoding="utf-8")
+    reports = {}
+    for slow in ("0", "0.5"):
+        out = tmp_path / f"s{slow}.mp3"
+        result = runner.invoke(app, ["render", str(story), "-o", str(out), "--engine", "fake",
+                                     "--tail", "1", "--slow-down", slow, "--cache-dir",
+                                     str(tmp_path / "c"), "-q"])  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        reports[slow] = json.loads(out.with_name(out.name + ".report.json").read_text())
+    flat, slowing = reports["0"], reports["0.5"]
+    assert slowing["pace_wpm"] == pytest.approx(flat["pace_wpm"], rel=0.03)
+    first, last = paces(slowing)[:4], paces(slowing)[-4:]
+    assert sum(last) < 0.9 * sum(first)
+    flat_first, flat_last = paces(flat)[:4], paces(flat)[-4:]
+    assert abs(sum(flat_last) - sum(flat_first)) < 0.05 * sum(flat_first)
+    result = runner.invoke(app, ["render", str(story), "--engine", "fake", "--slow-down", "0.9"])
+    assert result.exit_code == 1 and "slow-down" in result.stderr
