@@ -112,6 +112,9 @@ def render(
         int | None,
         typer.Option(help="kb/s for lossy formats; makes MP3 constant-rate [default: VBR -V3]."),
     ] = None,
+    plan: Annotated[
+        Path | None, typer.Option(help="An edited scene plan (from narrator plan) to render.")
+    ] = None,
     arc: Annotated[
         bool,
         typer.Option(
@@ -137,6 +140,7 @@ def render(
         use_cache=not no_cache,
         lexicon=lexicon,
         plot=plot,
+        plan=plan,
         arc=arc,
         bitrate_kbps=bitrate,
         slow_down=slow_down,
@@ -165,13 +169,14 @@ def passages(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
     pace: Annotated[float | None, typer.Option(help="Words per minute for estimates.")] = None,
     lexicon: Annotated[Path | None, typer.Option(help="Pronunciation lexicon file.")] = None,
+    plan: Annotated[Path | None, typer.Option(help="Show this edited scene plan.")] = None,
 ) -> None:
     """Show how STORY splits into passages, and the scene under each, without synthesizing."""
     import json
 
     from narrator.overview import passages_overview
 
-    overview = passages_overview(story, pace_wpm=pace, lexicon=lexicon)
+    overview = passages_overview(story, pace_wpm=pace, lexicon=lexicon, plan_file=plan)
     if as_json:
         out.print_json(json.dumps(overview), ensure_ascii=False)
         return
@@ -185,7 +190,8 @@ def passages(
         "est. s",
         "pause s",
         "scene",
-        "layers",
+        "layers (dB)",
+        "from",
         title=overview["script"]["title"],
     )
     for row in overview["rows"]:
@@ -197,13 +203,42 @@ def passages(
             f"{row['estimated_s']:.1f}",
             f"{row['pause_after_s']:g}" if row["pause_after_s"] else "",
             row["scene"],
-            ", ".join(row["layers"]),
+            row["layers_db"],
+            row["scene_source"],
         )
     out.print(table)
     out.print(
         f"{len(overview['rows'])} passages, {overview['words']} words, about "
         f"{overview['estimated_s'] / 60:.1f} min at {overview['pace_wpm']:g} wpm"
     )
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  narrator plan story.txt -o story.plan.toml\n\n"
+        "  narrator render story.txt --plan story.plan.toml"
+    )
+)
+@handles_errors
+def plan(
+    story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Plan file [default: STORY.plan.toml].")
+    ] = None,
+) -> None:
+    """Write the scene plan of STORY as an editable TOML file, for render --plan."""
+    from narrator.direction import plan_story
+    from narrator.planfile import write_plan
+    from narrator.script import parse_story
+    from soundscapes.export import write_text_atomic
+
+    script = parse_story(story)
+    target = output or story.with_name(story.stem + ".plan.toml")
+    if str(story) != "-" and target.resolve() == story.resolve():
+        raise _fail(f"{target}: that is the story file itself; choose another -o path")
+    write_text_atomic(target, write_plan(script, plan_story(script)))
+    out.print(f"wrote {target}: {len(script.passages)} passages", highlight=False)
 
 
 @app.command()

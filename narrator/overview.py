@@ -5,14 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from narrator.direction import plan_story
+from narrator.direction import describe_layers, plan_story
 from narrator.lexicon import load_lexicon
+from narrator.planfile import load_plan
 from narrator.script import parse_story
 from narrator.speech.pacing import DEFAULT_PACE_WPM
 
 
 def passages_overview(
-    story: Path, *, pace_wpm: float | None = None, lexicon: Path | None = None
+    story: Path,
+    *,
+    pace_wpm: float | None = None,
+    lexicon: Path | None = None,
+    plan_file: Path | None = None,
 ) -> dict[str, Any]:
     """The Script (as ``script``, round-trippable) and a row per passage with estimates.
 
@@ -21,7 +26,7 @@ def passages_overview(
     """
     script = parse_story(story, lexicon=load_lexicon(lexicon) if lexicon else None)
     pace = pace_wpm or script.meta.pace or DEFAULT_PACE_WPM
-    plan = plan_story(script)
+    plan = load_plan(plan_file, script) if plan_file else plan_story(script)
     titles = {c.index: c.title for c in script.chapters}
     rows = []
     for p in script.passages:
@@ -39,6 +44,8 @@ def passages_overview(
                 "pause_after_s": p.pause_after_s,
                 "scene": scene.name,
                 "layers": list(scene.layer_names),
+                "layers_db": describe_layers(scene),
+                "scene_source": plan.source_for(p.index),
             }
         )
     return {

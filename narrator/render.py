@@ -15,6 +15,7 @@ from narrator.direction import Plan, plan_story
 from narrator.errors import NarratorError, RenderError
 from narrator.frontmatter import StoryMeta
 from narrator.lexicon import load_lexicon
+from narrator.planfile import load_plan
 from narrator.script import Script, parse_story
 from narrator.sidecars import (
     generated_cover,
@@ -74,6 +75,7 @@ class RenderOptions:
     use_cache: bool = True
     lexicon: Path | None = None
     plot: bool = False
+    plan: Path | None = None
     arc: bool = True
     slow_down: float = 0.2
     bitrate_kbps: int | None = None
@@ -153,7 +155,7 @@ def render_story(
         if script.meta.cover
         else (generated_cover(script.title, script.author), "image/png")
     )
-    plan = plan_story(script)
+    plan = load_plan(opts.plan, script) if opts.plan else plan_story(script)
     spec = default_spec(opts.engine, opts.voice)
 
     with _speech_cache(opts) as cache:
@@ -261,6 +263,7 @@ def render_story(
                 "text": p.text,
                 "scene": plan.scene_for(p.index).name,
                 "layers": list(plan.scene_for(p.index).layer_names),
+                "scene_source": plan.source_for(p.index),
             }
             for p, t in zip(script.passages, narration.passages, strict=True)
         ],

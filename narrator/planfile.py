@@ -1,0 +1,444 @@
+"""Editable scene plans: a TOML file with the scene under every passage.
+
+``narrator plan STORY -o story.plan.toml`` writes one (:func:`write_plan`); the producer edits
+scenes, layers and gains; ``narrator render STORY --plan story.plan.toml`` renders exactly what
+it says (:func:`read_plan`). A fingerprint of the story's passages (a short hash of each
+passage's text) ties the file to its story, so a plan never plays under passages it was not
+written for.
+
+A passage entry::
+
+    [[passage]]
+    index = 4
+    words = "In the center of the arena a grand piano…"
+    scene = "music"
+    layers = { melody = 0.0, drone = -6.0 }
+
+``layers`` maps layer names to gains in dB within the scene (-40 to +12); a layer may take
+parameters too: ``tide = { gain_db = 0.0, intensity = 0.6 }``. ``scene`` alone, without
+``layers``, plays the built-in scene of that name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import textwrap
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from narrator.direction import SOFT_BED, Plan
+from narrator.errors import NarratorError
+from narrator.script import Script
+from soundscapes.layers import layer_info, layer_names
+from soundscapes.scene import LayerSpec, Scene, available_scenes
+
+#: Version of the file layout; bumped when an old reader would misread a new file.
+PLAN_VERSION = 1
+#: Gains a plan may set, in dB: below -40 a layer is inaudible under the voice (leave it out
+#: instead), above +12 it would swamp the scene's other layers.
+MIN_GAIN_DB = -40.0
+MAX_GAIN_DB = 12.0
+#: Words of each passage shown in the file, so the producer sees which passage is which.
+FIRST_WORDS = 8
+
+_PASSAGE_KEYS = ("index", "words", "scene", "description", "layers")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class PlanError(NarratorError, ValueError):
+    """A scene plan file cannot be read, or says something that cannot be played."""
+
+
+class StalePlanError(PlanError):
+    """A scene plan was written for other passages than the story has now."""
+
+
+def passage_fingerprint(text: str) -> str:
+    """Short hash (8 hex digits) of a passage's text: enough to notice any edit."""
+    return hashlib.blake2s(text.encode("utf-8"), digest_size=4).hexdigest()
+
+
+def story_fingerprint(script: Script) -> tuple[str, ...]:
+    """One :func:`passage_fingerprint` per passage, in order."""
+    return tuple(passage_fingerprint(p.text) for p in script.passages)
+
+
+def first_words(text: str, count: int = FIRST_WORDS) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def known_scenes() -> dict[str, Scene]:
+    """Scenes a plan may name without layers: the built-ins and the soft bed."""
+    return {**available_scenes(), SOFT_BED.name: SOFT_BED}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_plan(script: Script, plan: Plan) -> str:
+    """The plan as editable TOML text (see the module docstring for the layout).
+
+    Reading it back with :func:`read_plan` gives the same scenes.
+    """
+    if len(plan.scenes) != len(script.passages):
+        raise PlanError(
+            f"the plan has {len(plan.scenes)} scenes for {len(script.passages)} passages; "
+            "make it with plan_story(script)"
+        )
+    builtins = known_scenes()
+    about = [
+        f"Scene plan for {_string(script.title)} ({script.source}), written by narrator. Edit the"
+        " scene and layers of any passage, then render with: narrator render STORY --plan FILE",
+        f"layers = {{ name = gain in dB ({MIN_GAIN_DB:g} to +{MAX_GAIN_DB:g}), … }}; a layer"
+        " with parameters: tide = { gain_db = 0.0, intensity = 0.6 }. A scene named alone"
+        ' (scene = "coast", no layers) plays as built in.',
+        "Layers: " + ", ".join(layer_names()) + ".",
+        "Built-in scenes: "
+        + ", ".join(f"{s.name} ({', '.join(s.layer_names)})" for s in builtins.values())
+        + ".",
+        "The fingerprint ties this plan to the story's passages: when they change, the plan"
+        " stops working until it is written again.",
+    ]
+    lines = [
+        *(f"# {line}" for para in about for line in textwrap.wrap(para, 96)),
+        "",
+        "[plan]",
+        f"version = {PLAN_VERSION}",
+        f"story = {_string(script.source)}",
+        f"title = {_string(script.title)}",
+        f"passages = {len(script.passages)}",
+        "fingerprint = [",
+        *(f'  "{h}",  # {i}' for i, h in enumerate(story_fingerprint(script))),
+        "]",
+    ]
+    for passage, scene in zip(script.passages, plan.scenes, strict=True):
+        i = passage.index
+        lines += [
+            "",
+            "[[passage]]",
+            f"index = {i}",
+            f"words = {_string(first_words(passage.text))}",
+            f"scene = {_string(scene.name)}",
+        ]
+        builtin = builtins.get(scene.name)
+        if scene.description and (builtin is None or builtin.description != scene.description):
+            lines.append(f"description = {_string(scene.description)}")
+        lines.append(f"layers = {_layers_toml(scene.layers)}")
+        note = _note(plan, i)
+        if note:
+            lines.append(f"# {note}")
+    return "\n".join(lines) + "\n"
+
+
+def _note(plan: Plan, i: int) -> str:
+    """Why the passage has its scene: the source and the sound words heard in it."""
+    source = plan.source_for(i)
+    heard = plan.heard[i] if i < len(plan.heard) else ()
+    if source and heard:
+        return f"{source}; heard: {', '.join(heard)}"
+    return source or (f"heard: {', '.join(heard)}" if heard else "")
+
+
+def _layers_toml(layers: tuple[LayerSpec, ...]) -> str:
+    parts = []
+    for layer in layers:
+        key = layer.name if _BARE_KEY.match(layer.name) else _string(layer.name)
+        if layer.params:
+            inner = ", ".join(
+                [f"gain_db = {_number(layer.gain_db)}"]
+                + [f"{k} = {_number(v)}" for k, v in layer.params]
+            )
+            parts.append(f"{key} = {{ {inner} }}")
+        else:
+            parts.append(f"{key} = {_number(layer.gain_db)}")
+    return "{ " + ", ".join(parts) + " }"
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+def _string(text: str) -> str:
+    # A JSON string is a valid TOML basic string (same escapes, \uXXXX for control characters).
+    return json.dumps(text, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_plan(path: Path | str, script: Script) -> Plan:
+    """Read the plan file at ``path`` for ``script`` (see :func:`read_plan`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(
+            f"{path}: no such plan file; write one with narrator plan STORY -o {path}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise PlanError(f"{path}: cannot be read ({reason}); check the file") from None
+    return read_plan(text, script, source=str(path))
+
+
+def read_plan(text: str, script: Script, *, source: str = "<plan>") -> Plan:
+    """The plan in ``text`` (TOML written by :func:`write_plan`, maybe edited) for ``script``.
+
+    The result plays exactly what the file says: every passage's scene and layers, with no
+    inference and no cues applied on top.
+
+    Raises
+    ------
+    StalePlanError
+        The story's passages changed since the plan was written (the message names the first
+        change).
+    PlanError
+        The file is not valid TOML, or names an unknown scene, layer or parameter, or a gain
+        out of range (with ``file:line`` and the closest valid names).
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        where = f"{source}:{line[1]}" if line else source
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise PlanError(
+            f"{where}: not valid TOML ({reason}); check the quotes and brackets"
+        ) from None
+    lines = _Lines(text, source)
+    header = data.get("plan")
+    if not isinstance(header, dict) or "fingerprint" not in header:
+        raise PlanError(
+            f"{source}: no [plan] table with a fingerprint; write the plan with narrator plan"
+        )
+    version = header.get("version")
+    if version != PLAN_VERSION:
+        raise PlanError(
+            f"{lines.find('version')}: plan version {version!r} is not {PLAN_VERSION}; "
+            "write the plan again with this narrator"
+        )
+    entries = data.get("passage", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise PlanError(f"{lines.find('passage')}: passages must be [[passage]] tables")
+    _check_fingerprint(header["fingerprint"], entries, script, lines)
+
+    scenes: dict[int, Scene] = {}
+    for order, entry in enumerate(entries):
+        index, scene = _entry_scene(entry, order, len(script.passages), lines)
+        if index in scenes:
+            raise PlanError(
+                f"{lines.in_entry(order, 'index')}: passage {index} appears twice; "
+                "keep one entry per passage"
+            )
+        scenes[index] = scene
+    missing = [i for i in range(len(script.passages)) if i not in scenes]
+    if missing:
+        raise PlanError(
+            f"{source}: passage {missing[0]} has no [[passage]] entry "
+            f"('{first_words(script.passages[missing[0]].text, 6)}'); every passage needs one"
+        )
+    n = len(script.passages)
+    return Plan(scenes=tuple(scenes[i] for i in range(n)), sources=("plan",) * n)
+
+
+def _check_fingerprint(
+    fingerprint: Any, entries: list[dict[str, Any]], script: Script, lines: _Lines
+) -> None:
+    if not isinstance(fingerprint, list) or not all(isinstance(h, str) for h in fingerprint):
+        raise PlanError(
+            f"{lines.find('fingerprint')}: fingerprint must be a list of passage hashes; "
+            "write the plan again with narrator plan"
+        )
+    now = list(story_fingerprint(script))
+    if fingerprint == now:
+        return
+    old_words = {
+        e.get("index"): str(e.get("words", "")) for e in entries if isinstance(e.get("words"), str)
+    }
+    source = lines.source
+    again = "run narrator plan again"
+    if not set(fingerprint) & set(now):
+        raise StalePlanError(
+            f"{source}: written for other passages (none of its {len(fingerprint)} matches the "
+            f"story's {len(now)}); is it the plan of another story? {again}"
+        )
+    matcher = difflib.SequenceMatcher(None, fingerprint, now, autojunk=False)
+    changes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    tag, i1, i2, j1, j2 = changes[0]
+    more = len(changes) - 1
+    also = f" (and {more} more change{'s' if more > 1 else ''})" if more else ""
+
+    def span(a: int, b: int) -> str:
+        return f"passage {a}" if b - a == 1 else f"passages {a}–{b - 1}"
+
+    if tag == "replace":
+        what = f"{span(j1, j2)} changed since the plan was written"
+        words = script.passages[j1].text
+    elif tag == "insert":
+        verb = "is" if j2 - j1 == 1 else "are"
+        what = f"{span(j1, j2)} {verb} new since the plan was written"
+        words = script.passages[j1].text
+    else:
+        verb = "is" if i2 - i1 == 1 else "are"
+        what = f"{span(i1, i2)} of the plan {verb} no longer in the story"
+        words = old_words.get(i1, "")
+    quoted = f" ('{first_words(words, 6)}')" if words else ""
+    raise StalePlanError(f"{source}: {what}{quoted}{also}; {again}")
+
+
+def _entry_scene(
+    entry: dict[str, Any], order: int, passages: int, lines: _Lines
+) -> tuple[int, Scene]:
+    where = lines.in_entry(order, "index")
+    for key in entry:
+        if key not in _PASSAGE_KEYS:
+            close = difflib.get_close_matches(key, _PASSAGE_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(_PASSAGE_KEYS)}"
+            raise PlanError(f"{lines.in_entry(order, key)}: unknown key {key!r}; {hint}")
+    index = entry.get("index")
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise PlanError(f"{where}: each [[passage]] needs index = N (a whole number)")
+    if not 0 <= index < passages:
+        raise PlanError(
+            f"{where}: passage {index} does not exist; the story has passages 0 to {passages - 1}"
+        )
+    name = entry.get("scene")
+    if name is not None and not isinstance(name, str):
+        raise PlanError(f'{lines.in_entry(order, "scene")}: scene must be text, e.g. "coast"')
+    description = entry.get("description")
+    if description is not None and not isinstance(description, str):
+        raise PlanError(f"{lines.in_entry(order, 'description')}: description must be text")
+    builtins = known_scenes()
+    if "layers" not in entry:
+        if not name:
+            raise PlanError(f"{where}: passage {index} needs a scene or layers (or both)")
+        if name not in builtins:
+            raise PlanError(
+                f"{lines.in_entry(order, 'scene')}: passage {index}: unknown scene {name!r}; "
+                f"did you mean {', '.join(_close(name, builtins))}? (or give its layers)"
+            )
+        return index, builtins[name]
+    layers = _layers(entry["layers"], order, index, lines)
+    if not name:
+        name = "+".join(layer.name for layer in layers)
+    if description is None:
+        description = builtins[name].description if name in builtins else ""
+    return index, Scene(name=name, layers=layers, description=description)
+
+
+def _layers(value: Any, order: int, index: int, lines: _Lines) -> tuple[LayerSpec, ...]:
+    where = lines.in_entry(order, "layers")
+    if not isinstance(value, dict):
+        raise PlanError(
+            f"{where}: passage {index}: layers must be a table, e.g. "
+            "layers = { tide = 0.0, gulls = -5.0 }"
+        )
+    if not value:
+        raise PlanError(
+            f"{where}: passage {index} has no layers; give at least one (the soundscape "
+            "never drops to silence)"
+        )
+    known = layer_names()
+    out: list[LayerSpec] = []
+    for name, setting in value.items():
+        at = lines.in_entry(order, name)
+        if name not in known:
+            raise PlanError(
+                f"{at}: passage {index}: unknown layer {name!r}; did you mean "
+                f"{', '.join(_close(name, known))}?"
+            )
+        params: dict[str, Any] = {}
+        if isinstance(setting, dict):
+            params = dict(setting)
+            gain = params.pop("gain_db", 0.0)
+        else:
+            gain = setting
+        if isinstance(gain, bool) or not isinstance(gain, int | float):
+            raise PlanError(f"{at}: passage {index}: the gain of {name!r} must be a number in dB")
+        if not MIN_GAIN_DB <= gain <= MAX_GAIN_DB:
+            raise PlanError(
+                f"{at}: passage {index}: gain {gain:g} dB for {name!r} is out of range; use "
+                f"{MIN_GAIN_DB:g} to +{MAX_GAIN_DB:g} dB (or remove the layer)"
+            )
+        out.append(
+            LayerSpec(name=name, gain_db=float(gain), params=_params(name, params, at, index))
+        )
+    return tuple(out)
+
+
+def _params(
+    layer: str, params: dict[str, Any], at: str, index: int
+) -> tuple[tuple[str, float], ...]:
+    info = {p.name: p for p in layer_info(layer).params}
+    out = []
+    for key, value in params.items():
+        spec = info.get(key)
+        if spec is None:
+            valid = ["gain_db", *info]
+            raise PlanError(
+                f"{at}: passage {index}: layer {layer!r} has no parameter {key!r}; did you mean "
+                f"{', '.join(_close(key, valid))}?"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not spec.minimum <= value <= spec.maximum
+        ):
+            unit = f" {spec.unit}" if spec.unit else ""
+            raise PlanError(
+                f"{at}: passage {index}: {layer} {key} must be a number from {spec.minimum:g} "
+                f"to {spec.maximum:g}{unit}, got {value!r}"
+            )
+        out.append((key, float(value)))
+    return tuple(out)
+
+
+def _close(name: str, valid: Any) -> list[str]:
+    names = list(valid)
+    return difflib.get_close_matches(name, names, n=3) or sorted(names)[:5]
+
+
+class _Lines:
+    """Finds the line of a key in the TOML text, for ``file:line`` in messages (tomllib keeps
+    no positions)."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.lines = text.split("\n")
+        self.entries = [
+            n for n, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*passage\s*\]\]", line)
+        ]
+
+    def find(self, key: str, start: int = 0, end: int | None = None) -> str:
+        """``source:line`` of the first ``key =`` (or ``[key]`` header) in lines ``start:end``."""
+        k = re.escape(key)
+        pattern = re.compile(rf'(^|[\s{{,])("{k}"|{k})\s*=|^\s*\[+\s*([\w.-]+\.)?{k}\s*\]')
+        for n in range(start, len(self.lines) if end is None else end):
+            line = self.lines[n]
+            if not line.lstrip().startswith("#") and pattern.search(line):
+                return f"{self.source}:{n + 1}"
+        return f"{self.source}:{start + 1}" if start else self.source
+
+    def in_entry(self, order: int, key: str) -> str:
+        """``source:line`` of ``key`` inside the ``order``-th ``[[passage]]`` table."""
+        if order >= len(self.entries):
+            return self.source
+        start = self.entries[order]
+        end = self.entries[order + 1] if order + 1 < len(self.entries) else None
+        return self.find(key, start, end)
+
+
+__all__ = [
+    "PlanError",
+    "StalePlanError",
+    "load_plan",
+    "passage_fingerprint",
+    "read_plan",
+    "story_fingerprint",
+    "write_plan",
+]
