@@ -11,6 +11,7 @@ from scipy import signal
 from soundscapes.dsp import (
     CONTROL_FACTOR,
     Filter,
+    NoiseBed,
     OverlapAdd,
     PoissonClock,
     SmoothRandom,
@@ -57,15 +58,17 @@ class Fire(ProceduralLayer):
         ),
     )
 
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -25.9
+    _CRACKLES = 32  # sounds in the crackle bank
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
         super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
         intensity = self.params["intensity"]
         distance = self.params["distance"]
         self._width = self.params["width"]
-        lap_rng, hiss_rng, crackle_rng, surge_rng = self.rng.spawn(4)
-        self._lap_rng, self._hiss_rng = lap_rng, hiss_rng
+        lap_rng, hiss_rng, crackle_rng, surge_rng, bank_rng = self.rng.spawn(5)
+        self._lap_rng = lap_rng
         sr = self.sample_rate_hz
         self._factor = low_rate_factor(sr, 700.0)
         low = sr / self._factor
@@ -82,14 +85,13 @@ class Fire(ProceduralLayer):
         self._upsample = Upsampler(self._factor)
 
         top_hz = geometric(7000.0, 3000.0, distance)
-        self._hiss_filter = Filter(unit_noise_gain(bandpass(1500.0, top_hz, sr, 1), sr))
+        self._hiss = NoiseBed(hiss_rng, bandpass(1500.0, top_hz, sr, 1), sr, self._width)
         self._hiss_level = 0.2 * geometric(1.0, 0.4, distance)
         self._surge = SmoothRandom(surge_rng, 1.0, start=0.5)  # LFNoise2(1 Hz)
-        self._hiss_up = Upsampler(CONTROL_FACTOR, 1, smooth=False)
 
-        self._crackles = PoissonClock(crackle_rng, geometric(0.5, 3.0, intensity), marks=6)
+        self._crackles = PoissonClock(crackle_rng, geometric(0.5, 3.0, intensity), marks=4)
         self._crackle_level = 3.0 * geometric(1.0, 0.35, distance)
-        self._crackle_top_sos = lowpass(top_hz, sr, 2)
+        self._bank = self._crackle_bank(bank_rng, lowpass(top_hz, sr, 2))
         self._events = OverlapAdd()
         self._gain = db_to_gain(self._GAIN_DB)
 
@@ -106,10 +108,7 @@ class Fire(ProceduralLayer):
         # Hiss surges: LFNoise2(1 Hz) ** 4 makes rare loud bursts (Farnell ch. 34).
         t = t0 + np.arange(self.control_frames) / self._control_rate_hz
         surge = (0.25 + 1.5 * self._surge.at(t) ** 4) * (self._hiss_level * self._gain)
-        hiss = self._hiss_filter(white_noise(self._hiss_rng, (2, self.chunk_frames)))
-        hiss = set_width(hiss, self._width)
-        hiss *= self._hiss_up(surge)
-        out += hiss
+        out += self._hiss(self.chunk_frames, surge[0])
 
         times, marks = self._crackles.pop_marked_until(t0 + self.chunk_frames / sr)
         for time_s, mark in zip(times, marks, strict=True):
@@ -117,29 +116,36 @@ class Fire(ProceduralLayer):
         out += self._events.pop(self.chunk_frames)
         return out
 
+    def _crackle_bank(self, rng: np.random.Generator, top_sos: np.ndarray) -> list[np.ndarray]:
+        """Crackle sounds drawn once at start (like rain's drop grains), float64 mono."""
+        sr = self.sample_rate_hz
+        bank = []
+        attack = round(0.001 * sr)
+        fade = round(0.003 * sr)
+        for index in range(self._CRACKLES):
+            n = round(0.02 * (1.0 + 0.5 * rng.random()) * sr)  # 20-30 ms, Env.perc
+            envelope = np.linspace(1.0, 0.0, n) ** 2
+            envelope[:attack] *= raised_cosine(attack)
+            burst = np.zeros(2 * n)
+            burst[:n] = rng.uniform(-1.0, 1.0, n) * envelope
+            # A resonance at an exponentially random 100-1000 Hz: son + BPF(son, f).
+            center_hz = 100.0 * 10.0 ** ((index + rng.random()) / self._CRACKLES)
+            sound = burst + 3.0 * signal.sosfilt(resonator(center_hz, 6.0, sr), burst)
+            sound = signal.sosfilt(top_sos, sound)
+            sound[-fade:] *= raised_cosine(fade)[::-1]
+            bank.append(sound / math.sqrt(float(np.mean(sound[:n] ** 2))) * 0.25)
+        return bank
+
     def _crackle(self, offset: int, mark: np.ndarray) -> None:
         """One crackle (sometimes a quick cluster of 2-3 pops) into the event buffer."""
         sr = self.sample_rate_hz
-        duration_u, resonance_u, size_u, pan_u, cluster_u, noise_u = mark
-        rng = np.random.default_rng(int(noise_u * 2**62))
+        variant_u, size_u, pan_u, cluster_u = mark
         pops = 1 + int(cluster_u * 3.0) if cluster_u > 0.6 else 1
+        angle = (1.0 + (2.0 * pan_u - 1.0) * 0.6 * self._width) * (math.pi / 4.0)
         for pop in range(pops):
-            duration_s = 0.02 * (1.0 + 0.5 * duration_u)  # 20-30 ms, Env.perc
-            n = round(duration_s * sr)
-            attack = round(0.001 * sr)
-            envelope = np.linspace(1.0, 0.0, n) ** 2
-            envelope[:attack] *= raised_cosine(attack)
-            burst = rng.uniform(-1.0, 1.0, n) * envelope
-            # A resonance at an exponentially random 100-1000 Hz: son + BPF(son, f).
-            center_hz = 100.0 * 10.0 ** ((resonance_u + 0.37 * pop) % 1.0)
-            ringing = signal.sosfilt(resonator(center_hz, 6.0, sr), np.pad(burst, (0, n)))
-            sound = np.pad(burst, (0, n)) + 3.0 * ringing
-            sound = signal.sosfilt(self._crackle_top_sos, sound)
-            fade = round(0.003 * sr)
-            sound[-fade:] *= raised_cosine(fade)[::-1]
-            size = self._crackle_level * 10.0 ** ((size_u - 0.5) * 0.5) * 0.7**pop
-            angle = (1.0 + (2.0 * pan_u - 1.0) * 0.6 * self._width) * (math.pi / 4.0)
-            gains = (size * math.cos(angle) * self._gain, size * math.sin(angle) * self._gain)
+            sound = self._bank[(int(variant_u * self._CRACKLES) + 17 * pop) % self._CRACKLES]
+            size = self._crackle_level * 10.0 ** ((size_u - 0.5) * 0.5) * 0.7**pop * self._gain
+            gains = (size * math.cos(angle), size * math.sin(angle))
             self._events.add_panned(offset + pop * round(0.035 * sr), sound, gains)
 
 

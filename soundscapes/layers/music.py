@@ -72,6 +72,7 @@ class Drone(ProceduralLayer):
         ),
     )
 
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -31.3
     _RATIOS = (1.0, 1.5, 2.0, 3.0, 4.0)  # just intonation: no beating but the detune's
     _VOICE_LEVELS = (1.0, 0.7, 0.6, 0.4, 0.3)
@@ -168,6 +169,7 @@ class Chimes(ProceduralLayer):
         ),
     )
 
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -2.4
     # Lukkari & Valimaki 2004: mode frequencies (Hz) of five tubes, one row per tube.
     _MODES_HZ = np.array(
@@ -285,6 +287,7 @@ class Melody(ProceduralLayer):
         ),
     )
 
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -18.5
     _SCALE_MIDI = (62, 64, 66, 69, 71, 74, 76)  # D4 E4 F#4 A4 B4 D5 E5
     _RESTING = (0, 3, 5)  # phrases end on D4, A4 or D5
@@ -411,6 +414,7 @@ class Shimmer(ProceduralLayer):
         ),
     )
 
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -28.6
     _PITCHES_MIDI = (98, 100, 102, 105, 107, 110, 112)  # D7 .. E8, pentatonic
     _BLOCK = 256  # audio frames between envelope points handed to the mixer

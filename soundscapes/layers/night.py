@@ -13,6 +13,7 @@ from soundscapes.dsp import (
     CONTROL_FACTOR,
     Filter,
     JitteredGrid,
+    NoiseBed,
     OverlapAdd,
     SmoothRandom,
     Upsampler,
@@ -69,6 +70,7 @@ class Crickets(ProceduralLayer):
         ),
     )
 
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -20.1
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
@@ -80,7 +82,7 @@ class Crickets(ProceduralLayer):
         sr = self.sample_rate_hz
         count = 3 + round(5.0 * intensity)
         self._count = count
-        self._carrier_hz = rng.uniform(4200.0, 4900.0, count)
+        self._carrier_hz = np.minimum(rng.uniform(4200.0, 4900.0, count), 0.4 * sr)
         self._carrier_phase = rng.uniform(0.0, 2.0 * math.pi, count)
         self._period_s = rng.uniform(0.85, 1.25, count) / self.params["rate"]
         self._pulses = rng.integers(5, 8, count)
@@ -162,6 +164,7 @@ class Night(ProceduralLayer):
         ),
     )
 
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -28.1
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
@@ -170,19 +173,23 @@ class Night(ProceduralLayer):
         distance = self.params["distance"]
         self._width = self.params["width"]
         insect_rng, air_rng, owl_rng, schedule_rng, ir_rng, trill_rng = self.rng.spawn(6)
-        self._insect_rng, self._air_rng, self._owl_rng = insect_rng, air_rng, owl_rng
+        self._air_rng, self._owl_rng = air_rng, owl_rng
         sr = self.sample_rate_hz
         self._control_rate_hz = sr / CONTROL_FACTOR
 
-        self._insect_filter = Filter(unit_noise_gain(bandpass(4500.0, 8000.0, sr, 1), sr))
+        self._insects = NoiseBed(
+            insect_rng, bandpass(4500.0, 8000.0, sr, 1), sr, self._width, gain_rows=2
+        )
         self._trill_hz = np.array([33.0, 41.0]) * (0.9 + 0.2 * trill_rng.random(2))
         self._trill_phase = trill_rng.random(2)
         self._insect_swell = SmoothRandom(trill_rng, 9.0, 2, start=0.5)
         self._insect_level = 0.5 * (0.7 + 0.6 * intensity)
-        self._insect_up = Upsampler(CONTROL_FACTOR, 2, smooth=False)
 
-        self._factor = low_rate_factor(sr, 400.0)
+        # The night air and the owls (all under 1.5 kHz) run at a quarter of the rate,
+        # reverb included, and are raised to the audio rate together.
+        self._factor = low_rate_factor(sr, 1500.0, limit=4)
         low = sr / self._factor
+        self._low_rate_hz = low
         self._air_filter = Filter(unit_noise_gain(bandpass(60.0, 400.0, low, 1), low))
         self._air_level = 0.35
         self._upsample = Upsampler(self._factor)
@@ -192,9 +199,9 @@ class Night(ProceduralLayer):
         self._owl_hz = owl_rng.uniform(360.0, 480.0)
         self._owl_pan = owl_rng.uniform(-0.6, 0.6) * self._width
         self._owl_level = 0.9 * geometric(1.0, 0.5, distance)
-        self._owl_ir = decaying_noise_ir(ir_rng, sr, 2.2, geometric(1800.0, 900.0, distance))
+        self._owl_ir = decaying_noise_ir(ir_rng, low, 2.2, geometric(1400.0, 800.0, distance))
         self._owl_wet = 0.3 + 0.4 * distance
-        self._owl_top_sos = lowpass(geometric(2500.0, 1200.0, distance), sr, 2)
+        self._owl_top_sos = lowpass(geometric(1500.0, 1000.0, distance), low, 2)
         self._events = OverlapAdd()
         self._gain = db_to_gain(self._GAIN_DB)
 
@@ -204,26 +211,22 @@ class Night(ProceduralLayer):
         ctl = self._control_rate_hz
         t = t0 + np.arange(self.control_frames) / ctl
 
+        low = self._low_rate_hz
         m = self.chunk_frames // self._factor
-        air = self._air_filter(white_noise(self._air_rng, (2, m), self._air_level * self._gain))
-        out = self._upsample(set_width(air, self._width))
-
-        # A trill per ear (sin^2 AM at 30-45 Hz) over a slow swell; phase from absolute time.
-        trill = np.sin(np.pi * (self._trill_hz[:, None] * t + self._trill_phase[:, None])) ** 2
-        swell = 0.8 + 0.4 * self._insect_swell.at(t)
-        gains = (0.45 + 0.55 * trill) * swell * (self._insect_level * self._gain)
-        insects = self._insect_filter(white_noise(self._insect_rng, (2, self.chunk_frames)))
-        insects = set_width(insects, self._width)
-        insects *= self._insect_up(gains)
-        out += insects
-
         t_end = t0 + self.chunk_frames / sr
         for phrase_s in self._phrases.pop_until(t_end):
             self._pending.extend(self._phrase(phrase_s))
         while self._pending and self._pending[0].start_s < t_end:
             hoot = self._pending.pop(0)
-            self._events.add(round((hoot.start_s - t0) * sr), self._hoot(hoot))
-        out += self._events.pop(self.chunk_frames)
+            self._events.add(round((hoot.start_s - t0) * low), self._hoot(hoot))
+        air = self._air_filter(white_noise(self._air_rng, (2, m), self._air_level * self._gain))
+        out = self._upsample(set_width(air, self._width) + self._events.pop(m))
+
+        # A trill per ear (sin^2 AM at 30-45 Hz) over a slow swell; phase from absolute time.
+        trill = np.sin(np.pi * (self._trill_hz[:, None] * t + self._trill_phase[:, None])) ** 2
+        swell = 0.8 + 0.4 * self._insect_swell.at(t)
+        gains = (0.45 + 0.55 * trill) * swell * (self._insect_level * self._gain)
+        out += self._insects(self.chunk_frames, gains)
         return out
 
     def _phrase(self, start_s: float) -> list[_Hoot]:
@@ -244,8 +247,8 @@ class Night(ProceduralLayer):
         return hoots
 
     def _hoot(self, hoot: _Hoot) -> np.ndarray:
-        """One hoot, stereo with its reverberant tail: float64 ``(2, n)``."""
-        sr = self.sample_rate_hz
+        """One hoot at the low rate, stereo with its reverberant tail: float64 ``(2, n)``."""
+        sr = self._low_rate_hz
         n = round(hoot.duration_s * sr)
         t = np.arange(n) / sr
         x = t / hoot.duration_s

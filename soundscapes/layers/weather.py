@@ -12,6 +12,7 @@ from soundscapes.dsp import (
     CONTROL_FACTOR,
     Filter,
     JitteredGrid,
+    NoiseBed,
     OverlapAdd,
     PoissonClock,
     SmoothRandom,
@@ -58,7 +59,7 @@ class StormHush(ProceduralLayer):
         ),
     )
 
-    # Measured: integrated loudness of the default mix at unit gain, over many seeds.
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -28.6
     _BED_CUTOFF_HZ = 110.0
     _AIR_LEVEL_DB = -28.0  # SOUND_RECIPES 3.4: a very quiet pink "air" layer, about -30 dB
@@ -69,7 +70,7 @@ class StormHush(ProceduralLayer):
         distance = self.params["distance"]
         self._width = self.params["width"]
         bed_rng, air_rng, swell_rng, rumble_rng, schedule_rng = self.rng.spawn(5)
-        self._bed_rng, self._air_rng, self._rumble_rng = bed_rng, air_rng, rumble_rng
+        self._bed_rng, self._rumble_rng = bed_rng, rumble_rng
 
         sr = self.sample_rate_hz
         self._factor = low_rate_factor(sr, 200.0)
@@ -90,7 +91,7 @@ class StormHush(ProceduralLayer):
         self._bed_filter.warm_up(white_noise(bed_rng, (2, int(4 * low))))
         self._upsample = Upsampler(self._factor)
 
-        self._air_filter = Filter(unit_noise_gain(bandpass(1800.0, 7000.0, sr, 1), sr))
+        self._air = NoiseBed(air_rng, bandpass(1800.0, 7000.0, sr, 1), sr, self._width)
         self._air_gain = db_to_gain(self._AIR_LEVEL_DB)
 
         # Very slow swells at two incommensurate rates (0.013 and 0.021 Hz; Andersen's trick of
@@ -136,8 +137,7 @@ class StormHush(ProceduralLayer):
         out = self._upsample(low_mix)
 
         air_level = self._gain * self._air_gain
-        air = self._air_filter(white_noise(self._air_rng, (2, self.chunk_frames), air_level))
-        out += set_width(air, self._width)
+        out += self._air(self.chunk_frames, air_level)
         return out
 
     def _rumble(self) -> np.ndarray:
@@ -216,6 +216,7 @@ class Rain(ProceduralLayer):
         ),
     )
 
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
     _GAIN_DB = -36.5
     _GRAINS = 48
     _DROP_SHARE = 0.6  # drop power relative to the bed's
@@ -226,13 +227,11 @@ class Rain(ProceduralLayer):
         distance = self.params["distance"]
         self._width = self.params["width"]
         bed_rng, drop_rng, grain_rng, swell_rng = self.rng.spawn(4)
-        self._bed_rng = bed_rng
         sr = self.sample_rate_hz
         top_hz = geometric(9000.0, 3000.0, distance)
         bed_sos = np.concatenate([highpass(500.0, sr, 2), lowpass(top_hz, sr, 2)])
-        self._bed_filter = Filter(unit_noise_gain(bed_sos, sr))
+        self._bed = NoiseBed(bed_rng, bed_sos, sr, self._width)
         self._swell = SmoothRandom(swell_rng, 20.0, start=0.5)
-        self._upsample = Upsampler(CONTROL_FACTOR, 1, smooth=False)
         self._control_rate_hz = sr / CONTROL_FACTOR
 
         rate_hz = geometric(20.0, 200.0, intensity)
@@ -292,11 +291,8 @@ class Rain(ProceduralLayer):
         out = self._drops_out.pop(self.chunk_frames)
 
         control_t = t0 + np.arange(self.control_frames) / ctl
-        swell = self._upsample((0.92 + 0.16 * self._swell.at(control_t)) * self._gain)
-        bed = self._bed_filter(white_noise(self._bed_rng, (2, self.chunk_frames)))
-        bed = set_width(bed, self._width)
-        bed *= swell
-        out += bed
+        swell = (0.92 + 0.16 * self._swell.at(control_t)[0]) * self._gain
+        out += self._bed(self.chunk_frames, swell)
         return out
 
 
@@ -320,7 +316,8 @@ class Wind(ProceduralLayer):
         ),
     )
 
-    _GAIN_DB = -27.0
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
+    _GAIN_DB = -29.4
     _WHISTLE_DELAYS_S = (0.1, 1.0)  # Farnell ch. 41
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
@@ -328,11 +325,8 @@ class Wind(ProceduralLayer):
         intensity = self.params["intensity"]
         distance = self.params["distance"]
         self._width = self.params["width"]
-        self._body_rng, self._air_rng, gust_rng, flutter_rng, whistle_rng = self.rng.spawn(5)
+        self._noise_rng, gust_rng, flutter_rng, whistle_rng = self.rng.spawn(4)
         sr = self.sample_rate_hz
-        self._factor = low_rate_factor(sr, 500.0)
-        low = sr / self._factor
-        self._low_frames_per_control = CONTROL_FACTOR // self._factor
         self._control_rate_hz = sr / CONTROL_FACTOR
 
         self._base = 0.5 + 0.5 * intensity
@@ -341,18 +335,21 @@ class Wind(ProceduralLayer):
         # Each lazily drawn control has its own generator: sharing one would make the knots
         # depend on the order the controls happen to be evaluated in.
         self._flutter = SmoothRandom(flutter_rng, 0.7)
-        self._body_filter = Filter(unit_noise_gain(bandpass(40.0, 500.0, low, 2), low))
-        self._body_filter.warm_up(white_noise(self._body_rng, (2, int(low))))
+        # One noise band, 40 Hz to 1.2-3 kHz, falling 6 dB/octave above 300 Hz: the body. Its
+        # first difference (+6 dB/octave) is the rush, flat above 300 Hz; turning the rush up
+        # with speed is the low-pass opening in the gusts ("LP at 300 + 1500 v").
         top_hz = geometric(3000.0, 1200.0, distance)
-        self._rush_filter = Filter(unit_noise_gain(bandpass(500.0, top_hz, sr, 1), sr))
+        body_sos = np.concatenate([bandpass(40.0, top_hz, sr, 1), one_pole_lowpass(300.0, sr)])
+        self._body_filter = Filter(unit_noise_gain(body_sos, sr))
+        self._rush_norm = 1.0 / (2.0 * math.sin(math.pi * 300.0 / sr))  # diff gain at 300 Hz
+        self._last = np.zeros((2, 1))
         self._rush_level = 0.5 * geometric(1.0, 0.4, distance)
-        self._upsample = Upsampler(self._factor)
-        self._to_low = Upsampler(self._low_frames_per_control, 1, smooth=False)
-        self._to_audio = Upsampler(CONTROL_FACTOR, 1, smooth=False)
+        self._to_audio = Upsampler(CONTROL_FACTOR, 2, smooth=False, dtype=np.float32)
         # Whistle phases and gains (4 rows); phase is smooth, so linear interpolation from the
         # control rate is exact enough.
         self._whistle_up = Upsampler(CONTROL_FACTOR, 4, smooth=False)
         self._whistle_held = np.zeros(2)
+        self._speed_history: np.ndarray | None = None
 
         # Whistles: each a sine whose pitch follows the delayed speed, its amplitude opening
         # only above a critical speed (Farnell: howls need a window of Reynolds numbers) and
@@ -367,7 +364,6 @@ class Wind(ProceduralLayer):
 
     def _speed(self, t_s: np.ndarray) -> np.ndarray:
         """Wind speed (about 0.75-1.25 times the base) at absolute times ``t_s``."""
-        t_s = np.maximum(t_s, 0.0)  # the delayed copies look back before the start
         gust = (
             0.5
             + 0.3 * np.sin(2.0 * math.pi * t_s / 17.0 + self._gust_phase[0])
@@ -380,21 +376,26 @@ class Wind(ProceduralLayer):
     def _render_chunk(self) -> np.ndarray:
         ctl = self._control_rate_hz
         frames = self.control_frames
-        # One evaluation of the speed covers the chunk and the delayed copies behind it.
+        # The delayed copies of the speed read from the values of earlier chunks.
         lags = self._whistle_lags
-        t = self.chunk_start_s + np.arange(-lags[-1], frames) / ctl
-        speed_all = self._speed(t)
-        speed = speed_all[lags[-1] :]
+        t = self.chunk_start_s + np.arange(frames) / ctl
+        speed = self._speed(t)
+        if self._speed_history is None:
+            self._speed_history = np.full(lags[-1], speed[0])  # before the start: still air
+        speed_all = np.concatenate([self._speed_history, speed])
+        self._speed_history = speed_all[-lags[-1] :]
 
-        body_gain = self._to_low((speed**1.5 * self._gain)[None, :])[0]
-        m = self.chunk_frames // self._factor
-        body = self._body_filter(white_noise(self._body_rng, (2, m))) * body_gain
-        out = self._upsample(set_width(body, self._width))
-
-        rush_gain = self._to_audio((speed**2.5 * (self._rush_level * self._gain))[None, :])
-        rush = self._rush_filter(white_noise(self._air_rng, (2, self.chunk_frames)))
-        rush = set_width(rush, self._width)
-        rush *= rush_gain
+        levels = np.stack([speed**1.5, speed**2.5 * (self._rush_level * self._rush_norm)])
+        gains = self._to_audio(levels * self._gain)
+        noise = set_width(white_noise(self._noise_rng, (2, self.chunk_frames)), self._width)
+        body = self._body_filter(noise)
+        rush = np.empty_like(body)
+        np.subtract(body[:, 1:], body[:, :-1], out=rush[:, 1:])
+        np.subtract(body[:, :1], self._last, out=rush[:, :1])
+        self._last = body[:, -1:].copy()
+        body *= gains[0]
+        rush *= gains[1]
+        out = body
         out += rush
 
         # Whistles: pitch from the delayed speed, phase integrated at the control rate; the
@@ -406,12 +407,14 @@ class Wind(ProceduralLayer):
         # Unwrapped: the interpolator between chunks must not see a 2 pi jump.
         self._whistle_phase = phases[:, -1] + increments[:, -1]
         opening = np.clip((delayed - 0.8) / 0.4, 0.0, 1.0) ** 2
-        am = self._whistle_am.at(t[lags[-1] :])
+        am = self._whistle_am.at(t)
         gains = opening * (0.5 + am) * (self._whistle_level * self._gain)
         controls = np.concatenate([phases, gains])
         if np.any(gains) or np.any(self._whistle_held):
             audio = self._whistle_up(controls)
-            tones = np.sin(audio[0:2]) * audio[2:4]
+            # float32 sine of the phase less whole turns (under ~3000 rad within a chunk).
+            turns = np.floor(audio[0:2, :1] / (2.0 * math.pi)) * (2.0 * math.pi)
+            tones = np.sin((audio[0:2] - turns).astype(np.float32)) * audio[2:4]
             out += self._whistle_pans @ tones
         else:
             self._whistle_up(controls)  # keep the interpolator's history current

@@ -7,13 +7,14 @@ battery renders about four minutes of audio per layer.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
 import numpy as np
 import pyebur128
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.linalg import solve_toeplitz
 from scipy.ndimage import uniform_filter1d
@@ -50,10 +51,12 @@ BED_BOUND_LU = 6.0
 #: predictor fitted to the whole render (the AR-residual method of audio restoration, Vaseghi &
 #: Rayner; Godsill & Rayner, "Digital Audio Restoration", ch. 5) and compares every residual
 #: with the RMS of the residuals around it. For noise-like residuals that ratio stays below ~6
-#: over minutes (the largest of millions of Gaussian draws); a discontinuity scores tens to
-#: hundreds (see the two detector tests below).
+#: over minutes (the largest of millions of Gaussian draws); the layers measure 3-9 (rain's
+#: drops and the chimes' strikes are the sharpest); a step the size of the signal's RMS scores
+#: 19-110 (test_click_detector_sees_a_discontinuity). An order-12 predictor separates the two
+#: best (higher orders whiten the steps away along with the signal).
 CLICK_RATIO_LIMIT = 12.0
-CLICK_PREDICTOR_ORDER = 32
+CLICK_PREDICTOR_ORDER = 12
 
 
 # --- measurement helpers (also used by test_signatures) ---------------------------------------
@@ -70,7 +73,7 @@ def integrated_lufs(x: np.ndarray, sample_rate_hz: int = SR) -> float:
     return float(pyebur128.get_loudness_global(state))
 
 
-def short_term_lufs(x: np.ndarray, sample_rate_hz: int = SR, hop_s: float = 0.1) -> np.ndarray:
+def short_term_lufs(x: np.ndarray, sample_rate_hz: int = SR, hop_s: float = 0.2) -> np.ndarray:
     """Short-term (3 s window) loudness every ``hop_s`` once the first window is full."""
     state = pyebur128.R128State(2, sample_rate_hz, pyebur128.MeasurementMode.MODE_S)
     hop = round(hop_s * sample_rate_hz)
@@ -86,7 +89,7 @@ def short_term_lufs(x: np.ndarray, sample_rate_hz: int = SR, hop_s: float = 0.1)
 def click_ratio(x: np.ndarray, window: int = 256, guard: int = 3) -> float:
     """Largest ratio of a prediction residual to the RMS of the residuals around it.
 
-    Each channel of float ``(channels, n)`` audio is whitened by an order-24 linear predictor
+    Each channel of float ``(channels, n)`` audio is whitened by an order-12 linear predictor
     (Yule-Walker, fitted to that channel). The neighbourhood is
     ``window`` samples either side, leaving out ``guard`` samples either side of the value
     itself, so a lone discontinuity cannot hide behind its own energy; a floor at -80 dB of
@@ -95,7 +98,8 @@ def click_ratio(x: np.ndarray, window: int = 256, guard: int = 3) -> float:
     x = np.asarray(x, dtype=np.float64)
     residuals = []
     for channel in x:
-        spectrum = np.fft.rfft(channel, 2 * len(channel))
+        # Zero-padded to a power of two at least twice the length: a linear autocorrelation.
+        spectrum = np.fft.rfft(channel, 2 ** math.ceil(math.log2(2 * len(channel))))
         autocorrelation = np.fft.irfft(np.abs(spectrum) ** 2)[: CLICK_PREDICTOR_ORDER + 1]
         autocorrelation[0] *= 1.0 + 1e-9  # keeps a silent or pure-tone channel solvable
         if autocorrelation[0] <= 0.0:
@@ -226,11 +230,7 @@ def test_other_sample_rates_work(name: str) -> None:
     assert np.sqrt(np.mean(block.astype(np.float64) ** 2)) > 0.0
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(max_examples=6, deadline=None)
 @given(sizes=st.lists(st.integers(1, 3 * CHUNK_FRAMES // 2), min_size=1, max_size=8))
 @example(sizes=[1, 1, 1, CHUNK_FRAMES - 3, 1, CHUNK_FRAMES + 1, 7])
 @example(sizes=[CHUNK_FRAMES, CHUNK_FRAMES, 1])
@@ -282,7 +282,9 @@ def test_internal_chunk_size_does_not_change_the_samples(
     reference = create_layer(name, seed=6, **params).render(frames)
     monkeypatch.setattr(ChunkedSource, "chunk_frames", CHUNK_FRAMES // 4)
     small_chunks = create_layer(name, seed=6, **params).render(frames)
-    tolerance = 1e-5 * float(np.max(np.abs(reference)))
+    # Rounding (float32 oscillators, sums grouped per chunk) differs by ~1e-6 of full scale;
+    # a lost state differs by the size of the signal itself.
+    tolerance = 1e-4 * float(np.max(np.abs(reference)))
     np.testing.assert_allclose(small_chunks, reference, rtol=0, atol=tolerance)
 
 
@@ -312,8 +314,8 @@ def test_no_event_startles(name: str, two_minutes: np.ndarray) -> None:
 
 
 def test_no_clicks(name: str, two_minutes: np.ndarray) -> None:
-    # The first 40 s hold 50 chunk joins and, for event layers, several events.
-    ratio = click_ratio(two_minutes[:, : 40 * SR])
+    # The first 30 s hold 40 chunk joins and, for event layers, several events.
+    ratio = click_ratio(two_minutes[:, : 30 * SR])
     assert ratio < CLICK_RATIO_LIMIT, f"jump {ratio:.1f}x its neighbourhood"
 
 
@@ -321,7 +323,7 @@ def test_no_clicks(name: str, two_minutes: np.ndarray) -> None:
 #: broadband noise (breaths, rain, the gulls' sea-air bed) a small step is masked, and the
 #: detector, like the ear, does not flag it. Lost state at chunk joins is caught for every
 #: layer by test_internal_chunk_size_does_not_change_the_samples.
-DETECTOR_CHECK_LAYERS = ["storm-hush", "tide"]
+DETECTOR_CHECK_LAYERS = ["drone", "heartbeat", "melody", "storm-hush", "tide"]
 
 
 @pytest.mark.parametrize("layer_name", DETECTOR_CHECK_LAYERS)
