@@ -102,15 +102,7 @@ class AmbienceSource:
         self.sample_rate_hz = timeline.sample_rate_hz
         self._frame = 0
         self._keys = timeline.layer_keys()
-        self._sources: dict[tuple, Source] = {
-            key: create_layer(
-                key[0],
-                sample_rate_hz=self.sample_rate_hz,
-                seed=layer_seed(timeline.seed, key),
-                **dict(key[1]),
-            )
-            for key in self._keys
-        }
+        self._sources: dict[tuple, Source] = {}  # started lazily, dropped when done
         cues = timeline.cues
         self._starts_s = np.array([c.start_s for c in cues])
         # Power of each layer in each scene (scene-normalized), rows = cues.
@@ -126,7 +118,35 @@ class AmbienceSource:
             after -= cues[j].start_s
             half.append(max(0.0, min(timeline.crossfade_s / 2, before / 2, after / 2)))
         self._half_s = np.array(half)
+        self._active = {key: self._active_frames(key) for key in self._keys}
         self.layer_seconds = 0.0  # time spent inside layer renders, for the report
+
+    def _active_frames(self, key: tuple) -> tuple[int, int]:
+        """Frames ``[start, end)`` outside which ``key`` is silent (crossfades included).
+
+        A layer runs only there: it starts (its own time zero) at ``start``, whatever the
+        block sizes, so output stays block-invariant while a layer heard for five minutes of
+        an eight-hour bed costs five minutes of rendering.
+        """
+        heard = np.flatnonzero(self._power[key] > 0)
+        first, last = int(heard[0]), int(heard[-1])
+        start_s = self._starts_s[first] - (self._half_s[first - 1] if first > 0 else 0.0)
+        if last + 1 < len(self._starts_s):
+            end_s = self._starts_s[last + 1] + self._half_s[last]
+        else:
+            end_s = self.timeline.duration_s
+        sr = self.sample_rate_hz
+        return max(0, math.floor(start_s * sr)), math.ceil(end_s * sr)
+
+    def _source(self, key: tuple) -> Source:
+        if key not in self._sources:
+            self._sources[key] = create_layer(
+                key[0],
+                sample_rate_hz=self.sample_rate_hz,
+                seed=layer_seed(self.timeline.seed, key),
+                **dict(key[1]),
+            )
+        return self._sources[key]
 
     def layer_gains(self, t_s: np.ndarray) -> dict[tuple, np.ndarray]:
         """Linear amplitude of every layer source at times ``t_s`` (fades excluded).
@@ -135,27 +155,32 @@ class AmbienceSource:
         an equal-power curve, and a layer in both scenes glides with no +3 dB bump.
         """
         seg = np.clip(np.searchsorted(self._starts_s, t_s, side="right") - 1, 0, None)
+        # Only the crossfades that overlap these times matter (usually none).
+        windows = [
+            (j, b - half, b + half)
+            for j, (b, half) in enumerate(zip(self._starts_s[1:], self._half_s, strict=True), 1)
+            if half > 0 and b + half > t_s[0] and b - half < t_s[-1]
+        ]
+        shapes = []
+        for j, lo, hi in windows:
+            inside = (t_s > lo) & (t_s < hi)
+            shapes.append((j, inside, raised_cosine((t_s[inside] - lo) / (hi - lo))))
+        steady = seg[0] == seg[-1]
         gains = {}
         for key in self._keys:
-            p = self._power[key][seg]
-            for j, half in enumerate(self._half_s, start=1):
-                if half <= 0:
-                    continue
-                b = self._starts_s[j]
-                inside = (t_s > b - half) & (t_s < b + half)
-                if inside.any():
-                    x = raised_cosine((t_s[inside] - (b - half)) / (2 * half))
-                    p = p.copy()
-                    p[inside] = (1 - x) * self._power[key][j - 1] + x * self._power[key][j]
+            power = self._power[key]
+            p = np.full(t_s.shape, power[seg[0]]) if steady else power[seg]
+            for j, inside, x in shapes:
+                p[inside] = (1 - x) * power[j - 1] + x * power[j]
             gains[key] = np.sqrt(p)
         return gains
 
     def fade_gain(self, t_s: np.ndarray) -> np.ndarray:
         tl = self.timeline
         g = np.ones_like(t_s)
-        if tl.fade_in_s > 0:
+        if tl.fade_in_s > 0 and t_s[0] < tl.fade_in_s:
             g *= raised_cosine(t_s / tl.fade_in_s)
-        if tl.fade_out_s > 0:
+        if tl.fade_out_s > 0 and t_s[-1] > tl.duration_s - tl.fade_out_s:
             g *= fade_out_gain((t_s - (tl.duration_s - tl.fade_out_s)) / tl.fade_out_s)
         g[t_s >= tl.duration_s] = 0.0
         return g
@@ -166,15 +191,21 @@ class AmbienceSource:
         out = np.zeros((CHANNELS, frames), dtype=np.float32)
         if frames == 0:
             return out
+        first = self._frame - frames
         gains = self.layer_gains(t_s)
         fade = self.fade_gain(t_s)
-        for key, source in self._sources.items():
+        for key in self._keys:
+            start, end = self._active[key]
+            lo, hi = max(first, start), min(first + frames, end)
+            if lo >= hi:
+                if first >= end:
+                    self._sources.pop(key, None)  # finished: free its state
+                continue
             started = time.perf_counter()
-            block = source.render(frames)
+            block = self._source(key).render(hi - lo)
             self.layer_seconds += time.perf_counter() - started
-            g = gains[key] * fade
-            if np.any(g > 0):
-                out += block * g.astype(np.float32)
+            g = (gains[key] * fade)[lo - first : hi - first]
+            out[:, lo - first : hi - first] += block * g.astype(np.float32)
         return out
 
 

@@ -226,3 +226,27 @@ def test_slowed_scene_scales_rate_within_range():
     tide_rate = next(p for p in layer_info("tide").params if p.name == "rate")
     assert dict(slow.layers[0].params)["rate"] == pytest.approx(tide_rate.default * 0.8)
     assert slow.layers[1] == scene.layers[1]  # drone has no rate
+
+
+def test_timeline_is_block_invariant_and_runs_layers_only_where_heard():
+    a = _layer_scene("a", ("storm-hush", 0.0))
+    b = _layer_scene("b", ("tide", 0.0), ("gulls", -5.0))
+    cues = [SceneCue(start_s=0, scene=a), SceneCue(start_s=20, scene=b)]
+
+    def timeline() -> Timeline:
+        return Timeline(cues, duration_s=40, crossfade_s=6, fade_in_s=2, fade_out_s=5, seed=3)
+
+    whole = timeline().source().render(40 * SR)
+    src = timeline().source()
+    rng = np.random.default_rng(0)
+    pieces, done = [], 0
+    while done < 40 * SR:
+        n = int(min(rng.integers(1, 3 * SR), 40 * SR - done))
+        pieces.append(src.render(n))
+        done += n
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=1), whole)
+    # The storm hush stops after its crossfade; the tide starts only at its own.
+    active = timeline().source()._active
+    assert active[("storm-hush", ())] == (0, 23 * SR)
+    assert active[("tide", ())] == (17 * SR, 40 * SR)
+    assert np.abs(whole[:, 24 * SR :]).max() > 0
