@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,7 +30,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -62,39 +63,39 @@ def handles_errors(func):
 def render(
     story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Output file [default: out/STORY.mp3].")
+        Path | None, typer.Option("-o", "--output", help="Output file (default: out/STORY.mp3).")
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="mp3, m4b, opus, ogg, flac or wav [default: from -o]."),
+        typer.Option("--format", help="mp3, m4b, opus, ogg, flac or wav (default: from -o)."),
     ] = None,
     engine: Annotated[
-        str | None, typer.Option(help="Speech engine: piper, system or fake [default: piper].")
+        str | None, typer.Option(help="Speech engine: piper, system or fake (default: piper).")
     ] = None,
     voice: Annotated[
         str | None, typer.Option(help="Voice: a Piper .onnx path, or a system voice id.")
     ] = None,
     pace: Annotated[
-        float | None, typer.Option(help="Words per minute, pauses included [default: 130].")
+        float | None, typer.Option(help="Words per minute, pauses included (default: 130).")
     ] = None,
     loudness: Annotated[
         str | None,
         typer.Option(help="sleep (-20 LUFS, default), podcast (-16), broadcast (-23) or LUFS."),
     ] = None,
     tail: Annotated[
-        float | None, typer.Option(help="Seconds of ambience after the last word [default: 180].")
+        float | None, typer.Option(help="Seconds of ambience after the last word (default: 180).")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Seed of the soundscape: same seed, same sound [default: 0].")
+        int | None, typer.Option(help="Seed of the soundscape: same seed, same sound (default: 0).")
     ] = None,
     lexicon: Annotated[
         Path | None, typer.Option(help='Pronunciation lexicon (TOML: Nyx = "nicks").')
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option(help="Speech worker processes [default: all cores].")
+        int | None, typer.Option(help="Speech worker processes (default: all cores).")
     ] = None,
     cache_dir: Annotated[
-        Path | None, typer.Option(help="Speech cache folder [default: the user cache].")
+        Path | None, typer.Option(help="Speech cache folder (default: the user cache).")
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write the speech cache.")
@@ -110,7 +111,7 @@ def render(
     ] = 0.2,
     bitrate: Annotated[
         int | None,
-        typer.Option(help="kb/s for lossy formats; makes MP3 constant-rate [default: VBR -V3]."),
+        typer.Option(help="kb/s for lossy formats; makes MP3 constant-rate (default: VBR -V3)."),
     ] = None,
     plan: Annotated[
         Path | None, typer.Option(help="An edited scene plan (from narrator plan) to render.")
@@ -149,10 +150,10 @@ def render(
     with _progress(quiet) as progress:
         report = render_story(story, options, progress=progress)
     for warning in report.get("warnings", []):
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     minutes, seconds = divmod(report["duration_s"], 60)
     out.print(
-        f"wrote {report['output']}: {int(minutes)}:{seconds:04.1f}, "
+        f"wrote {escape(report['output'])}: {int(minutes)}:{seconds:04.1f}, "
         f"{report['integrated_lufs']:.1f} LUFS, true peak {report['true_peak_dbtp']:.1f} dBTP, "
         f"voice {report['voice_over_ambience_lu']:.1f} LU over ambience, "
         f"{report['pace_wpm']:.0f} wpm, speech cache {report['cache']['hits']} hits / "
@@ -181,7 +182,7 @@ def passages(
         out.print_json(json.dumps(overview), ensure_ascii=False)
         return
     for warning in overview["script"]["warnings"]:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     table = Table(
         "#",
         "chapter",
@@ -224,7 +225,7 @@ def passages(
 def plan(
     story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Plan file [default: STORY.plan.toml].")
+        Path | None, typer.Option("-o", "--output", help="Plan file (default: STORY.plan.toml).")
     ] = None,
 ) -> None:
     """Write the scene plan of STORY as an editable TOML file, for render --plan."""
@@ -238,7 +239,7 @@ def plan(
     if str(story) != "-" and target.resolve() == story.resolve():
         raise _fail(f"{target}: that is the story file itself; choose another -o path")
     write_text_atomic(target, write_plan(script, plan_story(script)))
-    out.print(f"wrote {target}: {len(script.passages)} passages", highlight=False)
+    out.print(f"wrote {escape(str(target))}: {len(script.passages)} passages", highlight=False)
 
 
 @app.command()
@@ -309,7 +310,8 @@ def soundscape(
             progress=lambda d, t: progress("ambience", d, t),
         )
     out.print(
-        f"wrote {result.output}: {_clock(result.duration_s)}, {result.integrated_lufs:.1f} LUFS, "
+        f"wrote {escape(str(result.output))}: {_clock(result.duration_s)}, "
+        f"{result.integrated_lufs:.1f} LUFS, "
         f"true peak {result.true_peak_dbtp:.1f} dBTP, in {result.seconds:.1f} s",
         highlight=False,
         soft_wrap=True,
@@ -321,7 +323,7 @@ def soundscape(
 def cache(
     clear: Annotated[bool, typer.Option("--clear", help="Delete every cached clip.")] = False,
     cache_dir: Annotated[
-        Path | None, typer.Option(help="Cache folder [default: user cache].")
+        Path | None, typer.Option(help="Cache folder (default: user cache).")
     ] = None,
 ) -> None:
     """Show the speech cache's folder and size, or clear it."""
@@ -384,6 +386,9 @@ def _progress(quiet: bool):
             bar.update(tasks[stage], completed=done, total=total)
 
         yield progress
+
+
+import narrator.cli_publish  # noqa: E402, F401  (registers batch, feed and playlist)
 
 
 def main() -> None:

@@ -87,6 +87,7 @@ def render_ambience(
     fade_in_s: float = 10.0,
     fade_out_s: float = 60.0,
     title: str = "",
+    tags: Tags | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> AmbienceResult:
     """Render ``scene`` for ``duration_s`` into ``output`` (atomically), mastered to ``target``."""
@@ -119,7 +120,7 @@ def render_ambience(
         meter.add(block)
     if meter.integrated_lufs <= -69.0:
         raise SoundscapeError(f"scene {scene.name!r} is silent; choose other layers")
-    tags = Tags(title=title or f"{scene.name} ambience", genre="Ambient")
+    tags = tags or Tags(title=title or f"{scene.name} ambience", genre="Ambient")
     with atomic_path(output) as tmp:
         result = master_to_file(
             blocks,

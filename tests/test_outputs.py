@@ -83,9 +83,7 @@ def test_mp3_has_id3_chapters_cover_and_tags_matching_the_report(chaptered, tmp_
     assert tags["TPE1"].text == ["Ada Brook"] and tags["TALB"].text == ["Quiet Harbours"]
     assert str(tags.getall("TDRC")[0].text[0]) == "2026"
     chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
-    assert [c.sub_frames["TIT2"].text[0] for c in chaps] == [
-        c["title"] for c in report["chapters"]
-    ]
+    assert [c.sub_frames["TIT2"].text[0] for c in chaps] == [c["title"] for c in report["chapters"]]
     for chap, entry in zip(chaps, report["chapters"], strict=True):
         assert chap.start_time == pytest.approx(entry["start_s"] * 1000, abs=1)
         assert chap.end_time == pytest.approx(entry["end_s"] * 1000, abs=1)
@@ -152,9 +150,7 @@ def test_transcript_cues_follow_the_voice(chaptered, tmp_path):
     data = json.loads(out.with_name("rooms.mp3.chapters.json").read_text())
     assert data["version"] == "1.2.0"
     assert [c["title"] for c in data["chapters"]] == [c["title"] for c in report["chapters"]]
-    assert [c["startTime"] for c in data["chapters"]] == [
-        c["start_s"] for c in report["chapters"]
-    ]
+    assert [c["startTime"] for c in data["chapters"]] == [c["start_s"] for c in report["chapters"]]
 
 
 def test_plot_is_a_png(chaptered, tmp_path):

@@ -220,8 +220,10 @@ def run_batch(
     ``cache_dir`` overrides the manifest's speech cache folder.
     Failures are collected, never raised: see :attr:`BatchResult.failed`.
     """
-    if jobs < 1 or (speech_jobs is not None and speech_jobs < 1):
-        raise PublishError(f"--jobs {min(jobs, speech_jobs or 1)} must be at least 1")
+    if jobs < 1:
+        raise PublishError(f"--jobs {jobs} must be at least 1")
+    if speech_jobs is not None and speech_jobs < 1:
+        raise PublishError(f"speech_jobs {speech_jobs} must be at least 1")
     started = time.perf_counter()
     total = len(manifest.episodes)
     settled: dict[int, EpisodeResult] = {}
@@ -231,34 +233,31 @@ def run_batch(
         if progress is not None:
             progress(result, len(settled), total)
 
-    todo: list[_Task] = []
+    stale: list[Episode] = []
     for episode in manifest.episodes:
-        if not force and is_up_to_date(manifest, episode):
-            report = _read_report(episode)
-            settle(
-                EpisodeResult(
-                    episode=episode,
-                    status="skipped",
-                    title=episode.title or str(report.get("title") or ""),
-                    duration_s=report.get("duration_s"),
-                )
+        if force or not is_up_to_date(manifest, episode):
+            stale.append(episode)
+            continue
+        report = _read_report(episode)
+        settle(
+            EpisodeResult(
+                episode=episode,
+                status="skipped",
+                title=episode.title or str(report.get("title") or ""),
+                duration_s=report.get("duration_s"),
             )
-        else:
-            todo.append(
-                _task(
-                    manifest,
-                    episode,
-                    # Episodes in parallel share the cores: each render's speech gets its share.
-                    speech_jobs=speech_jobs or max(1, (os.cpu_count() or 1) // jobs),
-                    cache_dir=cache_dir,
-                )
-            )
-
-    if len(todo) <= 1 or jobs == 1:
+        )
+    at_once = max(1, min(jobs, len(stale)))
+    # Episodes rendering side by side share the cores: each one's speech gets its share.
+    per_render = speech_jobs or max(1, (os.cpu_count() or 1) // at_once)
+    todo = [
+        _task(manifest, episode, speech_jobs=per_render, cache_dir=cache_dir) for episode in stale
+    ]
+    if at_once == 1:
         for task in todo:
             settle(_result(task, _render(task)))
     else:
-        with _pool(min(jobs, len(todo))) as pool:
+        with _pool(at_once) as pool:
             futures: dict[Future[_Outcome], _Task] = {pool.submit(_render, t): t for t in todo}
             for future in as_completed(futures):
                 task = futures[future]

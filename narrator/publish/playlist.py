@@ -12,31 +12,25 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 import narrator
 from narrator.publish import PublishError
 from narrator.publish.batch import fingerprint, load_rendered, read_fingerprint
 from narrator.publish.manifest import DEFAULT_FORMAT, Manifest
 from narrator.sidecars import sidecar_path
+from soundscapes.ambience import render_ambience
 from soundscapes.errors import SoundscapeError
 from soundscapes.export import (
-    ENCODER_BANDWIDTH_HZ,
     FORMATS,
-    atomic_path,
     audio_info,
     write_text_atomic,
 )
-from soundscapes.master import LoudnessTarget, master_to_file, parse_target
-from soundscapes.meter import LoudnessMeter
+from soundscapes.master import LoudnessTarget, parse_target
 from soundscapes.scene import Scene, available_scenes, get_scene
-from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
 from soundscapes.tags import Tags
-from soundscapes.timeline import SceneCue, Timeline, duration_frames
 
 DEFAULT_PLAYLIST_NAME = "bedtime.m3u8"
 #: Scene of the closer when none is named and the last episode's report has none.
@@ -238,58 +232,23 @@ def render_closer(
     tags: Tags,
     progress: PlaylistProgress | None = None,
 ) -> None:
-    """Ambience of ``scene`` alone, ``duration_s`` long, mastered to ``target`` at ``path``.
-
-    Pass one renders and measures (BS.1770-4, through the encoder's band); mastering then
-    renders the same blocks again for each of its passes: memory stays at one block.
-    """
-    total = duration_frames(duration_s)
-
-    def blocks() -> Iterator[np.ndarray]:
-        return ambience_blocks(scene, duration_s=duration_s, seed=seed)
-
-    meter = LoudnessMeter(
-        SAMPLE_RATE_HZ, CHANNELS, true_peak=False, bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt)
-    )
-    done = 0
-    for block in blocks():
-        meter.add(block)
-        done += block.shape[1]
-        if progress is not None:
-            progress("closer", done, total)
+    """Ambience of ``scene`` alone, ``duration_s`` long, mastered to ``target`` at ``path``:
+    a gentle fade in and a long fade out, memory flat (:func:`render_ambience`)."""
     try:
-        with atomic_path(path) as tmp:
-            master_to_file(
-                blocks,
-                tmp,
-                fmt,
-                sample_rate_hz=SAMPLE_RATE_HZ,
-                measured_lufs=meter.integrated_lufs,
-                target=target,
-                tags=tags,
-            )
+        render_ambience(
+            scene,
+            path,
+            fmt,
+            duration_s=duration_s,
+            target=target,
+            seed=seed,
+            fade_in_s=min(10.0, duration_s / 4),
+            fade_out_s=min(180.0, duration_s / 4),
+            tags=tags,
+            progress=(lambda d, t: progress("closer", d, t)) if progress else None,
+        )
     except SoundscapeError as exc:
         raise PublishError(f"{path}: the closer could not be written ({exc})") from None
-
-
-def ambience_blocks(
-    scene: Scene, *, duration_s: float, seed: int, block_frames: int = _BLOCK_FRAMES
-) -> Iterator[np.ndarray]:
-    """The closer's ambience as float32 ``(2, frames)`` blocks at the internal rate: a gentle
-    fade in, and a long fade out to silence at ``duration_s``."""
-    source = Timeline(
-        [SceneCue(start_s=0.0, scene=scene)],
-        duration_s=duration_s,
-        crossfade_s=0.0,
-        fade_in_s=min(10.0, duration_s / 4),
-        fade_out_s=min(180.0, duration_s / 4),
-        seed=seed,
-    ).source()
-    remaining = duration_frames(duration_s)
-    while remaining > 0:
-        frames = min(block_frames, remaining)
-        yield source.render(frames)
-        remaining -= frames
 
 
 def _scene(name: str) -> Scene:

@@ -256,8 +256,18 @@ def test_changing_one_input_re_renders_only_that_episode(site, tmp_path):
     feed_result, feed_text = cli("feed", str(manifest_path))
     assert feed_result.exit_code == 0 and "episode 2 (stories/two.md) changed" in feed_text
 
-    result = run_batch(manifest, jobs=2)
+    events: list[tuple[int, str, int, int]] = []
+    result = run_batch(
+        manifest,
+        jobs=2,
+        progress=lambda r, done, total: events.append(
+            (r.episode.number_in_manifest, r.status, done, total)
+        ),
+    )
     assert [r.status for r in result.results] == ["skipped", "rendered", "skipped", "skipped"]
+    # One progress call per episode as it settles; the rendered one comes last.
+    assert [(done, total) for _, _, done, total in events] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert events[-1][:2] == (2, "rendered")
     after = mtimes(folder / "public")
     assert {name for name in after if after[name] != before[name]} == {"two.mp3"}
     assert "The cup is empty now." in json.dumps(report_of(folder / "public" / "two.mp3"))
