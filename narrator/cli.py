@@ -147,7 +147,7 @@ def render(
         slow_down=slow_down,
         **kwargs,
     )
-    with _progress(quiet) as progress:
+    with progress_display(quiet) as progress:
         report = render_story(story, options, progress=progress)
     for warning in report.get("warnings", []):
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
@@ -299,7 +299,7 @@ def soundscape(
         for name in layers:
             layer_info(name)  # unknown names fail here with the closest valid ones
     chosen = get_scene(scene) if scene else scene_from_layers(layers or [])
-    with _progress(quiet) as progress:
+    with progress_display(quiet) as progress:
         result = render_ambience(
             chosen,
             output,
@@ -365,7 +365,7 @@ def _clock(seconds: float) -> str:
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool):
+def progress_display(quiet: bool):
     """A progress display on standard error (only on a terminal); yields ``progress(stage,
     done, total)``."""
     show = not quiet and err.is_terminal

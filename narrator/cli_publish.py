@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from narrator.cli import app, err, handles_errors, out
+from narrator.cli import app, err, handles_errors, out, progress_display
 
 
 def _minutes(seconds: float | None) -> str:
@@ -165,22 +165,7 @@ def playlist(
     from narrator.publish.playlist import DEFAULT_PLAYLIST_NAME, write_playlist
 
     spec = load_manifest(manifest)
-    show = not quiet and err.is_terminal
-    with Progress(
-        TextColumn("{task.description:>8}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not show,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with progress_display(quiet) as progress:
         result = write_playlist(
             spec,
             output or spec.output_dir / DEFAULT_PLAYLIST_NAME,

@@ -225,3 +225,49 @@ def test_mp3_constant_and_variable_bit_rate(short_story, tmp_path):
     assert MP3(vbr).info.bitrate_mode != BitrateMode.CBR
     # CBR LAME measures quieter than its input; mastering corrects it on the written file.
     assert abs(ffmpeg_loudness(cbr).integrated_lufs - report["target_lufs"]) <= 0.5
+
+
+def test_transcript_times_are_where_the_voice_is_in_the_audio(chaptered, tmp_path):
+    """Measured on the written file: each cue's first and last 0.3 s are much louder than the
+    0.3 s just outside it (the ambience sits ~18 LU under the voice)."""
+    import numpy as np
+    import soundfile as sf
+
+    out = tmp_path / "rooms.wav"
+    render(chaptered, out)
+    audio, sr = sf.read(out, dtype="float32")
+    mono = audio.mean(axis=1)
+    vtt = out.with_name("rooms.wav.vtt").read_text(encoding="utf-8")
+    stamps = re.findall(r"(\d\d):(\d\d):(\d\d\.\d{3}) --> (\d\d):(\d\d):(\d\d\.\d{3})", vtt)
+    spans = [
+        (int(a) * 3600 + int(b) * 60 + float(c), int(d) * 3600 + int(e) * 60 + float(f))
+        for a, b, c, d, e, f in stamps
+    ]
+
+    def level_db(a_s: float, b_s: float) -> float:
+        x = mono[int(a_s * sr) : int(b_s * sr)]
+        return 10 * np.log10(np.mean(x**2) + 1e-12)
+
+    checked = 0
+    for i, (start, end) in enumerate(spans):
+        gap_before = start - (spans[i - 1][1] if i else 0.0)
+        gap_after = (spans[i + 1][0] if i + 1 < len(spans) else start + 99) - end
+        if gap_before >= 0.35:
+            assert level_db(start, start + 0.3) > level_db(start - 0.3, start) + 6, (i, start)
+            checked += 1
+        if gap_after >= 0.35:
+            assert level_db(end - 0.3, end) > level_db(end, end + 0.3) + 6, (i, end)
+            checked += 1
+    assert checked >= len(spans)
+
+
+@pytest.mark.parametrize(
+    ("preset", "lufs", "ceiling"), [("podcast", -16, -1), ("broadcast", -23, -1)]
+)
+def test_loudness_presets_on_the_written_file(short_story, tmp_path, preset, lufs, ceiling):
+    out = tmp_path / f"{preset}.mp3"
+    report = render(short_story, out, "--loudness", preset)
+    assert (report["target_lufs"], report["true_peak_ceiling_dbtp"]) == (lufs, ceiling)
+    measured = ffmpeg_loudness(out)
+    assert abs(measured.integrated_lufs - lufs) <= 0.5
+    assert measured.true_peak_dbtp <= ceiling + 0.1

@@ -200,3 +200,27 @@ def test_stdin_story(monkeypatch):
 def test_words_survive_markdown_inline_forms():
     script = parse_md("A *b* __c__ `d` [e](f) g<br>h.")
     assert words_of(script.passages[0].text) == ["A", "b", "c", "d", "e", "g", "h"]
+
+
+def test_passages_command_json_round_trips_and_table_shows_the_plan(tmp_path):
+    from typer.testing import CliRunner
+
+    from narrator.cli import app
+
+    story = tmp_path / "story.md"
+    story.write_text(FOUR_CHAPTERS, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["passages", str(story), "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.output)
+    assert Script.from_dict(data["script"]) == parse_story(story)
+    rows = data["rows"]
+    assert [r["chapter_title"] for r in rows] == ["Evening", "Night", "Night", "Storm", "Morning"]
+    assert rows[1]["pause_after_s"] == 2.0 and rows[3]["scene"].startswith("storm")
+    assert all(r["estimated_s"] == pytest.approx(r["words"] / 120 * 60, abs=0.01) for r in rows)
+    table = runner.invoke(app, ["passages", str(story)], terminal_width=200)
+    assert table.exit_code == 0 and "Evening" in table.output and "storm" in table.output
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    bad = runner.invoke(app, ["passages", str(empty)])
+    assert bad.exit_code == 1 and bad.stderr.startswith("error:") and "empty" in bad.stderr
