@@ -78,6 +78,13 @@ def render(
     pace: Annotated[
         float | None, typer.Option(help="Words per minute, pauses included (default: 130).")
     ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An engine setting, KEY=VALUE, repeatable: piper length_scale, noise_scale, "
+            "noise_w_scale, speaker_id; system rate_wpm, pitch."
+        ),
+    ] = None,
     loudness: Annotated[
         str | None,
         typer.Option(help="sleep (-20 LUFS, default), podcast (-16), broadcast (-23) or LUFS."),
@@ -128,7 +135,14 @@ def render(
     from narrator.render import RenderOptions, render_story
 
     kwargs = {} if jobs is None else {"jobs": jobs}
+    pairs = []
+    for item in setting or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise _fail(f"--setting {item!r} must be KEY=VALUE, e.g. --setting length_scale=1.5")
+        pairs.append((key.strip(), value.strip()))
     options = RenderOptions(
+        engine_settings=tuple(pairs),
         output=output,
         fmt=fmt,
         engine=engine,

@@ -75,6 +75,7 @@ class RenderOptions:
     use_cache: bool = True
     lexicon: Path | None = None
     plot: bool = False
+    engine_settings: tuple[tuple[str, str], ...] = ()
     plan: Path | None = None
     arc: bool = True
     slow_down: float = 0.2
@@ -156,7 +157,7 @@ def render_story(
         else (generated_cover(script.title, script.author), "image/png")
     )
     plan = load_plan(opts.plan, script) if opts.plan else plan_story(script)
-    spec = default_spec(opts.engine, opts.voice)
+    spec = default_spec(opts.engine, opts.voice, **dict(opts.engine_settings))
 
     with _speech_cache(opts) as cache:
         t0 = time.perf_counter()

@@ -136,3 +136,18 @@ def test_help_shows_examples_and_every_command_has_help():
     assert "narrator render seeds/dream.txt" in result.output
     for command in app.registered_commands:
         assert command.callback.__doc__, command.name
+
+
+def test_engine_settings_reach_the_engine_and_bad_ones_are_refused(short_story, tmp_path):
+    args = ["--engine", "fake", "--tail", "1", "--cache-dir", str(tmp_path / "c"), "-q"]
+    out = tmp_path / "a.mp3"
+    assert render([str(short_story), "-o", str(out), *args]).exit_code == 0
+    result = render([str(short_story), "-o", str(out), "--setting", "sample_rate_hz=16000", *args])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(out.with_name("a.mp3.report.json").read_text())
+    # Another setting is other speech: nothing of the first render's cache fits.
+    assert report["cache"] == {"hits": 0, "misses": 3}
+    bad = render([str(short_story), "-o", str(out), "--setting", "lenght_scale=2", *args])
+    assert bad.exit_code == 1 and "unknown setting 'lenght_scale'" in bad.stderr
+    bad = render([str(short_story), "-o", str(out), "--setting", "oops", *args])
+    assert bad.exit_code == 1 and "KEY=VALUE" in bad.stderr
