@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from narrator.errors import NarratorError
 from soundscapes.errors import SoundscapeError
@@ -30,7 +31,8 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    # Text, not markup: the message is the user's text and may hold brackets ("\\[").
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -123,6 +125,9 @@ def render(
     plan: Annotated[
         Path | None, typer.Option(help="An edited scene plan (from narrator plan) to render.")
     ] = None,
+    scenes: Annotated[
+        Path | None, typer.Option(help="Your own scenes (TOML), usable in cues and front matter.")
+    ] = None,
     arc: Annotated[
         bool,
         typer.Option(
@@ -156,6 +161,7 @@ def render(
         lexicon=lexicon,
         plot=plot,
         plan=plan,
+        scenes_file=scenes,
         arc=arc,
         bitrate_kbps=bitrate,
         slow_down=slow_down,
@@ -164,7 +170,7 @@ def render(
     with progress_display(quiet) as progress:
         report = render_story(story, options, progress=progress)
     for warning in report.get("warnings", []):
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("warning:", "yellow"), " ", warning), soft_wrap=True)
     minutes, seconds = divmod(report["duration_s"], 60)
     out.print(
         f"wrote {escape(report['output'])}: {int(minutes)}:{seconds:04.1f}, "
@@ -196,7 +202,7 @@ def passages(
         out.print_json(json.dumps(overview), ensure_ascii=False)
         return
     for warning in overview["script"]["warnings"]:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("warning:", "yellow"), " ", warning), soft_wrap=True)
     table = Table(
         "#",
         "chapter",
@@ -286,7 +292,12 @@ def soundscape(
     layers: Annotated[
         list[str] | None, typer.Argument(help="Layers to play together (see: narrator layers).")
     ] = None,
-    scene: Annotated[str | None, typer.Option(help="A built-in scene instead of layers.")] = None,
+    scene: Annotated[
+        str | None, typer.Option(help="A scene (built-in, or from --scenes) instead of layers.")
+    ] = None,
+    scenes: Annotated[
+        Path | None, typer.Option(help="Your own scenes (TOML); layers may be file:PATH.")
+    ] = None,
     duration: Annotated[
         str, typer.Option("-d", "--duration", help="Length: 8h, 45m, 1h30m, 90s or 1:30:00.")
     ] = "10m",
@@ -305,14 +316,15 @@ def soundscape(
     from soundscapes.export import format_for
     from soundscapes.layers import layer_info
     from soundscapes.master import parse_target
-    from soundscapes.scene import get_scene
+    from soundscapes.scene import BUILTIN_SCENES, get_scene, load_scenes
 
     if bool(layers) == bool(scene):
         raise _fail("give either layers (e.g. tide gulls) or --scene NAME, not both or neither")
     if layers:
         for name in layers:
             layer_info(name)  # unknown names fail here with the closest valid ones
-    chosen = get_scene(scene) if scene else scene_from_layers(layers or [])
+    table = {**BUILTIN_SCENES, **load_scenes(scenes)} if scenes else None
+    chosen = get_scene(scene, table) if scene else scene_from_layers(layers or [])
     with progress_display(quiet) as progress:
         result = render_ambience(
             chosen,

@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from narrator.cli import app, err, handles_errors, out, progress_display
 
@@ -26,7 +27,7 @@ def _minutes(seconds: float | None) -> str:
 
 
 def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
 
 
 @app.command(
@@ -91,7 +92,7 @@ def batch(
         )
     out.print(table)
     for r in result.failed:
-        err.print(f"[bold red]error:[/] {escape(r.error or '')}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("error:", "bold red"), " ", r.error or ""), soft_wrap=True)
     rendered, skipped, failed = len(result.rendered), len(result.skipped), len(result.failed)
     if not rendered and not failed:
         out.print(

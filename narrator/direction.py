@@ -344,8 +344,10 @@ def plan_story(
     *,
     settings: DirectionSettings | None = None,
     lexicon: SoundLexicon | None = None,
+    extra_scenes: Mapping[str, Scene] | None = None,
 ) -> Plan:
-    """A scene for every passage of ``script``.
+    """A scene for every passage of ``script``; ``extra_scenes`` (user scenes from a TOML
+    file) can be named by cues and the front matter like the built-in ones.
 
     Sources, strongest first: cues in the text, the front matter's ``scene``, and otherwise
     inference from the words (see the module docstring).
@@ -357,7 +359,7 @@ def plan_story(
     """
     settings = settings or DirectionSettings()
     lexicon = lexicon or default_lexicon()
-    scenes = available_scenes()
+    scenes = {**available_scenes(), **(extra_scenes or {})}
     n = len(script.passages)
     heard = tuple(_heard(lexicon.terms(p.text)) for p in script.passages)
     fixed = _front_matter_scene(script, scenes)

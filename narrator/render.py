@@ -37,6 +37,7 @@ from soundscapes.export import (
 )
 from soundscapes.master import master_to_file, parse_target
 from soundscapes.mix import DuckingEnvelope, DuckingSettings, Mixer, mix_to_file, read_blocks
+from soundscapes.scene import Scene, load_scenes
 from soundscapes.source import SAMPLE_RATE_HZ
 from soundscapes.tags import ChapterMark, Tags
 from soundscapes.timeline import SceneCue, Timeline
@@ -75,6 +76,7 @@ class RenderOptions:
     use_cache: bool = True
     lexicon: Path | None = None
     plot: bool = False
+    scenes_file: Path | None = None
     engine_settings: tuple[tuple[str, str], ...] = ()
     plan: Path | None = None
     arc: bool = True
@@ -140,7 +142,8 @@ def render_story(
     started = time.perf_counter()
     given = options or RenderOptions()
     lexicon = load_lexicon(given.lexicon) if given.lexicon else None
-    script = parse_story(story, title=given.title, lexicon=lexicon)
+    user_scenes = _load_user_scenes(given.scenes_file)
+    script = parse_story(story, title=given.title, lexicon=lexicon, extra_scenes=user_scenes)
     opts = given.resolved(script.meta)
     _check_options(opts)
     try:
@@ -156,7 +159,9 @@ def render_story(
         if script.meta.cover
         else (generated_cover(script.title, script.author), "image/png")
     )
-    plan = load_plan(opts.plan, script) if opts.plan else plan_story(script)
+    plan = (
+        load_plan(opts.plan, script) if opts.plan else plan_story(script, extra_scenes=user_scenes)
+    )
     spec = default_spec(opts.engine, opts.voice, **dict(opts.engine_settings))
 
     with _speech_cache(opts) as cache:
@@ -341,6 +346,15 @@ def chapter_marks(script: Script, narration: Narration, duration_s: float) -> li
         ChapterMark(title=title, start_s=start, end_s=end)
         for (start, title), end in zip(starts, ends, strict=True)
     ]
+
+
+def _load_user_scenes(path: Path | None) -> dict[str, Scene]:
+    if path is None:
+        return {}
+    try:
+        return load_scenes(path)
+    except SoundscapeError as exc:
+        raise RenderError(str(exc)) from None
 
 
 def _check_options(opts: RenderOptions) -> None:

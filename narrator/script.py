@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,7 @@ def parse_story(
     title: str | None = None,
     lexicon: Lexicon | None = None,
     markdown: bool | None = None,
+    extra_scenes: Collection[str] = (),
 ) -> Script:
     """Read and parse the story at ``path`` (``-``: standard input)."""
     path = Path(path)
@@ -152,6 +154,7 @@ def parse_story(
         lexicon=lexicon,
         markdown=is_md,
         warnings=warnings,
+        extra_scenes=extra_scenes,
     )
 
 
@@ -169,6 +172,7 @@ def parse_text(
     lexicon: Lexicon | None = None,
     markdown: bool = False,
     warnings: list[str] | None = None,
+    extra_scenes: Collection[str] = (),
 ) -> Script:
     """Parse story text into chapters and passages.
 
@@ -186,7 +190,7 @@ def parse_text(
         body,
         source=source,
         first_line=first_line,
-        scenes=available_scenes(),
+        scenes=[*available_scenes(), *extra_scenes],
         layers=layer_names(),
         markdown=markdown,
     )

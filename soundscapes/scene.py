@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from soundscapes.errors import LayerError
+from soundscapes.errors import LayerError, SoundscapeError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,3 +107,138 @@ def available_scenes() -> dict[str, Scene]:
 
     names = set(layer_names())
     return {k: s for k, s in BUILTIN_SCENES.items() if set(s.layer_names) <= names}
+
+
+# --- user scenes ------------------------------------------------------------------------------
+
+#: Gains a user scene may give a layer: quieter than -40 dB is inaudible under the others, and
+#: more than +12 dB would only push the other layers down (scenes are loudness-normalized).
+MIN_GAIN_DB = -40.0
+MAX_GAIN_DB = 12.0
+
+_SCENE_KEYS = ("description", "layers")
+
+
+def _closest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.5)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return "valid: " + ", ".join(choices)
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a finite float, or None (TOML booleans are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _user_layer(where: str, name: object, value: object, folder: Path) -> LayerSpec:
+    """One ``name = gain`` or ``name = { gain_db = ..., param = ... }`` entry of a scene."""
+    from soundscapes.layers import layer_info, layer_names
+
+    if not isinstance(name, str) or not name.strip():
+        raise LayerError(f"{where}: layer names must be non-empty strings, got {name!r}")
+    if name.startswith("file:"):
+        # Relative recordings are found next to the TOML, wherever it is run from.
+        path = Path(name[len("file:") :]).expanduser()
+        path = path if path.is_absolute() else folder / path
+        if not path.is_file():
+            raise LayerError(
+                f"{where}: recording not found: {path}; paths are relative to the scene file"
+            )
+        name = f"file:{path.resolve()}"
+    elif name not in layer_names():
+        raise LayerError(f"{where}: unknown layer {name!r}; {_closest(name, layer_names())}")
+
+    settings = dict(value) if isinstance(value, dict) else {"gain_db": value}
+    raw_gain = settings.pop("gain_db", 0.0)
+    gain_db = _number(raw_gain)
+    if gain_db is None or not MIN_GAIN_DB <= gain_db <= MAX_GAIN_DB:
+        raise LayerError(
+            f"{where}: layer {name!r}: gain must be a number of dB in "
+            f"[{MIN_GAIN_DB:g}, {MAX_GAIN_DB:g}], got {raw_gain!r}"
+        )
+    known = {p.name: p for p in layer_info(name).params}
+    params: list[tuple[str, float]] = []
+    for key, raw in settings.items():
+        if key not in known:
+            valid = ["gain_db", *known]
+            raise LayerError(
+                f"{where}: layer {name!r} has no parameter {key!r}; {_closest(key, valid)}"
+            )
+        spec = known[key]
+        number = _number(raw)
+        if number is None or not spec.minimum <= number <= spec.maximum:
+            unit = f" {spec.unit}" if spec.unit else ""
+            raise LayerError(
+                f"{where}: layer {name!r}: {key} must be in "
+                f"[{spec.minimum:g}, {spec.maximum:g}]{unit}, got {raw!r}"
+            )
+        params.append((key, number))
+    return LayerSpec(name=name, gain_db=gain_db, params=tuple(sorted(params)))
+
+
+def load_scenes(path: str | Path) -> dict[str, Scene]:
+    """Read user scenes from a TOML file, in file order.
+
+    ::
+
+        [scenes.brook-night]
+        description = "a brook under the stars"
+        layers = { "file:brook.flac" = 0, shimmer = -6 }   # gains in dB
+        [scenes.windy-shore]
+        layers = { tide = 0, wind = { gain_db = -4, intensity = 0.6 } }
+
+    Layer names are registered layers or ``file:PATH`` recordings (relative paths start at the
+    TOML file's folder; the returned specs hold absolute paths). Gains are in
+    [:data:`MIN_GAIN_DB`, :data:`MAX_GAIN_DB`]; parameters are checked against the layer's
+    ranges (:func:`soundscapes.layers.layer_info`).
+
+    Raises
+    ------
+    SoundscapeError
+        The file cannot be read or is not TOML.
+    LayerError
+        A scene, layer, gain or parameter is invalid; the one-line message names the file, the
+        scene and the closest valid names.
+    """
+    import tomllib
+
+    file = Path(path).expanduser()
+    try:
+        with file.open("rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as exc:
+        raise SoundscapeError(f"cannot read scene file {file}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SoundscapeError(f"{file}: not valid TOML: {exc}") from None
+    extra = [key for key in document if key != "scenes"]
+    if extra:
+        raise LayerError(
+            f"{file}: unknown top-level key {extra[0]!r}; scenes go under [scenes.NAME]"
+        )
+    tables = document.get("scenes")
+    if not isinstance(tables, dict) or not tables:
+        raise LayerError(f"{file}: no scenes; add one as [scenes.NAME] with layers = {{ ... }}")
+    folder = file.resolve().parent
+    scenes: dict[str, Scene] = {}
+    for scene_name, table in tables.items():
+        where = f"{file}: scene {scene_name!r}"
+        if not isinstance(table, dict):
+            raise LayerError(f"{where}: must be a table, [scenes.{scene_name}]")
+        for key in table:
+            if key not in _SCENE_KEYS:
+                raise LayerError(
+                    f"{where}: unknown key {key!r}; {_closest(key, list(_SCENE_KEYS))}"
+                )
+        description = table.get("description", "")
+        if not isinstance(description, str):
+            raise LayerError(f"{where}: description must be a string")
+        layers = table.get("layers")
+        if not isinstance(layers, dict) or not layers:
+            raise LayerError(f"{where}: needs layers, e.g. layers = {{ tide = 0, wind = -6 }}")
+        specs = tuple(_user_layer(where, n, v, folder) for n, v in layers.items())
+        scenes[scene_name] = Scene(name=scene_name, layers=specs, description=description)
+    return scenes

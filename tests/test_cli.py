@@ -151,3 +151,12 @@ def test_engine_settings_reach_the_engine_and_bad_ones_are_refused(short_story, 
     assert bad.exit_code == 1 and "unknown setting 'lenght_scale'" in bad.stderr
     bad = render([str(short_story), "-o", str(out), "--setting", "oops", *args])
     assert bad.exit_code == 1 and "KEY=VALUE" in bad.stderr
+
+
+def test_error_text_with_brackets_is_printed_as_written(tmp_path, fake_args):
+    story = tmp_path / "s.txt"
+    story.write_text("Hello [pasue 2s] there.", encoding="utf-8")
+    result = render([str(story), "-o", str(tmp_path / "s.mp3"), *fake_args])
+    assert result.exit_code == 1
+    assert "unknown cue [pasue 2s]" in result.stderr
+    assert "write \\[ and \\] for literal brackets" in result.stderr

@@ -271,3 +271,36 @@ def test_loudness_presets_on_the_written_file(short_story, tmp_path, preset, luf
     measured = ffmpeg_loudness(out)
     assert abs(measured.integrated_lufs - lufs) <= 0.5
     assert measured.true_peak_dbtp <= ceiling + 0.1
+
+
+def test_user_scenes_and_recordings_through_render_and_soundscape(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(22050 * 4) / 22050
+    brook = 0.2 * np.sin(2 * np.pi * 300 * t) * (1 + 0.3 * np.sin(2 * np.pi * 0.5 * t))
+    sf.write(tmp_path / "brook.wav", brook.astype(np.float32), 22050)  # mono, 22.05 kHz
+    scenes = tmp_path / "scenes.toml"
+    scenes.write_text(
+        '[scenes.brook-night]\nlayers = { "file:brook.wav" = 0, shimmer = -6 }\n',
+        encoding="utf-8",
+    )
+    story = tmp_path / "s.txt"
+    story.write_text("A quiet lane.\n\n[scene: brook-night]\nThe brook runs on.\n", "utf-8")
+    out = tmp_path / "s.mp3"
+    report = render(story, out, "--scenes", str(scenes))
+    last = report["passages"][-1]
+    assert last["scene"] == "brook-night"
+    assert last["layers"] == [f"file:{tmp_path / 'brook.wav'}", "shimmer"]
+    # Without the scenes file the cue is unknown, named with its line.
+    result = runner.invoke(app, ["render", str(story), "--engine", "fake", "-o",
+                                 str(tmp_path / "x.mp3")])  # fmt: skip
+    assert result.exit_code == 1 and "s.txt:3: unknown scene 'brook-night'" in result.stderr
+    bed = tmp_path / "bed.ogg"
+    result = runner.invoke(app, ["soundscape", "--scene", "brook-night", "--scenes", str(scenes),
+                                 "-d", "20s", "-o", str(bed), "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert ffmpeg_loudness(bed).duration_s == pytest.approx(20.0, abs=0.1)
+    result = runner.invoke(app, ["soundscape", f"file:{tmp_path / 'nope.wav'}", "-d", "5s",
+                                 "-o", str(tmp_path / "n.ogg")])  # fmt: skip
+    assert result.exit_code == 1 and "nope.wav" in result.stderr

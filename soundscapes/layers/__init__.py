@@ -39,6 +39,12 @@ def layer_names() -> list[str]:
 
 
 def _layer_class(name: str) -> type[ProceduralLayer]:
+    if isinstance(name, str) and name.startswith("file:"):
+        # The user's own recording, looped. Imported here: soundscapes.recording builds on
+        # soundscapes.layers.spec, whose import runs this module.
+        from soundscapes.recording import recording_layer
+
+        return recording_layer(name)
     try:
         return _LAYERS[name]
     except (KeyError, TypeError):
@@ -70,7 +76,8 @@ def create_layer(
     Parameters
     ----------
     name : str
-        A name from :func:`layer_names`.
+        A name from :func:`layer_names`, or ``file:PATH`` to loop a recording (see
+        :mod:`soundscapes.recording`).
     sample_rate_hz : int
         Output rate; the calibration holds at 44100 Hz (other rates are close, not checked).
     seed : int

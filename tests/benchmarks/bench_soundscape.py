@@ -1,0 +1,130 @@
+"""Benchmark the soundscape engine and print a markdown section for BENCHMARKS.md.
+
+- every layer's render speed in multiples of real time, one core (the process is pinned to
+  one CPU and numpy's BLAS threads are not used by the layers);
+- the demo story's scene set together, as the render plays it (its timeline of scenes);
+- peak memory of `narrator soundscape` for 10 minutes against 8 hours (child processes, so
+  each figure is that run's own peak RSS), written as FLAC.
+
+Usage: .venv/bin/python tests/benchmarks/bench_soundscape.py [--long-hours 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_render import machine  # noqa: E402
+
+
+def layer_speeds(seconds: float) -> list[tuple[str, float]]:
+    from soundscapes.layers import create_layer, layer_names
+
+    out = []
+    frames = int(seconds * 44100)
+    for name in layer_names():
+        layer = create_layer(name, seed=1)
+        started = time.process_time()
+        done = 0
+        while done < frames:
+            n = min(65536, frames - done)
+            layer.render(n)
+            done += n
+        out.append((name, seconds / (time.process_time() - started)))
+    return out
+
+
+def demo_scene_set_speed() -> tuple[float, float, int]:
+    """The demo story's planned scenes on a timeline as long as its render, rendered alone."""
+    from narrator.direction import plan_story
+    from narrator.script import parse_story
+    from narrator.speech.pacing import DEFAULT_PACE_WPM
+    from soundscapes.timeline import SceneCue, Timeline
+
+    script = parse_story(ROOT / "seeds" / "dream.txt")
+    plan = plan_story(script)
+    cues, at = [], 8.0
+    for p in script.passages:
+        scene = plan.scene_for(p.index)
+        if not cues or cues[-1].scene != scene:
+            cues.append(SceneCue(start_s=at if cues else 0.0, scene=scene))
+        at += p.word_count / DEFAULT_PACE_WPM * 60
+    duration_s = at + 180.0
+    source = Timeline(cues, duration_s=duration_s, seed=0).source()
+    frames = int(duration_s * 44100)
+    started = time.process_time()
+    done = 0
+    while done < frames:
+        n = min(65536, frames - done)
+        source.render(n)
+        done += n
+    return duration_s, duration_s / (time.process_time() - started), len(cues)
+
+
+def soundscape_peak_rss(duration: str, out: Path) -> tuple[float, float]:
+    """Peak RSS (MiB) and wall seconds of one `narrator soundscape` run.
+
+    A fresh intermediate process waits for it, so its RUSAGE_CHILDREN peak is this run's alone.
+    """
+    cmd = [sys.executable, "-m", "narrator", "soundscape", "tide", "gulls", "-d", duration,
+           "-o", str(out), "-q"]  # fmt: skip
+    probe = (
+        "import resource, subprocess, sys\n"
+        f"subprocess.run({cmd!r}, check=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    return int(done.stdout.strip().splitlines()[-1]) / 1024, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layer-seconds", type=float, default=120.0)
+    parser.add_argument("--long-hours", type=float, default=8.0)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    speeds = layer_speeds(args.layer_seconds)
+    scene_s, scene_x, n_cues = demo_scene_set_speed()
+    with tempfile.TemporaryDirectory() as tmp:
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+        short_rss, short_wall = soundscape_peak_rss("10m", Path(tmp) / "short.flac")
+        long_rss, long_wall = soundscape_peak_rss(f"{args.long_hours:g}h", Path(tmp) / "long.flac")
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.",
+        "",
+        f"Each layer alone, {args.layer_seconds:g} s at 44.1 kHz stereo, CPU time on one core:",
+        "",
+        "| layer | × real time |",
+        "|---|---:|",
+        *[f"| {name} | {x:.0f}× |" for name, x in speeds],
+        "",
+        f"The demo story's scene set on its timeline ({n_cues} scenes, {scene_s / 60:.1f} min, "
+        f"layers running only where heard): {scene_x:.0f}× real time on one core.",
+        "",
+        "`narrator soundscape tide gulls -d … -o ….flac` (measure, limiter preview and master "
+        "passes; FLAC), peak RSS of the child process:",
+        "",
+        "| duration | wall s | peak RSS MiB |",
+        "|---|---:|---:|",
+        f"| 10 min | {short_wall:.1f} | {short_rss:.0f} |",
+        f"| {args.long_hours:g} h | {long_wall:.1f} | {long_rss:.0f} |",
+        "",
+        f"Peak memory, {args.long_hours:g} h against 10 min: {long_rss / short_rss:.3f}×.",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
