@@ -148,6 +148,12 @@ def render_story(
     _check_options(opts)
     try:
         fmt = format_for(opts.output or Path(f"x.{opts.fmt or 'mp3'}"), opts.fmt)
+        suffix = opts.output.suffix.lower().lstrip(".") if opts.output else fmt
+        if suffix in FORMATS and suffix != fmt:
+            raise RenderError(
+                f"{opts.output}: --format {fmt} does not match the .{suffix} name; "
+                f"name it .{fmt} or drop --format"
+            )
         output = opts.output or default_output(story, fmt)
         target = parse_target(opts.loudness, ceiling_dbtp=-2.0)
     except SoundscapeError as exc:

@@ -115,6 +115,7 @@ def test_story_file_is_never_overwritten(short_story, fake_args):
     ("extra", "expected"),
     [
         (["-o", "x.aiff"], "unknown output format"),
+        (["-o", "x.mp3", "--format", "flac"], "does not match"),
         (["--loudness", "loud"], "preset"),
         (["--pace", "900"], "--pace"),
         (["--engine", "nope"], "engine"),

@@ -94,36 +94,38 @@ def main() -> None:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n", flush=True)
     speeds = layer_speeds(args.layer_seconds)
-    scene_s, scene_x, n_cues = demo_scene_set_speed()
-    with tempfile.TemporaryDirectory() as tmp:
-        if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
-        short_rss, short_wall = soundscape_peak_rss("10m", Path(tmp) / "short.flac")
-        long_rss, long_wall = soundscape_peak_rss(f"{args.long_hours:g}h", Path(tmp) / "long.flac")
-    lines = [
-        f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.",
-        "",
-        f"Each layer alone, {args.layer_seconds:g} s at 44.1 kHz stereo, CPU time on one core:",
-        "",
-        "| layer | × real time |",
-        "|---|---:|",
+    print(
+        f"Each layer alone, {args.layer_seconds:g} s at 44.1 kHz stereo, CPU time on one core:"
+        "\n\n| layer | × real time |\n|---|---:|",
         *[f"| {name} | {x:.0f}× |" for name, x in speeds],
-        "",
-        f"The demo story's scene set on its timeline ({n_cues} scenes, {scene_s / 60:.1f} min, "
-        f"layers running only where heard): {scene_x:.0f}× real time on one core.",
-        "",
+        sep="\n",
+        flush=True,
+    )
+    scene_s, scene_x, n_cues = demo_scene_set_speed()
+    print(
+        f"\nThe demo story's scene set on its timeline ({n_cues} scenes, {scene_s / 60:.1f} min, "
+        f"layers running only where heard): {scene_x:.0f}× real time on one core.\n",
+        flush=True,
+    )
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    print(
         "`narrator soundscape tide gulls -d … -o ….flac` (measure, limiter preview and master "
-        "passes; FLAC), peak RSS of the child process:",
-        "",
-        "| duration | wall s | peak RSS MiB |",
-        "|---|---:|---:|",
-        f"| 10 min | {short_wall:.1f} | {short_rss:.0f} |",
-        f"| {args.long_hours:g} h | {long_wall:.1f} | {long_rss:.0f} |",
-        "",
-        f"Peak memory, {args.long_hours:g} h against 10 min: {long_rss / short_rss:.3f}×.",
-    ]
-    print("\n".join(lines))
+        "passes; FLAC), peak RSS of the child process:\n\n| duration | wall s | peak RSS MiB |"
+        "\n|---|---:|---:|",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        short_rss, short_wall = soundscape_peak_rss("10m", Path(tmp) / "short.flac")
+        print(f"| 10 min | {short_wall:.1f} | {short_rss:.0f} |", flush=True)
+        long_rss, long_wall = soundscape_peak_rss(f"{args.long_hours:g}h", Path(tmp) / "long.flac")
+        print(f"| {args.long_hours:g} h | {long_wall:.1f} | {long_rss:.0f} |", flush=True)
+    print(
+        f"\nPeak memory, {args.long_hours:g} h against 10 min: {long_rss / short_rss:.3f}×.",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
