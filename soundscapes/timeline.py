@@ -207,7 +207,3 @@ class AmbienceSource:
             g = (gains[key] * fade)[lo - first : hi - first]
             out[:, lo - first : hi - first] += block * g.astype(np.float32)
         return out
-
-
-def duration_frames(duration_s: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> int:
-    return math.ceil(duration_s * sample_rate_hz)

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_render import machine
 
 STORY = """The night is soft and still. Far away, a storm gathers its breath, and the air
 hushes.
@@ -25,21 +29,6 @@ You walk down to the shore, where the tide draws in and washes out again. Each w
 
 The sand is cool beneath your feet. You breathe in, and you breathe out, and you rest.
 """
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
 
 
 def write_manifest(folder: Path, *, episodes: int, tail_s: float, engine: str) -> Path:
