@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pedalboard
 
 from soundscapes.errors import SoundscapeError
 from soundscapes.export import audio_info, decode_blocks, open_encoder
+from soundscapes.limiter import TruePeakLimiter
 from soundscapes.meter import Loudness, LoudnessMeter
 from soundscapes.tags import Tags, write_tags
 
@@ -55,38 +55,6 @@ def parse_target(value: str | float, *, ceiling_dbtp: float | None = None) -> Lo
         raise SoundscapeError(f"loudness {lufs} LUFS is out of range; use -36 to -9 (e.g. -20)")
     ceiling = ceiling_dbtp if ceiling_dbtp is not None else -1.0
     return LoudnessTarget(name=f"{lufs:g} LUFS", integrated_lufs=lufs, true_peak_dbtp=ceiling)
-
-
-class TruePeakLimiter:
-    """pedalboard's look-ahead ``BrickwallLimiter`` with 4×-oversampled (true-peak) detection.
-
-    Streaming with ``reset=False`` delays the output by the look-ahead: the first blocks come
-    back short, so :meth:`flush` feeds silence until every input sample has come out.
-    (Not ``pedalboard.Limiter``: it adds make-up gain that cannot be disabled.)
-    """
-
-    def __init__(self, ceiling_dbtp: float, sample_rate_hz: int) -> None:
-        self._lim = pedalboard.BrickwallLimiter(ceiling_db=ceiling_dbtp, true_peak=True)
-        self._sr = sample_rate_hz
-        self._in = 0
-        self._out = 0
-
-    def process(self, block: np.ndarray) -> np.ndarray:
-        self._in += block.shape[1]
-        out = self._lim.process(np.ascontiguousarray(block), self._sr, reset=False)
-        self._out += out.shape[1]
-        return out
-
-    def flush(self, channels: int) -> np.ndarray:
-        pieces = []
-        pad = np.zeros((channels, 1024), dtype=np.float32)
-        while self._out < self._in:
-            out = self._lim.process(pad, self._sr, reset=False)
-            pieces.append(out)
-            self._out += out.shape[1]
-        tail = np.concatenate(pieces, axis=1) if pieces else np.zeros((channels, 0), np.float32)
-        excess = self._out - self._in
-        return tail[:, : tail.shape[1] - excess] if excess > 0 else tail
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,7 +103,7 @@ def master_to_file(
     master_s = encode_s = 0.0
     loudness: Loudness | None = None
     for attempt in range(1, max_passes + 1):
-        limiter = TruePeakLimiter(ceiling_db, sample_rate_hz)
+        limiter = TruePeakLimiter(ceiling_db, sample_rate_hz, channels)
         encoder = open_encoder(
             path, fmt, sample_rate_hz, channels, tags=tags, bitrate_kbps=bitrate_kbps
         )
@@ -148,7 +116,7 @@ def master_to_file(
                 encoder.write(limited)
                 master_s += t1 - t0
                 encode_s += time.perf_counter() - t1
-            encoder.write(limiter.flush(channels))
+            encoder.write(limiter.flush())
         finally:
             encoder.close()
         write_tags(path, fmt, tags)
@@ -197,7 +165,7 @@ def limiter_loss_lu(
     gain = np.float32(10.0 ** (gain_db / 20.0))
     before = LoudnessMeter(sample_rate_hz, channels, true_peak=False)
     after = LoudnessMeter(sample_rate_hz, channels, true_peak=False)
-    limiter = TruePeakLimiter(ceiling_db, sample_rate_hz)
+    limiter = TruePeakLimiter(ceiling_db, sample_rate_hz, channels)
     for i, block in enumerate(blocks()):
         if before.frames >= _PREVIEW_MAX_S * sample_rate_hz:
             break
@@ -206,7 +174,7 @@ def limiter_loss_lu(
         x = block * gain
         before.add(x)
         after.add(limiter.process(x))
-    after.add(limiter.flush(channels))
+    after.add(limiter.flush())
     loss = before.integrated_lufs - after.integrated_lufs
     return max(0.0, loss) if before.frames else 0.0
 

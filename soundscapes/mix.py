@@ -112,11 +112,44 @@ class SpeechMask:
         return out
 
 
-class Mixer:
-    """Voice stem + ducked ambience stem, rendered in blocks.
+class AmbienceStem:
+    """The ambience as it sits in the mix: darkened by the sleep arc, ducked under the voice
+    by ``envelope``, at ``gain_db``. A :class:`~soundscapes.source.Source` of its own, so it
+    can render in another process (:class:`~soundscapes.background.BackgroundSource`)."""
 
-    ``render_stems`` returns both stems (already gained and ducked) so a caller can meter them
-    apart; their sum is the mix.
+    channels = CHANNELS
+
+    def __init__(
+        self,
+        ambience: Source,
+        envelope: DuckingEnvelope,
+        *,
+        gain_db: float,
+        arc: SleepArc | None = None,
+    ) -> None:
+        self.ambience = ambience
+        self.envelope = envelope
+        self.sample_rate_hz = ambience.sample_rate_hz
+        self._darkening = Darkening(arc, self.sample_rate_hz) if arc else None
+        self._gain = 10.0 ** (gain_db / 20.0)
+        self._frame = 0
+
+    def render(self, frames: int) -> np.ndarray:
+        t_s = (self._frame + np.arange(frames)) / self.sample_rate_hz
+        self._frame += frames
+        duck = (self.envelope.gain(t_s) * self._gain).astype(np.float32)
+        ambience = self.ambience.render(frames)
+        if self._darkening is not None and frames:
+            ambience = self._darkening.process(ambience, float(t_s[0]))
+        return ambience * duck
+
+
+class Mixer:
+    """Voice stem + ambience stem (an :class:`AmbienceStem`, perhaps rendered elsewhere),
+    in blocks.
+
+    ``render_stems`` returns both stems (the voice with the arc's gain) so a caller can meter
+    them apart; their sum is the mix.
     """
 
     channels = CHANNELS
@@ -124,20 +157,15 @@ class Mixer:
     def __init__(
         self,
         voice: Source,
-        ambience: Source,
-        envelope: DuckingEnvelope,
+        ambience_stem: Source,
         *,
-        ambience_gain_db: float,
         voice_gain_db: float = 0.0,
         arc: SleepArc | None = None,
     ) -> None:
         self.voice = voice
+        self.ambience_stem = ambience_stem
         self.arc = arc
-        self._darkening = Darkening(arc, voice.sample_rate_hz) if arc else None
-        self.ambience = ambience
-        self.envelope = envelope
         self.sample_rate_hz = voice.sample_rate_hz
-        self._ambience_gain = 10.0 ** (ambience_gain_db / 20.0)
         self._voice_gain = 10.0 ** (voice_gain_db / 20.0)
         self._frame = 0
 
@@ -149,11 +177,7 @@ class Mixer:
         if self.arc is not None:
             voice_gain = (self.arc.voice_gain(t_s) * voice_gain).astype(np.float32)
         voice = self.voice.render(frames) * voice_gain
-        duck = (self.envelope.gain(t_s) * self._ambience_gain).astype(np.float32)
-        ambience = self.ambience.render(frames)
-        if self._darkening is not None and frames:
-            ambience = self._darkening.process(ambience, float(t_s[0]))
-        return t_s, voice, ambience * duck
+        return t_s, voice, self.ambience_stem.render(frames)
 
     def render(self, frames: int) -> np.ndarray:
         _, voice, ambience = self.render_stems(frames)

@@ -92,7 +92,7 @@ def test_limiter_streams_without_losing_or_shifting_samples():
     x = (rng.standard_normal((2, SR * 3)) * 0.05).astype(np.float32)  # far under the ceiling
     lim = TruePeakLimiter(-1.0, SR)
     pieces = [lim.process(x[:, i : i + 7000]) for i in range(0, x.shape[1], 7000)]
-    pieces.append(lim.flush(2))
+    pieces.append(lim.flush())
     y = np.concatenate(pieces, axis=1)
     assert y.shape == x.shape
     np.testing.assert_allclose(y, x, atol=1e-6)
@@ -200,10 +200,11 @@ def _centroid_hz(x: np.ndarray) -> float:
 
 def test_sleep_arc_softens_the_voice_and_darkens_the_ambience():
     from soundscapes.arc import SleepArc
-    from soundscapes.mix import Mixer
+    from soundscapes.mix import AmbienceStem, Mixer
 
     arc = SleepArc(start_s=1.0, end_s=21.0, voice_drop_db=2.0)
-    mixer = Mixer(_Tone(), _Noise(), DuckingEnvelope([]), ambience_gain_db=0.0, arc=arc)
+    stem = AmbienceStem(_Noise(), DuckingEnvelope([]), gain_db=0.0, arc=arc)
+    mixer = Mixer(_Tone(), stem, arc=arc)
     blocks = [mixer.render_stems(SR) for _ in range(24)]
     voice = np.concatenate([b[1] for b in blocks], axis=1)
     ambience = np.concatenate([b[2] for b in blocks], axis=1)

@@ -1,0 +1,115 @@
+"""Render a source in another process, a block ahead of the one that consumes it.
+
+The ambience under a story costs as much as everything else in the mix; rendered in a child
+process it runs on the second core while this one mixes, meters and writes. Sources are
+block-invariant, so the child's block size does not change a sample.
+
+The child is started from a forkserver (a clean single-threaded process), so the parent may
+run threads (a progress display) safely; the source travels to it pickled, before it has
+rendered anything.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import traceback
+from multiprocessing.connection import Connection
+
+import numpy as np
+
+from soundscapes.errors import SoundscapeError
+from soundscapes.source import Source
+
+#: Frames the child renders per message: 1.5 s at 44.1 kHz, 512 KiB of stereo float32.
+CHILD_BLOCK_FRAMES = 1 << 16
+
+_context = multiprocessing.get_context("forkserver")
+# Imported once by the fork server, not again by every child it forks.
+_context.set_forkserver_preload(["numpy", "scipy.signal", "soundscapes.timeline"])
+
+
+def _serve(source: Source, total_frames: int, conn: Connection) -> None:
+    """Child: render ``total_frames`` of ``source`` in blocks and send them, then its time."""
+    busy_s = 0.0
+    try:
+        done = 0
+        while done < total_frames:
+            n = min(CHILD_BLOCK_FRAMES, total_frames - done)
+            started = time.process_time()
+            block = np.ascontiguousarray(source.render(n), dtype=np.float32)
+            busy_s += time.process_time() - started
+            conn.send(("block", block))
+            done += n
+        conn.send(("done", busy_s))
+    except BrokenPipeError:  # the parent stopped listening: nothing to report to
+        pass
+    except Exception as exc:  # everything must reach the parent, which owns the errors
+        conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class BackgroundSource:
+    """A :class:`~soundscapes.source.Source` whose samples come from ``source`` rendered in
+    a child process; at most :data:`CHILD_BLOCK_FRAMES` frames beyond what was asked for.
+
+    Use as a context manager (or call :meth:`close`) so the child never outlives the render.
+    """
+
+    def __init__(self, source: Source, total_frames: int) -> None:
+        self.sample_rate_hz = source.sample_rate_hz
+        self.channels = source.channels
+        self._total = total_frames
+        self._given = 0
+        self._buffer = np.zeros((self.channels, 0), dtype=np.float32)
+        #: CPU seconds the child spent rendering, known once it has sent everything.
+        self.busy_s = 0.0
+        receive, send = _context.Pipe(duplex=False)
+        self._conn = receive
+        self._proc = _context.Process(
+            target=_serve, args=(source, total_frames, send), name="narrator-ambience"
+        )
+        self._proc.daemon = True
+        self._proc.start()
+        send.close()
+
+    def render(self, frames: int) -> np.ndarray:
+        while self._buffer.shape[1] < frames and self._given < self._total:
+            self._receive()
+        if self._buffer.shape[1] < frames:  # past the end: silence, like a Timeline's
+            missing = frames - self._buffer.shape[1]
+            pad = np.zeros((self.channels, missing), dtype=np.float32)
+            self._buffer = np.concatenate([self._buffer, pad], axis=1)
+        out, self._buffer = self._buffer[:, :frames], self._buffer[:, frames:]
+        return out
+
+    def _receive(self) -> None:
+        try:
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            raise SoundscapeError(
+                "the ambience process stopped unexpectedly (out of memory?); run again"
+            ) from None
+        if message[0] == "error":
+            raise SoundscapeError(f"rendering the ambience failed: {message[1]}")
+        if message[0] == "done":
+            self.busy_s = float(message[1])
+            return
+        block = message[1]
+        self._given += block.shape[1]
+        if self._given >= self._total:
+            self._receive()  # the child's closing message: its time
+        self._buffer = np.concatenate([self._buffer, block], axis=1) if self._buffer.size else block
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join(timeout=5)
+
+    def __enter__(self) -> BackgroundSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

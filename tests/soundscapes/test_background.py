@@ -1,0 +1,65 @@
+"""Rendering a source in a child process: same samples, errors reach the parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from soundscapes.background import BackgroundSource
+from soundscapes.errors import SoundscapeError
+from soundscapes.layers import create_layer
+
+SR = 44_100
+
+
+class _Failing:
+    """A source that breaks after two seconds, as a bad recording would."""
+
+    sample_rate_hz = SR
+    channels = 2
+
+    def __init__(self) -> None:
+        self._frames = 0
+
+    def render(self, frames: int) -> np.ndarray:
+        self._frames += frames
+        if self._frames > 2 * SR:
+            raise ValueError("decoder gave up at 2 s")
+        return np.zeros((2, frames), dtype=np.float32)
+
+
+def test_same_samples_as_rendering_here():
+    total = 5 * SR + 123
+    expected = create_layer("tide", seed=3).render(total)
+    rng = np.random.default_rng(0)
+    pieces = []
+    with BackgroundSource(create_layer("tide", seed=3), total) as bg:
+        got = 0
+        while got < total + 500:
+            n = int(rng.integers(1, 90_000))
+            pieces.append(bg.render(n))
+            got += n
+    out = np.concatenate(pieces, axis=1)
+    np.testing.assert_array_equal(out[:, :total], expected)
+    assert np.all(out[:, total:] == 0)  # past the end: silence
+    assert bg.busy_s > 0
+
+
+def test_an_error_in_the_child_is_raised_here():
+    with BackgroundSource(_Failing(), 10 * SR) as bg, pytest.raises(
+        SoundscapeError, match="decoder gave up at 2 s"
+    ):
+        for _ in range(10):
+            bg.render(SR)
+
+
+def test_a_killed_child_is_a_clear_error():
+    with BackgroundSource(create_layer("rain", seed=1), 600 * SR) as bg:
+        bg.render(1000)
+        os.kill(bg._proc.pid, signal.SIGKILL)
+        with pytest.raises(SoundscapeError, match="stopped unexpectedly"):
+            for _ in range(1000):
+                bg.render(SR)
