@@ -134,6 +134,10 @@ def render(
             "--arc/--no-arc", help="The sleep arc: voice softer, ambience darker and slower."
         ),
     ] = True,
+    keep_mix: Annotated[
+        Path | None,
+        typer.Option(help="Also keep the un-mastered mix here (float WAV), to master yourself."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
 ) -> None:
     """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
@@ -165,6 +169,7 @@ def render(
         arc=arc,
         bitrate_kbps=bitrate,
         slow_down=slow_down,
+        keep_mix=keep_mix,
         **kwargs,
     )
     with progress_display(quiet) as progress:

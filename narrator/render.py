@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -91,6 +92,8 @@ class RenderOptions:
     arc: bool = True
     slow_down: float = 0.2
     bitrate_kbps: int | None = None
+    #: Where to keep the un-mastered float mix (pass one's output), if anywhere.
+    keep_mix: Path | None = None
     title: str | None = None
     artist: str = "narrator"
 
@@ -169,6 +172,11 @@ def render_story(
         raise RenderError(str(exc)) from None
     if str(story) != "-" and output.resolve() == story.resolve():
         raise RenderError(f"{output}: that is the story file itself; choose another -o path")
+    if opts.keep_mix is not None:
+        if opts.keep_mix.suffix.lower() != ".wav":
+            raise RenderError(f"--keep-mix {opts.keep_mix}: the mix is a WAV file; name it .wav")
+        if opts.keep_mix.resolve() in {output.resolve(), Path(story).resolve()}:
+            raise RenderError(f"--keep-mix {opts.keep_mix}: that is the story or the output")
     cover, cover_mime = (
         load_cover(story, script.meta.cover)
         if script.meta.cover
@@ -254,6 +262,8 @@ def render_story(
             if progress:
                 progress("master", 1, 1)
             written_s = audio_info(tmp_out)[2]
+            if opts.keep_mix is not None:
+                _keep(scratch, opts.keep_mix)
 
     loud = mastered.loudness
     report = {
@@ -396,6 +406,17 @@ def _speech_cache(opts: RenderOptions) -> Iterator[SpeechCache]:
     else:
         with tempfile.TemporaryDirectory(prefix="narrator-speech-") as tmp:
             yield SpeechCache(Path(tmp))
+
+
+def _keep(scratch: Path, destination: Path) -> None:
+    """Move the scratch mix to ``destination`` (atomically when on the same disk)."""
+    try:
+        with atomic_path(destination) as tmp:
+            shutil.move(scratch, tmp)
+    except SoundscapeError as exc:
+        raise RenderError(str(exc)) from None
+    except OSError as exc:
+        raise RenderError(f"{destination}: cannot keep the mix there ({exc.strerror})") from None
 
 
 @contextlib.contextmanager

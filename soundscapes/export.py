@@ -201,15 +201,24 @@ def open_encoder(
         ) from None
 
 
-def decode_blocks(path: Path, block_frames: int = 65536) -> Iterator[np.ndarray]:
+def decode_blocks(
+    path: Path, block_frames: int = 65536, *, in_ffmpeg: bool = False
+) -> Iterator[np.ndarray]:
     """Decode an audio file as float32 ``(channels, frames)`` blocks.
 
-    libsndfile reads WAV, FLAC, Ogg (Vorbis, Opus) and MP3; anything else goes through ffmpeg.
+    libsndfile reads WAV, FLAC, Ogg (Vorbis, Opus) and MP3; anything else goes through ffmpeg
+    (at 44.1 kHz stereo). ``in_ffmpeg`` decodes in an ffmpeg process at the file's own rate,
+    so that decoding runs on another core while this one uses the blocks.
     """
     try:
         f = sf.SoundFile(path)
     except sf.LibsndfileError:
         yield from _ffmpeg_decode_blocks(path, block_frames)
+        return
+    if in_ffmpeg:
+        rate, channels = f.samplerate, f.channels
+        f.close()
+        yield from _ffmpeg_decode_blocks(path, block_frames, rate, channels)
         return
     with f:
         while True:
@@ -230,8 +239,10 @@ def audio_info(path: Path) -> tuple[int, int, float]:
     return info.samplerate, info.channels, info.frames / info.samplerate
 
 
-def _ffmpeg_decode_blocks(path: Path, block_frames: int) -> Iterator[np.ndarray]:
-    """Decode through ffmpeg to 44.1 kHz stereo float32 blocks."""
+def _ffmpeg_decode_blocks(
+    path: Path, block_frames: int, sample_rate_hz: int = 44_100, channels: int = 2
+) -> Iterator[np.ndarray]:
+    """Decode through ffmpeg to float32 blocks (44.1 kHz stereo unless told otherwise)."""
     cmd = [
         ffmpeg_exe(),
         "-hide_banner",
@@ -243,17 +254,19 @@ def _ffmpeg_decode_blocks(path: Path, block_frames: int) -> Iterator[np.ndarray]
         "-f",
         "f32le",
         "-ar",
-        "44100",
+        str(sample_rate_hz),
         "-ac",
-        "2",
+        str(channels),
         "pipe:1",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
     try:
-        while chunk := proc.stdout.read(block_frames * 8):
-            usable = len(chunk) - len(chunk) % 8
-            yield np.frombuffer(chunk[:usable], dtype="<f4").reshape(-1, 2).T.copy()
+        frame_bytes = 4 * channels
+        # A pipe read returns every byte asked for until the end, so frames never split.
+        while chunk := proc.stdout.read(block_frames * frame_bytes):
+            usable = len(chunk) - len(chunk) % frame_bytes
+            yield np.frombuffer(chunk[:usable], dtype="<f4").reshape(-1, channels).T.copy()
     finally:
         proc.stdout.close()
         if proc.wait() != 0:

@@ -187,7 +187,9 @@ def measure_file(path: Path, *, series: list | None = None) -> Loudness:
     sample_rate_hz, channels, _ = audio_info(path)
     meter = LoudnessMeter(sample_rate_hz, channels)
     meter.record_series = series is not None
-    for block in decode_blocks(path, block_frames=sample_rate_hz // 2):
+    # Lossy files decode in ffmpeg, on another core, while this one measures.
+    lossy = path.suffix.lower() in (".mp3", ".ogg", ".opus")
+    for block in decode_blocks(path, block_frames=sample_rate_hz // 2, in_ffmpeg=lossy):
         meter.add(block)
     if meter.frames == 0:
         raise SoundscapeError(f"{path}: decoded to no audio")

@@ -161,3 +161,33 @@ def test_error_text_with_brackets_is_printed_as_written(tmp_path, fake_args):
     assert result.exit_code == 1
     assert "unknown cue [pasue 2s]" in result.stderr
     assert "write \\[ and \\] for literal brackets" in result.stderr
+
+
+def test_keep_mix_keeps_the_unmastered_mix_for_your_own_mastering(short_story, tmp_path, fake_args):
+    import soundfile as sf
+
+    out = tmp_path / "shore.flac"
+    mix = tmp_path / "stems" / "shore-mix.wav"
+    result = render([str(short_story), "-o", str(out), "--keep-mix", str(mix), *fake_args])
+    assert result.exit_code == 0, result.output
+    report = json.loads(Path(f"{out}.report.json").read_text())
+    info = sf.info(mix)
+    assert info.subtype == "FLOAT" and info.channels == 2
+    assert info.duration == pytest.approx(report["duration_s"], abs=0.05)
+    # The master is this mix with the reported gain (and a limiter that takes little).
+    unmastered = ffmpeg_loudness(mix).integrated_lufs
+    assert unmastered + report["master_gain_db"] == pytest.approx(
+        report["integrated_lufs"], abs=0.5
+    )
+    assert not list(tmp_path.glob(".narrator-*"))
+
+
+def test_keep_mix_must_be_a_wav_and_not_the_output(short_story, tmp_path, fake_args):
+    out = tmp_path / "shore.mp3"
+    result = runner.invoke(
+        app, ["render", str(short_story), "-o", str(out), "--keep-mix", str(tmp_path / "m.mp3"),
+              *fake_args],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "--keep-mix" in result.output and "name it .wav" in result.output
+    assert not out.exists()
