@@ -19,7 +19,7 @@ import soundfile as sf
 from soundscapes.arc import Darkening, SleepArc
 from soundscapes.curves import raised_cosine
 from soundscapes.errors import ExportError
-from soundscapes.meter import LoudnessMeter
+from soundscapes.meter import KWeighting, LoudnessMeter
 from soundscapes.source import CHANNELS, Source
 
 
@@ -215,9 +215,11 @@ def mix_to_file(
     started = time.perf_counter()
     sr = mixer.sample_rate_hz
     total = math.ceil(duration_s * sr)
-    mix_meter = LoudnessMeter(sr, true_peak=False, bandwidth_hz=bandwidth_hz)
-    voice_meter = LoudnessMeter(sr, true_peak=False)
-    ambience_meter = LoudnessMeter(sr, true_peak=False)
+    # Each stem is K-weighted (through the encoder's band) once; K-weighting is linear, so
+    # the mix's weighted signal is their sum. The voice has nothing near the band edge.
+    voice_k = KWeighting(sr, CHANNELS, bandwidth_hz)
+    ambience_k = KWeighting(sr, CHANNELS, bandwidth_hz)
+    mix_meter, voice_meter, ambience_meter = (LoudnessMeter(sr, true_peak=False) for _ in "mva")
     in_speech = SpeechMask(speech_spans_s)
     try:
         with sf.SoundFile(path, "w", samplerate=sr, channels=CHANNELS, subtype="FLOAT") as f:
@@ -225,13 +227,13 @@ def mix_to_file(
             while done < total:
                 n = min(BLOCK_FRAMES, total - done)
                 t_s, voice, ambience = mixer.render_stems(n)
-                mix = voice + ambience
-                mix_meter.add(mix)
+                f.write((voice + ambience).T)
+                voice_w, ambience_w = voice_k.process(voice), ambience_k.process(ambience)
+                mix_meter.add_kweighted(voice_w + ambience_w)
                 mask = in_speech(t_s)
                 if mask.any():
-                    voice_meter.add(voice[:, mask])
-                    ambience_meter.add(ambience[:, mask])
-                f.write(mix.T)
+                    voice_meter.add_kweighted(voice_w[:, mask])
+                    ambience_meter.add_kweighted(ambience_w[:, mask])
                 done += n
                 if progress:
                     progress(done, total)

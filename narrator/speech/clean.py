@@ -27,9 +27,9 @@ from functools import lru_cache
 
 import numpy as np
 import pedalboard
-import pyebur128
 from scipy import signal
 
+from soundscapes.meter import SILENCE_LUFS, LoudnessMeter
 from soundscapes.source import SAMPLE_RATE_HZ
 
 #: Loudness of the voice stem as played (the mono voice on both channels), BS.1770 integrated.
@@ -129,15 +129,17 @@ def stem_loudness_lufs(mono: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_HZ) -
     Clips shorter than a second are measured tiled to a second (the 400 ms gating blocks need
     material). Returns ``-inf`` for silence.
     """
-    x = np.asarray(mono, dtype=np.float64).reshape(-1)
+    x = np.asarray(mono, dtype=np.float32).reshape(-1)
     if x.size == 0:
         return -math.inf
     min_frames = round(_MIN_MEASURE_S * sample_rate_hz)
     if x.size < min_frames:
         x = np.tile(x, -(-min_frames // x.size))
-    state = pyebur128.R128State(1, sample_rate_hz, pyebur128.MeasurementMode.MODE_I)
-    state.add_frames(np.ascontiguousarray(x), x.size)
-    mono_lufs = float(pyebur128.get_loudness_global(state))
+    meter = LoudnessMeter(sample_rate_hz, 1, true_peak=False)
+    meter.add(x[np.newaxis])
+    mono_lufs = meter.integrated_lufs
+    if mono_lufs <= SILENCE_LUFS:
+        return -math.inf
     return mono_lufs + _STEREO_OFFSET_LU
 
 

@@ -77,7 +77,9 @@ def ensure_cached(
 
     check_spec(spec)  # a bad voice fails here with its own message, not in a worker
     twins = Counter(keys[i] for i in missing)  # passages each synthesis stands for
-    todo = list(unique.values())
+    # Longest first: the last passages to finish are short ones, so no worker idles long
+    # while another works through a long passage at the end (LPT scheduling).
+    todo = sorted(unique.values(), key=lambda job: -sum(len(s) for s in job.sentences))
 
     def finished(job: _Job) -> None:
         nonlocal done
