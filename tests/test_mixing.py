@@ -251,3 +251,13 @@ def test_timeline_is_block_invariant_and_runs_layers_only_where_heard():
     assert active[("storm-hush", ())] == (0, 23 * SR)
     assert active[("tide", ())] == (17 * SR, 40 * SR)
     assert np.abs(whole[:, 24 * SR :]).max() > 0
+
+
+def test_speech_mask_by_frames_matches_the_mask_by_times():
+    rng = np.random.default_rng(4)
+    edges = np.sort(rng.uniform(0, 30, 40))
+    mask = SpeechMask(list(zip(edges[::2], edges[1::2], strict=True)))
+    sr = 1000
+    for first, count in [(0, 30_000), (1234, 777), (29_500, 2000), (5, 1)]:
+        t_s = (first + np.arange(count)) / sr
+        assert np.array_equal(mask.frames(first, count, sr), mask(t_s))
