@@ -256,6 +256,7 @@ def render_story(
                     target=target,
                     tags=tags,
                     bitrate_kbps=opts.bitrate_kbps,
+                    sample_peak=mixed.sample_peak,
                 )
             except SoundscapeError as exc:
                 raise RenderError(str(exc)) from None

@@ -116,8 +116,10 @@ def render_ambience(
     meter = LoudnessMeter(
         SAMPLE_RATE_HZ, CHANNELS, true_peak=False, bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt)
     )
+    peak = 0.0
     for block in blocks():
         meter.add(block)
+        peak = max(peak, float(np.abs(block).max(initial=0.0)))
     if meter.integrated_lufs <= -69.0:
         raise SoundscapeError(f"scene {scene.name!r} is silent; choose other layers")
     tags = tags or Tags(title=title or f"{scene.name} ambience", genre="Ambient")
@@ -130,6 +132,7 @@ def render_ambience(
             measured_lufs=meter.integrated_lufs,
             target=target,
             tags=tags,
+            sample_peak=peak,
         )
     loud = result.loudness
     return AmbienceResult(

@@ -17,7 +17,7 @@ import numpy as np
 
 from soundscapes.errors import SoundscapeError
 from soundscapes.export import audio_info, decode_blocks, open_encoder
-from soundscapes.limiter import TruePeakLimiter
+from soundscapes.limiter import PEAK_BOUND, TruePeakLimiter
 from soundscapes.meter import Loudness, LoudnessMeter
 from soundscapes.tags import Tags, write_tags
 
@@ -83,6 +83,7 @@ def master_to_file(
     tolerance_lu: float = 0.3,
     max_passes: int = 3,
     bitrate_kbps: int | None = None,
+    sample_peak: float | None = None,
 ) -> MasterResult:
     """Gain, limit and encode the mix that ``blocks()`` yields into ``path``.
 
@@ -93,13 +94,20 @@ def master_to_file(
         called once per pass.
     measured_lufs : float
         Integrated loudness of that mix (pass one).
+    sample_peak : float, optional
+        Largest absolute sample of that mix, if pass one kept it: when even its true peak
+        cannot reach the ceiling after the gain, the limiter preview is skipped.
 
     Returns the loudness measured by decoding ``path``.
     """
     # Lossy encoders overshoot peaks a little: start with margin under the ceiling.
     ceiling_db = target.true_peak_dbtp - (0.3 if fmt in ("wav", "flac") else 1.0)
     gain_db = target.integrated_lufs - measured_lufs
-    gain_db += limiter_loss_lu(blocks, gain_db, ceiling_db, sample_rate_hz, channels)
+    limiter_idle = sample_peak is not None and sample_peak * PEAK_BOUND * 10.0 ** (
+        gain_db / 20.0
+    ) < 10.0 ** (ceiling_db / 20.0)
+    if not limiter_idle:
+        gain_db += limiter_loss_lu(blocks, gain_db, ceiling_db, sample_rate_hz, channels)
     master_s = encode_s = 0.0
     loudness: Loudness | None = None
     for attempt in range(1, max_passes + 1):

@@ -212,6 +212,8 @@ class MixResult:
     integrated_lufs: float
     #: Voice loudness minus ambience loudness while the voice speaks (stems metered apart).
     voice_over_ambience_lu: float
+    #: Largest absolute sample of the mix.
+    sample_peak: float
     seconds: float
 
 
@@ -238,13 +240,16 @@ def mix_to_file(
     ambience_k = KWeighting(sr, CHANNELS, bandwidth_hz)
     mix_meter, voice_meter, ambience_meter = (LoudnessMeter(sr, true_peak=False) for _ in "mva")
     in_speech = SpeechMask(speech_spans_s)
+    peak = 0.0
     try:
         with sf.SoundFile(path, "w", samplerate=sr, channels=CHANNELS, subtype="FLOAT") as f:
             done = 0
             while done < total:
                 n = min(BLOCK_FRAMES, total - done)
                 _, voice, ambience = mixer.render_stems(n)
-                f.write((voice + ambience).T)
+                mix = voice + ambience
+                f.write(mix.T)
+                peak = max(peak, float(np.abs(mix).max(initial=0.0)))
                 voice_w, ambience_w = voice_k.process(voice), ambience_k.process(ambience)
                 mix_meter.add_kweighted(voice_w + ambience_w)
                 mask = in_speech.frames(done, n, sr)
@@ -259,6 +264,7 @@ def mix_to_file(
     return MixResult(
         integrated_lufs=mix_meter.integrated_lufs,
         voice_over_ambience_lu=voice_meter.integrated_lufs - ambience_meter.integrated_lufs,
+        sample_peak=peak,
         seconds=time.perf_counter() - started,
     )
 

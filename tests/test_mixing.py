@@ -261,3 +261,31 @@ def test_speech_mask_by_frames_matches_the_mask_by_times():
     for first, count in [(0, 30_000), (1234, 777), (29_500, 2000), (5, 1)]:
         t_s = (first + np.arange(count)) / sr
         assert np.array_equal(mask.frames(first, count, sr), mask(t_s))
+
+
+def test_quiet_beds_skip_the_limiter_preview_and_still_land_on_target(tmp_path, monkeypatch):
+    import soundscapes.master as master
+
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((2, SR * 12)) * 0.01).astype(np.float32)  # a soft, even bed
+    peak = float(np.abs(x).max())
+
+    def blocks():
+        for i in range(0, x.shape[1], 65536):
+            yield x[:, i : i + 65536]
+
+    def no_preview(*args, **kwargs):
+        raise AssertionError("the preview ran although the limiter cannot act")
+
+    monkeypatch.setattr(master, "limiter_loss_lu", no_preview)
+    measured = measure(x, SR, true_peak=False).integrated_lufs
+    result = master_to_file(blocks, tmp_path / "bed.flac", "flac", sample_rate_hz=SR,
+                            measured_lufs=measured, target=parse_target("sleep"),
+                            tags=Tags(title="bed"), sample_peak=peak)  # fmt: skip
+    assert abs(result.loudness.integrated_lufs + 20.0) <= 0.3
+    assert result.passes == 1
+    # A loud spike makes the preview necessary again.
+    with pytest.raises(AssertionError, match="preview ran"):
+        master_to_file(blocks, tmp_path / "b2.flac", "flac", sample_rate_hz=SR,
+                       measured_lufs=measured, target=parse_target("sleep"),
+                       tags=Tags(title="bed"), sample_peak=1.0)  # fmt: skip
