@@ -9,13 +9,18 @@ same samples whatever block sizes it is asked for:
   state; :class:`SmoothRandom`, :class:`JitteredGrid` and :class:`PoissonClock` draw their random
   numbers lazily in time order; :class:`OverlapAdd` keeps the tails of events that straddle chunk
   boundaries; :class:`NoiseBed` is the common "filtered stereo noise with a gain" bed.
-- :func:`white_noise` draws frame by frame and :func:`sine_bank` computes oscillators from
-  absolute frame numbers, so even the internal chunk size does not change a layer's samples.
+- :func:`white_noise` draws its stream in fixed 64-frame blocks and :class:`SineBank` computes
+  oscillators from absolute frame numbers, so even the internal chunk size does not change a
+  layer's samples.
 
 Speed (a goal of 300x real time per layer on one core) shapes the choices: low-frequency parts
 run at a decimated rate and are raised by :class:`Upsampler`; envelopes live on a control grid
-(one value per :data:`CONTROL_FACTOR` frames); oscillators are float32; events are rendered
-whole, once, when their start falls in a chunk. No function here loops over samples in Python.
+(one value per :data:`CONTROL_FACTOR` frames); sums of sines are matrix products, not a ``sin``
+per sample; events are rendered whole, once, when their start falls in a chunk. No function
+here loops over samples in Python. Audio-rate work stays in float32 where that is exact enough
+(audio-rate IIR filters included, see :class:`Filter`): it halves memory traffic, and numpy's
+float64 ``sin`` and ``cos`` cost ten times their float32 versions. Mixed float32/float64
+arithmetic on whole chunks is avoided: it runs several times slower than either alone.
 
 Audio is float64 or float32 ``(channels, frames)`` inside a chunk and float32 when it leaves
 the source.
@@ -28,11 +33,13 @@ import operator
 from typing import ClassVar
 
 import numpy as np
+import scipy.fft
 from scipy import signal
 
-#: Frames per internal chunk (0.74 s at 44.1 kHz): a power of two so every low-rate domain
-#: divides it, and long enough that per-chunk Python overhead stays small.
-CHUNK_FRAMES = 32_768
+#: Frames per internal chunk (1.5 s at 44.1 kHz): a power of two so every low-rate domain
+#: divides it, and long enough that per-chunk Python overhead (control signals, schedules,
+#: a few dozen numpy calls on short arrays) stays under a tenth of a chunk's cost.
+CHUNK_FRAMES = 65_536
 #: Audio frames per control-rate sample (envelopes, pan gains): about 689 Hz at 44.1 kHz.
 CONTROL_FACTOR = 64
 CHANNELS = 2
@@ -98,6 +105,10 @@ class ChunkedSource:
         frames = operator.index(frames)
         if frames < 0:
             raise ValueError(f"frames must be >= 0, got {frames}")
+        if frames == self.chunk_frames and self._buffer_pos == self._buffer.shape[1]:
+            # A request of exactly one chunk, on a chunk boundary: hand the chunk over as is
+            # (the buffer stays spent).
+            return self._next_chunk()
         out = np.empty((self.channels, frames), dtype=np.float32)
         filled = 0
         while filled < frames:
@@ -126,25 +137,34 @@ class ChunkedSource:
             fade = round(FADE_IN_S * self.sample_rate_hz)
             chunk[:, :fade] *= raised_cosine(fade)
         self._chunk_start_frame += self.chunk_frames
-        return chunk.astype(np.float32)
+        return chunk.astype(np.float32, copy=False)
 
     def _render_chunk(self) -> np.ndarray:
-        """Render the next chunk: float64 ``(2, chunk_frames)``."""
+        """Render the next chunk: float64 or (saving a conversion) float32 ``(2, chunk_frames)``."""
         raise NotImplementedError
 
 
 # --- noise ------------------------------------------------------------------------------------
 
 
-def white_noise(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
+#: Frames per block of :func:`white_noise`'s stream (a divisor of every chunk at any rate).
+_NOISE_BLOCK = 64
+
+
+def white_noise(
+    rng: np.random.Generator, shape: tuple[int, ...], scale: float | np.ndarray = 1.0
+) -> np.ndarray:
     """Uniform white noise with standard deviation ``scale`` (unit variance by default).
+
+    ``scale`` is a number or one per row (``shape[0]`` of a 2-D shape).
 
     Drawn as raw 64-bit words from the generator's bit stream, read as four 16-bit integers
     each: the fastest i.i.d. samples numpy offers (about a quarter of the cost of
     ``standard_normal``); after any filtering the uniform distribution is indistinguishable
-    from a Gaussian one. Samples are drawn frame by frame (the last axis is time), so
-    consecutive draws continue one stream whatever the block sizes, as long as each draw's
-    sample count is a multiple of 4 (every chunk's is).
+    from a Gaussian one. The stream is laid out in blocks of 64 frames (each row's 64 samples
+    in turn: contiguous reads, a third cheaper than sample by sample), so consecutive draws
+    continue one stream whatever the block sizes, as long as each draw's frame count is a
+    multiple of 64 (every chunk's is, at any rate); any remainder is drawn frame by frame.
 
     Returns
     -------
@@ -152,15 +172,44 @@ def white_noise(rng: np.random.Generator, shape: tuple[int, ...], scale: float =
         float32 of the given shape.
     """
     count = math.prod(shape)
+    frames = shape[-1]
+    rows = count // frames if frames else 0
     words = rng.bit_generator.random_raw(-(-count // 4))
     raw = words.view(np.int16)[:count]
-    rows = count // shape[-1]
-    frames = raw.reshape(shape[-1], rows)
-    out = np.empty((rows, shape[-1]), dtype=np.float32)
-    factor = np.float32(scale * math.sqrt(3.0) / 32768.0)
-    for row in range(rows):
-        np.multiply(frames[:, row], factor, out=out[row])
+    out = np.empty((rows, frames), dtype=np.float32)
+    factor = (np.asarray(scale, dtype=np.float32) * np.float32(math.sqrt(3.0) / 32768.0)).reshape(
+        -1, 1
+    )
+    blocks = frames // _NOISE_BLOCK
+    whole = blocks * _NOISE_BLOCK
+    if blocks:
+        stream = raw[: rows * whole].reshape(blocks, rows, _NOISE_BLOCK).transpose(1, 0, 2)
+        blocked = out[:, :whole].reshape(rows, blocks, _NOISE_BLOCK)
+        np.multiply(stream, factor[:, :, None], out=blocked)
+    if whole < frames:
+        tail = raw[rows * whole :].reshape(frames - whole, rows).T
+        np.multiply(tail, factor, out=out[:, whole:])
     return out.reshape(shape)
+
+
+def stereo_noise(
+    rng: np.random.Generator, frames: int, width: float, scale: float = 1.0
+) -> np.ndarray:
+    """White noise per ear, as :func:`set_width` on independent ears: float32 ``(2, frames)``.
+
+    Drawn as mid and side noise, ``L = M + S`` and ``R = M - S``, the side ``width`` times the
+    mid: the same level and correlation between the ears as the width applied afterwards, in
+    two passes over the audio instead of six.
+    """
+    # M at sqrt(1/2) of ``scale`` and S ``width`` times that: each ear then carries
+    # sqrt((1 + width^2) / 2) of ``scale`` and the ears correlate by (1 - width^2) / (1 + width^2),
+    # exactly what set_width makes of two independent ears at ``scale``.
+    half = scale * math.sqrt(0.5)
+    mid, side = white_noise(rng, (2, frames), [half, half * width])
+    out = np.empty((2, frames), dtype=np.float32)
+    np.add(mid, side, out=out[0])
+    np.subtract(mid, side, out=out[1])
+    return out
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -169,32 +218,85 @@ def white_noise(rng: np.random.Generator, shape: tuple[int, ...], scale: float =
 class Filter:
     """An IIR filter that carries its state between calls.
 
-    Filters along the last axis of arrays shaped ``lead_shape + (frames,)``. Up to two
-    second-order sections run as one transfer function through :func:`scipy.signal.lfilter`
-    (about half the per-call cost of ``sosfilt``), provided its impulse response matches the
-    cascade's; otherwise, and for longer cascades, :func:`scipy.signal.sosfilt` runs.
+    Filters along the last axis of arrays shaped ``lead_shape + (frames,)``. The cascade runs
+    as transfer functions of up to two second-order sections each through
+    :func:`scipy.signal.lfilter` (about half the per-sample cost of ``sosfilt``, and a
+    tenth of its fixed cost per call), provided each one's impulse response matches its
+    sections'; a pair that does not runs through :func:`scipy.signal.sosfilt`.
+
+    With ``dtype=np.float32`` the output is float32, and every transfer function that stays
+    accurate in float32 (see :func:`_accurate_in_float32`) also runs in float32, which saves
+    a fifth of an audio-rate filter's cost: no conversions in or out.
     """
 
-    def __init__(self, sos: np.ndarray, lead_shape: tuple[int, ...] = (CHANNELS,)) -> None:
+    def __init__(
+        self,
+        sos: np.ndarray,
+        lead_shape: tuple[int, ...] = (CHANNELS,),
+        dtype: type[np.floating] = np.float64,
+    ) -> None:
         sos = np.atleast_2d(np.asarray(sos, dtype=np.float64))
-        self._sos = sos
-        self._ba = _as_transfer_function(sos)
-        if self._ba is not None:
-            self._zi = np.zeros((*lead_shape, len(self._ba[1]) - 1))
-        else:
-            self._zi = np.zeros((sos.shape[0], *lead_shape, 2))
+        self._lead_ndim = len(lead_shape)
+        self._dtype = dtype
+        self._stages: list[tuple[np.ndarray, np.ndarray] | np.ndarray] = []
+        self._zi: list[np.ndarray] = []
+        for first in range(0, sos.shape[0], 2):
+            pair = sos[first : first + 2]
+            ba = _as_transfer_function(pair)
+            if ba is None:
+                self._stages.append(pair)
+                self._zi.append(np.zeros((pair.shape[0], *lead_shape, 2)))
+                continue
+            if dtype == np.float32 and _accurate_in_float32(*ba):
+                ba = (ba[0].astype(np.float32), ba[1].astype(np.float32))
+            self._stages.append(ba)
+            self._zi.append(np.zeros((*lead_shape, len(ba[1]) - 1), dtype=ba[1].dtype))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Filter ``x`` (shape ``lead_shape + (frames,)``) and return float64 of the same shape."""
-        if self._ba is not None:
-            y, self._zi = signal.lfilter(self._ba[0], self._ba[1], x, axis=-1, zi=self._zi)
-        else:
-            y, self._zi = signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
+        """Filter ``x`` (shape ``lead_shape + (frames,)``); the result has the same shape."""
+        y, self._zi = self._run(x, self._zi)
         return y
 
     def warm_up(self, x: np.ndarray) -> None:
         """Run ``x`` through the filter and discard the output (to skip start-up transients)."""
         self(x)
+
+    def reset(self) -> None:
+        """Back to rest, as if no signal had passed yet."""
+        for state in self._zi:
+            state[...] = 0.0
+
+    def from_rest(self, x: np.ndarray) -> np.ndarray:
+        """Filter a one-off signal (any lead shape) from silence; the running state is kept."""
+        rest = [
+            np.zeros(z.shape[: z.ndim - self._lead_ndim - 1] + x.shape[:-1] + z.shape[-1:], z.dtype)
+            for z in self._zi
+        ]
+        return self._run(x, rest)[0]
+
+    def _run(self, x: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list]:
+        y = x
+        out_states = []
+        for stage, zi in zip(self._stages, states, strict=True):
+            if isinstance(stage, tuple):
+                y, zi = signal.lfilter(*stage, y, axis=-1, zi=zi)
+            else:
+                y, zi = signal.sosfilt(stage, y, axis=-1, zi=zi)
+            out_states.append(zi)
+        return y.astype(self._dtype, copy=False), out_states
+
+
+def _accurate_in_float32(b: np.ndarray, a: np.ndarray) -> bool:
+    """Whether ``lfilter(b, a)`` in float32 stays within -80 dB of float64 on white noise.
+
+    That is 0.001 dB of spectral shape: inaudible, where a pole near the unit circle in a
+    direct form (a 40 Hz corner, a 450 Hz resonance at 44.1 kHz) strays by far more.
+    """
+    noise = np.random.default_rng(0).standard_normal(8192)
+    reference = signal.lfilter(b, a, noise)
+    single = signal.lfilter(b.astype(np.float32), a.astype(np.float32), noise.astype(np.float32))
+    error = np.sqrt(np.mean((single - reference) ** 2))
+    return bool(error <= 1e-4 * np.sqrt(np.mean(reference**2)))
 
 
 def _as_transfer_function(sos: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -350,58 +452,112 @@ class Upsampler:
             return np.asarray(x, dtype=self._dtype)
         ext = np.concatenate([self._history, x.astype(self._dtype, copy=False)], axis=1)
         self._history = ext[:, -2:]
-        # Each output step is a 3-tap combination of neighbouring low-rate samples.
-        if self.factor <= 4:
-            # Few phases: one strided multiply-add per phase.
-            out = np.empty((channels, m, self.factor), dtype=self._dtype)
-            for phase in range(self.factor):
-                w0, w1, w2 = self._weights[:, phase]
-                column = out[:, :, phase]
-                np.multiply(ext[:, 1 : m + 1], w1, out=column)
-                column += w2 * ext[:, 2:]
-                if w0:
-                    column += w0 * ext[:, :m]
-            return out.reshape(channels, m * self.factor)
-        # Many phases: one small matrix product per channel writes the (m, factor) output in
-        # order (about ten times faster than broadcasting over a short last axis).
+        # Each output step is a 3-tap combination of neighbouring low-rate samples: one small
+        # matrix product per channel writes the (m, factor) output in order (several times
+        # faster than a strided multiply-add per phase, even for a factor of 2 or 4).
         taps = np.stack([ext[:, :m], ext[:, 1 : m + 1], ext[:, 2:]], axis=-1)
         return (taps @ self._weights).reshape(channels, m * self.factor)
+
+    @property
+    def at_rest(self) -> bool:
+        """Whether the interpolator holds only zeros: zero input then gives zero output."""
+        return not np.any(self._history)
+
+    def hold(self, x: np.ndarray) -> None:
+        """Take in ``x`` as :meth:`__call__` would, without computing the output.
+
+        For a signal that is silent for now: the interpolator stays ready for when it sounds.
+        """
+        if x.shape[1] >= 2:
+            self._history = x[:, -2:].astype(self._dtype)
+        else:
+            ext = np.concatenate([self._history, x.astype(self._dtype, copy=False)], axis=1)
+            self._history = ext[:, -2:].copy()
 
 
 # --- oscillators -----------------------------------------------------------------------------
 
-_SINE_BLOCK = 1024
+#: Most multiply-adds handed to BLAS in one matrix product. Past about 1.4 million OpenBLAS
+#: splits a product across threads, which on a process pinned to one core costs tens of times
+#: the CPU it saves; :class:`SineBank` keeps every product under this.
+_MATMUL_MACS = 1 << 19
 
 
-def sine_bank(
-    freqs_hz: np.ndarray,
-    phases_rad: np.ndarray,
-    start_frame: int,
-    frames: int,
-    sample_rate_hz: float,
-) -> np.ndarray:
-    """Fixed-frequency sines at absolute frame positions: ``sin(2 pi f n / sr + phase)``.
+class SineBank:
+    """Fixed sine oscillators, summed under gains of their own, without a ``sin`` per sample.
 
-    float64 ``sin`` costs about 12 ns a sample; float32 about 1.5 ns but loses phase precision
-    on long arguments. So the phase at the start of every 1024-frame block is reduced modulo
-    2 pi in float64, and only the offsets inside a block (under ~1000 rad) go through float32:
-    the error stays near 1e-4 (-80 dB) at any time. ``frames`` must be a multiple of 1024 or
-    smaller than it.
+    Row ``r`` of a render is ``sum_k g_rk(n) * exp(-d_k n / sr) * sin(2 pi f_k n / sr + phi_k)``
+    at absolute frames ``n``. Over each block of ``block`` frames a gain is a polynomial in
+    the position ``u = j / block`` (``j`` the frame in the block):
+    ``g = sum_p gains[p, r, k, b] * u**p``; so degree 0 holds a gain per block, degree 1
+    interpolates linearly between block edges, degree 2 matches :class:`Upsampler`'s smooth
+    interpolation.
 
-    Returns
-    -------
-    numpy.ndarray
-        float32 ``(len(freqs_hz), frames)``.
+    A damped sine is ``Im(P_b * W_j)``: a phasor at each block start ``P_b`` (its angle from
+    absolute frames in float64, so nothing drifts) times a fixed in-block waveform ``W_j``,
+    computed once. The sum over oscillators and powers of ``u`` is then one small matrix
+    product (about 0.05 ns a multiply-add), where ``sin`` costs 1.5 ns a sample per
+    oscillator in float32 (15 ns in float64).
+
+    Parameters
+    ----------
+    freqs_hz, phases_rad : numpy.ndarray
+        ``(oscillators,)``; the phase is at frame 0.
+    block : int
+        Frames per gain block.
+    decay_per_s : numpy.ndarray, optional
+        ``(oscillators,)`` exponential decay rates (1/s) counted from frame 0.
     """
-    freqs = np.asarray(freqs_hz, dtype=np.float64)[:, None]
-    omega = 2.0 * math.pi * freqs / sample_rate_hz
-    block = min(frames, _SINE_BLOCK)
-    starts = start_frame + np.arange(0, frames, block)
-    # omega * start is exact enough in float64 for decades of audio (error ~1e-7 rad).
-    base = (omega * starts + np.asarray(phases_rad, dtype=np.float64)[:, None]) % (2.0 * math.pi)
-    inner = (omega * np.arange(block)).astype(np.float32)
-    phase = base.astype(np.float32)[:, :, None] + inner[:, None, :]
-    return np.sin(phase).reshape(len(freqs), -1)
+
+    def __init__(
+        self,
+        freqs_hz: np.ndarray,
+        phases_rad: np.ndarray,
+        block: int,
+        sample_rate_hz: float,
+        decay_per_s: np.ndarray | None = None,
+    ) -> None:
+        self._omega = 2.0 * math.pi * np.asarray(freqs_hz, dtype=np.float64) / sample_rate_hz
+        self._phases = np.asarray(phases_rad, dtype=np.float64)
+        self._damping = None if decay_per_s is None else np.asarray(decay_per_s) / sample_rate_hz
+        self._block = block
+        j = np.arange(block)
+        inner = self._omega[:, None] * j
+        shape = 1.0 if self._damping is None else np.exp(-self._damping[:, None] * j)
+        # Im(P W) = Re(P) Im(W) + Im(P) Re(W): rows of W pair up with the phasor's halves.
+        waves = np.concatenate([shape * np.sin(inner), shape * np.cos(inner)])
+        # One copy per power of u, so the polynomial gains fold into the matrix product
+        # (an elementwise pass over a short last axis costs more than the product itself).
+        u = j / block
+        self._waves = [(waves * u**power).astype(np.float32) for power in range(3)]
+
+    def __call__(self, gains: np.ndarray, start_frame: int) -> np.ndarray:
+        """The sums from ``start_frame`` on, ``gains`` ``(degree + 1, rows, oscillators, blocks)``.
+
+        The degree is at most 2. Returns float32 ``(rows, blocks * block)``.
+        """
+        degrees, rows, count, blocks = gains.shape
+        block = self._block
+        starts = start_frame + block * np.arange(blocks)
+        # Turns at each block start, from absolute frames in float64 (exact enough for decades
+        # of audio); reduced to one turn, float32 cos and sin are exact enough (~1e-7).
+        turns = self._omega[:, None] / (2.0 * math.pi) * starts + self._phases[:, None] / (
+            2.0 * math.pi
+        )
+        angle = (2.0 * math.pi * (turns - np.floor(turns))).astype(np.float32)
+        phasor = np.stack([np.cos(angle), np.sin(angle)])  # (2, k, blocks)
+        if self._damping is not None:
+            phasor *= np.exp(-self._damping[:, None] * starts).astype(np.float32)
+        # weights[(p, h, k), (r, b)] = gains[p, r, k, b] * phasor[h, k, b]: built with blocks
+        # innermost (fast), handed to BLAS transposed (no copy).
+        weights = gains.astype(np.float32).transpose(0, 2, 1, 3)[:, None] * phasor[:, :, None, :]
+        weights = weights.reshape(degrees * 2 * count, rows * blocks).T
+        waves = np.concatenate(self._waves[:degrees])
+        out = np.empty((rows * blocks, block), dtype=np.float32)
+        step = max(1, _MATMUL_MACS // (degrees * 2 * count * block))
+        for first in range(0, rows * blocks, step):
+            np.matmul(weights[first : first + step], waves, out=out[first : first + step])
+        return out.reshape(rows, blocks * block)
 
 
 # --- control signals --------------------------------------------------------------------------
@@ -459,7 +615,8 @@ class SmoothRandom:
         frac = pos - index
         left = self._knots[:, local]
         right = self._knots[:, local + 1]
-        blend = 0.5 - 0.5 * np.cos(np.pi * frac)
+        # float32 cos: fifteen times cheaper than float64 here, and exact to ~1e-7.
+        blend = 0.5 - 0.5 * np.cos(np.float32(np.pi) * frac.astype(np.float32)).astype(np.float64)
         drop = needed_last - self.HISTORY_KNOTS - self._first_index
         if drop > 0:
             self._knots = self._knots[:, drop:]
@@ -558,6 +715,9 @@ class OverlapAdd:
         # and halves the memory traffic of long tails.
         self._buf = np.zeros((channels, capacity), dtype=dtype)
         self._start = 0
+        # Buffer index past the last sample any event reached: beyond it all is silence, so a
+        # pop there hands out zeros without touching the buffer.
+        self._reach = 0
 
     def _make_room(self, end: int) -> None:
         """Ensure ``self._start + end`` fits, compacting or growing the buffer."""
@@ -569,29 +729,78 @@ class OverlapAdd:
         grown = np.zeros((self._buf.shape[0], new_capacity), dtype=self._buf.dtype)
         grown[:, : live.shape[1]] = live
         self._buf = grown
+        self._reach = max(0, self._reach - self._start)
         self._start = 0
+
+    def _reached(self, end: int) -> None:
+        self._reach = max(self._reach, self._start + end)
+
+    def quiet(self) -> bool:
+        """Whether nothing sounds from the current chunk on (every event has been popped)."""
+        return self._reach <= self._start
 
     def add(self, offset: int, samples: np.ndarray) -> None:
         """Add ``samples`` (``(channels, n)``) starting ``offset >= 0`` frames into the chunk."""
         end = offset + samples.shape[1]
         self._make_room(end)
         self._buf[:, self._start + offset : self._start + end] += samples
+        self._reached(end)
 
     def add_panned(self, offset: int, mono: np.ndarray, gains: tuple[float, ...]) -> None:
-        """Add a mono signal with one gain per channel (cheaper than building the stereo copy)."""
+        """Add a mono signal with one gain per channel.
+
+        One outer product and one add for all channels: for short sounds (a rain drop, a
+        crackle) the cost is the count of numpy calls, not the samples.
+        """
         end = offset + len(mono)
         self._make_room(end)
-        scaled = np.empty(len(mono), dtype=self._buf.dtype)
-        for channel, gain in enumerate(gains):
-            np.multiply(mono, gain, out=scaled, casting="unsafe")
-            self._buf[channel, self._start + offset : self._start + end] += scaled
+        dtype = self._buf.dtype
+        scaled = np.multiply.outer(np.asarray(gains, dtype=dtype), mono.astype(dtype, copy=False))
+        self._buf[:, self._start + offset : self._start + end] += scaled
+        self._reached(end)
+
+    def add_panned_many(
+        self, offsets: list[int], sounds: list[np.ndarray], gains: np.ndarray
+    ) -> None:
+        """:meth:`add_panned` for many short sounds (rain drops); ``gains`` ``(sounds, channels)``.
+
+        The buffer is made room for once, and each sound costs one outer product and one add:
+        a few microseconds, where the separate calls cost about twice that.
+        """
+        if not offsets:
+            return
+        lengths = [len(sound) for sound in sounds]
+        end = max(map(operator.add, offsets, lengths))
+        self._make_room(end)
+        base, buf = self._start, self._buf
+        gains = np.asarray(gains, dtype=buf.dtype)
+        for offset, length, sound, pair in zip(offsets, lengths, sounds, gains, strict=True):
+            buf[:, base + offset : base + offset + length] += np.multiply.outer(pair, sound)
+        self._reached(end)
+
+    def pop_into(self, out: np.ndarray) -> None:
+        """Add the next ``out.shape[1]`` frames into ``out`` (same dtype) and move on.
+
+        Cheaper than ``out += pop(...)``: no copy, and nothing touched where nothing sounds.
+        """
+        frames = out.shape[1]
+        self._make_room(frames)
+        sounding = min(frames, self._reach - self._start)
+        if sounding > 0:
+            window = self._buf[:, self._start : self._start + sounding]
+            out[:, :sounding] += window
+            window[:] = 0.0
+        self._start += frames
 
     def pop(self, frames: int) -> np.ndarray:
-        """The next ``frames`` frames, float64 ``(channels, frames)``; zero where nothing sounds."""
+        """The next ``frames`` frames ``(channels, frames)``; zero where nothing sounds."""
         self._make_room(frames)
-        window = self._buf[:, self._start : self._start + frames]
-        out = window.copy()
-        window[:] = 0.0
+        out = np.zeros((self._buf.shape[0], frames), dtype=self._buf.dtype)
+        sounding = min(frames, self._reach - self._start)
+        if sounding > 0:
+            window = self._buf[:, self._start : self._start + sounding]
+            out[:, :sounding] = window
+            window[:] = 0.0
         self._start += frames
         return out
 
@@ -603,6 +812,8 @@ class NoiseBed:
     channel) filter, where they cost half as much; for a gain that moves slowly compared with
     the filter's impulse response (swells, gusts, a 40 Hz trill on a 4.5 kHz band) that is the
     same as applying them after. The filter is normalised so unit gain gives unit RMS.
+
+    The width comes from :func:`stereo_noise`.
     """
 
     def __init__(
@@ -614,23 +825,21 @@ class NoiseBed:
         gain_rows: int = 1,
     ) -> None:
         self._rng = rng
-        self._filter = Filter(unit_noise_gain(sos, sample_rate_hz))
+        self._filter = Filter(unit_noise_gain(sos, sample_rate_hz), dtype=np.float32)
         self._width = width
         self._gain_up = Upsampler(CONTROL_FACTOR, gain_rows, smooth=False, dtype=np.float32)
 
     def __call__(self, frames: int, gain: float | np.ndarray = 1.0) -> np.ndarray:
-        """``frames`` of the bed, float64 ``(2, frames)``.
+        """``frames`` of the bed: float32 ``(2, frames)``, ready to mix into float32 audio.
 
         ``gain`` is a number, or control-rate values (one per :data:`CONTROL_FACTOR` frames)
         shaped ``(frames // CONTROL_FACTOR,)`` or ``(2, frames // CONTROL_FACTOR)`` (per ear).
         """
+        level = 1.0 if isinstance(gain, np.ndarray) else float(gain)
+        noise = stereo_noise(self._rng, frames, self._width, level)
         if isinstance(gain, np.ndarray):
-            noise = white_noise(self._rng, (2, frames))
-            rows = gain if gain.ndim == 2 else gain[None, :]
-            noise *= self._gain_up(rows)
-        else:
-            noise = white_noise(self._rng, (2, frames), float(gain))
-        return self._filter(set_width(noise, self._width))
+            noise *= self._gain_up(gain if gain.ndim == 2 else gain[None, :])
+        return self._filter(noise)
 
 
 # --- space ------------------------------------------------------------------------------------
@@ -669,6 +878,30 @@ def db_to_gain(level_db: float) -> float:
 def raised_cosine(n: int) -> np.ndarray:
     """A rising half-Hann ramp of ``n`` samples from 0 towards 1 (exclusive of 1)."""
     return 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / max(n, 1))
+
+
+class Convolver:
+    """Full linear convolution with a fixed impulse response (a reverb tail), by FFT.
+
+    The response's spectrum is computed once per FFT size and kept; sizes are rounded up to
+    a multiple of 8192 frames, so events of varying length share a few of them. float32
+    throughout: a tail's rounding noise sits near -140 dB.
+    """
+
+    _SIZE_STEP = 8192
+
+    def __init__(self, ir: np.ndarray) -> None:
+        self._ir = np.atleast_2d(ir).astype(np.float32)
+        self._spectra: dict[int, np.ndarray] = {}
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """``x`` ``(channels or 1, n)`` -> float32 ``(channels, n + taps - 1)``."""
+        length = x.shape[-1] + self._ir.shape[-1] - 1
+        size = scipy.fft.next_fast_len(-(-length // self._SIZE_STEP) * self._SIZE_STEP, real=True)
+        if size not in self._spectra:
+            self._spectra[size] = scipy.fft.rfft(self._ir, size, axis=-1)
+        spectrum = scipy.fft.rfft(np.asarray(x, dtype=np.float32), size, axis=-1)
+        return scipy.fft.irfft(spectrum * self._spectra[size], size, axis=-1)[:, :length]
 
 
 def decaying_noise_ir(

@@ -154,28 +154,46 @@ class AmbienceSource:
         Crossfades interpolate *power* between scenes: a layer that comes or goes follows
         an equal-power curve, and a layer in both scenes glides with no +3 dB bump.
         """
-        seg = np.clip(np.searchsorted(self._starts_s, t_s, side="right") - 1, 0, None)
+        gains = self._gains(t_s, self._keys)
+        return {key: np.full(t_s.shape, g) if np.isscalar(g) else g for key, g in gains.items()}
+
+    def _gains(self, t_s: np.ndarray, keys: list[tuple]) -> dict[tuple, float | np.ndarray]:
+        """:meth:`layer_gains` of ``keys``, a plain number where a gain holds still over ``t_s``.
+
+        Most blocks lie inside one scene, where every gain is a constant: computing those as
+        numbers instead of per-frame curves keeps the timeline's own cost near zero.
+        """
+        first_seg, last_seg = np.clip(
+            np.searchsorted(self._starts_s, [t_s[0], t_s[-1]], side="right") - 1, 0, None
+        )
         # Only the crossfades that overlap these times matter (usually none).
         windows = [
             (j, b - half, b + half)
             for j, (b, half) in enumerate(zip(self._starts_s[1:], self._half_s, strict=True), 1)
             if half > 0 and b + half > t_s[0] and b - half < t_s[-1]
         ]
+        seg = None
+        if first_seg != last_seg:
+            seg = np.clip(np.searchsorted(self._starts_s, t_s, side="right") - 1, 0, None)
         shapes = []
         for j, lo, hi in windows:
             inside = (t_s > lo) & (t_s < hi)
             shapes.append((j, inside, raised_cosine((t_s[inside] - lo) / (hi - lo))))
-        steady = seg[0] == seg[-1]
-        gains = {}
-        for key in self._keys:
+        gains: dict[tuple, float | np.ndarray] = {}
+        for key in keys:
             power = self._power[key]
-            p = np.full(t_s.shape, power[seg[0]]) if steady else power[seg]
+            level = power[first_seg]
+            if seg is None and all(power[j - 1] == power[j] == level for j, _, _ in windows):
+                gains[key] = math.sqrt(level)
+                continue
+            p = np.full(t_s.shape, power[first_seg]) if seg is None else power[seg]
             for j, inside, x in shapes:
                 p[inside] = (1 - x) * power[j - 1] + x * power[j]
             gains[key] = np.sqrt(p)
         return gains
 
     def fade_gain(self, t_s: np.ndarray) -> np.ndarray:
+        """The fade-in and fade-out amplitude at times ``t_s`` (zero from the end on)."""
         tl = self.timeline
         g = np.ones_like(t_s)
         if tl.fade_in_s > 0 and t_s[0] < tl.fade_in_s:
@@ -185,25 +203,54 @@ class AmbienceSource:
         g[t_s >= tl.duration_s] = 0.0
         return g
 
+    def _fades_between(self, t0_s: float, t1_s: float) -> bool:
+        """Whether the fade-in, the fade-out or the silence after the end touch [t0_s, t1_s]."""
+        tl = self.timeline
+        fading_in = tl.fade_in_s > 0 and t0_s < tl.fade_in_s
+        return fading_in or t1_s > tl.duration_s - tl.fade_out_s or t1_s >= tl.duration_s
+
+    def _block_gains(
+        self, first: int, frames: int, keys: list[tuple]
+    ) -> dict[tuple, float | np.ndarray]:
+        """Amplitude of each of ``keys`` over frames ``[first, first + frames)``, fades included.
+
+        A plain number where it holds still over the block (no fade, no crossfade: nearly
+        every block), else float64 per frame.
+        """
+        sr = self.sample_rate_hz
+        ends_s = np.array([first, first + frames - 1]) / sr
+        if not self._fades_between(ends_s[0], ends_s[1]):
+            steady = self._gains(ends_s, keys)
+            if all(np.isscalar(g) for g in steady.values()):
+                return steady
+        t_s = (first + np.arange(frames)) / sr
+        gains = self._gains(t_s, keys)
+        fade = self.fade_gain(t_s)
+        return {key: gains[key] * fade for key in keys}
+
     def render(self, frames: int) -> np.ndarray:
-        t_s = (self._frame + np.arange(frames)) / self.sample_rate_hz
+        first = self._frame
         self._frame += frames
         out = np.zeros((CHANNELS, frames), dtype=np.float32)
-        if frames == 0:
-            return out
-        first = self._frame - frames
-        gains = self.layer_gains(t_s)
-        fade = self.fade_gain(t_s)
+        spans = {}
         for key in self._keys:
             start, end = self._active[key]
             lo, hi = max(first, start), min(first + frames, end)
-            if lo >= hi:
-                if first >= end:
-                    self._sources.pop(key, None)  # finished: free its state
-                continue
+            if lo < hi:
+                spans[key] = (lo - first, hi - first)
+            elif first >= end:
+                self._sources.pop(key, None)  # finished: free its state
+        if not spans:
+            return out
+        gains = self._block_gains(first, frames, list(spans))
+        for key, (lo, hi) in spans.items():
             started = time.perf_counter()
             block = self._source(key).render(hi - lo)
             self.layer_seconds += time.perf_counter() - started
-            g = (gains[key] * fade)[lo - first : hi - first]
-            out[:, lo - first : hi - first] += block * g.astype(np.float32)
+            g = gains[key]
+            # A source may hand out a view of its own buffer: scale a copy, never in place.
+            if np.isscalar(g):
+                out[:, lo:hi] += block * np.float32(g)
+            else:
+                out[:, lo:hi] += block * g[lo:hi].astype(np.float32)
         return out

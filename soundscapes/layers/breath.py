@@ -46,6 +46,10 @@ class BreathingMirrors(ProceduralLayer):
     formant resonators (a breathy "hhh": brighter on the inhale, warmer on the exhale) under a
     raised-cosine envelope. The mirror: the inhale travels left to right, the exhale returns
     right to left.
+
+    Inhale and exhale never sound at once, so one noise stream runs through one formant
+    filter at a time: the inhale's from where an inhale starts, the exhale's from where it
+    ends. Each switch restarts the filter from rest where the envelope is still at zero.
     """
 
     info = LayerInfo(
@@ -86,37 +90,60 @@ class BreathingMirrors(ProceduralLayer):
         upper = geometric(1.0, 0.35, distance)
         inhale = parallel([resonator(1100.0, 2.0, sr), resonator(2600.0, 3.0, sr)], [1.0, upper])
         exhale = parallel([resonator(450.0, 1.5, sr), resonator(1300.0, 2.5, sr)], [1.0, upper])
-        self._filter = Filter(unit_noise_gain(inhale, sr), (1,))
-        self._exhale_filter = Filter(unit_noise_gain(exhale, sr), (1,))
+        self._formants = {
+            True: Filter(unit_noise_gain(inhale, sr), (1,), np.float32),
+            False: Filter(unit_noise_gain(exhale, sr), (1,), np.float32),
+        }
+        self._inhaling = True
+        # (absolute frame, inhaling) where the formant filter changes, in time order.
+        self._switches: list[tuple[int, bool]] = []
         self._mirror = 0.85 * width
         self._level = 0.6 + 0.8 * intensity
         self._control_rate_hz = sr / CONTROL_FACTOR
-        self._envelopes = OverlapAdd(4)
-        self._upsample = Upsampler(CONTROL_FACTOR, 4, smooth=False)
+        self._envelopes = OverlapAdd(2)
+        self._upsample = Upsampler(CONTROL_FACTOR, 2, smooth=False, dtype=np.float32)
         self._next_breath_s = 0.0
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:
         ctl = self._control_rate_hz
         t0 = self.chunk_start_s
+        first_control = self.chunk_start_frame // CONTROL_FACTOR
         while self._next_breath_s < t0 + self.control_frames / ctl:
             offset = round((self._next_breath_s - t0) * ctl)
-            cycle_s, rows = self._breath()
+            cycle_s, inhale_steps, rows = self._breath()
             self._envelopes.add(offset, rows)
+            # The linear interpolator lags one control step, so the inhale's gain leaves zero
+            # one step after its first control value, and the exhale's likewise.
+            inhale_frame = (first_control + offset + 1) * CONTROL_FACTOR
+            exhale_frame = inhale_frame + inhale_steps * CONTROL_FACTOR
+            self._switches += [(inhale_frame, True), (exhale_frame, False)]
             self._next_breath_s += cycle_s
         gains = self._upsample(self._envelopes.pop(self.control_frames) * self._gain)
+        noise = white_noise(self._noise_rng, (1, self.chunk_frames))
+        return gains * self._breath_noise(noise)
 
-        noise = white_noise(self._noise_rng, (2, self.chunk_frames))
-        inhale = self._filter(noise[0:1])[0]
-        exhale = self._exhale_filter(noise[1:2])[0]
-        out = gains[0:2] * inhale
-        out += gains[2:4] * exhale
+    def _breath_noise(self, noise: np.ndarray) -> np.ndarray:
+        """``noise`` ``(1, frames)`` through the formants of the breath half under way."""
+        out = np.empty(noise.shape[1], dtype=np.float32)
+        start = self.chunk_start_frame
+        done = 0
+        while done < len(out):
+            if self._switches and self._switches[0][0] <= start + done:
+                _, self._inhaling = self._switches.pop(0)
+                self._formants[self._inhaling].reset()
+                continue
+            stop = len(out)
+            if self._switches:
+                stop = min(stop, self._switches[0][0] - start)
+            out[done:stop] = self._formants[self._inhaling](noise[:, done:stop])[0]
+            done = stop
         return out
 
-    def _breath(self) -> tuple[float, np.ndarray]:
-        """One breath cycle: its length (s) and control-rate gains ``(4, n)``.
+    def _breath(self) -> tuple[float, int, np.ndarray]:
+        """One breath cycle: its length (s), inhale steps and control-rate gains ``(2, n)``.
 
-        Rows: inhale L, inhale R, exhale L, exhale R.
+        Rows are the two ears; the inhale fills the first ``inhale steps`` of them.
         """
         rng = self._breath_rng
         ctl = self._control_rate_hz
@@ -138,11 +165,11 @@ class BreathingMirrors(ProceduralLayer):
         pan_in = self._mirror * (2.0 * _ramp(x_in) - 1.0)
         pan_ex = -self._mirror * (2.0 * _ramp(x_ex) - 1.0)
 
-        rows = np.zeros((4, n_in + n_ex))
-        rows[0:2, :n_in] = pan_gains(pan_in) * (env_in * level * math.sqrt(2.0))
+        rows = np.empty((2, n_in + n_ex))
+        rows[:, :n_in] = pan_gains(pan_in) * (env_in * level * math.sqrt(2.0))
         # The exhale is the longer, softer half of the cycle.
-        rows[2:4, n_in:] = pan_gains(pan_ex) * (env_ex * level * 0.9 * math.sqrt(2.0))
-        return cycle_s, rows
+        rows[:, n_in:] = pan_gains(pan_ex) * (env_ex * level * 0.9 * math.sqrt(2.0))
+        return cycle_s, n_in, rows
 
 
 class Heartbeat(ProceduralLayer):
@@ -192,8 +219,8 @@ class Heartbeat(ProceduralLayer):
         self._thump = 0.2 + 0.4 * intensity
         self._level = (0.7 + 0.6 * intensity) * geometric(1.0, 0.5, distance)
         self._next_beat_s = 0.3
-        self._events = OverlapAdd()
-        self._upsample = Upsampler(self._factor)
+        self._events = OverlapAdd(dtype=np.float32)
+        self._upsample = Upsampler(self._factor, dtype=np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:

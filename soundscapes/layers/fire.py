@@ -77,12 +77,16 @@ class Fire(ProceduralLayer):
         # Lapping: BPF(white, 30 Hz, rq 0.2) -> clip -> LeakDC (Farnell ch. 34), then kept to
         # 60-700 Hz: the 30 Hz flutter itself is felt more than heard (and K-weighting ignores
         # it), its clipped harmonics carry the sound. A wider band adds the flames' breath.
-        self._lap_filter = Filter(unit_noise_gain(resonator(30.0, 5.0, low), low))
-        self._breath_filter = Filter(unit_noise_gain(bandpass(80.0, 500.0, low, 1), low))
-        self._after_clip = Filter(np.concatenate([highpass(60.0, low, 2), lowpass(700.0, low, 2)]))
+        # float32 throughout (each filter checks it stays exact enough; see Filter).
+        f32 = np.float32
+        self._lap_filter = Filter(unit_noise_gain(resonator(30.0, 5.0, low), low), dtype=f32)
+        self._breath_filter = Filter(unit_noise_gain(bandpass(80.0, 500.0, low, 1), low), dtype=f32)
+        self._after_clip = Filter(
+            np.concatenate([highpass(60.0, low, 2), lowpass(700.0, low, 2)]), dtype=f32
+        )
         for f in (self._lap_filter, self._breath_filter):
             f.warm_up(white_noise(lap_rng, (2, int(low))))
-        self._upsample = Upsampler(self._factor)
+        self._upsample = Upsampler(self._factor, dtype=np.float32)
 
         top_hz = geometric(7000.0, 3000.0, distance)
         self._hiss = NoiseBed(hiss_rng, bandpass(1500.0, top_hz, sr, 1), sr, self._width)
@@ -92,7 +96,7 @@ class Fire(ProceduralLayer):
         self._crackles = PoissonClock(crackle_rng, geometric(0.5, 3.0, intensity), marks=4)
         self._crackle_level = 3.0 * geometric(1.0, 0.35, distance)
         self._bank = self._crackle_bank(bank_rng, lowpass(top_hz, sr, 2))
-        self._events = OverlapAdd()
+        self._events = OverlapAdd(dtype=np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:
@@ -101,9 +105,9 @@ class Fire(ProceduralLayer):
         m = self.chunk_frames // self._factor
         noise = white_noise(self._lap_rng, (4, m))
         lap = self._lap_filter(noise[0:2])
-        lap = np.tanh(1.8 * lap)  # clip2-like soft clip: the flapping
-        lap = self._after_clip(lap) + 0.5 * self._breath_filter(noise[2:4])
-        out = self._upsample(set_width(lap, self._width) * self._gain)
+        lap = np.tanh(np.float32(1.8) * lap)  # clip2-like soft clip: the flapping
+        lap = self._after_clip(lap) + np.float32(0.5) * self._breath_filter(noise[2:4])
+        out = self._upsample(set_width(lap, self._width) * np.float32(self._gain))
 
         # Hiss surges: LFNoise2(1 Hz) ** 4 makes rare loud bursts (Farnell ch. 34).
         t = t0 + np.arange(self.control_frames) / self._control_rate_hz
@@ -113,11 +117,11 @@ class Fire(ProceduralLayer):
         times, marks = self._crackles.pop_marked_until(t0 + self.chunk_frames / sr)
         for time_s, mark in zip(times, marks, strict=True):
             self._crackle(round((time_s - t0) * sr), mark)
-        out += self._events.pop(self.chunk_frames)
+        self._events.pop_into(out)
         return out
 
     def _crackle_bank(self, rng: np.random.Generator, top_sos: np.ndarray) -> list[np.ndarray]:
-        """Crackle sounds drawn once at start (like rain's drop grains), float64 mono."""
+        """Crackle sounds drawn once at start (like rain's drop grains), float32 mono."""
         sr = self.sample_rate_hz
         bank = []
         attack = round(0.001 * sr)
@@ -133,7 +137,8 @@ class Fire(ProceduralLayer):
             sound = burst + 3.0 * signal.sosfilt(resonator(center_hz, 6.0, sr), burst)
             sound = signal.sosfilt(top_sos, sound)
             sound[-fade:] *= raised_cosine(fade)[::-1]
-            bank.append(sound / math.sqrt(float(np.mean(sound[:n] ** 2))) * 0.25)
+            sound *= 0.25 / math.sqrt(float(np.mean(sound[:n] ** 2)))
+            bank.append(sound.astype(np.float32))
         return bank
 
     def _crackle(self, offset: int, mark: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from soundscapes.dsp import (
     Filter,
     JitteredGrid,
     OverlapAdd,
+    SineBank,
     SmoothRandom,
     Upsampler,
     bandpass,
@@ -19,7 +20,6 @@ from soundscapes.dsp import (
     low_rate_factor,
     pan_gains,
     set_width,
-    sine_bank,
     unit_noise_gain,
     white_noise,
 )
@@ -36,8 +36,35 @@ _SINE_BLOCK = 1024
 
 
 def _block_length(frames: int) -> int:
-    """``frames`` rounded up to a whole number of :func:`sine_bank` blocks."""
+    """``frames`` rounded up to a whole number of 1024-frame blocks (see :func:`_ringing`)."""
     return -(-frames // _SINE_BLOCK) * _SINE_BLOCK
+
+
+def _ringing(
+    freqs_hz: np.ndarray,
+    phases_rad: np.ndarray,
+    decay_per_s: np.ndarray,
+    edge_gains: np.ndarray,
+    sample_rate_hz: float,
+) -> np.ndarray:
+    """Exponentially decaying partials from frame 0, summed: float32 ``(blocks * 1024,)``.
+
+    ``edge_gains`` ``(partials, blocks + 1)`` holds each partial's gain (on top of its decay)
+    at the edges of 1024-frame blocks; it is interpolated linearly inside each block.
+    """
+    gains = np.stack([edge_gains[:, :-1], np.diff(edge_gains, axis=1)])[:, None, :, :]
+    bank = SineBank(freqs_hz, phases_rad, _SINE_BLOCK, sample_rate_hz, decay_per_s)
+    return bank(gains, 0)[0]
+
+
+def _sounding(lengths: list[int], blocks: int) -> np.ndarray:
+    """Edge gains ``(partials, blocks + 1)``: 1 while each partial sounds, then 0.
+
+    A partial of ``n`` frames (a whole number of blocks) thus fades out linearly over its last
+    block (23 ms) instead of stopping with a step.
+    """
+    ends = np.array(lengths) // _SINE_BLOCK
+    return (np.arange(blocks + 1)[None, :] < ends[:, None]).astype(np.float64)
 
 
 def _midi_hz(note: float) -> float:
@@ -104,17 +131,18 @@ class Drone(ProceduralLayer):
                     harmonics.append(k)
                     pans.append(pan)
         self._freqs = np.array(freqs)
-        self._phases = rng.uniform(0.0, 2.0 * math.pi, len(freqs))
+        self._partials = SineBank(
+            self._freqs, rng.uniform(0.0, 2.0 * math.pi, len(freqs)), self._BLOCK, self._low_rate_hz
+        )
         self._voice_of = np.array(voices)
         self._saw = np.array(self._VOICE_LEVELS)[self._voice_of] / np.array(harmonics)
-        self._pans = pan_gains(np.array(pans)).astype(np.float32)  # (2, partials)
+        self._pans = pan_gains(np.array(pans))  # (2, partials)
         self._cutoff_low_hz = 300.0 + 150.0 * intensity
         self._cutoff_span_hz = (300.0 + 300.0 * intensity) * geometric(1.0, 0.5, distance)
         self._cutoff_phase = drift_rng.uniform(0.0, 2.0 * math.pi, 2)
         self._voice_drift = SmoothRandom(drift_rng, 6.0, len(self._RATIOS), start=0.5)
         self._motion = 0.15 + 0.3 * intensity
-        self._ramp = (np.arange(self._BLOCK) / self._BLOCK).astype(np.float32)
-        self._upsample = Upsampler(self._factor)
+        self._upsample = Upsampler(self._factor, dtype=np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _amplitudes(self, t_s: np.ndarray) -> np.ndarray:
@@ -135,16 +163,12 @@ class Drone(ProceduralLayer):
         blocks = m // block
         start = self.chunk_start_frame // self._factor
         # Amplitudes change slowly: evaluate them at block edges and interpolate linearly inside
-        # each block. Sum_p pan * (a0 + da * r) * sin = (pan a0) @ S + r * ((pan da) @ S):
-        # two batched matrix products instead of a per-partial envelope.
+        # each block, panned per partial: two gain terms per ear for the sum of sines.
         edges_s = (start + block * np.arange(blocks + 1)) / self._low_rate_hz
-        amplitude = self._amplitudes(edges_s).astype(np.float32)
-        partials = sine_bank(self._freqs, self._phases, start, m, self._low_rate_hz)
-        by_block = partials.reshape(len(self._freqs), blocks, block).transpose(1, 0, 2)
-        first = self._pans[None, :, :] * amplitude[:, :-1].T[:, None, :]
-        slope = self._pans[None, :, :] * np.diff(amplitude, axis=1).T[:, None, :]
-        mixed = first @ by_block + (slope @ by_block) * self._ramp
-        low = mixed.transpose(1, 0, 2).reshape(2, m)
+        amplitude = self._amplitudes(edges_s)
+        gains = np.stack([amplitude[:, :-1], np.diff(amplitude, axis=1)])
+        gains = gains[:, None, :, :] * self._pans[None, :, :, None]  # (2, ears, partials, blocks)
+        low = self._partials(gains, start)
         return self._upsample(low)
 
 
@@ -205,12 +229,8 @@ class Chimes(ProceduralLayer):
         self._factor = low_rate_factor(sr, 700.0)
         low = sr / self._factor
         self._breeze_filter = Filter(unit_noise_gain(bandpass(150.0, 700.0, low, 1), low))
-        self._upsample = Upsampler(self._factor)
+        self._upsample = Upsampler(self._factor, dtype=np.float32)
         self._width = width
-        self._fade = round(0.02 * sr)
-        self._fade_ramp = np.cos(0.5 * np.pi * np.arange(self._fade) / self._fade).astype(
-            np.float32
-        )
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:
@@ -223,7 +243,7 @@ class Chimes(ProceduralLayer):
             white_noise(self._breeze_rng, (2, m), self._BREEZE_LEVEL * self._gain)
         )
         out = self._upsample(set_width(breeze, self._width))
-        out += self._events.pop(self.chunk_frames)
+        self._events.pop_into(out)
         return out
 
     def _gust(self, offset: int) -> None:
@@ -242,16 +262,14 @@ class Chimes(ProceduralLayer):
 
     def _strike(self, offset: int, tube: int, velocity: float, phase: float) -> None:
         sr = self.sample_rate_hz
-        gain = velocity * self._gain
         lengths = [_block_length(round(t60 * sr)) for t60 in self._T60_S]
-        sound = np.zeros(lengths[0], dtype=np.float32)
-        for mode in range(5):
-            n = lengths[mode]
-            tone = sine_bank(self._modes_hz[tube, mode : mode + 1], [phase * (mode + 1)], 0, n, sr)
-            # T60 decay: -60 dB (ln 1000 = 6.908) over the mode's T60.
-            decay = np.exp(np.arange(n, dtype=np.float32) * np.float32(-6.908 / n))
-            decay[-self._fade :] *= self._fade_ramp  # end at -60 dB without a step
-            sound[:n] += tone[0] * decay * np.float32(self._gains[mode] * gain)
+        blocks = lengths[0] // _SINE_BLOCK
+        # T60 decay: -60 dB (ln 1000 = 6.908) over each mode's (block-rounded) T60, where the
+        # mode fades out over its last block.
+        decay_per_s = 6.908 * sr / np.array(lengths)
+        edge_gains = _sounding(lengths, blocks) * (self._gains * velocity * self._gain)[:, None]
+        phases = phase * np.arange(1, 6)
+        sound = _ringing(self._modes_hz[tube], phases, decay_per_s, edge_gains, sr)
         attack = round(0.006 * sr)  # a soft mallet, not a click
         sound[:attack] *= (0.5 - 0.5 * np.cos(np.pi * np.arange(attack) / attack)).astype(
             np.float32
@@ -312,10 +330,6 @@ class Melody(ProceduralLayer):
         self._slot = -1
         self._next_note_s = 0.1
         self._events = OverlapAdd(dtype=np.float32)
-        self._partial_fade = round(0.02 * self.sample_rate_hz)
-        self._partial_fade_ramp = np.cos(
-            0.5 * np.pi * np.arange(self._partial_fade) / self._partial_fade
-        ).astype(np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:
@@ -353,29 +367,33 @@ class Melody(ProceduralLayer):
         f0 = _midi_hz(midi)
         tau1_s = 2.2 * (262.0 / f0) ** 0.3  # lower notes ring longer
         length = _block_length(round(4.0 * tau1_s * sr))  # to -35 dB, then a short fade
-        note = np.zeros(length, dtype=np.float32)
+        blocks = length // _SINE_BLOCK
+        edges_s = np.arange(blocks + 1) * (_SINE_BLOCK / sr)
+        freqs_hz, phases, taus_s, lengths, gains = [], [], [], [], []
         for k in range(1, 7):
             freq_hz = k * f0 * math.sqrt(1.0 + self._INHARMONICITY * k * k)
             if freq_hz > 0.45 * sr:
                 break
             tau_s = tau1_s / (1.0 + 0.7 * (k - 1))
-            n = min(length, _block_length(round(4.0 * tau_s * sr)))
+            # Each partial ends where it has decayed 35 dB, fading out over its last block.
+            lengths.append(min(length, _block_length(round(4.0 * tau_s * sr))))
             # A soft hammer excites fewer high partials.
             amplitude = k**-1.5 * math.exp(-(k - 1) * (1.2 - self._brightness * velocity))
-            tone = sine_bank(np.array([freq_hz]), rng.uniform(0.0, 2.0 * math.pi, 1), 0, n, sr)[0]
-            t = np.arange(n, dtype=np.float32) * np.float32(1.0 / sr)
-            envelope = np.exp(t * np.float32(-1.0 / tau_s))
+            freqs_hz.append(freq_hz)
+            phases.append(rng.uniform(0.0, 2.0 * math.pi))
+            taus_s.append(tau_s)
+            gain = np.full(blocks + 1, amplitude)
             if k <= 2:
                 # Two strings 1.2 cents apart: their sum is one sine under a slow beat,
-                # cos(pi * df * t) (sin a + sin b = 2 sin((a+b)/2) cos((a-b)/2)).
+                # cos(pi * df * t) (sin a + sin b = 2 sin((a+b)/2) cos((a-b)/2)); at under
+                # 1 Hz it is smooth enough to follow from the block edges.
                 beat_hz = freq_hz * (2.0 ** (1.2 / 1200.0) - 1.0)
-                beat = np.cos(t * np.float32(math.pi * beat_hz) + np.float32(rng.uniform(0, 1)))
-                envelope *= np.float32(0.3) + np.float32(0.7) * np.abs(beat)
-            # Each partial ends where it has decayed 35 dB: fade it out rather than cut it.
-            envelope[-self._partial_fade :] *= self._partial_fade_ramp
-            tone *= envelope
-            tone *= np.float32(amplitude)
-            note[:n] += tone
+                beat = np.cos(edges_s * (math.pi * beat_hz) + rng.uniform(0, 1))
+                gain *= 0.3 + 0.7 * np.abs(beat)
+            gains.append(gain)
+        edge_gains = np.array(gains) * _sounding(lengths, blocks)
+        decay_per_s = 1.0 / np.array(taus_s)
+        note = _ringing(np.array(freqs_hz), np.array(phases), decay_per_s, edge_gains, sr)
         attack = round(0.01 * sr)
         note[:attack] *= (0.5 - 0.5 * np.cos(np.pi * np.arange(attack) / attack)).astype(np.float32)
         fade = round(0.05 * sr)
@@ -431,14 +449,14 @@ class Shimmer(ProceduralLayer):
         # (and so the loudness) is steady, the timing still irregular.
         self._stars = JitteredGrid(schedule_rng, 1.0 / rate_hz, 0.0, 1.0)
         self._pitches_hz = np.array([min(_midi_hz(m), 0.45 * sr) for m in self._PITCHES_MIDI])
-        self._phases = phase_rng.uniform(0.0, 2.0 * math.pi, len(self._pitches_hz))
+        phases = phase_rng.uniform(0.0, 2.0 * math.pi, len(self._pitches_hz))
+        self._sines = SineBank(self._pitches_hz, phases, self._BLOCK, sr)
         # Higher stars fade more with distance.
         self._dulling = geometric(1.0, 0.3, distance) ** np.linspace(0.0, 1.0, 7)
         # Keep the sum steady whatever the density: each star's level falls as more overlap.
         self._level = geometric(1.0, 0.6, distance) / math.sqrt(rate_hz)
         self._control_rate_hz = sr / self._BLOCK
         self._envelopes = OverlapAdd(2 * len(self._pitches_hz), capacity=4096)
-        self._ramp = (np.arange(self._BLOCK) / self._BLOCK).astype(np.float32)
         self._last = np.zeros((2 * len(self._pitches_hz), 1))
         self._gain = db_to_gain(self._GAIN_DB)
 
@@ -449,20 +467,14 @@ class Shimmer(ProceduralLayer):
         blocks = self.chunk_frames // self._BLOCK
         for time_s in self._stars.pop_until(t0 + self.chunk_frames / sr):
             self._star(round((time_s - t0) * ctl))
-        # Envelope points at block edges; linear inside each block (as in Drone): the mix is
-        # (gain_start @ sines) + ramp * (gain_step @ sines), two batched matrix products.
+        # Envelope points at block edges, linear inside each block (as in Drone): per ear and
+        # pitch, a gain and its step for the sum of sines.
         points = np.concatenate([self._last, self._envelopes.pop(blocks)], axis=1)
         self._last = points[:, -1:]
         pitches = len(self._pitches_hz)
-        sines = sine_bank(
-            self._pitches_hz, self._phases, self.chunk_start_frame, self.chunk_frames, sr
-        )
-        by_block = sines.reshape(pitches, blocks, self._BLOCK).transpose(1, 0, 2)
-        gains = points.astype(np.float32).reshape(2, pitches, blocks + 1)
-        first = gains[:, :, :-1].transpose(2, 0, 1)
-        step = np.diff(gains, axis=2).transpose(2, 0, 1)
-        mixed = first @ by_block + (step @ by_block) * self._ramp
-        return mixed.transpose(1, 0, 2).reshape(2, self.chunk_frames)
+        edges = points.reshape(2, pitches, blocks + 1)
+        gains = np.stack([edges[:, :, :-1], np.diff(edges, axis=2)])
+        return self._sines(gains, self.chunk_start_frame)
 
     def _star(self, offset: int) -> None:
         """Add one star's envelope (per ear) to its pitch's rows, on the block grid."""

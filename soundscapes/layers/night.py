@@ -7,14 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from soundscapes.dsp import (
     CONTROL_FACTOR,
+    Convolver,
     Filter,
     JitteredGrid,
     NoiseBed,
     OverlapAdd,
+    SineBank,
     SmoothRandom,
     Upsampler,
     bandpass,
@@ -26,10 +27,6 @@ from soundscapes.dsp import (
     pan_gains,
     raised_cosine,
     resonator,
-    set_width,
-    sine_bank,
-    unit_noise_gain,
-    white_noise,
 )
 from soundscapes.layers.spec import (
     LayerInfo,
@@ -104,17 +101,29 @@ class Crickets(ProceduralLayer):
         designed = 0.02 * np.sum(np.where(far, 0.1, 1.0))  # 0.02: a typical duty power
         designed *= db_to_gain(-6.0 * distance) ** 2
         self._levels = levels * math.sqrt(designed / np.sum(levels**2 * duty_power))
-        self._pans32 = pan_gains(rng.uniform(-0.8, 0.8, count) * width).astype(np.float32)
-        self._harmonic32 = self._harmonic.astype(np.float32)[:, None]
+        pans = pan_gains(rng.uniform(-0.8, 0.8, count) * width)  # (2, count)
         self._drift = SmoothRandom(drift_rng, 20.0, count)
 
+        # The oscillators: every carrier, and the second harmonic of the near ones at a third
+        # of its amplitude (Farnell): cos 2x, i.e. a sine at twice the frequency and phase
+        # plus a quarter turn. ``_of`` maps each oscillator to its cricket's envelope.
+        near = np.flatnonzero(self._harmonic > 0.0)
+        self._osc_of = np.concatenate([np.arange(count), near])
+        self._oscillators = SineBank(
+            np.concatenate([self._carrier_hz, 2.0 * self._carrier_hz[near]]),
+            np.concatenate([self._carrier_phase, 2.0 * self._carrier_phase[near] + 0.5 * math.pi]),
+            CONTROL_FACTOR,
+            sr,
+        )
+        amplitude = np.concatenate([np.ones(count), self._harmonic[near]])
+        self._osc_pans = pans[:, self._osc_of] * amplitude  # (2, oscillators)
+
         self._control_rate_hz = sr / CONTROL_FACTOR
-        # Quadratic B-spline (smooth) interpolation: no slope breaks in the pulse envelopes.
-        self._to_audio = Upsampler(CONTROL_FACTOR, count, smooth=True, dtype=np.float32)
+        # The last two control-rate envelope values of the previous chunk (see _bspline).
+        self._envelope_history = np.zeros((count, 2))
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:
-        sr = self.sample_rate_hz
         ctl = self._control_rate_hz
         t = self.chunk_start_s + np.arange(self.control_frames) / ctl
         # Chirp phase: the integral of 1 / period, the period drifting +-1.5 %.
@@ -132,17 +141,28 @@ class Crickets(ProceduralLayer):
         strength = (index + 2.0) / (self._pulses[:, None] + 1.0)
         # sin^4 pulses: they leave zero with zero slope and curvature, so the linear
         # interpolation from the control grid starts each chirp without a kink.
-        envelope = np.where(inside, np.sin(np.pi * (pulse_pos - index)) ** 4 * strength, 0.0)
+        # (float32 sine: the position in the pulse is within one turn.)
+        pulse = np.sin(np.float32(np.pi) * (pulse_pos - index).astype(np.float32)) ** 4
+        envelope = np.where(inside, pulse * strength, 0.0)
         envelope *= (self._levels * self._gain)[:, None]
-        envelope = self._to_audio(envelope)
+        # Each oscillator under its cricket's envelope, panned: sums of sines per ear, with the
+        # envelope interpolated smoothly (no slope breaks in the pulses) inside every block.
+        coefficients = self._bspline(envelope)[:, None, self._osc_of, :]  # (3, 1, osc, blocks)
+        gains = coefficients * self._osc_pans[None, :, :, None]
+        return self._oscillators(gains, self.chunk_start_frame)
 
-        tone = sine_bank(
-            self._carrier_hz, self._carrier_phase, self.chunk_start_frame, self.chunk_frames, sr
-        )
-        # Second harmonic at 1/3 (Farnell): cos 2x = 1 - 2 sin^2 x, cheaper than another sine.
-        tone += self._harmonic32 * (np.float32(1.0) - np.float32(2.0) * tone * tone)
-        tone *= envelope
-        return self._pans32 @ tone
+    def _bspline(self, envelope: np.ndarray) -> np.ndarray:
+        """Polynomial coefficients ``(3, count, blocks)`` of the control-rate ``envelope``.
+
+        The quadratic B-spline through control values ``e0, e1, e2`` is, at ``u`` in [0, 1)
+        of a block, ``0.5 (1-u)^2 e0 + (0.5 + u - u^2) e1 + 0.5 u^2 e2``; written as powers of
+        ``u``, that is what :class:`~soundscapes.dsp.SineBank` takes. It lags the control
+        values by one or two of them, as :class:`~soundscapes.dsp.Upsampler` does.
+        """
+        ext = np.concatenate([self._envelope_history, envelope], axis=1)
+        self._envelope_history = ext[:, -2:].copy()
+        e0, e1, e2 = ext[:, :-2], ext[:, 1:-1], ext[:, 2:]
+        return np.stack([0.5 * (e0 + e1), e1 - e0, 0.5 * e0 - e1 + 0.5 * e2])
 
 
 class Night(ProceduralLayer):
@@ -165,7 +185,7 @@ class Night(ProceduralLayer):
     )
 
     # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
-    _GAIN_DB = -28.1
+    _GAIN_DB = -27.9
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
         super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
@@ -173,7 +193,7 @@ class Night(ProceduralLayer):
         distance = self.params["distance"]
         self._width = self.params["width"]
         insect_rng, air_rng, owl_rng, schedule_rng, ir_rng, trill_rng = self.rng.spawn(6)
-        self._air_rng, self._owl_rng = air_rng, owl_rng
+        self._owl_rng = owl_rng
         sr = self.sample_rate_hz
         self._control_rate_hz = sr / CONTROL_FACTOR
 
@@ -185,24 +205,33 @@ class Night(ProceduralLayer):
         self._insect_swell = SmoothRandom(trill_rng, 9.0, 2, start=0.5)
         self._insect_level = 0.5 * (0.7 + 0.6 * intensity)
 
-        # The night air and the owls (all under 1.5 kHz) run at a quarter of the rate,
-        # reverb included, and are raised to the audio rate together.
+        # The night air (60-400 Hz) runs at a sixteenth of the rate; the owls (all under
+        # 1.5 kHz) at a quarter, reverb included, and only while a phrase sounds.
+        self._air_factor = low_rate_factor(sr, 400.0)
+        air_rate_hz = sr / self._air_factor
+        self._air = NoiseBed(
+            air_rng, bandpass(60.0, 400.0, air_rate_hz, 1), air_rate_hz, self._width
+        )
+        self._air_level = 0.35
+        self._air_up = Upsampler(self._air_factor, dtype=np.float32)
         self._factor = low_rate_factor(sr, 1500.0, limit=4)
         low = sr / self._factor
         self._low_rate_hz = low
-        self._air_filter = Filter(unit_noise_gain(bandpass(60.0, 400.0, low, 1), low))
-        self._air_level = 0.35
-        self._upsample = Upsampler(self._factor)
+        self._upsample = Upsampler(self._factor, dtype=np.float32)
 
         self._phrases = JitteredGrid(schedule_rng, geometric(60.0, 25.0, intensity), 0.2, 0.8)
-        self._pending: list[_Hoot] = []
         self._owl_hz = owl_rng.uniform(360.0, 480.0)
         self._owl_pan = owl_rng.uniform(-0.6, 0.6) * self._width
         self._owl_level = 0.9 * geometric(1.0, 0.5, distance)
-        self._owl_ir = decaying_noise_ir(ir_rng, low, 2.2, geometric(1400.0, 800.0, distance))
+        self._owl_reverb = Convolver(
+            decaying_noise_ir(ir_rng, low, 2.2, geometric(1400.0, 800.0, distance))
+        )
         self._owl_wet = 0.3 + 0.4 * distance
-        self._owl_top_sos = lowpass(geometric(1500.0, 1000.0, distance), low, 2)
-        self._events = OverlapAdd()
+        # Hoots are filtered from rest (Filter.from_rest): a breath around the fundamental,
+        # then the dark top of a distant call.
+        self._owl_breath = Filter(resonator(self._owl_hz, 4.0, low), (1,))
+        self._owl_top = Filter(lowpass(geometric(1500.0, 1000.0, distance), low, 2), (1,))
+        self._events = OverlapAdd(dtype=np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:
@@ -213,17 +242,21 @@ class Night(ProceduralLayer):
 
         low = self._low_rate_hz
         m = self.chunk_frames // self._factor
-        t_end = t0 + self.chunk_frames / sr
-        for phrase_s in self._phrases.pop_until(t_end):
-            self._pending.extend(self._phrase(phrase_s))
-        while self._pending and self._pending[0].start_s < t_end:
-            hoot = self._pending.pop(0)
-            self._events.add(round((hoot.start_s - t0) * low), self._hoot(hoot))
-        air = self._air_filter(white_noise(self._air_rng, (2, m), self._air_level * self._gain))
-        out = self._upsample(set_width(air, self._width) + self._events.pop(m))
+        for phrase_s in self._phrases.pop_until(t0 + self.chunk_frames / sr):
+            self._events.add(round((phrase_s - t0) * low), self._phrase_sound(phrase_s))
+        air_frames = self.chunk_frames // self._air_factor
+        out = self._air_up(self._air(air_frames, self._air_level * self._gain))
+        # No owl sounding and none left in the interpolator: its output would be exactly
+        # zero (most of the time), so it is skipped.
+        silent = self._events.quiet() and self._upsample.at_rest
+        owl = self._events.pop(m)
+        if not silent:
+            out += self._upsample(owl)
 
-        # A trill per ear (sin^2 AM at 30-45 Hz) over a slow swell; phase from absolute time.
-        trill = np.sin(np.pi * (self._trill_hz[:, None] * t + self._trill_phase[:, None])) ** 2
+        # A trill per ear (sin^2 AM at 30-45 Hz) over a slow swell; phase from absolute time,
+        # in turns reduced to one in float64, so a float32 sine is exact enough.
+        turns = (self._trill_hz[:, None] * t + self._trill_phase[:, None]) % 1.0
+        trill = np.sin(np.float32(np.pi) * turns.astype(np.float32)) ** 2
         swell = 0.8 + 0.4 * self._insect_swell.at(t)
         gains = (0.45 + 0.55 * trill) * swell * (self._insect_level * self._gain)
         out += self._insects(self.chunk_frames, gains)
@@ -246,8 +279,26 @@ class Night(ProceduralLayer):
             )
         return hoots
 
+    def _phrase_sound(self, start_s: float) -> np.ndarray:
+        """A whole phrase at the low rate from its first hoot, reverberant tail included.
+
+        The hoots are laid out dry and share one pass through the reverb (it is linear): one
+        convolution a phrase instead of one a hoot.
+        """
+        hoots = self._phrase(start_s)
+        low = self._low_rate_hz
+        offsets = [round((hoot.start_s - start_s) * low) for hoot in hoots]
+        sounds = [self._hoot(hoot) for hoot in hoots]
+        dry = np.zeros(max(o + len(x) for o, x in zip(offsets, sounds, strict=True)))
+        for offset, sound in zip(offsets, sounds, strict=True):
+            dry[offset : offset + len(sound)] += sound
+        out = self._owl_reverb(dry[None, :]) * np.float32(self._owl_wet)
+        direct = pan_gains(self._owl_pan)[:, None] * (math.sqrt(2.0) * (1.0 - self._owl_wet))
+        out[:, : len(dry)] += (direct * dry).astype(np.float32)
+        return out
+
     def _hoot(self, hoot: _Hoot) -> np.ndarray:
-        """One hoot at the low rate, stereo with its reverberant tail: float64 ``(2, n)``."""
+        """One dry hoot at the low rate, mono float64, at the hoot's level."""
         sr = self._low_rate_hz
         n = round(hoot.duration_s * sr)
         t = np.arange(n) / sr
@@ -256,22 +307,20 @@ class Night(ProceduralLayer):
         contour = 1.0 + 0.03 * np.sin(np.pi * np.minimum(x / 0.6, 1.0)) - 0.06 * x**2
         vibrato = 0.015 * np.sin(2.0 * np.pi * hoot.vibrato_hz * t) * np.minimum(x * 3.0, 1.0)
         phase = 2.0 * np.pi * np.cumsum(self._owl_hz * (contour + vibrato)) / sr
-        tone = np.sin(phase) + 0.18 * np.sin(2.0 * phase) + 0.06 * np.sin(3.0 * phase)
+        # sin 2x and sin 3x from sin x and cos x (2 sin x cos x; sin x (4 cos^2 x - 1)).
+        sin1, cos1 = np.sin(phase), np.cos(phase)
+        tone = sin1 * (1.0 + 0.36 * cos1 + 0.06 * (4.0 * cos1 * cos1 - 1.0))
         # A little breath in the hoot: noise around the fundamental.
         noise = np.random.default_rng(hoot.seed).standard_normal(n)
-        breath = signal.sosfilt(resonator(self._owl_hz, 4.0, sr), noise)
-        tone += 0.5 * breath
+        tone += 0.5 * self._owl_breath.from_rest(noise)
         attack = min(round(0.06 * sr), n // 3)
         release = min(round(0.15 * sr), n // 2)
         envelope = np.ones(n)
         envelope[:attack] = raised_cosine(attack)
         envelope[n - release :] = raised_cosine(release)[::-1]
-        dry = signal.sosfilt(self._owl_top_sos, tone * envelope)
+        dry = self._owl_top.from_rest(tone * envelope)
         dry *= hoot.level / (math.sqrt(float(np.mean(dry**2))) + 1e-12)
-        wet = signal.oaconvolve(dry[None, :], self._owl_ir, axes=-1) * self._owl_wet
-        direct = pan_gains(self._owl_pan)[:, None] * (math.sqrt(2.0) * (1.0 - self._owl_wet))
-        wet[:, :n] += direct * dry
-        return wet
+        return dry
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from soundscapes.dsp import (
     CONTROL_FACTOR,
+    Convolver,
     Filter,
     JitteredGrid,
     NoiseBed,
@@ -41,8 +41,9 @@ from soundscapes.layers.spec import (
 
 
 def _rise(x: np.ndarray) -> np.ndarray:
-    """Raised-cosine ramp: 0 for x <= 0, 1 for x >= 1, smooth in between."""
-    return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
+    """Raised-cosine ramp in float32: 0 for x <= 0, 1 for x >= 1, smooth in between."""
+    u = np.clip(x, 0.0, 1.0).astype(np.float32)
+    return 0.5 - 0.5 * np.cos(np.float32(np.pi) * u)
 
 
 class Tide(ProceduralLayer):
@@ -110,25 +111,33 @@ class Tide(ProceduralLayer):
 
         # Body and mid bands at the low rate; the always-on bed is the body band held at a
         # floor level (the MCT trick), so it costs nothing extra.
-        self._body_filter = Filter(unit_noise_gain(bandpass(*self._BODY_HZ, low, 2), low))
-        self._mid_filter = Filter(unit_noise_gain(bandpass(*self._MID_HZ, low, 2), low))
+        self._body_filter = Filter(
+            unit_noise_gain(bandpass(*self._BODY_HZ, low, 2), low), dtype=np.float32
+        )
+        self._mid_filter = Filter(
+            unit_noise_gain(bandpass(*self._MID_HZ, low, 2), low), dtype=np.float32
+        )
         for f in (self._body_filter, self._mid_filter):
             f.warm_up(white_noise(self._low_rng, (2, int(0.5 * low))))
         # The high bands share one broad band-pass; the foam is its first difference (+6 dB
         # per octave), so raising the foam envelope tilts the spectrum bright, and lowering it
         # closes the sweep again.
         high_hz = geometric(8000.0, 3000.0, distance)
-        self._high_filter = Filter(unit_noise_gain(bandpass(self._WASH_HZ[0], high_hz, sr, 1), sr))
-        self._high_last = np.zeros((2, 1))
+        self._high_filter = Filter(
+            unit_noise_gain(bandpass(self._WASH_HZ[0], high_hz, sr, 1), sr), dtype=np.float32
+        )
+        self._high_last = np.zeros((2, 1), dtype=np.float32)
         self._foam_norm = 1.0 / math.sqrt(
             2.0 - 2.0 * math.cos(2.0 * math.pi * math.sqrt(self._WASH_HZ[0] * high_hz) / sr)
         )
-        self._upsample = Upsampler(self._factor)
-        self._flutter_sos = lowpass(15.0, sr / CONTROL_FACTOR, 2)
+        self._upsample = Upsampler(self._factor, dtype=np.float32)
+        self._flutter = Filter(lowpass(15.0, sr / CONTROL_FACTOR, 2), (1,))
         # Wave envelopes live at the control rate and are raised to each band's rate.
         self._control_rate_hz = sr / CONTROL_FACTOR
-        self._low_envelope = Upsampler(CONTROL_FACTOR // self._factor, 4, smooth=False)
-        self._high_envelope = Upsampler(CONTROL_FACTOR, 4, smooth=False)
+        self._low_envelope = Upsampler(
+            CONTROL_FACTOR // self._factor, 4, smooth=False, dtype=np.float32
+        )
+        self._high_envelope = Upsampler(CONTROL_FACTOR, 4, smooth=False, dtype=np.float32)
 
         # Spectral balance at the crash (amplitudes of unit-RMS bands): roughly -5 dB per band,
         # brighter for bigger waves, darker with distance (air absorption).
@@ -146,7 +155,7 @@ class Tide(ProceduralLayer):
         # "Tide": wave size drifts over minutes (SOUND_RECIPES 3.3: a 5-20 min drift).
         self._tide = SmoothRandom(drift_rng, 240.0, start=0.5)
         self._next_pan_sign = 1.0 if drift_rng.random() < 0.5 else -1.0
-        self._envelopes = OverlapAdd(8)
+        self._envelopes = OverlapAdd(8, dtype=np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:
@@ -155,34 +164,37 @@ class Tide(ProceduralLayer):
         t0 = self.chunk_start_s
         for start_s in self._waves.pop_until(t0 + self.control_frames / ctl):
             self._envelopes.add(round((start_s - t0) * ctl), self._wave(start_s))
-        env = self._envelopes.pop(self.control_frames) * self._gain
+        env = self._envelopes.pop(self.control_frames) * np.float32(self._gain)
 
         # The bed follows the tide too, evaluated on the control grid (absolute time).
         times_s = t0 + np.arange(self.control_frames) / ctl
-        env[0:2] += (0.9 + 0.2 * self._tide.at(times_s)) * (self._bed_level * self._gain)
+        bed = (0.9 + 0.2 * self._tide.at(times_s)) * (self._bed_level * self._gain)
+        env[0:2] += bed.astype(np.float32)
         low_env = self._low_envelope(env[0:4])
         noise = white_noise(self._low_rng, (4, m))
         body = self._body_filter(noise[0:2]) * low_env[0:2]
         mid = self._mid_filter(noise[2:4]) * low_env[2:4]
         out = self._upsample(set_width(body + mid, self._width))
 
-        high_env = self._high_envelope(env[4:8])
+        # wash * high + foam * (high - previous high) = (wash + foam) * high - foam * previous:
+        # the foam's first difference costs no pass of its own.
+        env[4:6] += env[6:8]
+        gains = self._high_envelope(env[4:8])
         high = self._high_filter(white_noise(self._high_rng, (2, self.chunk_frames)))
-        foam = np.empty_like(high)
-        np.subtract(high[:, 1:], high[:, :-1], out=foam[:, 1:])
-        np.subtract(high[:, :1], self._high_last, out=foam[:, :1])
+        scaled = high * gains[0:2]
+        out += scaled
+        np.multiply(high[:, :-1], gains[2:4, 1:], out=scaled[:, 1:])
+        np.multiply(self._high_last, gains[2:4, :1], out=scaled[:, :1])
+        out -= scaled
         self._high_last = high[:, -1:].copy()
-        foam *= high_env[2:4]
-        high *= high_env[0:2]
-        out += high
-        out += foam
         return out
 
     def _wave(self, start_s: float) -> np.ndarray:
-        """Band envelopes of one wave at the control rate: float64 ``(8, n)``.
+        """Band envelopes of one wave at the control rate: float32 ``(8, n)``.
 
         Rows are (body L, body R, mid L, mid R, wash L, wash R, foam L, foam R); they scale
-        unit-RMS noise bands.
+        unit-RMS noise bands. Computed in float32, which is plenty for envelopes and makes
+        the exponentials and cosines several times cheaper.
         """
         rng = self._wave_rng
         ctl = self._control_rate_hz
@@ -195,25 +207,25 @@ class Tide(ProceduralLayer):
         strength = self._wave_level * rng.uniform(0.8, 1.0) * tide * math.sqrt(6.0 / wash_s)
         taus = self._DECAY_FRACTION * wash_s
         n = round((draw_s + rise_s + 5.0 * taus[0]) * ctl)
-        t = np.arange(n) / ctl
+        t = (np.arange(n) / ctl).astype(np.float32)
 
-        peaks_s = draw_s + rise_s + self._PEAK_DELAY_S
-        draw = self._DRAW[:, None] * _rise(t / draw_s)
-        attack = _rise((t - draw_s) / (peaks_s[:, None] - draw_s))
+        peaks_s = (draw_s + rise_s + self._PEAK_DELAY_S).astype(np.float32)[:, None]
+        draw = self._DRAW.astype(np.float32)[:, None] * _rise(t / np.float32(draw_s))
+        attack = _rise((t - np.float32(draw_s)) / (peaks_s - np.float32(draw_s)))
         crash = draw + (1.0 - draw) * attack
-        wash = np.exp(-np.maximum(t - peaks_s[:, None], 0.0) / taus[:, None])
-        bands = crash * wash * (self._band_levels[:, None] * strength)
+        wash = np.exp(-np.maximum(t - peaks_s, 0.0) / taus.astype(np.float32)[:, None])
+        bands = crash * wash * (self._band_levels * strength).astype(np.float32)[:, None]
 
         # Foam fizzes: a fast random flutter (below 15 Hz) on the foam band only.
-        flutter = signal.sosfilt(self._flutter_sos, rng.standard_normal(n))
+        flutter = self._flutter.from_rest(white_noise(rng, (n,)))
         flutter /= np.std(flutter) + 1e-12
-        bands[3] *= np.clip(0.75 + 0.25 * flutter, 0.2, 1.4)
+        bands[3] *= np.clip(0.75 + 0.25 * flutter, 0.2, 1.4).astype(np.float32)
 
         # Successive waves lean a little to alternate sides.
         pan = self._next_pan_sign * rng.uniform(0.1, 0.45) * self._width
         self._next_pan_sign = -self._next_pan_sign
-        left, right = pan_gains(pan) * math.sqrt(2.0)
-        rows = np.empty((8, n))
+        left, right = (pan_gains(pan) * math.sqrt(2.0)).astype(np.float32)
+        rows = np.empty((8, n), dtype=np.float32)
         np.multiply(bands, left, out=rows[0::2])
         np.multiply(bands, right, out=rows[1::2])
         return rows
@@ -278,15 +290,18 @@ class Gulls(ProceduralLayer):
         self._bursts = JitteredGrid(schedule_rng, 60.0 / self.params["rate"], 0.17, 0.83)
         self._max_calls = 4 + round(2.0 * intensity)
         self._pending: list[_Call] = []
-        self._calls = OverlapAdd()
+        self._calls = OverlapAdd(dtype=np.float32)
 
         # Formant near 2.5 kHz over the harmonic source, then air absorption (LP 5 -> 3 kHz).
         formant = parallel([resonator(2500.0, 1.5, sr), resonator(1000.0, 0.7, sr)], [1.0, 0.6])
-        self._call_sos = np.concatenate(
-            [formant, lowpass(geometric(5000.0, 3000.0, distance), sr, 2)]
+        # Calls are filtered from rest (Filter.from_rest); the filters hold no running state.
+        self._call_filter = Filter(
+            np.concatenate([formant, lowpass(geometric(5000.0, 3000.0, distance), sr, 2)]),
+            (1,),
+            np.float32,
         )
-        self._jitter_sos = lowpass(120.0, sr, 2)
-        self._reverb_ir = decaying_noise_ir(ir_rng, sr, 1.4, 3000.0)
+        self._jitter_filter = Filter(lowpass(120.0, sr, 2), (1,))
+        self._reverb = Convolver(decaying_noise_ir(ir_rng, sr, 1.4, 3000.0))
         self._wet = 0.25 + 0.35 * distance
         self._bed = NoiseBed(bed_rng, bandpass(700.0, 2800.0, sr, 1), sr, self._width)
         self._gain = db_to_gain(self._GAIN_DB)
@@ -300,9 +315,8 @@ class Gulls(ProceduralLayer):
         while self._pending and self._pending[0].start_s < t_end:
             call = self._pending.pop(0)
             self._calls.add(round((call.start_s - t0) * sr), self._call(call))
-        out = self._calls.pop(self.chunk_frames)
-        bed_level = self._BED_LEVEL * self._gain
-        out += self._bed(self.chunk_frames, bed_level)
+        out = self._bed(self.chunk_frames, self._BED_LEVEL * self._gain)
+        self._calls.pop_into(out)  # most chunks fall between bursts: then it costs nothing
         return out
 
     def _burst(self, start_s: float) -> list[_Call]:
@@ -333,39 +347,59 @@ class Gulls(ProceduralLayer):
         return calls
 
     def _call(self, call: _Call) -> np.ndarray:
-        """One "kee-ow": float64 ``(2, n)`` including its reverberant tail."""
+        """One "kee-ow": float32 ``(2, n)`` including its reverberant tail.
+
+        Per-sample math runs in float32 (a float64 ``sin`` costs ten times more); only the
+        phase is accumulated in float64, then reduced to two turns, where float32 is exact.
+        """
         sr = self.sample_rate_hz
         duration_s = call.duration_s
         n = round(duration_s * sr)
-        t = np.arange(n) / sr
+        t = (np.arange(n) / sr).astype(np.float32)
         rise_s = 0.05
-        fall = np.clip((t - rise_s) / (duration_s - rise_s), 0.0, 1.0) ** 1.3
-        rise = 0.5 - 0.5 * np.cos(np.pi * np.clip(t / rise_s, 0.0, 1.0))
+        fall = np.clip((t - rise_s) / np.float32(duration_s - rise_s), 0.0, 1.0) ** np.float32(1.3)
+        pi = np.float32(np.pi)
+        rise = 0.5 - 0.5 * np.cos(pi * np.clip(t / np.float32(rise_s), 0.0, 1.0))
         freq_hz = call.pitch_hz * (0.9 + 0.1 * rise) * (1.0 - call.drop * fall)
-        phase = 2.0 * np.pi * np.cumsum(freq_hz) / sr
+        phase = np.cumsum(freq_hz, dtype=np.float64) * (2.0 * np.pi / sr)
+        # Two turns: the subharmonic FM below runs at half the phase.
+        phase = (phase % (4.0 * np.pi)).astype(np.float32)
 
         # Roughness: FM from the subharmonic (index 0.3-0.8) plus a fast random flutter.
-        phase = phase + call.fm_index * np.sin(0.5 * phase)
-        jitter = signal.sosfilt(
-            self._jitter_sos, np.random.default_rng(call.seed).standard_normal(n)
-        )
+        phase += np.float32(call.fm_index) * np.sin(np.float32(0.5) * phase)
+        noise = white_noise(np.random.default_rng(call.seed), (n,))
+        jitter = self._jitter_filter.from_rest(noise)
         jitter /= np.std(jitter) + 1e-12
-        harmonics = max(2, int(4500.0 // call.pitch_hz))
-        tone = np.zeros(n)
-        for k in range(1, harmonics + 1):
-            tone += np.sin(k * phase) / k**0.7
-        tone *= 1.0 + 0.25 * np.clip(jitter, -3.0, 3.0)
+        tone = _harmonic_series(phase, max(2, int(4500.0 // call.pitch_hz)))
+        tone *= (1.0 + 0.25 * np.clip(jitter, -3.0, 3.0)).astype(np.float32)
 
-        attack = np.clip(t / 0.025, 0.0, 1.0)
-        release = np.clip((duration_s - t) / 0.09, 0.0, 1.0)
-        envelope = (0.5 - 0.5 * np.cos(np.pi * attack)) * (0.5 - 0.5 * np.cos(np.pi * release))
-        envelope *= 1.0 - 0.3 * t / duration_s
-        dry = signal.sosfilt(self._call_sos, tone * envelope)
-        dry *= call.level / (math.sqrt(np.mean(dry**2)) + 1e-12)
+        attack = np.clip(t / np.float32(0.025), 0.0, 1.0)
+        release = np.clip((np.float32(duration_s) - t) / np.float32(0.09), 0.0, 1.0)
+        envelope = (0.5 - 0.5 * np.cos(pi * attack)) * (0.5 - 0.5 * np.cos(pi * release))
+        envelope *= 1.0 - np.float32(0.3 / duration_s) * t
+        dry = self._call_filter.from_rest(tone * envelope)
+        dry *= np.float32(call.level / (math.sqrt(np.mean(dry**2)) + 1e-12))
 
-        wet = signal.oaconvolve(dry[None, :], self._reverb_ir, axes=-1) * self._wet
-        wet[:, :n] += pan_gains(call.pan)[:, None] * (math.sqrt(2.0) * (1.0 - self._wet) * dry)
+        wet = self._reverb(dry[None, :]) * np.float32(self._wet)
+        direct = pan_gains(call.pan) * (math.sqrt(2.0) * (1.0 - self._wet))
+        wet[:, :n] += np.multiply.outer(direct.astype(np.float32), dry)
         return wet
+
+
+def _harmonic_series(phase: np.ndarray, harmonics: int) -> np.ndarray:
+    """``sum_k sin(k phase) / k**0.7`` for ``k = 1..harmonics`` (a bright, buzzy source).
+
+    Through the Chebyshev recurrence ``sin(k x) = 2 cos(x) sin((k-1) x) - sin((k-2) x)``:
+    one ``sin`` and one ``cos`` in all instead of one ``sin`` per harmonic.
+    """
+    below = np.zeros_like(phase)
+    current = np.sin(phase)
+    twice_cos = 2.0 * np.cos(phase)
+    tone = current.copy()
+    for k in range(2, harmonics + 1):
+        below, current = current, twice_cos * current - below
+        tone += current / k**0.7
+    return tone
 
 
 LAYERS: tuple[type[ProceduralLayer], ...] = (Gulls, Tide)

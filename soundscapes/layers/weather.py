@@ -10,6 +10,7 @@ from scipy import signal
 
 from soundscapes.dsp import (
     CONTROL_FACTOR,
+    Convolver,
     Filter,
     JitteredGrid,
     NoiseBed,
@@ -29,6 +30,7 @@ from soundscapes.dsp import (
     raised_cosine,
     resonator,
     set_width,
+    stereo_noise,
     unit_noise_gain,
     white_noise,
 )
@@ -89,7 +91,7 @@ class StormHush(ProceduralLayer):
         )
         self._bed_filter = Filter(unit_noise_gain(bed_sos, low))
         self._bed_filter.warm_up(white_noise(bed_rng, (2, int(4 * low))))
-        self._upsample = Upsampler(self._factor)
+        self._upsample = Upsampler(self._factor, dtype=np.float32)
 
         self._air = NoiseBed(air_rng, bandpass(1800.0, 7000.0, sr, 1), sr, self._width)
         self._air_gain = db_to_gain(self._AIR_LEVEL_DB)
@@ -111,7 +113,7 @@ class StormHush(ProceduralLayer):
         self._rumble_wet = 0.4 + 0.5 * distance
         # Farnell (Pd forum): convolve distant thunder with sparse spiky noise (trees,
         # buildings) rather than a smooth reverb; a different response per ear keeps it wide.
-        self._rumble_ir = decaying_noise_ir(rumble_rng, low, 3.5, 160.0, sparse=0.97)
+        self._rumble_reverb = Convolver(decaying_noise_ir(rumble_rng, low, 3.5, 160.0, sparse=0.97))
         self._rumble_filter_sos = np.concatenate(
             [highpass(22.0, low, 2), lowpass(self._rumble_cutoff_hz, low, 4)]
         )
@@ -141,7 +143,7 @@ class StormHush(ProceduralLayer):
         return out
 
     def _rumble(self) -> np.ndarray:
-        """One distant rumble at the low rate: float64 ``(2, n)``.
+        """One distant rumble at the low rate: float32 ``(2, n)``.
 
         Farnell ch. 40: instead of low-passed noise ("no good for anything but a cartoon
         sketch"), a train of parabolic pulses of random sign, denser near the peak, band-limited
@@ -182,7 +184,7 @@ class StormHush(ProceduralLayer):
             source += signal.oaconvolve(train, kernel[None, :], axes=-1)[:, :n]
 
         dry = signal.sosfilt(self._rumble_filter_sos, source, axis=-1)
-        wet = signal.oaconvolve(dry, self._rumble_ir, axes=-1)
+        wet = self._rumble_reverb(dry)
         mixed = wet * self._rumble_wet
         mixed[:, :n] += dry * (1.0 - self._rumble_wet)
 
@@ -240,11 +242,11 @@ class Rain(ProceduralLayer):
         # Unit-energy grains at `rate_hz` with amplitude a add rate * a^2 / sr of power; the
         # log-uniform +-3 dB sizes average 1.08 in power.
         self._drop_amplitude = math.sqrt(self._DROP_SHARE * sr / rate_hz / 1.08)
-        self._drops_out = OverlapAdd()
+        self._drops_out = OverlapAdd(dtype=np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
     def _grain_bank(self, rng: np.random.Generator, air_sos: np.ndarray) -> list[np.ndarray]:
-        """Drop sounds, each float64 mono with unit energy."""
+        """Drop sounds, each float32 mono with unit energy."""
         sr = self.sample_rate_hz
         grains = []
         for index in range(self._GRAINS):
@@ -273,7 +275,8 @@ class Rain(ProceduralLayer):
             grain /= math.sqrt(float(np.sum(grain**2)))
             # Unit energy, but no grain peakier than the typical click: the odd sharp one
             # would tick out of the patter.
-            grains.append(grain * min(1.0, 0.3 / float(np.max(np.abs(grain)))))
+            grain *= min(1.0, 0.3 / float(np.max(np.abs(grain))))
+            grains.append(grain.astype(np.float32))
         return grains
 
     def _render_chunk(self) -> np.ndarray:
@@ -281,18 +284,19 @@ class Rain(ProceduralLayer):
         t0 = self.chunk_start_s
         ctl = self._control_rate_hz
         times, marks = self._drops.pop_marked_until(t0 + self.chunk_frames / sr)
-        scale = self._drop_amplitude * self._gain
-        for time_s, (variant, size, place) in zip(times, marks, strict=True):
-            grain = self._grains[int(variant * self._GRAINS)]
-            amplitude = scale * 10.0 ** ((size - 0.5) * 0.3)  # +-3 dB: no drop stands out
-            angle = (1.0 + (2.0 * place - 1.0) * self._width) * (math.pi / 4.0)
-            gains = (amplitude * math.cos(angle), amplitude * math.sin(angle))
-            self._drops_out.add_panned(round((time_s - t0) * sr), grain, gains)
-        out = self._drops_out.pop(self.chunk_frames)
+        variant, size, place = marks.T
+        # Every drop's numbers at once, then the grains laid down in one call.
+        amplitude = self._drop_amplitude * self._gain * 10.0 ** ((size - 0.5) * 0.3)  # +-3 dB
+        angle = (1.0 + (2.0 * place - 1.0) * self._width) * (math.pi / 4.0)
+        gains = (amplitude * np.stack([np.cos(angle), np.sin(angle)])).T
+        offsets = np.round((times - t0) * sr).astype(np.int64).tolist()
+        grains = [self._grains[i] for i in (variant * self._GRAINS).astype(np.int64).tolist()]
+        self._drops_out.add_panned_many(offsets, grains, gains)
 
         control_t = t0 + np.arange(self.control_frames) / ctl
         swell = (0.92 + 0.16 * self._swell.at(control_t)[0]) * self._gain
-        out += self._bed(self.chunk_frames, swell)
+        out = self._bed(self.chunk_frames, swell)
+        self._drops_out.pop_into(out)
         return out
 
 
@@ -340,9 +344,9 @@ class Wind(ProceduralLayer):
         # with speed is the low-pass opening in the gusts ("LP at 300 + 1500 v").
         top_hz = geometric(3000.0, 1200.0, distance)
         body_sos = np.concatenate([bandpass(40.0, top_hz, sr, 1), one_pole_lowpass(300.0, sr)])
-        self._body_filter = Filter(unit_noise_gain(body_sos, sr))
+        self._body_filter = Filter(unit_noise_gain(body_sos, sr), dtype=np.float32)
         self._rush_norm = 1.0 / (2.0 * math.sin(math.pi * 300.0 / sr))  # diff gain at 300 Hz
-        self._last = np.zeros((2, 1))
+        self._last = np.zeros((2, 1), dtype=np.float32)
         self._rush_level = 0.5 * geometric(1.0, 0.4, distance)
         self._to_audio = Upsampler(CONTROL_FACTOR, 2, smooth=False, dtype=np.float32)
         # Whistle phases and gains (4 rows); phase is smooth, so linear interpolation from the
@@ -355,7 +359,8 @@ class Wind(ProceduralLayer):
         # only above a critical speed (Farnell: howls need a window of Reynolds numbers) and
         # fluttering (a random AM that spreads the line into a narrow band, Q ~ 25).
         self._whistle_hz = np.sort(whistle_rng.uniform(380.0, 720.0, 2))
-        self._whistle_pans = pan_gains(np.array([-0.5, 0.5]) * self._width)  # (2 ch, 2 whistles)
+        # (2 ears, 2 whistles), float32 like the tones they pan.
+        self._whistle_pans = pan_gains(np.array([-0.5, 0.5]) * self._width).astype(np.float32)
         self._whistle_lags = [round(d * sr / CONTROL_FACTOR) for d in self._WHISTLE_DELAYS_S]
         self._whistle_am = SmoothRandom(whistle_rng, 0.08, 2)
         self._whistle_phase = whistle_rng.uniform(0.0, 2.0 * math.pi, 2)
@@ -387,7 +392,7 @@ class Wind(ProceduralLayer):
 
         levels = np.stack([speed**1.5, speed**2.5 * (self._rush_level * self._rush_norm)])
         gains = self._to_audio(levels * self._gain)
-        noise = set_width(white_noise(self._noise_rng, (2, self.chunk_frames)), self._width)
+        noise = stereo_noise(self._noise_rng, self.chunk_frames, self._width)
         body = self._body_filter(noise)
         rush = np.empty_like(body)
         np.subtract(body[:, 1:], body[:, :-1], out=rush[:, 1:])
@@ -412,12 +417,13 @@ class Wind(ProceduralLayer):
         controls = np.concatenate([phases, gains])
         if np.any(gains) or np.any(self._whistle_held):
             audio = self._whistle_up(controls)
-            # float32 sine of the phase less whole turns (under ~3000 rad within a chunk).
-            turns = np.floor(audio[0:2, :1] / (2.0 * math.pi)) * (2.0 * math.pi)
-            tones = np.sin((audio[0:2] - turns).astype(np.float32)) * audio[2:4]
+            # float32 sine of the phase less whole turns, taken per sample in float64.
+            turns = np.floor(audio[0:2] / (2.0 * math.pi)) * (2.0 * math.pi)
+            tones = np.sin((audio[0:2] - turns).astype(np.float32))
+            tones *= audio[2:4].astype(np.float32)
             out += self._whistle_pans @ tones
         else:
-            self._whistle_up(controls)  # keep the interpolator's history current
+            self._whistle_up.hold(controls)  # keep the interpolator's history current
         self._whistle_held = gains[:, -1].copy()
         return out
 
