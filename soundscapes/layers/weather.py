@@ -390,18 +390,19 @@ class Wind(ProceduralLayer):
         speed_all = np.concatenate([self._speed_history, speed])
         self._speed_history = speed_all[-lags[-1] :]
 
-        levels = np.stack([speed**1.5, speed**2.5 * (self._rush_level * self._rush_norm)])
-        gains = self._to_audio(levels * self._gain)
+        body_level = speed**1.5
+        rush_level = speed**2.5 * (self._rush_level * self._rush_norm)
+        # body * b + (body - previous body) * r = body * (b + r) - previous body * r: the rush,
+        # the body's first difference, costs no pass of its own.
+        gains = self._to_audio(np.stack([body_level + rush_level, rush_level]) * self._gain)
         noise = stereo_noise(self._noise_rng, self.chunk_frames, self._width)
         body = self._body_filter(noise)
-        rush = np.empty_like(body)
-        np.subtract(body[:, 1:], body[:, :-1], out=rush[:, 1:])
-        np.subtract(body[:, :1], self._last, out=rush[:, :1])
+        out = body * gains[0]
+        previous = np.empty_like(body)
+        np.multiply(body[:, :-1], gains[1, 1:], out=previous[:, 1:])
+        np.multiply(self._last, gains[1, :1], out=previous[:, :1])
+        out -= previous
         self._last = body[:, -1:].copy()
-        body *= gains[0]
-        rush *= gains[1]
-        out = body
-        out += rush
 
         # Whistles: pitch from the delayed speed, phase integrated at the control rate; the
         # audio-rate work is skipped while both are below their critical speed.
