@@ -102,7 +102,8 @@ class AmbienceSource:
         self.sample_rate_hz = timeline.sample_rate_hz
         self._frame = 0
         self._keys = timeline.layer_keys()
-        self._sources: dict[tuple, Source] = {}  # started lazily, dropped when done
+        # Keyed by (layer key, run): started lazily, dropped when done.
+        self._sources: dict[tuple, Source] = {}
         cues = timeline.cues
         self._starts_s = np.array([c.start_s for c in cues])
         # Power of each layer in each scene (scene-normalized), rows = cues.
@@ -121,32 +122,47 @@ class AmbienceSource:
         self._active = {key: self._active_frames(key) for key in self._keys}
         self.layer_seconds = 0.0  # time spent inside layer renders, for the report
 
-    def _active_frames(self, key: tuple) -> tuple[int, int]:
-        """Frames ``[start, end)`` outside which ``key`` is silent (crossfades included).
+    def _active_frames(self, key: tuple) -> list[tuple[int, int]]:
+        """Frame ranges ``[start, end)`` where ``key`` is heard (crossfades included): one per
+        run of consecutive scenes that use it.
 
-        A layer runs only there: it starts (its own time zero) at ``start``, whatever the
-        block sizes, so output stays block-invariant while a layer heard for five minutes of
-        an eight-hour bed costs five minutes of rendering.
+        A layer runs only there, a fresh source for each run: it starts (its own time zero)
+        at ``start``, whatever the block sizes, so output stays block-invariant while a layer
+        heard for five minutes of an eight-hour bed costs five minutes of rendering, and a
+        scene that comes back an hour later does not keep its layers running in between.
         """
-        heard = np.flatnonzero(self._power[key] > 0)
-        first, last = int(heard[0]), int(heard[-1])
-        start_s = self._starts_s[first] - (self._half_s[first - 1] if first > 0 else 0.0)
-        if last + 1 < len(self._starts_s):
-            end_s = self._starts_s[last + 1] + self._half_s[last]
-        else:
-            end_s = self.timeline.duration_s
+        heard = self._power[key] > 0
         sr = self.sample_rate_hz
-        return max(0, math.floor(start_s * sr)), math.ceil(end_s * sr)
+        ranges = []
+        j = 0
+        while j < len(heard):
+            if not heard[j]:
+                j += 1
+                continue
+            first = j
+            while j + 1 < len(heard) and heard[j + 1]:
+                j += 1
+            last = j
+            start_s = self._starts_s[first] - (self._half_s[first - 1] if first > 0 else 0.0)
+            if last + 1 < len(self._starts_s):
+                end_s = self._starts_s[last + 1] + self._half_s[last]
+            else:
+                end_s = self.timeline.duration_s
+            ranges.append((max(0, math.floor(start_s * sr)), math.ceil(end_s * sr)))
+            j += 1
+        return ranges
 
-    def _source(self, key: tuple) -> Source:
-        if key not in self._sources:
-            self._sources[key] = create_layer(
+    def _source(self, key: tuple, run: int) -> Source:
+        if (key, run) not in self._sources:
+            # The first run keeps the layer's own seed; a return gets a fresh one.
+            seed_key = key if run == 0 else (key, run)
+            self._sources[key, run] = create_layer(
                 key[0],
                 sample_rate_hz=self.sample_rate_hz,
-                seed=layer_seed(self.timeline.seed, key),
+                seed=layer_seed(self.timeline.seed, seed_key),
                 **dict(key[1]),
             )
-        return self._sources[key]
+        return self._sources[key, run]
 
     def layer_gains(self, t_s: np.ndarray) -> dict[tuple, np.ndarray]:
         """Linear amplitude of every layer source at times ``t_s`` (fades excluded).
@@ -234,14 +250,26 @@ class AmbienceSource:
         out = np.zeros((CHANNELS, frames), dtype=np.float32)
         spans = {}
         for key in self._keys:
-            start, end = self._active[key]
-            lo, hi = max(first, start), min(first + frames, end)
-            if lo < hi:
-                spans[key] = (lo - first, hi - first)
-            elif first >= end:
-                self._sources.pop(key, None)  # finished: free its state
+            for run, (start, end) in enumerate(self._active[key]):
+                lo, hi = max(first, start), min(first + frames, end)
+                if lo < hi:
+                    spans[key, run] = (lo - first, hi - first)
+                elif first >= end:
+                    self._sources.pop((key, run), None)  # finished: free its state
         if not spans:
             return out
+        gains = self._block_gains(first, frames, list(dict.fromkeys(k for k, _ in spans)))
+        for (key, run), (lo, hi) in spans.items():
+            started = time.perf_counter()
+            block = self._source(key, run).render(hi - lo)
+            self.layer_seconds += time.perf_counter() - started
+            g = gains[key]
+            # A source may hand out a view of its own buffer: scale a copy, never in place.
+            if np.isscalar(g):
+                out[:, lo:hi] += block * np.float32(g)
+            else:
+                out[:, lo:hi] += block * g[lo:hi].astype(np.float32)
+        return out
         gains = self._block_gains(first, frames, list(spans))
         for key, (lo, hi) in spans.items():
             started = time.perf_counter()

@@ -248,8 +248,8 @@ def test_timeline_is_block_invariant_and_runs_layers_only_where_heard():
     np.testing.assert_array_equal(np.concatenate(pieces, axis=1), whole)
     # The storm hush stops after its crossfade; the tide starts only at its own.
     active = timeline().source()._active
-    assert active[("storm-hush", ())] == (0, 23 * SR)
-    assert active[("tide", ())] == (17 * SR, 40 * SR)
+    assert active[("storm-hush", ())] == [(0, 23 * SR)]
+    assert active[("tide", ())] == [(17 * SR, 40 * SR)]
     assert np.abs(whole[:, 24 * SR :]).max() > 0
 
 
@@ -289,3 +289,24 @@ def test_quiet_beds_skip_the_limiter_preview_and_still_land_on_target(tmp_path, 
         master_to_file(blocks, tmp_path / "b2.flac", "flac", sample_rate_hz=SR,
                        measured_lufs=measured, target=parse_target("sleep"),
                        tags=Tags(title="bed"), sample_peak=1.0)  # fmt: skip
+
+
+def test_a_scene_that_returns_restarts_its_layers_instead_of_running_silent_between():
+    a = _layer_scene("a", ("tide", 0.0))
+    b = _layer_scene("b", ("rain", 0.0))
+    cues = [SceneCue(start_s=0, scene=a), SceneCue(start_s=20, scene=b),
+            SceneCue(start_s=60, scene=a)]  # fmt: skip
+
+    def timeline() -> Timeline:
+        return Timeline(cues, duration_s=80, crossfade_s=6, fade_in_s=2, fade_out_s=5, seed=3)
+
+    active = timeline().source()._active
+    assert active[("tide", ())] == [(0, 23 * SR), (57 * SR, 80 * SR)]
+    assert active[("rain", ())] == [(17 * SR, 63 * SR)]
+    whole = timeline().source().render(80 * SR)
+    src = timeline().source()
+    pieces = [src.render(n) for n in (SR * 7 + 3, SR * 50, SR * 23 - 3)]
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=1), whole)
+    # The tide is back after the rain, at its level: a fresh source, not silence.
+    level = lambda a, b: float(np.sqrt(np.mean(whole[:, a * SR : b * SR] ** 2)))  # noqa: E731
+    assert level(66, 74) == pytest.approx(level(6, 14), rel=0.5)

@@ -137,7 +137,8 @@ def test_timeline_render_applies_the_per_frame_gains() -> None:
     t_s = np.arange(frames) / SR
     gains = source.layer_gains(t_s)
     fade = source.fade_gain(t_s)
-    for key, (start, end) in source._active.items():
+    for key, ranges in source._active.items():
+        ((start, end),) = ranges  # each layer is heard in one run here
         end = min(end, frames)
         layer = create_layer(key[0], seed=layer_seed(7, key), **dict(key[1]))
         block = layer.render(end - start)
