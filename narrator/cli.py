@@ -363,12 +363,17 @@ def cache(
     speech_cache = SpeechCache(cache_dir) if cache_dir else SpeechCache()
     if clear:
         removed = speech_cache.clear()
-        out.print(f"cleared {removed} cached passages from {speech_cache.folder}", highlight=False)
+        out.print(
+            f"cleared {removed} cached passages from {speech_cache.folder}",
+            highlight=False,
+            soft_wrap=True,  # a long folder must not break the line (scripts read it)
+        )
         return
     size = speech_cache.size_bytes()
     out.print(
         f"{speech_cache.folder}: {len(speech_cache)} passages, {size / 2**20:.1f} MiB",
         highlight=False,
+        soft_wrap=True,
     )
 
 
