@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -120,7 +119,6 @@ class AmbienceSource:
             half.append(max(0.0, min(timeline.crossfade_s / 2, before / 2, after / 2)))
         self._half_s = np.array(half)
         self._active = {key: self._active_frames(key) for key in self._keys}
-        self.layer_seconds = 0.0  # time spent inside layer renders, for the report
 
     def _active_frames(self, key: tuple) -> list[tuple[int, int]]:
         """Frame ranges ``[start, end)`` where ``key`` is heard (crossfades included): one per
@@ -260,21 +258,7 @@ class AmbienceSource:
             return out
         gains = self._block_gains(first, frames, list(dict.fromkeys(k for k, _ in spans)))
         for (key, run), (lo, hi) in spans.items():
-            started = time.perf_counter()
             block = self._source(key, run).render(hi - lo)
-            self.layer_seconds += time.perf_counter() - started
-            g = gains[key]
-            # A source may hand out a view of its own buffer: scale a copy, never in place.
-            if np.isscalar(g):
-                out[:, lo:hi] += block * np.float32(g)
-            else:
-                out[:, lo:hi] += block * g[lo:hi].astype(np.float32)
-        return out
-        gains = self._block_gains(first, frames, list(spans))
-        for key, (lo, hi) in spans.items():
-            started = time.perf_counter()
-            block = self._source(key).render(hi - lo)
-            self.layer_seconds += time.perf_counter() - started
             g = gains[key]
             # A source may hand out a view of its own buffer: scale a copy, never in place.
             if np.isscalar(g):
