@@ -23,7 +23,11 @@ import io
 import json
 import sys
 import threading
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
+
+#: Times the worker sets the voice's rate and pitch before it gives up on a process.
+SETTING_ATTEMPTS = 5
 
 
 def _info() -> dict[str, object]:
@@ -65,6 +69,31 @@ def _info() -> dict[str, object]:
     }
 
 
+def _espeak_settings_check(engine) -> Callable[[dict[int, int]], bool] | None:
+    """On the espeak driver, a check that espeak now holds the given settings; else ``None``.
+
+    Why (measured with espeak-ng 1.51, pyttsx3 2.99): espeak runs asynchronously here, and in
+    about one process of three hundred the rate we set was lost behind the driver's own initial
+    rate 200, so the whole batch spoke 40 % too fast. pyttsx3 reads settings back with a
+    one-argument call to ``espeak_GetParameter(parameter, current)``, which is why its read-back
+    looks unreliable (trap 4); with both arguments it is exact.
+    """
+    if engine.proxy._module.__name__.rsplit(".", 1)[-1] != "espeak":
+        return None
+    import ctypes
+
+    from pyttsx3.drivers import _espeak
+
+    prototype = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int)
+    current = prototype(("espeak_GetParameter", _espeak.dll))
+
+    def holds(wanted: dict[int, int]) -> bool:
+        _espeak.Synchronize()  # every queued setting applied first
+        return all(current(parameter, 1) == value for parameter, value in wanted.items())
+
+    return holds
+
+
 def _synth(job: dict) -> dict[str, object]:
     import pyttsx3
 
@@ -73,13 +102,32 @@ def _synth(job: dict) -> dict[str, object]:
     failures: list[str] = []
     engine.connect("finished-utterance", lambda name, completed: finished.set())
     engine.connect("error", lambda name, exception: failures.append(str(exception)))
-    engine.setProperty("voice", job["voice"])
-    engine.setProperty("rate", int(job["rate_wpm"]))
+    settings = {"rate": int(job["rate_wpm"])}
     if job.get("pitch") is not None:
-        engine.setProperty("pitch", int(job["pitch"]))
+        settings["pitch"] = int(job["pitch"])
+    engine.setProperty("voice", job["voice"])
+    holds = _espeak_settings_check(engine)
+    wanted: dict[int, int] = {}
+    if holds is not None:
+        from pyttsx3.drivers import _espeak
+
+        codes = {"rate": _espeak.RATE, "pitch": _espeak.PITCH}
+        wanted = {codes[name]: value for name, value in settings.items()}
     # Apply the properties now, before any text, so that a refused voice fails every file
-    # instead of silently speaking them in the default voice (trap 3).
-    engine.runAndWait()
+    # instead of silently speaking them in the default voice (trap 3); on espeak, set them
+    # again until espeak holds them.
+    for attempt in range(SETTING_ATTEMPTS):
+        for name, value in settings.items():
+            engine.setProperty(name, value)
+        if attempt == 0:
+            # The driver starts busy, so pyttsx3 holds the settings until this runs them;
+            # afterwards it is idle and applies each setting as it is given (and a
+            # runAndWait with nothing to say would never return).
+            engine.runAndWait()
+        if failures or holds is None or holds(wanted):
+            break
+    else:
+        failures.append(f"espeak did not take the settings {settings} in {SETTING_ATTEMPTS} tries")
     if failures:
         setup_error = "; ".join(failures)
         return {"errors": {path: setup_error for _, path in job["items"]}}
@@ -94,6 +142,8 @@ def _synth(job: dict) -> dict[str, object]:
             errors[path] = f"no finished-utterance event within {timeout_s:g} s"
         elif failures:
             errors[path] = "; ".join(failures)
+        elif holds is not None and not holds(wanted):
+            errors[path] = f"espeak lost the settings {settings} while speaking"
     return {"errors": errors}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -143,3 +144,67 @@ def test_a_hundred_system_passages_are_all_real_and_follow_their_length(tmp_path
         spoken_s = sum(s.end_s - s.start_s for s in timing.sentences)
         # espeak at the sleep rate: about 0.3-0.5 s a word; a truncated clip falls far short.
         assert 0.2 * words < spoken_s < 0.9 * words, (passage.index, passage.text, spoken_s)
+
+
+def _voiced_frames(clip: np.ndarray) -> int:
+    from narrator.speech.clean import trim_bounds
+
+    start, end = trim_bounds(clip, 22050)
+    return end - start
+
+
+@pytest.mark.real_engine
+@needs_system
+def test_every_fresh_process_speaks_at_the_rate_asked():
+    """espeak-ng is deterministic at a given rate, so every batch's clip has one length.
+
+    Before the worker checked espeak's settings, about one process in 150 lost the rate and
+    spoke at the driver's initial 200 (40 % too fast); 200 batches caught it most times.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = system.SystemEngine(default_spec("system"))
+    sentences = ["The stars come out one by one, small and steady.", "The wind has dropped."]
+    with ThreadPoolExecutor(2) as pool:
+        lengths = set(
+            pool.map(lambda _: tuple(map(_voiced_frames, engine.synthesize(sentences))), range(200))
+        )
+    assert len(lengths) == 1, lengths
+
+
+@pytest.mark.real_engine
+@needs_system
+def test_a_rate_espeak_drops_is_set_again(tmp_path: Path):
+    """The worker reads espeak's rate back and sets it again until it holds."""
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    job = {"voice": "gmw/en-us", "rate_wpm": 140, "pitch": None, "utterance_timeout_s": 20}
+    text = "The wind has dropped to almost nothing."
+    runner = (
+        "import json, sys, pyttsx3\n"
+        f"sys.path.insert(0, {str(system.WORKER.parent)!r})\n"
+        "import system_worker\n"
+        "real = pyttsx3.Engine.setProperty\n"
+        "dropped = []\n"
+        "def lossy(self, name, value):\n"
+        "    if name == 'rate' and not dropped:\n"
+        "        dropped.append(value)\n"
+        "        return\n"  # the first rate never reaches espeak, as in the race
+        "    real(self, name, value)\n"
+        "if sys.argv[1] == 'lossy':\n"
+        "    pyttsx3.Engine.setProperty = lossy\n"
+        "print(json.dumps(system_worker._synth(json.loads(sys.argv[2]))))\n"
+    )
+    lengths = {}
+    for mode in ("plain", "lossy"):
+        wav = tmp_path / f"{mode}.wav"
+        done = subprocess.run(
+            [sys.executable, "-c", runner, mode, json.dumps({**job, "items": [[text, str(wav)]]})],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        assert json.loads(done.stdout.splitlines()[-1]) == {"errors": {}}
+        lengths[mode] = _voiced_frames(sf.read(wav, dtype="float32")[0])
+    assert lengths["lossy"] == lengths["plain"]
