@@ -30,9 +30,13 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _fail(message: str) -> typer.Exit:
+def _print_error(message: str) -> None:
     # Text, not markup: the message is the user's text and may hold brackets ("\\[").
     err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    _print_error(message)
     return typer.Exit(code=1)
 
 
@@ -427,11 +431,29 @@ def progress_display(quiet: bool):
 import narrator.cli_publish  # noqa: E402, F401  (registers batch, feed and playlist)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The ``narrator`` command. A mistyped command line (a word where a number belongs, an
+    unknown option) is one ``error:`` line and exit code 1, like every other bad input."""
     try:
-        app()
+        code = app(args=argv, prog_name="narrator", standalone_mode=False)
     except BrokenPipeError:  # e.g. `narrator voices | head`
         sys.stderr.close()
+        return
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except typer.TyperException as exc:  # typer's usage errors (its click's ClickException)
+        show = getattr(exc, "show", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and show is not None:
+            show()  # `narrator` alone: the help
+            sys.exit(0)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        context = getattr(exc, "ctx", None)
+        where = f"; see: {context.command_path} --help" if context is not None else ""
+        _print_error(" ".join(message.split()).rstrip(".") + where)
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -191,3 +191,27 @@ def test_keep_mix_must_be_a_wav_and_not_the_output(short_story, tmp_path, fake_a
     assert result.exit_code == 1
     assert "--keep-mix" in result.output and "name it .wav" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["render", "s.txt", "--pace", "slow"], "'--pace'"),
+        (["render", "s.txt", "--jobs", "two"], "'--jobs'"),
+        (["render", "s.txt", "--tail", "long"], "'--tail'"),
+        (["render", "s.txt", "--bitrate", "high"], "'--bitrate'"),
+        (["render", "s.txt", "--colour"], "--colour"),
+        (["soundscape", "tide", "--seed", "x"], "'--seed'"),
+        (["rendr", "s.txt"], "rendr"),
+    ],
+)
+def test_a_mistyped_command_line_is_one_error_line_and_exit_1(argv, says, capsys):
+    from narrator.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], captured.err
+    assert "--help" in lines[0] and "Traceback" not in captured.err and captured.out == ""
