@@ -35,6 +35,7 @@ from soundscapes.export import (
     FORMATS,
     atomic_path,
     audio_info,
+    check_writable,
     format_for,
     write_text_atomic,
 )
@@ -160,12 +161,6 @@ def render_story(
     _check_options(opts)
     try:
         fmt = format_for(opts.output or Path(f"x.{opts.fmt or 'mp3'}"), opts.fmt)
-        suffix = opts.output.suffix.lower().lstrip(".") if opts.output else fmt
-        if suffix in FORMATS and suffix != fmt:
-            raise RenderError(
-                f"{opts.output}: --format {fmt} does not match the .{suffix} name; "
-                f"name it .{fmt} or drop --format"
-            )
         output = opts.output or default_output(story, fmt)
         target = parse_target(opts.loudness, ceiling_dbtp=-2.0)
     except SoundscapeError as exc:
@@ -177,6 +172,13 @@ def render_story(
             raise RenderError(f"--keep-mix {opts.keep_mix}: the mix is a WAV file; name it .wav")
         if opts.keep_mix.resolve() in {output.resolve(), Path(story).resolve()}:
             raise RenderError(f"--keep-mix {opts.keep_mix}: that is the story or the output")
+    # A folder that cannot take the file fails now, not after minutes of synthesis.
+    try:
+        for path in (output, opts.keep_mix):
+            if path is not None:
+                check_writable(path)
+    except SoundscapeError as exc:
+        raise RenderError(str(exc)) from None
     cover, cover_mime = (
         load_cover(story, script.meta.cover)
         if script.meta.cover
@@ -185,7 +187,9 @@ def render_story(
     plan = (
         load_plan(opts.plan, script) if opts.plan else plan_story(script, extra_scenes=user_scenes)
     )
-    spec = default_spec(opts.engine, opts.voice, **dict(opts.engine_settings))
+    spec = default_spec(
+        opts.engine, opts.voice, pace_wpm=opts.pace_wpm, **dict(opts.engine_settings)
+    )
 
     with _speech_cache(opts) as cache:
         t0 = time.perf_counter()
@@ -288,7 +292,7 @@ def render_story(
         "seed": opts.seed,
         "pace_wpm": round(narration.pace_wpm, 1),
         "words": narration.words,
-        "warnings": list(script.warnings),
+        "warnings": [*script.warnings, *_pace_warnings(narration, opts.pace_wpm)],
         "cache": {"hits": narration.cache_hits, "misses": narration.cache_misses},
         "passages": [
             {
@@ -377,6 +381,19 @@ def chapter_marks(script: Script, narration: Narration, duration_s: float) -> li
     return [
         ChapterMark(title=title, start_s=start, end_s=end)
         for (start, title), end in zip(starts, ends, strict=True)
+    ]
+
+
+def _pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
+    """A warning when the pauses could not bring the narration within 5 % of ``pace_wpm``."""
+    if narration.words == 0 or abs(narration.pace_wpm - pace_wpm) <= 0.05 * pace_wpm:
+        return []
+    voice_wpm = narration.words / narration.speech_s * 60.0 if narration.speech_s else 0.0
+    way = "slower" if narration.pace_wpm < pace_wpm else "faster"
+    return [
+        f"the narration runs at {narration.pace_wpm:.0f} wpm, {way} than --pace {pace_wpm:g}: "
+        f"the voice alone speaks at {voice_wpm:.0f} wpm and the pauses cannot make up the "
+        "rest; set its rate with --setting (piper length_scale, system rate_wpm)"
     ]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from soundscapes.errors import SoundscapeError
-from soundscapes.export import ENCODER_BANDWIDTH_HZ, atomic_path
+from soundscapes.export import ENCODER_BANDWIDTH_HZ, atomic_path, check_writable
 from soundscapes.master import LoudnessTarget, master_to_file
 from soundscapes.meter import LoudnessMeter
 from soundscapes.mix import BLOCK_FRAMES
@@ -90,8 +90,15 @@ def render_ambience(
     tags: Tags | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> AmbienceResult:
-    """Render ``scene`` for ``duration_s`` into ``output`` (atomically), mastered to ``target``."""
+    """Render ``scene`` for ``duration_s`` into ``output`` (atomically), mastered to ``target``.
+
+    Raises
+    ------
+    SoundscapeError
+        The output cannot be written (checked before anything renders), or the scene is silent.
+    """
     started = time.perf_counter()
+    check_writable(output)
     fade_out_s = min(fade_out_s, duration_s / 2)
     fade_in_s = min(fade_in_s, duration_s / 2)
     timeline = Timeline(

@@ -38,12 +38,25 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 
 def format_for(path: Path, explicit: str | None = None) -> str:
-    """The output format: ``explicit`` if given, else from the file suffix."""
-    name = (explicit or path.suffix.lstrip(".")).lower()
+    """The output format: ``explicit`` if given, else from the file suffix.
+
+    Raises
+    ------
+    ExportError
+        An unknown format, or ``explicit`` contradicting a known suffix (MP3 data in a file
+        named ``.flac`` would fool every player).
+    """
+    suffix = path.suffix.lstrip(".").lower()
+    name = (explicit or suffix).lower()
     if name not in FORMATS:
         raise ExportError(
             f"{path}: unknown output format {name or '(no suffix)'!r}; "
             f"use one of {', '.join(FORMATS)} (e.g. -o story.mp3)"
+        )
+    if suffix in FORMATS and suffix != name:
+        raise ExportError(
+            f"{path}: --format {name} does not match the .{suffix} name; "
+            f"name it .{name} or drop --format"
         )
     return name
 
@@ -273,20 +286,64 @@ def _ffmpeg_decode_blocks(
             raise ExportError(f"{path}: cannot be decoded by ffmpeg")
 
 
+def check_writable(final: Path) -> None:
+    """Make sure a file can be written at ``final`` before any work goes into it: its folder
+    exists (it is created) and takes a new file, and ``final`` is not a folder.
+
+    Raises
+    ------
+    ExportError
+        Saying which path is wrong and what to do.
+    """
+    final = Path(final)
+    if final.is_dir():
+        raise ExportError(f"{final}: that is a folder; give a file name inside it")
+    _make_folder(final.parent)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".probe", dir=final.parent)
+    except OSError as exc:
+        raise ExportError(
+            f"{final.parent}: cannot write there ({exc.strerror}); choose a writable folder"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _make_folder(folder: Path) -> None:
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ExportError(f"{blocker}: is a file, not a folder; choose another output path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(
+            f"{folder}: cannot create the folder ({exc.strerror}); choose another path"
+        ) from None
+
+
 @contextlib.contextmanager
 def atomic_path(final: Path, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it into place if the block succeeds.
 
     On any error the temporary file is removed and ``final`` is left as it was.
+
+    Raises
+    ------
+    ExportError
+        The folder cannot be created or written, or ``final`` cannot be replaced.
     """
     final = Path(final)
+    if final.is_dir():
+        raise ExportError(f"{final}: that is a folder; give a file name")
+    _make_folder(final.parent)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{final.name}.", suffix=suffix or final.suffix or ".tmp", dir=final.parent
+        )
     except OSError as exc:
-        raise ExportError(f"{final.parent}: cannot create the folder ({exc.strerror})") from None
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{final.name}.", suffix=suffix or final.suffix or ".tmp", dir=final.parent
-    )
+        raise ExportError(
+            f"{final.parent}: cannot write there ({exc.strerror}); choose a writable folder"
+        ) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -295,7 +352,10 @@ def atomic_path(final: Path, *, suffix: str | None = None) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except OSError as exc:
+            raise ExportError(f"{final}: cannot put the file there ({exc.strerror})") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

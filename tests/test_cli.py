@@ -215,3 +215,18 @@ def test_a_mistyped_command_line_is_one_error_line_and_exit_1(argv, says, capsys
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], captured.err
     assert "--help" in lines[0] and "Traceback" not in captured.err and captured.out == ""
+
+
+def test_pace_reaches_the_engine_and_a_missed_pace_is_a_warning(short_story, tmp_path, fake_args):
+    out = tmp_path / "paced.mp3"
+    assert render([str(short_story), "-o", str(out), "--pace", "170", *fake_args]).exit_code == 0
+    report = json.loads(out.with_name("paced.mp3.report.json").read_text())
+    assert report["pace_wpm"] == pytest.approx(170, rel=0.05) and report["warnings"] == []
+    # An explicit rate beats the pace: the voice alone is then too slow for 170 wpm.
+    slow = [str(short_story), "-o", str(out), "--pace", "170", *fake_args]
+    result = render([*slow, "--setting", "seconds_per_word=0.7"])
+    assert result.exit_code == 0
+    report = json.loads(out.with_name("paced.mp3.report.json").read_text())
+    assert report["pace_wpm"] < 150
+    assert len(report["warnings"]) == 1 and "slower than --pace 170" in report["warnings"][0]
+    assert "warning:" in result.output and "length_scale" in result.output

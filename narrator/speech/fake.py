@@ -21,6 +21,16 @@ DEFAULT_VOICE = "tone"
 #: ``seconds_per_word`` 0.38 gives about 158 wpm of voiced time: a little faster than the
 #: 130 wpm sleep pace, like the real engines' defaults, so pacing adds pauses.
 DEFAULT_SETTINGS: dict[str, float | int | str] = {"seconds_per_word": 0.38}
+_TUNED_PACE_WPM = 130.0
+
+
+def settings_for_pace(pace_wpm: float) -> dict[str, float]:
+    """``seconds_per_word`` for ``pace_wpm``, like the real engines' rates."""
+    ratio = _TUNED_PACE_WPM / pace_wpm
+    per_word_s = float(DEFAULT_SETTINGS["seconds_per_word"]) * ratio**1.25
+    return {"seconds_per_word": round(min(max(per_word_s, 0.15), 0.8), 3)}
+
+
 #: ``sample_rate_hz`` changes the output rate (to exercise resampling); ``fail_on`` makes any
 #: sentence containing that text fail, to exercise error paths.
 OPTIONAL_SETTINGS: dict[str, type] = {"sample_rate_hz": int, "fail_on": str}

@@ -42,11 +42,12 @@ class PauseRule:
 
 
 #: Sentence 1 : paragraph 2.2 : chapter 4, each within bounds that still sound like a pause
-#: (not a stumble) and not like the story has ended.
+#: (not a stumble) and not like the story has ended. The long ends are reached only at the
+#: slowest paces (60–80 wpm), where sleep narrators do leave seconds between sentences.
 DEFAULT_RULES: dict[Gap, PauseRule] = {
-    Gap.SENTENCE: PauseRule(ratio=1.0, min_s=0.35, max_s=2.5),
-    Gap.PARAGRAPH: PauseRule(ratio=2.2, min_s=0.8, max_s=5.0),
-    Gap.CHAPTER: PauseRule(ratio=4.0, min_s=2.0, max_s=8.0),
+    Gap.SENTENCE: PauseRule(ratio=1.0, min_s=0.3, max_s=4.0),
+    Gap.PARAGRAPH: PauseRule(ratio=2.2, min_s=0.8, max_s=8.0),
+    Gap.CHAPTER: PauseRule(ratio=4.0, min_s=2.0, max_s=12.0),
 }
 
 

@@ -19,6 +19,9 @@ An engine is a module (built in, or a third-party one registered under the entry
 ``OPTIONAL_SETTINGS``, ``INSTALL_HINT``, ``USE_PROCESS_POOL`` (optional)
     extra settings; how to install the engine; ``False`` when ``--jobs`` should not start a
     process pool for it (an engine that runs its own child processes).
+``settings_for_pace(pace_wpm) -> Mapping[str, float | int]`` (optional)
+    the speaking-rate settings for a narration paced at ``pace_wpm`` (pauses included): the
+    voice speaks a little faster than that and the designed pauses make up the rest.
 """
 
 from __future__ import annotations
@@ -98,12 +101,17 @@ def list_voices(engine: str) -> list[str]:
 
 
 def default_spec(
-    engine: str, voice: str | None = None, **settings: float | int | str
+    engine: str,
+    voice: str | None = None,
+    *,
+    pace_wpm: float | None = None,
+    **settings: float | int | str,
 ) -> EngineSpec:
     """A complete spec: the engine's default voice and sleep-pace settings, overridden by ours.
 
     The voice is checked and made canonical (so ``en-us`` and ``gmw/en-us`` share a cache
-    entry); settings are checked by name and type.
+    entry); settings are checked by name and type. With ``pace_wpm``, the engine's speaking
+    rate follows the pace (``settings_for_pace``), unless ``settings`` set it explicitly.
 
     Raises
     ------
@@ -113,6 +121,9 @@ def default_spec(
         Unknown voice, with close matches.
     """
     module = engine_module(engine)
+    paced = getattr(module, "settings_for_pace", None)
+    if pace_wpm is not None and paced is not None:
+        settings = {**paced(float(pace_wpm)), **settings}
     merged = _check_settings(engine, module, settings)
     resolved = module.resolve_voice(voice if voice else module.DEFAULT_VOICE)
     return EngineSpec(engine=engine, voice=resolved, settings=tuple(sorted(merged.items())))

@@ -39,6 +39,19 @@ DEFAULT_VOICE = "gmw/en-us"
 #: runs at about 153 wpm on the demo story and 175 wpm on short plain sentences, like piper at
 #: its sleep default, so the 130 wpm pacing adds pauses of the same size for both engines.
 DEFAULT_SETTINGS: dict[str, float | int | str] = {"rate_wpm": 140}
+#: The pace the default rate is tuned for, and the rates espeak speaks clearly at.
+_TUNED_PACE_WPM = 130.0
+_RATE_RANGE_WPM = (80, 300)
+
+
+def settings_for_pace(pace_wpm: float) -> dict[str, int]:
+    """``rate_wpm`` for ``pace_wpm``: espeak's rate is words per minute, so it moves in
+    proportion to the pace from the tuned default (140 at 130 wpm)."""
+    rate = float(DEFAULT_SETTINGS["rate_wpm"]) * pace_wpm / _TUNED_PACE_WPM
+    low, high = _RATE_RANGE_WPM
+    return {"rate_wpm": round(min(max(rate, low), high))}
+
+
 #: espeak pitch, 0–99 (its default is 50).
 OPTIONAL_SETTINGS: dict[str, type] = {"pitch": int}
 INSTALL_HINT = "install pyttsx3, and on Linux the espeak-ng package (sudo apt install espeak-ng)"

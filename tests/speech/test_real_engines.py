@@ -92,6 +92,28 @@ def test_system_narration_paced_and_level_matched(tmp_path: Path, capfd):
     assert capfd.readouterr().out == ""
 
 
+@pytest.mark.parametrize("engine", ["piper", "system"])
+def test_pace_is_met_by_engine_rate_and_pauses(engine: str, tmp_path: Path):
+    """--pace sets the engine's speaking rate; pauses make up the rest, within 10 %."""
+    if not engine_available(engine):
+        pytest.skip(f"{engine} not installed")
+    voice_wpm = {}
+    for pace in (90.0, 170.0):
+        narration = narrate(
+            make_script(),
+            spec=default_spec(engine, pace_wpm=pace),
+            cache=SpeechCache(tmp_path),
+            pace_wpm=pace,
+            jobs=2,
+        )
+        assert narration.pace_wpm == pytest.approx(pace, rel=0.10)
+        voice_wpm[pace] = narration.words / narration.speech_s * 60
+        # The voice itself speaks faster than the pace: there is room left for real pauses.
+        assert voice_wpm[pace] > 1.1 * pace
+        assert narration.pauses.sentence_s >= 0.3
+    assert voice_wpm[170.0] > 1.5 * voice_wpm[90.0]
+
+
 @needs_system
 def test_system_clips_follow_the_text():
     engine = create_engine(default_spec("system"))
