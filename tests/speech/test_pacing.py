@@ -30,7 +30,7 @@ def test_budget_is_met_in_the_fixed_ratios():
 
 @pytest.mark.parametrize(
     ("speech_s", "bound"),
-    [(75.0, "max"), (125.0, "min")],
+    [(40.0, "max"), (125.0, "min")],
     ids=["chapter-at-longest", "chapter-at-shortest"],
 )
 def test_a_clamped_kind_hands_its_share_to_the_others(speech_s, bound):
