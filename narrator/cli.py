@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from narrator.errors import NarratorError
+from narrator.errors import NarratorError, SpeechError
 from soundscapes.errors import SoundscapeError
 
 app = typer.Typer(
@@ -391,7 +391,14 @@ def voices(
 
     names = [engine] if engine else engine_names()
     for name in names:
-        available = engine_available(name)
+        try:
+            available = engine_available(name)
+        except SpeechError as exc:
+            if engine:  # asked for by name: the reason is the answer
+                raise
+            reason = Text.assemble((name, "bold"), ": not usable (", str(exc), ")")
+            out.print(reason, soft_wrap=True)
+            continue
         out.print(f"[bold]{name}[/]: {'installed' if available else 'not installed'}")
         if available:
             for voice in list_voices(name):

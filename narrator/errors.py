@@ -25,3 +25,7 @@ class VoiceError(SpeechError, LookupError):
 
 class RenderError(NarratorError, RuntimeError):
     """The render could not be completed or written."""
+
+
+class CacheError(NarratorError, OSError):
+    """The speech cache folder cannot be used."""

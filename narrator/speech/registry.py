@@ -18,7 +18,11 @@ An engine is a module (built in, or a third-party one registered under the entry
     the same text could come out differently (it is part of every cache key).
 ``OPTIONAL_SETTINGS``, ``INSTALL_HINT``, ``USE_PROCESS_POOL`` (optional)
     extra settings; how to install the engine; ``False`` when ``--jobs`` should not start a
-    process pool for it (an engine that runs its own child processes).
+    process pool for it but run that many passages at once from threads (an engine that
+    runs its own child processes; its ``synthesize`` must then be thread-safe).
+``check(spec) -> None`` (optional)
+    a cheap check, in the calling process, of what only loading would find (a voice's
+    config, a speaker it does not have), raising :class:`~narrator.errors.VoiceError`;
 ``settings_for_pace(pace_wpm) -> Mapping[str, float | int]`` (optional)
     the speaking-rate settings for a narration paced at ``pace_wpm`` (pauses included): the
     voice speaks a little faster than that and the designed pauses make up the rest.
@@ -80,7 +84,10 @@ def engine_module(engine: str) -> ModuleType:
         raise SpeechError(
             f"unknown speech engine {engine!r}; {hint}choose one of: {', '.join(names)}"
         )
-    module = importlib.import_module(path.split(":")[0])
+    try:
+        module = importlib.import_module(path.split(":")[0])
+    except ImportError as exc:
+        raise SpeechError(f"speech engine {engine!r} ({path}) cannot be imported: {exc}") from None
     missing = [name for name in _REQUIRED if not hasattr(module, name)]
     if missing:
         raise SpeechError(
@@ -147,6 +154,9 @@ def check_spec(spec: EngineSpec) -> None:
         )
     _check_settings(spec.engine, module, dict(spec.settings))
     module.resolve_voice(spec.voice or module.DEFAULT_VOICE)
+    check = getattr(module, "check", None)
+    if check is not None:
+        check(spec)
 
 
 def create_engine(spec: EngineSpec) -> SpeechEngine:

@@ -12,14 +12,21 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_EXCEPTION,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from narrator.errors import SpeechError
+from narrator.errors import CacheError, NarratorError, SpeechError
 from narrator.script import Passage
 from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
@@ -76,6 +83,7 @@ def ensure_cached(
         return hits, misses
 
     check_spec(spec)  # a bad voice fails here with its own message, not in a worker
+    cache.check_writable()  # and a cache that cannot take the clips, before any synthesis
     twins = Counter(keys[i] for i in missing)  # passages each synthesis stands for
     # Longest first: the last passages to finish are short ones, so no worker idles long
     # while another works through a long passage at the end (LPT scheduling).
@@ -87,11 +95,14 @@ def ensure_cached(
         if progress is not None:
             progress(done, total)
 
-    pool_helps = getattr(engine_module(spec.engine), "USE_PROCESS_POOL", True)
-    if jobs == 1 or len(todo) == 1 or not pool_helps:
+    own_processes = not getattr(engine_module(spec.engine), "USE_PROCESS_POOL", True)
+    workers = min(jobs, len(todo))
+    if workers == 1:
         _run_here(todo, spec, cache, finished, passages)
+    elif own_processes:
+        _run_here(todo, spec, cache, finished, passages, threads=workers)
     else:
-        _run_pool(todo, spec, cache, finished, min(jobs, len(todo)), passages)
+        _run_pool(todo, spec, cache, finished, workers, passages)
     return hits, misses
 
 
@@ -107,15 +118,35 @@ def _run_here(
     cache: SpeechCache,
     finished: Callable[[_Job], None],
     passages: Sequence[Passage],
+    *,
+    threads: int = 1,
 ) -> None:
+    """Synthesize in this process; with ``threads``, that many passages at once (for an
+    engine that does its work in child processes of its own, so threads run in parallel)."""
     engine = create_engine(spec)
+
+    def one(job: _Job) -> _Job:
+        try:
+            _synthesize_into(engine, job, cache)
+        except CacheError:
+            raise
+        except NarratorError as exc:
+            raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
+        return job
+
     try:
-        for job in todo:
+        if threads == 1:
+            for job in todo:
+                finished(one(job))
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="narrator-speech") as pool:
+            futures = [pool.submit(one, job) for job in todo]
             try:
-                _synthesize_into(engine, job, cache)
-            except SpeechError as exc:
-                raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
-            finished(job)
+                for future in as_completed(futures):
+                    finished(future.result())
+            finally:
+                for future in futures:
+                    future.cancel()
     finally:
         engine.close()
 
@@ -144,7 +175,9 @@ def _run_pool(
                 job = futures[future]
                 try:
                     future.result()
-                except SpeechError as exc:
+                except CacheError:
+                    raise
+                except NarratorError as exc:
                     raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
                 except BrokenProcessPool:
                     raise SpeechError(
@@ -182,16 +215,28 @@ def _synthesize_into(engine: SpeechEngine, job: _Job, cache: SpeechCache) -> Non
     cache.put(job.key, checked, engine.sample_rate_hz)
 
 
-# State of a pool worker process: its engine and cache, loaded once by the initializer.
+# State of a pool worker process: its engine and cache, loaded once by the initializer, or
+# why the engine would not load.
 _worker: tuple[SpeechEngine, SpeechCache] | None = None
+_worker_error: NarratorError | None = None
 
 
 def _worker_init(spec: EngineSpec, cache_folder: str) -> None:
-    global _worker
-    _worker = (create_engine(spec), SpeechCache(Path(cache_folder)))
+    """Load the engine once per worker. A failure is kept and raised by the first job, so
+    the user reads its cause as one line (an initializer that raises only breaks the pool,
+    after printing a traceback)."""
+    global _worker, _worker_error
+    try:
+        _worker = (create_engine(spec), SpeechCache(Path(cache_folder)))
+    except NarratorError as exc:
+        _worker_error = exc
+    except Exception as exc:  # an engine's own error while loading
+        _worker_error = SpeechError(f"the {spec.engine} engine failed to load: {exc}")
 
 
 def _worker_run(job: _Job) -> str:
+    if _worker_error is not None:
+        raise _worker_error
     if _worker is None:  # pragma: no cover - the initializer always runs first
         raise SpeechError("speech worker was not initialized")
     engine, cache = _worker

@@ -56,8 +56,9 @@ def settings_for_pace(pace_wpm: float) -> dict[str, int]:
 OPTIONAL_SETTINGS: dict[str, type] = {"pitch": int}
 INSTALL_HINT = "install pyttsx3, and on Linux the espeak-ng package (sudo apt install espeak-ng)"
 
-#: Synthesis already runs in a child process per batch and espeak is ~200× real time, so a
-#: pool of Python workers around it would only add start-up time.
+#: Synthesis already runs in a child process per batch, so ``--jobs`` runs that many batches
+#: at once from threads of the calling process: a pool of Python workers around them would
+#: only add start-up time.
 USE_PROCESS_POOL = False
 
 WORKER = Path(__file__).with_name("system_worker.py")

