@@ -3,8 +3,10 @@
 With ``jobs > 1`` the misses go to a process pool (spawn context: a forked onnxruntime or
 espeak is not safe to reuse). Each worker loads the engine once, in its initializer, with one
 inference thread (two one-thread processes beat one two-thread process on piper:
-SPEECH_ENGINES.md), synthesizes whole passages and writes each to the cache itself, so only
-a short key travels back and an interrupted render keeps every passage already finished.
+SPEECH_ENGINES.md), and synthesizes chunks of a few sentences; this process joins them into
+passages and stores each in the cache as soon as it is whole, so an interrupted render keeps
+every passage already finished. An engine that runs child processes of its own (the system
+voice) is driven from threads instead.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
-    FIRST_EXCEPTION,
-    Future,
+    FIRST_COMPLETED,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
     as_completed,
@@ -22,7 +23,6 @@ from concurrent.futures import (
 )
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -96,13 +96,12 @@ def ensure_cached(
             progress(done, total)
 
     own_processes = not getattr(engine_module(spec.engine), "USE_PROCESS_POOL", True)
-    workers = min(jobs, len(todo))
-    if workers == 1:
+    if own_processes and jobs > 1 and len(todo) > 1:
+        _run_here(todo, spec, cache, finished, passages, threads=min(jobs, len(todo)))
+    elif own_processes or jobs == 1 or sum(len(_chunks(job)) for job in todo) == 1:
         _run_here(todo, spec, cache, finished, passages)
-    elif own_processes:
-        _run_here(todo, spec, cache, finished, passages, threads=workers)
     else:
-        _run_pool(todo, spec, cache, finished, workers, passages)
+        _run_pool(todo, spec, cache, finished, jobs, passages)
     return hits, misses
 
 
@@ -159,52 +158,94 @@ def _run_pool(
     workers: int,
     passages: Sequence[Passage],
 ) -> None:
+    """Synthesize ``todo`` in ``workers`` processes, in chunks of a few sentences.
+
+    Chunks, not whole passages, are what the workers take: a story of a few long paragraphs
+    would otherwise leave one worker idle while another speaks the last long passage. The
+    chunks are queued passage by passage, longest passage first, so passages still complete
+    (and reach the cache, where a killed render resumes from) about in order; this process
+    joins each passage's clips and stores it once its last chunk is back.
+    """
+    chunks = [chunk for job in todo for chunk in _chunks(job)]
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=workers,
+        max_workers=min(workers, len(chunks)),
         mp_context=context,
         initializer=_worker_init,
-        initargs=(spec, str(cache.folder)),
+        initargs=(spec,),
     )
+    clips: dict[str, list[np.ndarray | None]] = {
+        job.key: [None] * len(job.sentences) for job in todo
+    }
     try:
-        futures: dict[Future[str], _Job] = {pool.submit(_worker_run, job): job for job in todo}
+        futures = {pool.submit(_worker_run, chunk.sentences): chunk for chunk in chunks}
         pending = set(futures)
         while pending:
-            completed, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            completed, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in completed:
-                job = futures[future]
+                chunk = futures[future]
+                job = chunk.job
                 try:
-                    future.result()
-                except CacheError:
-                    raise
+                    rate, audio = future.result()
                 except NarratorError as exc:
                     raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
                 except BrokenProcessPool:
                     raise SpeechError(
                         f"{_where(job, passages)}: a speech worker process died (the "
-                        f"{spec.engine} engine failed to load or crashed, or memory ran out); "
+                        f"{spec.engine} engine crashed, or memory ran out); "
                         "try again with --jobs 1"
                     ) from None
                 except Exception as exc:
                     raise SpeechError(
                         f"{_where(job, passages)}: the {spec.engine} engine failed: {exc}"
                     ) from exc
-                finished(job)
+                slots = clips[job.key]
+                slots[chunk.first : chunk.first + len(audio)] = audio
+                if all(clip is not None for clip in slots):
+                    cache.put(job.key, [c for c in slots if c is not None], rate)
+                    del clips[job.key]
+                    finished(job)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _synthesize_into(engine: SpeechEngine, job: _Job, cache: SpeechCache) -> None:
+@dataclass(frozen=True)
+class _Chunk:
+    job: _Job
+    first: int  # index of its first sentence in the passage
+    sentences: tuple[str, ...]
+
+
+#: Characters of text per chunk a worker takes at a time (about 25 s of speech, 2 s of work
+#: for piper on one thread): small enough to balance the workers at the end, big enough that
+#: sending the clips back costs nothing next to making them.
+CHUNK_CHARS = 400
+
+
+def _chunks(job: _Job) -> list[_Chunk]:
+    out: list[_Chunk] = []
+    first, size = 0, 0
+    for i, sentence in enumerate(job.sentences):
+        if i > first and size + len(sentence) > CHUNK_CHARS:
+            out.append(_Chunk(job, first, job.sentences[first:i]))
+            first, size = i, 0
+        size += len(sentence)
+    out.append(_Chunk(job, first, job.sentences[first:]))
+    return out
+
+
+def _synthesize(engine: SpeechEngine, sentences: Sequence[str]) -> list[np.ndarray]:
+    """The engine's clips for ``sentences``, checked: one finite mono float32 clip each."""
     try:
-        clips = engine.synthesize(job.sentences)
+        clips = engine.synthesize(sentences)
     except SpeechError:
         raise
     except Exception as exc:  # an engine's own error: say which engine and keep the cause
         raise SpeechError(f"the {engine.spec.engine} engine failed: {exc}") from exc
-    if len(clips) != len(job.sentences):
+    if len(clips) != len(sentences):
         raise SpeechError(
             f"the {engine.spec.engine} engine returned {len(clips)} clips "
-            f"for {len(job.sentences)} sentences"
+            f"for {len(sentences)} sentences"
         )
     checked = []
     for clip in clips:
@@ -212,33 +253,36 @@ def _synthesize_into(engine: SpeechEngine, job: _Job, cache: SpeechCache) -> Non
         if audio.ndim != 1 or audio.size == 0 or not np.all(np.isfinite(audio)):
             raise SpeechError(f"the {engine.spec.engine} engine returned an empty or broken clip")
         checked.append(audio)
-    cache.put(job.key, checked, engine.sample_rate_hz)
+    return checked
 
 
-# State of a pool worker process: its engine and cache, loaded once by the initializer, or
-# why the engine would not load.
-_worker: tuple[SpeechEngine, SpeechCache] | None = None
+def _synthesize_into(engine: SpeechEngine, job: _Job, cache: SpeechCache) -> None:
+    cache.put(job.key, _synthesize(engine, job.sentences), engine.sample_rate_hz)
+
+
+# State of a pool worker process: its engine, loaded once by the initializer, or why the
+# engine would not load.
+_worker: SpeechEngine | None = None
 _worker_error: NarratorError | None = None
 
 
-def _worker_init(spec: EngineSpec, cache_folder: str) -> None:
+def _worker_init(spec: EngineSpec) -> None:
     """Load the engine once per worker. A failure is kept and raised by the first job, so
     the user reads its cause as one line (an initializer that raises only breaks the pool,
     after printing a traceback)."""
     global _worker, _worker_error
     try:
-        _worker = (create_engine(spec), SpeechCache(Path(cache_folder)))
+        _worker = create_engine(spec)
     except NarratorError as exc:
         _worker_error = exc
     except Exception as exc:  # an engine's own error while loading
         _worker_error = SpeechError(f"the {spec.engine} engine failed to load: {exc}")
 
 
-def _worker_run(job: _Job) -> str:
+def _worker_run(sentences: tuple[str, ...]) -> tuple[int, list[np.ndarray]]:
+    """One chunk: its sample rate and clips."""
     if _worker_error is not None:
         raise _worker_error
     if _worker is None:  # pragma: no cover - the initializer always runs first
         raise SpeechError("speech worker was not initialized")
-    engine, cache = _worker
-    _synthesize_into(engine, job, cache)
-    return job.key
+    return _worker.sample_rate_hz, _synthesize(_worker, sentences)

@@ -237,6 +237,31 @@ def test_two_jobs_give_the_same_audio_as_one(tmp_path: Path):
     assert np.array_equal(render_all(two), render_all(one))
 
 
+def test_long_passages_are_shared_between_workers_and_joined_in_order(tmp_path: Path):
+    """Workers take chunks of sentences; the passages come back whole, in sentence order."""
+    long = tuple(f"Wave number {n} rolls in slowly and rests upon the sand." for n in range(40))
+    passages = [
+        Passage(index=0, chapter=0, sentences=long),
+        Passage(index=1, chapter=0, sentences=("The sea is calm.",)),
+    ]
+    chunks = synthesize_module._chunks(synthesize_module._Job(0, "k", long))
+    assert len(chunks) > 4 and all(sum(map(len, c.sentences)) <= 400 for c in chunks)
+    assert [s for c in chunks for s in c.sentences] == list(long)
+    spec = default_spec("fake")
+    one, two = SpeechCache(tmp_path / "one"), SpeechCache(tmp_path / "two")
+    assert ensure_cached(passages, spec, one, jobs=1) == (0, 2)
+    seen: list[int] = []
+    assert ensure_cached(passages, spec, two, jobs=2, progress=lambda d, t: seen.append(d)) == (
+        0,
+        2,
+    )
+    assert seen == [0, 1, 2]
+    for key in synthesize_module.passage_keys(passages, spec):
+        a, b = one.get(key), two.get(key)
+        assert a.sample_rate_hz == b.sample_rate_hz and len(a.clips) == len(b.clips)
+        assert all(np.array_equal(x, y) for x, y in zip(a.clips, b.clips, strict=True))
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_an_engine_failure_names_the_passage(tmp_path: Path, jobs: int):
     spec = default_spec("fake", fail_on="lantern")  # in passage 2
