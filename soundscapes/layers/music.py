@@ -172,6 +172,9 @@ class Drone(ProceduralLayer):
         return self._upsample(low)
 
 
+_DEFAULT_DISTANCE = 0.4
+
+
 class Chimes(ProceduralLayer):
     """Wind chimes: five tubes tuned to a pentatonic set, struck a few times a minute.
 
@@ -188,13 +191,13 @@ class Chimes(ProceduralLayer):
         description="pentatonic wind chimes struck a few times a minute in a faint breeze",
         params=(
             intensity_param(0.3, "how windy: gusts and strikes come more often"),
-            distance_param(0.4),
+            distance_param(_DEFAULT_DISTANCE),
             width_param(0.8),
         ),
     )
 
     # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
-    _GAIN_DB = -2.4
+    _GAIN_DB = -5.7
     # Lukkari & Valimaki 2004: mode frequencies (Hz) of five tubes, one row per tube.
     _MODES_HZ = np.array(
         [
@@ -208,7 +211,7 @@ class Chimes(ProceduralLayer):
     _MODE_GAINS = np.array([0.0787, 0.1849, 1.0, 0.0136, 0.0275])
     _T60_S = np.array([20.0, 7.0, 2.0, 1.0, 0.5])
     _TUNING_MIDI = (57.0, 59.0, 62.0, 64.0, 66.0)  # A3 B3 D4 E4 F#4: pentatonic
-    _BREEZE_LEVEL = 0.03
+    _BREEZE_LEVEL = 0.05
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
         super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
@@ -220,9 +223,17 @@ class Chimes(ProceduralLayer):
         tuned = np.array([_midi_hz(note) for note in self._TUNING_MIDI])
         ratios = self._MODES_HZ / self._MODES_HZ[:, :1]
         self._modes_hz = np.minimum(ratios * tuned[:, None], 0.45 * sr)
-        # Distance dulls the upper modes (air absorption) and lowers the level.
-        dulling = geometric(1.0, 0.25, distance) ** np.arange(5)
-        self._gains = self._MODE_GAINS * dulling * geometric(1.0, 0.5, distance)
+        # Distance dulls the upper modes (air absorption) and lowers the level. The dulling
+        # keeps a strike's energy over its first 3 s (what short-term loudness sees) as at the
+        # default distance: a near strike is brighter, not a jolt above the ringing it leaves.
+        tone = self._MODE_GAINS * geometric(1.0, 0.25, distance) ** np.arange(5)
+        reference = self._MODE_GAINS * geometric(1.0, 0.25, _DEFAULT_DISTANCE) ** np.arange(5)
+        tone *= math.sqrt(self._early_energy(reference) / self._early_energy(tone))
+        nearness = geometric(1.0, 0.5, distance)
+        self._gains = tone * nearness
+        # The breeze comes nearer with the tubes: a near chime rings no further above its own
+        # bed than a far one (a closer strike over the same faint breeze would startle).
+        self._breeze_level = self._BREEZE_LEVEL * nearness / geometric(1.0, 0.5, _DEFAULT_DISTANCE)
         self._pans = np.linspace(-0.5, 0.5, 5) * width
         self._gusts = JitteredGrid(schedule_rng, geometric(30.0, 8.0, intensity), 0.2, 0.8)
         self._events = OverlapAdd(dtype=np.float32)
@@ -233,6 +244,12 @@ class Chimes(ProceduralLayer):
         self._width = width
         self._gain = db_to_gain(self._GAIN_DB)
 
+    @classmethod
+    def _early_energy(cls, gains: np.ndarray) -> float:
+        """Energy of a strike's first 3 s, up to a constant: each mode decays by 60 dB over
+        its T60, so its energy over a window grows with ``gain²`` and the shorter of the two."""
+        return float(np.sum(gains**2 * np.minimum(cls._T60_S, 3.0)))
+
     def _render_chunk(self) -> np.ndarray:
         sr = self.sample_rate_hz
         t0 = self.chunk_start_s
@@ -240,7 +257,7 @@ class Chimes(ProceduralLayer):
             self._gust(round((gust_s - t0) * sr))
         m = self.chunk_frames // self._factor
         breeze = self._breeze_filter(
-            white_noise(self._breeze_rng, (2, m), self._BREEZE_LEVEL * self._gain)
+            white_noise(self._breeze_rng, (2, m), self._breeze_level * self._gain)
         )
         out = self._upsample(set_width(breeze, self._width))
         self._events.pop_into(out)
@@ -311,6 +328,8 @@ class Melody(ProceduralLayer):
     _RESTING = (0, 3, 5)  # phrases end on D4, A4 or D5
     _SLOTS_PER_PHRASE = 6  # five notes and a rest
     _INHARMONICITY = 0.0004
+    #: Decay time of the lowest partial, as a share of the time between notes, at slow rates.
+    _PEDAL = 0.45
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
         super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
@@ -365,7 +384,10 @@ class Melody(ProceduralLayer):
     def _note(self, offset: int, midi: int, velocity: float, rng: np.random.Generator) -> None:
         sr = self.sample_rate_hz
         f0 = _midi_hz(midi)
-        tau1_s = 2.2 * (262.0 / f0) ** 0.3  # lower notes ring longer
+        # Lower notes ring longer; at slow rates the pedal is held, so a note rings on until
+        # about the next one and the line never falls to silence between notes (a lone note
+        # out of silence would startle however soft it is).
+        tau1_s = max(2.2 * (262.0 / f0) ** 0.3, self._PEDAL * self._slot_s)
         length = _block_length(round(4.0 * tau1_s * sr))  # to -35 dB, then a short fade
         blocks = length // _SINE_BLOCK
         edges_s = np.arange(blocks + 1) * (_SINE_BLOCK / sr)

@@ -313,6 +313,20 @@ def test_no_event_startles(name: str, two_minutes: np.ndarray) -> None:
     assert rise_lu <= bound, f"loudest 3 s is {rise_lu:.1f} LU above the median (bound {bound})"
 
 
+def test_no_event_startles_at_any_setting(name: str) -> None:
+    """The same bound with each parameter at either end of its range (the others at their
+    defaults): a near chime, a slow melody or the fastest tide must not jolt either."""
+    bound = EVENT_BOUND_LU if name in EVENT_LAYERS else BED_BOUND_LU
+    rises = {}
+    for param in layer_info(name).params:
+        for value in {param.minimum, param.maximum} - {param.default}:
+            audio = create_layer(name, seed=0, **{param.name: value}).render(120 * SR)
+            short_term = short_term_lufs(audio)
+            rises[f"{param.name}={value:g}"] = float(np.max(short_term) - np.median(short_term))
+    worst = max(rises, key=rises.__getitem__)
+    assert rises[worst] <= bound, f"{worst}: {rises[worst]:.1f} LU above the median ({bound})"
+
+
 def test_no_clicks(name: str, two_minutes: np.ndarray) -> None:
     # The first 30 s hold 40 chunk joins and, for event layers, several events.
     ratio = click_ratio(two_minutes[:, : 30 * SR])
