@@ -50,7 +50,13 @@ def handles_errors(func):
         except (NarratorError, SoundscapeError) as exc:
             raise _fail(str(exc)) from None
         except KeyboardInterrupt:
-            err.print("interrupted; finished passages are cached and a re-run resumes")
+            # Outputs are written atomically: an interrupted command leaves none half-written.
+            note = (
+                "finished passages are cached and a re-run resumes"
+                if func.__name__ in ("render", "batch")
+                else "nothing was written"
+            )
+            err.print(f"interrupted; {note}")
             raise typer.Exit(code=130) from None
 
     return wrapper

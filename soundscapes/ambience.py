@@ -1,8 +1,10 @@
 """Ambience alone: a scene or a set of layers for a given time, mastered and encoded.
 
 For bedtime playlists and all-night beds. Sources are deterministic by seed, so the measuring
-pass and the mastering pass each render the bed afresh instead of keeping it: memory stays the
-same for ten minutes or eight hours.
+pass and the mastering pass each render the bed afresh instead of keeping it: memory and disk
+stay the same for ten minutes or eight hours. Each pass renders in a second process
+(:class:`~soundscapes.background.BackgroundSource`) while this one meters, limits and feeds the
+encoder, so the bed's rendering costs the wall clock little on two cores.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from soundscapes.background import BackgroundSource
 from soundscapes.errors import SoundscapeError
 from soundscapes.export import ENCODER_BANDWIDTH_HZ, atomic_path, check_writable
 from soundscapes.master import LoudnessTarget, master_to_file
@@ -26,6 +29,8 @@ from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
 from soundscapes.tags import Tags
 from soundscapes.timeline import SceneCue, Timeline
 
+#: The limiter preview's stretch of a bed, seconds: every layer has shown its events by then.
+_PREVIEW_S = 300.0
 #: Longest bed we render in one file: a night and then some.
 MAX_DURATION_S = 12 * 3600.0
 
@@ -46,7 +51,9 @@ def parse_duration(text: str) -> float:
                 seconds = seconds * 60 + float(part)
     elif value:
         m = _DURATION_RE.match(value)
-        if m and any(m.groupdict().values()):
+        # A bare number is seconds only alone: "1h2" could mean 1h02m or 1h00m02s.
+        bare_tail = bool(m and m["s"] and (m["h"] or m["m"]) and not value.endswith("s"))
+        if m and any(m.groupdict().values()) and not bare_tail:
             seconds = float(m["h"] or 0) * 3600 + float(m["m"] or 0) * 60 + float(m["s"] or 0)
     if seconds is None:
         raise SoundscapeError(
@@ -111,14 +118,14 @@ def render_ambience(
     total = math.ceil(duration_s * SAMPLE_RATE_HZ)
 
     def blocks() -> Iterator[np.ndarray]:
-        source = timeline.source()
-        done = 0
-        while done < total:
-            n = min(BLOCK_FRAMES, total - done)
-            yield source.render(n)
-            done += n
-            if progress:
-                progress(done, total)
+        with BackgroundSource(timeline.source(), total) as source:
+            done = 0
+            while done < total:
+                n = min(BLOCK_FRAMES, total - done)
+                yield source.render(n)
+                done += n
+                if progress:
+                    progress(done, total)
 
     meter = LoudnessMeter(
         SAMPLE_RATE_HZ, CHANNELS, true_peak=False, bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt)
@@ -140,6 +147,9 @@ def render_ambience(
             target=target,
             tags=tags,
             sample_peak=peak,
+            # The bed must be rendered to be read: preview its first five minutes whole.
+            preview_every=1,
+            preview_max_s=_PREVIEW_S,
         )
     loud = result.loudness
     return AmbienceResult(

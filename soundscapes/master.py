@@ -1,9 +1,11 @@
 """Mastering: static gain to a loudness target, a true-peak limiter, the encoder.
 
 Pass one (done by the caller while mixing) measures integrated loudness (BS.1770-4). Pass two,
-here, streams the mix through gain → true-peak limiter → encoder, then decodes what was written
-and measures it again: loudness and peak are reported as the listener gets them. If encoding
-moved them out of tolerance, pass two runs again with the error corrected.
+here, streams the mix through gain → true-peak limiter → encoder and measures what was written:
+a lossy file is decoded and measured again, a lossless one is measured on the very samples
+handed to its encoder (WAV and FLAC store them unchanged, to within 16- or 24-bit rounding far
+below anything a meter reads). Loudness and peak are reported as the listener gets them. If
+encoding moved them out of tolerance, pass two runs again with the error corrected.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ def master_to_file(
     max_passes: int = 3,
     bitrate_kbps: int | None = None,
     sample_peak: float | None = None,
+    preview_every: int = 3,
+    preview_max_s: float = 2700.0,
 ) -> MasterResult:
     """Gain, limit and encode the mix that ``blocks()`` yields into ``path``.
 
@@ -97,6 +101,9 @@ def master_to_file(
     sample_peak : float, optional
         Largest absolute sample of that mix, if pass one kept it: when even its true peak
         cannot reach the ceiling after the gain, the limiter preview is skipped.
+    preview_every, preview_max_s : int, float
+        The limiter preview runs on every ``preview_every``-th block of the first
+        ``preview_max_s`` seconds (see :func:`limiter_loss_lu`).
 
     Returns the loudness measured by decoding ``path``.
     """
@@ -106,30 +113,55 @@ def master_to_file(
     limiter_idle = sample_peak is not None and sample_peak * PEAK_BOUND * 10.0 ** (
         gain_db / 20.0
     ) < 10.0 ** (ceiling_db / 20.0)
-    if not limiter_idle:
-        gain_db += limiter_loss_lu(blocks, gain_db, ceiling_db, sample_rate_hz, channels)
     master_s = encode_s = 0.0
+    if not limiter_idle:
+        t0 = time.perf_counter()
+        gain_db += limiter_loss_lu(
+            blocks,
+            gain_db,
+            ceiling_db,
+            sample_rate_hz,
+            channels,
+            every=preview_every,
+            max_s=preview_max_s,
+        )
+        master_s += time.perf_counter() - t0
     loudness: Loudness | None = None
+    lossless = fmt in ("wav", "flac")
     for attempt in range(1, max_passes + 1):
         limiter = TruePeakLimiter(ceiling_db, sample_rate_hz, channels)
         encoder = open_encoder(
             path, fmt, sample_rate_hz, channels, tags=tags, bitrate_kbps=bitrate_kbps
         )
+        written = LoudnessMeter(sample_rate_hz, channels) if lossless else None
+        if written is not None:
+            written.record_series = True
         gain = np.float32(10.0 ** (gain_db / 20.0))
         try:
             for block in blocks():
                 t0 = time.perf_counter()
                 limited = limiter.process(block * gain)
+                if written is not None:
+                    written.add(limited)
                 t1 = time.perf_counter()
                 encoder.write(limited)
                 master_s += t1 - t0
                 encode_s += time.perf_counter() - t1
-            encoder.write(limiter.flush())
+            tail = limiter.flush()
+            if written is not None:
+                written.add(tail)
+            encoder.write(tail)
         finally:
             encoder.close()
+        t0 = time.perf_counter()
         write_tags(path, fmt, tags)
         series: list[tuple[float, float]] = []
-        loudness = measure_file(path, series=series)
+        if written is not None:
+            series = list(written.series)
+            loudness = written.result()
+        else:
+            loudness = measure_file(path, series=series)
+        encode_s += time.perf_counter() - t0
         off_lu = target.integrated_lufs - loudness.integrated_lufs
         over_db = loudness.true_peak_dbtp - target.true_peak_dbtp
         if abs(off_lu) <= tolerance_lu and over_db <= 0:
@@ -149,35 +181,36 @@ def master_to_file(
     )
 
 
-#: Share of blocks the limiter preview runs on: enough to measure its loudness loss within
-#: about 0.1 LU, at a third of the cost of limiting everything.
-_PREVIEW_EVERY = 3
-#: The preview stops after this much sampled audio: loudness and peaks of a story or a bed are
-#: steady enough by then, and an eight-hour bed is not rendered once more just to preview it.
-_PREVIEW_MAX_S = 900.0
-
-
 def limiter_loss_lu(
     blocks: Callable[[], Iterable[np.ndarray]],
     gain_db: float,
     ceiling_db: float,
     sample_rate_hz: int,
     channels: int,
+    *,
+    every: int = 3,
+    max_s: float = 2700.0,
 ) -> float:
     """How much louder the gain must be to make up what the limiter will take, in LU.
 
     Speech peaks stand well above its loudness, so at a quiet target the limiter already
-    shaves some of them; measured on every third block instead of guessed, the master lands
-    on target in one encoding pass.
+    shaves some of them; measured instead of guessed, the master lands on target in one
+    encoding pass. The preview runs on every ``every``-th block of the first ``max_s``
+    seconds: a third of the blocks measures the loss within about 0.1 LU, and a story's or a
+    bed's loudness and peaks are steady by the end of that stretch. A source that must be
+    rendered to be read (an ambience bed) previews every block of a shorter stretch instead,
+    since skipping a block saves it nothing.
     """
     gain = np.float32(10.0 ** (gain_db / 20.0))
     before = LoudnessMeter(sample_rate_hz, channels, true_peak=False)
     after = LoudnessMeter(sample_rate_hz, channels, true_peak=False)
     limiter = TruePeakLimiter(ceiling_db, sample_rate_hz, channels)
+    elapsed = 0
     for i, block in enumerate(blocks()):
-        if before.frames >= _PREVIEW_MAX_S * sample_rate_hz:
+        if elapsed >= max_s * sample_rate_hz:
             break
-        if i % _PREVIEW_EVERY:
+        elapsed += block.shape[1]
+        if i % every:
             continue
         x = block * gain
         before.add(x)
