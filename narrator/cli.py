@@ -148,6 +148,14 @@ def render(
         Path | None,
         typer.Option(help="Also keep the un-mastered mix here (float WAV), to master yourself."),
     ] = None,
+    stems: Annotated[
+        bool,
+        typer.Option(
+            "--stems",
+            help="Also keep the un-mastered voice and ambience stems: OUT.voice.wav and "
+            "OUT.ambience.wav (float WAV), to check or remix.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
 ) -> None:
     """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
@@ -180,6 +188,7 @@ def render(
         bitrate_kbps=bitrate,
         slow_down=slow_down,
         keep_mix=keep_mix,
+        stems=stems,
         **kwargs,
     )
     with progress_display(quiet) as progress:

@@ -6,12 +6,13 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from narrator.direction import Plan, plan_story
 from narrator.errors import NarratorError, RenderError
@@ -33,6 +34,7 @@ from soundscapes.errors import SoundscapeError
 from soundscapes.export import (
     ENCODER_BANDWIDTH_HZ,
     FORMATS,
+    FloatWav,
     atomic_path,
     audio_info,
     check_writable,
@@ -44,9 +46,12 @@ from soundscapes.mix import (
     AmbienceStem,
     DuckingEnvelope,
     DuckingSettings,
-    Mixer,
-    mix_to_file,
-    read_blocks,
+    StepGain,
+    VoiceStem,
+    analyse_stems,
+    mixed_blocks,
+    plan_mix,
+    voice_blocks,
 )
 from soundscapes.scene import Scene, load_scenes
 from soundscapes.source import SAMPLE_RATE_HZ
@@ -93,8 +98,10 @@ class RenderOptions:
     arc: bool = True
     slow_down: float = 0.2
     bitrate_kbps: int | None = None
-    #: Where to keep the un-mastered float mix (pass one's output), if anywhere.
+    #: Where to keep the un-mastered float mix, if anywhere.
     keep_mix: Path | None = None
+    #: Also keep the un-mastered voice and ambience stems beside the output.
+    stems: bool = False
     title: str | None = None
     artist: str = "narrator"
 
@@ -204,24 +211,27 @@ def render_story(
             progress=(lambda d, t: progress("speech", d, t)) if progress else None,
         )
         speech_s = time.perf_counter() - t0
-        duration_s = narration.end_s + max(opts.tail_s, 1.0)
+        duration_s = narration.end_s + opts.tail_s
         arc = SleepArc(start_s=narration.lead_in_s, end_s=narration.end_s) if opts.arc else None
         cues = scene_cues(plan, narration, arc)
-        ambience = Timeline(
+        timeline = Timeline(
             cues,
             duration_s=duration_s,
             crossfade_s=opts.crossfade_s,
             fade_in_s=min(6.0, max(opts.intro_s, 0.5)),
+            # With no tail the bed fades under the last words, ending with the file.
             fade_out_s=max(1.0, min(0.6 * opts.tail_s, 120.0)),
             seed=opts.seed,
-        ).source()
-        spans = narration.speech_spans_s()
-        stem = AmbienceStem(
-            ambience,
-            DuckingEnvelope(spans, DuckingSettings()),
-            gain_db=(narration.voice_lufs - OPEN_GAP_LU) - LAYER_LUFS,
-            arc=arc,
         )
+        spans = narration.speech_spans_s()
+        ducking = DuckingEnvelope(spans, DuckingSettings())
+        ambience_gain_db = (narration.voice_lufs - OPEN_GAP_LU) - LAYER_LUFS
+
+        def ambience(ride: StepGain | None = None) -> AmbienceStem:
+            return AmbienceStem(
+                timeline.source(), ducking, gain_db=ambience_gain_db, arc=arc, ride=ride
+            )
+
         chapters = chapter_marks(script, narration, duration_s)
         tags = Tags(
             title=script.title,
@@ -235,24 +245,41 @@ def render_story(
             cover_mime=cover_mime,
         )
         total_frames = math.ceil(duration_s * SAMPLE_RATE_HZ)
+        kept = _KeptStems(
+            opts.keep_mix, _stem_paths(output) if opts.stems else None, total_frames
+        )
         with (
             atomic_path(output) as tmp_out,
-            _scratch_file(output.parent, ".mix.wav") as scratch,
-            BackgroundSource(stem, total_frames) as background,
+            _scratch_file(output.parent, ".voice.f32") as scratch,
+            kept,
         ):
             try:
-                mixed = mix_to_file(
-                    Mixer(narration.source(), background, arc=arc),
-                    scratch,
-                    duration_s=duration_s,
+                analysis = analyse_stems(
+                    VoiceStem(narration.source(), arc=arc),
+                    ambience(),
+                    frames=total_frames,
                     speech_spans_s=spans,
+                    voice_scratch=scratch,
                     bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt),
                     progress=(lambda d, t: progress("mix", d, t)) if progress else None,
                 )
-                if progress:
-                    progress("master", 0, 1)
+                mixed = plan_mix(analysis)
+                soundscape_s = [analysis.ambience_busy_s]
+
+                def blocks() -> Iterator[np.ndarray]:
+                    done = 0
+                    with BackgroundSource(ambience(mixed.ride), total_frames) as background:
+                        for voice, bed in mixed_blocks(scratch, background, total_frames):
+                            kept.write(voice, bed)
+                            done += voice.shape[1]
+                            if progress:
+                                progress("master", done, total_frames)
+                            yield voice + bed
+                        soundscape_s.append(background.busy_s)
+                    kept.finish()
+
                 mastered = master_to_file(
-                    lambda: read_blocks(scratch),
+                    blocks,
                     tmp_out,
                     fmt,
                     sample_rate_hz=SAMPLE_RATE_HZ,
@@ -261,14 +288,26 @@ def render_story(
                     tags=tags,
                     bitrate_kbps=opts.bitrate_kbps,
                     sample_peak=mixed.sample_peak,
+                    # The voice makes the peaks the limiter shaves: preview on it alone
+                    # rather than render the ambience once more.
+                    preview=lambda: voice_blocks(scratch, total_frames),
                 )
             except SoundscapeError as exc:
                 raise RenderError(str(exc)) from None
-            if progress:
-                progress("master", 1, 1)
             written_s = audio_info(tmp_out)[2]
-            if opts.keep_mix is not None:
-                _keep(scratch, opts.keep_mix)
+            sidecars = write_text_sidecars(output, script, narration.passages, chapters)
+            if opts.plot:
+                plot = sidecar_path(output, ".png")
+                loudness_plot(
+                    plot,
+                    mastered.series,
+                    target_lufs=target.integrated_lufs,
+                    chapters=chapters,
+                    scenes=[(c.start_s, c.scene.name) for c in cues],
+                    title=script.title,
+                )
+                sidecars["plot"] = str(plot)
+            sidecars.update(kept.names())
 
     loud = mastered.loudness
     report = {
@@ -283,6 +322,7 @@ def render_story(
         "true_peak_dbtp": round(loud.true_peak_dbtp, 2),
         "loudness_range_lu": round(loud.loudness_range_lu, 2),
         "voice_over_ambience_lu": round(mixed.voice_over_ambience_lu, 2),
+        "voice_over_ambience_min_lu": round(mixed.voice_over_ambience_min_lu, 2),
         "master_gain_db": round(mastered.gain_db, 2),
         "master_passes": mastered.passes,
         "title": script.title,
@@ -314,26 +354,15 @@ def render_story(
         "scenes": [{"start_s": round(c.start_s, 3), "scene": c.scene.name} for c in cues],
         "timings_s": {
             "speech": round(speech_s, 3),
-            # The ambience renders in a second process while this one mixes: its CPU time
-            # and the mix's wall time overlap.
-            "soundscape": round(background.busy_s, 3),
-            "mix": round(mixed.seconds, 3),
+            # The ambience renders in a second process while this one mixes and masters: its
+            # CPU time overlaps the mix's and the master's wall time.
+            "soundscape": round(sum(soundscape_s), 3),
+            "mix": round(analysis.seconds, 3),
             "master": round(mastered.master_s, 3),
             "encode": round(mastered.encode_s, 3),
         },
     }
-    report["sidecars"] = write_text_sidecars(output, script, narration.passages, chapters)
-    if opts.plot:
-        plot = sidecar_path(output, ".png")
-        loudness_plot(
-            plot,
-            mastered.series,
-            target_lufs=target.integrated_lufs,
-            chapters=chapters,
-            scenes=[(c.start_s, c.scene.name) for c in cues],
-            title=script.title,
-        )
-        report["sidecars"]["plot"] = str(plot)
+    report["sidecars"] = sidecars
     report["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     write_text_atomic(
         sidecar_path(output, ".report.json"), json.dumps(report, indent=2, ensure_ascii=False)
@@ -426,15 +455,49 @@ def _speech_cache(opts: RenderOptions) -> Iterator[SpeechCache]:
             yield SpeechCache(Path(tmp))
 
 
-def _keep(scratch: Path, destination: Path) -> None:
-    """Move the scratch mix to ``destination`` (atomically when on the same disk)."""
-    try:
-        with atomic_path(destination) as tmp:
-            shutil.move(scratch, tmp)
-    except SoundscapeError as exc:
-        raise RenderError(str(exc)) from None
-    except OSError as exc:
-        raise RenderError(f"{destination}: cannot keep the mix there ({exc.strerror})") from None
+def _stem_paths(output: Path) -> dict[str, Path]:
+    return {name: sidecar_path(output, f".{name}.wav") for name in ("voice", "ambience")}
+
+
+class _KeptStems:
+    """Writers for what ``--keep-mix`` and ``--stems`` keep: the un-mastered mix and its two
+    stems as float WAVs, written during the first mastering pass and put in place (each
+    atomically) only when the render succeeds."""
+
+    def __init__(self, mix: Path | None, stems: dict[str, Path] | None, frames: int) -> None:
+        self._wanted = {**({"mix": mix} if mix else {}), **(stems or {})}
+        self._frames = frames
+        self._stack = contextlib.ExitStack()
+        self._files: dict[str, FloatWav] = {}
+        self._done = False
+
+    def __enter__(self) -> _KeptStems:
+        try:
+            for name, path in self._wanted.items():
+                tmp = self._stack.enter_context(atomic_path(path))
+                wav = FloatWav(tmp, SAMPLE_RATE_HZ, 2, self._frames)
+                self._files[name] = self._stack.enter_context(wav)
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def write(self, voice: np.ndarray, bed: np.ndarray) -> None:
+        if self._done or not self._files:
+            return
+        for name, block in (("mix", None), ("voice", voice), ("ambience", bed)):
+            if name in self._files:
+                self._files[name].write(voice + bed if block is None else block)
+
+    def finish(self) -> None:
+        """The first pass is complete: later passes (a re-master) write nothing more."""
+        self._done = True
+
+    def names(self) -> dict[str, str]:
+        return {f"{name}_wav": str(path) for name, path in self._wanted.items()}
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.__exit__(*exc)
 
 
 @contextlib.contextmanager

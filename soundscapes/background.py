@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 import traceback
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import numpy as np
@@ -26,7 +27,9 @@ CHILD_BLOCK_FRAMES = 1 << 16
 
 _context = multiprocessing.get_context("forkserver")
 # Imported once by the fork server, not again by every child it forks.
-_context.set_forkserver_preload(["numpy", "scipy.signal", "soundscapes.timeline"])
+_context.set_forkserver_preload(
+    ["numpy", "scipy.signal", "soundscapes.timeline", "soundscapes.meter", "soundscapes.mix"]
+)
 
 
 def _serve(source: Source, total_frames: int, conn: Connection) -> None:
@@ -109,6 +112,105 @@ class BackgroundSource:
         self._proc.join(timeout=5)
 
     def __enter__(self) -> BackgroundSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class StemMeasure:
+    """What :class:`BackgroundAnalysis` measured of a source, without keeping its audio."""
+
+    #: Channel-weighted K-weighted energy of every complete 100 ms step (see
+    #: :meth:`~soundscapes.meter.LoudnessMeter.step_energies`).
+    step_energies: np.ndarray
+    step_frames: int
+    #: Largest absolute sample.
+    sample_peak: float
+    #: CPU seconds the child spent rendering and measuring.
+    busy_s: float
+
+
+def _measure(
+    source: Source, total_frames: int, bandwidth_hz: float | None, conn: Connection
+) -> None:
+    """Child: render ``total_frames`` of ``source``, meter it, send the measure."""
+    from soundscapes.meter import LoudnessMeter
+
+    try:
+        started = time.process_time()
+        meter = LoudnessMeter(
+            source.sample_rate_hz, source.channels, true_peak=False, bandwidth_hz=bandwidth_hz
+        )
+        peak = 0.0
+        done = 0
+        while done < total_frames:
+            block = source.render(min(CHILD_BLOCK_FRAMES, total_frames - done))
+            meter.add(block)
+            peak = max(peak, float(np.abs(block).max(initial=0.0)))
+            done += block.shape[1]
+        measured = StemMeasure(
+            step_energies=meter.step_energies(),
+            step_frames=meter.step_frames,
+            sample_peak=peak,
+            busy_s=time.process_time() - started,
+        )
+        conn.send(("done", measured))
+    except BrokenPipeError:
+        pass
+    except Exception as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class BackgroundAnalysis:
+    """Render and meter ``source`` in a child process while this one does other work; only
+    the measure comes back (a float per 100 ms), never the audio.
+
+    Use as a context manager (or call :meth:`close`) so the child never outlives the caller.
+    """
+
+    def __init__(
+        self, source: Source, total_frames: int, *, bandwidth_hz: float | None = None
+    ) -> None:
+        receive, send = _context.Pipe(duplex=False)
+        self._conn = receive
+        self._proc = _context.Process(
+            target=_measure,
+            args=(source, total_frames, bandwidth_hz, send),
+            name="narrator-ambience-measure",
+        )
+        self._proc.daemon = True
+        self._proc.start()
+        send.close()
+
+    def result(self) -> StemMeasure:
+        """Wait for the child's measure.
+
+        Raises
+        ------
+        SoundscapeError
+            The child failed or died.
+        """
+        try:
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            raise SoundscapeError(
+                "the ambience process stopped unexpectedly (out of memory?); run again"
+            ) from None
+        if message[0] == "error":
+            raise SoundscapeError(f"rendering the ambience failed: {message[1]}")
+        return message[1]
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join(timeout=5)
+
+    def __enter__(self) -> BackgroundAnalysis:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -184,6 +184,42 @@ class FfmpegEncoder:
             raise ExportError(f"{self._path}: ffmpeg could not encode ({last[0]})")
 
 
+class FloatWav:
+    """A float32 WAV of ``frames`` frames written block by block, for mixes and stems kept
+    for later work. Plain WAV holds at most 4 GiB (about 3 hours of stereo float): a longer
+    one is written as RF64, which libsndfile, ffmpeg and audio editors read as WAV."""
+
+    def __init__(self, path: Path, sample_rate_hz: int, channels: int, frames: int) -> None:
+        self._path = path
+        large = frames * channels * 4 > 0xFFFFFFFF - (1 << 20)
+        try:
+            self._file = sf.SoundFile(
+                path,
+                "w",
+                samplerate=sample_rate_hz,
+                channels=channels,
+                format="RF64" if large else "WAV",
+                subtype="FLOAT",
+            )
+        except (OSError, sf.LibsndfileError) as exc:
+            raise ExportError(f"{path}: cannot write ({exc})") from None
+
+    def write(self, block: np.ndarray) -> None:
+        try:
+            self._file.write(np.ascontiguousarray(block.T))
+        except (OSError, sf.LibsndfileError) as exc:
+            raise ExportError(f"{self._path.parent}: cannot write ({exc})") from None
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> FloatWav:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def ffmpeg_exe() -> str:
     """The ffmpeg binary shipped in the imageio-ffmpeg wheel (no system package needed)."""
     import imageio_ffmpeg

@@ -86,6 +86,7 @@ def master_to_file(
     max_passes: int = 3,
     bitrate_kbps: int | None = None,
     sample_peak: float | None = None,
+    preview: Callable[[], Iterable[np.ndarray]] | None = None,
     preview_every: int = 3,
     preview_max_s: float = 2700.0,
 ) -> MasterResult:
@@ -101,6 +102,9 @@ def master_to_file(
     sample_peak : float, optional
         Largest absolute sample of that mix, if pass one kept it: when even its true peak
         cannot reach the ceiling after the gain, the limiter preview is skipped.
+    preview : callable, optional
+        Blocks to preview the limiter on instead of ``blocks()`` (what makes the peaks, when
+        it is cheaper to read than the whole mix).
     preview_every, preview_max_s : int, float
         The limiter preview runs on every ``preview_every``-th block of the first
         ``preview_max_s`` seconds (see :func:`limiter_loss_lu`).
@@ -117,7 +121,7 @@ def master_to_file(
     if not limiter_idle:
         t0 = time.perf_counter()
         gain_db += limiter_loss_lu(
-            blocks,
+            preview or blocks,
             gain_db,
             ceiling_db,
             sample_rate_hz,

@@ -466,6 +466,35 @@ def _channel_weights(channels: int) -> np.ndarray:
     return weights
 
 
+def window_sums(step_energies: np.ndarray, steps: int) -> np.ndarray:
+    """Energy of each window of ``steps`` consecutive steps, one per window (``n - steps + 1``).
+
+    Added shift by shift rather than by a running sum, whose rounding would swamp quiet
+    windows after hours of loud ones.
+    """
+    count = len(step_energies)
+    if count < steps:
+        return np.zeros(0)
+    total = np.array(step_energies[steps - 1 : count], dtype=np.float64)
+    for shift in range(1, steps):
+        total += step_energies[steps - 1 - shift : count - shift]
+    return total
+
+
+def integrated_lufs_of_steps(step_energies: np.ndarray, step_frames: int) -> float:
+    """Integrated loudness (BS.1770-4 gating) of a signal given by its 100 ms step energies
+    (channel-weighted sums of squared K-weighted samples, as :meth:`LoudnessMeter.step_energies`
+    returns them): for a sum of independent stems, the stems' step energies add."""
+    blocks = window_sums(step_energies, _GATE_STEPS) / (_GATE_STEPS * step_frames)
+    return _finite(_gated_lufs(blocks, _RELATIVE_GATE_LU))
+
+
+def energy_lu(energy: float, frames: int) -> float:
+    """Loudness in LUFS of ``energy`` (a sum of channel-weighted K-weighted squares) spread
+    over ``frames`` frames, ungated."""
+    return _finite(_energy_to_lufs(energy / frames)) if frames else SILENCE_LUFS
+
+
 class _StepEnergies:
     """Channel-weighted sums of squared K-weighted samples: one per 100 ms step.
 
@@ -528,17 +557,8 @@ class _StepEnergies:
         self._ring[: len(keep) - first] = keep[first:]
 
     def window_sums(self, steps: int) -> np.ndarray:
-        """Energy of each window of ``steps`` consecutive complete steps, one per step.
-
-        Added shift by shift rather than by a running sum, whose rounding would swamp quiet
-        windows after hours of loud ones.
-        """
-        if self.count < steps:
-            return np.zeros(0)
-        total = self.sums[steps - 1 : self.count].copy()
-        for shift in range(1, steps):
-            total += self.sums[steps - 1 - shift : self.count - shift]
-        return total
+        """Energy of each window of ``steps`` consecutive complete steps, one per step."""
+        return window_sums(self.sums[: self.count], steps)
 
     def last_3_s(self) -> float:
         """Summed energy of the last 3 s (zeros before the start, as libebur128 counts)."""
@@ -596,6 +616,17 @@ class LoudnessMeter:
     def frames(self) -> int:
         """Frames added so far."""
         return self._energies.frames
+
+    @property
+    def step_frames(self) -> int:
+        """Frames in one 100 ms step."""
+        return self._energies.step
+
+    def step_energies(self) -> np.ndarray:
+        """Channel-weighted sums of squared K-weighted samples of every complete 100 ms step
+        so far (float64, one per step): enough to compute the loudness of this signal, or of
+        a sum of it and other independent signals, without the audio."""
+        return self._energies.sums[: self._energies.count].copy()
 
     def add(self, block: np.ndarray) -> None:
         """Add a float ``(channels, frames)`` block."""

@@ -1,8 +1,20 @@
-"""Voice over ambience: look-ahead ducking from the known voice timeline.
+"""Voice over ambience: look-ahead ducking from the known voice timeline, and the mix.
 
 The speech timeline is known before the mix, so the ambience is lowered by gain automation
 that starts before the first syllable and rises gently only in long pauses — deterministic and
 never pumping, unlike a sidechain compressor (MIXING_AND_LOUDNESS.md §5.1, "Ducking method").
+
+The mix is made in two steps, and neither keeps more than a block of audio in memory:
+
+1. :func:`analyse_stems` renders the voice stem here (keeping it in a scratch file) while the
+   ambience stem renders and is metered in a second process; only their loudness per 100 ms
+   comes back. Stems are independent, so the mix's loudness is known from the stems' alone
+   (:func:`plan_mix`), before a sample of it exists.
+2. :func:`plan_mix` also finds where a loud moment of the ambience (a wave, a gull, a chord)
+   would come within ``floor_lu`` of the voice over 3 s, and rides the ambience down there
+   (a smooth look-ahead gain, :class:`StepGain`), so the voice stays clear of it all the time,
+   not just on average. :func:`mixed_blocks` then plays the voice from its scratch file over
+   the ambience rendered again with that ride, block by block, for mastering.
 """
 
 from __future__ import annotations
@@ -14,12 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from soundscapes.arc import Darkening, SleepArc
+from soundscapes.background import BackgroundAnalysis
 from soundscapes.curves import raised_cosine
 from soundscapes.errors import ExportError
-from soundscapes.meter import KWeighting, LoudnessMeter
+from soundscapes.meter import LoudnessMeter, energy_lu, integrated_lufs_of_steps
 from soundscapes.source import CHANNELS, Source
 
 
@@ -126,10 +140,35 @@ class SpeechMask:
         return out
 
 
+class StepGain:
+    """A gain curve given at the centres of the 100 ms loudness steps, linear in between."""
+
+    def __init__(self, gains: np.ndarray, step_frames: int) -> None:
+        self.gains = np.asarray(gains, dtype=np.float64)
+        self.step_frames = step_frames
+        self._centres = (np.arange(len(self.gains)) + 0.5) * step_frames
+
+    def at_frames(self, first: int, count: int) -> np.ndarray:
+        """The gain at frames ``first … first + count - 1`` (held at the ends), float32."""
+        if not len(self.gains):
+            return np.ones(count, dtype=np.float32)
+        frames = np.arange(first, first + count, dtype=np.float64)
+        return np.interp(frames, self._centres, self.gains).astype(np.float32)
+
+    def mean_square(self) -> np.ndarray:
+        """Each step's mean squared gain, as the interpolated curve applies it."""
+        if not len(self.gains):
+            return self.gains
+        k = np.arange(len(self.gains))[:, None] + (np.arange(10) + 0.5)[None, :] / 10
+        g = np.interp(k * self.step_frames, self._centres, self.gains)
+        return np.mean(g * g, axis=1)
+
+
 class AmbienceStem:
     """The ambience as it sits in the mix: darkened by the sleep arc, ducked under the voice
-    by ``envelope``, at ``gain_db``. A :class:`~soundscapes.source.Source` of its own, so it
-    can render in another process (:class:`~soundscapes.background.BackgroundSource`)."""
+    by ``envelope``, at ``gain_db``, and ridden down by ``ride`` where it would crowd the
+    voice. A :class:`~soundscapes.source.Source` of its own, so it can render in another
+    process (:mod:`soundscapes.background`)."""
 
     channels = CHANNELS
 
@@ -140,9 +179,11 @@ class AmbienceStem:
         *,
         gain_db: float,
         arc: SleepArc | None = None,
+        ride: StepGain | None = None,
     ) -> None:
         self.ambience = ambience
         self.envelope = envelope
+        self.ride = ride
         self.sample_rate_hz = ambience.sample_rate_hz
         self._darkening = Darkening(arc, self.sample_rate_hz) if arc else None
         self._gain = 10.0 ** (gain_db / 20.0)
@@ -150,127 +191,231 @@ class AmbienceStem:
 
     def render(self, frames: int) -> np.ndarray:
         t_s = (self._frame + np.arange(frames)) / self.sample_rate_hz
-        self._frame += frames
         duck = (self.envelope.gain(t_s) * self._gain).astype(np.float32)
+        if self.ride is not None:
+            duck *= self.ride.at_frames(self._frame, frames)
+        self._frame += frames
         ambience = self.ambience.render(frames)
         if self._darkening is not None and frames:
             ambience = self._darkening.process(ambience, float(t_s[0]))
         return ambience * duck
 
 
-class Mixer:
-    """Voice stem + ambience stem (an :class:`AmbienceStem`, perhaps rendered elsewhere),
-    in blocks.
-
-    ``render_stems`` returns both stems (the voice with the arc's gain) so a caller can meter
-    them apart; their sum is the mix.
-    """
+class VoiceStem:
+    """The voice as it sits in the mix: the narration, softened over the story by the arc."""
 
     channels = CHANNELS
 
-    def __init__(
-        self,
-        voice: Source,
-        ambience_stem: Source,
-        *,
-        voice_gain_db: float = 0.0,
-        arc: SleepArc | None = None,
-    ) -> None:
+    def __init__(self, voice: Source, *, arc: SleepArc | None = None) -> None:
         self.voice = voice
-        self.ambience_stem = ambience_stem
         self.arc = arc
         self.sample_rate_hz = voice.sample_rate_hz
-        self._voice_gain = 10.0 ** (voice_gain_db / 20.0)
         self._frame = 0
 
-    def render_stems(self, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(t_s, voice, ambience)`` for the next ``frames`` samples."""
-        t_s = (self._frame + np.arange(frames)) / self.sample_rate_hz
-        self._frame += frames
-        voice_gain = self._voice_gain
+    def render(self, frames: int) -> np.ndarray:
+        voice = self.voice.render(frames)
         if self.arc is not None and frames:
             # The arc moves the voice by 2 dB over the whole story: a straight line between
             # the block's ends is within a thousandth of a dB of the curve, at a tiny cost.
-            ends = self.arc.voice_gain(t_s[[0, -1]]) * voice_gain
-            voice_gain = np.linspace(ends[0], ends[1], frames, dtype=np.float32)
-        voice = self.voice.render(frames) * voice_gain
-        return t_s, voice, self.ambience_stem.render(frames)
-
-    def render(self, frames: int) -> np.ndarray:
-        _, voice, ambience = self.render_stems(frames)
-        return voice + ambience
+            t_s = (self._frame + np.array([0, frames - 1])) / self.sample_rate_hz
+            ends = self.arc.voice_gain(t_s)
+            voice = voice * np.linspace(ends[0], ends[1], frames, dtype=np.float32)
+        self._frame += frames
+        return voice
 
 
 #: Frames per block in the render loop: 1.5 s, big enough to amortize per-block Python work.
 BLOCK_FRAMES = 1 << 16
+#: A 100 ms step counts as speech when at least this share of it is inside a sentence.
+SPEECH_STEP_SHARE = 0.5
+#: Windows for the voice's clearance over the ambience: 3 s (short-term loudness, EBU Tech
+#: 3341), counted only when the voice speaks in at least half of it.
+CLEARANCE_WINDOW_STEPS = 30
+CLEARANCE_MIN_SPEECH_STEPS = 15
 
 
 @dataclass(frozen=True, kw_only=True)
-class MixResult:
-    """Pass one's measurements of the un-mastered mix."""
+class StemAnalysis:
+    """Loudness of the two stems per 100 ms step, and which steps are speech."""
 
-    integrated_lufs: float
-    #: Voice loudness minus ambience loudness while the voice speaks (stems metered apart).
-    voice_over_ambience_lu: float
-    #: Largest absolute sample of the mix.
-    sample_peak: float
+    #: Channel-weighted K-weighted energy per step of the voice and the ambience stem.
+    voice: np.ndarray
+    ambience: np.ndarray
+    #: Whether the voice speaks in each step.
+    speech: np.ndarray
+    step_frames: int
+    frames: int
+    sample_rate_hz: int
+    voice_peak: float
+    ambience_peak: float
+    #: CPU seconds the ambience's process spent; wall seconds of the whole analysis.
+    ambience_busy_s: float
     seconds: float
 
 
-def mix_to_file(
-    mixer: Mixer,
-    path: Path,
+def analyse_stems(
+    voice: Source,
+    ambience: Source,
     *,
-    duration_s: float,
+    frames: int,
     speech_spans_s: Sequence[tuple[float, float]],
+    voice_scratch: Path,
     bandwidth_hz: float | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> MixResult:
-    """Pass one: render the mix block by block into a float WAV at ``path`` while metering.
+) -> StemAnalysis:
+    """Step one of the mix: meter both stems, keeping the voice's samples in ``voice_scratch``.
 
-    The mix is metered through ``bandwidth_hz`` (the encoder's band), and the two stems are
-    metered apart over the samples where the voice speaks.
+    The ambience renders and is metered in a second process meanwhile. Both are metered
+    through ``bandwidth_hz`` (the encoder's band), so the loudness planned is the loudness of
+    the encoded file. The voice is the same on both channels: it is written and metered once
+    (a raw float32 mono file: no size limit, read back by frame).
+
+    Raises
+    ------
+    ExportError
+        The scratch file cannot be written.
+    SoundscapeError
+        The ambience's process failed.
     """
     started = time.perf_counter()
-    sr = mixer.sample_rate_hz
-    total = math.ceil(duration_s * sr)
-    # Each stem is K-weighted (through the encoder's band) once; K-weighting is linear, so
-    # the mix's weighted signal is their sum. The voice has nothing near the band edge.
-    voice_k = KWeighting(sr, CHANNELS, bandwidth_hz)
-    ambience_k = KWeighting(sr, CHANNELS, bandwidth_hz)
-    mix_meter, voice_meter, ambience_meter = (LoudnessMeter(sr, true_peak=False) for _ in "mva")
-    in_speech = SpeechMask(speech_spans_s)
+    sr = voice.sample_rate_hz
+    mask = SpeechMask(speech_spans_s)
+    meter = LoudnessMeter(sr, 1, true_peak=False, bandwidth_hz=bandwidth_hz)
+    step = meter.step_frames
+    speech_frames = np.zeros(frames // step + 2)
     peak = 0.0
-    try:
-        with sf.SoundFile(path, "w", samplerate=sr, channels=CHANNELS, subtype="FLOAT") as f:
-            done = 0
-            while done < total:
-                n = min(BLOCK_FRAMES, total - done)
-                _, voice, ambience = mixer.render_stems(n)
-                mix = voice + ambience
-                f.write(mix.T)
-                peak = max(peak, float(np.abs(mix).max(initial=0.0)))
-                voice_w, ambience_w = voice_k.process(voice), ambience_k.process(ambience)
-                mix_meter.add_kweighted(voice_w + ambience_w)
-                mask = in_speech.frames(done, n, sr)
-                if mask.any():
-                    voice_meter.add_kweighted(voice_w[:, mask])
-                    ambience_meter.add_kweighted(ambience_w[:, mask])
-                done += n
-                if progress:
-                    progress(done, total)
-    except (OSError, sf.LibsndfileError) as exc:
-        raise ExportError(f"{path.parent}: cannot write the mix ({exc})") from None
-    return MixResult(
-        integrated_lufs=mix_meter.integrated_lufs,
-        voice_over_ambience_lu=voice_meter.integrated_lufs - ambience_meter.integrated_lufs,
-        sample_peak=peak,
+    with BackgroundAnalysis(ambience, frames, bandwidth_hz=bandwidth_hz) as background:
+        try:
+            with open(voice_scratch, "wb") as scratch:
+                done = 0
+                while done < frames:
+                    n = min(BLOCK_FRAMES, frames - done)
+                    mono = np.ascontiguousarray(voice.render(n)[0], dtype="<f4")
+                    scratch.write(mono.tobytes())
+                    meter.add(mono[None, :])
+                    peak = max(peak, float(np.abs(mono).max(initial=0.0)))
+                    inside = mask.frames(done, n, sr)
+                    if inside.any():
+                        at = (np.flatnonzero(inside) + done) // step
+                        speech_frames += np.bincount(at, minlength=len(speech_frames))[
+                            : len(speech_frames)
+                        ]
+                    done += n
+                    if progress:
+                        progress(done, frames)
+        except OSError as exc:
+            raise ExportError(
+                f"{voice_scratch.parent}: cannot write the mix's scratch file ({exc.strerror})"
+            ) from None
+        measured = background.result()
+    voice_steps = 2.0 * meter.step_energies()  # both channels
+    count = min(len(voice_steps), len(measured.step_energies))
+    return StemAnalysis(
+        voice=voice_steps[:count],
+        ambience=measured.step_energies[:count],
+        speech=speech_frames[:count] >= SPEECH_STEP_SHARE * step,
+        step_frames=step,
+        frames=frames,
+        sample_rate_hz=sr,
+        voice_peak=peak,
+        ambience_peak=measured.sample_peak,
+        ambience_busy_s=measured.busy_s,
         seconds=time.perf_counter() - started,
     )
 
 
-def read_blocks(path: Path) -> Iterator[np.ndarray]:
-    """The float WAV that :func:`mix_to_file` wrote, as ``(channels, frames)`` blocks."""
-    with sf.SoundFile(path) as f:
-        for block in f.blocks(BLOCK_FRAMES, dtype="float32"):
-            yield np.ascontiguousarray(block.T)
+@dataclass(frozen=True, kw_only=True)
+class MixPlan:
+    """What the mix will measure, before it is made."""
+
+    #: The ambience's ride: 1 where it leaves the voice clear, less where it would not.
+    ride: StepGain
+    #: Integrated loudness of the (un-mastered) mix, from the stems' step energies.
+    integrated_lufs: float
+    #: Voice minus ambience loudness over everything the voice says.
+    voice_over_ambience_lu: float
+    #: The least of that over any 3 s in which the voice speaks at least half the time.
+    voice_over_ambience_min_lu: float
+    #: An upper bound of the mix's largest sample.
+    sample_peak: float
+
+
+def plan_mix(analysis: StemAnalysis, *, floor_lu: float = 16.0, smooth_s: float = 1.0) -> MixPlan:
+    """Ride the ambience so the voice stays ``floor_lu`` over it in every 3 s it speaks.
+
+    The ride only ever lowers the ambience. Each 3 s window's shortfall becomes an energy
+    factor for all of its steps (so the window meets the floor), each step takes the smallest
+    factor of the windows it is in, and the curve is smoothed by a minimum filter followed by
+    a moving average of the same width (``smooth_s``): a moving average of a minimum-filtered
+    curve never exceeds the curve, so smoothing cannot undo the floor.
+    """
+    voice, ambience, speech = analysis.voice, analysis.ambience, analysis.speech
+    count = len(voice)
+    factor = np.ones(count)
+    window = CLEARANCE_WINDOW_STEPS
+    if count >= window:
+        v = sliding_window_view(np.where(speech, voice, 0.0), window).sum(axis=1)
+        a = sliding_window_view(np.where(speech, ambience, 0.0), window).sum(axis=1)
+        n = sliding_window_view(speech, window).sum(axis=1)
+        need = np.ones(len(v))
+        judged = (n >= CLEARANCE_MIN_SPEECH_STEPS) & (a > 0)
+        need[judged] = np.minimum(1.0, v[judged] / (a[judged] * 10.0 ** (floor_lu / 10.0)))
+        # Step k lies in windows k - window + 1 … k: the least factor of those.
+        padded = np.concatenate([np.ones(window - 1), need, np.ones(window - 1)])
+        factor = sliding_window_view(padded, window).min(axis=1)[:count]
+    smooth = max(1, round(smooth_s * analysis.sample_rate_hz / analysis.step_frames))
+    level_db = 10.0 * np.log10(np.maximum(factor, 1e-6))
+    level_db = uniform_filter1d(minimum_filter1d(level_db, smooth, mode="nearest"), smooth,
+                                mode="nearest")  # fmt: skip
+    # Interpolation between step centres must not lift a step above its own gain.
+    level_db = minimum_filter1d(np.minimum(level_db, 0.0), 3, mode="nearest")
+    ride = StepGain(10.0 ** (level_db / 20.0), analysis.step_frames)
+    ridden = ambience * ride.mean_square()
+    return MixPlan(
+        ride=ride,
+        integrated_lufs=integrated_lufs_of_steps(voice + ridden, analysis.step_frames),
+        voice_over_ambience_lu=_clearance_lu(voice[speech].sum(), ridden[speech].sum()),
+        voice_over_ambience_min_lu=_least_clearance_lu(voice, ridden, speech),
+        sample_peak=analysis.voice_peak + analysis.ambience_peak,
+    )
+
+
+def _clearance_lu(voice_energy: float, ambience_energy: float) -> float:
+    if ambience_energy <= 0.0:
+        return math.inf if voice_energy > 0 else 0.0
+    return energy_lu(voice_energy, 1) - energy_lu(ambience_energy, 1)
+
+
+def _least_clearance_lu(voice: np.ndarray, ambience: np.ndarray, speech: np.ndarray) -> float:
+    window = CLEARANCE_WINDOW_STEPS
+    if len(voice) < window:
+        return _clearance_lu(voice[speech].sum(), ambience[speech].sum())
+    v = sliding_window_view(np.where(speech, voice, 0.0), window).sum(axis=1)
+    a = sliding_window_view(np.where(speech, ambience, 0.0), window).sum(axis=1)
+    n = sliding_window_view(speech, window).sum(axis=1)
+    judged = (n >= CLEARANCE_MIN_SPEECH_STEPS) & (a > 0) & (v > 0)
+    if not judged.any():
+        return _clearance_lu(voice[speech].sum(), ambience[speech].sum())
+    return float(np.min(10.0 * np.log10(v[judged] / a[judged])))
+
+
+def voice_blocks(voice_scratch: Path, frames: int, *, block_frames: int = BLOCK_FRAMES
+                 ) -> Iterator[np.ndarray]:  # fmt: skip
+    """The voice stem from its scratch file as float32 ``(2, n)`` blocks."""
+    with open(voice_scratch, "rb") as scratch:
+        done = 0
+        while done < frames:
+            n = min(block_frames, frames - done)
+            mono = np.fromfile(scratch, dtype="<f4", count=n)
+            if mono.size < n:  # the scratch file was cut short: play silence, never stop
+                mono = np.concatenate([mono, np.zeros(n - mono.size, dtype=np.float32)])
+            yield np.stack([mono, mono])
+            done += n
+
+
+def mixed_blocks(
+    voice_scratch: Path, ambience: Source, frames: int, *, block_frames: int = BLOCK_FRAMES
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Step two: ``(voice, ambience)`` float32 ``(2, n)`` blocks of the mix; their sum is it."""
+    for voice in voice_blocks(voice_scratch, frames, block_frames=block_frames):
+        yield voice, ambience.render(voice.shape[1])

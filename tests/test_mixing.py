@@ -200,14 +200,13 @@ def _centroid_hz(x: np.ndarray) -> float:
 
 def test_sleep_arc_softens_the_voice_and_darkens_the_ambience():
     from soundscapes.arc import SleepArc
-    from soundscapes.mix import AmbienceStem, Mixer
+    from soundscapes.mix import AmbienceStem, VoiceStem
 
     arc = SleepArc(start_s=1.0, end_s=21.0, voice_drop_db=2.0)
     stem = AmbienceStem(_Noise(), DuckingEnvelope([]), gain_db=0.0, arc=arc)
-    mixer = Mixer(_Tone(), stem, arc=arc)
-    blocks = [mixer.render_stems(SR) for _ in range(24)]
-    voice = np.concatenate([b[1] for b in blocks], axis=1)
-    ambience = np.concatenate([b[2] for b in blocks], axis=1)
+    voice_stem = VoiceStem(_Tone(), arc=arc)
+    voice = np.concatenate([voice_stem.render(SR) for _ in range(24)], axis=1)
+    ambience = np.concatenate([stem.render(SR) for _ in range(24)], axis=1)
     level_db = lambda a, b: 20 * np.log10(np.sqrt(np.mean(voice[:, a * SR : b * SR] ** 2)))  # noqa: E731
     assert level_db(0, 1) - level_db(22, 24) == pytest.approx(2.0, abs=0.05)
     early, late = ambience[:, SR : 3 * SR], ambience[:, 21 * SR : 23 * SR]
