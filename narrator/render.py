@@ -29,7 +29,6 @@ from narrator.sidecars import (
 )
 from narrator.speech import Narration, SpeechCache, default_spec, narrate
 from soundscapes.arc import SleepArc, slowed
-from soundscapes.background import BackgroundSource
 from soundscapes.errors import SoundscapeError
 from soundscapes.export import (
     ENCODER_BANDWIDTH_HZ,
@@ -46,12 +45,11 @@ from soundscapes.mix import (
     AmbienceStem,
     DuckingEnvelope,
     DuckingSettings,
-    StepGain,
+    StemScratch,
     VoiceStem,
     analyse_stems,
     mixed_blocks,
     plan_mix,
-    voice_blocks,
 )
 from soundscapes.scene import Scene, load_scenes
 from soundscapes.source import SAMPLE_RATE_HZ
@@ -227,10 +225,7 @@ def render_story(
         ducking = DuckingEnvelope(spans, DuckingSettings())
         ambience_gain_db = (narration.voice_lufs - OPEN_GAP_LU) - LAYER_LUFS
 
-        def ambience(ride: StepGain | None = None) -> AmbienceStem:
-            return AmbienceStem(
-                timeline.source(), ducking, gain_db=ambience_gain_db, arc=arc, ride=ride
-            )
+        ambience = AmbienceStem(timeline.source(), ducking, gain_db=ambience_gain_db, arc=arc)
 
         chapters = chapter_marks(script, narration, duration_s)
         tags = Tags(
@@ -250,32 +245,31 @@ def render_story(
         )
         with (
             atomic_path(output) as tmp_out,
-            _scratch_file(output.parent, ".voice.f32") as scratch,
+            _scratch_file(output.parent, ".voice.f32") as voice_scratch,
+            _scratch_file(output.parent, ".ambience.f32") as ambience_scratch,
             kept,
         ):
+            scratch = StemScratch(voice=voice_scratch, ambience=ambience_scratch)
             try:
                 analysis = analyse_stems(
                     VoiceStem(narration.source(), arc=arc),
-                    ambience(),
+                    ambience,
                     frames=total_frames,
                     speech_spans_s=spans,
-                    voice_scratch=scratch,
+                    scratch=scratch,
                     bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt),
                     progress=(lambda d, t: progress("mix", d, t)) if progress else None,
                 )
                 mixed = plan_mix(analysis)
-                soundscape_s = [analysis.ambience_busy_s]
 
                 def blocks() -> Iterator[np.ndarray]:
                     done = 0
-                    with BackgroundSource(ambience(mixed.ride), total_frames) as background:
-                        for voice, bed in mixed_blocks(scratch, background, total_frames):
-                            kept.write(voice, bed)
-                            done += voice.shape[1]
-                            if progress:
-                                progress("master", done, total_frames)
-                            yield voice + bed
-                        soundscape_s.append(background.busy_s)
+                    for voice, bed in mixed_blocks(scratch, total_frames, ride=mixed.ride):
+                        kept.write(voice, bed)
+                        done += voice.shape[1]
+                        if progress:
+                            progress("master", done, total_frames)
+                        yield voice + bed
                     kept.finish()
 
                 mastered = master_to_file(
@@ -288,9 +282,9 @@ def render_story(
                     tags=tags,
                     bitrate_kbps=opts.bitrate_kbps,
                     sample_peak=mixed.sample_peak,
-                    # The voice makes the peaks the limiter shaves: preview on it alone
-                    # rather than render the ambience once more.
-                    preview=lambda: voice_blocks(scratch, total_frames),
+                    preview=lambda: (
+                        v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
+                    ),
                 )
             except SoundscapeError as exc:
                 raise RenderError(str(exc)) from None
@@ -354,9 +348,9 @@ def render_story(
         "scenes": [{"start_s": round(c.start_s, 3), "scene": c.scene.name} for c in cues],
         "timings_s": {
             "speech": round(speech_s, 3),
-            # The ambience renders in a second process while this one mixes and masters: its
-            # CPU time overlaps the mix's and the master's wall time.
-            "soundscape": round(sum(soundscape_s), 3),
+            # The ambience renders in a second process while this one renders the voice: its
+            # CPU time overlaps the mix's wall time.
+            "soundscape": round(analysis.ambience_busy_s, 3),
             "mix": round(analysis.seconds, 3),
             "master": round(mastered.master_s, 3),
             "encode": round(mastered.encode_s, 3),

@@ -11,11 +11,14 @@ rendered anything.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import numpy as np
 
@@ -133,9 +136,14 @@ class StemMeasure:
 
 
 def _measure(
-    source: Source, total_frames: int, bandwidth_hz: float | None, conn: Connection
+    source: Source,
+    total_frames: int,
+    bandwidth_hz: float | None,
+    scratch: str | None,
+    conn: Connection,
 ) -> None:
-    """Child: render ``total_frames`` of ``source``, meter it, send the measure."""
+    """Child: render ``total_frames`` of ``source``, meter it (and keep it in ``scratch``),
+    send the measure."""
     from soundscapes.meter import LoudnessMeter
 
     try:
@@ -145,11 +153,15 @@ def _measure(
         )
         peak = 0.0
         done = 0
-        while done < total_frames:
-            block = source.render(min(CHILD_BLOCK_FRAMES, total_frames - done))
-            meter.add(block)
-            peak = max(peak, float(np.abs(block).max(initial=0.0)))
-            done += block.shape[1]
+        with contextlib.ExitStack() as files:
+            kept = files.enter_context(open(scratch, "wb")) if scratch else None
+            while done < total_frames:
+                block = source.render(min(CHILD_BLOCK_FRAMES, total_frames - done))
+                meter.add(block)
+                peak = max(peak, float(np.abs(block).max(initial=0.0)))
+                if kept is not None:
+                    kept.write(np.ascontiguousarray(block.T, dtype="<f4").tobytes())
+                done += block.shape[1]
         measured = StemMeasure(
             step_energies=meter.step_energies(),
             step_frames=meter.step_frames,
@@ -167,19 +179,26 @@ def _measure(
 
 class BackgroundAnalysis:
     """Render and meter ``source`` in a child process while this one does other work; only
-    the measure comes back (a float per 100 ms), never the audio.
+    the measure comes back (a float per 100 ms), never the audio through a pipe. With
+    ``scratch``, the child also keeps the audio there (raw interleaved float32, read back by
+    :func:`read_scratch`), so it is rendered once however often it is played.
 
     Use as a context manager (or call :meth:`close`) so the child never outlives the caller.
     """
 
     def __init__(
-        self, source: Source, total_frames: int, *, bandwidth_hz: float | None = None
+        self,
+        source: Source,
+        total_frames: int,
+        *,
+        bandwidth_hz: float | None = None,
+        scratch: Path | None = None,
     ) -> None:
         receive, send = _context.Pipe(duplex=False)
         self._conn = receive
         self._proc = _context.Process(
             target=_measure,
-            args=(source, total_frames, bandwidth_hz, send),
+            args=(source, total_frames, bandwidth_hz, str(scratch) if scratch else None, send),
             name="narrator-ambience-measure",
         )
         self._proc.daemon = True
@@ -215,3 +234,19 @@ class BackgroundAnalysis:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def read_scratch(
+    path: Path, frames: int, channels: int, block_frames: int = CHILD_BLOCK_FRAMES
+) -> Iterator[np.ndarray]:
+    """Play back a raw float32 scratch file as ``(channels, n)`` blocks, ``frames`` in all
+    (silence past its end, so a file cut short never stops a render mid-way)."""
+    with open(path, "rb") as f:
+        done = 0
+        while done < frames:
+            n = min(block_frames, frames - done)
+            data = np.fromfile(f, dtype="<f4", count=n * channels)
+            if data.size < n * channels:
+                data = np.concatenate([data, np.zeros(n * channels - data.size, np.float32)])
+            yield np.ascontiguousarray(data.reshape(n, channels).T)
+            done += n

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar, Protocol
 
@@ -101,26 +103,31 @@ class FfmpegEncoder:
     its own process beside the render (lameenc holds the GIL; a second core is free). ffmpeg
     writes LAME's gapless header, so players trim the encoder delay and the file is exactly as
     long as the mix; it resamples to Opus's 48 kHz itself.
+
+    With ``decoded`` (MP3 and Opus), ffmpeg's tee muxer also sends the encoded stream down a
+    pipe to a second ffmpeg that decodes it again, and a thread hands the decoded blocks to
+    ``decoded``: the file is measured as a listener's player decodes it while it is being
+    encoded, rather than read back afterwards.
     """
 
-    _CODECS: ClassVar[dict[str, list[str]]] = {
+    #: Codec options, muxer, and muxer options of each format.
+    _CODECS: ClassVar[dict[str, tuple[list[str], str, dict[str, str]]]] = {
         # LAME VBR -V3 (about 170 kb/s). Measured on a narrated mix: CBR 128–224 kb/s came out
         # 0.2–0.4 LU quieter than its input, VBR -V3/-V4 within 0.05 LU. Tags: mutagen.
-        "mp3": [
-            "-c:a",
-            "libmp3lame",
-            "-q:a",
-            "3",
-            "-f",
+        "mp3": (
+            ["-c:a", "libmp3lame", "-q:a", "3"],
             "mp3",
-            "-id3v2_version",
-            "0",
-            "-write_id3v1",
-            "0",
-        ],
-        "opus": ["-c:a", "libopus", "-b:a", "96k", "-f", "ogg"],
-        "m4b": ["-c:a", "aac", "-b:a", "128k", "-f", "mp4", "-movflags", "+faststart"],
+            {"id3v2_version": "0", "write_id3v1": "0"},
+        ),
+        "opus": (["-c:a", "libopus", "-b:a", "96k"], "ogg", {}),
+        "m4b": (["-c:a", "aac", "-b:a", "128k"], "mp4", {"movflags": "+faststart"}),
     }
+    #: Formats whose stream can be decoded from a pipe as it is encoded (MP4 cannot: its
+    #: index is written at the end, and moved to the front).
+    _STREAMABLE: ClassVar[dict[str, int]] = {"mp3": 44_100, "opus": 48_000}
+    #: Bytes of the pipe into ffmpeg (Linux's default is 64 KiB, less than one block): a
+    #: bigger one lets the encoder work on while this process limits the next block.
+    _PIPE_BYTES = 1 << 20
 
     def __init__(
         self,
@@ -131,6 +138,7 @@ class FfmpegEncoder:
         *,
         tags: Tags | None = None,
         bitrate_kbps: int | None = None,
+        decoded: Callable[[np.ndarray], None] | None = None,
     ):
         self._path = path
         self._meta: Path | None = None
@@ -142,19 +150,60 @@ class FfmpegEncoder:
                 f.write(ffmetadata(tags))
             self._meta = Path(name)
             chapters = ["-f", "ffmetadata", "-i", name, "-map", "0:a", "-map_chapters", "1"]
+        codec, muxer, options = self._CODECS[fmt]
+        tee = decoded is not None and self.can_decode_while_encoding(fmt, path)
+        if tee:
+            spec = ":".join([f"f={muxer}", *(f"{k}={v}" for k, v in options.items())])
+            output = ["-map", "0:a", "-f", "tee", f"[{spec}]{path}|[f={muxer}]pipe:1"]
+        else:
+            flags = [arg for k, v in options.items() for arg in (f"-{k}", v)]
+            output = ["-f", muxer, *flags, str(path)]
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
             "-f", "f32le", "-ar", str(sample_rate_hz), "-ac", str(channels), "-i", "pipe:0",
-            *chapters, *self.codec_args(fmt, bitrate_kbps), str(path),
+            *chapters, *self.codec_args(fmt, bitrate_kbps, codec), *output,
         ]  # fmt: skip
         self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE if tee else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
+        _widen_pipe(self._proc.stdin)
+        self._decoder: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+        self._read_error: BaseException | None = None
+        if tee:
+            rate = self._STREAMABLE[fmt]
+            self._decoder = subprocess.Popen(
+                [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+                 "-f", muxer, "-i", "pipe:0", "-f", "f32le", "-ar", str(rate),
+                 "-ac", str(channels), "pipe:1"],
+                stdin=self._proc.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            assert self._proc.stdout is not None
+            self._proc.stdout.close()  # the decoder holds it now
+            self._reader = threading.Thread(
+                target=self._read_decoded, args=(decoded, channels), daemon=True
+            )
+            self._reader.start()
 
     @classmethod
-    def codec_args(cls, fmt: str, bitrate_kbps: int | None) -> list[str]:
+    def can_decode_while_encoding(cls, fmt: str, path: Path) -> bool:
+        """Whether :class:`FfmpegEncoder` can measure ``fmt`` while writing ``path`` (the tee
+        muxer's syntax reserves a few characters in the file name)."""
+        return fmt in cls._STREAMABLE and not any(c in str(path) for c in "|[]\\'")
+
+    @staticmethod
+    def decoded_rate_hz(fmt: str) -> int:
+        return FfmpegEncoder._STREAMABLE[fmt]
+
+    @classmethod
+    def codec_args(
+        cls, fmt: str, bitrate_kbps: int | None, codec: list[str] | None = None
+    ) -> list[str]:
         """Codec options; a bit rate makes MP3 constant-rate and sets Opus's and AAC's rate."""
-        args = list(cls._CODECS[fmt])
+        args = list(codec if codec is not None else cls._CODECS[fmt][0])
         if bitrate_kbps is None:
             return args
         if fmt == "mp3":
@@ -163,6 +212,17 @@ class FfmpegEncoder:
         else:
             args[args.index("-b:a") + 1] = f"{bitrate_kbps}k"
         return args
+
+    def _read_decoded(self, decoded: Callable[[np.ndarray], None], channels: int) -> None:
+        assert self._decoder is not None and self._decoder.stdout is not None
+        frame_bytes = 4 * channels
+        try:
+            while chunk := self._decoder.stdout.read((1 << 16) * frame_bytes):
+                usable = len(chunk) - len(chunk) % frame_bytes
+                decoded(np.frombuffer(chunk[:usable], dtype="<f4").reshape(-1, channels).T)
+        except BaseException as exc:  # handed to close(), which raises it in the caller
+            self._read_error = exc
+            self._decoder.stdout.close()
 
     def write(self, block: np.ndarray) -> None:
         assert self._proc.stdin is not None
@@ -177,11 +237,36 @@ class FfmpegEncoder:
             self._proc.stdin.close()
         stderr = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
         code = self._proc.wait()
+        decode_error = ""
+        if self._decoder is not None:
+            assert self._reader is not None
+            self._reader.join()
+            err = (
+                self._decoder.stderr.read().decode(errors="replace") if self._decoder.stderr else ""
+            )
+            if self._decoder.wait() != 0:
+                decode_error = (err.strip().splitlines() or ["unknown error"])[-1]
         if self._meta is not None:
             self._meta.unlink(missing_ok=True)
         if code != 0:
             last = stderr.strip().splitlines()[-1:] or ["unknown error"]
             raise ExportError(f"{self._path}: ffmpeg could not encode ({last[0]})")
+        if self._read_error is not None:
+            raise self._read_error
+        if decode_error:
+            raise ExportError(f"{self._path}: the encoded stream does not decode ({decode_error})")
+
+
+def _widen_pipe(pipe: object) -> None:
+    """Make a pipe's buffer :attr:`FfmpegEncoder._PIPE_BYTES` where the system allows it."""
+    fileno = getattr(pipe, "fileno", None)
+    if fileno is None or sys.platform != "linux":
+        return
+    import fcntl
+
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # 1031 is its value on Linux
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fileno(), set_size, FfmpegEncoder._PIPE_BYTES)
 
 
 class FloatWav:
@@ -235,13 +320,22 @@ def open_encoder(
     *,
     tags: Tags | None = None,
     bitrate_kbps: int | None = None,
+    decoded: Callable[[np.ndarray], None] | None = None,
 ) -> Encoder:
     """An encoder writing ``fmt`` to ``path`` (``tags`` for what must be muxed in: chapters;
-    ``bitrate_kbps`` for lossy formats, constant-rate MP3 when given)."""
+    ``bitrate_kbps`` for lossy formats, constant-rate MP3 when given; ``decoded`` receives
+    the file decoded again while it is encoded, where :meth:`FfmpegEncoder.
+    can_decode_while_encoding` allows)."""
     try:
         if fmt in FfmpegEncoder._CODECS:
             return FfmpegEncoder(
-                path, fmt, sample_rate_hz, channels, tags=tags, bitrate_kbps=bitrate_kbps
+                path,
+                fmt,
+                sample_rate_hz,
+                channels,
+                tags=tags,
+                bitrate_kbps=bitrate_kbps,
+                decoded=decoded,
             )
         return SoundFileEncoder(path, fmt, sample_rate_hz, channels)
     except (OSError, sf.LibsndfileError) as exc:

@@ -1,11 +1,13 @@
 """Mastering: static gain to a loudness target, a true-peak limiter, the encoder.
 
 Pass one (done by the caller while mixing) measures integrated loudness (BS.1770-4). Pass two,
-here, streams the mix through gain → true-peak limiter → encoder and measures what was written:
-a lossy file is decoded and measured again, a lossless one is measured on the very samples
-handed to its encoder (WAV and FLAC store them unchanged, to within 16- or 24-bit rounding far
-below anything a meter reads). Loudness and peak are reported as the listener gets them. If
-encoding moved them out of tolerance, pass two runs again with the error corrected.
+here, streams the mix through gain → true-peak limiter → encoder and measures what was written.
+A lossy file is decoded and measured again: MP3 and Opus while they are encoded, from a copy
+of the encoded stream; Ogg Vorbis and M4B read back afterwards. A lossless one is measured on
+the very samples handed to its encoder (WAV and FLAC store them unchanged, to within 16- or
+24-bit rounding far below anything a meter reads). Loudness and peak are reported as the
+listener gets them. If encoding moved them out of tolerance, pass two runs again with the
+error corrected.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from soundscapes.errors import SoundscapeError
-from soundscapes.export import audio_info, decode_blocks, open_encoder
+from soundscapes.export import FfmpegEncoder, audio_info, decode_blocks, open_encoder
 from soundscapes.limiter import PEAK_BOUND, TruePeakLimiter
 from soundscapes.meter import Loudness, LoudnessMeter
 from soundscapes.tags import Tags, write_tags
@@ -132,10 +134,21 @@ def master_to_file(
         master_s += time.perf_counter() - t0
     loudness: Loudness | None = None
     lossless = fmt in ("wav", "flac")
+    streamed = not lossless and FfmpegEncoder.can_decode_while_encoding(fmt, path)
     for attempt in range(1, max_passes + 1):
         limiter = TruePeakLimiter(ceiling_db, sample_rate_hz, channels)
+        decoded: LoudnessMeter | None = None
+        if streamed:
+            decoded = LoudnessMeter(FfmpegEncoder.decoded_rate_hz(fmt), channels)
+            decoded.record_series = True
         encoder = open_encoder(
-            path, fmt, sample_rate_hz, channels, tags=tags, bitrate_kbps=bitrate_kbps
+            path,
+            fmt,
+            sample_rate_hz,
+            channels,
+            tags=tags,
+            bitrate_kbps=bitrate_kbps,
+            decoded=decoded.add if decoded is not None else None,
         )
         written = LoudnessMeter(sample_rate_hz, channels) if lossless else None
         if written is not None:
@@ -160,9 +173,12 @@ def master_to_file(
         t0 = time.perf_counter()
         write_tags(path, fmt, tags)
         series: list[tuple[float, float]] = []
-        if written is not None:
-            series = list(written.series)
-            loudness = written.result()
+        measured = written or decoded
+        if measured is not None:
+            if measured.frames == 0:
+                raise SoundscapeError(f"{path}: decoded to no audio")
+            series = list(measured.series)
+            loudness = measured.result()
         else:
             loudness = measure_file(path, series=series)
         encode_s += time.perf_counter() - t0

@@ -6,15 +6,15 @@ never pumping, unlike a sidechain compressor (MIXING_AND_LOUDNESS.md §5.1, "Duc
 
 The mix is made in two steps, and neither keeps more than a block of audio in memory:
 
-1. :func:`analyse_stems` renders the voice stem here (keeping it in a scratch file) while the
-   ambience stem renders and is metered in a second process; only their loudness per 100 ms
-   comes back. Stems are independent, so the mix's loudness is known from the stems' alone
-   (:func:`plan_mix`), before a sample of it exists.
+1. :func:`analyse_stems` renders the voice stem here while the ambience stem renders in a
+   second process; each is metered and kept in a scratch file (raw float32, on the output's
+   disk), and only their loudness per 100 ms is compared. Stems are independent, so the mix's
+   loudness is known from the stems' alone (:func:`plan_mix`), before a sample of it exists.
 2. :func:`plan_mix` also finds where a loud moment of the ambience (a wave, a gull, a chord)
    would come within ``floor_lu`` of the voice over 3 s, and rides the ambience down there
    (a smooth look-ahead gain, :class:`StepGain`), so the voice stays clear of it all the time,
-   not just on average. :func:`mixed_blocks` then plays the voice from its scratch file over
-   the ambience rendered again with that ride, block by block, for mastering.
+   not just on average. :func:`mixed_blocks` then plays both scratch files, the ambience
+   ridden, block by block, for mastering: each stem is rendered once.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from soundscapes.arc import Darkening, SleepArc
-from soundscapes.background import BackgroundAnalysis
+from soundscapes.background import BackgroundAnalysis, read_scratch
 from soundscapes.curves import raised_cosine
 from soundscapes.errors import ExportError
 from soundscapes.meter import LoudnessMeter, energy_lu, integrated_lufs_of_steps
@@ -166,9 +166,8 @@ class StepGain:
 
 class AmbienceStem:
     """The ambience as it sits in the mix: darkened by the sleep arc, ducked under the voice
-    by ``envelope``, at ``gain_db``, and ridden down by ``ride`` where it would crowd the
-    voice. A :class:`~soundscapes.source.Source` of its own, so it can render in another
-    process (:mod:`soundscapes.background`)."""
+    by ``envelope``, at ``gain_db``. A :class:`~soundscapes.source.Source` of its own, so it
+    can render in another process (:mod:`soundscapes.background`)."""
 
     channels = CHANNELS
 
@@ -179,11 +178,9 @@ class AmbienceStem:
         *,
         gain_db: float,
         arc: SleepArc | None = None,
-        ride: StepGain | None = None,
     ) -> None:
         self.ambience = ambience
         self.envelope = envelope
-        self.ride = ride
         self.sample_rate_hz = ambience.sample_rate_hz
         self._darkening = Darkening(arc, self.sample_rate_hz) if arc else None
         self._gain = 10.0 ** (gain_db / 20.0)
@@ -192,8 +189,6 @@ class AmbienceStem:
     def render(self, frames: int) -> np.ndarray:
         t_s = (self._frame + np.arange(frames)) / self.sample_rate_hz
         duck = (self.envelope.gain(t_s) * self._gain).astype(np.float32)
-        if self.ride is not None:
-            duck *= self.ride.at_frames(self._frame, frames)
         self._frame += frames
         ambience = self.ambience.render(frames)
         if self._darkening is not None and frames:
@@ -259,16 +254,16 @@ def analyse_stems(
     *,
     frames: int,
     speech_spans_s: Sequence[tuple[float, float]],
-    voice_scratch: Path,
+    scratch: StemScratch,
     bandwidth_hz: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> StemAnalysis:
-    """Step one of the mix: meter both stems, keeping the voice's samples in ``voice_scratch``.
+    """Step one of the mix: meter both stems and keep their samples in ``scratch``.
 
     The ambience renders and is metered in a second process meanwhile. Both are metered
     through ``bandwidth_hz`` (the encoder's band), so the loudness planned is the loudness of
     the encoded file. The voice is the same on both channels: it is written and metered once
-    (a raw float32 mono file: no size limit, read back by frame).
+    (raw float32 files have no size limit and are read back by frame).
 
     Raises
     ------
@@ -284,14 +279,17 @@ def analyse_stems(
     step = meter.step_frames
     speech_frames = np.zeros(frames // step + 2)
     peak = 0.0
-    with BackgroundAnalysis(ambience, frames, bandwidth_hz=bandwidth_hz) as background:
+    background = BackgroundAnalysis(
+        ambience, frames, bandwidth_hz=bandwidth_hz, scratch=scratch.ambience
+    )
+    with background:
         try:
-            with open(voice_scratch, "wb") as scratch:
+            with open(scratch.voice, "wb") as kept:
                 done = 0
                 while done < frames:
                     n = min(BLOCK_FRAMES, frames - done)
                     mono = np.ascontiguousarray(voice.render(n)[0], dtype="<f4")
-                    scratch.write(mono.tobytes())
+                    kept.write(mono.tobytes())
                     meter.add(mono[None, :])
                     peak = max(peak, float(np.abs(mono).max(initial=0.0)))
                     inside = mask.frames(done, n, sr)
@@ -305,7 +303,7 @@ def analyse_stems(
                         progress(done, frames)
         except OSError as exc:
             raise ExportError(
-                f"{voice_scratch.parent}: cannot write the mix's scratch file ({exc.strerror})"
+                f"{scratch.voice.parent}: cannot write the mix's scratch file ({exc.strerror})"
             ) from None
         measured = background.result()
     voice_steps = 2.0 * meter.step_energies()  # both channels
@@ -399,23 +397,25 @@ def _least_clearance_lu(voice: np.ndarray, ambience: np.ndarray, speech: np.ndar
     return float(np.min(10.0 * np.log10(v[judged] / a[judged])))
 
 
-def voice_blocks(voice_scratch: Path, frames: int, *, block_frames: int = BLOCK_FRAMES
-                 ) -> Iterator[np.ndarray]:  # fmt: skip
-    """The voice stem from its scratch file as float32 ``(2, n)`` blocks."""
-    with open(voice_scratch, "rb") as scratch:
-        done = 0
-        while done < frames:
-            n = min(block_frames, frames - done)
-            mono = np.fromfile(scratch, dtype="<f4", count=n)
-            if mono.size < n:  # the scratch file was cut short: play silence, never stop
-                mono = np.concatenate([mono, np.zeros(n - mono.size, dtype=np.float32)])
-            yield np.stack([mono, mono])
-            done += n
+@dataclass(frozen=True)
+class StemScratch:
+    """Where :func:`analyse_stems` keeps the two stems (the caller creates and removes them)."""
+
+    voice: Path
+    ambience: Path
 
 
 def mixed_blocks(
-    voice_scratch: Path, ambience: Source, frames: int, *, block_frames: int = BLOCK_FRAMES
+    scratch: StemScratch, frames: int, *, ride: StepGain | None = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Step two: ``(voice, ambience)`` float32 ``(2, n)`` blocks of the mix; their sum is it."""
-    for voice in voice_blocks(voice_scratch, frames, block_frames=block_frames):
-        yield voice, ambience.render(voice.shape[1])
+    """Step two: ``(voice, ambience)`` float32 ``(2, n)`` blocks of the mix, the ambience
+    ridden by ``ride``; their sum is the mix."""
+    done = 0
+    voices = read_scratch(scratch.voice, frames, 1, BLOCK_FRAMES)
+    beds = read_scratch(scratch.ambience, frames, CHANNELS, BLOCK_FRAMES)
+    for mono, bed in zip(voices, beds, strict=True):
+        n = mono.shape[1]
+        if ride is not None:
+            bed = bed * ride.at_frames(done, n)
+        done += n
+        yield np.concatenate([mono, mono]), bed
