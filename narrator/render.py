@@ -167,7 +167,7 @@ def render_story(
     try:
         fmt = format_for(opts.output or Path(f"x.{opts.fmt or 'mp3'}"), opts.fmt)
         output = opts.output or default_output(story, fmt)
-        target = parse_target(opts.loudness, ceiling_dbtp=-2.0)
+        target = parse_target(opts.loudness)
     except SoundscapeError as exc:
         raise RenderError(str(exc)) from None
     if str(story) != "-" and output.resolve() == story.resolve():

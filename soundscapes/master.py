@@ -44,8 +44,14 @@ PRESETS: dict[str, LoudnessTarget] = {
 }
 
 
+#: True-peak ceiling of a target given as a number: the sleep preset's margin, which leaves
+#: room for a lossy re-encode by a podcast host or player.
+NUMBER_CEILING_DBTP = -2.0
+
+
 def parse_target(value: str | float, *, ceiling_dbtp: float | None = None) -> LoudnessTarget:
-    """A preset name (``sleep``) or a number of LUFS (``-18``)."""
+    """A preset name (``sleep``) or a number of LUFS (``-18``, ceiling
+    :data:`NUMBER_CEILING_DBTP` unless ``ceiling_dbtp`` says otherwise)."""
     if isinstance(value, str) and value.strip().lower() in PRESETS:
         return PRESETS[value.strip().lower()]
     try:
@@ -57,7 +63,7 @@ def parse_target(value: str | float, *, ceiling_dbtp: float | None = None) -> Lo
         ) from None
     if not -36.0 <= lufs <= -9.0:
         raise SoundscapeError(f"loudness {lufs} LUFS is out of range; use -36 to -9 (e.g. -20)")
-    ceiling = ceiling_dbtp if ceiling_dbtp is not None else -1.0
+    ceiling = ceiling_dbtp if ceiling_dbtp is not None else NUMBER_CEILING_DBTP
     return LoudnessTarget(name=f"{lufs:g} LUFS", integrated_lufs=lufs, true_peak_dbtp=ceiling)
 
 

@@ -338,7 +338,7 @@ class MixPlan:
     sample_peak: float
 
 
-def plan_mix(analysis: StemAnalysis, *, floor_lu: float = 16.0, smooth_s: float = 1.0) -> MixPlan:
+def plan_mix(analysis: StemAnalysis, *, floor_lu: float = 17.0, smooth_s: float = 1.0) -> MixPlan:
     """Ride the ambience so the voice stays ``floor_lu`` over it in every 3 s it speaks.
 
     The ride only ever lowers the ambience. Each 3 s window's shortfall becomes an energy

@@ -78,3 +78,59 @@ def short_story(tmp_path: Path) -> Path:
     path = tmp_path / "shore.txt"
     path.write_text(SHORT_STORY, encoding="utf-8")
     return path
+
+
+def vtt_spans(vtt: str) -> list[tuple[float, float]]:
+    """Every cue's ``(start_s, end_s)`` in a WebVTT transcript."""
+    stamps = re.findall(r"(\d\d):(\d\d):(\d\d\.\d{3}) --> (\d\d):(\d\d):(\d\d\.\d{3})", vtt)
+    return [
+        (int(a) * 3600 + int(b) * 60 + float(c), int(d) * 3600 + int(e) * 60 + float(f))
+        for a, b, c, d, e, f in stamps
+    ]
+
+
+def stem_clearance_lu(voice: Path, ambience: Path, spans: list[tuple[float, float]],
+                      folder: Path) -> float:  # fmt: skip
+    """Voice minus ambience loudness over the speech ``spans`` of two stem files, measured by
+    ffmpeg's ebur128 on the spans cut out and joined (independent of narrator's meter)."""
+    import numpy as np
+    import soundfile as sf
+
+    levels = []
+    for name, path in (("voice", voice), ("ambience", ambience)):
+        audio, rate = sf.read(path, dtype="float32", always_2d=True)
+        pieces = [audio[round(a * rate) : round(b * rate)] for a, b in spans]
+        joined = folder / f"speech-{name}.wav"
+        sf.write(joined, np.concatenate(pieces), rate, subtype="FLOAT")
+        levels.append(ffmpeg_loudness(joined).integrated_lufs)
+    return levels[0] - levels[1]
+
+
+def least_window_clearance_lu(voice: Path, ambience: Path, spans: list[tuple[float, float]],
+                              window_s: float = 3.0, hop_s: float = 0.5) -> float:  # fmt: skip
+    """The least voice-over-ambience (LU) over any ``window_s`` in which the voice speaks at
+    least half the time, each stem measured by libebur128 (pyebur128) on its speech samples."""
+    import numpy as np
+    import pyebur128
+    import soundfile as sf
+
+    v, rate = sf.read(voice, dtype="float64", always_2d=True)
+    a, _ = sf.read(ambience, dtype="float64", always_2d=True)
+    mask = np.zeros(len(v), dtype=bool)
+    for start, end in spans:
+        mask[round(start * rate) : round(end * rate)] = True
+
+    def lufs(x: np.ndarray) -> float:
+        state = pyebur128.R128State(x.shape[1], rate, pyebur128.MeasurementMode.MODE_I)
+        state.add_frames(np.ascontiguousarray(x).reshape(-1), len(x))
+        return float(pyebur128.get_loudness_global(state))
+
+    least = np.inf
+    size, hop = round(window_s * rate), round(hop_s * rate)
+    for first in range(0, len(v) - size, hop):
+        inside = mask[first : first + size]
+        if inside.sum() < size / 2:
+            continue
+        rows = first + np.flatnonzero(inside)
+        least = min(least, lufs(v[rows]) - lufs(a[rows]))
+    return float(least)

@@ -110,6 +110,11 @@ def test_m4b_has_mp4_chapters_and_cover(chaptered, tmp_path):
         assert start == pytest.approx(entry["start_s"], abs=0.05)
     mp4 = MP4(out)
     assert mp4["\xa9nam"] == ["Three Rooms & a Sea"] and mp4["covr"]
+    # And as mutagen reads them: titles and start times match the story's headings.
+    read_back = list(mp4.chapters)
+    assert [c.title for c in read_back] == [c["title"] for c in report["chapters"]]
+    for chapter, entry in zip(read_back, report["chapters"], strict=True):
+        assert chapter.start == pytest.approx(entry["start_s"], abs=0.05)
     measured = ffmpeg_loudness(out)
     assert abs(measured.integrated_lufs - report["target_lufs"]) <= 0.5
 
@@ -262,16 +267,25 @@ def test_transcript_times_are_where_the_voice_is_in_the_audio(chaptered, tmp_pat
     assert checked >= len(spans)
 
 
+@pytest.mark.parametrize("fmt", ["mp3", "m4b", "opus", "ogg", "flac", "wav"])
 @pytest.mark.parametrize(
-    ("preset", "lufs", "ceiling"), [("podcast", -16, -1), ("broadcast", -23, -1)]
+    ("preset", "lufs", "ceiling"),
+    [("sleep", -20, -2), ("podcast", -16, -1), ("broadcast", -23, -1), ("-18", -18, -2)],
 )
-def test_loudness_presets_on_the_written_file(short_story, tmp_path, preset, lufs, ceiling):
-    out = tmp_path / f"{preset}.mp3"
+def test_every_preset_in_every_format_is_on_target_by_ffmpeg(
+    short_story, tmp_path, preset, lufs, ceiling, fmt
+):
+    """Measured on the file as written, by ffmpeg's ebur128 (not narrator's meter)."""
+    out = tmp_path / f"{preset}.{fmt}"
     report = render(short_story, out, "--loudness", preset)
     assert (report["target_lufs"], report["true_peak_ceiling_dbtp"]) == (lufs, ceiling)
+    assert ffmpeg_decodes(out)
     measured = ffmpeg_loudness(out)
-    assert abs(measured.integrated_lufs - lufs) <= 0.5
-    assert measured.true_peak_dbtp <= ceiling + 0.1
+    assert abs(measured.integrated_lufs - lufs) <= 0.5, measured
+    assert measured.true_peak_dbtp <= ceiling + 0.1, measured
+    # The report gives what the file measures, not what was aimed at.
+    assert report["integrated_lufs"] == pytest.approx(measured.integrated_lufs, abs=0.3)
+    assert measured.duration_s == pytest.approx(report["duration_s"], abs=0.1)
 
 
 def test_user_scenes_and_recordings_through_render_and_soundscape(tmp_path):
@@ -305,3 +319,57 @@ def test_user_scenes_and_recordings_through_render_and_soundscape(tmp_path):
     result = runner.invoke(app, ["soundscape", f"file:{tmp_path / 'nope.wav'}", "-d", "5s",
                                  "-o", str(tmp_path / "n.ogg")])  # fmt: skip
     assert result.exit_code == 1 and "nope.wav" in result.stderr
+
+
+def _stem(report: dict, name: str):
+    import soundfile as sf
+
+    return sf.read(report["sidecars"][f"{name}_wav"], dtype="float64", always_2d=True)
+
+
+def test_the_sleep_arc_softens_the_voice_and_darkens_the_bed_and_no_arc_does_not(tmp_path):
+    import numpy as np
+
+    from tests.soundscapes.test_layers import integrated_lufs
+
+    story = tmp_path / "calm.txt"
+    story.write_text("\n\n".join(["The sea is calm tonight, and the sand is cool."] * 16), "utf-8")
+
+    def ends(*extra: str) -> tuple[float, float]:
+        out = tmp_path / f"calm{len(extra)}.wav"
+        report = render(story, out, "--stems", *extra)
+        voice, rate = _stem(report, "voice")
+        bed, _ = _stem(report, "ambience")
+        first, last = report["passages"][0], report["passages"][-1]
+
+        def cut(x: np.ndarray, p: dict) -> np.ndarray:
+            return x[round(p["start_s"] * rate) : round(p["end_s"] * rate)].T
+
+        drop_db = integrated_lufs(cut(voice, first)) - integrated_lufs(cut(voice, last))
+        # The bed over the story's first and last 20 s (a wave's brightness evens out).
+        windows = [{"start_s": first["start_s"], "end_s": first["start_s"] + 20},
+                   {"start_s": last["end_s"] - 20, "end_s": last["end_s"]}]  # fmt: skip
+        spectrum = [np.abs(np.fft.rfft(cut(bed, w)[0])) ** 2 for w in windows]
+        freqs = [np.fft.rfftfreq(2 * len(s) - 2, 1 / rate) for s in spectrum]
+        high = [s[f > 4000].sum() / s.sum() for s, f in zip(spectrum, freqs, strict=True)]
+        return drop_db, 10 * np.log10(high[1] / high[0])
+
+    arc_drop, arc_dark = ends()
+    flat_drop, flat_dark = ends("--no-arc")
+    assert arc_drop == pytest.approx(2.0, abs=0.3)  # the voice 2 dB softer by the end
+    assert abs(flat_drop) < 0.3, flat_drop
+    assert arc_dark < flat_dark - 3.0, (arc_dark, flat_dark)  # far less above 4 kHz at the end
+
+
+def test_no_tail_ends_with_the_last_word(short_story, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    out = tmp_path / "short.wav"
+    report = render(short_story, out, "--tail", "0")
+    assert report["duration_s"] == pytest.approx(report["passages"][-1]["end_s"], abs=0.02)
+    audio, rate = sf.read(out, dtype="float32")
+    assert len(audio) / rate == pytest.approx(report["duration_s"], abs=0.01)
+    # The bed fades under the last words instead of stopping dead.
+    tail = np.abs(audio[-round(0.05 * rate) :]).max()
+    assert tail < 0.1 * np.abs(audio).max()

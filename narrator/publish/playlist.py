@@ -124,7 +124,7 @@ def write_playlist(
         closer = manifest.output_dir / f"closer-{scene.name}-{closer_minutes:g}min{FORMATS[fmt][0]}"
         loudness = manifest.defaults.loudness or "sleep"
         try:
-            target = closer_target(parse_target(loudness, ceiling_dbtp=-2.0))
+            target = closer_target(parse_target(loudness))
         except SoundscapeError as exc:
             raise PublishError(f"{manifest.path}: {exc}") from None
         closer_rendered = ensure_closer(
