@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -240,6 +241,7 @@ def render_story(
             cover_mime=cover_mime,
         )
         total_frames = math.ceil(duration_s * SAMPLE_RATE_HZ)
+        _check_space(output.parent, total_frames, fmt, kept_wavs=len(_wanted_wavs(opts)))
         kept = _KeptStems(
             opts.keep_mix, _stem_paths(output) if opts.stems else None, total_frames
         )
@@ -447,6 +449,35 @@ def _speech_cache(opts: RenderOptions) -> Iterator[SpeechCache]:
     else:
         with tempfile.TemporaryDirectory(prefix="narrator-speech-") as tmp:
             yield SpeechCache(Path(tmp))
+
+
+#: Bytes per second of each output format, generously (VBR MP3 -V3 runs near 22 kB/s).
+_FORMAT_BYTES_PER_S = {"mp3": 40_000, "m4b": 20_000, "opus": 15_000, "ogg": 40_000,
+                       "flac": 200_000, "wav": 176_400}  # fmt: skip
+#: Scratch bytes per frame while mixing: the mono voice and stereo ambience, float32.
+_SCRATCH_BYTES_PER_FRAME = 4 + 8
+
+
+def _wanted_wavs(opts: RenderOptions) -> list[str]:
+    return (["mix"] if opts.keep_mix else []) + (["voice", "ambience"] if opts.stems else [])
+
+
+def _check_space(folder: Path, frames: int, fmt: str, *, kept_wavs: int) -> None:
+    """Fail before mixing, with what is needed, when the output's disk cannot hold the
+    scratch stems, the output and anything kept (the speech is cached: nothing is lost)."""
+    seconds = frames / SAMPLE_RATE_HZ
+    needed = frames * (_SCRATCH_BYTES_PER_FRAME + 8 * kept_wavs)
+    needed += seconds * _FORMAT_BYTES_PER_S[fmt]
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < needed * 1.05:
+        raise RenderError(
+            f"{folder}: a render of {seconds / 60:.0f} minutes needs about "
+            f"{needed / 1e9:.1f} GB free there while it mixes ({free / 1e9:.1f} GB free); "
+            "free some space or choose an -o folder on another disk"
+        )
 
 
 def _stem_paths(output: Path) -> dict[str, Path]:

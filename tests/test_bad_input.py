@@ -134,3 +134,20 @@ def test_an_unknown_system_voice_lists_close_matches(story, tmp_path):
     )  # fmt: skip
     _one_error_line(result, "unknown system voice 'en-uss'; close matches: ")
     assert "en-us" in result.stderr and "narrator voices --engine system" in result.stderr
+
+
+def test_a_disk_too_full_for_the_mix_is_one_line_before_mixing(story, tmp_path, monkeypatch):
+    from collections import namedtuple
+
+    import narrator.render as render_module
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(
+        render_module.shutil, "disk_usage", lambda folder: usage(10**9, 10**9 - 10**6, 10**6)
+    )
+    out = tmp_path / "out" / "calm.mp3"
+    args = ["--engine", "fake", "--tail", "600", "--cache-dir", str(tmp_path / "cache")]
+    result = runner.invoke(app, ["render", str(story), *args, "-o", str(out), "-q"])
+    _one_error_line(result, "needs about 0.")
+    assert "GB free there while it mixes" in result.stderr
+    assert not out.exists() and list(out.parent.iterdir()) == []
