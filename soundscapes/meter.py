@@ -489,12 +489,6 @@ def integrated_lufs_of_steps(step_energies: np.ndarray, step_frames: int) -> flo
     return _finite(_gated_lufs(blocks, _RELATIVE_GATE_LU))
 
 
-def energy_lu(energy: float, frames: int) -> float:
-    """Loudness in LUFS of ``energy`` (a sum of channel-weighted K-weighted squares) spread
-    over ``frames`` frames, ungated."""
-    return _finite(_energy_to_lufs(energy / frames)) if frames else SILENCE_LUFS
-
-
 class _StepEnergies:
     """Channel-weighted sums of squared K-weighted samples: one per 100 ms step.
 

@@ -33,7 +33,7 @@ from soundscapes.arc import Darkening, SleepArc
 from soundscapes.background import BackgroundAnalysis, read_scratch
 from soundscapes.curves import raised_cosine
 from soundscapes.errors import ExportError
-from soundscapes.meter import LoudnessMeter, energy_lu, integrated_lufs_of_steps
+from soundscapes.meter import LoudnessMeter, integrated_lufs_of_steps
 from soundscapes.source import CHANNELS, Source
 
 
@@ -378,10 +378,14 @@ def plan_mix(analysis: StemAnalysis, *, floor_lu: float = 17.0, smooth_s: float 
     )
 
 
+#: Reported clearance when the ambience is silent under the voice (a finite "very far").
+MAX_CLEARANCE_LU = 99.0
+
+
 def _clearance_lu(voice_energy: float, ambience_energy: float) -> float:
-    if ambience_energy <= 0.0:
-        return math.inf if voice_energy > 0 else 0.0
-    return energy_lu(voice_energy, 1) - energy_lu(ambience_energy, 1)
+    if ambience_energy <= 0.0 or voice_energy <= 0.0:
+        return MAX_CLEARANCE_LU if voice_energy > 0 else 0.0
+    return min(10.0 * math.log10(voice_energy / ambience_energy), MAX_CLEARANCE_LU)
 
 
 def _least_clearance_lu(voice: np.ndarray, ambience: np.ndarray, speech: np.ndarray) -> float:
@@ -394,7 +398,7 @@ def _least_clearance_lu(voice: np.ndarray, ambience: np.ndarray, speech: np.ndar
     judged = (n >= CLEARANCE_MIN_SPEECH_STEPS) & (a > 0) & (v > 0)
     if not judged.any():
         return _clearance_lu(voice[speech].sum(), ambience[speech].sum())
-    return float(np.min(10.0 * np.log10(v[judged] / a[judged])))
+    return min(float(np.min(10.0 * np.log10(v[judged] / a[judged]))), MAX_CLEARANCE_LU)
 
 
 @dataclass(frozen=True)

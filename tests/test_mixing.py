@@ -309,3 +309,74 @@ def test_a_scene_that_returns_restarts_its_layers_instead_of_running_silent_betw
     # The tide is back after the rain, at its level: a fresh source, not silence.
     level = lambda a, b: float(np.sqrt(np.mean(whole[:, a * SR : b * SR] ** 2)))  # noqa: E731
     assert level(66, 74) == pytest.approx(level(6, 14), rel=0.5)
+
+
+def test_stems_loudness_adds_up_to_the_mix_loudness():
+    """Independent stems: the mix's integrated loudness follows from the stems' step energies."""
+    from soundscapes.meter import LoudnessMeter, integrated_lufs_of_steps
+
+    rng = np.random.default_rng(5)
+    n = 40 * SR
+    t = np.arange(n) / SR
+    voice = (0.1 * rng.standard_normal(n) * (np.sin(2 * np.pi * 0.3 * t) > 0)).astype(np.float32)
+    bed = (0.02 * rng.standard_normal((2, n))).astype(np.float32)
+    meters = [LoudnessMeter(SR, 2, true_peak=False) for _ in range(3)]
+    for x, meter in zip((np.stack([voice, voice]), bed, voice + bed), meters, strict=True):
+        meter.add(x)
+    predicted = integrated_lufs_of_steps(
+        meters[0].step_energies() + meters[1].step_energies(), meters[0].step_frames
+    )
+    assert predicted == pytest.approx(meters[2].integrated_lufs, abs=0.02)
+    assert predicted == pytest.approx(measure(voice + bed, SR).integrated_lufs, abs=0.02)
+
+
+def _analysis(voice_db, bed_db, speech):
+    from soundscapes.mix import StemAnalysis
+
+    return StemAnalysis(
+        voice=10 ** (np.asarray(voice_db, float) / 10),
+        ambience=10 ** (np.asarray(bed_db, float) / 10),
+        speech=np.asarray(speech, bool),
+        step_frames=4410,
+        frames=4410 * len(voice_db),
+        sample_rate_hz=SR,
+        voice_peak=0.5,
+        ambience_peak=0.1,
+        ambience_busy_s=0.0,
+        seconds=0.0,
+    )
+
+
+def test_the_ride_lowers_a_loud_moment_under_speech_and_nothing_else():
+    from soundscapes.mix import plan_mix
+
+    steps = 600  # 60 s of 100 ms steps
+    voice = np.full(steps, 0.0)
+    speech = np.ones(steps, bool)
+    speech[400:] = False  # the last 20 s: a pause, the bed alone
+    voice[~speech] = -200.0
+    bed = np.full(steps, -18.0)  # 18 LU under the voice: clear
+    bed[200:220] = -8.0  # a wave 10 dB up for 2 s while the voice speaks
+    bed[500:520] = -8.0  # and one in the pause, where nothing is spoken
+    plan = plan_mix(_analysis(voice, bed, speech), floor_lu=17.0)
+    gains = plan.ride.gains
+    assert plan.voice_over_ambience_min_lu >= 17.0 - 1e-3
+    assert gains.max() <= 1.0
+    assert gains[:150].min() == pytest.approx(1.0) and gains[300:].min() == pytest.approx(1.0)
+    # 3 s holding the 2 s wave average 9.5 LU under the voice: 7.5 dB more is needed there.
+    assert gains[200:220].max() == pytest.approx(10 ** (-7.45 / 20), rel=0.02)
+    # Smooth: no more than 1.5 dB from one 100 ms step to the next.
+    assert np.abs(np.diff(20 * np.log10(gains))).max() < 1.5
+    # Without the ride the loud moment would have left the voice only 8 LU clear.
+    flat = plan_mix(_analysis(voice, bed, speech), floor_lu=0.0)
+    assert flat.voice_over_ambience_min_lu < 10.0 and np.all(flat.ride.gains == 1.0)
+
+
+def test_step_gain_interpolates_between_step_centres():
+    from soundscapes.mix import StepGain
+
+    ride = StepGain(np.array([1.0, 0.5, 0.5, 1.0]), 100)
+    g = ride.at_frames(0, 400)
+    assert g[:50].tolist() == [1.0] * 50 and g[150:250].tolist() == [0.5] * 100
+    assert g[100] == pytest.approx(0.75) and g[-1] == 1.0
+    assert np.array_equal(ride.at_frames(120, 30), g[120:150])
