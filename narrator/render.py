@@ -242,9 +242,7 @@ def render_story(
         )
         total_frames = math.ceil(duration_s * SAMPLE_RATE_HZ)
         _check_space(output.parent, total_frames, fmt, kept_wavs=len(_wanted_wavs(opts)))
-        kept = _KeptStems(
-            opts.keep_mix, _stem_paths(output) if opts.stems else None, total_frames
-        )
+        kept = _KeptStems(opts.keep_mix, _stem_paths(output) if opts.stems else None, total_frames)
         with (
             atomic_path(output) as tmp_out,
             _scratch_file(output.parent, ".voice.f32") as voice_scratch,
