@@ -282,6 +282,7 @@ def render_story(
                     tags=tags,
                     bitrate_kbps=opts.bitrate_kbps,
                     sample_peak=mixed.sample_peak,
+                    record_series=opts.plot,
                     preview=lambda: (
                         v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
                     ),

@@ -149,7 +149,11 @@ def _measure(
     try:
         started = time.process_time()
         meter = LoudnessMeter(
-            source.sample_rate_hz, source.channels, true_peak=False, bandwidth_hz=bandwidth_hz
+            source.sample_rate_hz,
+            source.channels,
+            true_peak=False,
+            bandwidth_hz=bandwidth_hz,
+            keep_steps=True,
         )
         peak = 0.0
         done = 0

@@ -95,6 +95,7 @@ def master_to_file(
     bitrate_kbps: int | None = None,
     sample_peak: float | None = None,
     preview: Callable[[], Iterable[np.ndarray]] | None = None,
+    record_series: bool = False,
     preview_every: int = 3,
     preview_max_s: float = 2700.0,
 ) -> MasterResult:
@@ -113,6 +114,9 @@ def master_to_file(
     preview : callable, optional
         Blocks to preview the limiter on instead of ``blocks()`` (what makes the peaks, when
         it is cheaper to read than the whole mix).
+    record_series : bool
+        Keep the written file's short-term loudness over time (:attr:`MasterResult.series`,
+        for a plot; a pair per block, the only thing here that grows with the length).
     preview_every, preview_max_s : int, float
         The limiter preview runs on every ``preview_every``-th block of the first
         ``preview_max_s`` seconds (see :func:`limiter_loss_lu`).
@@ -146,7 +150,7 @@ def master_to_file(
         decoded: LoudnessMeter | None = None
         if streamed:
             decoded = LoudnessMeter(FfmpegEncoder.decoded_rate_hz(fmt), channels)
-            decoded.record_series = True
+            decoded.record_series = record_series
         encoder = open_encoder(
             path,
             fmt,
@@ -158,7 +162,7 @@ def master_to_file(
         )
         written = LoudnessMeter(sample_rate_hz, channels) if lossless else None
         if written is not None:
-            written.record_series = True
+            written.record_series = record_series
         gain = np.float32(10.0 ** (gain_db / 20.0))
         try:
             for block in blocks():
@@ -186,7 +190,7 @@ def master_to_file(
             series = list(measured.series)
             loudness = measured.result()
         else:
-            loudness = measure_file(path, series=series)
+            loudness = measure_file(path, series=series if record_series else None)
         encode_s += time.perf_counter() - t0
         off_lu = target.integrated_lufs - loudness.integrated_lufs
         over_db = loudness.true_peak_dbtp - target.true_peak_dbtp

@@ -1,9 +1,12 @@
 """Streaming loudness measurement: ITU-R BS.1770-4, EBU R 128, EBU Tech 3341 and 3342.
 
 Pure numpy/scipy. Block by block, so measuring an eight-hour file costs no more memory than
-a minute: the meter keeps one energy per 100 ms step (a float each, about 2 MB for eight
-hours), the last 3 s of per-sample energies (for the short-term loudness at any instant),
-and filter states. It never keeps audio.
+a minute: the meter keeps the gating blocks' and short-term windows' energies in histograms of
+0.01 LU bins (each bin holds the exact sum of its energies, so only which side of a gate the
+few blocks within 0.01 LU of it fall can differ from a meter that keeps every block), the last
+3 s of step and per-sample energies (for the short-term loudness at any instant), and filter
+states. It never keeps audio. On request (``keep_steps``) it also keeps one energy per 100 ms
+step, a float64 each, for working out the loudness of a sum of stems.
 
 The figures follow libebur128 (what ffmpeg, pyebur128 and most tools use) wherever
 BS.1770-4 leaves a choice: the 100 ms step is ``round(sample_rate / 10)`` frames, the
@@ -489,18 +492,81 @@ def integrated_lufs_of_steps(step_energies: np.ndarray, step_frames: int) -> flo
     return _finite(_gated_lufs(blocks, _RELATIVE_GATE_LU))
 
 
-class _StepEnergies:
-    """Channel-weighted sums of squared K-weighted samples: one per 100 ms step.
+class _EnergyHistogram:
+    """Window energies binned by loudness: 0.01 LU bins from the absolute gate (-70 LUFS) to
+    +30 LUFS, each with its count and the exact sum of its mean squares. Gated loudness and
+    percentiles from it match those of the full list to well within 0.01 LU, in constant
+    memory (libebur128 offers a histogram mode for the same reason, with 0.1 LU bins)."""
 
-    Also the last 3 s of per-sample energies (a ring), for the short-term loudness between
-    step boundaries.
+    _BIN_LU = 0.01
+    _BINS = 10_000
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(self._BINS, dtype=np.int64)
+        self.sums = np.zeros(self._BINS)
+
+    def add(self, mean_squares: np.ndarray) -> None:
+        kept = mean_squares[mean_squares >= _lufs_to_energy(_ABSOLUTE_GATE_LUFS)]
+        if not kept.size:
+            return
+        bins = self._bin(_LOUDNESS_OFFSET_LU + 10.0 * np.log10(kept))
+        self.counts += np.bincount(bins, minlength=self._BINS)
+        self.sums += np.bincount(bins, weights=kept, minlength=self._BINS)
+
+    def _bin(self, lufs: np.ndarray | float) -> np.ndarray:
+        index = np.floor((np.asarray(lufs) - _ABSOLUTE_GATE_LUFS) / self._BIN_LU)
+        return np.clip(index, 0, self._BINS - 1).astype(np.intp)
+
+    def _gate(self, relative_gate_lu: float) -> int:
+        """First bin at or above the relative gate (BS.1770-4 eq. 6, Tech 3342 section 3)."""
+        total = int(self.counts.sum())
+        mean = float(self.sums.sum()) / total
+        return int(self._bin(_energy_to_lufs(mean * 10.0 ** (relative_gate_lu / 10.0))))
+
+    def gated_lufs(self, relative_gate_lu: float) -> float:
+        """BS.1770-4 annex 1 eqs. (4)-(7): absolute gate, then relative gate, then the mean."""
+        if not self.counts.any():
+            return -math.inf
+        first = self._gate(relative_gate_lu)
+        count = int(self.counts[first:].sum())
+        return _energy_to_lufs(float(self.sums[first:].sum()) / count) if count else -math.inf
+
+    def range_lu(self) -> float:
+        """EBU Tech 3342 section 3: 95th minus 10th percentile of the gated short-term values,
+        by nearest rank as libebur128, each read as its bin's mean energy."""
+        if not self.counts.any():
+            return 0.0
+        first = self._gate(_LRA_RELATIVE_GATE_LU)
+        counts, sums = self.counts[first:], self.sums[first:]
+        total = int(counts.sum())
+        if not total:
+            return 0.0
+        cumulative = np.cumsum(counts)
+
+        def value(p: float) -> float:
+            rank = int((total - 1) * p + 0.5)  # 0-based, as round((n - 1) p)
+            k = int(np.searchsorted(cumulative, rank, side="right"))
+            return _energy_to_lufs(float(sums[k]) / int(counts[k]))
+
+        return value(_LRA_HIGH_PERCENTILE) - value(_LRA_LOW_PERCENTILE)
+
+
+class _StepEnergies:
+    """Channel-weighted sums of squared K-weighted samples, per 100 ms step, and what is
+    built from them: the gating blocks (4 steps) and short-term windows (30 steps) in
+    histograms, the last 3 s of steps and of per-sample energies (a ring, for the
+    short-term loudness between step boundaries), and optionally every step.
     """
 
-    def __init__(self, step: int) -> None:
+    def __init__(self, step: int, *, keep_steps: bool = False) -> None:
         self.step = step
-        self.sums = np.zeros(1024)
+        self.keep_steps = keep_steps
+        self.sums = np.zeros(1024 if keep_steps else 0)
         self.count = 0
         self.frames = 0
+        self.blocks = _EnergyHistogram()
+        self.short_terms = _EnergyHistogram()
+        self._recent = np.zeros(0)  # the last 30 complete steps
         self._partial = 0.0
         self._ring = np.zeros(_SHORT_TERM_STEPS * step, dtype=np.float32)
 
@@ -534,13 +600,20 @@ class _StepEnergies:
     def _append(self, sums: np.ndarray) -> None:
         if not len(sums):
             return
-        end = self.count + len(sums)
-        if end > len(self.sums):
-            grown = np.zeros(max(2 * len(self.sums), end))
-            grown[: self.count] = self.sums[: self.count]
-            self.sums = grown
-        self.sums[self.count : end] = sums
-        self.count = end
+        history = np.concatenate([self._recent, sums])
+        # Windows ending at each new step (only once enough steps have been seen).
+        for steps, histogram in ((_GATE_STEPS, self.blocks), (_SHORT_TERM_STEPS, self.short_terms)):
+            windows = window_sums(history, steps)[-len(sums) :]
+            histogram.add(windows / (steps * self.step))
+        self._recent = history[-_SHORT_TERM_STEPS:]
+        if self.keep_steps:
+            end = self.count + len(sums)
+            if end > len(self.sums):
+                grown = np.zeros(max(2 * len(self.sums), end))
+                grown[: self.count] = self.sums[: self.count]
+                self.sums = grown
+            self.sums[self.count : end] = sums
+        self.count += len(sums)
 
     def _remember(self, energy: np.ndarray) -> None:
         size = len(self._ring)
@@ -550,14 +623,10 @@ class _StepEnergies:
         self._ring[at : at + first] = keep[:first]
         self._ring[: len(keep) - first] = keep[first:]
 
-    def window_sums(self, steps: int) -> np.ndarray:
-        """Energy of each window of ``steps`` consecutive complete steps, one per step."""
-        return window_sums(self.sums[: self.count], steps)
-
     def last_3_s(self) -> float:
         """Summed energy of the last 3 s (zeros before the start, as libebur128 counts)."""
         if self.frames % self.step == 0:
-            return float(self.sums[max(0, self.count - _SHORT_TERM_STEPS) : self.count].sum())
+            return float(self._recent.sum())
         return float(self._ring.sum(dtype=np.float64))
 
 
@@ -585,6 +654,8 @@ class LoudnessMeter:
     bandwidth_hz : float, optional
         Measure through an 8th-order low-pass at this frequency: the loudness the signal will
         have after a lossy encoder that cuts above it. The true peak is of the raw signal.
+    keep_steps : bool
+        Also keep every 100 ms step's energy, for :meth:`step_energies` (a float per step).
     """
 
     def __init__(
@@ -594,6 +665,7 @@ class LoudnessMeter:
         *,
         true_peak: bool = True,
         bandwidth_hz: float | None = None,
+        keep_steps: bool = False,
     ) -> None:
         self.channels = channels
         self.sample_rate_hz = sample_rate_hz
@@ -604,7 +676,7 @@ class LoudnessMeter:
         self._true_peak = _TruePeak(sample_rate_hz, channels) if true_peak else None
         self._weights = _channel_weights(channels).astype(np.float32)
         self._unit_weights = bool(np.all(self._weights == 1.0))
-        self._energies = _StepEnergies(_step_frames(sample_rate_hz))
+        self._energies = _StepEnergies(_step_frames(sample_rate_hz), keep_steps=keep_steps)
 
     @property
     def frames(self) -> int:
@@ -619,7 +691,15 @@ class LoudnessMeter:
     def step_energies(self) -> np.ndarray:
         """Channel-weighted sums of squared K-weighted samples of every complete 100 ms step
         so far (float64, one per step): enough to compute the loudness of this signal, or of
-        a sum of it and other independent signals, without the audio."""
+        a sum of it and other independent signals, without the audio.
+
+        Raises
+        ------
+        ValueError
+            The meter was made without ``keep_steps``.
+        """
+        if not self._energies.keep_steps:
+            raise ValueError("this meter was made with keep_steps=False")
         return self._energies.sums[: self._energies.count].copy()
 
     def add(self, block: np.ndarray) -> None:
@@ -662,8 +742,7 @@ class LoudnessMeter:
     @property
     def integrated_lufs(self) -> float:
         """Gated loudness of everything added (BS.1770-4 annex 1)."""
-        blocks = self._energies.window_sums(_GATE_STEPS) / (_GATE_STEPS * self._energies.step)
-        return _finite(_gated_lufs(blocks, _RELATIVE_GATE_LU))
+        return _finite(self._energies.blocks.gated_lufs(_RELATIVE_GATE_LU))
 
     @property
     def shortterm_lufs(self) -> float:
@@ -674,8 +753,7 @@ class LoudnessMeter:
     @property
     def loudness_range_lu(self) -> float:
         """EBU Tech 3342 loudness range of short-term values every 100 ms."""
-        window = _SHORT_TERM_STEPS * self._energies.step
-        return _loudness_range_lu(self._energies.window_sums(_SHORT_TERM_STEPS) / window)
+        return self._energies.short_terms.range_lu()
 
     @property
     def true_peak_dbtp(self) -> float:

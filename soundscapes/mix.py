@@ -275,7 +275,7 @@ def analyse_stems(
     started = time.perf_counter()
     sr = voice.sample_rate_hz
     mask = SpeechMask(speech_spans_s)
-    meter = LoudnessMeter(sr, 1, true_peak=False, bandwidth_hz=bandwidth_hz)
+    meter = LoudnessMeter(sr, 1, true_peak=False, bandwidth_hz=bandwidth_hz, keep_steps=True)
     step = meter.step_frames
     speech_frames = np.zeros(frames // step + 2)
     peak = 0.0

@@ -320,7 +320,7 @@ def test_stems_loudness_adds_up_to_the_mix_loudness():
     t = np.arange(n) / SR
     voice = (0.1 * rng.standard_normal(n) * (np.sin(2 * np.pi * 0.3 * t) > 0)).astype(np.float32)
     bed = (0.02 * rng.standard_normal((2, n))).astype(np.float32)
-    meters = [LoudnessMeter(SR, 2, true_peak=False) for _ in range(3)]
+    meters = [LoudnessMeter(SR, 2, true_peak=False, keep_steps=True) for _ in range(3)]
     for x, meter in zip((np.stack([voice, voice]), bed, voice + bed), meters, strict=True):
         meter.add(x)
     predicted = integrated_lufs_of_steps(

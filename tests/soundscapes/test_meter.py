@@ -23,6 +23,7 @@ from soundscapes.meter import (
     _loudness_range_lu,
     k_weighting_sos,
     measure,
+    window_sums,
 )
 from tests.conftest import ffmpeg_loudness
 
@@ -99,7 +100,7 @@ def libebur128(x: np.ndarray, sr: int = SR) -> dict[str, float]:
 
 
 def ours(x: np.ndarray, sr: int = SR, block: int | None = None) -> LoudnessMeter:
-    meter = LoudnessMeter(sr, x.shape[0])
+    meter = LoudnessMeter(sr, x.shape[0], keep_steps=True)
     step = block or x.shape[1]
     for start in range(0, x.shape[1], step):
         meter.add(x[:, start : start + step])
@@ -108,8 +109,7 @@ def ours(x: np.ndarray, sr: int = SR, block: int | None = None) -> LoudnessMeter
 
 def range_at_1_s_hop(meter: LoudnessMeter) -> float:
     """Our loudness range from one short-term value a second, libebur128's spacing."""
-    energies = meter._energies
-    short_term = energies.window_sums(30) / (30 * energies.step)
+    short_term = window_sums(meter.step_energies(), 30) / (30 * meter.step_frames)
     return _loudness_range_lu(short_term[::10])
 
 
@@ -378,3 +378,24 @@ def test_true_peak_skip_never_changes_the_result(sr: int, seed: int) -> None:
     assert skipped < 0.5  # the check has teeth: most groups were skipped
     # And the exhaustive interpolation is libebur128's (same filter, float32 rounding).
     assert exhaustive.true_peak_dbtp == pytest.approx(libebur128(x, sr)["true_peak"], abs=1e-4)
+
+
+def test_the_meter_keeps_constant_memory_however_long_it_measures():
+    """Histograms, not lists: two hours cost the meter no more memory than ten minutes."""
+    import tracemalloc
+
+    sr = 8_000
+    rng = np.random.default_rng(2)
+    meter = LoudnessMeter(sr, 1, true_peak=False)
+    block = (0.1 * rng.standard_normal((1, 60 * sr))).astype(np.float32)
+    tracemalloc.start()
+    try:
+        for minute in range(120):
+            meter.add(block * np.float32(1.0 + 0.5 * np.sin(minute)))
+            if minute == 9:
+                after_10_min = tracemalloc.get_traced_memory()[0]
+        after_2_h = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after_2_h - after_10_min < 50_000  # bytes; a list of every block would be ~600 kB
+    assert -40 < meter.integrated_lufs < -10 and meter.loudness_range_lu > 1.0
