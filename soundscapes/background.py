@@ -15,10 +15,11 @@ import contextlib
 import multiprocessing
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -56,7 +57,45 @@ def _serve(source: Source, total_frames: int, conn: Connection) -> None:
         conn.close()
 
 
-class BackgroundSource:
+class _Child:
+    """A child process from the fork server that sends its results down a pipe; errors in it
+    arrive here as :class:`SoundscapeError`. A context manager, so it never outlives its
+    user."""
+
+    def __init__(self, target: Callable[..., None], args: tuple, name: str) -> None:
+        receive, send = _context.Pipe(duplex=False)
+        self._conn = receive
+        self._proc = _context.Process(target=target, args=(*args, send), name=name)
+        self._proc.daemon = True
+        self._proc.start()
+        send.close()
+
+    def _recv(self) -> tuple:
+        """The child's next message; its error, or its death, raised."""
+        try:
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            raise SoundscapeError(
+                "the ambience process stopped unexpectedly (out of memory?); run again"
+            ) from None
+        if message[0] == "error":
+            raise SoundscapeError(f"rendering the ambience failed: {message[1]}")
+        return message
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class BackgroundSource(_Child):
     """A :class:`~soundscapes.source.Source` whose samples come from ``source`` rendered in
     a child process; at most :data:`CHILD_BLOCK_FRAMES` frames beyond what was asked for.
 
@@ -71,14 +110,7 @@ class BackgroundSource:
         self._buffer = np.zeros((self.channels, 0), dtype=np.float32)
         #: CPU seconds the child spent rendering, known once it has sent everything.
         self.busy_s = 0.0
-        receive, send = _context.Pipe(duplex=False)
-        self._conn = receive
-        self._proc = _context.Process(
-            target=_serve, args=(source, total_frames, send), name="narrator-ambience"
-        )
-        self._proc.daemon = True
-        self._proc.start()
-        send.close()
+        super().__init__(_serve, (source, total_frames), "narrator-ambience")
 
     def render(self, frames: int) -> np.ndarray:
         while self._buffer.shape[1] < frames and self._given < self._total:
@@ -91,14 +123,7 @@ class BackgroundSource:
         return out
 
     def _receive(self) -> None:
-        try:
-            message = self._conn.recv()
-        except (EOFError, OSError):
-            raise SoundscapeError(
-                "the ambience process stopped unexpectedly (out of memory?); run again"
-            ) from None
-        if message[0] == "error":
-            raise SoundscapeError(f"rendering the ambience failed: {message[1]}")
+        message = self._recv()
         if message[0] == "done":
             self.busy_s = float(message[1])
             return
@@ -107,18 +132,6 @@ class BackgroundSource:
         if self._given >= self._total:
             self._receive()  # the child's closing message: its time
         self._buffer = np.concatenate([self._buffer, block], axis=1) if self._buffer.size else block
-
-    def close(self) -> None:
-        self._conn.close()
-        if self._proc.is_alive():
-            self._proc.terminate()
-        self._proc.join(timeout=5)
-
-    def __enter__(self) -> BackgroundSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 @dataclass(frozen=True)
@@ -181,7 +194,7 @@ def _measure(
         conn.close()
 
 
-class BackgroundAnalysis:
+class BackgroundAnalysis(_Child):
     """Render and meter ``source`` in a child process while this one does other work; only
     the measure comes back (a float per 100 ms), never the audio through a pipe. With
     ``scratch``, the child also keeps the audio there (raw interleaved float32, read back by
@@ -198,16 +211,10 @@ class BackgroundAnalysis:
         bandwidth_hz: float | None = None,
         scratch: Path | None = None,
     ) -> None:
-        receive, send = _context.Pipe(duplex=False)
-        self._conn = receive
-        self._proc = _context.Process(
-            target=_measure,
-            args=(source, total_frames, bandwidth_hz, str(scratch) if scratch else None, send),
-            name="narrator-ambience-measure",
+        kept = str(scratch) if scratch else None
+        super().__init__(
+            _measure, (source, total_frames, bandwidth_hz, kept), "narrator-ambience-measure"
         )
-        self._proc.daemon = True
-        self._proc.start()
-        send.close()
 
     def result(self) -> StemMeasure:
         """Wait for the child's measure.
@@ -217,27 +224,7 @@ class BackgroundAnalysis:
         SoundscapeError
             The child failed or died.
         """
-        try:
-            message = self._conn.recv()
-        except (EOFError, OSError):
-            raise SoundscapeError(
-                "the ambience process stopped unexpectedly (out of memory?); run again"
-            ) from None
-        if message[0] == "error":
-            raise SoundscapeError(f"rendering the ambience failed: {message[1]}")
-        return message[1]
-
-    def close(self) -> None:
-        self._conn.close()
-        if self._proc.is_alive():
-            self._proc.terminate()
-        self._proc.join(timeout=5)
-
-    def __enter__(self) -> BackgroundAnalysis:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        return self._recv()[1]
 
 
 def read_scratch(
