@@ -241,8 +241,8 @@ def render_story(
             cover_mime=cover_mime,
         )
         total_frames = math.ceil(duration_s * SAMPLE_RATE_HZ)
-        _check_space(output.parent, total_frames, fmt, kept_wavs=len(_wanted_wavs(opts)))
         kept = _KeptStems(opts.keep_mix, _stem_paths(output) if opts.stems else None, total_frames)
+        _check_space(output.parent, total_frames, fmt, kept_wavs=len(kept))
         with (
             atomic_path(output) as tmp_out,
             _scratch_file(output.parent, ".voice.f32") as voice_scratch,
@@ -457,10 +457,6 @@ _FORMAT_BYTES_PER_S = {"mp3": 40_000, "m4b": 20_000, "opus": 15_000, "ogg": 40_0
 _SCRATCH_BYTES_PER_FRAME = 4 + 8
 
 
-def _wanted_wavs(opts: RenderOptions) -> list[str]:
-    return (["mix"] if opts.keep_mix else []) + (["voice", "ambience"] if opts.stems else [])
-
-
 def _check_space(folder: Path, frames: int, fmt: str, *, kept_wavs: int) -> None:
     """Fail before mixing, with what is needed, when the output's disk cannot hold the
     scratch stems, the output and anything kept (the speech is cached: nothing is lost)."""
@@ -494,6 +490,10 @@ class _KeptStems:
         self._stack = contextlib.ExitStack()
         self._files: dict[str, FloatWav] = {}
         self._done = False
+
+    def __len__(self) -> int:
+        """How many float WAVs are kept."""
+        return len(self._wanted)
 
     def __enter__(self) -> _KeptStems:
         try:

@@ -36,10 +36,23 @@ _context.set_forkserver_preload(
 )
 
 
+@contextlib.contextmanager
+def _reporting(conn: Connection) -> Iterator[None]:
+    """In a child: send any error to the parent, which owns the errors, and close the pipe."""
+    try:
+        yield
+    except BrokenPipeError:  # the parent stopped listening: nothing to report to
+        pass
+    except Exception as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
 def _serve(source: Source, total_frames: int, conn: Connection) -> None:
     """Child: render ``total_frames`` of ``source`` in blocks and send them, then its time."""
     busy_s = 0.0
-    try:
+    with _reporting(conn):
         done = 0
         while done < total_frames:
             n = min(CHILD_BLOCK_FRAMES, total_frames - done)
@@ -49,12 +62,6 @@ def _serve(source: Source, total_frames: int, conn: Connection) -> None:
             conn.send(("block", block))
             done += n
         conn.send(("done", busy_s))
-    except BrokenPipeError:  # the parent stopped listening: nothing to report to
-        pass
-    except Exception as exc:  # everything must reach the parent, which owns the errors
-        conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-    finally:
-        conn.close()
 
 
 class _Child:
@@ -159,7 +166,7 @@ def _measure(
     send the measure."""
     from soundscapes.meter import LoudnessMeter
 
-    try:
+    with _reporting(conn):
         started = time.process_time()
         meter = LoudnessMeter(
             source.sample_rate_hz,
@@ -170,8 +177,7 @@ def _measure(
         )
         peak = 0.0
         done = 0
-        with contextlib.ExitStack() as files:
-            kept = files.enter_context(open(scratch, "wb")) if scratch else None
+        with open(scratch, "wb") if scratch else contextlib.nullcontext() as kept:
             while done < total_frames:
                 block = source.render(min(CHILD_BLOCK_FRAMES, total_frames - done))
                 meter.add(block)
@@ -186,12 +192,6 @@ def _measure(
             busy_s=time.process_time() - started,
         )
         conn.send(("done", measured))
-    except BrokenPipeError:
-        pass
-    except Exception as exc:
-        conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-    finally:
-        conn.close()
 
 
 class BackgroundAnalysis(_Child):

@@ -121,10 +121,11 @@ def master_to_file(
         The limiter preview runs on every ``preview_every``-th block of the first
         ``preview_max_s`` seconds (see :func:`limiter_loss_lu`).
 
-    Returns the loudness measured by decoding ``path``.
+    Returns the loudness of what was written (see the module docstring for how it is read).
     """
     # Lossy encoders overshoot peaks a little: start with margin under the ceiling.
-    ceiling_db = target.true_peak_dbtp - (0.3 if fmt in ("wav", "flac") else 1.0)
+    lossless = fmt in ("wav", "flac")
+    ceiling_db = target.true_peak_dbtp - (0.3 if lossless else 1.0)
     gain_db = target.integrated_lufs - measured_lufs
     limiter_idle = sample_peak is not None and sample_peak * PEAK_BOUND * 10.0 ** (
         gain_db / 20.0
@@ -143,14 +144,17 @@ def master_to_file(
         )
         master_s += time.perf_counter() - t0
     loudness: Loudness | None = None
-    lossless = fmt in ("wav", "flac")
+    # Where the written audio is measured: the samples handed to a lossless encoder, the
+    # stream decoded while it is encoded, or (neither) the file read back afterwards.
     streamed = not lossless and FfmpegEncoder.can_decode_while_encoding(fmt, path)
     for attempt in range(1, max_passes + 1):
         limiter = TruePeakLimiter(ceiling_db, sample_rate_hz, channels)
-        decoded: LoudnessMeter | None = None
-        if streamed:
-            decoded = LoudnessMeter(FfmpegEncoder.decoded_rate_hz(fmt), channels)
-            decoded.record_series = record_series
+        meter: LoudnessMeter | None = None
+        if lossless or streamed:
+            rate = sample_rate_hz if lossless else FfmpegEncoder.decoded_rate_hz(fmt)
+            meter = LoudnessMeter(rate, channels)
+            meter.record_series = record_series
+        written = meter if lossless else None
         encoder = open_encoder(
             path,
             fmt,
@@ -158,11 +162,8 @@ def master_to_file(
             channels,
             tags=tags,
             bitrate_kbps=bitrate_kbps,
-            decoded=decoded.add if decoded is not None else None,
+            decoded=meter.add if streamed and meter is not None else None,
         )
-        written = LoudnessMeter(sample_rate_hz, channels) if lossless else None
-        if written is not None:
-            written.record_series = record_series
         gain = np.float32(10.0 ** (gain_db / 20.0))
         try:
             for block in blocks():
@@ -183,12 +184,11 @@ def master_to_file(
         t0 = time.perf_counter()
         write_tags(path, fmt, tags)
         series: list[tuple[float, float]] = []
-        measured = written or decoded
-        if measured is not None:
-            if measured.frames == 0:
+        if meter is not None:
+            if meter.frames == 0:
                 raise SoundscapeError(f"{path}: decoded to no audio")
-            series = list(measured.series)
-            loudness = measured.result()
+            series = list(meter.series)
+            loudness = meter.result()
         else:
             loudness = measure_file(path, series=series if record_series else None)
         encode_s += time.perf_counter() - t0

@@ -239,7 +239,6 @@ class StemAnalysis:
     #: Whether the voice speaks in each step.
     speech: np.ndarray
     step_frames: int
-    frames: int
     sample_rate_hz: int
     voice_peak: float
     ambience_peak: float
@@ -313,7 +312,6 @@ def analyse_stems(
         ambience=measured.step_energies[:count],
         speech=speech_frames[:count] >= SPEECH_STEP_SHARE * step,
         step_frames=step,
-        frames=frames,
         sample_rate_hz=sr,
         voice_peak=peak,
         ambience_peak=measured.sample_peak,
@@ -352,11 +350,8 @@ def plan_mix(analysis: StemAnalysis, *, floor_lu: float = 17.0, smooth_s: float 
     factor = np.ones(count)
     window = CLEARANCE_WINDOW_STEPS
     if count >= window:
-        v = sliding_window_view(np.where(speech, voice, 0.0), window).sum(axis=1)
-        a = sliding_window_view(np.where(speech, ambience, 0.0), window).sum(axis=1)
-        n = sliding_window_view(speech, window).sum(axis=1)
+        v, a, judged = _speech_windows(voice, ambience, speech)
         need = np.ones(len(v))
-        judged = (n >= CLEARANCE_MIN_SPEECH_STEPS) & (a > 0)
         need[judged] = np.minimum(1.0, v[judged] / (a[judged] * 10.0 ** (floor_lu / 10.0)))
         # Step k lies in windows k - window + 1 … k: the least factor of those.
         padded = np.concatenate([np.ones(window - 1), need, np.ones(window - 1)])
@@ -388,14 +383,23 @@ def _clearance_lu(voice_energy: float, ambience_energy: float) -> float:
     return min(10.0 * math.log10(voice_energy / ambience_energy), MAX_CLEARANCE_LU)
 
 
-def _least_clearance_lu(voice: np.ndarray, ambience: np.ndarray, speech: np.ndarray) -> float:
+def _speech_windows(
+    voice: np.ndarray, ambience: np.ndarray, speech: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every 3 s window: the voice's and the ambience's energy over its speech steps, and
+    whether the voice speaks enough of it to be judged (and the ambience is not silent)."""
     window = CLEARANCE_WINDOW_STEPS
-    if len(voice) < window:
-        return _clearance_lu(voice[speech].sum(), ambience[speech].sum())
     v = sliding_window_view(np.where(speech, voice, 0.0), window).sum(axis=1)
     a = sliding_window_view(np.where(speech, ambience, 0.0), window).sum(axis=1)
     n = sliding_window_view(speech, window).sum(axis=1)
-    judged = (n >= CLEARANCE_MIN_SPEECH_STEPS) & (a > 0) & (v > 0)
+    return v, a, (n >= CLEARANCE_MIN_SPEECH_STEPS) & (a > 0)
+
+
+def _least_clearance_lu(voice: np.ndarray, ambience: np.ndarray, speech: np.ndarray) -> float:
+    if len(voice) < CLEARANCE_WINDOW_STEPS:
+        return _clearance_lu(voice[speech].sum(), ambience[speech].sum())
+    v, a, judged = _speech_windows(voice, ambience, speech)
+    judged &= v > 0
     if not judged.any():
         return _clearance_lu(voice[speech].sum(), ambience[speech].sum())
     return min(float(np.min(10.0 * np.log10(v[judged] / a[judged]))), MAX_CLEARANCE_LU)

@@ -338,7 +338,6 @@ def _analysis(voice_db, bed_db, speech):
         ambience=10 ** (np.asarray(bed_db, float) / 10),
         speech=np.asarray(speech, bool),
         step_frames=4410,
-        frames=4410 * len(voice_db),
         sample_rate_hz=SR,
         voice_peak=0.5,
         ambience_peak=0.1,
