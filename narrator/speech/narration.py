@@ -24,7 +24,15 @@ from narrator.script import Script
 from narrator.speech.base import EngineSpec
 from narrator.speech.cache import SpeechCache
 from narrator.speech.clean import VOICE_LUFS, clean_passage, trimmed_frames
-from narrator.speech.pacing import DEFAULT_PACE_WPM, Pauses, check_pace, gaps_after, plan_pauses
+from narrator.speech.pacing import (
+    DEFAULT_PACE_WPM,
+    Pauses,
+    check_pace,
+    check_slow_down,
+    gaps_after,
+    plan_pauses,
+    slowed_pauses,
+)
 from narrator.speech.synthesize import ensure_cached, passage_keys
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
 
@@ -185,9 +193,8 @@ def narrate(
     lead_in_s : float
         Silence before the first word, in seconds.
     slow_down : float
-        Slowing over the story, 0 to 0.5: designed pauses run from about ``1 - 2 slow_down``
-        times their planned length at the first passage to ``1 + 2 slow_down`` at the last,
-        so the end is slower than the start while the whole keeps its pace.
+        Slowing over the story, 0 to 0.5: designed pauses grow from the first passage to the
+        last while the whole keeps its pace (:func:`~narrator.speech.pacing.slowed_pauses`).
     progress : callable, optional
         ``progress(done, total)`` in passages, during synthesis.
 
@@ -197,6 +204,7 @@ def narrate(
         The engine failed (naming the passage), or the pace or lead-in is out of range.
     """
     pace = check_pace(pace_wpm)
+    check_slow_down(slow_down)
     if not 0.0 <= lead_in_s < 24 * 3600:
         raise SpeechError(f"lead-in must be 0 s or more, got {lead_in_s:g} s")
     passages = list(script.passages)
@@ -226,15 +234,7 @@ def narrate(
         pace_wpm=pace,
     )
 
-    if not 0.0 <= slow_down <= 0.5:
-        raise SpeechError(f"slow-down must be from 0 to 0.5, got {slow_down:g}")
-    # Pauses after passage k are stretched linearly; weighted by how many pauses each passage
-    # has, the stretch averages to exactly 1, so the overall pace is unchanged.
-    ramp = np.linspace(-1.0, 1.0, len(passages)) if len(passages) > 1 else np.zeros(1)
-    weights = np.array([sum(g is not None for g in kinds) for kinds in gaps], dtype=float)
-    if weights.sum() > 0:
-        ramp -= float(np.dot(ramp, weights) / weights.sum())
-    stretch = np.maximum(1.0 + 2.0 * slow_down * ramp, 0.2)
+    pause_s = slowed_pauses(pauses, gaps, slow_down)
     position = round(lead_in_s * rate)
     plan: list[_PassagePlan] = []
     timings: list[PassageTiming] = []
@@ -243,12 +243,12 @@ def narrate(
     ):
         starts: list[int] = []
         sentences: list[SentenceTiming] = []
-        for n, gap in zip(frames, kinds, strict=True):
+        for n, gap, after_s in zip(frames, kinds, pause_s[passage_no], strict=True):
             starts.append(position)
             sentences.append(SentenceTiming(start_s=position / rate, end_s=(position + n) / rate))
             position += n
             if gap is not None:
-                position += round(pauses.after(gap) * stretch[passage_no] * rate)
+                position += round(after_s * rate)
         position += round(cue_s * rate)
         plan.append(_PassagePlan(key=key, starts=tuple(starts), frames=tuple(frames)))
         timings.append(

@@ -164,5 +164,76 @@ def plan_pauses(
     )
 
 
+MAX_SLOW_DOWN = 0.5
+
+
+def check_slow_down(slow_down: float) -> float:
+    """``slow_down`` as a float, or :class:`SpeechError` when it is out of range."""
+    value = float(slow_down)
+    if not 0.0 <= value <= MAX_SLOW_DOWN:
+        raise SpeechError(
+            f"slow-down must be from 0 to {MAX_SLOW_DOWN:g}, got {slow_down:g}; "
+            "0 keeps every pause the same, 0.2 is the default"
+        )
+    return value
+
+
+def slowed_pauses(
+    pauses: Pauses,
+    gaps: Sequence[Sequence[Gap | None]],
+    slow_down: float,
+    rules: dict[Gap, PauseRule] | None = None,
+) -> list[list[float]]:
+    """Every pause, in seconds, per passage and sentence, growing from the first passage to the
+    last while their sum (and so the overall pace) stays that of the flat plan.
+
+    The planned pause of each kind is scaled by ``1 + 2 slow_down r`` (``r`` runs from -1 at
+    the first passage to 1 at the last, centred so that the scaling averages to 1 over the
+    pauses) and kept within its kind's bounds; a common factor then brings the clamped sum
+    back to the flat sum, so a pause near the start never shrinks to a stumble (the bound) and
+    the end takes up what the start could not give. ``None`` gaps (after the last sentence)
+    are 0.
+
+    Raises
+    ------
+    SpeechError
+        ``slow_down`` outside 0 to :data:`MAX_SLOW_DOWN`.
+    """
+    check_slow_down(slow_down)
+    rules = rules or DEFAULT_RULES
+    flat = [[0.0 if g is None else pauses.after(g) for g in kinds] for kinds in gaps]
+    if slow_down == 0.0 or len(gaps) < 2:
+        return flat
+    last = len(gaps) - 1
+    ramp = [2.0 * k / last - 1.0 for k in range(len(gaps))]
+    counts = [sum(g is not None for g in kinds) for kinds in gaps]
+    if sum(counts):
+        centre = sum(r * n for r, n in zip(ramp, counts, strict=True)) / sum(counts)
+        ramp = [r - centre for r in ramp]
+    factors = [max(1.0 + 2.0 * slow_down * r, 0.0) for r in ramp]
+
+    def shaped(scale: float) -> list[list[float]]:
+        return [
+            [0.0 if g is None else _clamp(pauses.after(g) * f * scale, rules[g]) for g in kinds]
+            for kinds, f in zip(gaps, factors, strict=True)
+        ]
+
+    def total(rows: list[list[float]]) -> float:
+        return sum(sum(row) for row in rows)
+
+    target_s = total(flat)
+    # The clamped sum is continuous and non-decreasing in the scale: bisect for the flat sum.
+    low, high = 0.0, 1.0
+    while total(shaped(high)) < target_s and high < 1e3:
+        high *= 2.0
+    for _ in range(50):
+        mid = 0.5 * (low + high)
+        if total(shaped(mid)) < target_s:
+            low = mid
+        else:
+            high = mid
+    return shaped(0.5 * (low + high))
+
+
 def _clamp(value_s: float, rule: PauseRule) -> float:
     return min(max(value_s, rule.min_s), rule.max_s)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from narrator.errors import SpeechError
 from narrator.script import Passage
-from narrator.speech.pacing import DEFAULT_RULES, Gap, check_pace, gaps_after, plan_pauses
+from narrator.speech.pacing import (
+    DEFAULT_RULES,
+    Gap,
+    check_pace,
+    check_slow_down,
+    gaps_after,
+    plan_pauses,
+    slowed_pauses,
+)
 
 
 def _gaps(sentence: int, paragraph: int, chapter: int) -> list[Gap | None]:
@@ -103,3 +113,58 @@ def test_gap_kinds_follow_sentences_paragraphs_and_chapters():
 def test_an_unusable_pace_is_refused(pace):
     with pytest.raises(SpeechError, match="wpm"):
         check_pace(pace)
+
+
+def _story_gaps(passages: int) -> list[list[Gap | None]]:
+    """Passages of three sentences; a paragraph ends every other passage, a chapter at half."""
+    out: list[list[Gap | None]] = []
+    for k in range(passages):
+        end = Gap.CHAPTER if k == passages // 2 else Gap.PARAGRAPH if k % 2 else Gap.SENTENCE
+        out.append([Gap.SENTENCE, Gap.SENTENCE, None if k == passages - 1 else end])
+    return out
+
+
+@pytest.mark.parametrize("slow_down", [0.1, 0.2, 0.35, 0.5])
+@pytest.mark.parametrize("pace", [100, 130, 160])  # at 160 every pause is already the shortest
+def test_slowing_grows_the_pauses_keeps_their_sum_and_never_shrinks_one_to_a_stumble(
+    slow_down, pace
+):
+    gaps = _story_gaps(24)
+    words, speech_s = 24 * 30, 24 * 30 / 165 * 60
+    pauses = plan_pauses(
+        words=words, speech_s=speech_s, gaps=[g for row in gaps for g in row], pace_wpm=pace
+    )
+    flat = slowed_pauses(pauses, gaps, 0.0)
+    slowed = slowed_pauses(pauses, gaps, slow_down)
+    # The overall pace is the flat plan's: the pauses sum to the same time.
+    assert sum(map(sum, slowed)) == pytest.approx(sum(map(sum, flat)), abs=1e-3)
+    for row, kinds in zip(slowed, gaps, strict=True):
+        for pause_s, gap in zip(row, kinds, strict=True):
+            if gap is None:
+                assert pause_s == 0.0
+            else:  # within the bounds that still sound like a pause
+                assert DEFAULT_RULES[gap].min_s <= pause_s <= DEFAULT_RULES[gap].max_s
+    # Sentence pauses grow, passage by passage, and the last are longer than the first.
+    sentence_s = [row[0] for row in slowed]
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(sentence_s))
+    if pauses.sentence_s > DEFAULT_RULES[Gap.SENTENCE].min_s:
+        assert sentence_s[-1] > (1 + slow_down) * sentence_s[0]
+        assert sentence_s[-1] > pauses.sentence_s > sentence_s[0]
+    else:  # no room to give at the start: nothing moves
+        assert slowed == flat
+
+
+def test_slowing_off_or_a_single_passage_leaves_the_plan_as_it_is():
+    gaps = _story_gaps(6)
+    pauses = plan_pauses(words=200, speech_s=70, gaps=[g for row in gaps for g in row])
+    assert slowed_pauses(pauses, gaps, 0.0) == [
+        [0.0 if g is None else pauses.after(g) for g in row] for row in gaps
+    ]
+    one = [[Gap.SENTENCE, None]]
+    assert slowed_pauses(pauses, one, 0.5) == [[pauses.sentence_s, 0.0]]
+
+
+@pytest.mark.parametrize("slow_down", [-0.1, 0.51, 2, float("nan")])
+def test_an_unusable_slow_down_is_refused(slow_down):
+    with pytest.raises(SpeechError, match=r"slow-down must be from 0 to 0\.5"):
+        check_slow_down(slow_down)
