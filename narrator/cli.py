@@ -94,7 +94,7 @@ def render(
         list[str] | None,
         typer.Option(
             help="An engine setting, KEY=VALUE, repeatable: piper length_scale, noise_scale, "
-            "noise_w_scale, speaker_id; system rate_wpm, pitch."
+            "noise_w_scale, speaker (name or number), speaker_id; system rate_wpm, pitch."
         ),
     ] = None,
     loudness: Annotated[
@@ -400,10 +400,23 @@ def cache(
 @handles_errors
 def voices(
     engine: Annotated[str | None, typer.Option(help="Only this engine.")] = None,
+    voice: Annotated[
+        str | None,
+        typer.Option(help="List this voice's speakers (e.g. a multi-speaker Piper .onnx)."),
+    ] = None,
 ) -> None:
     """List speech engines, whether each is installed, and their voices."""
-    from narrator.speech import engine_available, engine_names, list_voices
+    from narrator.speech import engine_available, engine_names, list_speakers, list_voices
 
+    if voice is not None:
+        name = engine or "piper"
+        speakers = list_speakers(name, voice)
+        out.print(f"[bold]{name}[/] voice {voice}: {len(speakers)} speaker(s)", highlight=False)
+        for speaker_id, speaker in speakers:
+            out.print(f"  {speaker_id:>4}  {speaker}", highlight=False)
+        if len(speakers) > 1:
+            out.print("  choose one with --setting speaker=NAME (or speaker_id=N)", highlight=False)
+        return
     names = [engine] if engine else engine_names()
     for name in names:
         try:
@@ -416,8 +429,8 @@ def voices(
             continue
         out.print(f"[bold]{name}[/]: {'installed' if available else 'not installed'}")
         if available:
-            for voice in list_voices(name):
-                out.print(f"  {voice}", highlight=False)
+            for voice_id in list_voices(name):
+                out.print(f"  {voice_id}", highlight=False)
 
 
 def _clock(seconds: float) -> str:

@@ -22,6 +22,7 @@ _EXPORTS = {
     "engine_available": "narrator.speech.registry",
     "engine_names": "narrator.speech.registry",
     "list_voices": "narrator.speech.registry",
+    "list_speakers": "narrator.speech.registry",
     "DEFAULT_ENGINE": "narrator.speech.registry",
     "DEFAULT_PACE_WPM": "narrator.speech.pacing",
     "Narration": "narrator.speech.narration",
@@ -48,6 +49,7 @@ __all__ = [
     "engine_available",
     "engine_names",
     "ensure_cached",
+    "list_speakers",
     "list_voices",
     "narrate",
 ]
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
         default_spec,
         engine_available,
         engine_names,
+        list_speakers,
         list_voices,
     )
     from narrator.speech.synthesize import ensure_cached

@@ -45,7 +45,9 @@ DEFAULT_SETTINGS: dict[str, float | int | str] = {
     "noise_scale": 0.0,
     "noise_w_scale": 0.0,
 }
-OPTIONAL_SETTINGS: dict[str, type] = {"speaker_id": int}
+#: ``speaker`` picks a speaker of a multi-speaker voice by name (or number); it becomes
+#: ``speaker_id`` in the spec (:func:`canonical_settings`), so both spellings share the cache.
+OPTIONAL_SETTINGS: dict[str, type] = {"speaker_id": int, "speaker": str}
 #: The pace the sleep default is tuned for, and the bounds ``length_scale`` is kept in when it
 #: follows another pace: under 0.7 piper gabbles, over 2.0 it drawls vowels; past them the
 #: pauses do the rest.
@@ -112,6 +114,59 @@ def resolve_voice(voice: str) -> str:
     )
 
 
+def speakers(voice: str) -> list[tuple[int, str]]:
+    """``(speaker_id, name)`` for every speaker of ``voice`` (one, id 0, for most voices).
+
+    Raises
+    ------
+    VoiceError
+        Unknown voice, or its config cannot be read.
+    """
+    config = _read_config(_voice_files(resolve_voice(voice))[1])
+    names = {int(i): str(name) for name, i in config.speaker_id_map.items()}
+    count = max(int(config.num_speakers), 1)
+    return [(i, names.get(i, str(i))) for i in range(count)]
+
+
+def canonical_settings(
+    voice: str, settings: dict[str, float | int | str]
+) -> dict[str, float | int | str]:
+    """``speaker`` (a name, or a number) replaced by the ``speaker_id`` it names.
+
+    Raises
+    ------
+    VoiceError
+        Both ``speaker`` and ``speaker_id`` given, or the voice has no such speaker (with the
+        closest names it has).
+    """
+    if "speaker" not in settings:
+        return settings
+    if "speaker_id" in settings:
+        raise VoiceError("give the piper setting speaker or speaker_id, not both")
+    out = dict(settings)
+    out["speaker_id"] = _speaker_id(voice, str(out.pop("speaker")))
+    return out
+
+
+def _speaker_id(voice: str, speaker: str) -> int:
+    known = speakers(voice)
+    wanted = speaker.strip()
+    for i, name in known:
+        if name.casefold() == wanted.casefold():
+            return i
+    if wanted.isdigit() and int(wanted) < len(known):
+        return int(wanted)
+    if len(known) == 1:
+        raise VoiceError(f"piper voice {voice} has no speaker {speaker!r}; it has one speaker only")
+    names = [name for _, name in known]
+    close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.5)
+    hint = f"closest: {', '.join(close)}" if close else f"some: {', '.join(names[:8])}"
+    raise VoiceError(
+        f"piper voice {voice} has no speaker {speaker!r}; {hint} ({len(known)} speakers; "
+        f"`narrator voices --engine piper --voice {voice}` lists them)"
+    )
+
+
 def check(spec: EngineSpec) -> None:
     """Read the voice's config and check the speaker against it, without loading the model.
 
@@ -122,6 +177,9 @@ def check(spec: EngineSpec) -> None:
     """
     _, config_path = _voice_files(resolve_voice(spec.voice))
     config = _read_config(config_path)
+    if spec.setting("speaker") is not None:
+        canonical_settings(spec.voice, dict(spec.settings))
+        return
     speaker = spec.setting("speaker_id")
     if speaker is None:
         return
@@ -191,7 +249,8 @@ class PiperEngine:
             raise VoiceError(f"piper voice {model} cannot be loaded: {exc}") from None
         self._voice = PiperVoice(session=session, config=config)
         self.sample_rate_hz = int(config.sample_rate)
-        speaker = spec.setting("speaker_id")
+        settings = canonical_settings(spec.voice, dict(spec.settings))
+        speaker = settings.get("speaker_id")
         self._config = SynthesisConfig(
             speaker_id=None if speaker is None else int(speaker),
             length_scale=float(spec.setting("length_scale", DEFAULT_SETTINGS["length_scale"])),

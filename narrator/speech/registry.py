@@ -107,6 +107,21 @@ def list_voices(engine: str) -> list[str]:
     return list(module.voices()) if module.available() else []
 
 
+def list_speakers(engine: str, voice: str) -> list[tuple[int, str]]:
+    """``(speaker_id, name)`` of every speaker ``voice`` has; one for an engine without
+    multi-speaker voices.
+
+    Raises
+    ------
+    VoiceError
+        Unknown voice.
+    """
+    module = engine_module(engine)
+    resolved = module.resolve_voice(voice)
+    speakers = getattr(module, "speakers", None)
+    return list(speakers(resolved)) if speakers is not None else [(0, resolved)]
+
+
 def default_spec(
     engine: str,
     voice: str | None = None,
@@ -133,6 +148,9 @@ def default_spec(
         settings = {**paced(float(pace_wpm)), **settings}
     merged = _check_settings(engine, module, settings)
     resolved = module.resolve_voice(voice if voice else module.DEFAULT_VOICE)
+    canonical = getattr(module, "canonical_settings", None)
+    if canonical is not None:  # e.g. a speaker's name becomes its id
+        merged = canonical(resolved, merged)
     return EngineSpec(engine=engine, voice=resolved, settings=tuple(sorted(merged.items())))
 
 
