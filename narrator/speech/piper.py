@@ -131,7 +131,8 @@ def speakers(voice: str) -> list[tuple[int, str]]:
 def canonical_settings(
     voice: str, settings: dict[str, float | int | str]
 ) -> dict[str, float | int | str]:
-    """``speaker`` (a name, or a number) replaced by the ``speaker_id`` it names.
+    """``speaker`` replaced by the ``speaker_id`` it names: a name of the voice's speaker map
+    first (case aside; some voices name speakers by numbers), else a speaker number.
 
     Raises
     ------
@@ -183,15 +184,15 @@ def check(spec: EngineSpec) -> None:
     speaker = spec.setting("speaker_id")
     if speaker is None:
         return
-    speakers = max(int(config.num_speakers), 1)
-    if 0 <= int(speaker) < speakers:
+    count = max(int(config.num_speakers), 1)
+    if 0 <= int(speaker) < count:
         return
-    if speakers == 1:
+    if count == 1:
         has = "one speaker only (speaker_id 0)"
     else:
         by_id = sorted(config.speaker_id_map.items(), key=lambda item: item[1])[:12]
         names = ", ".join(f"{i} ({name})" for name, i in by_id)
-        has = f"speakers 0 to {speakers - 1}" + (f": {names}" if names else "")
+        has = f"speakers 0 to {count - 1}" + (f": {names}" if names else "")
     raise VoiceError(f"piper voice {spec.voice} has no speaker_id {speaker}; it has {has}")
 
 
