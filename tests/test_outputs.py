@@ -198,8 +198,16 @@ def test_soundscape_command_renders_ambience_on_target(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("8h", 28800), ("45m", 2700), ("1h30m", 5400), ("90s", 90), ("90", 90), ("1:30:00", 5400),
-     ("1h2s", 3602), ("2m30s", 150)],
+    [
+        ("8h", 28800),
+        ("45m", 2700),
+        ("1h30m", 5400),
+        ("90s", 90),
+        ("90", 90),
+        ("1:30:00", 5400),
+        ("1h2s", 3602),
+        ("2m30s", 150),
+    ],
 )
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds

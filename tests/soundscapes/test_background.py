@@ -49,8 +49,9 @@ def test_same_samples_as_rendering_here():
 
 
 def test_an_error_in_the_child_is_raised_here():
-    with BackgroundSource(_Failing(), 10 * SR) as bg, pytest.raises(
-        SoundscapeError, match="decoder gave up at 2 s"
+    with (
+        BackgroundSource(_Failing(), 10 * SR) as bg,
+        pytest.raises(SoundscapeError, match="decoder gave up at 2 s"),
     ):
         for _ in range(10):
             bg.render(SR)
