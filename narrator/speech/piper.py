@@ -176,23 +176,19 @@ def check(spec: EngineSpec) -> None:
     VoiceError
         The config cannot be read, or the voice has no such speaker (listing the ones it has).
     """
-    _, config_path = _voice_files(resolve_voice(spec.voice))
-    config = _read_config(config_path)
+    known = speakers(spec.voice)
     if spec.setting("speaker") is not None:
         canonical_settings(spec.voice, dict(spec.settings))
         return
     speaker = spec.setting("speaker_id")
-    if speaker is None:
+    if speaker is None or 0 <= int(speaker) < len(known):
         return
-    count = max(int(config.num_speakers), 1)
-    if 0 <= int(speaker) < count:
-        return
-    if count == 1:
+    if len(known) == 1:
         has = "one speaker only (speaker_id 0)"
     else:
-        by_id = sorted(config.speaker_id_map.items(), key=lambda item: item[1])[:12]
-        names = ", ".join(f"{i} ({name})" for name, i in by_id)
-        has = f"speakers 0 to {count - 1}" + (f": {names}" if names else "")
+        named = [(i, name) for i, name in known[:12] if name != str(i)]
+        names = ", ".join(f"{i} ({name})" for i, name in named)
+        has = f"speakers 0 to {len(known) - 1}" + (f": {names}" if names else "")
     raise VoiceError(f"piper voice {spec.voice} has no speaker_id {speaker}; it has {has}")
 
 
