@@ -40,26 +40,62 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+#: The signal that stopped the command (SIGINT, SIGTERM), once one has arrived. An error that
+#: follows it (a child process that saw the same Ctrl-C) is the interrupt's, not news.
+_stopped_by: int | None = None
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
+    global _stopped_by
+    _stopped_by = signum
+    raise KeyboardInterrupt
+
+
+def _catch_stop_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM unwind the command: every ``finally`` runs, so temporary
+    files go and worker processes are stopped (a plain SIGTERM would skip all that)."""
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them
+            signal.signal(signum, _on_stop_signal)
+
+
 def handles_errors(func):
-    """Turn the packages' own errors into one red line and exit code 1 (no traceback)."""
+    """Turn the packages' own errors into one red line and exit code 1 (no traceback); an
+    interrupt into "interrupted" and exit code 130 (143 for SIGTERM)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (NarratorError, SoundscapeError) as exc:
-            raise _fail(str(exc)) from None
+        except typer.Exit:
+            raise
         except KeyboardInterrupt:
-            # Outputs are written atomically: an interrupted command leaves none half-written.
-            note = (
-                "finished passages are cached and a re-run resumes"
-                if func.__name__ in ("render", "batch")
-                else "nothing was written"
-            )
-            err.print(f"interrupted; {note}")
-            raise typer.Exit(code=130) from None
+            raise _interrupted(func.__name__) from None
+        except (NarratorError, SoundscapeError) as exc:
+            if _stopped_by is not None:
+                raise _interrupted(func.__name__) from None
+            raise _fail(str(exc)) from None
+        except Exception:
+            if _stopped_by is not None:
+                raise _interrupted(func.__name__) from None
+            raise
 
     return wrapper
+
+
+def _interrupted(command: str) -> typer.Exit:
+    import signal
+
+    # Outputs are written atomically: an interrupted command leaves none half-written.
+    note = (
+        "finished passages are cached and a re-run resumes"
+        if command in ("render", "batch")
+        else "nothing was written"
+    )
+    err.print(f"interrupted; {note}", highlight=False)
+    return typer.Exit(code=143 if _stopped_by == signal.SIGTERM else 130)
 
 
 @app.command(
@@ -276,12 +312,15 @@ def plan(
     from narrator.direction import plan_story
     from narrator.planfile import write_plan
     from narrator.script import parse_story
-    from soundscapes.export import write_text_atomic
+    from soundscapes.export import check_writable, write_text_atomic
+    from soundscapes.files import check_outputs
 
     script = parse_story(story)
+    if output is None and str(story) == "-":
+        raise _fail("a story from standard input has no name to derive the plan's: give -o")
     target = output or story.with_name(story.stem + ".plan.toml")
-    if str(story) != "-" and target.resolve() == story.resolve():
-        raise _fail(f"{target}: that is the story file itself; choose another -o path")
+    check_outputs([("plan", target)], [("story", story)])
+    check_writable(target)
     write_text_atomic(target, write_plan(script, plan_story(script)))
     out.print(f"wrote {escape(str(target))}: {len(script.passages)} passages", highlight=False)
 
@@ -338,8 +377,10 @@ def soundscape(
     """Render ambience alone (a scene or layers) for a given time: a bed for bedtime playlists."""
     from soundscapes.ambience import parse_duration, render_ambience, scene_from_layers
     from soundscapes.export import format_for
+    from soundscapes.files import check_outputs
     from soundscapes.layers import layer_info
     from soundscapes.master import parse_target
+    from soundscapes.recording import is_recording_name, recording_path
     from soundscapes.scene import BUILTIN_SCENES, get_scene, load_scenes
 
     if bool(layers) == bool(scene):
@@ -349,6 +390,13 @@ def soundscape(
             layer_info(name)  # unknown names fail here with the closest valid ones
     table = {**BUILTIN_SCENES, **load_scenes(scenes)} if scenes else None
     chosen = get_scene(scene, table) if scene else scene_from_layers(layers or [])
+    inputs = [("scene file", scenes)] if scenes else []
+    inputs += [
+        ("recording", recording_path(layer.name))
+        for layer in chosen.layers
+        if is_recording_name(layer.name)
+    ]
+    check_outputs([("output", output)], inputs)
     with progress_display(quiet) as progress:
         result = render_ambience(
             chosen,
@@ -469,14 +517,15 @@ import narrator.cli_publish  # noqa: E402, F401  (registers batch, feed and play
 def main(argv: list[str] | None = None) -> None:
     """The ``narrator`` command. A mistyped command line (a word where a number belongs, an
     unknown option) is one ``error:`` line and exit code 1, like every other bad input."""
+    _catch_stop_signals()
     try:
         code = app(args=argv, prog_name="narrator", standalone_mode=False)
     except BrokenPipeError:  # e.g. `narrator voices | head`
         sys.stderr.close()
         return
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(1)
+    except typer.Abort:  # an interrupt outside a command's own body (click turns it into this)
+        err.print("interrupted; nothing was written", highlight=False)
+        sys.exit(143 if _stopped_by == 15 else 130)
     except typer.TyperException as exc:  # typer's usage errors (its click's ClickException)
         show = getattr(exc, "show", None)
         if type(exc).__name__ == "NoArgsIsHelpError" and show is not None:

@@ -6,6 +6,9 @@ as one line.
 
 from __future__ import annotations
 
+# How error lines quote a user's value (cut with an ellipsis): one rule for both packages.
+from soundscapes.errors import QUOTE_CHARS, brief, clip  # noqa: F401
+
 
 class NarratorError(Exception):
     """Root of every error :mod:`narrator` raises on purpose."""

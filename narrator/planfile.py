@@ -33,6 +33,7 @@ from typing import Any
 from narrator.direction import SOFT_BED, Plan
 from narrator.errors import NarratorError
 from narrator.script import Script
+from soundscapes.files import InputError, read_input
 from soundscapes.layers import layer_info, layer_names
 from soundscapes.scene import LayerSpec, Scene, available_scenes
 
@@ -174,15 +175,14 @@ def _string(text: str) -> str:
 def load_plan(path: Path | str, script: Script) -> Plan:
     """Read the plan file at ``path`` for ``script`` (see :func:`read_plan`)."""
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise PlanError(f"{path}: no such plan file; write one with narrator plan STORY -o {path}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(
-            f"{path}: no such plan file; write one with narrator plan STORY -o {path}"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise PlanError(f"{path}: cannot be read ({reason}); check the file") from None
+        text = read_input(path, what="plan").decode("utf-8")
+    except InputError as exc:
+        raise PlanError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise PlanError(f"{path}: cannot be read (not UTF-8 text); check the file") from None
     return read_plan(text, script, source=str(path))
 
 

@@ -22,6 +22,7 @@ from narrator.lexicon import load_lexicon
 from narrator.planfile import load_plan
 from narrator.script import Script, parse_story
 from narrator.sidecars import (
+    cover_path,
     generated_cover,
     load_cover,
     loudness_plot,
@@ -41,6 +42,7 @@ from soundscapes.export import (
     format_for,
     write_text_atomic,
 )
+from soundscapes.files import check_outputs, human_size, scratch_name, sweep_scratch
 from soundscapes.master import master_to_file, parse_target
 from soundscapes.mix import (
     AmbienceStem,
@@ -165,20 +167,24 @@ def render_story(
     script = parse_story(story, title=given.title, lexicon=lexicon, extra_scenes=user_scenes)
     opts = given.resolved(script.meta)
     _check_options(opts)
+    if opts.output is not None and str(opts.output) == "-":
+        raise RenderError(
+            "-o -: a render writes a file and its sidecars, not a stream; give a file name"
+        )
     try:
         fmt = format_for(opts.output or Path(f"x.{opts.fmt or 'mp3'}"), opts.fmt)
         output = opts.output or default_output(story, fmt)
         target = parse_target(opts.loudness)
     except SoundscapeError as exc:
         raise RenderError(str(exc)) from None
-    if str(story) != "-" and output.resolve() == story.resolve():
-        raise RenderError(f"{output}: that is the story file itself; choose another -o path")
-    if opts.keep_mix is not None:
-        if opts.keep_mix.suffix.lower() != ".wav":
-            raise RenderError(f"--keep-mix {opts.keep_mix}: the mix is a WAV file; name it .wav")
-        if opts.keep_mix.resolve() in {output.resolve(), Path(story).resolve()}:
-            raise RenderError(f"--keep-mix {opts.keep_mix}: that is the story or the output")
-    # A folder that cannot take the file fails now, not after minutes of synthesis.
+    if opts.keep_mix is not None and opts.keep_mix.suffix.lower() != ".wav":
+        raise RenderError(f"--keep-mix {opts.keep_mix}: the mix is a WAV file; name it .wav")
+    # Nothing this render writes may be something it reads, and a folder that cannot take
+    # the file fails now, not after minutes of synthesis.
+    check_outputs(
+        render_outputs(output, plot=opts.plot, stems=opts.stems, keep_mix=opts.keep_mix),
+        render_inputs(story, opts, script, user_scenes),
+    )
     try:
         for path in (output, opts.keep_mix):
             if path is not None:
@@ -196,7 +202,9 @@ def render_story(
     spec = default_spec(
         opts.engine, opts.voice, pace_wpm=opts.pace_wpm, **dict(opts.engine_settings)
     )
+    jobs, jobs_warnings = usable_jobs(opts.jobs)
 
+    sweep_scratch(tempfile.gettempdir())  # a killed render's speech (--no-cache, system voice)
     with _speech_cache(opts) as cache:
         t0 = time.perf_counter()
         narration = narrate(
@@ -204,7 +212,7 @@ def render_story(
             spec=spec,
             cache=cache,
             pace_wpm=opts.pace_wpm,
-            jobs=opts.jobs,
+            jobs=jobs,
             lead_in_s=opts.intro_s + script.opening_pause_s,
             slow_down=opts.slow_down,
             progress=(lambda d, t: progress("speech", d, t)) if progress else None,
@@ -283,6 +291,7 @@ def render_story(
                     bitrate_kbps=opts.bitrate_kbps,
                     sample_peak=mixed.sample_peak,
                     record_series=opts.plot,
+                    shown_as=output,
                     preview=lambda: (
                         v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
                     ),
@@ -290,6 +299,8 @@ def render_story(
             except SoundscapeError as exc:
                 raise RenderError(str(exc)) from None
             written_s = audio_info(tmp_out)[2]
+            if progress:
+                progress("sidecars", 0, 1)
             sidecars = write_text_sidecars(output, script, narration.passages, chapters)
             if opts.plot:
                 plot = sidecar_path(output, ".png")
@@ -323,11 +334,15 @@ def render_story(
         "title": script.title,
         "author": script.author,
         "engine": spec.engine,
-        "voice": spec.voice,
+        "voice": voice_name(spec.voice),
         "seed": opts.seed,
         "pace_wpm": round(narration.pace_wpm, 1),
         "words": narration.words,
-        "warnings": [*script.warnings, *_pace_warnings(narration, opts.pace_wpm)],
+        "warnings": [
+            *script.warnings,
+            *jobs_warnings,
+            *_pace_warnings(narration, opts.pace_wpm),
+        ],
         "cache": {"hits": narration.cache_hits, "misses": narration.cache_misses},
         "passages": [
             {
@@ -360,9 +375,26 @@ def render_story(
     report["sidecars"] = sidecars
     report["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     write_text_atomic(
-        sidecar_path(output, ".report.json"), json.dumps(report, indent=2, ensure_ascii=False)
+        sidecar_path(output, ".report.json"),
+        json.dumps(portable_report(report), indent=2, ensure_ascii=False),
     )
     return report
+
+
+def voice_name(voice: str) -> str:
+    """How a report names a voice: a voice file by its file name, never the folder it is in."""
+    return Path(voice).name if "/" in voice or "\\" in voice else voice
+
+
+def portable_report(report: dict) -> dict:
+    """The report as written: the output and sidecars by file name (they sit beside it; a kept
+    mix elsewhere by its name alone), so a folder of renders can be moved or uploaded without
+    carrying this machine's paths."""
+    return {
+        **report,
+        "output": Path(report["output"]).name,
+        "sidecars": {key: Path(value).name for key, value in report["sidecars"].items()},
+    }
 
 
 def scene_cues(plan: Plan, narration: Narration, arc: SleepArc | None = None) -> list[SceneCue]:
@@ -421,6 +453,15 @@ def _pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
     ]
 
 
+def usable_jobs(jobs: int) -> tuple[int, list[str]]:
+    """``jobs`` worker processes, at most one per core (each loads a voice model; more than
+    the cores only costs memory), and a warning when that is fewer than asked."""
+    cores = os.cpu_count() or 1
+    if jobs <= cores:
+        return jobs, []
+    return cores, [f"--jobs {jobs} is more than this machine's {cores} cores; using {cores}"]
+
+
 def _load_user_scenes(path: Path | None) -> dict[str, Scene]:
     if path is None:
         return {}
@@ -446,7 +487,7 @@ def _speech_cache(opts: RenderOptions) -> Iterator[SpeechCache]:
     if opts.use_cache:
         yield SpeechCache(opts.cache_dir) if opts.cache_dir else SpeechCache()
     else:
-        with tempfile.TemporaryDirectory(prefix="narrator-speech-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=scratch_name("speech-", hidden=False)) as tmp:
             yield SpeechCache(Path(tmp))
 
 
@@ -469,10 +510,61 @@ def _check_space(folder: Path, frames: int, fmt: str, *, kept_wavs: int) -> None
         return
     if free < needed * 1.05:
         raise RenderError(
-            f"{folder}: a render of {seconds / 60:.0f} minutes needs about "
-            f"{needed / 1e9:.1f} GB free there while it mixes ({free / 1e9:.1f} GB free); "
+            f"{folder}: a render of {_duration(seconds)} needs about "
+            f"{human_size(needed)} free there while it mixes ({human_size(free)} free); "
             "free some space or choose an -o folder on another disk"
         )
+
+
+def render_outputs(
+    output: Path, *, plot: bool = False, stems: bool = False, keep_mix: Path | None = None
+) -> list[tuple[str, Path]]:
+    """Every file a render writes, as ``(role, path)``: the audio and each sidecar."""
+    outputs = [
+        ("output", output),
+        ("report", sidecar_path(output, ".report.json")),
+        ("transcript", sidecar_path(output, ".vtt")),
+        ("chapters file", sidecar_path(output, ".chapters.json")),
+    ]
+    if plot:
+        outputs.append(("loudness plot", sidecar_path(output, ".png")))
+    if stems:
+        outputs += [(f"{name} stem", path) for name, path in _stem_paths(output).items()]
+    if keep_mix is not None:
+        outputs.append(("kept mix", keep_mix))
+    return outputs
+
+
+def render_inputs(
+    story: Path, opts: RenderOptions, script: Script, user_scenes: dict[str, Scene]
+) -> list[tuple[str, Path]]:
+    """Every file a render reads, as ``(role, path)``."""
+    from soundscapes.recording import is_recording_name, recording_path
+
+    inputs: list[tuple[str, Path]] = []
+    if str(story) != "-":
+        inputs.append(("story", story))
+    for role, path in (
+        ("lexicon", opts.lexicon),
+        ("plan", opts.plan),
+        ("scene file", opts.scenes_file),
+        ("cover", cover_path(story, script.meta.cover) if script.meta.cover else None),
+    ):
+        if path is not None:
+            inputs.append((role, Path(path)))
+    for scene in user_scenes.values():
+        inputs += [
+            ("recording", recording_path(layer.name))
+            for layer in scene.layers
+            if is_recording_name(layer.name)
+        ]
+    if opts.voice and Path(opts.voice).suffix == ".onnx":
+        inputs.append(("voice", Path(opts.voice)))
+    return inputs
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} minutes" if seconds >= 90 else f"{seconds:.0f} seconds"
 
 
 def _stem_paths(output: Path) -> dict[str, Path]:
@@ -526,8 +618,9 @@ class _KeptStems:
 
 @contextlib.contextmanager
 def _scratch_file(folder: Path, suffix: str) -> Iterator[Path]:
-    """A temporary file in ``folder`` (same disk as the output), always removed."""
-    fd, name = tempfile.mkstemp(prefix=".narrator-", suffix=suffix, dir=folder)
+    """A temporary file in ``folder`` (same disk as the output), always removed; named for
+    its owner, so a render killed before it could remove it has it swept by the next."""
+    fd, name = tempfile.mkstemp(prefix=scratch_name("stem-"), suffix=suffix, dir=folder)
     os.close(fd)
     try:
         yield Path(name)

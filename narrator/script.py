@@ -2,7 +2,8 @@
 
 Paragraphs become passages; a paragraph too long for the engine is split at sentence
 boundaries (a sentence too long at clause, then word, boundaries), never mid-word and never
-dropping text. Cues split passages where they stand.
+dropping text: a single word longer than a sentence may be stays whole. Cues split passages
+where they stand.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from narrator.cues import PLACEHOLDER_RE, Cue, extract_cues
 from narrator.errors import ScriptError
@@ -21,12 +22,20 @@ from narrator.lexicon import Lexicon
 from narrator.markup import Block, markdown_blocks, plain_blocks
 from narrator.spoken import drop_symbols, spell_out
 from narrator.text import decode_story_bytes, normalize_for_speech, split_sentences
+from soundscapes.files import InputError, check_input_file, read_input
 
 #: Longest passage handed to an engine in one go, in characters. Long inputs are where other
 #: tools rush or truncate (kokoro-onnx #184, audiblez #155), so passages stay short.
 MAX_PASSAGE_CHARS = 600
 #: Longest single sentence, in characters, before it is split at clauses.
 MAX_SENTENCE_CHARS = 300
+#: Longest story read in one render, in characters: about 170,000 words, over twenty hours at a
+#: sleep pace. Parsing takes time in proportion to the text (about ten seconds a megabyte of
+#: prose here); a longer text is a book, rendered in episodes.
+MAX_STORY_CHARS = 1_000_000
+#: A story file larger than this cannot hold fewer than MAX_STORY_CHARS characters (UTF-8 takes
+#: at most four bytes a character), so it is refused before it is read.
+_MAX_STORY_BYTES = 4 * MAX_STORY_CHARS
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
@@ -119,18 +128,43 @@ class Script:
 def read_story(path: Path) -> tuple[str, list[str]]:
     """Read a story file (``-`` for standard input) as text, with its decoding warnings."""
     source = "<stdin>" if str(path) == "-" else str(path)
-    try:
-        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-    except FileNotFoundError:
-        raise ScriptError(f"{path}: no such file; check the path of the story") from None
-    except IsADirectoryError:
-        raise ScriptError(f"{path}: is a folder; pass a story file such as story.txt") from None
-    except OSError as exc:
-        raise ScriptError(
-            f"{path}: cannot be read ({exc.strerror}); check its permissions"
-        ) from None
+    if str(path) == "-":
+        try:
+            data = sys.stdin.buffer.read(_MAX_STORY_BYTES + 1)
+        except OSError as exc:
+            raise ScriptError(f"<stdin>: cannot be read ({exc.strerror})") from None
+    else:
+        # A regular file only (a FIFO would hang, a device would never end), read whole
+        # only when it is small enough.
+        try:
+            check_input_file(path, what="story")
+            if path.stat().st_size > _MAX_STORY_BYTES:
+                _too_long(source, f"{path.stat().st_size / 1e6:.0f} MB")
+            data = read_input(path, what="story", max_bytes=_MAX_STORY_BYTES)
+        except InputError as exc:
+            raise ScriptError(str(exc)) from None
+    if len(data) > _MAX_STORY_BYTES:
+        _too_long(source, f"more than {_MAX_STORY_BYTES / 1e6:.0f} MB")
     warnings: list[str] = []
     return decode_story_bytes(data, source=source, warnings=warnings), warnings
+
+
+def _too_long(source: str, size: str) -> NoReturn:
+    raise ScriptError(
+        f"{source}: the story is {size}; narrator reads at most {MAX_STORY_CHARS:,} characters "
+        "(about twenty hours) in one render: split it into episodes (narrator batch)"
+    )
+
+
+def _day_first(language: str | None) -> bool:
+    """Whether the story's language writes numeric dates day first (``en-GB``, ``fr``: yes).
+
+    Month first for US English and when no language is set, like the narration's other forms.
+    """
+    tag = (language or "").strip().lower().replace("_", "-")
+    if not re.fullmatch(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*", tag):
+        return False
+    return tag not in ("en", "en-us")
 
 
 def parse_story(
@@ -185,6 +219,8 @@ def parse_text(
     from soundscapes.scene import available_scenes
 
     warnings = list(warnings or [])
+    if len(text) > MAX_STORY_CHARS:
+        _too_long(source, f"{len(text):,} characters")
     meta, body, first_line = split_front_matter(text, source=source)
     body, cues = extract_cues(
         body,
@@ -193,10 +229,15 @@ def parse_text(
         scenes=[*available_scenes(), *extra_scenes],
         layers=layer_names(),
         markdown=markdown,
+        warnings=warnings,
     )
-    blocks = (markdown_blocks if markdown else plain_blocks)(body, first_line=first_line)
+    blocks = (
+        markdown_blocks(body, first_line=first_line, source=source)
+        if markdown
+        else plain_blocks(body, first_line=first_line)
+    )
     lex = (lexicon or Lexicon()).merged(meta.pronounce)
-    builder = _Builder(cues=cues, lexicon=lex)
+    builder = _Builder(cues=cues, lexicon=lex, day_first=_day_first(meta.language))
     chapter_level, title_block = _chapter_level(blocks)
     story_title = (
         title or meta.title or (_display(title_block.text, cues) if title_block else default_title)
@@ -273,9 +314,10 @@ def _display(text: str, cues: list[Cue]) -> str:
 class _Builder:
     """Accumulates passages and chapters while walking the blocks in order."""
 
-    def __init__(self, *, cues: list[Cue], lexicon: Lexicon) -> None:
+    def __init__(self, *, cues: list[Cue], lexicon: Lexicon, day_first: bool = False) -> None:
         self.cues = cues
         self.lexicon = lexicon
+        self.day_first = day_first
         self.passages: list[dict[str, Any]] = []
         self.chapters: list[Chapter] = []
         self.opening_pause_s = 0.0
@@ -314,7 +356,9 @@ class _Builder:
     def _flush(self, raw: str, line: int, *, ends_paragraph: bool) -> None:
         text, dropped = drop_symbols(raw)
         self.dropped_symbols += dropped
-        sentences = bounded_sentences(spell_out(normalize_for_speech(text)))
+        sentences = bounded_sentences(
+            spell_out(normalize_for_speech(text), day_first=self.day_first)
+        )
         if not sentences:
             return
         groups = group_sentences(sentences)
@@ -334,7 +378,8 @@ class _Builder:
 
 
 def bounded_sentences(text: str) -> list[str]:
-    """Sentences of ``text``, each at most :data:`MAX_SENTENCE_CHARS` long."""
+    """Sentences of ``text``, each at most :data:`MAX_SENTENCE_CHARS` long unless it is one
+    word longer than that (a word is never cut: the engine reads it whole)."""
     out: list[str] = []
     for sentence in split_sentences(text):
         out.extend(_split_long(sentence, MAX_SENTENCE_CHARS))
@@ -347,7 +392,7 @@ _CLAUSE_BREAK = re.compile(r"(?<=[,;:—–])\s+")
 def _split_long(sentence: str, limit: int) -> list[str]:
     """Split at clause marks, then spaces, then between words, so no piece exceeds ``limit``.
 
-    Only a single "word" longer than ``limit`` (no real word is) is ever cut inside.
+    A single word longer than ``limit`` is never cut: it becomes a piece of its own.
     """
     if len(sentence) <= limit:
         return [sentence]
@@ -359,17 +404,31 @@ def _split_long(sentence: str, limit: int) -> list[str]:
 
 
 def _cut_between_words(text: str, limit: int) -> list[str]:
-    """Cut ``text`` (no spaces) at positions outside any word, each piece within ``limit``."""
-    safe = sorted({0, len(text)} | {m.end() for m in _WORD_RE.finditer(text)})
+    """Cut ``text`` (no spaces) outside its words, each piece within ``limit`` where it can be:
+    a word longer than ``limit`` is a piece of its own, whole."""
+    spans = [m.span() for m in _WORD_RE.finditer(text)]
     out: list[str] = []
     start = 0
+    k = 0  # index of the first word ending after ``start``
     while len(text) - start > limit:
-        cuts = [c for c in safe if start < c <= start + limit]
-        end = cuts[-1] if cuts else start + limit
+        end = start + limit
+        while k < len(spans) and spans[k][1] <= end:
+            k += 1
+        if k < len(spans) and spans[k][0] < end:  # ``end`` falls inside word k
+            word_start, word_end = spans[k]
+            end = word_start if word_start > start else word_end
         out.append(text[start:end])
         start = end
     out.append(text[start:])
-    return [p for p in out if p]
+    # Marks after a long word ("…word." cut after the word) stay with it, not in a piece of
+    # their own that has no word to be spoken with.
+    merged: list[str] = []
+    for piece in out:
+        if merged and not _WORD_RE.search(piece) and _WORD_RE.fullmatch(merged[-1]):
+            merged[-1] += piece
+        elif piece:
+            merged.append(piece)
+    return merged
 
 
 def _pack(parts: list[str], limit: int) -> list[str]:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from narrator.errors import RenderError
+from narrator.errors import RenderError, brief
 from narrator.script import Script
 from soundscapes.export import write_text_atomic
 from soundscapes.tags import ChapterMark
@@ -32,7 +32,8 @@ def _vtt_time(seconds: float) -> str:
 def transcript_vtt(script: Script, timings: Sequence) -> str:
     """WebVTT with one cue per sentence, timed where the voice says it.
 
-    Cue ids are ``passage-sentence`` so a cue can be traced to the report's passages.
+    Cue ids are ``passage-sentence`` so a cue can be traced to the report's passages. A sentence
+    is one cue, whole, however long (a word is never split across cues).
     """
     lines = ["WEBVTT", ""]
     for passage, timing in zip(script.passages, timings, strict=True):
@@ -40,11 +41,17 @@ def transcript_vtt(script: Script, timings: Sequence) -> str:
             lines += [
                 f"{passage.index}-{j}",
                 f"{_vtt_time(span.start_s)} --> {_vtt_time(span.end_s)}",
-                # "-->" may not appear in cue text (WebVTT §4.1).
-                sentence.replace("-->", "->"),
+                _vtt_text(sentence),
                 "",
             ]
     return "\n".join(lines)
+
+
+def _vtt_text(sentence: str) -> str:
+    """Cue text as WebVTT reads it: ``&`` and ``<`` escaped (else a player takes them for an
+    entity or a tag, WebVTT §4.2.2), ``>`` too, so "-->" never appears; one line."""
+    text = sentence.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(text.split())
 
 
 def chapters_json(chapters: Sequence[ChapterMark], *, title: str) -> str:
@@ -74,22 +81,78 @@ def write_text_sidecars(
     return {"transcript": str(vtt), "chapters": str(chap)}
 
 
+#: The largest cover file read, bytes: a 3000 px PNG is a few MB; more is not a cover.
+COVER_MAX_BYTES = 20 * 2**20
+#: The most pixels a cover may decode to (a 6000 × 6000 image): a small file can claim a huge
+#: canvas (a "decompression bomb").
+COVER_MAX_PIXELS = 36_000_000
+#: Embedded art's longest side, pixels: players show it at a few hundred; 1400 px is the
+#: smallest show art Apple Podcasts accepts, so the same picture serves both.
+EMBEDDED_ART_PX = 1400
+
+
+def cover_path(story: Path, cover: str) -> Path:
+    """The cover named in front matter: absolute, or relative to the story's folder."""
+    path = Path(cover).expanduser()
+    return path if path.is_absolute() else story.parent / path
+
+
 def load_cover(story: Path, cover: str) -> tuple[bytes, str]:
-    """The cover image named in the front matter, relative to the story file."""
-    path = Path(cover)
-    if not path.is_absolute():
-        path = story.parent / path
-    mime = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(
-        path.suffix.lower()
-    )
-    if mime is None:
-        raise RenderError(f"{story}: cover {cover!r} must be a .png or .jpg image")
+    """The cover image named in the front matter, checked by its content and re-encoded for
+    embedding: ``(JPEG bytes, "image/jpeg")``, at most :data:`EMBEDDED_ART_PX` on a side.
+
+    Only a regular file of at most :data:`COVER_MAX_BYTES` that decodes as a PNG or JPEG image
+    of at most :data:`COVER_MAX_PIXELS` is accepted; what is embedded is the decoded picture
+    encoded afresh, never the file's bytes (a symlink to a secret named ``.png`` is refused,
+    not copied into the audio).
+
+    Raises
+    ------
+    RenderError
+        Saying which file and what to do.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    from soundscapes.files import InputError, read_input
+
+    path = cover_path(story, cover)
+    where = f"{story}: cover {brief(cover)}"
     try:
-        return path.read_bytes(), mime
-    except OSError:
+        data = read_input(path, what="cover image", max_bytes=COVER_MAX_BYTES)
+    except InputError as exc:
+        raise RenderError(f"{where}: {exc}") from None
+    too_big = RenderError(
+        f"{where} is an image of more pixels than a cover may have "
+        f"({COVER_MAX_PIXELS // 1_000_000} million); use one of at most 3000×3000"
+    )
+    try:
+        with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as image:
+            if image.width * image.height > COVER_MAX_PIXELS:
+                raise too_big
+            image.load()
+            picture = _flattened(image)
+    except Image.DecompressionBombError:  # Pillow's own, larger bound
+        raise too_big from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise RenderError(
-            f"{story}: cover image {path} cannot be read; check the 'cover:' path"
+            f"{where} is not a PNG or JPEG image; give a .png or .jpg picture"
         ) from None
+    picture.thumbnail((EMBEDDED_ART_PX, EMBEDDED_ART_PX), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=88, optimize=True, progressive=False)
+    return out.getvalue(), "image/jpeg"
+
+
+def _flattened(image):
+    """An RGB copy of ``image``: transparency laid on the generated cover's night blue (what a
+    player shows around art), palettes and greyscale expanded."""
+    from PIL import Image
+
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        ground = Image.new("RGBA", rgba.size, (12, 16, 40, 255))
+        return Image.alpha_composite(ground, rgba).convert("RGB")
+    return image.convert("RGB")
 
 
 def generated_cover(title: str, author: str = "", *, size_px: int = 1400) -> bytes:

@@ -1,16 +1,21 @@
 """Ambience alone: a scene or a set of layers for a given time, mastered and encoded.
 
-For bedtime playlists and all-night beds. Sources are deterministic by seed, so the measuring
-pass and the mastering pass each render the bed afresh instead of keeping it: memory and disk
-stay the same for ten minutes or eight hours. Each pass renders in a second process
-(:class:`~soundscapes.background.BackgroundSource`) while this one meters, limits and feeds the
-encoder, so the bed's rendering costs the wall clock little on two cores.
+For bedtime playlists and all-night beds. The bed is rendered once, in a second process that
+meters it and keeps it in a scratch file beside the output
+(:class:`~soundscapes.background.BackgroundAnalysis`); mastering then reads it back as often as
+it needs (limiter preview, encode), so memory stays the same for ten minutes or eight hours and
+the layers' work is done one time only. The scratch takes 1.3 GB of disk an hour of bed while
+it lives (checked before anything renders).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,11 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from soundscapes.background import BackgroundSource
+from soundscapes.background import BackgroundAnalysis, StemMeasure, read_scratch
 from soundscapes.errors import SoundscapeError
 from soundscapes.export import ENCODER_BANDWIDTH_HZ, atomic_path, check_writable
+from soundscapes.files import human_size, scratch_name
 from soundscapes.master import LoudnessTarget, master_to_file
-from soundscapes.meter import LoudnessMeter
+from soundscapes.meter import integrated_lufs_of_steps
 from soundscapes.mix import BLOCK_FRAMES
 from soundscapes.scene import LayerSpec, Scene
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
@@ -78,6 +84,51 @@ class AmbienceResult:
     seconds: float
 
 
+#: Scratch bytes per second of bed: stereo float32, exact (the render's stems are the same).
+_SCRATCH_BYTES_PER_S = SAMPLE_RATE_HZ * CHANNELS * 4
+
+
+def _check_scratch_space(folder: Path, frames: int) -> None:
+    """Fail before rendering when the output's disk cannot hold the bed's scratch (1.3 GB an
+    hour) and the file."""
+    needed = frames / SAMPLE_RATE_HZ * (_SCRATCH_BYTES_PER_S + 200_000)
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < needed * 1.05:
+        raise SoundscapeError(
+            f"{folder}: a bed of {frames / SAMPLE_RATE_HZ / 3600:.1f} h needs about "
+            f"{human_size(needed)} free there while it is mastered ({human_size(free)} free); "
+            "free some space or write the bed to another disk"
+        )
+
+
+@contextlib.contextmanager
+def _scratch(folder: Path) -> Iterator[Path]:
+    """A scratch file beside the output, named for this process (swept if it is killed),
+    always removed."""
+    fd, name = tempfile.mkstemp(prefix=scratch_name("bed-"), suffix=".f32", dir=folder)
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+def _wait(
+    analysis: BackgroundAnalysis, total: int, progress: Callable[[int, int], None] | None
+) -> StemMeasure:
+    """The child's measure; meanwhile, progress from the scratch file's growth."""
+    if progress is None:
+        return analysis.result()
+    while not analysis.poll(0.25):
+        progress(min(analysis.scratch_frames(), total), total)
+    progress(total, total)
+    return analysis.result()
+
+
 def scene_from_layers(names: Sequence[str]) -> Scene:
     """An ad-hoc scene of equal-gain layers."""
     return Scene(name="+".join(names), layers=tuple(LayerSpec(name=n) for n in names))
@@ -116,41 +167,41 @@ def render_ambience(
         seed=seed,
     )
     total = math.ceil(duration_s * SAMPLE_RATE_HZ)
+    _check_scratch_space(output.parent, total)
+    with _scratch(output.parent) as scratch:
+        # The bed is rendered once, in a second process that meters it and keeps it in
+        # scratch; every mastering pass (the limiter preview, the encode, a re-master) reads
+        # it back instead of rendering it again.
+        with BackgroundAnalysis(
+            timeline.source(),
+            total,
+            bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt),
+            scratch=scratch,
+        ) as analysis:
+            measured = _wait(analysis, total, progress)
+        measured_lufs = integrated_lufs_of_steps(measured.step_energies, measured.step_frames)
+        if measured_lufs <= -69.0:
+            raise SoundscapeError(f"scene {scene.name!r} is silent; choose other layers")
 
-    def blocks() -> Iterator[np.ndarray]:
-        with BackgroundSource(timeline.source(), total) as source:
-            done = 0
-            while done < total:
-                n = min(BLOCK_FRAMES, total - done)
-                yield source.render(n)
-                done += n
-                if progress:
-                    progress(done, total)
+        def blocks() -> Iterator[np.ndarray]:
+            yield from read_scratch(scratch, total, CHANNELS, BLOCK_FRAMES)
 
-    meter = LoudnessMeter(
-        SAMPLE_RATE_HZ, CHANNELS, true_peak=False, bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt)
-    )
-    peak = 0.0
-    for block in blocks():
-        meter.add(block)
-        peak = max(peak, float(np.abs(block).max(initial=0.0)))
-    if meter.integrated_lufs <= -69.0:
-        raise SoundscapeError(f"scene {scene.name!r} is silent; choose other layers")
-    tags = tags or Tags(title=title or f"{scene.name} ambience", genre="Ambient")
-    with atomic_path(output) as tmp:
-        result = master_to_file(
-            blocks,
-            tmp,
-            fmt,
-            sample_rate_hz=SAMPLE_RATE_HZ,
-            measured_lufs=meter.integrated_lufs,
-            target=target,
-            tags=tags,
-            sample_peak=peak,
-            # The bed must be rendered to be read: preview its first five minutes whole.
-            preview_every=1,
-            preview_max_s=_PREVIEW_S,
-        )
+        tags = tags or Tags(title=title or f"{scene.name} ambience", genre="Ambient")
+        with atomic_path(output) as tmp:
+            result = master_to_file(
+                blocks,
+                tmp,
+                fmt,
+                sample_rate_hz=SAMPLE_RATE_HZ,
+                measured_lufs=measured_lufs,
+                target=target,
+                tags=tags,
+                sample_peak=measured.sample_peak,
+                # The bed must be read to be known: preview its first five minutes whole.
+                preview_every=1,
+                preview_max_s=_PREVIEW_S,
+                shown_as=output,
+            )
     loud = result.loudness
     return AmbienceResult(
         output=output,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from typing import Self
 
 import numpy as np
 
+from soundscapes.children import become_child
 from soundscapes.errors import SoundscapeError
 from soundscapes.source import Source
 
@@ -37,8 +39,10 @@ _context.set_forkserver_preload(
 
 
 @contextlib.contextmanager
-def _reporting(conn: Connection) -> Iterator[None]:
-    """In a child: send any error to the parent, which owns the errors, and close the pipe."""
+def _reporting(conn: Connection, owner_pid: int) -> Iterator[None]:
+    """In a child: die with ``owner_pid`` (see :mod:`soundscapes.children`), send any error to
+    the owner, which owns the errors, and close the pipe."""
+    become_child(owner_pid)
     try:
         yield
     except BrokenPipeError:  # the parent stopped listening: nothing to report to
@@ -49,10 +53,10 @@ def _reporting(conn: Connection) -> Iterator[None]:
         conn.close()
 
 
-def _serve(source: Source, total_frames: int, conn: Connection) -> None:
+def _serve(source: Source, total_frames: int, owner_pid: int, conn: Connection) -> None:
     """Child: render ``total_frames`` of ``source`` in blocks and send them, then its time."""
     busy_s = 0.0
-    with _reporting(conn):
+    with _reporting(conn, owner_pid):
         done = 0
         while done < total_frames:
             n = min(CHILD_BLOCK_FRAMES, total_frames - done)
@@ -117,7 +121,7 @@ class BackgroundSource(_Child):
         self._buffer = np.zeros((self.channels, 0), dtype=np.float32)
         #: CPU seconds the child spent rendering, known once it has sent everything.
         self.busy_s = 0.0
-        super().__init__(_serve, (source, total_frames), "narrator-ambience")
+        super().__init__(_serve, (source, total_frames, os.getpid()), "narrator-ambience")
 
     def render(self, frames: int) -> np.ndarray:
         while self._buffer.shape[1] < frames and self._given < self._total:
@@ -160,13 +164,14 @@ def _measure(
     total_frames: int,
     bandwidth_hz: float | None,
     scratch: str | None,
+    owner_pid: int,
     conn: Connection,
 ) -> None:
     """Child: render ``total_frames`` of ``source``, meter it (and keep it in ``scratch``),
     send the measure."""
     from soundscapes.meter import LoudnessMeter
 
-    with _reporting(conn):
+    with _reporting(conn, owner_pid):
         started = time.process_time()
         meter = LoudnessMeter(
             source.sample_rate_hz,
@@ -212,9 +217,26 @@ class BackgroundAnalysis(_Child):
         scratch: Path | None = None,
     ) -> None:
         kept = str(scratch) if scratch else None
+        self._scratch = scratch
+        self._channels = source.channels
         super().__init__(
-            _measure, (source, total_frames, bandwidth_hz, kept), "narrator-ambience-measure"
+            _measure,
+            (source, total_frames, bandwidth_hz, kept, os.getpid()),
+            "narrator-ambience-measure",
         )
+
+    def poll(self, timeout_s: float) -> bool:
+        """Whether the measure has arrived (waiting up to ``timeout_s``)."""
+        return self._conn.poll(timeout_s)
+
+    def scratch_frames(self) -> int:
+        """Frames written to the scratch file so far (for a progress display)."""
+        if self._scratch is None:
+            return 0
+        try:
+            return os.path.getsize(self._scratch) // (4 * self._channels)
+        except OSError:
+            return 0
 
     def result(self) -> StemMeasure:
         """Wait for the child's measure.

@@ -13,3 +13,19 @@ class LayerError(SoundscapeError, ValueError):
 
 class ExportError(SoundscapeError, OSError):
     """An output file could not be written."""
+
+
+#: Longest quote of a user's value in an error line, characters: enough to recognise it, never
+#: a screenful (a value may be a whole file, or a YAML bomb expanded).
+QUOTE_CHARS = 60
+
+
+def clip(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def brief(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters with an ellipsis: how error lines quote what
+    a user wrote."""
+    return clip(repr(value), limit)

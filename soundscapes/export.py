@@ -8,7 +8,9 @@ temporary name and renamed into place when complete.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,12 +23,16 @@ import numpy as np
 import soundfile as sf
 
 from soundscapes.errors import ExportError
+from soundscapes.files import scratch_name, sweep_scratch
 from soundscapes.tags import Tags, ffmetadata
 
 #: Upper band edge of lossy encoders, Hz: LAME -V3 low-passes near 18.7 kHz (lame.c,
 #: optimum_bandwidth). Mastering meters the mix through the same band so that the loudness of
 #: the encoded file is hit in one pass.
 ENCODER_BANDWIDTH_HZ: dict[str, float] = {"mp3": 18_700.0}
+
+#: Free bytes under which a failed write is put down to a full disk.
+_FULL_DISK_BYTES = 1 << 20
 
 #: Output formats by name, with the file suffix and MIME type each is served as.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -66,6 +72,7 @@ def format_for(path: Path, explicit: str | None = None) -> str:
 class Encoder(Protocol):
     def write(self, block: np.ndarray) -> None: ...
     def close(self) -> None: ...
+    def abort(self) -> None: ...
 
 
 class SoundFileEncoder:
@@ -77,8 +84,17 @@ class SoundFileEncoder:
         "ogg": ("OGG", "VORBIS"),
     }
 
-    def __init__(self, path: Path, fmt: str, sample_rate_hz: int, channels: int):
+    def __init__(
+        self,
+        path: Path,
+        fmt: str,
+        sample_rate_hz: int,
+        channels: int,
+        *,
+        shown_as: Path | None = None,
+    ):
         container, subtype = self._SUBTYPES[fmt]
+        self._final = shown_as or path
         self._file = sf.SoundFile(
             path,
             "w",
@@ -89,10 +105,26 @@ class SoundFileEncoder:
         )
 
     def write(self, block: np.ndarray) -> None:
-        self._file.write(np.ascontiguousarray(block.T))
+        try:
+            self._file.write(np.ascontiguousarray(block.T))
+        except (OSError, sf.LibsndfileError) as exc:
+            raise ExportError(f"{self._final}: cannot write ({_reason(exc)})") from None
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except (OSError, sf.LibsndfileError) as exc:
+            raise ExportError(f"{self._final}: cannot write ({_reason(exc)})") from None
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError, sf.LibsndfileError, RuntimeError):
+            self._file.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "the disk is full; free some space or write elsewhere"
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 class FfmpegEncoder:
@@ -139,13 +171,18 @@ class FfmpegEncoder:
         tags: Tags | None = None,
         bitrate_kbps: int | None = None,
         decoded: Callable[[np.ndarray], None] | None = None,
+        shown_as: Path | None = None,
     ):
         self._path = path
+        #: How errors name the file: the output's own name, not the temporary one written.
+        self._final = shown_as or path
         self._meta: Path | None = None
         chapters: list[str] = []
         if fmt == "m4b" and tags is not None and tags.chapters:
             # MP4 chapters can only be written while muxing: hand ffmpeg a metadata file.
-            fd, name = tempfile.mkstemp(prefix=".chapters-", suffix=".txt", dir=path.parent)
+            fd, name = tempfile.mkstemp(
+                prefix=scratch_name("chapters-"), suffix=".txt", dir=path.parent
+            )
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(ffmetadata(tags))
             self._meta = Path(name)
@@ -163,11 +200,16 @@ class FfmpegEncoder:
             "-f", "f32le", "-ar", str(sample_rate_hz), "-ac", str(channels), "-i", "pipe:0",
             *chapters, *self.codec_args(fmt, bitrate_kbps, codec), *output,
         ]  # fmt: skip
+        # A session of its own: a Ctrl-C at the terminal reaches this process, which stops
+        # the encoder itself (abort), rather than ffmpeg dying first and its exit reading as
+        # an encoding error. If this process is killed, ffmpeg reads the end of its input
+        # and exits.
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE if tee else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         _widen_pipe(self._proc.stdin)
         self._decoder: subprocess.Popen | None = None
@@ -180,6 +222,7 @@ class FfmpegEncoder:
                  "-f", muxer, "-i", "pipe:0", "-f", "f32le", "-ar", str(rate),
                  "-ac", str(channels), "pipe:1"],
                 stdin=self._proc.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True,
             )  # fmt: skip
             assert self._proc.stdout is not None
             self._proc.stdout.close()  # the decoder holds it now
@@ -249,12 +292,42 @@ class FfmpegEncoder:
         if self._meta is not None:
             self._meta.unlink(missing_ok=True)
         if code != 0:
-            last = stderr.strip().splitlines()[-1:] or ["unknown error"]
-            raise ExportError(f"{self._path}: ffmpeg could not encode ({last[0]})")
+            raise ExportError(f"{self._final}: ffmpeg could not encode ({self._why(stderr)})")
         if self._read_error is not None:
             raise self._read_error
         if decode_error:
-            raise ExportError(f"{self._path}: the encoded stream does not decode ({decode_error})")
+            raise ExportError(f"{self._final}: the encoded stream does not decode ({decode_error})")
+
+    def _why(self, stderr: str) -> str:
+        """What went wrong, in words: ffmpeg's last line, or a full disk (which it may not
+        say at this log level)."""
+        try:
+            full = shutil.disk_usage(self._path.parent).free < _FULL_DISK_BYTES
+        except OSError:
+            full = False
+        if full or "No space left" in stderr:
+            return "the disk is full; free some space or write elsewhere"
+        lines = stderr.strip().splitlines()
+        return lines[-1] if lines else "unknown error"
+
+    def abort(self) -> None:
+        """Stop encoding at once (an error or an interrupt upstream): kill the encoder and its
+        decoder and wait for them; raises nothing, the caller's exception is the story."""
+        for proc in (self._proc, self._decoder):
+            if proc is None:
+                continue
+            with contextlib.suppress(OSError):
+                proc.kill()
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                with contextlib.suppress(OSError):
+                    if pipe is not None:
+                        pipe.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        if self._meta is not None:
+            self._meta.unlink(missing_ok=True)
 
 
 def _widen_pipe(pipe: object) -> None:
@@ -321,11 +394,13 @@ def open_encoder(
     tags: Tags | None = None,
     bitrate_kbps: int | None = None,
     decoded: Callable[[np.ndarray], None] | None = None,
+    shown_as: Path | None = None,
 ) -> Encoder:
     """An encoder writing ``fmt`` to ``path`` (``tags`` for what must be muxed in: chapters;
     ``bitrate_kbps`` for lossy formats, constant-rate MP3 when given; ``decoded`` receives
     the file decoded again while it is encoded, where :meth:`FfmpegEncoder.
-    can_decode_while_encoding` allows)."""
+    can_decode_while_encoding` allows; ``shown_as``: the name errors give the file, when
+    ``path`` is a temporary one)."""
     try:
         if fmt in FfmpegEncoder._CODECS:
             return FfmpegEncoder(
@@ -336,11 +411,12 @@ def open_encoder(
                 tags=tags,
                 bitrate_kbps=bitrate_kbps,
                 decoded=decoded,
+                shown_as=shown_as,
             )
-        return SoundFileEncoder(path, fmt, sample_rate_hz, channels)
+        return SoundFileEncoder(path, fmt, sample_rate_hz, channels, shown_as=shown_as)
     except (OSError, sf.LibsndfileError) as exc:
         raise ExportError(
-            f"{path}: cannot write ({exc}); check the folder exists and is writable"
+            f"{shown_as or path}: cannot write ({exc}); check the folder exists and is writable"
         ) from None
 
 
@@ -429,8 +505,9 @@ def check_writable(final: Path) -> None:
     if final.is_dir():
         raise ExportError(f"{final}: that is a folder; give a file name inside it")
     _make_folder(final.parent)
+    sweep_scratch(final.parent)  # what a killed command left there; never a live one's
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".probe", dir=final.parent)
+        fd, probe = tempfile.mkstemp(prefix=scratch_name("probe-"), dir=final.parent)
     except OSError as exc:
         raise ExportError(
             f"{final.parent}: cannot write there ({exc.strerror}); choose a writable folder"
@@ -468,7 +545,9 @@ def atomic_path(final: Path, *, suffix: str | None = None) -> Iterator[Path]:
     _make_folder(final.parent)
     try:
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{final.name}.", suffix=suffix or final.suffix or ".tmp", dir=final.parent
+            prefix=scratch_name(f"{final.name[:60]}."),
+            suffix=suffix or final.suffix or ".tmp",
+            dir=final.parent,
         )
     except OSError as exc:
         raise ExportError(

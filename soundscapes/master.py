@@ -98,6 +98,7 @@ def master_to_file(
     record_series: bool = False,
     preview_every: int = 3,
     preview_max_s: float = 2700.0,
+    shown_as: Path | None = None,
 ) -> MasterResult:
     """Gain, limit and encode the mix that ``blocks()`` yields into ``path``.
 
@@ -120,6 +121,8 @@ def master_to_file(
     preview_every, preview_max_s : int, float
         The limiter preview runs on every ``preview_every``-th block of the first
         ``preview_max_s`` seconds (see :func:`limiter_loss_lu`).
+    shown_as : Path, optional
+        How errors name the file when ``path`` is a temporary one (the output's own name).
 
     Returns the loudness of what was written (see the module docstring for how it is read).
     """
@@ -163,6 +166,7 @@ def master_to_file(
             tags=tags,
             bitrate_kbps=bitrate_kbps,
             decoded=meter.add if streamed and meter is not None else None,
+            shown_as=shown_as,
         )
         gain = np.float32(10.0 ** (gain_db / 20.0))
         try:
@@ -179,8 +183,10 @@ def master_to_file(
             if written is not None:
                 written.add(tail)
             encoder.write(tail)
-        finally:
-            encoder.close()
+        except BaseException:
+            encoder.abort()  # an error or an interrupt upstream: it, not the encoder, is news
+            raise
+        encoder.close()
         t0 = time.perf_counter()
         write_tags(path, fmt, tags)
         series: list[tuple[float, float]] = []

@@ -26,10 +26,14 @@ import numpy as np
 import soundfile
 from scipy import signal
 
-from soundscapes.errors import LayerError
+from soundscapes.errors import LayerError, brief
+from soundscapes.files import InputError, check_input_file, human_size
 from soundscapes.layers.spec import LayerInfo, ParamInfo, ProceduralLayer
 from soundscapes.meter import SILENCE_LUFS, LoudnessMeter
 
+#: The largest recording file decoded: a loop is decoded whole into memory (an hour of 48 kHz
+#: stereo float is 1.4 GB), and a bed needs minutes, not hours.
+RECORDING_MAX_BYTES = 1_000_000_000
 #: Layer names of this form play a recording: ``file:/home/me/brook.flac``.
 FILE_PREFIX = "file:"
 
@@ -66,11 +70,21 @@ def recording_path(name: str) -> Path:
 def _check_exists(name: str) -> Path:
     path = recording_path(name)
     if not str(path).strip() or str(path) == ".":
-        raise LayerError(f"layer {name!r}: give the recording's path after 'file:'")
-    if not path.is_file():
+        raise LayerError(f"layer {brief(name)}: give the recording's path after 'file:'")
+    if not path.exists():
         where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
         raise LayerError(
             f"recording not found: {path}{where}; check the path, or give an absolute one"
+        )
+    try:
+        check_input_file(path, what="recording")  # a FIFO or a device is refused, not read
+    except InputError as exc:
+        raise LayerError(str(exc)) from None
+    size = path.stat().st_size
+    if size > RECORDING_MAX_BYTES:
+        raise LayerError(
+            f"{path}: the recording is {human_size(size)}; a bed recording is decoded whole, so "
+            f"use one of at most {human_size(RECORDING_MAX_BYTES)} (it loops: minutes are enough)"
         )
     return path
 

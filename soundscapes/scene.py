@@ -206,12 +206,13 @@ def load_scenes(path: str | Path) -> dict[str, Scene]:
     """
     import tomllib
 
+    from soundscapes.files import read_input
+
     file = Path(path).expanduser()
     try:
-        with file.open("rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as exc:
-        raise SoundscapeError(f"cannot read scene file {file}: {exc.strerror or exc}") from None
+        document = tomllib.loads(read_input(file, what="scene file").decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SoundscapeError(f"{file}: not UTF-8 text; save the scene file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise SoundscapeError(f"{file}: not valid TOML: {exc}") from None
     extra = [key for key in document if key != "scenes"]

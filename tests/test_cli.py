@@ -107,7 +107,7 @@ def test_story_file_is_never_overwritten(short_story, fake_args):
     before = short_story.read_bytes()
     result = render([str(short_story), "-o", str(short_story), "--format", "mp3", *fake_args])
     assert result.exit_code == 1
-    assert "story file itself" in result.stderr
+    assert "would overwrite the story" in result.stderr
     assert short_story.read_bytes() == before
 
 

@@ -49,7 +49,7 @@ def check_stems(out: Path, report: dict, folder: Path) -> None:
     """On the stems the render kept, measured apart from narrator's own meter: the voice
     15 LU or more over the ambience while it speaks, overall and in every 3 s, and every
     transcript cue within 0.3 s of where the voice is."""
-    voice, ambience = (Path(report["sidecars"][f"{n}_wav"]) for n in ("voice", "ambience"))
+    voice, ambience = (out.parent / report["sidecars"][f"{n}_wav"] for n in ("voice", "ambience"))
     spans = vtt_spans(out.with_name(out.name + ".vtt").read_text(encoding="utf-8"))
     overall = stem_clearance_lu(voice, ambience, spans, folder)
     assert overall >= 15.0 and overall == pytest.approx(report["voice_over_ambience_lu"], abs=1.0)

@@ -3,15 +3,18 @@ ambience-only renders. Fake engine for speed; every file is read back and measur
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
 from pathlib import Path
 
 import mutagen
+import numpy as np
 import pytest
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
+from PIL import Image
 from typer.testing import CliRunner
 
 from narrator.cli import app
@@ -93,9 +96,15 @@ def test_mp3_has_id3_chapters_cover_and_tags_matching_the_report(chaptered, tmp_
         first = next(p for p in passages if p["start_s"] >= entry["start_s"])
         before = [p for p in passages if p["end_s"] <= entry["start_s"]]
         assert first["start_s"] - entry["start_s"] < 3.0 and before
-    toc = tags.getall("CTOC")[0]
-    assert list(toc.child_element_ids) == [c.element_id for c in chaps]
-    cover = tags.getall("APIC")[0]
+    tocs = tags.getall("CTOC")
+    assert len(tocs) == 1, (
+        f"{len(tocs)} CTOC frames: the MP3 needs one table of contents listing the CHAP "
+        "frames, or podcast apps show no chapters"
+    )
+    assert list(tocs[0].child_element_ids) == [c.element_id for c in chaps]
+    covers = tags.getall("APIC")
+    assert len(covers) == 1, f"{len(covers)} APIC frames: the MP3 needs exactly one cover"
+    cover = covers[0]
     assert cover.mime == "image/png" and cover.data.startswith(b"\x89PNG")
     assert ffprobe_chapters(out)[0][1] == "The Attic"
 
@@ -161,7 +170,9 @@ def test_transcript_cues_follow_the_voice(chaptered, tmp_path):
 def test_plot_is_a_png(chaptered, tmp_path):
     out = tmp_path / "rooms.ogg"
     report = render(chaptered, out, "--plot")
-    png = Path(report["sidecars"]["plot"])
+    # The report names its sidecars relative to its own folder (no local paths in uploads).
+    assert report["sidecars"]["plot"] == "rooms.ogg.png"
+    png = out.parent / report["sidecars"]["plot"]
     assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000
 
 
@@ -174,7 +185,15 @@ def test_front_matter_cover_is_used_and_a_missing_one_is_an_error(tmp_path):
     story.write_text("---\ncover: c.png\n---\nA short night.\n", encoding="utf-8")
     out = tmp_path / "s.mp3"
     render(story, out)
-    assert ID3(out).getall("APIC")[0].data == image
+    # Embedded as a picture decoded and encoded afresh (never the file's bytes): a JPEG of
+    # the same picture, at most 1400 px.
+    art = ID3(out).getall("APIC")[0]
+    embedded = Image.open(io.BytesIO(art.data))
+    source = Image.open(io.BytesIO(image)).convert("RGB")
+    assert art.mime == "image/jpeg" and embedded.format == "JPEG"
+    assert embedded.size == source.size == (1400, 1400)
+    difference = np.abs(np.asarray(embedded, float) - np.asarray(source, float)).mean()
+    assert difference < 3.0, f"the embedded cover differs from the file by {difference:.1f}/255"
     story.write_text("---\ncover: missing.png\n---\nA short night.\n", encoding="utf-8")
     result = runner.invoke(app, ["render", str(story), "-o", str(tmp_path / "t.mp3"),
                                  "--engine", "fake", "-q"])  # fmt: skip
@@ -329,10 +348,11 @@ def test_user_scenes_and_recordings_through_render_and_soundscape(tmp_path):
     assert result.exit_code == 1 and "nope.wav" in result.stderr
 
 
-def _stem(report: dict, name: str):
+def _stem(out: Path, report: dict, name: str):
     import soundfile as sf
 
-    return sf.read(report["sidecars"][f"{name}_wav"], dtype="float64", always_2d=True)
+    path = out.parent / report["sidecars"][f"{name}_wav"]
+    return sf.read(path, dtype="float64", always_2d=True)
 
 
 def test_the_sleep_arc_softens_the_voice_and_darkens_the_bed_and_no_arc_does_not(tmp_path):
@@ -346,8 +366,8 @@ def test_the_sleep_arc_softens_the_voice_and_darkens_the_bed_and_no_arc_does_not
     def ends(*extra: str) -> tuple[float, float]:
         out = tmp_path / f"calm{len(extra)}.wav"
         report = render(story, out, "--stems", *extra)
-        voice, rate = _stem(report, "voice")
-        bed, _ = _stem(report, "ambience")
+        voice, rate = _stem(out, report, "voice")
+        bed, _ = _stem(out, report, "ambience")
         first, last = report["passages"][0], report["passages"][-1]
 
         def cut(x: np.ndarray, p: dict) -> np.ndarray:

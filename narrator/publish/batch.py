@@ -31,10 +31,12 @@ from typing import Any, Literal
 import narrator
 from narrator.errors import NarratorError
 from narrator.publish import PublishError
-from narrator.publish.manifest import Episode, Manifest
+from narrator.publish.manifest import Episode, Manifest, manifest_inputs
 from narrator.sidecars import sidecar_path
+from soundscapes.children import become_child
 from soundscapes.errors import SoundscapeError
 from soundscapes.export import write_text_atomic
+from soundscapes.files import check_outputs
 
 Status = Literal["rendered", "skipped", "failed"]
 
@@ -96,11 +98,34 @@ def report_path(output: Path) -> Path:
     return sidecar_path(output, ".report.json")
 
 
+def episode_outputs(episode: Episode) -> list[tuple[str, Path]]:
+    """Every file a batch writes for ``episode``: the audio, its sidecars and fingerprint."""
+    out = episode.output
+    return [
+        (f"audio of {episode.name}", out),
+        (f"report of {episode.name}", report_path(out)),
+        (f"transcript of {episode.name}", sidecar_path(out, ".vtt")),
+        (f"chapters of {episode.name}", sidecar_path(out, ".chapters.json")),
+        (f"fingerprint of {episode.name}", fingerprint_path(out)),
+    ]
+
+
+def published_files(manifest: Manifest) -> list[tuple[str, Path]]:
+    """What the batch made for every episode: the files a feed or playlist reads and points
+    at (never to be overwritten by them)."""
+    return [pair for ep in manifest.episodes for pair in episode_outputs(ep)]
+
+
 def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
     """Everything an episode's output depends on, as JSON-able values (hashes for files)."""
     options = episode.options.to_dict()
     if episode.options.lexicon is not None:
         options["lexicon"] = os.path.relpath(episode.options.lexicon, manifest.folder)
+    voice = episode.options.voice
+    if voice and ("/" in voice or "\\" in voice or voice.endswith(".onnx")):
+        # A voice file by its name and content: the record is uploaded with the episode, and
+        # must not carry this machine's folders; a retrained voice still renders again.
+        options["voice"] = {"file": Path(voice).name, "sha256": _sha256_of(Path(voice))}
     return {
         "narrator": narrator.__version__,
         "story_sha256": _sha256_of(episode.story),
@@ -224,6 +249,8 @@ def run_batch(
         raise PublishError(f"--jobs {jobs} must be at least 1")
     if speech_jobs is not None and speech_jobs < 1:
         raise PublishError(f"speech_jobs {speech_jobs} must be at least 1")
+    # No episode's files may land on a story, a lexicon or the manifest.
+    check_outputs(published_files(manifest), manifest_inputs(manifest))
     started = time.perf_counter()
     total = len(manifest.episodes)
     settled: dict[int, EpisodeResult] = {}
@@ -423,7 +450,12 @@ def _cover_of(story: Path) -> Path | None:
 
 @contextlib.contextmanager
 def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=become_child,  # dies with the batch, leaves Ctrl-C to it
+        initargs=(os.getpid(),),
+    )
     try:
         yield pool
     finally:

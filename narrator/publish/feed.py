@@ -22,9 +22,10 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import narrator
 from narrator.errors import NarratorError
-from narrator.publish.batch import Rendered, load_rendered
-from narrator.publish.manifest import Episode, Manifest
+from narrator.publish.batch import Rendered, load_rendered, published_files
+from narrator.publish.manifest import Episode, Manifest, manifest_inputs, web_address
 from soundscapes.export import FORMATS, atomic_path
+from soundscapes.files import check_outputs
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -143,7 +144,8 @@ def build_feed(manifest: Manifest, *, feed_url: str) -> tuple[bytes, list[str]]:
 
 def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None) -> FeedResult:
     """Write the feed to ``output`` (atomically) and say what went in."""
-    url = feed_url or feed_url_for(manifest, output)
+    check_outputs([("feed", output)], [*manifest_inputs(manifest), *published_files(manifest)])
+    url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, output)
     xml, warnings = build_feed(manifest, feed_url=url)
     with atomic_path(output) as tmp:
         tmp.write_bytes(xml)

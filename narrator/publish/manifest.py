@@ -33,8 +33,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from narrator.errors import brief, clip
 from narrator.publish import PublishError
 from soundscapes.export import FORMATS
+from soundscapes.files import InputError, read_input
 
 #: Default folder for rendered episodes, relative to the manifest: the folder you upload to
 #: ``base_url``.
@@ -183,16 +185,14 @@ def load_manifest(path: Path | str) -> Manifest:
         A missing or invalid manifest, with where and how to fix it.
     """
     path = Path(path)
+    if path.is_dir():
+        raise PublishError(f"{path}: is a folder; pass the manifest file (podcast.toml)")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PublishError(f"{path}: no such manifest; check the path") from None
-    except IsADirectoryError:
-        raise PublishError(f"{path}: is a folder; pass the manifest file (podcast.toml)") from None
+        data = tomllib.loads(read_input(path, what="manifest").decode("utf-8"))
+    except InputError as exc:
+        raise PublishError(str(exc)) from None
     except UnicodeDecodeError:
         raise PublishError(f"{path}: is not UTF-8 text; save the manifest as UTF-8") from None
-    except OSError as exc:
-        raise PublishError(f"{path}: cannot be read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise PublishError(f"{path}: not valid TOML ({exc})") from None
     return parse_manifest(data, path=path)
@@ -204,7 +204,13 @@ def parse_manifest(data: Mapping[str, Any], *, path: Path) -> Manifest:
     _check_keys(data, _TOP_KEYS, f"{path}: top level")
     podcast = _podcast(data.get("podcast"), path)
     defaults = _options(data, folder, f"{path}: top level")
-    output_dir = folder / _text(data, "output_dir", f"{path}: top level", DEFAULT_OUTPUT_DIR)
+    output_name = _text(data, "output_dir", f"{path}: top level", DEFAULT_OUTPUT_DIR)
+    output_dir = folder / output_name
+    if not _strictly_inside(output_dir, folder):
+        raise PublishError(
+            f"{path}: output_dir {brief(output_name)} must be a folder inside the manifest's "
+            f'folder (what you upload), e.g. output_dir = "{DEFAULT_OUTPUT_DIR}"'
+        )
     cache = data.get("cache_dir")
     cache_dir = folder / _text(data, "cache_dir", f"{path}: top level") if cache else None
     raw_episodes = data.get("episodes")
@@ -235,7 +241,7 @@ def _podcast(raw: Any, path: Path) -> Podcast:
     for key in ("title", "base_url"):
         if not raw.get(key):
             raise PublishError(f'{where}: {key} is missing; add {key} = "…"')
-    base_url = _url(_text(raw, "base_url", where), f"{where} base_url")
+    base_url = web_address(_text(raw, "base_url", where), f"{where} base_url")
     categories = raw.get("categories", [])
     if isinstance(categories, str):
         categories = [categories]
@@ -249,18 +255,23 @@ def _podcast(raw: Any, path: Path) -> Podcast:
     if not isinstance(explicit, bool):
         raise PublishError(f"{where}: explicit must be true or false, got {explicit!r}")
     feed_url = raw.get("feed_url")
+    image = _text(raw, "image", where)
+    if image is not None:
+        image = _image_ref(image, where)
     return Podcast(
         title=_text(raw, "title", where),
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         author=_text(raw, "author", where, ""),
         description=_text(raw, "description", where, ""),
         language=_text(raw, "language", where, "en"),
-        image=_text(raw, "image", where),
+        image=image,
         categories=tuple(c.strip() for c in categories),
         explicit=explicit,
-        link=_url(_text(raw, "link", where), f"{where} link") if raw.get("link") else None,
+        link=web_address(_text(raw, "link", where), f"{where} link") if raw.get("link") else None,
         email=_text(raw, "email", where),
-        feed_url=_url(_text(raw, "feed_url", where), f"{where} feed_url") if feed_url else None,
+        feed_url=web_address(_text(raw, "feed_url", where), f"{where} feed_url")
+        if feed_url
+        else None,
         guid=_text(raw, "guid", where),
     )
 
@@ -275,7 +286,14 @@ def _episode(
     if not isinstance(story_ref, str) or not story_ref.strip():
         raise PublishError(f'{where}: story is missing; add story = "stories/name.md"')
     story_ref = PurePosixPath(story_ref.strip().replace("\\", "/")).as_posix()
-    where = f"{where} ({story_ref})"
+    where = f"{where} ({clip(story_ref)})"
+    if PurePosixPath(story_ref).is_absolute() or not _strictly_inside(
+        path.parent / story_ref, path.parent
+    ):
+        raise PublishError(
+            f"{where}: the story must be inside the manifest's folder {path.parent} (a path "
+            "relative to it, without ..); move or link it there"
+        )
     _check_keys(raw, _EPISODE_KEYS, where)
     options = _options(raw, path.parent, where).over(defaults)
     if options.fmt is None:
@@ -370,7 +388,7 @@ def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:
     return kind(value)
 
 
-def _url(value: str, where: str) -> str:
+def web_address(value: str, where: str) -> str:
     """A web address, with spaces and other characters a URL cannot hold percent-encoded."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -399,10 +417,50 @@ def _published(value: Any, where: str) -> datetime | None:
     raise PublishError(f"{where}: published must be a date such as 2025-01-06, got {value!r}")
 
 
+def _image_ref(value: str, where: str) -> str:
+    """The show's image: a web address, or a file under ``base_url`` (no scheme, no ``..``)."""
+    if urlsplit(value).scheme:
+        return web_address(value, f"{where} image")
+    ref = PurePosixPath(value.strip().replace("\\", "/"))
+    if ref.is_absolute() or ".." in ref.parts or not ref.parts:
+        raise PublishError(
+            f"{where}: image {brief(value)} must be a web address or a file under base_url, "
+            'e.g. image = "cover.jpg"'
+        )
+    return ref.as_posix()
+
+
+def _strictly_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` resolves (symlinks followed) to somewhere under ``folder``."""
+    inner, outer = path.resolve(), folder.resolve()
+    return inner != outer and inner.is_relative_to(outer)
+
+
+def manifest_inputs(manifest: Manifest) -> list[tuple[str, Path]]:
+    """Every file the publishing commands read: the manifest, each episode's story and
+    lexicon."""
+    inputs: list[tuple[str, Path]] = [("manifest", manifest.path)]
+    for ep in manifest.episodes:
+        inputs.append((f"story of {ep.name}", ep.story))
+        if ep.options.lexicon is not None:
+            inputs.append((f"lexicon of {ep.name}", ep.options.lexicon))
+    return inputs
+
+
 def _check_unique(episodes: list[Episode], path: Path) -> None:
     seen_out: dict[Path, Episode] = {}
     seen_story: dict[str, Episode] = {}
+    seen_number: dict[tuple[int | None, int], Episode] = {}
     for ep in episodes:
+        if ep.number is not None:
+            slot = (ep.season, ep.number)
+            if (other := seen_number.get(slot)) is not None:
+                season = f" of season {ep.season}" if ep.season is not None else ""
+                raise PublishError(
+                    f"{path}: {ep.name} and {other.name} are both number {ep.number}{season}; "
+                    "podcast apps order and name episodes by it: give each its own number"
+                )
+            seen_number[slot] = ep
         if (other := seen_out.get(ep.output)) is not None:
             raise PublishError(
                 f"{path}: {ep.name} and {other.name} would both render to {ep.output.name}; "

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import narrator
 from narrator.publish import PublishError
-from narrator.publish.batch import fingerprint, load_rendered, read_fingerprint
-from narrator.publish.manifest import DEFAULT_FORMAT, Manifest
+from narrator.publish.batch import fingerprint, load_rendered, published_files, read_fingerprint
+from narrator.publish.manifest import DEFAULT_FORMAT, Manifest, manifest_inputs
 from narrator.sidecars import sidecar_path
 from soundscapes.ambience import render_ambience
 from soundscapes.errors import SoundscapeError
@@ -28,6 +28,7 @@ from soundscapes.export import (
     audio_info,
     write_text_atomic,
 )
+from soundscapes.files import check_outputs
 from soundscapes.master import LoudnessTarget, parse_target
 from soundscapes.scene import Scene, available_scenes, get_scene
 from soundscapes.tags import Tags
@@ -96,6 +97,8 @@ def write_playlist(
     PublishError
         An episode has not been rendered, or a bad closer length or scene.
     """
+    inputs = [*manifest_inputs(manifest), *published_files(manifest)]
+    check_outputs([("playlist", output)], inputs)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
     entries = [
         PlaylistEntry(path=r.episode.output, title=r.title, duration_s=r.duration_s)
@@ -122,6 +125,7 @@ def write_playlist(
         scene = _scene(name)
         fmt = manifest.defaults.fmt or DEFAULT_FORMAT
         closer = manifest.output_dir / f"closer-{scene.name}-{closer_minutes:g}min{FORMATS[fmt][0]}"
+        check_outputs([("playlist", output), ("closer", closer)], inputs)
         loudness = manifest.defaults.loudness or "sleep"
         try:
             target = closer_target(parse_target(loudness))

@@ -7,12 +7,14 @@ after the cache, so a change to the voice chain or pacing re-synthesizes nothing
 
 Writes are atomic: a temporary file in the cache folder, then ``os.replace``. Two renders
 sharing the folder at once are safe (the last writer wins with identical content), a killed
-render leaves at most a stray temporary file (never a corrupt entry), and an entry that cannot
-be read anyway is treated as a miss and overwritten.
+render leaves at most a stray temporary file named for it (never a corrupt entry), which the
+next render sweeps; an entry that cannot be read, or is not plausible speech, is treated as a
+miss and overwritten.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -28,7 +30,15 @@ import platformdirs
 
 from narrator.errors import CacheError
 from narrator.speech.base import EngineSpec
+from soundscapes.files import scratch_name, sweep_scratch
 
+#: The Cache Directory Tagging Specification's file and signature (bford.info/cachedir).
+CACHEDIR_TAG = "CACHEDIR.TAG"
+_TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+_TAG_TEXT = (
+    f"{_TAG_SIGNATURE}\n# This file is a cache tag created by narrator (its speech cache).\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
 #: Bump when the stored layout changes, so old entries stop matching.
 CACHE_FORMAT = 1
 _SUFFIX = ".npz"
@@ -54,6 +64,32 @@ def passage_key(spec: EngineSpec, engine_version: str, sentences: Sequence[str])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: What an entry must be to be used: sample rates engines speak at, and at most ten minutes
+#: per sentence (a sentence is at most a few hundred characters).
+_RATE_RANGE_HZ = (8_000, 192_000)
+_MAX_CLIP_S = 600.0
+#: Engines write full-scale float audio; a sample far past it is corruption, not speech.
+_MAX_ABS_SAMPLE = 8.0
+
+
+def plausible(audio: np.ndarray, lengths: np.ndarray, rate: int) -> bool:
+    """Whether stored clips can be speech: one clip per sentence, each non-empty and of a
+    plausible length at a plausible rate, every sample finite and not absurdly large. An
+    entry that fails (a flipped byte that still decodes, a tampered file) is re-synthesized
+    rather than trusted: NaN would silence the mix, a huge clip would stretch the render."""
+    return (
+        audio.ndim == 1
+        and lengths.ndim == 1
+        and lengths.size > 0
+        and bool(np.all(lengths > 0))
+        and int(lengths.sum()) == audio.size
+        and _RATE_RANGE_HZ[0] <= rate <= _RATE_RANGE_HZ[1]
+        and int(lengths.max()) <= _MAX_CLIP_S * rate
+        and bool(np.all(np.isfinite(audio)))
+        and float(np.abs(audio).max(initial=0.0)) <= _MAX_ABS_SAMPLE
+    )
+
+
 @dataclass(frozen=True)
 class CachedPassage:
     """A passage's clips as the engine made them: mono float32, one per sentence."""
@@ -77,8 +113,10 @@ class SpeechCache:
             raise ValueError(f"a cache key is a lowercase hex digest, got {key!r}")
         return self.folder / key[:2] / f"{key}{_SUFFIX}"
 
-    def get(self, key: str) -> CachedPassage | None:
-        """The entry for ``key``, or ``None`` when it is missing or cannot be read."""
+    def get(self, key: str, *, clips: int | None = None) -> CachedPassage | None:
+        """The entry for ``key``, or ``None`` when it is missing, cannot be read, or is not
+        plausible speech (:func:`plausible`; ``clips``: the number of sentences it must hold).
+        ``None`` makes the caller synthesize the passage again, which replaces the entry."""
         path = self.path(key)
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -87,14 +125,7 @@ class SpeechCache:
                 rate = int(data["sample_rate_hz"])
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return None
-        if (
-            audio.ndim != 1
-            or lengths.ndim != 1
-            or lengths.size == 0
-            or np.any(lengths < 0)
-            or int(lengths.sum()) != audio.size
-            or rate <= 0
-        ):
+        if not plausible(audio, lengths, rate) or (clips is not None and lengths.size != clips):
             return None
         bounds = np.concatenate([[0], np.cumsum(lengths)])
         clips = [audio[a:b] for a, b in itertools.pairwise(bounds)]
@@ -102,6 +133,23 @@ class SpeechCache:
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
+
+    def _mark(self) -> None:
+        """Tag the folder as a cache (the Cache Directory Tagging Specification: backup tools
+        skip it), and as ours: :meth:`clear` empties only a folder that carries the tag."""
+        tag = self.folder / CACHEDIR_TAG
+        if not tag.exists():
+            with contextlib.suppress(OSError):
+                tag.write_text(_TAG_TEXT, encoding="ascii")
+
+    def is_ours(self) -> bool:
+        """Whether the folder is a speech cache this program made (it carries the tag)."""
+        try:
+            return (
+                (self.folder / CACHEDIR_TAG).read_text(encoding="ascii").startswith(_TAG_SIGNATURE)
+            )
+        except (OSError, UnicodeDecodeError):
+            return False
 
     def check_writable(self) -> None:
         """Make sure entries can be written here, before any synthesis goes into them.
@@ -113,11 +161,13 @@ class SpeechCache:
         """
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".probe", dir=self.folder)
+            fd, probe = tempfile.mkstemp(prefix=scratch_name("probe-"), dir=self.folder)
             os.close(fd)
             os.unlink(probe)
         except OSError as exc:
             raise self._error(exc) from None
+        self._mark()
+        sweep_scratch(self.folder)
 
     def put(self, key: str, clips: Sequence[np.ndarray], sample_rate_hz: int) -> None:
         """Store ``clips`` (mono, one per sentence) for ``key``, atomically.
@@ -133,7 +183,12 @@ class SpeechCache:
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_SUFFIX, dir=path.parent)
+            self._mark()
+            # Written at the top of the folder, named for this process, and renamed into its
+            # shard: a render killed mid-write leaves scratch that the next one sweeps.
+            fd, temp = tempfile.mkstemp(
+                prefix=scratch_name("cache-"), suffix=_SUFFIX, dir=self.folder
+            )
         except OSError as exc:
             raise self._error(exc) from None
         try:
@@ -182,7 +237,19 @@ class SpeechCache:
         """Delete every entry and stray temporary file; returns how many files were removed.
 
         The shard folders stay: a render writing at the same moment keeps a folder to write in.
+
+        Raises
+        ------
+        CacheError
+            The folder has entries but is not tagged as a narrator speech cache (``--cache-dir``
+            pointed at some other folder): nothing there is deleted.
         """
+        default = self.folder.resolve() == default_cache_folder().resolve()
+        if not default and self._files() and not self.is_ours():
+            raise CacheError(
+                f"{self.folder}: not a narrator speech cache (no {CACHEDIR_TAG}); nothing was "
+                "deleted. Check --cache-dir"
+            )
         removed = 0
         for p in self._files():
             try:

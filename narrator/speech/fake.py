@@ -34,6 +34,10 @@ def settings_for_pace(pace_wpm: float) -> dict[str, float]:
 #: ``sample_rate_hz`` changes the output rate (to exercise resampling); ``fail_on`` makes any
 #: sentence containing that text fail, to exercise error paths.
 OPTIONAL_SETTINGS: dict[str, type] = {"sample_rate_hz": int, "fail_on": str}
+SETTING_RANGES: dict[str, tuple[float, float, str]] = {
+    "seconds_per_word": (0.05, 5.0, "seconds"),
+    "sample_rate_hz": (8_000, 192_000, "Hz"),
+}
 VOICES = ("tone", "low", "high")
 _VOICE_F0_HZ = {"tone": (110.0, 170.0), "low": (80.0, 110.0), "high": (180.0, 240.0)}
 

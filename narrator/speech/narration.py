@@ -158,7 +158,7 @@ class NarrationSource:
     def _clips(self, j: int) -> list[np.ndarray]:
         if j not in self._loaded:
             passage = self._plan[j]
-            entry = self._cache.get(passage.key)
+            entry = self._cache.get(passage.key, clips=len(passage.frames))
             if entry is None:
                 raise SpeechError(
                     f"the speech for passage {j} left the cache ({self._cache.folder}) during "
@@ -213,7 +213,7 @@ def narrate(
 
     lengths: list[list[int]] = []
     for passage, key in zip(passages, keys, strict=True):
-        entry = cache.get(key)
+        entry = cache.get(key, clips=len(passage.say))
         if entry is None:
             raise SpeechError(
                 f"passage {passage.index}: its speech is missing from the cache "

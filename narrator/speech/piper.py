@@ -48,6 +48,15 @@ DEFAULT_SETTINGS: dict[str, float | int | str] = {
 #: ``speaker`` picks a speaker of a multi-speaker voice by name (or number); it becomes
 #: ``speaker_id`` in the spec (:func:`canonical_settings`), so both spellings share the cache.
 OPTIONAL_SETTINGS: dict[str, type] = {"speaker_id": int, "speaker": str}
+#: What piper's settings may be: a length_scale of 0 or less makes no speech at all, past 3
+#: every vowel is a drone; the noise scales are standard deviations of the sampled noise
+#: (piper's defaults 0.667 and 0.8), where past 2 speech turns to babble.
+SETTING_RANGES: dict[str, tuple[float, float, str]] = {
+    "length_scale": (0.3, 3.0, "(1 is the voice's own speed, higher is slower)"),
+    "noise_scale": (0.0, 2.0, ""),
+    "noise_w_scale": (0.0, 2.0, ""),
+    "speaker_id": (0, 100_000, ""),
+}
 #: The pace the sleep default is tuned for, and the bounds ``length_scale`` is kept in when it
 #: follows another pace: under 0.7 piper gabbles, over 2.0 it drawls vowels; past them the
 #: pauses do the rest.

@@ -23,6 +23,9 @@ An engine is a module (built in, or a third-party one registered under the entry
 ``check(spec) -> None`` (optional)
     a cheap check, in the calling process, of what only loading would find (a voice's
     config, a speaker it does not have), raising :class:`~narrator.errors.VoiceError`;
+``SETTING_RANGES: Mapping[str, tuple[float, float, str]]`` (optional)
+    the smallest and largest value of a numeric setting and its unit or meaning, checked
+    (with finiteness) before any synthesis;
 ``settings_for_pace(pace_wpm) -> Mapping[str, float | int]`` (optional)
     the speaking-rate settings for a narration paced at ``pace_wpm`` (pauses included): the
     voice speaks a little faster than that and the designed pauses make up the rest.
@@ -32,12 +35,13 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib.metadata import entry_points
 from types import ModuleType
 
-from narrator.errors import SpeechError
+from narrator.errors import SpeechError, brief
 from narrator.speech.base import EngineSpec, SpeechEngine
 
 #: Built-in engines, in the order they are offered; the first is the default.
@@ -204,6 +208,17 @@ def _check_settings(
                 f"known settings: {', '.join(sorted(known)) or 'none'}"
             )
         merged[name] = _coerce(engine, name, value, known[name])
+    ranges: Mapping[str, tuple[float, float, str]] = getattr(module, "SETTING_RANGES", {})
+    for name, value in merged.items():
+        if isinstance(value, str):
+            continue
+        low, high, unit = ranges.get(name, (-math.inf, math.inf, ""))
+        if not (math.isfinite(value) and low <= value <= high):
+            span = f"from {low:g} to {high:g}{f' {unit}' if unit else ''}"
+            raise SpeechError(
+                f"setting {name}={brief(value)} of the {engine} engine is out of range; "
+                f"use a number {span}"
+            )
     return merged
 
 
@@ -218,5 +233,5 @@ def _coerce(engine: str, name: str, value: object, kind: type) -> float | int | 
         return str(value)
     except (TypeError, ValueError):
         raise SpeechError(
-            f"setting {name!r} of the {engine} engine must be a {kind.__name__}, got {value!r}"
+            f"setting {name!r} of the {engine} engine must be a {kind.__name__}, got {brief(value)}"
         ) from None

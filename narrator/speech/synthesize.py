@@ -12,6 +12,7 @@ voice) is driven from threads instead.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
@@ -31,6 +32,7 @@ from narrator.script import Passage
 from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
 from narrator.speech.registry import check_spec, create_engine, engine_module, engine_version
+from soundscapes.children import become_child
 
 Progress = Callable[[int, int], None]
 
@@ -70,7 +72,9 @@ def ensure_cached(
     if jobs < 1:
         raise SpeechError(f"jobs must be 1 or more, got {jobs}")
     keys = passage_keys(passages, spec)
-    missing = [i for i, key in enumerate(keys) if cache.get(key) is None]
+    missing = [
+        i for i, key in enumerate(keys) if cache.get(key, clips=len(passages[i].say)) is None
+    ]
     hits, misses = len(passages) - len(missing), len(missing)
     total = len(passages)
     unique: dict[str, _Job] = {}
@@ -172,7 +176,7 @@ def _run_pool(
         max_workers=min(workers, len(chunks)),
         mp_context=context,
         initializer=_worker_init,
-        initargs=(spec,),
+        initargs=(spec, os.getpid()),
     )
     clips: dict[str, list[np.ndarray | None]] = {
         job.key: [None] * len(job.sentences) for job in todo
@@ -266,11 +270,12 @@ _worker: SpeechEngine | None = None
 _worker_error: NarratorError | None = None
 
 
-def _worker_init(spec: EngineSpec) -> None:
+def _worker_init(spec: EngineSpec, owner_pid: int) -> None:
     """Load the engine once per worker. A failure is kept and raised by the first job, so
     the user reads its cause as one line (an initializer that raises only breaks the pool,
-    after printing a traceback)."""
+    after printing a traceback). The worker dies with ``owner_pid`` and leaves Ctrl-C to it."""
     global _worker, _worker_error
+    become_child(owner_pid)
     try:
         _worker = create_engine(spec)
     except NarratorError as exc:

@@ -33,6 +33,7 @@ import soundfile as sf
 
 from narrator.errors import SpeechError, VoiceError
 from narrator.speech.base import EngineSpec
+from soundscapes.files import scratch_name
 
 DEFAULT_VOICE = "gmw/en-us"
 #: espeak's nominal rate in words per minute. Measured at 140, speech alone (edges trimmed)
@@ -54,6 +55,12 @@ def settings_for_pace(pace_wpm: float) -> dict[str, int]:
 
 #: espeak pitch, 0–99 (its default is 50).
 OPTIONAL_SETTINGS: dict[str, type] = {"pitch": int}
+#: espeak-ng's own limits: rate 80–450 words per minute (``espeak-ng --help``, ``-s``), pitch
+#: 0–99 (``-p``).
+SETTING_RANGES: dict[str, tuple[float, float, str]] = {
+    "rate_wpm": (80, 450, "words per minute"),
+    "pitch": (0, 99, ""),
+}
 INSTALL_HINT = "install pyttsx3, and on Linux the espeak-ng package (sudo apt install espeak-ng)"
 
 #: Synthesis already runs in a child process per batch, so ``--jobs`` runs that many batches
@@ -210,7 +217,7 @@ class SystemEngine:
         """
         clips: list[np.ndarray | None] = [None] * len(sentences)
         problems: dict[int, str] = {}
-        with tempfile.TemporaryDirectory(prefix="narrator-system-") as folder:
+        with tempfile.TemporaryDirectory(prefix=scratch_name("system-", hidden=False)) as folder:
             pending = list(range(len(sentences)))
             for attempt in range(MAX_ATTEMPTS):
                 paths = {i: Path(folder) / f"s{i:04d}-{attempt}.wav" for i in pending}

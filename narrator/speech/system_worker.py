@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -147,7 +148,21 @@ def _synth(job: dict) -> dict[str, object]:
     return {"errors": errors}
 
 
+def _die_with_parent() -> None:
+    """Exit when the render that started us is gone (a ``kill -9`` leaves no one to read our
+    result): a watchdog thread sees us re-parented. Standard library only, like the rest."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not threading.Event().wait(0.25):
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    _die_with_parent()
     command = argv[1] if len(argv) > 1 else ""
     real_stdout = sys.stdout
     with contextlib.redirect_stdout(io.StringIO()):
@@ -164,4 +179,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        sys.exit(main(sys.argv))
+    except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the parent reports it
+        sys.exit(130)

@@ -136,7 +136,8 @@ def test_two_episodes_on_one_output_is_an_error(tmp_path):
 def test_missing_manifest_is_a_narrator_error_through_the_cli(tmp_path):
     result = CliRunner().invoke(app, ["feed", str(tmp_path / "nope.toml")])
     assert result.exit_code == 1
-    assert "nope.toml: no such manifest" in result.output + result.stderr
+    expected = "nope.toml: no such file; check the path of the manifest"
+    assert expected in result.output + result.stderr
 
 
 @pytest.mark.parametrize("command", ["batch", "feed", "playlist"])

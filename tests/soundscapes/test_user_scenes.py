@@ -141,6 +141,6 @@ def test_scene_shape_errors(folder: Path) -> None:
 def test_unreadable_and_invalid_files(folder: Path) -> None:
     assert "not valid TOML" in _error(folder, "[scenes.s\nlayers = 3\n", SoundscapeError)
     missing = folder / "none.toml"
-    with pytest.raises(SoundscapeError, match="cannot read scene file") as caught:
+    with pytest.raises(SoundscapeError, match="no such file; check the path") as caught:
         load_scenes(missing)
     assert str(missing) in str(caught.value)

@@ -119,13 +119,18 @@ def test_a_failed_write_leaves_no_entry_no_temp_file_and_keeps_the_old_entry(
     assert cache.get(key) is None and not cache.path(key).exists()
     kept = cache.get(other)
     assert kept is not None and np.array_equal(kept.clips[0], _clips(1)[0])
-    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and p != cache.path(other)]
+    leftovers = [
+        p
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p not in (cache.path(other), tmp_path / "CACHEDIR.TAG")
+    ]
     assert leftovers == []
 
 
 def test_a_render_killed_mid_write_leaves_no_corrupt_entry(tmp_path: Path):
     """A process killed between writing and renaming (the worst moment) leaves only a stray
-    temporary file: the entry itself is absent, so the next render sees a clean miss."""
+    temporary file named for it: the entry itself is absent, so the next render sees a clean
+    miss, and sweeps the stray file when it checks the folder (its owner is gone)."""
     key = passage_key(SPEC, "v1", SENTENCES)
     child = textwrap.dedent(
         f"""
@@ -141,11 +146,14 @@ def test_a_render_killed_mid_write_leaves_no_corrupt_entry(tmp_path: Path):
     cache = SpeechCache(tmp_path)
     assert not cache.path(key).exists()
     assert cache.get(key) is None
-    assert cache.size_bytes() > 0  # the stray temporary file, counted until cleared
+    (stray,) = [p for p in tmp_path.iterdir() if p.name.startswith(".narrator-")]
+    assert stray.stat().st_size > 100_000  # the 200 kB clip, written but never renamed
     assert len(cache) == 0
+    cache.check_writable()  # what a render does before synthesis: the dead owner's file goes
+    assert not stray.exists()
     cache.put(key, _clips(), 22050)
     assert cache.get(key) is not None
-    assert cache.clear() == 2
+    assert cache.clear() == 1
     assert cache.size_bytes() == 0 and cache.get(key) is None
 
 
@@ -163,3 +171,47 @@ def test_default_folder_is_the_user_cache(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     if sys.platform.startswith("linux"):
         assert SpeechCache().folder == tmp_path / "narrator" / "speech"
+
+
+def _dominant_hz(audio: np.ndarray, rate: int) -> float:
+    """The strongest frequency between 50 and 400 Hz (a voice's fundamental, here)."""
+    spectrum = np.abs(np.fft.rfft(audio))
+    freqs = np.fft.rfftfreq(audio.size, 1 / rate)
+    band = (freqs > 50) & (freqs < 400)
+    return float(freqs[band][np.argmax(spectrum[band])])
+
+
+def test_another_voice_into_the_same_cache_is_synthesized_in_that_voice(tmp_path: Path):
+    """The keys the renderer uses (``passage_keys``, through ``narrate``) hold the voice: the
+    same story in the fake engine's ``low`` voice (80-110 Hz) and then its ``high`` one
+    (180-240 Hz) into one cache is two sets of misses, and the second is pitched high."""
+    from narrator.script import Chapter, Script
+    from narrator.speech.narration import narrate
+
+    script = Script(
+        title="Harbour",
+        chapters=(Chapter(index=0, title="Harbour"),),
+        passages=(
+            Passage(index=0, chapter=0, sentences=SENTENCES[:1]),
+            Passage(index=1, chapter=0, sentences=("The lamps are low, and the harbour sleeps.",)),
+        ),
+    )
+    cache = SpeechCache(tmp_path)
+    low, high = default_spec("fake", "low"), default_spec("fake", "high")
+    spoken = {}
+    for spec in (low, high):
+        narration = narrate(script, spec=spec, cache=cache)
+        assert (narration.cache_hits, narration.cache_misses) == (0, 2), (
+            f"voice {spec.voice!r} after another voice in the same cache: "
+            f"{narration.cache_hits} hits, {narration.cache_misses} misses; the cache handed "
+            "back the other voice's speech"
+        )
+        audio = narration.source().render(round(narration.end_s * narration.sample_rate_hz))
+        spoken[spec.voice] = _dominant_hz(audio[0], narration.sample_rate_hz)
+    assert spoken["low"] < 120 and spoken["high"] > 170, (
+        f"the high voice speaks at {spoken['high']:.0f} Hz and the low one at "
+        f"{spoken['low']:.0f} Hz: the second voice got the first one's cached speech"
+    )
+    assert set(passage_keys(script.passages, low)).isdisjoint(
+        passage_keys(script.passages, high)
+    ), "the speech cache key does not hold the voice: two voices share entries"

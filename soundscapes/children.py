@@ -1,0 +1,65 @@
+"""Worker processes that die with their parent and leave Ctrl-C to it.
+
+A pool worker blocked on its task queue never notices that its parent was killed (the queue's
+write end is held by the workers themselves), so after a ``kill -9`` it would live on under
+PID 1, holding a voice model in memory. :func:`become_child` makes a worker process:
+
+- exit when its parent dies, whatever killed it: on Linux the kernel sends it SIGKILL
+  (``prctl(PR_SET_PDEATHSIG)``), and everywhere a watchdog thread sees it re-parented;
+- ignore SIGINT, so a Ctrl-C at the terminal (sent to the whole process group) reaches the
+  parent only, which stops its workers in order and says "interrupted" once, instead of every
+  worker printing a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import threading
+
+#: How often the watchdog looks for its parent, seconds.
+WATCH_INTERVAL_S = 0.25
+_PR_SET_PDEATHSIG = 1
+
+
+def become_child(owner_pid: int | None = None) -> None:
+    """Call first thing in a worker process (a pool initializer, a process target).
+
+    ``owner_pid`` is the process the worker works for, when that is not its parent (a child
+    forked by a fork server): the worker also exits when the owner is gone.
+    """
+    parent = os.getppid()
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if owner_pid is not None and not process_alive(owner_pid):  # gone before we were ready
+        os._exit(1)
+    threading.Thread(
+        target=_watch, args=(parent, owner_pid), name="narrator-orphan-watch", daemon=True
+    ).start()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (anyone's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def _watch(parent: int, owner_pid: int | None) -> None:
+    event = threading.Event()
+    while not event.wait(WATCH_INTERVAL_S):
+        if os.getppid() != parent or (owner_pid is not None and not process_alive(owner_pid)):
+            os._exit(1)

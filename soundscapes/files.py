@@ -1,0 +1,242 @@
+"""Files in and out, by rule: nothing an input is gets written, nothing strange gets read, and
+no scratch outlives its owner.
+
+- **Inputs** are regular files of sane size: :func:`read_input` opens without blocking (a FIFO
+  would hang a plain ``open``), checks what it opened (a symlink to ``/dev/zero`` or a device
+  is refused, not read until memory runs out) and reads at most ``max_bytes``.
+- **Outputs never land on an input**: :func:`check_outputs` compares every path a command will
+  write with every path it reads, by resolved path and by file identity (device and inode, so
+  a hard link is caught too), before any work starts; an existing output that is not a regular
+  file (a device, a FIFO, a folder) is refused rather than replaced.
+- **Scratch carries its owner**: every temporary file or folder is named by
+  :func:`scratch_name` — ``.narrator-<host>-<pid>-…`` — and :func:`sweep_scratch` removes the
+  ones whose owner process on this host is gone (``kill -9`` runs no ``finally``), before a
+  command starts its own work in that folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import shutil
+import socket
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+from soundscapes.children import process_alive
+from soundscapes.errors import SoundscapeError
+
+#: Stories, manifests, plans, scene files and lexicons are text a person wrote: 16 MB is a
+#: long novel several times over, and bounds what a mistaken path can make us read.
+TEXT_MAX_BYTES = 16 * 2**20
+
+
+class InputError(SoundscapeError, ValueError):
+    """An input file that cannot or must not be read."""
+
+
+class OutputClashError(SoundscapeError, ValueError):
+    """An output path that would overwrite an input, another output or a special file."""
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISFIFO, "named pipe (FIFO)"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def read_input(path: Path | str, *, what: str, max_bytes: int = TEXT_MAX_BYTES) -> bytes:
+    """The bytes of the regular file ``path`` (``what`` names it in errors: "story", "cover").
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable, not a regular file, or over ``max_bytes``; the message names the
+        path and says what to do. (:class:`FileNotFoundError` is kept as the cause.)
+    """
+    path = Path(path)
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path of the {what}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: the {what} is a folder; give a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: the {what} cannot be read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(
+                f"{path}: the {what} is a {_kind(info.st_mode)}, not a regular file; "
+                "give a regular file"
+            )
+        if info.st_size > max_bytes:
+            raise InputError(
+                f"{path}: the {what} is {human_size(info.st_size)}, more than the "
+                f"{human_size(max_bytes)} a {what} may be"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > max_bytes:  # it grew while we read
+                raise InputError(
+                    f"{path}: the {what} is more than the {human_size(max_bytes)} a {what} may be"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"{path}: the {what} cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def check_input_file(path: Path | str, *, what: str) -> Path:
+    """Make sure ``path`` is an existing regular file (for inputs a library opens itself, such
+    as a recording or a voice model); returns it.
+
+    Raises
+    ------
+    InputError
+        Missing, or not a regular file.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path of the {what}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: the {what} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(
+            f"{path}: the {what} is a {_kind(mode)}, not a regular file; give a regular file"
+        )
+    return path
+
+
+def human_size(n: float) -> str:
+    """``1234567`` → ``1.2 MB``: a size for a message, never rounded to 0.0 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} bytes"
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same resolved path, or (both existing) the
+    same device and inode (hard links, bind mounts)."""
+    if Path(a).resolve() == Path(b).resolve():
+        return True
+    ida = _identity(Path(a))
+    return ida is not None and ida == _identity(Path(b))
+
+
+def check_outputs(
+    outputs: Sequence[tuple[str, Path]], inputs: Sequence[tuple[str, Path]] = ()
+) -> None:
+    """Refuse, before any work, a set of outputs that would overwrite something.
+
+    ``outputs`` and ``inputs`` are ``(role, path)`` pairs, e.g. ``("transcript",
+    out/night.mp3.vtt)`` and ``("story", night.mp3.vtt)``. An output clashes when it is one of
+    the inputs, when two outputs are one file, or when it exists and is not a regular file.
+
+    Raises
+    ------
+    OutputClashError
+        One line naming both files and how to fix it.
+    """
+    seen: list[tuple[str, Path]] = []
+    for role, path in outputs:
+        path = Path(path)
+        with contextlib.suppress(OSError):
+            mode = path.stat().st_mode
+            if stat.S_ISDIR(mode):
+                raise OutputClashError(
+                    f"{path}: that is a folder, not a file for the {role}; give a file name "
+                    "inside it"
+                )
+            if not stat.S_ISREG(mode):
+                raise OutputClashError(
+                    f"{path}: the {role} would replace a {_kind(mode)}; "
+                    "write to a regular file path instead"
+                )
+        for in_role, source in inputs:
+            if str(source) != "-" and same_file(path, Path(source)):
+                raise OutputClashError(
+                    f"{path}: the {role} would overwrite the {in_role} {source}; "
+                    "choose another output path (-o)"
+                )
+        for other_role, other in seen:
+            if same_file(path, other):
+                raise OutputClashError(
+                    f"{path}: the {role} and the {other_role} would be the same file; "
+                    "choose other paths"
+                )
+        seen.append((role, path))
+
+
+# --- scratch ----------------------------------------------------------------------------------
+
+_SCRATCH_RE = re.compile(r"^\.?narrator-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-")
+
+
+def _host_tag() -> str:
+    """Eight hex digits naming this host: a pid means nothing on another machine that shares
+    the folder."""
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def scratch_name(purpose: str, *, hidden: bool = True) -> str:
+    """A name prefix for this process's scratch: ``.narrator-<host>-<pid>-<purpose>``."""
+    return f"{'.' if hidden else ''}narrator-{_host_tag()}-{os.getpid()}-{purpose}"
+
+
+def sweep_scratch(folder: Path | str) -> int:
+    """Remove scratch in ``folder`` left by processes of this host that no longer run; returns
+    how many entries went. Never raises: sweeping is a courtesy, not a step that can fail."""
+    removed = 0
+    host = _host_tag()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        match = _SCRATCH_RE.match(entry.name)
+        if match is None or match["host"] != host or process_alive(int(match["pid"])):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed += 1
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:  # gone already: another sweeper was first
+                continue
+    return removed

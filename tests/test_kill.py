@@ -1,0 +1,185 @@
+"""Killed or interrupted at any stage, a render leaves nothing behind, and the next one is whole.
+
+A driver runs the real command line (``narrator.cli.main``) in a child process and, when the
+render reaches a stage, either ``kill -9``s itself (what an out-of-memory killer or a closed
+laptop does: no ``finally`` runs) or sends Ctrl-C to its own process group (what a terminal
+does). Every process of the render carries a token in its environment, so a worker orphaned
+under PID 1 is found wherever it went.
+
+- after ``kill -9``: no process of the render is left 5 s later; the next render sweeps the
+  scratch the killed one left, and its output equals a clean render's, byte for byte;
+- after Ctrl-C: exit code 130, one line that says "interrupted", no output and no scratch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+# Each case runs the command line twice in fresh processes (about 10 s on two cores).
+pytestmark = pytest.mark.slow
+
+STORY = "\n\n".join(
+    f"Wave {n} draws in over the sand. It washes out again, slowly, and the shore is still."
+    for n in range(1, 25)
+)
+ARGS = ["--engine", "fake", "--tail", "4", "--jobs", "2", "-q"]
+_SCRATCH = re.compile(r"^\.?narrator-[0-9a-f]{8}-\d+-")
+
+#: (stage reported to the progress callback, fraction of it done) at which to strike.
+POINTS = {
+    "speech": ("speech", 0.3),  # speech workers busy
+    "soundscape": ("mix", 0.0),  # the ambience process has just started
+    "mix": ("mix", 0.5),  # both stems half written to scratch
+    "encode": ("master", 0.5),  # ffmpeg half way through the file
+    "sidecars": ("sidecars", 0.0),  # the audio is done, the transcript not yet
+}
+
+DRIVER = textwrap.dedent(
+    """
+    import contextlib, os, signal, sys
+    import narrator.cli as cli
+
+    stage, fraction, how = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+
+    @contextlib.contextmanager
+    def progress_display(quiet):
+        def progress(name, done, total):
+            if name == stage and done >= fraction * total:
+                if how == "kill":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                else:  # Ctrl-C at a terminal: SIGINT to the whole foreground group
+                    os.killpg(os.getpgid(0), signal.SIGINT)
+        yield progress
+
+    cli.progress_display = progress_display
+    cli.main(sys.argv[4:])
+    """
+)
+
+
+def _env(tmp_path: Path, token: str) -> dict[str, str]:
+    temp = tmp_path / "system-temp"
+    temp.mkdir(exist_ok=True)
+    return {**os.environ, "NARRATOR_TEST_TOKEN": token, "TMPDIR": str(temp)}
+
+
+def _holders(token: str) -> list[int]:
+    """Live processes whose environment carries ``token``."""
+    found = []
+    needle = f"NARRATOR_TEST_TOKEN={token}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes():
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _scratch(*roots: Path) -> list[Path]:
+    return [p for root in roots if root.exists() for p in root.rglob("*") if _SCRATCH.match(p.name)]
+
+
+def _render(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "narrator", "render", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _strike(
+    stage: str, how: str, args: list[str], env: dict[str, str]
+) -> subprocess.CompletedProcess:
+    name, fraction = POINTS[stage]
+    return subprocess.run(
+        [sys.executable, "-c", DRIVER, name, str(fraction), how, "render", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+
+
+@pytest.fixture(scope="module")
+def clean_render(tmp_path_factory) -> bytes:
+    folder = tmp_path_factory.mktemp("clean")
+    story = folder / "waves.txt"
+    story.write_text(STORY, encoding="utf-8")
+    out = folder / "waves.mp3"
+    done = _render(
+        [str(story), "-o", str(out), "--cache-dir", str(folder / "cache"), *ARGS],
+        _env(folder, uuid.uuid4().hex),
+    )
+    assert done.returncode == 0, done.stderr
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("stage", list(POINTS))
+def test_kill_9_at_any_stage_leaves_nothing_and_the_rerun_is_whole(tmp_path, stage, clean_render):
+    story = tmp_path / "waves.txt"
+    story.write_text(STORY, encoding="utf-8")
+    out, cache = tmp_path / "out" / "waves.mp3", tmp_path / "cache"
+    args = [str(story), "-o", str(out), "--cache-dir", str(cache), *ARGS]
+    token = uuid.uuid4().hex
+    env = _env(tmp_path, token)
+
+    killed = _strike(stage, "kill", args, env)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    deadline = time.monotonic() + 5.0
+    while _holders(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _holders(token), f"killed at {stage}: processes left {_holders(token)}"
+    assert not out.exists(), f"killed at {stage}: a half-made output"
+    if stage != "speech":
+        assert _scratch(out.parent, tmp_path / "system-temp", cache), (
+            f"killed at {stage}: the check below would be empty (nothing to sweep)"
+        )
+
+    again = _render(args, env)
+    assert again.returncode == 0, again.stderr
+    assert not _scratch(out.parent, tmp_path / "system-temp", cache), (
+        f"after a kill at {stage}, the rerun left {_scratch(out.parent, cache)}"
+    )
+    assert out.read_bytes() == clean_render, f"the rerun after a kill at {stage} differs"
+    assert story.read_text(encoding="utf-8") == STORY
+
+
+@pytest.mark.parametrize("stage", list(POINTS))
+def test_ctrl_c_at_any_stage_says_interrupted_and_leaves_nothing(tmp_path, stage):
+    story = tmp_path / "waves.txt"
+    story.write_text(STORY, encoding="utf-8")
+    out, cache = tmp_path / "out" / "waves.mp3", tmp_path / "cache"
+    token = uuid.uuid4().hex
+    done = _strike(
+        stage, "interrupt", [str(story), "-o", str(out), "--cache-dir", str(cache), *ARGS],
+        _env(tmp_path, token),
+    )  # fmt: skip
+    assert done.returncode == 130, f"at {stage}: exit {done.returncode}: {done.stderr}"
+    assert done.stderr.strip().splitlines() == [
+        "interrupted; finished passages are cached and a re-run resumes"
+    ], f"at {stage}: {done.stderr}"
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not out.exists() and not list(out.parent.glob("waves.mp3*")), f"at {stage}"
+    assert not _scratch(out.parent, tmp_path / "system-temp", cache), f"at {stage}"
+    deadline = time.monotonic() + 5.0
+    while _holders(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _holders(token), f"interrupted at {stage}: processes left {_holders(token)}"
