@@ -7,6 +7,10 @@
 
 Cues are found before any other parsing and replaced by private-use placeholders, so Markdown
 never mistakes them for markup and an escaped bracket is never taken for a cue.
+
+A cue is closed on its own line. An opening ``[`` followed by a cue word (``[pause 3s`` with no
+``]``) or a ``<break`` with no ``>`` is an error, since it is surely a cue that lost its end;
+any other bracket left unmatched is read as text, with a warning.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from narrator.errors import ScriptError
+from narrator.errors import QUOTE_CHARS, ScriptError, brief
 
 #: Pauses longer than this are almost certainly a typo (an hour of silence is not a story).
 MAX_PAUSE_S = 60.0
@@ -34,13 +38,23 @@ _SSML_STRENGTH_S = {
 }
 _TOKEN_RE = re.compile(
     r"(?P<escape>\\[\[\]<])"
-    r"|(?P<ssml><break\b[^>\n]*?/?>)"
+    r"|(?P<ssml><break\b[^<>\n]*>)"
     r"|(?<!!)\[(?P<body>[^\[\]\n]*)\](?![(\[:])"
 )
 _DURATION_RE = re.compile(
     r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|sec|secs|seconds?|m|min|mins|minutes?)?$"
 )
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
+_BRACKET_RE = re.compile(r"[\[\]]")
+_UNCLOSED_CUE_RE = re.compile(r"\[\s*(?:" + "|".join(CUE_NAMES) + r")\b", re.IGNORECASE)
+_UNCLOSED_BREAK_RE = re.compile(r"<break\b")
+#: Lines named in the one warning about unmatched brackets, at most.
+_WARN_LINES = 5
+
+
+def _cut(text: str) -> str:
+    """What the user wrote, cut as :func:`narrator.errors.brief` cuts a quoted value."""
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,16 +76,21 @@ def extract_cues(
     scenes: Collection[str],
     layers: Collection[str],
     markdown: bool = False,
+    warnings: list[str] | None = None,
 ) -> tuple[str, list[Cue]]:
     """Replace every cue in ``text`` by a placeholder; return the new text and the cues.
+
+    Brackets left unmatched are read as text; ``warnings`` gets one line about them.
 
     Raises
     ------
     ScriptError
-        An unknown cue, scene or layer, or a pause out of bounds, with ``file:line``.
+        An unknown or unclosed cue, scene or layer, or a pause out of bounds, with
+        ``file:line``.
     """
     cues: list[Cue] = []
     out_lines: list[str] = []
+    unmatched_lines: list[int] = []
     in_fence = False
     for offset, line in enumerate(text.split("\n")):
         number = first_line + offset
@@ -89,8 +108,53 @@ def extract_cues(
             mark = f"\ue000{len(cues) - 1}\ue001"
             return mark if cue.kind == "literal" else f" {mark} "
 
-        out_lines.append(_TOKEN_RE.sub(replace, line))
+        out = _TOKEN_RE.sub(replace, line)
+        if _unmatched_brackets(out, source=f"{source}:{number}"):
+            unmatched_lines.append(number)
+        out_lines.append(out)
+    if unmatched_lines and warnings is not None:
+        shown = ", ".join(str(n) for n in unmatched_lines[:_WARN_LINES])
+        more = ", …" if len(unmatched_lines) > _WARN_LINES else ""
+        where = f" (lines {shown}{more})" if len(unmatched_lines) > 1 else ""
+        warnings.append(
+            f"{source}:{unmatched_lines[0]}: an unmatched bracket is read as text{where}; "
+            "write \\[ or \\] for a literal bracket, or close the cue with ]"
+        )
     return "\n".join(out_lines), cues
+
+
+def _unmatched_brackets(line: str, *, source: str) -> bool:
+    """Whether ``line`` (its cues already replaced) has a bracket without its pair.
+
+    Raises
+    ------
+    ScriptError
+        An unclosed cue: ``[`` and a cue word, or ``<break``, with no end on the line.
+    """
+    tag = _UNCLOSED_BREAK_RE.search(line)
+    if tag:
+        raise ScriptError(
+            f"{source}: {brief(line[tag.start() : tag.start() + QUOTE_CHARS])} is not closed; "
+            'end it with /> on the same line, e.g. <break time="2s"/>'
+        )
+    if "[" not in line and "]" not in line:
+        return False
+    opened: list[int] = []
+    unmatched = False
+    for m in _BRACKET_RE.finditer(line):
+        if m[0] == "[":
+            opened.append(m.start())
+        elif opened:
+            opened.pop()
+        else:
+            unmatched = True
+    for start in opened:
+        if _UNCLOSED_CUE_RE.match(line, start):
+            raise ScriptError(
+                f"{source}: cue {brief(line[start : start + QUOTE_CHARS])} is not closed; close "
+                "it with ] on the same line, or write \\[ for a literal bracket"
+            )
+    return unmatched or bool(opened)
 
 
 def _cue(
@@ -110,7 +174,9 @@ def _cue(
     name = head[1].lower() if head else ""
     arg = head[2].strip() if head else ""
     if name == "pause":
-        return Cue(kind="pause", line=line, seconds=_duration(arg or "1s", source, f"[{body}]"))
+        return Cue(
+            kind="pause", line=line, seconds=_duration(arg or "1s", source, f"[{_cut(body)}]")
+        )
     if name == "scene":
         return Cue(kind="scene", line=line, names=(_known(arg, scenes, "scene", source),))
     if name in ("add", "remove"):
@@ -118,11 +184,11 @@ def _cue(
             _known(n.strip(), layers, "layer", source) for n in arg.split(",") if n.strip()
         )
         if not names:
-            raise ScriptError(f"{source}: [{body}] names no layer; e.g. [{name}: rain]")
+            raise ScriptError(f"{source}: [{_cut(body)}] names no layer; e.g. [{name}: rain]")
         return Cue(kind=name, line=line, names=names)
-    close = difflib.get_close_matches(name, CUE_NAMES, n=2) or list(CUE_NAMES)
+    close = difflib.get_close_matches(name[:40], CUE_NAMES, n=2) or list(CUE_NAMES)
     raise ScriptError(
-        f"{source}: unknown cue [{body}]; cues are {', '.join(close)} "
+        f"{source}: unknown cue [{_cut(body)}]; cues are {', '.join(close)} "
         f"(write \\[ and \\] for literal brackets)"
     )
 
@@ -130,8 +196,8 @@ def _cue(
 def _known(name: str, valid: Collection[str], what: str, source: str) -> str:
     if name in valid:
         return name
-    close = difflib.get_close_matches(name, list(valid), n=3) or sorted(valid)[:5]
-    raise ScriptError(f"{source}: unknown {what} {name!r}; did you mean {', '.join(close)}?")
+    close = difflib.get_close_matches(name[:40], list(valid), n=3) or sorted(valid)[:5]
+    raise ScriptError(f"{source}: unknown {what} {brief(name)}; did you mean {', '.join(close)}?")
 
 
 def _duration(text: str, source: str, cue: str) -> float:
@@ -151,12 +217,12 @@ def _duration(text: str, source: str, cue: str) -> float:
 def _ssml_break(tag: str, source: str) -> float:
     time_attr = re.search(r"time\s*=\s*[\"']([^\"']*)[\"']", tag)
     if time_attr:
-        return _duration(time_attr[1], source, tag)
+        return _duration(time_attr[1], source, _cut(tag))
     strength = re.search(r"strength\s*=\s*[\"']([^\"']*)[\"']", tag)
     if strength and strength[1] in _SSML_STRENGTH_S:
         return max(MIN_PAUSE_S, _SSML_STRENGTH_S[strength[1]])
     if strength:
         raise ScriptError(
-            f"{source}: {tag} has unknown strength; use {', '.join(_SSML_STRENGTH_S)}"
+            f"{source}: {_cut(tag)} has unknown strength; use {', '.join(_SSML_STRENGTH_S)}"
         )
     return 1.0

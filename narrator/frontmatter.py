@@ -2,6 +2,10 @@
 
 It sets the story's metadata and render settings. Every key is checked: an unknown key or a bad
 value is an error naming the key and the line, so a typo never silently does nothing.
+
+YAML anchors and aliases (``&name``, ``*name``) are refused before anything is built from them:
+a few lines of nested aliases ("billion laughs") expand to gigabytes. Nesting is bounded too,
+and an error line quotes a value only briefly.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from narrator.errors import ScriptError
+from narrator.errors import QUOTE_CHARS, ScriptError, brief
+from narrator.lexicon import check_entries
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +65,68 @@ _RANGES: dict[str, tuple[type, float, float, str]] = {
     "year": (int, 1, 9999, "a year"),
 }
 KNOWN_KEYS = tuple(f.name for f in fields(StoryMeta))
+#: Deepest nesting of lists and tables front matter may have (``pronounce:`` needs two levels).
+MAX_DEPTH = 20
+_TOML_WHERE_RE = re.compile(r"\s*\((?:at line (?P<line>\d+), column \d+|at end of document)\)$")
+
+
+#: libyaml's loader when PyYAML was built with it (forty times faster), else the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Refused(yaml.YAMLError):
+    """What the front matter may not do, and the 0-based line of the front matter it is on."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _check_yaml_events(raw: str) -> None:
+    """Refuse aliases, anchors and deep nesting from the parser's flat event stream, before a
+    node is composed: nothing is built from an alias, so a "billion laughs" costs nothing."""
+    depth = 0
+    first_anchor: int | None = None
+    for event in yaml.parse(raw, Loader=_YAML_LOADER):
+        line = event.start_mark.line
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(
+                line, "YAML aliases (*name) are not allowed in front matter; write the value out"
+            )
+        if getattr(event, "anchor", None) and first_anchor is None:
+            first_anchor = line
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(
+                    line,
+                    f"front matter nests more than {MAX_DEPTH} levels deep; write plain "
+                    "'key: value' lines",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    if first_anchor is not None:
+        raise _Refused(
+            first_anchor,
+            "YAML anchors (&name) are not allowed in front matter; write the value out",
+        )
+
+
+def _load_yaml(raw: str) -> tuple[Any, yaml.Node | None]:
+    """The document's value and its node (for the keys' lines)."""
+    _check_yaml_events(raw)
+    loader = _YAML_LOADER(raw)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def _cut(text: str) -> str:
+    """A parser's message, which may quote the user's text, cut like a quoted value."""
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
 
 
 def split_front_matter(text: str, *, source: str) -> tuple[StoryMeta, str, int]:
@@ -87,7 +154,18 @@ def _parse(raw: str, fence: str, source: str) -> tuple[dict[str, Any], dict[str,
         try:
             values = tomllib.loads(raw)
         except tomllib.TOMLDecodeError as exc:
-            raise ScriptError(f"{source}: front matter is not valid TOML ({exc})") from None
+            # The front matter starts on line 2, after the opening +++.
+            where = _TOML_WHERE_RE.search(str(exc))
+            line = int(where["line"]) if where and where["line"] else raw.count("\n") + 1
+            problem = _TOML_WHERE_RE.sub("", str(exc))
+            raise ScriptError(
+                f"{source}:{line + 1}: front matter is not valid TOML ({_cut(problem)}); "
+                'write lines like title = "The Lighthouse"'
+            ) from None
+        except RecursionError:
+            raise ScriptError(
+                f"{source}:2: front matter nests too deeply; write plain key = value lines"
+            ) from None
         key_lines = {}
         for i, line in enumerate(raw.split("\n"), start=2):
             m = re.match(r"\s*\[?\s*([\w\-]+)\s*[=\]]", line)
@@ -95,13 +173,14 @@ def _parse(raw: str, fence: str, source: str) -> tuple[dict[str, Any], dict[str,
                 key_lines.setdefault(m[1], i)
         return values, key_lines
     try:
-        node = yaml.compose(raw, Loader=yaml.SafeLoader)
-        values = yaml.safe_load(raw)
+        values, node = _load_yaml(raw)
+    except _Refused as exc:
+        raise ScriptError(f"{source}:{exc.line + 2}: {exc.message}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 2}" if mark else source
         problem = getattr(exc, "problem", None) or "syntax error"
-        raise ScriptError(f"{where}: front matter is not valid YAML ({problem})") from None
+        raise ScriptError(f"{where}: front matter is not valid YAML ({_cut(problem)})") from None
     if values is None:
         return {}, {}
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
@@ -115,18 +194,20 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
     for key, value in values.items():
         where = f"{source}:{key_lines.get(str(key), 1)}"
         if key not in KNOWN_KEYS:
-            close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+            close = difflib.get_close_matches(str(key)[:40], KNOWN_KEYS, n=1)
             hint = (
                 f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KNOWN_KEYS)}"
             )
-            raise ScriptError(f"{where}: unknown front-matter key {key!r}; {hint}")
+            raise ScriptError(f"{where}: unknown front-matter key {brief(key)}; {hint}")
         if key in _TEXT_KEYS:
             if not isinstance(value, str | int | float) or isinstance(value, bool):
-                raise ScriptError(f"{where}: {key} must be text, got {value!r}")
+                raise ScriptError(f"{where}: {key} must be text, got {brief(value)}")
             out[key] = str(value)
         elif key == "loudness":
             if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise ScriptError(f"{where}: loudness must be a preset name or LUFS, got {value!r}")
+                raise ScriptError(
+                    f"{where}: loudness must be a preset name or LUFS, got {brief(value)}"
+                )
             out[key] = str(value)
         elif key == "pronounce":
             if not isinstance(value, dict) or not all(
@@ -135,6 +216,7 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
                 raise ScriptError(
                     f"{where}: pronounce must map words to how they are said, e.g. 'Nyx: nicks'"
                 )
+            check_entries(value, f"{where}: pronounce")
             out[key] = dict(value)
         else:
             kind, low, high, unit = _RANGES[key]
@@ -145,7 +227,7 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
                 or not low <= value <= high
             ):
                 raise ScriptError(
-                    f"{where}: {key} must be {unit} from {low:g} to {high:g}, got {value!r}"
+                    f"{where}: {key} must be {unit} from {low:g} to {high:g}, got {brief(value)}"
                 )
             out[key] = kind(value)
     return StoryMeta(**out)

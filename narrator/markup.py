@@ -14,8 +14,12 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from narrator.cues import PLACEHOLDER_RE
+from narrator.errors import ScriptError
 
 _BREAKING_TAG = re.compile(r"</?(br|p|div|li|hr|tr|td|h\d)\b", re.IGNORECASE)
+#: Deepest block nesting markdown-it parses (each list level takes two: list and item). Past it
+#: markdown-it skips the rest of the document without a word, so reaching it is an error here.
+MAX_NESTING = 60
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,9 +49,23 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
     return out
 
 
-def markdown_blocks(text: str, *, first_line: int = 1) -> list[Block]:
-    """Headings and paragraphs of a Markdown document, as plain words."""
-    tokens = MarkdownIt("commonmark").parse(text)
+def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -> list[Block]:
+    """Headings and paragraphs of a Markdown document, as plain words.
+
+    Raises
+    ------
+    ScriptError
+        Lists or quotes nested so deep that markdown-it would skip text, with ``file:line``.
+    """
+    tokens = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).parse(text)
+    # A token at the last level may mean markdown-it stopped there and dropped what follows.
+    deep = next((t for t in tokens if t.level >= MAX_NESTING - 1), None)
+    if deep is not None:
+        line = first_line + (deep.map[0] if deep.map else 0)
+        raise ScriptError(
+            f"{source}:{line}: lists or quotes are nested too deep here (more than "
+            f"{MAX_NESTING // 2 - 2} levels); flatten them"
+        )
     out: list[Block] = []
     for i, token in enumerate(tokens):
         if token.type != "inline":

@@ -2,15 +2,45 @@
 
 "Dr." → "Doctor", "3:45 p.m." → "three forty-five p.m.", "Jan. 5th" → "January fifth",
 "1,200" → "one thousand, two hundred". Engines guess at these differently (espeak reads "St."
-as "S T"), so they are spelled out once, here, the same for every engine.
+as "S T", piper reads "10^30" as "ten^thirty"), so they are spelled out once, here, the same for
+every engine.
+
+The rules run from the most specific form to the most general, each turning what it matches into
+words (never digits), and a last rule reads any digit still left, so no digit ever reaches the
+engine whatever the text:
+
+- numerals of any script and typography first: ``²`` is a power, ``₂`` a plain digit, ``½`` a
+  fraction, ``３`` and ``٣`` are 3, ``−`` a minus;
+- phone numbers (``555-0123``, ``+1 (555) 012-3456``) digit by digit, in their groups;
+- dates in numbers only when they are real dates: ``2025-01-06`` is "January sixth, twenty
+  twenty-five"; ``06/01/2025`` reads month first ("June first") unless the story's ``language``
+  writes the day first (any language tag but ``en`` and ``en-US``: ``en-GB``, ``fr``, …), and a
+  slash date that only one way makes sense (``31/01/2025``) reads that way; ``06.01.2025`` is
+  always day first.
+  An impossible date (``31/02/2025``, ``2025-13-45``) is read as the numbers written, never as a
+  date;
+- clock times only when they are real times (``25:30`` is "twenty-five thirty", no "o'clock");
+- signs, operators, scientific notation and powers, currency, percentages, temperatures, units,
+  fractions, versions, ranges (``1990–1995``, ``5-10``, ``2 - 3``: "to"), ordinals, plurals
+  ("1990s"), then plain numbers;
+- whatever digits are left, glued to letters or joined by marks, as they stand: ``MP3`` is "MP
+  three", ``31/02/2025`` "thirty-one slash zero two slash …";
+- numbers longer than :data:`MAX_NUMBER_DIGITS` digits are read digit by digit in groups of
+  three: nobody can follow "four duodecillion, …" by ear.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from fractions import Fraction
+from functools import lru_cache
 
 from num2words import num2words
+
+#: Whole numbers up to this many digits are read as numbers ("nine hundred trillion, …"); longer
+#: ones digit by digit, in groups of three.
+MAX_NUMBER_DIGITS = 15
 
 _MONTHS = {
     "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
@@ -18,6 +48,7 @@ _MONTHS = {
     "oct": "October", "nov": "November", "dec": "December",
 }  # fmt: skip
 _MONTH_NAMES = {m.lower(): m for m in _MONTHS.values()}
+_MONTH_LIST = list(_MONTH_NAMES.values())
 _MONTH_RE = (
     r"(?P<month>(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?|January|February|March|"
     r"April|May|June|July|August|September|October|November|December)"
@@ -32,6 +63,15 @@ _ABBREVIATIONS = {
     "Ave.": "Avenue", "Rd.": "Road",
 }  # fmt: skip
 
+_DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+#: A number as written: 1,200 or 1200, with an optional decimal part; or .5.
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
+#: Nothing numeric may touch a number on its left (a letter, digit, point or joiner).
+_LEFT = r"(?<![\w.,\-–/:^])"
+#: … nor on its right, unless the mark is not followed by a digit ("5-year-old", "5.").
+_RIGHT = r"(?!\w|[\-–/:^.,]\d)"
+
 _ABBREV_RE = re.compile(
     r"(?<![\w.])("
     + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True))
@@ -39,25 +79,246 @@ _ABBREV_RE = re.compile(
 )
 _SAINT_RE = re.compile(r"(?<![\w.])St\.(?=\s+[A-Z])")
 _STREET_RE = re.compile(r"(?<=[A-Za-z])\s+St\.(?!\w)")
-_NUMBER_SIGN_RE = re.compile(r"(?<![\w.])No\.\s*(?=\d)")
-_TIME_RE = re.compile(
-    r"(?<![\d:])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
-    r"(?:\s*(?P<ampm>[aApP])\.?\s?[mM]\.?(?![A-Za-z]))?"
+_NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:No\.|№|#)\s?(?=\d)")
+
+# Phone numbers: +country groups, (area) exchange-line, area-exchange-line, and a bare
+# exchange-line whose exchange starts with 2-9 (the North American numbering plan's rule, which
+# keeps "100-1000" a range).
+_PHONE_RE = re.compile(
+    r"(?<![\w.\-+/(])(?:"
+    r"(?P<intl>\+\d{1,3}(?:\s?\(\d{1,4}\)|(?:(?<=\))\s?|[ .\-])\d{2,4}(?!\d)){2,5})"
+    r"|(?P<nanp>(?:\(\d{3}\)\s?|\d{3}[.\-])\d{3}[.\-]\d{4})"
+    r"|(?P<local>[2-9]\d{2}-\d{4})"
+    r")(?![\w\-/]|[.,]\d)"
 )
+_ISO_DATE_RE = re.compile(_LEFT + r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})" + _RIGHT)
+_SLASH_DATE_RE = re.compile(_LEFT + r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})" + _RIGHT)
+_DOT_DATE_RE = re.compile(_LEFT + r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})" + _RIGHT)
 _DATE_MD_RE = re.compile(_MONTH_RE + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b")
 _DATE_DM_RE = re.compile(
     r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r"(?!\w)"
 )
-_ORDINAL_RE = re.compile(r"\b(?P<n>\d+)(?:st|nd|rd|th)\b")
-_CURRENCY_RE = re.compile(r"(?P<sym>[$£€])(?P<n>\d[\d,]*(?:\.\d+)?)")
-_PERCENT_RE = re.compile(r"(?P<n>\d[\d,]*(?:\.\d+)?)\s?%")
-_YEAR_RE = re.compile(r"(?<![\d,.])(?P<y>1[1-9]\d\d|20\d\d)(?!\d|,\d|\.\d)")
-_NUMBER_RE = re.compile(r"(?<![\w.])(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?![\w])")
-_CURRENCY_NAMES = {
+_TIME_RE = re.compile(
+    r"(?<![\d:.])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
+    r"(?:\s*(?P<ampm>[aApP])\.?\s?[mM]\.?(?![A-Za-z]))?"
+)
+_HOUR_AMPM_RE = re.compile(
+    r"(?<![\w.:])(?P<h>1[0-2]|0?[1-9])\s?(?P<ampm>[aApP])(?:\.[mM]\.|[mM]\.?)(?![A-Za-z])"
+)
+_SIGN_RE = re.compile(r"(?<![\w.,)\]}%°^+\-])(?P<sign>[-+±])(?=[$£€¥₹]?\.?\d)")
+#: "2 - 3 hours": a spaced hyphen between numbers is a range, as it nearly always is in prose.
+_SPACED_HYPHEN_RE = re.compile(r"(?<=\d)\s+-\s+(?=[\d.])")
+_OPERATOR_RE = re.compile(r"(?<=[\d)])\s*(?P<op>[+×*÷=])\s*(?=[-+]?\(?[\d.])")
+_SIGNS = {"-": "minus ", "+": "plus ", "±": "plus or minus "}
+_OPERATORS = {"+": " plus ", "×": " times ", "*": " times ", "÷": " divided by ", "=": " equals "}
+_BY_RE = re.compile(r"(?<=\d)\s?[xX]\s?(?=\d)")
+_SCIENTIFIC_RE = re.compile(_LEFT + r"(?P<m>\d+(?:\.\d+)?)[eE](?P<exp>[-+]?\d+)" + r"(?!\w|[.,]\d)")
+_POWER_RE = re.compile(
+    r"(?<=[\w)])\s?\^\s?(?:(?P<exp>[-+]?(?:" + _NUM + r"))(?!\w|\.\d)|(?P<var>[A-Za-z])\b"
+    r"|(?=\())"
+)
+_CURRENCY_SYMBOLS = {
     "$": ("dollar", "dollars", "cent", "cents"),
     "£": ("pound", "pounds", "penny", "pence"),
     "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", "", ""),
+    "₹": ("rupee", "rupees", "paisa", "paise"),
 }
+_SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "mn": "million",
+           "bn": "billion", "B": "billion"}  # fmt: skip
+_CURRENCY_RE = re.compile(
+    r"(?<![\w.])(?P<sym>[$£€¥₹])\s?(?P<n>" + _NUM + r")"
+    r"(?:\s?[-–]\s?[$£€¥₹]?(?P<n2>" + _NUM + r"))?"
+    r"(?:\s(?P<word>thousand|million|billion|trillion)|(?P<abbr>k|K|mn|m|M|bn|B))?"
+    r"(?![\w\-–/^]|[.,]\d)"
+)
+_CURRENCY_AFTER_RE = re.compile(
+    _LEFT + r"(?P<n>" + _NUM + r")(?:[-–](?P<n2>" + _NUM + r"))?\s?(?P<sym>[€£¢])"
+)
+_PERCENT_RE = re.compile(
+    _LEFT + r"(?P<n>" + _NUM + r")(?:[-–](?P<n2>" + _NUM + r"))?\s?(?P<sym>%|‰)"
+)
+_DEGREE_RE = re.compile(
+    _LEFT + r"(?P<n>" + _NUM + r")(?:[-–](?P<n2>" + _NUM + r"))?\s?"
+    r"(?:°\s?(?P<scale>[CFK](?![A-Za-z]))?|(?P<sign>[℃℉]))"
+)
+#: Units read after a number: symbol → (singular, plural). Single letters only when glued
+#: ("5m"), since "5 m" may be minutes or a million.
+_UNITS = {
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "m/s": ("meter per second", "meters per second"),
+    "mph": ("mile per hour", "miles per hour"),
+    "kph": ("kilometer per hour", "kilometers per hour"),
+    "km": ("kilometer", "kilometers"), "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"), "m": ("meter", "meters"), "mi": ("mile", "miles"),
+    "ft": ("foot", "feet"), "kg": ("kilogram", "kilograms"), "mg": ("milligram", "milligrams"),
+    "g": ("gram", "grams"), "lbs": ("pound", "pounds"), "lb": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"), "ml": ("milliliter", "milliliters"),
+    "mL": ("milliliter", "milliliters"), "L": ("liter", "liters"), "hrs": ("hour", "hours"),
+    "hr": ("hour", "hours"), "h": ("hour", "hours"), "mins": ("minute", "minutes"),
+    "min": ("minute", "minutes"), "secs": ("second", "seconds"), "sec": ("second", "seconds"),
+    "ms": ("millisecond", "milliseconds"), "Hz": ("hertz", "hertz"),
+    "kHz": ("kilohertz", "kilohertz"), "MHz": ("megahertz", "megahertz"),
+    "GHz": ("gigahertz", "gigahertz"), "KB": ("kilobyte", "kilobytes"),
+    "kB": ("kilobyte", "kilobytes"), "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"),
+    "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"), "V": ("volt", "volts"),
+}  # fmt: skip
+_UNIT_RE = re.compile(
+    _LEFT
+    + r"(?P<n>"
+    + _NUM
+    + r")(?:[-–](?P<n2>"
+    + _NUM
+    + r"))?(?P<space>\s?)(?P<unit>"
+    + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+    + r")(?:\^(?P<power>[23]))?(?![\w/^])"
+)
+_FRACTION_NAMES = {
+    2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters"),
+    5: ("fifth", "fifths"), 6: ("sixth", "sixths"), 7: ("seventh", "sevenths"),
+    8: ("eighth", "eighths"), 9: ("ninth", "ninths"), 10: ("tenth", "tenths"),
+}  # fmt: skip
+_MIXED_RE = re.compile(_LEFT + r"(?P<w>\d{1,3}) (?P<a>\d)/(?P<b>\d{1,2})" + _RIGHT)
+_FRACTION_RE = re.compile(_LEFT + r"(?P<a>\d+)/(?P<b>\d+)" + _RIGHT)
+_VERSION_RE = re.compile(
+    r"(?<![\w.])(?:[vV](?P<v>\d+(?:\.\d+)+)|(?P<dots>\d+(?:\.\d+){2,}))(?!\w|\.\d)"
+)
+_RANGE_RE = re.compile(_LEFT + r"(?P<a>" + _NUM + r")(?:\s?–\s?|-)(?P<b>" + _NUM + r")" + _RIGHT)
+_ORDINAL_RE = re.compile(r"(?<![\w.])(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)\b")
+_PLURAL_RE = re.compile(r"(?<![\w.])['’]?(?P<n>\d+)s\b")
+_NUMBER_RE = re.compile(_LEFT + r"(?P<n>" + _NUM + r")" + _RIGHT)
+_LEFTOVER_RE = re.compile(r"\d+(?:[/:.\-]\d+)*")
+_LEFTOVER_SEPARATORS = {"/": " slash ", ":": " ", ".": " point ", "-": " dash "}
+
+_SUPERSCRIPT_RE = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+_FOOTNOTE_BEFORE = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}$")
+_VULGAR_RE = re.compile("[\u00bc-\u00be\u2150-\u215e\u2189]")
+_DASHES_AS_MINUS = str.maketrans("\u2212\u2010\u2011\u2012\u2044", "----/")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+# --- Reading numbers ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _cardinal(n: int) -> str:
+    return num2words(n)
+
+
+def _digit_words(digits: str) -> str:
+    """ "0123" → "zero one two three"."""
+    return " ".join(_DIGIT_NAMES[int(d)] for d in digits)
+
+
+def _digit_groups(digits: str) -> str:
+    """A long digit string read in groups of three from the right, as thousands are written,
+    with a comma (a breath) between groups: "1234567" → "one, two three four, five six seven"."""
+    head = len(digits) % 3 or 3
+    groups = [digits[:head], *(digits[i : i + 3] for i in range(head, len(digits), 3))]
+    return ", ".join(_digit_words(g) for g in groups)
+
+
+def _year(n: int) -> str:
+    # "two thousand five", as American narrators say it, not "two thousand and five".
+    return num2words(n, to="year").replace("thousand and", "thousand")
+
+
+def _integer(written: str, *, year: bool = False) -> str:
+    """A whole number as written ("1,200", "007", "1984"); ``year``: 1100-2099 read as years."""
+    digits = written.replace(",", "")
+    if len(digits) > 1 and digits[0] == "0":
+        return _digit_words(digits)
+    if len(digits) > MAX_NUMBER_DIGITS:
+        return _digit_groups(digits)
+    n = int(digits)
+    if year and "," not in written and len(digits) == 4 and 1100 <= n <= 2099:
+        return _year(n)
+    return _cardinal(n)
+
+
+def _number(written: str, *, year: bool = False) -> str:
+    """A number as written, with commas and a decimal part: "3.14" → "three point one four"."""
+    whole, point, frac = written.partition(".")
+    words = _integer(whole, year=year and not point) if whole else ""
+    if point:
+        words = f"{words} point {_digit_words(frac)}".strip()
+    return words
+
+
+def _ordinal(digits: str) -> str:
+    if len(digits) > MAX_NUMBER_DIGITS or (len(digits) > 1 and digits[0] == "0"):
+        head, last = _digit_words(digits[:-1]), num2words(int(digits[-1]), to="ordinal")
+        return f"{head} {last}"
+    return num2words(int(digits), to="ordinal")
+
+
+def _plural(words: str) -> str:
+    """ "nineteen ninety" → "nineteen nineties", "six" → "sixes"."""
+    if words.endswith("y"):
+        return words[:-1] + "ies"
+    if words.endswith("x"):
+        return words + "es"
+    return words + "s"
+
+
+def _is_one(written: str) -> bool:
+    return written == "1"
+
+
+# --- Numerals of any script and typography --------------------------------------------------
+
+
+def _fold_numerals(text: str) -> str:
+    """Numerals of any script and typographic number forms → ASCII digits and marks.
+
+    Superscripts after a number, a letter or two, or ``)`` are powers (``x²`` → ``x^2``); after
+    a longer word they are footnote marks, read as plain numbers. Subscripts are plain digits
+    (``H₂O`` → ``H2O``); vulgar fractions are ``a/b`` (``2½`` → ``2 1/2``); other digits and
+    numeric symbols (``３``, ``٣``, ``①``, ``Ⅻ``) become what they stand for.
+    """
+    if text.isascii():
+        return text
+    text = text.translate(_DASHES_AS_MINUS)
+
+    def superscript(m: re.Match[str]) -> str:
+        plain = m[0].translate(_SUPERSCRIPT_DIGITS)
+        if not any(c.isdigit() for c in plain):
+            return m[0]
+        before = m.string[max(0, m.start() - 40) : m.start()]
+        if not before or not (before[-1].isalnum() or before[-1] == ")"):
+            return f" {plain}"
+        if _FOOTNOTE_BEFORE.search(before):
+            return f" {plain}"
+        return f"^{plain}"
+
+    text = _SUPERSCRIPT_RE.sub(superscript, text)
+
+    def vulgar(m: re.Match[str]) -> str:
+        plain = unicodedata.normalize("NFKC", m[0]).replace("\u2044", "/")
+        before = m.string[m.start() - 1 : m.start()]
+        return f" {plain}" if before.isdigit() else plain
+
+    text = _VULGAR_RE.sub(vulgar, text)
+    return _NON_ASCII_RE.sub(_numeral, text)
+
+
+def _numeral(m: re.Match[str]) -> str:
+    ch = m[0]
+    category = unicodedata.category(ch)
+    if category == "Nd":
+        return str(unicodedata.decimal(ch))
+    if category not in ("No", "Nl"):
+        return ch
+    folded = unicodedata.normalize("NFKC", ch)
+    if folded.isascii() and folded.strip():
+        return folded
+    value = Fraction(unicodedata.numeric(ch)).limit_denominator(1000)
+    return str(value) if value.denominator == 1 else f" {value}"
+
+
+# --- The forms ------------------------------------------------------------------------------
 
 
 def _month(token: str) -> str:
@@ -65,8 +326,50 @@ def _month(token: str) -> str:
     return _MONTHS.get(key[:4] if key.startswith("sept") else key[:3], _MONTH_NAMES.get(key, token))
 
 
-def _cardinal(digits: str) -> str:
-    return num2words(int(digits.replace(",", "")))
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        return 29 if leap else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)
+
+
+def _date_words(year: int, month: int, day: int) -> str:
+    return f"{_MONTH_LIST[month - 1]} {num2words(day, to='ordinal')}, {_year(year)}"
+
+
+def _iso_date(m: re.Match[str]) -> str:
+    year, month, day = int(m["y"]), int(m["m"]), int(m["d"])
+    return _date_words(year, month, day) if _valid_date(year, month, day) else m[0]
+
+
+def _dot_date(m: re.Match[str]) -> str:
+    year, month, day = int(m["y"]), int(m["m"]), int(m["d"])
+    return _date_words(year, month, day) if _valid_date(year, month, day) else m[0]
+
+
+def _slash_date(m: re.Match[str], *, day_first: bool) -> str:
+    a, b, year = int(m["a"]), int(m["b"]), int(m["y"])
+    month_first_ok = _valid_date(year, a, b)
+    day_first_ok = _valid_date(year, b, a)
+    if month_first_ok and (not day_first_ok or not day_first):
+        return _date_words(year, a, b)
+    if day_first_ok:
+        return _date_words(year, b, a)
+    return m[0]
+
+
+def _phone(m: re.Match[str]) -> str:
+    written = m[0]
+    words = []
+    if written.startswith("+"):
+        words.append("plus " + _digit_words(re.match(r"\+(\d+)", written)[1]))
+        written = written[len(re.match(r"\+\d+", written)[0]) :]
+    words += [_digit_words(group) for group in re.findall(r"\d+", written)]
+    return ", ".join(words)
 
 
 def _time(match: re.Match[str]) -> str:
@@ -79,29 +382,144 @@ def _time(match: re.Match[str]) -> str:
     return f"{num2words(hour)} {minutes}{suffix}"
 
 
-def _currency(match: re.Match[str]) -> str:
-    one, many, small_one, small_many = _CURRENCY_NAMES[match["sym"]]
-    whole, _, cents = match["n"].replace(",", "").partition(".")
-    words = f"{num2words(int(whole))} {one if int(whole) == 1 else many}"
-    if cents and int(cents[:2].ljust(2, "0")):
-        c = int(cents[:2].ljust(2, "0"))
-        words += f" and {num2words(c)} {small_one if c == 1 else small_many}"
-    return words
+def _scientific(m: re.Match[str]) -> str:
+    return f"{_number(m['m'])} times ten {_power_words(m['exp'])}"
 
 
-def _number(match: re.Match[str]) -> str:
-    words = _cardinal(match["n"])
-    if match["frac"]:
-        words += " point " + " ".join(num2words(int(d)) for d in match["frac"][1:])
-    return words
+def _power_words(exp: str) -> str:
+    sign = {"-": "minus ", "+": "plus "}.get(exp[:1], "")
+    magnitude = exp.lstrip("+-")
+    if not sign and magnitude in ("2", "3"):
+        return "squared" if magnitude == "2" else "cubed"
+    return f"to the power of {sign}{_number(magnitude)}"
+
+
+def _power(m: re.Match[str]) -> str:
+    if m["exp"]:
+        return f" {_power_words(m['exp'])}"
+    if m["var"]:
+        return f" to the power of {m['var']}"
+    return " to the power of "
+
+
+def _range_or(n: str, n2: str | None) -> str:
+    return f"{_number(n)} to {_number(n2)}" if n2 else _number(n)
+
+
+def _currency(m: re.Match[str]) -> str:
+    one, many, small_one, small_many = _CURRENCY_SYMBOLS[m["sym"]]
+    scale = m["word"] or _SCALES.get(m["abbr"] or "", "")
+    if scale:
+        return f"{_range_or(m['n'], m['n2'])} {scale} {many}"
+    if m["n2"]:
+        return f"{_range_or(m['n'], m['n2'])} {many}"
+    whole, _, cents = m["n"].partition(".")
+    if cents and (len(cents) > 2 or not small_one):
+        return f"{_number(m['n'])} {many}"
+    words = f"{_integer(whole or '0')} {one if _is_one(whole) else many}"
+    c = int(cents.ljust(2, "0")) if cents else 0
+    if not c:
+        return words
+    small = f"{_cardinal(c)} {small_one if c == 1 else small_many}"
+    return small if not whole.strip("0,") else f"{words} and {small}"
+
+
+def _currency_after(m: re.Match[str]) -> str:
+    one, many = ("cent", "cents") if m["sym"] == "¢" else _CURRENCY_SYMBOLS[m["sym"]][:2]
+    return f"{_range_or(m['n'], m['n2'])} {one if _is_one(m['n']) and not m['n2'] else many}"
+
+
+def _percent(m: re.Match[str]) -> str:
+    return f"{_range_or(m['n'], m['n2'])} {'percent' if m['sym'] == '%' else 'per mille'}"
+
+
+def _degrees(m: re.Match[str]) -> str:
+    scale = m["scale"] or {"℃": "C", "℉": "F"}.get(m["sign"] or "", "")
+    unit = "degree" if _is_one(m["n"]) and not m["n2"] else "degrees"
+    name = {"C": " Celsius", "F": " Fahrenheit", "K": " Kelvin", "": ""}[scale]
+    if scale == "K":
+        unit = "kelvin"
+        name = ""
+    return f"{_range_or(m['n'], m['n2'])} {unit}{name}"
+
+
+def _unit(m: re.Match[str]) -> str:
+    unit = m["unit"]
+    if m["space"] and len(unit) == 1 and not m["power"]:
+        return m[0]  # "5 m" may be minutes, meters or a million: left to be read as written
+    one, many = _UNITS[unit]
+    name = one if _is_one(m["n"]) and not m["n2"] else many
+    if m["power"]:
+        name = f"{'square' if m['power'] == '2' else 'cubic'} {name}"
+    return f"{_range_or(m['n'], m['n2'])} {name}"
+
+
+def _fraction_words(a: int, b: int) -> str | None:
+    """Proper fractions with a denominator up to ten: "three quarters"; else None."""
+    if b not in _FRACTION_NAMES or not 0 < a < b:
+        return None
+    one, many = _FRACTION_NAMES[b]
+    return f"{_cardinal(a)} {one if a == 1 else many}"
+
+
+def _mixed(m: re.Match[str]) -> str:
+    a, b = int(m["a"]), int(m["b"])
+    words = _fraction_words(a, b)
+    if words is None:
+        return m[0]
+    part = ("a " + words.split(" ", 1)[1]) if a == 1 else words
+    return f"{_integer(m['w'])} and {part}"
+
+
+def _fraction(m: re.Match[str]) -> str:
+    if len(m["a"]) <= 2 and len(m["b"]) <= 2:
+        words = _fraction_words(int(m["a"]), int(m["b"]))
+        if words is not None:
+            return words
+    return f"{_integer(m['a'])} over {_integer(m['b'])}"
+
+
+def _version(m: re.Match[str]) -> str:
+    groups = (m["v"] or m["dots"]).split(".")
+    words = " point ".join(_integer(g) for g in groups)
+    return f"version {words}" if m["v"] else words
+
+
+def _range(m: re.Match[str]) -> str:
+    a, b = m["a"], m["b"]
+    if len(b) > 1 and b[0] == "0" and "." not in b:
+        return m[0]  # "2025-01" is not a range: left to be read as the numbers written
+    return f"{_number(a, year=True)} to {_number(b, year=True)}"
+
+
+def _plural_number(m: re.Match[str]) -> str:
+    return _plural(_integer(m["n"], year=True))
+
+
+def _leftover(m: re.Match[str]) -> str:
+    """Any digits still left, glued to letters or joined by marks: read as they stand."""
+    parts = re.split(r"([/:.\-])", m[0])
+    words = "".join(
+        _LEFTOVER_SEPARATORS[p] if p in _LEFTOVER_SEPARATORS else _integer(p) for p in parts
+    )
+    text = m.string
+    before = text[m.start() - 1 : m.start()]
+    after = text[m.end() : m.end() + 1]
+    return (" " if before.isalpha() else "") + words + (" " if after.isalnum() else "")
 
 
 def drop_symbols(text: str) -> tuple[str, int]:
-    """Remove emoji and pictographs (Unicode "So" symbols and their modifiers); count them."""
+    """Remove emoji and pictographs (Unicode "So" symbols and their modifiers); count them.
+
+    Symbols that are read as words (°, ℃, ℉, №) are kept for :func:`spell_out`.
+    """
     kept: list[str] = []
     dropped = 0
     for ch in text:
         cat = unicodedata.category(ch)
+        if ch in "°℃℉№":
+            kept.append(ch)
+            continue
         if cat == "So" or (cat == "Sk" and 0x1F3FB <= ord(ch) <= 0x1F3FF) or ch in "\u200d\ufe0f":
             dropped += cat == "So"
             continue
@@ -112,25 +530,47 @@ def drop_symbols(text: str) -> tuple[str, int]:
     return text, dropped
 
 
-def spell_out(text: str) -> str:
-    """Abbreviations, times, dates, ordinals, currency, percentages and numbers as words."""
+def spell_out(text: str, *, day_first: bool = False) -> str:
+    """Abbreviations, times, dates, numbers and their symbols as words; no digit is left.
+
+    ``day_first``: an ambiguous slash date (``06/01/2025``) is the 6th of January, not June 1st.
+    """
+    text = _fold_numerals(text)
     text = _SAINT_RE.sub("Saint", text)
     text = _STREET_RE.sub(" Street", text)
     text = _NUMBER_SIGN_RE.sub("number ", text)
     text = _ABBREV_RE.sub(lambda m: _ABBREVIATIONS[m[1]], text)
-    text = _TIME_RE.sub(_time, text)
+    if not any(c.isdigit() for c in text):
+        return text.replace(" & ", " and ")
+    text = _PHONE_RE.sub(_phone, text)
+    text = _ISO_DATE_RE.sub(_iso_date, text)
+    text = _SLASH_DATE_RE.sub(lambda m: _slash_date(m, day_first=day_first), text)
+    text = _DOT_DATE_RE.sub(_dot_date, text)
     text = _DATE_MD_RE.sub(
         lambda m: f"{_month(m['month'])} {num2words(int(m['day']), to='ordinal')}", text
     )
     text = _DATE_DM_RE.sub(
         lambda m: f"the {num2words(int(m['day']), to='ordinal')} of {_month(m['month'])}", text
     )
+    text = _TIME_RE.sub(_time, text)
+    text = _HOUR_AMPM_RE.sub(lambda m: f"{_cardinal(int(m['h']))} {m['ampm'].lower()}.m.", text)
+    text = _SPACED_HYPHEN_RE.sub(" – ", text)
+    text = _OPERATOR_RE.sub(lambda m: _OPERATORS[m["op"]], text)
+    text = _BY_RE.sub(" by ", text)
+    text = _SIGN_RE.sub(lambda m: _SIGNS[m["sign"]], text)
+    text = _SCIENTIFIC_RE.sub(_scientific, text)
     text = _CURRENCY_RE.sub(_currency, text)
-    text = _PERCENT_RE.sub(lambda m: f"{_number(_NUMBER_RE.match(m['n']))} percent", text)
-    text = _ORDINAL_RE.sub(lambda m: num2words(int(m["n"]), to="ordinal"), text)
-    # "two thousand five", as American narrators say it, not "two thousand and five".
-    text = _YEAR_RE.sub(
-        lambda m: num2words(int(m["y"]), to="year").replace("thousand and", "thousand"), text
-    )
-    text = _NUMBER_RE.sub(_number, text)
+    text = _CURRENCY_AFTER_RE.sub(_currency_after, text)
+    text = _PERCENT_RE.sub(_percent, text)
+    text = _DEGREE_RE.sub(_degrees, text)
+    text = _UNIT_RE.sub(_unit, text)
+    text = _POWER_RE.sub(_power, text)
+    text = _MIXED_RE.sub(_mixed, text)
+    text = _FRACTION_RE.sub(_fraction, text)
+    text = _VERSION_RE.sub(_version, text)
+    text = _RANGE_RE.sub(_range, text)
+    text = _ORDINAL_RE.sub(lambda m: _ordinal(m["n"].replace(",", "")), text)
+    text = _PLURAL_RE.sub(_plural_number, text)
+    text = _NUMBER_RE.sub(lambda m: _number(m["n"], year=True), text)
+    text = _LEFTOVER_RE.sub(_leftover, text)
     return text.replace(" & ", " and ")

@@ -58,15 +58,30 @@ _REPLACEMENTS = {
 }  # fmt: skip
 
 
+_DASH_RE = re.compile(r"\s*([—–])\s*")
+
+
+def _dash(m: re.Match[str]) -> str:
+    text = m.string
+    between_digits = (
+        text[m.start() - 1 : m.start()].isdigit() and text[m.end() : m.end() + 1].isdigit()
+    )
+    if between_digits and (m[1] == "–" or m[0] == m[1]):
+        return "–"  # a range: "1990–1995", "pages 3 – 7" (an unspaced em dash is a typo for it)
+    return ", "
+
+
 def normalize_for_speech(text: str) -> str:
     """Typographic marks to plain ones an engine reads calmly; whitespace folded.
 
-    Em and en dashes between words become a comma pause, which is how a narrator reads them.
+    Em and en dashes between words become a comma pause, which is how a narrator reads them;
+    an en dash between numbers (``1990–1995``, ``3 – 7``) is a range and is kept for
+    :func:`narrator.spoken.spell_out` to read as "to".
     """
     text = unicodedata.normalize("NFC", text)
     for old, new in _REPLACEMENTS.items():
         text = text.replace(old, new)
-    text = re.sub(r"\s*[—–]\s*", ", ", text)
+    text = _DASH_RE.sub(_dash, text)
     text = re.sub(r"\s+", " ", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
     return re.sub(r" {2,}", " ", text).strip()
@@ -86,6 +101,51 @@ def _segmenter():
     return _SEGMENTER
 
 
+#: Longest stretch of text handed to the segmenter at once, in characters. pysbd's time grows
+#: with the square of its input (a 100 kB paragraph took 6 s, 1 MB 9 minutes), so a long
+#: paragraph is segmented window by window: linear time, the same cuts for ordinary text.
+SEGMENT_WINDOW_CHARS = 2000
+#: A cut this close to a window's end may have been made for want of the text after it: the
+#: window's last sentence is left for the next window, which sees its whole context.
+_WINDOW_MARGIN_CHARS = 200
+_SPACE_RE = re.compile(r"\s")
+
+
+def _segment_cuts(text: str) -> list[int]:
+    """pysbd's sentence ends inside ``text`` (offsets, without 0 and ``len(text)``)."""
+    return sorted({span.end for span in _segmenter().segment(text) if 0 < span.end < len(text)})
+
+
+def _window_cuts(text: str) -> list[int]:
+    """Sentence ends in ``text`` of any length, segmenting at most a window at a time."""
+    cuts: list[int] = []
+    start = 0
+    while len(text) - start > SEGMENT_WINDOW_CHARS:
+        window = text[start : start + SEGMENT_WINDOW_CHARS]
+        if not _SPACE_RE.search(window):
+            # A run with no space is no place for a sentence end: skip to the next space.
+            space = _SPACE_RE.search(text, start + SEGMENT_WINDOW_CHARS)
+            if space is None:
+                return cuts
+            start = space.end()
+            cuts.append(start)
+            continue
+        found = _segment_cuts(window)
+        usable = [c for c in found if c <= SEGMENT_WINDOW_CHARS - _WINDOW_MARGIN_CHARS]
+        usable = usable or found[:1]
+        if usable:
+            cuts.extend(start + c for c in usable)
+            start += usable[-1]
+        else:
+            # One sentence longer than the window: cut at its last space (it is split at
+            # clauses and spaces later anyway).
+            last_space = max(m.end() for m in _SPACE_RE.finditer(window))
+            start += last_space
+            cuts.append(start)
+    cuts.extend(start + c for c in _segment_cuts(text[start:]))
+    return cuts
+
+
 def split_sentences(text: str) -> list[str]:
     """Split normalized text into sentences with a real segmenter (pysbd).
 
@@ -94,7 +154,7 @@ def split_sentences(text: str) -> list[str]:
     """
     if not text.strip():
         return []
-    cuts = sorted({span.end for span in _segmenter().segment(text) if 0 < span.end < len(text)})
+    cuts = [c for c in _window_cuts(text) if 0 < c < len(text)]
     pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     # A cut inside a word (which pysbd should never make) is undone by joining the pieces.
     out: list[str] = []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from narrator.errors import NarratorError, ScriptError
@@ -76,6 +77,14 @@ def test_normalization_of_typography():
     assert normalize_for_speech(text) == '"Hello", she said... it\'s late'
 
 
+def within_bounds(passage) -> bool:
+    """Passages and sentences within their lengths, or one sentence that is one long word."""
+    sentences_ok = all(
+        len(s) <= MAX_SENTENCE_CHARS or len(words_of(s)) == 1 for s in passage.sentences
+    )
+    return sentences_ok and (len(passage.text) <= MAX_PASSAGE_CHARS or len(passage.sentences) == 1)
+
+
 def normalized_words(text: str) -> list[str]:
     """Words of the input as the parser normalizes it, paragraph by paragraph."""
     return [
@@ -88,21 +97,58 @@ def normalized_words(text: str) -> list[str]:
 @settings(max_examples=300, deadline=None)
 @given(st.text(min_size=1, max_size=3000))
 def test_every_word_spoken_in_order_for_any_text(text):
+    """Any text parses, and splitting into passages loses no word. The expected words come
+    from the parser's own normalization, so this checks the splitting only; the words
+    themselves are checked against the story in test_plain_words_are_spoken_exactly_as_written.
+    """
     try:
         script = parse_text(text)
     except NarratorError:
         # Parsing raises nothing but the package's own errors.
         return
-    assert all(len(p.text) <= MAX_PASSAGE_CHARS for p in script.passages)
+    assert all(within_bounds(p) for p in script.passages)
     assert all(p.sentences and all(words_of(s) for s in p.sentences) for p in script.passages)
     cue_free = not any(c in text for c in "[]<\\") and text.split("\n")[0].strip() not in (
         "---",
         "+++",
     )
-    longest_word = max((len(w) for w in words_of(text)), default=0)
-    if cue_free and longest_word <= MAX_SENTENCE_CHARS:
+    # A word longer than a sentence may be is spoken whole too: no length condition here.
+    if cue_free:
         spoken = [w for p in script.passages for w in words_of(p.text)]
         assert spoken == normalized_words(text)
+
+
+def test_long_words_are_spoken_whole():
+    text = "Understanding comes slowly: extraordinarily quiet, incomprehensibly vast skies."
+    spoken = [p.text for p in parse_text(text).passages]
+    assert spoken == [text], f"the long words were lost or changed: {spoken}"
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzéèàçñøåäöüß"
+#: Words that normalization leaves alone (lowercase letters, inner hyphens and apostrophes;
+#: none of them an abbreviation spell_out expands), each with what follows it in the story.
+_WORD = st.builds(
+    lambda a, joint, b: a + joint + b if joint else a,
+    st.text(_LETTERS, min_size=1, max_size=24),
+    st.sampled_from(["", "", "", "-", "'", "\u2019"]),
+    st.text(_LETTERS, min_size=1, max_size=12),
+).filter(lambda w: w not in ("vs", "etc", "approx"))
+_PLAIN_GAPS = [" ", "  ", "\t", "\n", "\n\n", ", ", ". ", "! ", "? ", "; ", ": ", " (", ") "]
+_TYPOGRAPHIC_GAPS = [" \u2014 ", "\u2014", " \u2013 ", "\u2026 ", "\u00a0", " \u201c", "\u201d "]
+_BETWEEN = st.sampled_from([*_PLAIN_GAPS, *_TYPOGRAPHIC_GAPS])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_WORD, _BETWEEN), min_size=1, max_size=40))
+@example([("night", " "), ("understanding", ", "), ("incomprehensibilities", ".")])
+def test_plain_words_are_spoken_exactly_as_written(pieces):
+    """Expected words are the generated ones (curly apostrophes read as straight), not the
+    parser's own normalization run again: a word it drops is missing from one side only."""
+    script = parse_text("".join(word + gap for word, gap in pieces))
+    spoken = [w for p in script.passages for w in words_of(p.text)]
+    expected = [word.replace("\u2019", "'") for word, _ in pieces]
+    missing = [w for w in expected if w not in spoken]
+    assert spoken == expected, f"spoken words differ from the story's; missing: {missing}"
 
 
 @settings(max_examples=100, deadline=None)
@@ -138,7 +184,7 @@ def test_parsing_cue_rich_text_raises_only_our_errors(text):
         script = parse_text(text)
     except NarratorError:
         return
-    assert all(len(p.text) <= MAX_PASSAGE_CHARS for p in script.passages)
+    assert all(within_bounds(p) for p in script.passages)
 
 
 def test_demo_story_passages():
@@ -147,6 +193,11 @@ def test_demo_story_passages():
     assert script.title == "Dream"
     assert script.passages[0].text == "I am dreaming. You are dreaming."
     assert [w for p in script.passages for w in words_of(p.text)] == normalized_words(raw)
+    # And against the file read independently: plain prose, so every word as written (curly
+    # apostrophes straightened), "understanding" and "disappointments" among them.
+    written = re.findall(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*", raw.replace("\u2019", "'"))
+    spoken = [w for p in script.passages for w in words_of(p.text)]
+    assert spoken == written, f"missing: {sorted(set(written) - set(spoken))}"
     assert script.passages[-1].text.startswith("And you know")
     assert script.passages[-1].text.endswith("beyond the reach of doubt.")
 

@@ -1,0 +1,162 @@
+"""Hard written forms → the words a narrator says (issue 13: "numbers read wrong").
+
+Every expected reading below is written by hand. Each row goes through the parser, as a story
+of one line would, and the reading must be plain words: no digit, caret, slash or stray "e".
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from narrator.script import parse_text
+from narrator.spoken import spell_out
+
+HARD_FORMS = [
+    # Powers and scientific notation.
+    ("10^30", "ten to the power of thirty"),
+    ("2^10", "two to the power of ten"),
+    ("10^-3", "ten to the power of minus three"),
+    ("10^100", "ten to the power of one hundred"),
+    ("x²", "x squared"),
+    ("10³", "ten cubed"),
+    ("mc²", "mc squared"),
+    ("the study¹ found", "the study one found"),
+    ("1e309", "one times ten to the power of three hundred and nine"),
+    ("6.02e23", "six point zero two times ten to the power of twenty-three"),
+    ("1.5E-3", "one point five times ten to the power of minus three"),
+    # Dates in numbers: real dates only; an impossible one is the numbers as written.
+    ("31/02/2025", "thirty-one slash zero two slash two thousand and twenty-five"),
+    ("2025-13-45", "two thousand and twenty-five dash thirteen dash forty-five"),
+    ("2025-02-29", "two thousand and twenty-five dash zero two dash twenty-nine"),
+    ("2024-02-29", "February twenty-ninth, twenty twenty-four"),
+    ("2025-01-06", "January sixth, twenty twenty-five"),
+    ("06/01/2025", "June first, twenty twenty-five"),  # ambiguous: month first by default
+    ("31/01/2025", "January thirty-first, twenty twenty-five"),  # only day first makes sense
+    ("06.01.2025", "January sixth, twenty twenty-five"),  # dots: day first
+    # Ranges.
+    ("1990–1995", "nineteen ninety to nineteen ninety-five"),
+    ("1990-95", "nineteen ninety to ninety-five"),
+    ("5-10 minutes", "five to ten minutes"),
+    ("pages 3–7", "pages three to seven"),
+    ("2 - 3 hours", "two to three hours"),
+    ("Chapter 3 - The Sea", "Chapter three - The Sea"),
+    ("100-1000", "one hundred to one thousand"),
+    ("5-10%", "five to ten percent"),
+    # Fractions.
+    ("1/2", "one half"),
+    ("3/4", "three quarters"),
+    ("2 1/2", "two and a half"),
+    ("½", "one half"),
+    ("2½ cups", "two and a half cups"),
+    ("24/7", "twenty-four over seven"),
+    # Versions and decimals.
+    ("v1.2.3", "version one point two point three"),
+    ("Python 3.11", "Python three point one one"),
+    ("3.14", "three point one four"),
+    # Phone numbers, digit by digit in their groups.
+    ("555-0123", "five five five, zero one two three"),
+    ("+1 (555) 012-3456", "plus one, five five five, zero one two, three four five six"),
+    # Clock times only when they are times.
+    ("25:30", "twenty-five thirty"),
+    ("24:00", "twenty-four zero zero"),
+    ("99:99", "ninety-nine ninety-nine"),
+    ("12:30:45", "twelve thirty forty-five"),
+    ("at 10pm", "at ten p.m."),
+    # Signs, huge numbers, leading zeros.
+    ("-3", "minus three"),
+    ("−3", "minus three"),
+    (
+        "1234567890123456789012345678901234567890",
+        "one, two three four, five six seven, eight nine zero, one two three, four five six, "
+        "seven eight nine, zero one two, three four five, six seven eight, nine zero one, "
+        "two three four, five six seven, eight nine zero",
+    ),
+    ("007", "zero zero seven"),
+    ("2+2=4", "two plus two equals four"),
+    # Percentages, ordinals, currency, temperatures, units.
+    ("50%", "fifty percent"),
+    ("22nd", "twenty-second"),
+    ("the 1,000th night", "the one thousandth night"),
+    (
+        "5,000,000,000,000,000,000",
+        "five, zero zero zero, zero zero zero, zero zero zero, "
+        "zero zero zero, zero zero zero, zero zero zero",
+    ),
+    ("$3.50", "three dollars and fifty cents"),
+    ("$0.99", "ninety-nine cents"),
+    ("$5 million", "five million dollars"),
+    ("€5", "five euros"),
+    ("-5°C", "minus five degrees Celsius"),
+    ("98.6°F", "ninety-eight point six degrees Fahrenheit"),
+    ("5km", "five kilometers"),
+    ("3kg", "three kilograms"),
+    ("5 m²", "five square meters"),
+    # Signs for numbers, digits glued to letters, other scripts.
+    ("#1", "number one"),
+    ("1990s", "nineteen nineties"),
+    ("MP3", "MP three"),
+    ("H₂O", "H two O"),
+    ("３ cats", "three cats"),
+]
+
+
+def said(written: str, **kw) -> str:
+    return " ".join(p.text for p in parse_text(written, source="story.txt", **kw).passages)
+
+
+def test_the_table_is_large():
+    assert len(HARD_FORMS) >= 40
+    assert len({w for w, _ in HARD_FORMS}) == len(HARD_FORMS)
+
+
+@pytest.mark.parametrize(("written", "spoken"), HARD_FORMS, ids=[w for w, _ in HARD_FORMS])
+def test_hard_forms_are_read_as_words(written, spoken):
+    out = said(written)
+    assert out == spoken
+    assert not re.search(r"[\d^/]|\b[eE]\b", out), out
+
+
+def test_ambiguous_slash_dates_follow_the_story_language():
+    story = "---\nlanguage: {}\n---\nOn 06/01/2025 it snowed."
+    assert said(story.format("en-GB")) == "On January sixth, twenty twenty-five it snowed."
+    assert said(story.format("fr")) == "On January sixth, twenty twenty-five it snowed."
+    assert said(story.format("en-US")) == "On June first, twenty twenty-five it snowed."
+    # Unambiguous dates read the one way that makes sense, whatever the language.
+    assert said(story.format("en-US").replace("06/01", "13/01")).startswith("On January thirteenth")
+
+
+NUMERIC_ALPHABET = list("0123456789" * 3 + ".,:/-–^eE+%$€°#()xX*= ²³¹⁻½₂３٣kmgsthndaApP'\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(NUMERIC_ALPHABET), max_size=80))
+def test_any_digits_and_symbols_become_words(text):
+    out = spell_out(text)
+    left = [c for c in out if unicodedata.category(c) in ("Nd", "No")]
+    assert not left, (text, out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_leaves_no_digit(text):
+    out = spell_out(text)
+    assert not [c for c in out if unicodedata.category(c) in ("Nd", "No")], (text, out)
+
+
+def test_long_hostile_numbers_take_linear_time():
+    rng = random.Random(13)
+    junk = "".join(rng.choice(NUMERIC_ALPHABET) for _ in range(100_000))
+    cases = [junk, "7" * 100_000, "1e" * 50_000, "1-" * 50_000, "+1 (" * 25_000, "x²" * 50_000]
+    for text in cases:
+        start = time.perf_counter()
+        out = spell_out(text)
+        elapsed = time.perf_counter() - start
+        assert elapsed < 10.0, (text[:20], elapsed)  # about 0.5 s here; quadratic would be hours
+        assert not any(c.isdigit() for c in out)
