@@ -304,3 +304,30 @@ def test_a_broken_story_is_reported_by_name_and_the_others_complete(tmp_path):
     assert not [p for p in public.iterdir() if p.name.startswith(".")]
     again = run_batch(load_manifest(path), jobs=1)
     assert [r.status for r in again.results] == ["skipped", "failed", "skipped"]
+
+
+def test_feed_lists_the_newest_episode_first(site, tmp_path):
+    """Dates given by hand, out of order in the manifest: the feed must run 4, 2, 1, 3
+    (podcast apps show the first item as the latest episode), read by ElementTree and by
+    feedparser."""
+    from narrator.publish.feed import ITUNES_NS
+
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    text = manifest_path.read_text("utf-8")
+    text = text.replace("seed = 7\n", "seed = 7\npublished = 2024-12-30\n")
+    text = text.replace("number = 4\n", "number = 4\npublished = 2025-02-03T06:30:00Z\n")
+    manifest_path.write_text(text, encoding="utf-8")
+    feed_path = tmp_path / "feed.xml"
+    result, output = cli("feed", str(manifest_path), "-o", str(feed_path))
+    assert result.exit_code == 0, output
+    data = feed_path.read_bytes()
+    root = ET.fromstring(data)
+    order = [int(item.findtext(f"{{{ITUNES_NS}}}episode")) for item in root.iter("item")]
+    assert order == [4, 2, 1, 3], (
+        f"feed items run {order}, not newest first (4, 2, 1, 3): podcast apps would show "
+        "the oldest episode as the latest"
+    )
+    parsed = feedparser.parse(data)
+    dates = [entry.published_parsed for entry in parsed.entries]
+    assert dates == sorted(dates, reverse=True), "pubDate does not fall from item to item"
