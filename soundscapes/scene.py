@@ -64,7 +64,12 @@ def _scene(name: str, description: str, *layers: tuple[str, float]) -> Scene:
     )
 
 
-#: Built-in scenes for the places sleep stories visit. Gains are relative within a scene.
+#: Built-in scenes for the places sleep stories visit. Gains are relative within a scene, and
+#: set so that each scene is heard as its leading layer (tests/soundscapes/test_heard.py): the
+#: night's insects sit 16 dB under the forest's wind, the breeze 12 dB under the chimes, the
+#: moonlit shimmer 10 dB under the shore's waves (its struck tones outweigh surf), and the
+#: heartbeat has slow breaths under it rather than a pad (a pad's tones swamp a beat whose
+#: energy is almost all under 125 Hz; tests/soundscapes/HEARD.md).
 BUILTIN_SCENES: dict[str, Scene] = {
     s.name: s
     for s in (
@@ -75,8 +80,8 @@ BUILTIN_SCENES: dict[str, Scene] = {
                ("breathing-mirrors", -9.0)),
         _scene("music", "a slow piano line over a soft pad", ("melody", 0.0), ("drone", -6.0)),
         _scene("night-sky", "a starry sky opening above", ("shimmer", 0.0), ("drone", -4.0)),
-        _scene("moon-shore", "white sand and a still pool under the moon", ("tide", -3.0),
-               ("shimmer", -4.0)),
+        _scene("moon-shore", "white sand and a still pool under the moon", ("tide", 0.0),
+               ("shimmer", -10.0)),
         _scene("dawn-coast", "gulls and the tide on a dawn-lit coast", ("tide", 0.0),
                ("gulls", -5.0)),
         _scene("coast", "waves on a shore", ("tide", 0.0)),
@@ -84,9 +89,10 @@ BUILTIN_SCENES: dict[str, Scene] = {
         _scene("hearth", "a fire in a stove", ("fire", 0.0), ("rain", -14.0)),
         _scene("night-garden", "crickets and an owl in a night garden", ("crickets", 0.0),
                ("night", -3.0)),
-        _scene("forest", "wind in the trees", ("wind", 0.0), ("night", -10.0)),
-        _scene("heartbeat", "a soft, distant drum", ("heartbeat", 0.0), ("drone", -6.0)),
-        _scene("chimes", "wind chimes in a breeze", ("chimes", 0.0), ("wind", -8.0)),
+        _scene("forest", "wind in the trees", ("wind", 0.0), ("night", -16.0)),
+        _scene("heartbeat", "a soft, distant drum, and slow breaths", ("heartbeat", 0.0),
+               ("breathing-mirrors", -12.0)),
+        _scene("chimes", "wind chimes in a breeze", ("chimes", 0.0), ("wind", -12.0)),
     )
 }  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""Body rhythms: slow breathing mirrored across the stereo field, a distant heartbeat."""
+"""Body rhythms: slow breathing in a hall of mirrors, a distant heartbeat."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from soundscapes.dsp import (
     Filter,
     OverlapAdd,
     Upsampler,
+    bandpass,
     db_to_gain,
     geometric,
+    highpass,
     low_rate_factor,
     lowpass,
-    pan_gains,
     parallel,
     resonator,
+    set_width,
     unit_noise_gain,
     white_noise,
 )
@@ -38,23 +40,38 @@ def _ramp(x: np.ndarray) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
 
 
+def _tract(formants: tuple[tuple[float, float, float], ...], sample_rate_hz: float) -> np.ndarray:
+    """Parallel resonators (centre Hz, bandwidth Hz, gain) as one filter, unit noise gain."""
+    sections = [resonator(f_hz, f_hz / bw_hz, sample_rate_hz) for f_hz, bw_hz, _ in formants]
+    gains = [gain for _, _, gain in formants]
+    return unit_noise_gain(parallel(sections, gains), sample_rate_hz)
+
+
 class BreathingMirrors(ProceduralLayer):
-    """A slow breathing texture, mirrored across the stereo field.
+    """Slow breathing in a hall of mirrors.
 
-    About six breaths a minute (SOUND_RECIPES 3.11 and 8.4: resonance breathing near 0.1 Hz):
-    a 4 s inhale and a 6 s exhale ending in a short pause. Each is white noise through two
-    formant resonators (a breathy "hhh": brighter on the inhale, warmer on the exhale) under a
-    raised-cosine envelope. The mirror: the inhale travels left to right, the exhale returns
-    right to left.
+    The breath is air through a vocal tract (SOUND_RECIPES 3.11; Stevens, *Acoustic
+    Phonetics*, 1998, ch. 8: aspiration noise): turbulence at the glottis, a noise source,
+    excites the resonances of the tract, so a breath is a whispered vowel. Exhale: a relaxed
+    open tract, formants near 600, 1300, 2500 and 3500 Hz; inhale: the tongue a little
+    forward and the air faster, formants higher (700, 1800, 2700, 4000 Hz) plus the hiss of
+    air drawn past the teeth (3-7 kHz). Bandwidths are those of a breathy tract, 150-300 Hz
+    (Klatt 1980, J. Acoust. Soc. Am. 67: wider than voiced formants, still far narrower than
+    the octave-wide bands of a water-like hiss). The airflow rises and falls smoothly; the
+    sound of turbulence at the tract's walls is a dipole source whose power grows as the sixth
+    power of the flow speed (Curle 1955, Proc. R. Soc. A 231), so its amplitude follows the
+    cube of the flow: quiet edges, a full middle. Six breaths a minute by default (SOUND_RECIPES
+    8.4: resonance breathing near 0.1 Hz): inhale 40 % of the cycle, exhale 50 %, a pause.
 
-    Inhale and exhale never sound at once, so one noise stream runs through one formant
-    filter at a time: the inhale's from where an inhale starts, the exhale's from where it
-    ends. Each switch restarts the filter from rest where the envelope is still at zero.
+    The mirrors: the breath sits in the middle, and its images in the glass come back as
+    bright early reflections (11-47 ms, a different set for each ear) whose side moves left to
+    right with each inhale and back with each exhale; a faint high shimmer glints across
+    the glass from left to right as the breath is drawn in.
     """
 
     info = LayerInfo(
         name="breathing-mirrors",
-        description="slow breaths (about six a minute) that travel left to right and back",
+        description="slow breaths (about six a minute) mirrored in glass that glints left to right",
         params=(
             ParamInfo(
                 name="rate",
@@ -70,38 +87,67 @@ class BreathingMirrors(ProceduralLayer):
         ),
     )
 
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
-    _GAIN_DB = -31.3
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 8 seeds).
+    _GAIN_DB = -27.4
     _INHALE_FRACTION = 0.4  # 4 s of a 10 s cycle
-    _PAUSE_FRACTION = 0.08  # the rest after the exhale (0.5-1 s in the recipe)
+    _PAUSE_FRACTION = 0.1  # the rest after the exhale (0.5-1 s in the recipe)
+    # Formants (centre Hz, bandwidth Hz, gain).
+    _EXHALE = (
+        (600.0, 150.0, 1.0),
+        (1300.0, 180.0, 1.0),
+        (2500.0, 250.0, 1.0),
+        (3500.0, 300.0, 1.0),
+    )
+    _INHALE = (
+        (700.0, 150.0, 1.0),
+        (1800.0, 200.0, 1.0),
+        (2700.0, 250.0, 1.0),
+        (4000.0, 300.0, 1.0),
+    )
+    # Early reflections off the glass (delay ms, gain), one set per ear.
+    _LEFT_TAPS = ((11.0, 0.42), (23.0, 0.3), (37.0, 0.2))
+    _RIGHT_TAPS = ((13.0, 0.4), (29.0, 0.27), (47.0, 0.18))
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
         super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
         intensity = self.params["intensity"]
         distance = self.params["distance"]
-        width = self.params["width"]
+        self._width = self.params["width"]
         self._cycle_s = 60.0 / self.params["rate"]
         self._noise_rng, self._breath_rng = self.rng.spawn(2)
         sr = self.sample_rate_hz
 
-        # Formants of a breathy "hhh" (SOUND_RECIPES 3.11: ~500 Hz and ~1.5 kHz, Q 2-4); the
-        # inhale sits higher. Each pair runs as one 4-pole filter. Distance darkens the upper
-        # formant (air absorption).
-        upper = geometric(1.0, 0.35, distance)
-        inhale = parallel([resonator(1100.0, 2.0, sr), resonator(2600.0, 3.0, sr)], [1.0, upper])
-        exhale = parallel([resonator(450.0, 1.5, sr), resonator(1300.0, 2.5, sr)], [1.0, upper])
+        # Breath noise has little below 250 Hz (no source there); distance takes the top.
+        edges = np.concatenate(
+            [highpass(250.0, sr, 2), lowpass(geometric(9000.0, 3500.0, distance), sr, 1)]
+        )
+        # The inhale's hiss past the teeth is one more, broad, branch of its tract: it shares
+        # the breath's envelope, and deeper breaths (faster air) hiss more.
+        hiss_hz = geometric(5000.0, 3500.0, distance)
+        inhale = (*self._INHALE, (hiss_hz, 0.6 * hiss_hz, 0.5 + 0.7 * intensity))
         self._formants = {
-            True: Filter(unit_noise_gain(inhale, sr), (1,), np.float32),
-            False: Filter(unit_noise_gain(exhale, sr), (1,), np.float32),
+            True: Filter(np.concatenate([_tract(inhale, sr), edges]), (1,), np.float32),
+            False: Filter(np.concatenate([_tract(self._EXHALE, sr), edges]), (1,), np.float32),
         }
         self._inhaling = True
         # (absolute frame, inhaling) where the formant filter changes, in time order.
         self._switches: list[tuple[int, bool]] = []
-        self._mirror = 0.85 * width
+        self._shimmer = Filter(
+            unit_noise_gain(bandpass(6000.0, 9000.0, sr, 2), sr), (1,), np.float32
+        )
         self._level = 0.6 + 0.8 * intensity
+        self._shimmer_level = 0.06 * geometric(1.0, 0.4, distance)
+        # Farther away the images in the glass weigh more against the direct breath.
+        self._direct = geometric(1.0, 0.6, distance)
+        self._taps = [
+            [(round(d_ms * sr / 1000.0), g) for d_ms, g in taps]
+            for taps in (self._LEFT_TAPS, self._RIGHT_TAPS)
+        ]
+        self._history = np.zeros(max(d for taps in self._taps for d, _ in taps), np.float32)
         self._control_rate_hz = sr / CONTROL_FACTOR
-        self._envelopes = OverlapAdd(2)
-        self._upsample = Upsampler(CONTROL_FACTOR, 2, smooth=False, dtype=np.float32)
+        # Rows: breath gain, image position (-1 left .. 1 right), shimmer gain.
+        self._envelopes = OverlapAdd(3)
+        self._upsample = Upsampler(CONTROL_FACTOR, 3, smooth=False, dtype=np.float32)
         self._next_breath_s = 0.0
         self._gain = db_to_gain(self._GAIN_DB)
 
@@ -119,31 +165,62 @@ class BreathingMirrors(ProceduralLayer):
             exhale_frame = inhale_frame + inhale_steps * CONTROL_FACTOR
             self._switches += [(inhale_frame, True), (exhale_frame, False)]
             self._next_breath_s += cycle_s
-        gains = self._upsample(self._envelopes.pop(self.control_frames) * self._gain)
-        noise = white_noise(self._noise_rng, (1, self.chunk_frames))
-        return gains * self._breath_noise(noise)
+        controls = self._upsample(self._envelopes.pop(self.control_frames))
+        frames = self.chunk_frames
+        noise = white_noise(self._noise_rng, (2, frames))
+        breath, shimmer = self._breath_noise(noise)
+        breath *= controls[0] * np.float32(self._gain)
 
-    def _breath_noise(self, noise: np.ndarray) -> np.ndarray:
-        """``noise`` ``(1, frames)`` through the formants of the breath half under way."""
-        out = np.empty(noise.shape[1], dtype=np.float32)
+        # The images in the glass: each ear's reflections, weighted by the side they are on.
+        history = np.concatenate([self._history, breath])
+        self._history = history[-len(self._history) :]
+        position = controls[1]
+        out = np.empty((2, frames), dtype=np.float32)
+        for ear, side in ((0, -1.0), (1, 1.0)):
+            images = np.zeros(frames, dtype=np.float32)
+            for delay, gain in self._taps[ear]:
+                start = len(self._history) - delay
+                images += np.float32(gain) * history[start : start + frames]
+            weight = np.sqrt(np.maximum(0.0, 0.5 + 0.5 * side * position))
+            np.multiply(images, weight, out=out[ear])
+            out[ear] += np.float32(self._direct * math.sqrt(0.5)) * breath
+
+        shimmer *= controls[2] * np.float32(self._gain)
+        out[0] += shimmer * np.sqrt(np.maximum(0.0, 0.5 - 0.5 * position))
+        out[1] += shimmer * np.sqrt(np.maximum(0.0, 0.5 + 0.5 * position))
+        return set_width(out, self._width)
+
+    def _breath_noise(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The breath and the shimmer from ``noise`` ``(2, frames)``: float32 ``(frames,)`` each.
+
+        Row 0 runs through the formants of the breath half under way, row 1 through the
+        shimmer's band while an inhale lasts (it is silent otherwise, so it is not filtered).
+        """
+        frames = noise.shape[1]
+        breath = np.empty(frames, dtype=np.float32)
+        shimmer = np.zeros(frames, dtype=np.float32)
         start = self.chunk_start_frame
         done = 0
-        while done < len(out):
+        while done < frames:
             if self._switches and self._switches[0][0] <= start + done:
                 _, self._inhaling = self._switches.pop(0)
                 self._formants[self._inhaling].reset()
+                self._shimmer.reset()
                 continue
-            stop = len(out)
+            stop = frames
             if self._switches:
                 stop = min(stop, self._switches[0][0] - start)
-            out[done:stop] = self._formants[self._inhaling](noise[:, done:stop])[0]
+            breath[done:stop] = self._formants[self._inhaling](noise[:1, done:stop])[0]
+            if self._inhaling:
+                shimmer[done:stop] = self._shimmer(noise[1:, done:stop])[0]
             done = stop
-        return out
+        return breath, shimmer
 
     def _breath(self) -> tuple[float, int, np.ndarray]:
-        """One breath cycle: its length (s), inhale steps and control-rate gains ``(2, n)``.
+        """One breath cycle: its length (s), inhale steps and control rows ``(3, n)``.
 
-        Rows are the two ears; the inhale fills the first ``inhale steps`` of them.
+        Rows are breath gain, image position and shimmer gain; the inhale fills the first
+        ``inhale steps`` of them.
         """
         rng = self._breath_rng
         ctl = self._control_rate_hz
@@ -157,18 +234,18 @@ class BreathingMirrors(ProceduralLayer):
         n_ex = max(2, round(exhale_s * ctl))
         x_in = np.arange(n_in) / n_in
         x_ex = np.arange(n_ex) / n_ex
-        # The inhale swells over 60 % of its time and eases off; the exhale rises quickly
-        # (25 %) and fades slowly, the way a relaxed breath does.
-        env_in = np.where(x_in < 0.6, _ramp(x_in / 0.6), 1.0 - _ramp((x_in - 0.6) / 0.4))
-        env_ex = np.where(x_ex < 0.25, _ramp(x_ex / 0.25), 1.0 - _ramp((x_ex - 0.25) / 0.75))
-        # The mirror: inhale pans left to right, exhale right to left.
-        pan_in = self._mirror * (2.0 * _ramp(x_in) - 1.0)
-        pan_ex = -self._mirror * (2.0 * _ramp(x_ex) - 1.0)
-
-        rows = np.empty((2, n_in + n_ex))
-        rows[:, :n_in] = pan_gains(pan_in) * (env_in * level * math.sqrt(2.0))
-        # The exhale is the longer, softer half of the cycle.
-        rows[:, n_in:] = pan_gains(pan_ex) * (env_ex * level * 0.9 * math.sqrt(2.0))
+        # Airflow: the inhale swells and eases off; the exhale leaves quickly and trails away,
+        # as a relaxed breath does. Sound amplitude follows the cube of the flow (see above).
+        flow_in = np.sin(np.pi * x_in)
+        flow_ex = np.sin(np.pi * x_ex**0.6)
+        rows = np.zeros((3, n_in + n_ex))
+        rows[0, :n_in] = level * flow_in**3
+        rows[0, n_in:] = 0.8 * level * flow_ex**3
+        # The images travel left to right on the inhale and back on the exhale.
+        rows[1, :n_in] = 2.0 * _ramp(x_in) - 1.0
+        rows[1, n_in:] = 1.0 - 2.0 * _ramp(x_ex)
+        # The shimmer glints across the glass while the breath is drawn in.
+        rows[2, :n_in] = self._shimmer_level * level * np.sin(np.pi * x_in) ** 2
         return cycle_s, n_in, rows
 
 

@@ -11,6 +11,7 @@ from scipy import signal
 from soundscapes.dsp import (
     CONTROL_FACTOR,
     Filter,
+    JitteredGrid,
     NoiseBed,
     OverlapAdd,
     PoissonClock,
@@ -22,7 +23,7 @@ from soundscapes.dsp import (
     highpass,
     low_rate_factor,
     lowpass,
-    raised_cosine,
+    one_pole_lowpass,
     resonator,
     set_width,
     unit_noise_gain,
@@ -38,64 +39,93 @@ from soundscapes.layers.spec import (
 
 
 class Fire(ProceduralLayer):
-    """A calm fire: lapping flames, a faint hiss and sparse crackles.
+    """A wood fire: crackles of sharp ticks and pops over a hiss and a soft, flickering roar.
 
-    Farnell ch. 34 (Wikibooks SC port): *lapping* is noise through a 30 Hz band-pass, driven
-    into a soft clip and DC-blocked, a fluttering low roar; *hiss* is high-passed noise under
-    ``LFNoise2(1 Hz) ** 4``, so it surges rarely; *crackles* are 20-30 ms noise bursts fired by
-    ``Dust``, each with a resonance at an exponentially random 100-1000 Hz. For bedtime
-    (SOUND_RECIPES 3.5): lapping is the main bed, the hiss is much quieter, 0.5-3 crackles per
-    second, everything low-passed near 6-8 kHz, and each crackle gets a 1 ms attack.
+    - Crackle (the sound that names a fire): moisture and resin trapped in wood boil and the
+      heated wood cracks, each release a sudden burst. Farnell ch. 34 (SOUND_RECIPES 3.5)
+      makes a crackle a short noise burst fired by ``Dust`` with a resonance of its own;
+      here each tick is a noise burst with a 0.25 ms rise, decaying in 1.2-4 ms, exciting one
+      or two modes of the splinter or ember it came from, ringing 1-20 ms at 0.6-7 kHz
+      (bigger pieces ring lower and longer). Crackling comes in avalanches with a power-law
+      spread of sizes (Sethna, Dahmen & Myers, "Crackling noise", Nature 2001): bursts of
+      2-7 ticks within a few hundred milliseconds, many small and few large (capped, so no
+      pop startles), over a steady scatter of smaller lone ticks.
+    - Hiss: gas and steam jetting from the wood, high-passed noise under Farnell's
+      ``LFNoise2(1 Hz) ** 4``, which surges rarely.
+    - Roar: turbulent combustion, low noise (peaking near 150 Hz) whose level flickers at the
+      flames' puffing rate, a few hertz for a hearth fire (f ~ 1.5 / sqrt(D) Hz for a fire of
+      D metres; Cetegen & Ahmed 1993), and breathes slowly.
     """
 
     info = LayerInfo(
         name="fire",
-        description="a calm fire: soft lapping flames, faint hiss and sparse crackles",
+        description="a wood fire: sharp crackles and pops over a soft hiss and a flickering roar",
         params=(
-            intensity_param(0.4, "how lively the fire is: more crackles (0.5-3 per second)"),
+            intensity_param(0.4, "how lively the fire is: more crackle bursts (0.5-3 per second)"),
             distance_param(0.3),
             width_param(0.7),
         ),
     )
 
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
-    _GAIN_DB = -25.9
-    _CRACKLES = 32  # sounds in the crackle bank
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, several seeds).
+    _GAIN_DB = -18.0
+    _TICKS = 64  # sounds in the tick bank
+    _PARETO_EXPONENT = 2.0  # avalanche sizes: P(size > s) ~ s^-2
+    _LARGEST = 3.0  # the biggest pop, in times the smallest tick's amplitude
+    _TICK_ENERGY_S = 0.002
+    _TICK_PEAK = 1.4  # most ticks of that energy would peak at 1.5-3
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
         super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
         intensity = self.params["intensity"]
         distance = self.params["distance"]
         self._width = self.params["width"]
-        lap_rng, hiss_rng, crackle_rng, surge_rng, bank_rng = self.rng.spawn(5)
-        self._lap_rng = lap_rng
+        (
+            roar_rng,
+            flicker_rng,
+            breath_rng,
+            hiss_rng,
+            surge_rng,
+            burst_rng,
+            cluster_rng,
+            lone_rng,
+            bank_rng,
+        ) = self.rng.spawn(9)
+        self._roar_rng = roar_rng
+        self._cluster_rng = cluster_rng  # drawn burst by burst, in time order: any chunking
         sr = self.sample_rate_hz
-        self._factor = low_rate_factor(sr, 700.0)
-        low = sr / self._factor
         self._control_rate_hz = sr / CONTROL_FACTOR
 
-        # Lapping: BPF(white, 30 Hz, rq 0.2) -> clip -> LeakDC (Farnell ch. 34), then kept to
-        # 60-700 Hz: the 30 Hz flutter itself is felt more than heard (and K-weighting ignores
-        # it), its clipped harmonics carry the sound. A wider band adds the flames' breath.
-        # float32 throughout (each filter checks it stays exact enough; see Filter).
-        f32 = np.float32
-        self._lap_filter = Filter(unit_noise_gain(resonator(30.0, 5.0, low), low), dtype=f32)
-        self._breath_filter = Filter(unit_noise_gain(bandpass(80.0, 500.0, low, 1), low), dtype=f32)
-        self._after_clip = Filter(
-            np.concatenate([highpass(60.0, low, 2), lowpass(700.0, low, 2)]), dtype=f32
-        )
-        for f in (self._lap_filter, self._breath_filter):
-            f.warm_up(white_noise(lap_rng, (2, int(low))))
+        # Roar: noise at a low rate, 50-700 Hz, falling 6 dB/octave above 150 Hz.
+        self._factor = low_rate_factor(sr, 700.0)
+        low = sr / self._factor
+        roar_sos = np.concatenate([bandpass(50.0, 700.0, low, 1), one_pole_lowpass(150.0, low)])
+        self._roar_filter = Filter(unit_noise_gain(roar_sos, low), dtype=np.float32)
+        self._roar_filter.warm_up(white_noise(roar_rng, (2, int(0.5 * low))))
         self._upsample = Upsampler(self._factor, dtype=np.float32)
+        self._roar_level_up = Upsampler(CONTROL_FACTOR // self._factor, 1, smooth=False)
+        self._flicker = SmoothRandom(flicker_rng, 0.15, start=0.5)  # puffing, ~3 Hz
+        self._breath = SmoothRandom(breath_rng, 6.0, start=0.5)
+        self._roar_level = 0.2
 
-        top_hz = geometric(7000.0, 3000.0, distance)
-        self._hiss = NoiseBed(hiss_rng, bandpass(1500.0, top_hz, sr, 1), sr, self._width)
-        self._hiss_level = 0.2 * geometric(1.0, 0.4, distance)
+        top_hz = geometric(9000.0, 3500.0, distance)
+        self._hiss = NoiseBed(
+            hiss_rng,
+            np.concatenate([highpass(2000.0, sr, 2), lowpass(top_hz, sr, 2)]),
+            sr,
+            self._width,
+        )
+        self._hiss_level = 0.06 * geometric(1.0, 0.4, distance)
         self._surge = SmoothRandom(surge_rng, 1.0, start=0.5)  # LFNoise2(1 Hz)
 
-        self._crackles = PoissonClock(crackle_rng, geometric(0.5, 3.0, intensity), marks=4)
-        self._crackle_level = 3.0 * geometric(1.0, 0.35, distance)
-        self._bank = self._crackle_bank(bank_rng, lowpass(top_hz, sr, 2))
+        # Crackle: bursts (avalanches) at 0.5-3 a second, lone ticks at 15-50 a second. The
+        # bursts carry most of the crackle's energy, so they fall one to a slot of a jittered
+        # grid (gaps still from 0 to 2 slots): each minute holds the same number, and its
+        # loudness hardly depends on the seed, where Poisson counts would swing it by a dB.
+        self._bursts = JitteredGrid(burst_rng, 1.0 / geometric(0.5, 3.0, intensity), 0.0, 1.0)
+        self._lone = PoissonClock(lone_rng, geometric(15.0, 50.0, intensity), marks=3)
+        self._crackle_level = 1.0 * geometric(1.0, 0.4, distance)
+        self._bank = self._tick_bank(bank_rng, lowpass(top_hz, sr, 2))
         self._events = OverlapAdd(dtype=np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
@@ -103,55 +133,117 @@ class Fire(ProceduralLayer):
         sr = self.sample_rate_hz
         t0 = self.chunk_start_s
         m = self.chunk_frames // self._factor
-        noise = white_noise(self._lap_rng, (4, m))
-        lap = self._lap_filter(noise[0:2])
-        lap = np.tanh(np.float32(1.8) * lap)  # clip2-like soft clip: the flapping
-        lap = self._after_clip(lap) + np.float32(0.5) * self._breath_filter(noise[2:4])
-        out = self._upsample(set_width(lap, self._width) * np.float32(self._gain))
+        ctl = self._control_rate_hz
+        t = t0 + np.arange(self.control_frames) / ctl
+
+        # Roar under the flames' flicker (deep, quick) and a slow breathing of the fire.
+        level = (0.55 + 0.9 * self._flicker.at(t)[0] ** 2) * (0.8 + 0.4 * self._breath.at(t)[0])
+        roar = self._roar_filter(white_noise(self._roar_rng, (2, m)))
+        roar = set_width(roar, self._width)
+        roar *= self._roar_level_up(level[None, :])[0].astype(np.float32)
+        out = self._upsample(roar * np.float32(self._roar_level * self._gain))
 
         # Hiss surges: LFNoise2(1 Hz) ** 4 makes rare loud bursts (Farnell ch. 34).
-        t = t0 + np.arange(self.control_frames) / self._control_rate_hz
-        surge = (0.25 + 1.5 * self._surge.at(t) ** 4) * (self._hiss_level * self._gain)
-        out += self._hiss(self.chunk_frames, surge[0])
+        surge = (0.3 + 2.0 * self._surge.at(t)[0] ** 4) * (self._hiss_level * self._gain)
+        out += self._hiss(self.chunk_frames, surge)
 
-        times, marks = self._crackles.pop_marked_until(t0 + self.chunk_frames / sr)
-        for time_s, mark in zip(times, marks, strict=True):
-            self._crackle(round((time_s - t0) * sr), mark)
+        end_s = t0 + self.chunk_frames / sr
+        offsets: list[int] = []
+        sounds: list[np.ndarray] = []
+        gains: list[tuple[float, float]] = []
+        for time_s in self._bursts.pop_until(end_s):
+            self._burst(time_s - t0, offsets, sounds, gains)
+        times, marks = self._lone.pop_marked_until(end_s)
+        for time_s, (pan_u, size_u, variant_u) in zip(times, marks, strict=True):
+            amplitude = 0.5 * self._size(size_u)
+            self._tick(time_s - t0, pan_u, amplitude, variant_u, offsets, sounds, gains)
+        self._events.add_panned_many(offsets, sounds, np.array(gains).reshape(-1, 2))
         self._events.pop_into(out)
         return out
 
-    def _crackle_bank(self, rng: np.random.Generator, top_sos: np.ndarray) -> list[np.ndarray]:
-        """Crackle sounds drawn once at start (like rain's drop grains), float32 mono."""
+    def _size(self, u: float) -> float:
+        """An avalanche size (amplitude, 1 = the smallest tick) from a uniform ``u``:
+        Pareto-distributed, capped at :attr:`_LARGEST` so no pop startles."""
+        return min(self._LARGEST, (1.0 - u) ** (-1.0 / self._PARETO_EXPONENT))
+
+    def _burst(
+        self,
+        start_s: float,
+        offsets: list[int],
+        sounds: list[np.ndarray],
+        gains: list[tuple[float, float]],
+    ) -> None:
+        """One avalanche: 2-7 ticks 5-60 ms apart from one spot in the fire."""
+        rng = self._cluster_rng
+        pan_u, count_u = rng.random(2)
+        count = 2 + int(6.0 * count_u)
+        gaps_s = rng.exponential(0.025, count) + 0.005
+        gaps_s[0] = 0.0
+        for time_s, size_u, variant_u in zip(
+            start_s + np.cumsum(gaps_s), rng.random(count), rng.random(count), strict=True
+        ):
+            pan = min(1.0, max(0.0, pan_u + rng.normal(0.0, 0.05)))
+            self._tick(time_s, pan, self._size(size_u), variant_u, offsets, sounds, gains)
+
+    def _tick(
+        self,
+        start_s: float,
+        pan_u: float,
+        amplitude: float,
+        variant_u: float,
+        offsets: list[int],
+        sounds: list[np.ndarray],
+        gains: list[tuple[float, float]],
+    ) -> None:
+        """Queue one tick: bigger ones come from the low, long-ringing end of the bank."""
+        # Size picks the piece: the largest avalanches crack the biggest (lowest) pieces.
+        reach = min(1.0, math.log(amplitude + 1.0) / math.log(self._LARGEST + 1.0))
+        index = min(self._TICKS - 1, int((0.6 * variant_u + 0.4 * reach) * self._TICKS))
+        angle = (1.0 + (2.0 * pan_u - 1.0) * 0.8 * self._width) * (math.pi / 4.0)
+        size = amplitude * self._crackle_level * self._gain
+        offsets.append(round(start_s * self.sample_rate_hz))
+        sounds.append(self._bank[index])
+        gains.append((size * math.cos(angle), size * math.sin(angle)))
+
+    def _tick_bank(self, rng: np.random.Generator, top_sos: np.ndarray) -> list[np.ndarray]:
+        """Tick sounds drawn once at start, float32 mono, each with the energy of
+        :attr:`_TICK_ENERGY_S` of unit amplitude; ordered from small, high and short (index 0)
+        to big, low and long."""
         sr = self.sample_rate_hz
         bank = []
-        attack = round(0.001 * sr)
-        fade = round(0.003 * sr)
-        for index in range(self._CRACKLES):
-            n = round(0.02 * (1.0 + 0.5 * rng.random()) * sr)  # 20-30 ms, Env.perc
-            envelope = np.linspace(1.0, 0.0, n) ** 2
-            envelope[:attack] *= raised_cosine(attack)
-            burst = np.zeros(2 * n)
-            burst[:n] = rng.uniform(-1.0, 1.0, n) * envelope
-            # A resonance at an exponentially random 100-1000 Hz: son + BPF(son, f).
-            center_hz = 100.0 * 10.0 ** ((index + rng.random()) / self._CRACKLES)
-            sound = burst + 3.0 * signal.sosfilt(resonator(center_hz, 6.0, sr), burst)
+        for index in range(self._TICKS):
+            size = (index + rng.random()) / self._TICKS  # 0 small .. 1 big
+            # The release: a burst decaying in 1.2-4 ms with a 0.25 ms rise. (Sharper still
+            # would be truer to a crack, but a burst much under a millisecond is a lone
+            # sample-scale spike that the ear, at bedtime levels, hears as a digital click.)
+            burst_s = geometric(0.0012, 0.004, size)
+            n_burst = max(8, round(3.0 * burst_s * sr))
+            t = np.arange(n_burst) / sr
+            burst = rng.uniform(-1.0, 1.0, n_burst) * np.exp(-t / burst_s)
+            rise = max(2, round(0.00025 * sr))
+            burst[:rise] *= np.linspace(0.0, 1.0, rise + 1)[1:]
+            # The piece rings: one or two modes, 7-0.6 kHz and 1-20 ms as pieces grow.
+            decay_s = geometric(0.001, 0.02, size) * rng.uniform(0.7, 1.4)
+            n = n_burst + round(6.0 * decay_s * sr)
+            sound = np.zeros(n)
+            sound[:n_burst] = burst
+            excitation = sound.copy()
+            for _ in range(1 + int(rng.random() < 0.5)):
+                mode_hz = geometric(7000.0, 600.0, size) * rng.uniform(0.7, 1.4)
+                # A two-pole resonance rings with time constant Q / (pi f).
+                ring = resonator(mode_hz, math.pi * mode_hz * decay_s, sr)
+                sound += rng.uniform(1.0, 3.0) * signal.sosfilt(ring, excitation)
             sound = signal.sosfilt(top_sos, sound)
-            sound[-fade:] *= raised_cosine(fade)[::-1]
-            sound *= 0.25 / math.sqrt(float(np.mean(sound[:n] ** 2)))
+            fade = max(2, round(0.001 * sr))
+            sound[-fade:] *= np.linspace(1.0, 0.0, fade)
+            # Equal energy (the ear weighs a click by its energy): a big piece rings longer,
+            # not louder, and a minute's loudness does not hang on a few long rings.
+            sound *= math.sqrt(self._TICK_ENERGY_S * sr / float(np.sum(sound**2)))
+            # ... but none peakier than the typical tick: the odd spiky one would snap out
+            # of the crackle (as rain's grains).
+            sound *= min(1.0, self._TICK_PEAK / float(np.max(np.abs(sound))))
             bank.append(sound.astype(np.float32))
         return bank
-
-    def _crackle(self, offset: int, mark: np.ndarray) -> None:
-        """One crackle (sometimes a quick cluster of 2-3 pops) into the event buffer."""
-        sr = self.sample_rate_hz
-        variant_u, size_u, pan_u, cluster_u = mark
-        pops = 1 + int(cluster_u * 3.0) if cluster_u > 0.6 else 1
-        angle = (1.0 + (2.0 * pan_u - 1.0) * 0.6 * self._width) * (math.pi / 4.0)
-        for pop in range(pops):
-            sound = self._bank[(int(variant_u * self._CRACKLES) + 17 * pop) % self._CRACKLES]
-            size = self._crackle_level * 10.0 ** ((size_u - 0.5) * 0.5) * 0.7**pop * self._gain
-            gains = (size * math.cos(angle), size * math.sin(angle))
-            self._events.add_panned(offset + pop * round(0.035 * sr), sound, gains)
 
 
 LAYERS: tuple[type[ProceduralLayer], ...] = (Fire,)

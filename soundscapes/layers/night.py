@@ -1,4 +1,4 @@
-"""Night: crickets, and the night itself (distant owls over soft insects)."""
+"""Night: crickets, and the night itself (a far chorus of ground crickets, an owl, soft air)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
 
 from soundscapes.dsp import (
     CONTROL_FACTOR,
@@ -15,7 +16,6 @@ from soundscapes.dsp import (
     JitteredGrid,
     NoiseBed,
     OverlapAdd,
-    SineBank,
     SmoothRandom,
     Upsampler,
     bandpass,
@@ -27,6 +27,7 @@ from soundscapes.dsp import (
     pan_gains,
     raised_cosine,
     resonator,
+    set_width,
 )
 from soundscapes.layers.spec import (
     LayerInfo,
@@ -37,23 +38,109 @@ from soundscapes.layers.spec import (
     width_param,
 )
 
+# --- one singing insect -----------------------------------------------------------------------
+
+
+def _syllable_train(
+    rng: np.random.Generator,
+    carrier_hz: float,
+    syllable_s: float,
+    period_frames: int,
+    strengths: np.ndarray,
+    sample_rate_hz: float,
+    *,
+    glide: float,
+    harmonics: tuple[float, float],
+) -> np.ndarray:
+    """Consecutive syllables of one cricket, one per entry of ``strengths``: mono float64.
+
+    A syllable is one closing stroke of the raised forewings. The plectrum of one wing runs
+    along the file of teeth on the other, and that escapement keeps the harp (a thin resonant
+    plate in the wing) ringing at its own frequency: a nearly pure tone with weak phase-locked
+    harmonics (Bennet-Clark 1999, "Resonators in insect sound production"; Bennet-Clark &
+    Bailey 2002, "Ticking of the clockwork cricket"). The opening stroke is silent, so each
+    syllable starts the harp afresh, with no phase carried from the last one. The frequency
+    sags through the stroke (Prestwich, Lenihan & Martin 2000 measured 9 % from the first to the
+    last third of a pulse) and varies a little from one syllable to the next (up to 0.8 %, same
+    source).
+
+    Syllables start every ``period_frames``; each lasts ``syllable_s``.
+    """
+    n = max(4, round(syllable_s * sample_rate_hz))
+    x = np.arange(n) / n
+    # The stroke takes hold over the first third, sags a little as the file runs out, and the
+    # harp rings down when the plectrum leaves the file (Q ~ 25 at 4.5 kHz: about 2 ms, the
+    # last fifth of a syllable).
+    attack = 0.5 - 0.5 * np.cos(np.pi * np.minimum(x / 0.3, 1.0))
+    release = 0.5 + 0.5 * np.cos(np.pi * np.clip((x - 0.8) / 0.2, 0.0, 1.0))
+    envelope = attack * release * (1.0 - 0.15 * x)
+    second, third = harmonics
+    out = np.zeros(period_frames * (len(strengths) - 1) + n)
+    for i, strength in enumerate(strengths):
+        hz = carrier_hz * (1.0 + 0.004 * rng.standard_normal()) * (1.0 + glide * (0.5 - x))
+        phase = 2.0 * math.pi * np.cumsum(hz) / sample_rate_hz + rng.uniform(0.0, 2.0 * math.pi)
+        tone = np.sin(phase)
+        for multiple, amplitude in ((2.0, second), (3.0, third)):
+            if multiple * carrier_hz < 0.45 * sample_rate_hz:  # none folded back at low rates
+                tone += amplitude * np.sin(multiple * phase)
+        out[i * period_frames : i * period_frames + n] += strength * envelope * tone
+    return out
+
+
+def _placed(mono: np.ndarray, pan: float, wet: float, ir: np.ndarray, width: float) -> np.ndarray:
+    """A mono song where its singer sits: float32 ``(2, len(mono) + taps - 1)``.
+
+    The direct sound is panned to ``pan``; a share ``wet`` of the energy comes back scattered
+    by the ground and the plants around (the stereo ``ir``, unit energy per ear), and ``width``
+    narrows the whole towards mono.
+    """
+    scattered = signal.fftconvolve(mono[None, :], ir, axes=-1)
+    out = math.sqrt(0.5 * wet) * scattered
+    out[:, : len(mono)] += math.sqrt(1.0 - wet) * pan_gains(pan)[:, None] * mono
+    return set_width(out, width).astype(np.float32)
+
+
+@dataclass
+class _Cricket:
+    """One field cricket: its chirps (3, 4 and 5 syllables, placed) and its chirping rhythm."""
+
+    rng: np.random.Generator
+    chirps: list[np.ndarray]  # by syllable count: 3, 4, 5
+    weights: np.ndarray  # how often each count is sung
+    period_s: float  # its mean chirp period
+    next_frame: int = 0
+    drift: float = 0.0  # the period's slow wander, as a fraction
+
 
 class Crickets(ProceduralLayer):
-    """A field of crickets, each chirping near 4.5 kHz about every 0.7 s.
+    """A field of field crickets, each chirping on its own near 4.5 kHz.
 
-    Farnell ch. 50 (Fig 50.7, synchronous AM): a chirp phasor at 1.43 Hz gates a train of ~58 Hz
-    pulses (7 per chirp, rising in strength, Fig 50.8) on a ~4.5 kHz carrier with a second
-    harmonic at a third of its amplitude. SOUND_RECIPES 3.6 bed: 3-8 instances with their own
-    carriers (4.2-4.9 kHz), periods (0.6-0.9 s) and places, a few of them distant (quieter,
-    no harmonic). Each instance's period wanders by about 1.5 %, so they drift in and out of
-    step as real crickets do.
+    The calling song of *Gryllus campestris* (Ragge & Reynolds 1998, "The Songs of the
+    Grasshoppers and Crickets of Western Europe"): chirps (echemes) of 3-5 syllables, the first
+    quieter, at 25-35 syllables per second and a few chirps per second in warmth, slower on
+    cool nights. Each syllable is one closing stroke of the wings, a nearly pure tone at the
+    harp's resonance that sags a few percent as the stroke runs on (see
+    :func:`_syllable_train`); SOUND_RECIPES 3.6 (Farnell ch. 50) gives the carrier and the
+    faint second harmonic.
+
+    Warmer nights chirp faster (Dolbear's law): ``rate`` sets the chirp rate, and the syllable
+    rate follows it more gently (as its square root, an assumption; 30 per second at the
+    default). Every cricket keeps its own carrier (4.3-5 kHz) and chirp period (0.85-1.2 of the
+    typical one), and the period wanders by a few percent, so they drift in and out of step.
+    3-8 sing close by; behind them 6-18 more, 10-22 dB quieter, fill the gaps between chirps
+    as a far field does. Farther means darker (air takes the harmonics first) and more
+    scattered by the plants around: a short diffuse tail, which stays small, as outdoors
+    (SOUND_RECIPES 3.6 bed, 4).
+
+    Each cricket's chirps are rendered once, at the start, with their scattering; a chirp is
+    then one addition into the output, so the field costs little however busy it is.
     """
 
     info = LayerInfo(
         name="crickets",
         description="a field of crickets chirping near 4.5 kHz, drifting in and out of step",
         params=(
-            intensity_param(0.4, "how many crickets (3 to 8)"),
+            intensity_param(0.4, "how many crickets: 3 to 8 close by, 6 to 18 farther off"),
             ParamInfo(
                 name="rate",
                 default=1.43,
@@ -67,116 +154,139 @@ class Crickets(ProceduralLayer):
         ),
     )
 
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
-    _GAIN_DB = -20.1
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 8 seeds).
+    _GAIN_DB = -21.4
+
+    #: Syllables per second at the default chirp rate (Ragge & Reynolds: 25-35 in warmth).
+    _SYLLABLE_HZ = 30.0
+    #: The scattering tail of the garden: its -60 dB time, and its darkening cutoff.
+    _TAIL_S = 0.35
+    _TAIL_CUTOFF_HZ = 7000.0
+    #: Share of a cricket's energy that arrives scattered: at distance 0, added at distance 1,
+    #: and added for the far ones. Outdoors the direct sound dominates.
+    _WET = (0.03, 0.15, 0.1)
+    #: How far the carrier sags through a syllable, as a fraction (Prestwich et al. 2000).
+    _GLIDE = 0.08
+    #: Crickets farther off: this many, plus up to this many more with ``intensity``.
+    _FAR_COUNT = (6, 12)
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
         super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
         intensity = self.params["intensity"]
+        rate = self.params["rate"]
         distance = self.params["distance"]
         width = self.params["width"]
-        rng, drift_rng = self.rng.spawn(2)
         sr = self.sample_rate_hz
-        count = 3 + round(5.0 * intensity)
-        self._count = count
-        self._carrier_hz = np.minimum(rng.uniform(4200.0, 4900.0, count), 0.4 * sr)
-        self._carrier_phase = rng.uniform(0.0, 2.0 * math.pi, count)
-        self._period_s = rng.uniform(0.85, 1.25, count) / self.params["rate"]
-        self._pulses = rng.integers(5, 8, count)
-        self._pulse_hz = rng.uniform(50.0, 62.0, count)
-        self._cycles = rng.random(count)  # chirp phase, in cycles
-        far = np.arange(count) >= count - max(1, count // 3)  # the last third are distant
-        level_db = rng.uniform(-4.0, 0.0, count) - np.where(far, 10.0, 0.0)
-        levels = 10.0 ** (level_db / 20.0)
-        self._harmonic = np.where(far, 0.0, 1.0 / 3.0) * geometric(1.0, 0.3, distance)
-        # Each cricket's mean power depends on its duty cycle (pulses, pulse rate, period);
-        # scale the field so its total power is set by the levels alone, the same for every
-        # seed: a loud, busy cricket drawn by chance must not make the whole layer louder.
-        x = np.linspace(0.0, 1.0, 4096, endpoint=False)[None, :]
-        pulse_pos = x * self._period_s[:, None] * self._pulse_hz[:, None]
-        index = np.floor(pulse_pos)
-        strength = (index + 2.0) / (self._pulses[:, None] + 1.0)
-        shape = np.where(index < self._pulses[:, None], np.sin(np.pi * pulse_pos) ** 4, 0.0)
-        duty_power = np.mean((shape * strength) ** 2, axis=1) * (0.5 + 0.5 * self._harmonic**2)
-        designed = 0.02 * np.sum(np.where(far, 0.1, 1.0))  # 0.02: a typical duty power
-        designed *= db_to_gain(-6.0 * distance) ** 2
-        self._levels = levels * math.sqrt(designed / np.sum(levels**2 * duty_power))
-        pans = pan_gains(rng.uniform(-0.8, 0.8, count) * width)  # (2, count)
-        self._drift = SmoothRandom(drift_rng, 20.0, count)
+        near = 3 + round(5.0 * intensity)
+        count = near + self._FAR_COUNT[0] + round(self._FAR_COUNT[1] * intensity)
+        rng, ir_rng, *own_rngs = self.rng.spawn(2 + count)
+        ir = decaying_noise_ir(ir_rng, sr, self._TAIL_S, self._TAIL_CUTOFF_HZ)
 
-        # The oscillators: every carrier, and the second harmonic of the near ones at a third
-        # of its amplitude (Farnell): cos 2x, i.e. a sine at twice the frequency and phase
-        # plus a quarter turn. ``_of`` maps each oscillator to its cricket's envelope.
-        near = np.flatnonzero(self._harmonic > 0.0)
-        self._osc_of = np.concatenate([np.arange(count), near])
-        self._oscillators = SineBank(
-            np.concatenate([self._carrier_hz, 2.0 * self._carrier_hz[near]]),
-            np.concatenate([self._carrier_phase, 2.0 * self._carrier_phase[near] + 0.5 * math.pi]),
-            CONTROL_FACTOR,
-            sr,
+        carrier_hz = np.minimum(rng.uniform(4300.0, 5000.0, count), 0.4 * sr)
+        syllable_hz = self._SYLLABLE_HZ * math.sqrt(rate / 1.43) * rng.uniform(0.92, 1.08, count)
+        duty = rng.uniform(0.45, 0.6, count)  # syllable length over syllable period
+        period_s = rng.uniform(0.85, 1.2, count) / rate
+        usual = rng.integers(3, 5, count)  # the syllable count each one sings most often
+        far = np.arange(count) >= near
+        level_db = np.where(far, rng.uniform(-22.0, -10.0, count), rng.uniform(-4.0, 0.0, count))
+        pans = rng.uniform(-0.8, 0.8, count) * (1.0 - 0.4 * distance)
+        # Air absorbs the harmonics (9 and 14 kHz) first, and the far ones have lost them.
+        harmonic = geometric(1.0, 0.2, distance) * np.where(far, 0.3, 1.0)
+        wet = np.minimum(
+            self._WET[0] + self._WET[1] * distance + np.where(far, self._WET[2], 0.0), 0.85
         )
-        amplitude = np.concatenate([np.ones(count), self._harmonic[near]])
-        self._osc_pans = pans[:, self._osc_of] * amplitude  # (2, oscillators)
 
-        self._control_rate_hz = sr / CONTROL_FACTOR
-        # The last two control-rate envelope values of the previous chunk (see _bspline).
-        self._envelope_history = np.zeros((count, 2))
-        self._gain = db_to_gain(self._GAIN_DB)
+        self._crickets: list[_Cricket] = []
+        powers = np.empty(count)
+        for i in range(count):
+            period_frames = round(sr / syllable_hz[i])
+            chirps = []
+            for syllables in (3, 4, 5):
+                # The first syllable is the quietest; the rest swell to full (a crescendo).
+                strengths = 1.0 - 0.45 * 0.5 ** np.arange(syllables)
+                mono = _syllable_train(
+                    own_rngs[i],
+                    carrier_hz[i],
+                    duty[i] / syllable_hz[i],
+                    period_frames,
+                    strengths,
+                    sr,
+                    glide=self._GLIDE,
+                    harmonics=(0.18 * harmonic[i], 0.05 * harmonic[i]),
+                )
+                chirps.append(_placed(mono, pans[i], wet[i], ir, width))
+            weights = np.array([0.6, 0.3, 0.1] if usual[i] == 3 else [0.2, 0.6, 0.2])
+            energy = [float(np.sum(chirp.astype(np.float64) ** 2)) for chirp in chirps]
+            powers[i] = float(np.dot(weights, energy)) / (period_s[i] * sr)
+            self._crickets.append(_Cricket(own_rngs[i], chirps, weights, period_s[i]))
+            self._crickets[-1].next_frame = round(own_rngs[i].uniform(0.0, period_s[i]) * sr)
+
+        # Scale the field so its power is set by the drawn levels and the count alone, the same
+        # for every seed: a cricket that happens to sing long syllables must not make the layer
+        # louder. 0.02: a typical cricket's mean power at unit level.
+        levels = 10.0 ** (level_db / 20.0)
+        designed = 0.02 * np.sum(np.where(far, 0.05, 1.0)) * db_to_gain(-6.0 * distance) ** 2
+        scale = math.sqrt(designed / float(np.sum(levels**2 * powers)))
+        gain = db_to_gain(self._GAIN_DB)
+        for cricket, level in zip(self._crickets, levels, strict=True):
+            cricket.chirps = [chirp * np.float32(level * scale * gain) for chirp in cricket.chirps]
+        self._events = OverlapAdd(dtype=np.float32)
 
     def _render_chunk(self) -> np.ndarray:
-        ctl = self._control_rate_hz
-        t = self.chunk_start_s + np.arange(self.control_frames) / ctl
-        # Chirp phase: the integral of 1 / period, the period drifting +-1.5 %.
-        rate_hz = 1.0 / (self._period_s[:, None] * (1.0 + 0.03 * (self._drift.at(t) - 0.5)))
-        steps = rate_hz / ctl
-        cycles = self._cycles[:, None] + np.cumsum(steps, axis=1) - steps
-        self._cycles = (cycles[:, -1] + steps[:, -1]) % 1.0
-        # The pulse envelope, built on the control grid (12 points per pulse) and raised to
-        # audio rate by linear interpolation.
-        since_chirp_s = (cycles % 1.0) * self._period_s[:, None]
-        pulse_pos = since_chirp_s * self._pulse_hz[:, None]
-        index = np.floor(pulse_pos)
-        inside = index < self._pulses[:, None]
-        # Pulses rise in strength through the chirp ((i + 2) / 9, Farnell Fig 50.8).
-        strength = (index + 2.0) / (self._pulses[:, None] + 1.0)
-        # sin^4 pulses: they leave zero with zero slope and curvature, so the linear
-        # interpolation from the control grid starts each chirp without a kink.
-        # (float32 sine: the position in the pulse is within one turn.)
-        pulse = np.sin(np.float32(np.pi) * (pulse_pos - index).astype(np.float32)) ** 4
-        envelope = np.where(inside, pulse * strength, 0.0)
-        envelope *= (self._levels * self._gain)[:, None]
-        # Each oscillator under its cricket's envelope, panned: sums of sines per ear, with the
-        # envelope interpolated smoothly (no slope breaks in the pulses) inside every block.
-        coefficients = self._bspline(envelope)[:, None, self._osc_of, :]  # (3, 1, osc, blocks)
-        gains = coefficients * self._osc_pans[None, :, :, None]
-        return self._oscillators(gains, self.chunk_start_frame)
+        start = self.chunk_start_frame
+        end = start + self.chunk_frames
+        sr = self.sample_rate_hz
+        for cricket in self._crickets:
+            while cricket.next_frame < end:
+                rng = cricket.rng
+                chirp = cricket.chirps[int(rng.choice(3, p=cricket.weights))]
+                self._events.add(cricket.next_frame - start, chirp)
+                # The period wanders slowly (an AR(1) walk, about 6 % either way) and jitters
+                # by 2 % from one chirp to the next: neighbours slide in and out of step.
+                drift = 0.95 * cricket.drift + 0.02 * rng.standard_normal()
+                cricket.drift = min(max(drift, -0.2), 0.2)
+                jitter = 1.0 + 0.02 * rng.standard_normal()
+                step_s = cricket.period_s * (1.0 + cricket.drift) * jitter
+                cricket.next_frame += max(1, round(step_s * sr))
+        return self._events.pop(self.chunk_frames)
 
-    def _bspline(self, envelope: np.ndarray) -> np.ndarray:
-        """Polynomial coefficients ``(3, count, blocks)`` of the control-rate ``envelope``.
 
-        The quadratic B-spline through control values ``e0, e1, e2`` is, at ``u`` in [0, 1)
-        of a block, ``0.5 (1-u)^2 e0 + (0.5 + u - u^2) e1 + 0.5 u^2 e2``; written as powers of
-        ``u``, that is what :class:`~soundscapes.dsp.SineBank` takes. It lags the control
-        values by one or two of them, as :class:`~soundscapes.dsp.Upsampler` does.
-        """
-        ext = np.concatenate([self._envelope_history, envelope], axis=1)
-        self._envelope_history = ext[:, -2:].copy()
-        e0, e1, e2 = ext[:, :-2], ext[:, 1:-1], ext[:, 2:]
-        return np.stack([0.5 * (e0 + e1), e1 - e0, 0.5 * e0 - e1 + 0.5 * e2])
+@dataclass
+class _Trill:
+    """One ground cricket: its bursts of trill (placed) and where it is in its song."""
+
+    rng: np.random.Generator
+    onset: np.ndarray  # the first burst of a trill, swelling in
+    steady: np.ndarray
+    ending: np.ndarray  # the last burst, dying away
+    burst_frames: int  # bursts follow one another this far apart
+    next_frame: int = 0
+    left: int = 0  # bursts still to sing in this trill
 
 
 class Night(ProceduralLayer):
-    """A still night: soft trilling insects, night air, and a distant owl now and then.
+    """A still night: a far chorus of trilling ground crickets, soft air, and now and then an owl.
 
-    Insects: high band-passed noise trilled at 30-45 Hz (katydid-like), a different trill in
-    each ear. Owls: phrases of soft hoots near 360-480 Hz, a tawny-owl pattern (a long "hooo",
-    a pause, then a few quick "hu"s and a long wavering "hoooo"), far away: dark, with a long
-    reverberant tail. Phrases come every 25-60 s on a jittered grid.
+    Insects: ground crickets (Nemobiinae, e.g. *Allonemobius*), smaller than field crickets
+    with a smaller harp, trill on a higher carrier at some 27 syllables per second, in trills
+    of varying length with short pauses (Hershberger 2021, J. Orthoptera Res. 30: 81-85: 7.7 kHz
+    in *A. walkeri*); each singer here draws 6.4-7.4 kHz and 22-32 syllables/s. Each syllable
+    is one wing stroke, built as for :class:`Crickets` (:func:`_syllable_train`). 6-16 of them
+    sing at once, far off: each trill swells in and dies away, the chorus as a whole wavers
+    slowly as sound from afar does, and some of what arrives is scattered (a short diffuse
+    tail). Higher and continuous where the crickets layer is a near, chirping 4.5 kHz: the two
+    are different insects and mix as a garden does.
+
+    Owl: a tawny owl's hoots near 360-480 Hz (a long "hoooo", a pause, then a brief "hu" and a
+    long tremulous "hoooooo"; see :meth:`_phrase`), far away: dark, with a long reverberant
+    tail. Calls come every 25-60 s on a jittered grid.
+
+    Air: a faint low band of noise (60-400 Hz) underneath, the night's own hush.
     """
 
     info = LayerInfo(
         name="night",
-        description="a still night: soft trilling insects and a distant owl now and then",
+        description="a still night: a far chorus of trilling insects and an owl now and then",
         params=(
             intensity_param(0.4, "how often the owl calls and how busy the insects are"),
             distance_param(0.6),
@@ -184,26 +294,37 @@ class Night(ProceduralLayer):
         ),
     )
 
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
-    _GAIN_DB = -27.9
+    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 10 seeds).
+    _GAIN_DB = -28.6
+
+    #: Scattering tail of the chorus: -60 dB time and darkening cutoff.
+    _TAIL_S = 0.4
+    _TAIL_CUTOFF_HZ = 9000.0
+    #: Length of a burst of trill, the unit the chorus is laid out in.
+    _BURST_S = 0.45
+    #: Share of a singer's energy that arrives scattered: at distance 0, and added at 1.
+    _WET = (0.1, 0.3)
 
     def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
         super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
         intensity = self.params["intensity"]
         distance = self.params["distance"]
         self._width = self.params["width"]
-        insect_rng, air_rng, owl_rng, schedule_rng, ir_rng, trill_rng = self.rng.spawn(6)
-        self._owl_rng = owl_rng
         sr = self.sample_rate_hz
+        count = 6 + round(10.0 * intensity)
+        (chorus_rng, tail_rng, air_rng, owl_rng, schedule_rng, ir_rng, swell_rng, *own_rngs) = (
+            self.rng.spawn(7 + count)
+        )
+        self._owl_rng = owl_rng
         self._control_rate_hz = sr / CONTROL_FACTOR
 
-        self._insects = NoiseBed(
-            insect_rng, bandpass(4500.0, 8000.0, sr, 1), sr, self._width, gain_rows=2
-        )
-        self._trill_hz = np.array([33.0, 41.0]) * (0.9 + 0.2 * trill_rng.random(2))
-        self._trill_phase = trill_rng.random(2)
-        self._insect_swell = SmoothRandom(trill_rng, 9.0, 2, start=0.5)
-        self._insect_level = 0.5 * (0.7 + 0.6 * intensity)
+        self._chorus_level = 0.5 * geometric(1.0, 0.5, distance)
+        self._trills = self._chorus(chorus_rng, tail_rng, own_rngs, distance)
+        self._chorus_events = OverlapAdd(dtype=np.float32)
+        # The chorus wavers as a whole, +-2 dB over some seconds: sound from afar reaches us
+        # through a stirring, layered night air.
+        self._swell = SmoothRandom(swell_rng, 4.0, 1, start=0.5)
+        self._swell_up = Upsampler(CONTROL_FACTOR, 1, smooth=False, dtype=np.float32)
 
         # The night air (60-400 Hz) runs at a sixteenth of the rate; the owls (all under
         # 1.5 kHz) at a quarter, reverb included, and only while a phrase sounds.
@@ -212,7 +333,7 @@ class Night(ProceduralLayer):
         self._air = NoiseBed(
             air_rng, bandpass(60.0, 400.0, air_rate_hz, 1), air_rate_hz, self._width
         )
-        self._air_level = 0.35
+        self._air_level = 0.23 * geometric(1.0, 0.5, distance)
         self._air_up = Upsampler(self._air_factor, dtype=np.float32)
         self._factor = low_rate_factor(sr, 1500.0, limit=4)
         low = sr / self._factor
@@ -222,7 +343,7 @@ class Night(ProceduralLayer):
         self._phrases = JitteredGrid(schedule_rng, geometric(60.0, 25.0, intensity), 0.2, 0.8)
         self._owl_hz = owl_rng.uniform(360.0, 480.0)
         self._owl_pan = owl_rng.uniform(-0.6, 0.6) * self._width
-        self._owl_level = 0.9 * geometric(1.0, 0.5, distance)
+        self._owl_level = geometric(1.0, 0.5, distance)
         self._owl_reverb = Convolver(
             decaying_noise_ir(ir_rng, low, 2.2, geometric(1400.0, 800.0, distance))
         )
@@ -234,48 +355,138 @@ class Night(ProceduralLayer):
         self._events = OverlapAdd(dtype=np.float32)
         self._gain = db_to_gain(self._GAIN_DB)
 
+    def _chorus(
+        self,
+        rng: np.random.Generator,
+        tail_rng: np.random.Generator,
+        own_rngs: list[np.random.Generator],
+        distance: float,
+    ) -> list[_Trill]:
+        """The ground crickets, each with its bursts rendered and placed."""
+        sr = self.sample_rate_hz
+        count = len(own_rngs)
+        ir = decaying_noise_ir(tail_rng, sr, self._TAIL_S, self._TAIL_CUTOFF_HZ)
+        carrier_hz = np.minimum(rng.uniform(6400.0, 7400.0, count), 0.4 * sr)
+        syllable_hz = rng.uniform(22.0, 32.0, count)
+        duty = rng.uniform(0.45, 0.6, count)
+        level_db = rng.uniform(-10.0, 0.0, count)
+        pans = rng.uniform(-0.9, 0.9, count) * (1.0 - 0.4 * distance)
+        wet = self._WET[0] + self._WET[1] * distance
+        harmonic = geometric(0.1, 0.02, distance)
+        trills = []
+        powers = np.empty(count)
+        for i, own in enumerate(own_rngs):
+            period_frames = round(sr / syllable_hz[i])
+            syllables = max(2, round(self._BURST_S * syllable_hz[i]))
+            steady = np.ones(syllables)
+            # A trill swells in over its first few syllables and dies away over its last.
+            onset = np.minimum(1.0, 0.25 + 0.15 * np.arange(syllables))
+            ending = np.minimum(1.0, 0.25 + 0.15 * np.arange(syllables)[::-1])
+            bursts = [
+                _placed(
+                    _syllable_train(
+                        own,
+                        carrier_hz[i],
+                        duty[i] / syllable_hz[i],
+                        period_frames,
+                        strengths,
+                        sr,
+                        glide=0.06,  # a few percent, as in a field cricket's stroke
+                        harmonics=(harmonic, 0.2 * harmonic),
+                    ),
+                    pans[i],
+                    wet,
+                    ir,
+                    self._width,
+                )
+                for strengths in (onset, steady, ending)
+            ]
+            powers[i] = float(np.sum(bursts[1].astype(np.float64) ** 2)) / (
+                syllables * period_frames
+            )
+            trill = _Trill(own, *bursts, burst_frames=syllables * period_frames)
+            trill.next_frame = round(own.uniform(0.0, 1.0) * sr)
+            trills.append(trill)
+        # As for the crickets: the chorus's power is set by the drawn levels and the count, the
+        # same for every seed; 0.34 a singer puts the chorus 14 dB over the air.
+        levels = 10.0 ** (level_db / 20.0)
+        scale = math.sqrt(0.34 * count / float(np.sum(levels**2 * powers)))
+        for trill, level in zip(trills, levels, strict=True):
+            factor = np.float32(level * scale)
+            trill.onset, trill.steady, trill.ending = (
+                trill.onset * factor,
+                trill.steady * factor,
+                trill.ending * factor,
+            )
+        return trills
+
     def _render_chunk(self) -> np.ndarray:
         sr = self.sample_rate_hz
         t0 = self.chunk_start_s
         ctl = self._control_rate_hz
         t = t0 + np.arange(self.control_frames) / ctl
 
+        # The chorus: each singer's next bursts, then the whole under its slow swell.
+        start = self.chunk_start_frame
+        end = start + self.chunk_frames
+        for trill in self._trills:
+            while trill.next_frame < end:
+                self._chorus_events.add(trill.next_frame - start, self._next_burst(trill, sr))
+        swell = 10.0 ** ((self._swell.at(t)[0] - 0.5) * 0.2)  # +-2 dB
+        level = self._chorus_level * self._gain
+        out = self._chorus_events.pop(self.chunk_frames)
+        out *= self._swell_up((level * swell)[None, :].astype(np.float32))
+
         low = self._low_rate_hz
         m = self.chunk_frames // self._factor
         for phrase_s in self._phrases.pop_until(t0 + self.chunk_frames / sr):
             self._events.add(round((phrase_s - t0) * low), self._phrase_sound(phrase_s))
         air_frames = self.chunk_frames // self._air_factor
-        out = self._air_up(self._air(air_frames, self._air_level * self._gain))
+        out += self._air_up(self._air(air_frames, self._air_level * self._gain))
         # No owl sounding and none left in the interpolator: its output would be exactly
         # zero (most of the time), so it is skipped.
         silent = self._events.quiet() and self._upsample.at_rest
         owl = self._events.pop(m)
         if not silent:
             out += self._upsample(owl)
-
-        # A trill per ear (sin^2 AM at 30-45 Hz) over a slow swell; phase from absolute time,
-        # in turns reduced to one in float64, so a float32 sine is exact enough.
-        turns = (self._trill_hz[:, None] * t + self._trill_phase[:, None]) % 1.0
-        trill = np.sin(np.float32(np.pi) * turns.astype(np.float32)) ** 2
-        swell = 0.8 + 0.4 * self._insect_swell.at(t)
-        gains = (0.45 + 0.55 * trill) * swell * (self._insect_level * self._gain)
-        out += self._insects(self.chunk_frames, gains)
         return out
 
+    @staticmethod
+    def _next_burst(trill: _Trill, sample_rate_hz: int) -> np.ndarray:
+        """The burst a singer sings next, moving it on (and between trills, pausing)."""
+        rng = trill.rng
+        if trill.left == 0:
+            # A new trill of some 3-18 s (Hershberger 2021: trills of varying length).
+            trill.left = int(rng.integers(7, 40))
+            burst = trill.onset
+        elif trill.left == 1:
+            burst = trill.ending
+        else:
+            burst = trill.steady
+        trill.left -= 1
+        trill.next_frame += trill.burst_frames
+        if trill.left == 0:
+            trill.next_frame += round(rng.uniform(0.3, 3.0) * sample_rate_hz)
+        return burst
+
     def _phrase(self, start_s: float) -> list[_Hoot]:
-        """A tawny-owl-like phrase: "hooo ... hu hu hoooo" (sometimes just the first hoot)."""
+        """A tawny owl's call: "hoooo ... hu, hu-hu-hoooooo" (sometimes just the first hoot).
+
+        The first note rises and falls; after a pause of a few seconds comes a very brief
+        note and then, straight after, a prolonged tremulous one (wildechoes.org, "Tawny owl";
+        Appleby & Redpath 1997 on the male territorial hoot).
+        """
         rng = self._owl_rng
         level = self._owl_level * self._gain * rng.uniform(0.8, 1.0)
         hoots = [_Hoot(start_s, rng.uniform(0.6, 0.9), level, 0.0, int(rng.integers(2**62)))]
         if rng.random() < 0.7:
             t = start_s + hoots[0].duration_s + rng.uniform(2.0, 4.0)
-            for _ in range(int(rng.integers(1, 4))):
-                seed = int(rng.integers(2**62))
-                hoots.append(_Hoot(t, rng.uniform(0.14, 0.22), 0.7 * level, 0.0, seed))
-                t += hoots[-1].duration_s + rng.uniform(0.08, 0.15)
-            vibrato_hz = rng.uniform(5.0, 8.0)
+            seed = int(rng.integers(2**62))
+            hoots.append(_Hoot(t, rng.uniform(0.12, 0.2), 0.7 * level, 0.0, seed))
+            t += hoots[-1].duration_s + rng.uniform(0.1, 0.25)
+            tremolo_hz = rng.uniform(8.0, 12.0)
             hoots.append(
-                _Hoot(t, rng.uniform(0.8, 1.2), level, vibrato_hz, int(rng.integers(2**62)))
+                _Hoot(t, rng.uniform(1.0, 1.5), level, tremolo_hz, int(rng.integers(2**62)))
             )
         return hoots
 
@@ -298,26 +509,38 @@ class Night(ProceduralLayer):
         return out
 
     def _hoot(self, hoot: _Hoot) -> np.ndarray:
-        """One dry hoot at the low rate, mono float64, at the hoot's level."""
+        """One dry hoot at the low rate, mono float64, at the hoot's level.
+
+        The owl hoots with its throat puffed out and its bill shut: a nearly pure tone from the
+        syrinx with weak harmonics, and a little breath. A tremulous note (``tremolo_hz`` > 0)
+        quavers in loudness, fast and deep at first (the run of "hu-hu-ho" into it), then
+        slower and shallower as the note is held.
+        """
         sr = self._low_rate_hz
         n = round(hoot.duration_s * sr)
         t = np.arange(n) / sr
         x = t / hoot.duration_s
-        # Pitch rises ~3 % then sinks ~6 %; the long final hoot wavers (vibrato 5-8 Hz).
+        # Pitch rises ~3 % then sinks ~6 % over the note.
         contour = 1.0 + 0.03 * np.sin(np.pi * np.minimum(x / 0.6, 1.0)) - 0.06 * x**2
-        vibrato = 0.015 * np.sin(2.0 * np.pi * hoot.vibrato_hz * t) * np.minimum(x * 3.0, 1.0)
-        phase = 2.0 * np.pi * np.cumsum(self._owl_hz * (contour + vibrato)) / sr
+        phase = 2.0 * np.pi * np.cumsum(self._owl_hz * contour) / sr
         # sin 2x and sin 3x from sin x and cos x (2 sin x cos x; sin x (4 cos^2 x - 1)).
         sin1, cos1 = np.sin(phase), np.cos(phase)
         tone = sin1 * (1.0 + 0.36 * cos1 + 0.06 * (4.0 * cos1 * cos1 - 1.0))
-        # A little breath in the hoot: noise around the fundamental.
+        # A little breath in the hoot: noise around the fundamental, more in a tremulous note
+        # (it has "almost a rasping quality").
         noise = np.random.default_rng(hoot.seed).standard_normal(n)
-        tone += 0.5 * self._owl_breath.from_rest(noise)
+        breath = 0.8 if hoot.tremolo_hz > 0.0 else 0.5
+        tone += breath * self._owl_breath.from_rest(noise)
         attack = min(round(0.06 * sr), n // 3)
         release = min(round(0.15 * sr), n // 2)
         envelope = np.ones(n)
         envelope[:attack] = raised_cosine(attack)
         envelope[n - release :] = raised_cosine(release)[::-1]
+        if hoot.tremolo_hz > 0.0:
+            # The quaver's rate slows by a third and its depth falls from 0.8 to 0.3.
+            rate_hz = hoot.tremolo_hz * (1.0 - x / 3.0)
+            quaver = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.cumsum(rate_hz) / sr)
+            envelope *= 1.0 - (0.8 - 0.5 * x) * quaver
         dry = self._owl_top.from_rest(tone * envelope)
         dry *= hoot.level / (math.sqrt(float(np.mean(dry**2))) + 1e-12)
         return dry
@@ -328,7 +551,7 @@ class _Hoot:
     start_s: float
     duration_s: float
     level: float
-    vibrato_hz: float
+    tremolo_hz: float  # 0 for a plain hoot
     seed: int  # for the breath noise
 
 

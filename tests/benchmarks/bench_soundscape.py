@@ -112,10 +112,10 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     print(
-        "`narrator soundscape tide gulls -d … -o ….flac` (a measuring pass, a five-minute "
-        "limiter preview and the master pass, each rendering the bed in a second process; "
-        "FLAC), the largest peak RSS of its processes:\n\n| duration | wall s | × real time | "
-        "peak RSS MiB |\n|---|---:|---:|---:|",
+        "`narrator soundscape tide gulls -d … -o ….flac` (the bed rendered once, in a second "
+        "process that meters it and keeps it in scratch; then a five-minute limiter preview "
+        "and the master pass read it back; FLAC), the largest peak RSS of its processes:\n\n"
+        "| duration | wall s | × real time | peak RSS MiB |\n|---|---:|---:|---:|",
         flush=True,
     )
     with tempfile.TemporaryDirectory() as tmp:
