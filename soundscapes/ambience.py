@@ -25,14 +25,15 @@ import numpy as np
 
 from soundscapes.background import BackgroundAnalysis, StemMeasure, read_scratch
 from soundscapes.errors import SoundscapeError
-from soundscapes.export import ENCODER_BANDWIDTH_HZ, atomic_path, check_writable
 from soundscapes.files import human_size, scratch_name
-from soundscapes.master import LoudnessTarget, master_to_file
-from soundscapes.meter import integrated_lufs_of_steps
-from soundscapes.mix import BLOCK_FRAMES
+from soundscapes.output.export import atomic_path, check_writable
+from soundscapes.output.formats import get_format
+from soundscapes.output.master import LoudnessTarget, master_to_file
+from soundscapes.output.meter import integrated_lufs_of_steps
+from soundscapes.output.mix import BLOCK_FRAMES
+from soundscapes.output.tags import Tags
 from soundscapes.scene import LayerSpec, Scene
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
-from soundscapes.tags import Tags
 from soundscapes.timeline import SceneCue, Timeline
 
 #: The limiter preview's stretch of a bed, seconds: every layer has shown its events by then.
@@ -175,7 +176,7 @@ def render_ambience(
         with BackgroundAnalysis(
             timeline.source(),
             total,
-            bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt),
+            bandwidth_hz=get_format(fmt).bandwidth_hz,
             scratch=scratch,
         ) as analysis:
             measured = _wait(analysis, total, progress)

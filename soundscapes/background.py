@@ -34,7 +34,13 @@ CHILD_BLOCK_FRAMES = 1 << 16
 _context = multiprocessing.get_context("forkserver")
 # Imported once by the fork server, not again by every child it forks.
 _context.set_forkserver_preload(
-    ["numpy", "scipy.signal", "soundscapes.timeline", "soundscapes.meter", "soundscapes.mix"]
+    [
+        "numpy",
+        "scipy.signal",
+        "soundscapes.timeline",
+        "soundscapes.output.meter",
+        "soundscapes.output.mix",
+    ]
 )
 
 
@@ -150,7 +156,7 @@ class StemMeasure:
     """What :class:`BackgroundAnalysis` measured of a source, without keeping its audio."""
 
     #: Channel-weighted K-weighted energy of every complete 100 ms step (see
-    #: :meth:`~soundscapes.meter.LoudnessMeter.step_energies`).
+    #: :meth:`~soundscapes.output.meter.LoudnessMeter.step_energies`).
     step_energies: np.ndarray
     step_frames: int
     #: Largest absolute sample.
@@ -169,7 +175,7 @@ def _measure(
 ) -> None:
     """Child: render ``total_frames`` of ``source``, meter it (and keep it in ``scratch``),
     send the measure."""
-    from soundscapes.meter import LoudnessMeter
+    from soundscapes.output.meter import LoudnessMeter
 
     with _reporting(conn, owner_pid):
         started = time.process_time()

@@ -29,7 +29,7 @@ from scipy import signal
 from soundscapes.errors import LayerError, brief
 from soundscapes.files import InputError, check_input_file, human_size
 from soundscapes.layers.spec import LayerInfo, ParamInfo, ProceduralLayer
-from soundscapes.meter import SILENCE_LUFS, LoudnessMeter
+from soundscapes.output.meter import SILENCE_LUFS, LoudnessMeter
 
 #: The largest recording file decoded: a loop is decoded whole into memory (an hour of 48 kHz
 #: stereo float is 1.4 GB), and a bed needs minutes, not hours.

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from narrator.direction import (
+from narrator.direction.plan import (
     BED_LAYERS,
     LAYER_WORDS,
     DirectionSettings,
@@ -19,7 +19,7 @@ from narrator.direction import (
     word_forms,
 )
 from narrator.errors import ScriptError
-from narrator.script import Script, parse_story, parse_text
+from narrator.text.script import Script, parse_story, parse_text
 from soundscapes.layers import layer_names
 from soundscapes.scene import BUILTIN_SCENES
 

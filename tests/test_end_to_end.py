@@ -11,7 +11,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from narrator.cli import app
-from narrator.script import parse_story
+from narrator.text.script import parse_story
 from tests.conftest import (
     ffmpeg_decodes,
     ffmpeg_loudness,

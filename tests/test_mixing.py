@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from soundscapes.errors import SoundscapeError
-from soundscapes.export import atomic_path, format_for
-from soundscapes.master import TruePeakLimiter, master_to_file, parse_target
-from soundscapes.meter import measure
-from soundscapes.mix import DuckingEnvelope, DuckingSettings, SpeechMask, ducked_regions
+from soundscapes.output.export import atomic_path
+from soundscapes.output.formats import format_for
+from soundscapes.output.master import TruePeakLimiter, master_to_file, parse_target
+from soundscapes.output.meter import measure
+from soundscapes.output.mix import DuckingEnvelope, DuckingSettings, SpeechMask, ducked_regions
+from soundscapes.output.tags import Tags
 from soundscapes.scene import LayerSpec, Scene
-from soundscapes.tags import Tags
 from soundscapes.timeline import SceneCue, Timeline
 from tests.conftest import ffmpeg_loudness
 
@@ -213,7 +214,7 @@ def _centroid_hz(x: np.ndarray) -> float:
 
 def test_sleep_arc_softens_the_voice_and_darkens_the_ambience():
     from soundscapes.arc import SleepArc
-    from soundscapes.mix import AmbienceStem, VoiceStem
+    from soundscapes.output.mix import AmbienceStem, VoiceStem
 
     arc = SleepArc(start_s=1.0, end_s=21.0, voice_drop_db=2.0)
     stem = AmbienceStem(_Noise(), DuckingEnvelope([]), gain_db=0.0, arc=arc)
@@ -276,7 +277,7 @@ def test_speech_mask_by_frames_matches_the_mask_by_times():
 
 
 def test_quiet_beds_skip_the_limiter_preview_and_still_land_on_target(tmp_path, monkeypatch):
-    import soundscapes.master as master
+    import soundscapes.output.master as master
 
     rng = np.random.default_rng(8)
     x = (rng.standard_normal((2, SR * 12)) * 0.01).astype(np.float32)  # a soft, even bed
@@ -326,7 +327,7 @@ def test_a_scene_that_returns_restarts_its_layers_instead_of_running_silent_betw
 
 def test_stems_loudness_adds_up_to_the_mix_loudness():
     """Independent stems: the mix's integrated loudness follows from the stems' step energies."""
-    from soundscapes.meter import LoudnessMeter, integrated_lufs_of_steps
+    from soundscapes.output.meter import LoudnessMeter, integrated_lufs_of_steps
 
     rng = np.random.default_rng(5)
     n = 40 * SR
@@ -350,7 +351,7 @@ def test_stems_loudness_adds_up_to_the_mix_loudness():
 
 
 def _analysis(voice_db, bed_db, speech):
-    from soundscapes.mix import StemAnalysis
+    from soundscapes.output.mix import StemAnalysis
 
     return StemAnalysis(
         voice=10 ** (np.asarray(voice_db, float) / 10),
@@ -366,7 +367,7 @@ def _analysis(voice_db, bed_db, speech):
 
 
 def test_the_ride_lowers_a_loud_moment_under_speech_and_nothing_else():
-    from soundscapes.mix import plan_mix
+    from soundscapes.output.mix import plan_mix
 
     steps = 600  # 60 s of 100 ms steps
     voice = np.full(steps, 0.0)
@@ -391,7 +392,7 @@ def test_the_ride_lowers_a_loud_moment_under_speech_and_nothing_else():
 
 
 def test_step_gain_interpolates_between_step_centres():
-    from soundscapes.mix import StepGain
+    from soundscapes.output.mix import StepGain
 
     ride = StepGain(np.array([1.0, 0.5, 0.5, 1.0]), 100)
     g = ride.at_frames(0, 400)

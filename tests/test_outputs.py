@@ -177,7 +177,7 @@ def test_plot_is_a_png(chaptered, tmp_path):
 
 
 def test_front_matter_cover_is_used_and_a_missing_one_is_an_error(tmp_path):
-    from narrator.sidecars import generated_cover
+    from narrator.render.sidecars import generated_cover
 
     image = generated_cover("Own cover")
     (tmp_path / "c.png").write_bytes(image)

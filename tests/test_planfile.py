@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from narrator.direction import plan_story
-from narrator.errors import NarratorError
-from narrator.planfile import (
+from narrator.direction.plan import plan_story
+from narrator.direction.planfile import (
     PlanError,
     StalePlanError,
     load_plan,
@@ -19,7 +18,8 @@ from narrator.planfile import (
     read_plan,
     write_plan,
 )
-from narrator.script import Script, parse_story, parse_text
+from narrator.errors import NarratorError
+from narrator.text.script import Script, parse_story, parse_text
 from soundscapes.scene import BUILTIN_SCENES, LayerSpec
 
 ROOT = Path(__file__).resolve().parents[1]

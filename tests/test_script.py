@@ -10,16 +10,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from narrator.errors import NarratorError, ScriptError
-from narrator.markup import plain_blocks
-from narrator.script import (
+from narrator.text.markup import plain_blocks
+from narrator.text.script import (
     MAX_PASSAGE_CHARS,
     MAX_SENTENCE_CHARS,
     parse_story,
     parse_text,
     words_of,
 )
-from narrator.spoken import drop_symbols, spell_out
-from narrator.text import decode_story_bytes, normalize_for_speech, split_sentences
+from narrator.text.sentences import decode_story_bytes, normalize_for_speech, split_sentences
+from narrator.text.spoken import drop_symbols, spell_out
 
 SEED_STORY = Path(__file__).resolve().parents[1] / "seeds" / "dream.txt"
 

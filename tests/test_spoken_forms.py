@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from narrator.script import parse_text
-from narrator.spoken import spell_out
+from narrator.text.script import parse_text
+from narrator.text.spoken import spell_out
 
 HARD_FORMS = [
     # Powers and scientific notation.

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from narrator.errors import ScriptError
-from narrator.lexicon import Lexicon, load_lexicon
-from narrator.script import Script, parse_story, parse_text, words_of
-from narrator.spoken import spell_out
+from narrator.text.pronunciation import Lexicon, load_lexicon
+from narrator.text.script import Script, parse_story, parse_text, words_of
+from narrator.text.spoken import spell_out
 
 FOUR_CHAPTERS = """---
 title: The Lighthouse Keeper

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 from narrator import text as text_module
 from narrator.cli import app
 from narrator.errors import QUOTE_CHARS, ScriptError
-from narrator.lexicon import Lexicon, load_lexicon
-from narrator.script import MAX_STORY_CHARS, parse_story, parse_text, words_of
-from narrator.sidecars import transcript_vtt
+from narrator.render.sidecars import transcript_vtt
 from narrator.speech.narration import PassageTiming, SentenceTiming
+from narrator.text.pronunciation import Lexicon, load_lexicon
+from narrator.text.script import MAX_STORY_CHARS, parse_story, parse_text, words_of
 
 runner = CliRunner()
 #: No error line may be longer than this, whatever the story holds.

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from narrator.render import RenderOptions, render_story
-from soundscapes.mix import AmbienceStem, DuckingEnvelope, DuckingSettings
+from narrator.render.pipeline import RenderOptions, render_story
+from soundscapes.output.mix import AmbienceStem, DuckingEnvelope, DuckingSettings
 from tests.conftest import (
     SHORT_STORY,
     ffmpeg_loudness,
@@ -83,12 +83,12 @@ def test_a_render_ducks_the_ambience_under_every_word(tmp_path, monkeypatch):
     sleep arc off: the bed sits the ducking depth lower under every word than in the open
     (the intro and a 12 s pause), and is already down just before the first word.
 
-    The ride (:func:`soundscapes.mix.plan_mix`) is switched off: it lowers the bed wherever the
-    voice is less than 17 LU clear, so with the ducking unwired it would do most of the
+    The ride (:func:`soundscapes.output.mix.plan_mix`) is switched off: it lowers the bed
+    wherever the voice is less than 17 LU clear, so with the ducking unwired it would do most of the
     ducking's work (the voice 19.6 instead of 20.1 LU over the bed) and hide it.
     """
-    import narrator.render as render_module
-    from soundscapes.mix import plan_mix
+    import narrator.render.pipeline as render_module
+    from soundscapes.output.mix import plan_mix
 
     def no_ride(analysis, **options):
         return plan_mix(analysis, **{**options, "floor_lu": -200.0})

@@ -32,11 +32,11 @@ import narrator
 from narrator.errors import NarratorError
 from narrator.publish import PublishError
 from narrator.publish.manifest import Episode, Manifest, manifest_inputs
-from narrator.sidecars import sidecar_path
+from narrator.render.sidecars import sidecar_path
 from soundscapes.children import become_child
 from soundscapes.errors import SoundscapeError
-from soundscapes.export import write_text_atomic
 from soundscapes.files import check_outputs
+from soundscapes.output.export import write_text_atomic
 
 Status = Literal["rendered", "skipped", "failed"]
 
@@ -364,7 +364,7 @@ def _without_story_path(message: str, story: Path) -> str:
 
 def _render(task: _Task) -> _Outcome:
     """Render one episode and store its fingerprint; runs in a worker process."""
-    from narrator.render import RenderOptions, render_story
+    from narrator.render.pipeline import RenderOptions, render_story
 
     started = time.perf_counter()
     ep = task.episode
@@ -434,8 +434,8 @@ def _sha256_of(path: Path | None) -> str | None:
 
 def _cover_of(story: Path) -> Path | None:
     """The cover image the story's front matter names, if any (it is part of the output)."""
-    from narrator.frontmatter import split_front_matter
-    from narrator.script import read_story
+    from narrator.text.frontmatter import split_front_matter
+    from narrator.text.script import read_story
 
     try:
         text, _ = read_story(story)

@@ -24,8 +24,9 @@ import narrator
 from narrator.errors import NarratorError
 from narrator.publish.batch import Rendered, load_rendered, published_files
 from narrator.publish.manifest import Episode, Manifest, manifest_inputs, web_address
-from soundscapes.export import FORMATS, atomic_path
 from soundscapes.files import check_outputs
+from soundscapes.output.export import atomic_path
+from soundscapes.output.formats import get_format
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -172,7 +173,7 @@ def _item(
         {
             "url": _clean(_file_url(manifest, ep.output)),
             "length": str(r.size_bytes),
-            "type": FORMATS[ep.fmt][1],
+            "type": get_format(ep.fmt).mime,
         },
     )
     _text(item, "guid", episode_guid(channel_guid, ep)).set("isPermaLink", "false")
@@ -214,8 +215,8 @@ def _pub_date(r: Rendered) -> datetime:
 
 def _story_description(episode: Episode) -> str | None:
     """The ``description`` in the story's front matter, if any."""
-    from narrator.frontmatter import split_front_matter
-    from narrator.script import read_story
+    from narrator.text.frontmatter import split_front_matter
+    from narrator.text.script import read_story
 
     try:
         text, _ = read_story(episode.story)

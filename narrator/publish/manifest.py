@@ -35,8 +35,8 @@ from urllib.parse import quote, urlsplit
 
 from narrator.errors import brief, clip
 from narrator.publish import PublishError
-from soundscapes.export import FORMATS
 from soundscapes.files import InputError, read_input
+from soundscapes.output.formats import formats, get_format
 
 #: Default folder for rendered episodes, relative to the manifest: the folder you upload to
 #: ``base_url``.
@@ -298,7 +298,7 @@ def _episode(
     options = _options(raw, path.parent, where).over(defaults)
     if options.fmt is None:
         options = EpisodeOptions(**{**_fields(options), "fmt": DEFAULT_FORMAT})
-    suffix = FORMATS[options.fmt][0]
+    suffix = get_format(options.fmt).suffix
     name = _text(raw, "output", where)
     if name is not None and (Path(name).is_absolute() or ".." in Path(name).parts):
         raise PublishError(f"{where}: output {name!r} must be a file name inside output_dir")
@@ -340,9 +340,9 @@ def _options(raw: Mapping[str, Any], folder: Path, where: str) -> EpisodeOptions
             values[name] = str(value)
         elif key == "format":
             fmt = _text(raw, key, where).lower()
-            if fmt not in FORMATS:
+            if fmt not in formats():
                 raise PublishError(
-                    f"{where}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}"
+                    f"{where}: unknown format {fmt!r}; use one of {', '.join(formats())}"
                 )
             values[name] = fmt
         elif key == "lexicon":
@@ -464,7 +464,7 @@ def _check_unique(episodes: list[Episode], path: Path) -> None:
         if (other := seen_out.get(ep.output)) is not None:
             raise PublishError(
                 f"{path}: {ep.name} and {other.name} would both render to {ep.output.name}; "
-                'give one of them output = "other-name' + FORMATS[ep.fmt][0] + '"'
+                'give one of them output = "other-name' + get_format(ep.fmt).suffix + '"'
             )
         if (other := seen_story.get(ep.story_ref)) is not None and not ep.guid:
             raise PublishError(

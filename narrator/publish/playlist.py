@@ -20,18 +20,18 @@ import narrator
 from narrator.publish import PublishError
 from narrator.publish.batch import fingerprint, load_rendered, published_files, read_fingerprint
 from narrator.publish.manifest import DEFAULT_FORMAT, Manifest, manifest_inputs
-from narrator.sidecars import sidecar_path
+from narrator.render.sidecars import sidecar_path
 from soundscapes.ambience import render_ambience
 from soundscapes.errors import SoundscapeError
-from soundscapes.export import (
-    FORMATS,
+from soundscapes.files import check_outputs
+from soundscapes.output.export import (
     audio_info,
     write_text_atomic,
 )
-from soundscapes.files import check_outputs
-from soundscapes.master import LoudnessTarget, parse_target
+from soundscapes.output.formats import get_format
+from soundscapes.output.master import LoudnessTarget, parse_target
+from soundscapes.output.tags import Tags
 from soundscapes.scene import Scene, available_scenes, get_scene
-from soundscapes.tags import Tags
 
 DEFAULT_PLAYLIST_NAME = "bedtime.m3u8"
 #: Scene of the closer when none is named and the last episode's report has none.
@@ -124,7 +124,10 @@ def write_playlist(
         name = closer_scene or last_scene or FALLBACK_CLOSER_SCENE
         scene = _scene(name)
         fmt = manifest.defaults.fmt or DEFAULT_FORMAT
-        closer = manifest.output_dir / f"closer-{scene.name}-{closer_minutes:g}min{FORMATS[fmt][0]}"
+        closer = (
+            manifest.output_dir
+            / f"closer-{scene.name}-{closer_minutes:g}min{get_format(fmt).suffix}"
+        )
         check_outputs([("playlist", output), ("closer", closer)], inputs)
         loudness = manifest.defaults.loudness or "sleep"
         try:
@@ -167,7 +170,7 @@ def write_playlist(
 def closer_target(episode_target: LoudnessTarget) -> LoudnessTarget:
     """The closer sits as far under the episodes' loudness as their open ambience does (an
     episode's tail), so it does not swell when the last story ends."""
-    from narrator.render import OPEN_GAP_LU
+    from narrator.render.pipeline import OPEN_GAP_LU
 
     return LoudnessTarget(
         name=f"{episode_target.name} ambience",

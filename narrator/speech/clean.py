@@ -29,7 +29,7 @@ import numpy as np
 import pedalboard
 from scipy import signal
 
-from soundscapes.meter import SILENCE_LUFS, LoudnessMeter
+from soundscapes.output.meter import SILENCE_LUFS, LoudnessMeter
 from soundscapes.source import SAMPLE_RATE_HZ
 
 #: Loudness of the voice stem as played (the mono voice on both channels), BS.1770 integrated.

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from narrator.errors import SpeechError, VoiceError
-from narrator.script import words_of
 from narrator.speech.base import EngineSpec
+from narrator.text.script import words_of
 
 DEFAULT_VOICE = "tone"
 #: ``seconds_per_word`` 0.38 gives about 158 wpm of voiced time: a little faster than the

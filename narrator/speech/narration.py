@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from narrator.errors import SpeechError
-from narrator.script import Script
 from narrator.speech.base import EngineSpec
 from narrator.speech.cache import SpeechCache
 from narrator.speech.clean import VOICE_LUFS, clean_passage, trimmed_frames
@@ -34,6 +33,7 @@ from narrator.speech.pacing import (
     slowed_pauses,
 )
 from narrator.speech.synthesize import ensure_cached, passage_keys
+from narrator.text.script import Script
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
 
 

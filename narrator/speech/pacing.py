@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from narrator.errors import SpeechError
-from narrator.script import Passage
+from narrator.text.script import Passage
 
 #: A calm sleep-story pace. Sleep narrators speak at roughly 110–140 wpm with long pauses.
 DEFAULT_PACE_WPM = 130.0

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from narrator.errors import CacheError, NarratorError, SpeechError
-from narrator.script import Passage
 from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
 from narrator.speech.registry import check_spec, create_engine, engine_module, engine_version
+from narrator.text.script import Passage
 from soundscapes.children import become_child
 
 Progress = Callable[[int, int], None]

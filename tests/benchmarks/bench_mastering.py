@@ -75,10 +75,10 @@ def our_master(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: float) ->
     """Our mastering alone on ``mix``: measure pass, then gain + limiter + LAME + check."""
     import soundfile as sf
 
-    from soundscapes.export import ENCODER_BANDWIDTH_HZ
-    from soundscapes.master import LoudnessTarget, master_to_file
-    from soundscapes.meter import LoudnessMeter
-    from soundscapes.tags import Tags
+    from soundscapes.output.formats import get_format
+    from soundscapes.output.master import LoudnessTarget, master_to_file
+    from soundscapes.output.meter import LoudnessMeter
+    from soundscapes.output.tags import Tags
 
     def read_blocks(path: Path):
         with sf.SoundFile(path) as f:
@@ -86,7 +86,7 @@ def our_master(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: float) ->
                 yield block.T.copy()
 
     started = time.perf_counter()
-    meter = LoudnessMeter(44_100, 2, true_peak=False, bandwidth_hz=ENCODER_BANDWIDTH_HZ["mp3"])
+    meter = LoudnessMeter(44_100, 2, true_peak=False, bandwidth_hz=get_format("mp3").bandwidth_hz)
     for block in read_blocks(mix):
         meter.add(block)
     target = LoudnessTarget(name="t", integrated_lufs=target_lufs, true_peak_dbtp=ceiling_dbtp)
@@ -104,7 +104,7 @@ def our_master(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: float) ->
 
 def ffmpeg_normalize(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: float) -> float:
     """ffmpeg-normalize's EBU two-pass (loudnorm), kept linear, to MP3 at the same LAME -V3."""
-    from soundscapes.export import ffmpeg_exe
+    from soundscapes.output.export import ffmpeg_exe
 
     cmd = [
         str(Path(sys.executable).with_name("ffmpeg-normalize")), str(mix), "-o", str(out), "-f",

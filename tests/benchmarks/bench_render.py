@@ -85,8 +85,8 @@ def raw_piper_seconds(sentences: list[str], threads: int | None) -> tuple[float,
 def speech_stage_seconds(story: Path, jobs: int) -> tuple[float, float, float]:
     """narrator's speech stage alone (synthesis + timing): on an empty cache, then again on
     the cache it filled. Returns ``(cold_s, speech_audio_s, cached_s)``."""
-    from narrator.script import parse_story
     from narrator.speech import SpeechCache, default_spec, narrate
+    from narrator.text.script import parse_story
 
     script = parse_story(story)
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,8 +111,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from narrator.render import RenderOptions, render_story
-    from narrator.script import parse_story
+    from narrator.render.pipeline import RenderOptions, render_story
+    from narrator.text.script import parse_story
 
     script = parse_story(args.story)
     sentences = [s for p in script.passages for s in p.sentences]

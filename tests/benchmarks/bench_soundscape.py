@@ -44,9 +44,9 @@ def layer_speeds(seconds: float) -> list[tuple[str, float]]:
 
 def demo_scene_set_speed() -> tuple[float, float, int]:
     """The demo story's planned scenes on a timeline as long as its render, rendered alone."""
-    from narrator.direction import plan_story
-    from narrator.script import parse_story
+    from narrator.direction.plan import plan_story
     from narrator.speech.pacing import DEFAULT_PACE_WPM
+    from narrator.text.script import parse_story
     from soundscapes.timeline import SceneCue, Timeline
 
     script = parse_story(ROOT / "seeds" / "dream.txt")

@@ -17,7 +17,7 @@ import m3u8
 import pytest
 from typer.testing import CliRunner
 
-import narrator.cli_publish  # noqa: F401  (registers batch, feed and playlist)
+import narrator.cli.publish  # noqa: F401  (registers batch, feed and playlist)
 from narrator.cli import app
 from narrator.publish import PublishError
 from narrator.publish.batch import episode_inputs, fingerprint

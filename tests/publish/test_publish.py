@@ -18,12 +18,12 @@ import m3u8
 import pytest
 from typer.testing import CliRunner
 
-import narrator.cli_publish  # noqa: F401  (registers batch, feed and playlist)
+import narrator.cli.publish  # noqa: F401  (registers batch, feed and playlist)
 from narrator.cli import app
 from narrator.publish.batch import load_rendered, run_batch
 from narrator.publish.feed import PODCAST_NS, podcast_guid
 from narrator.publish.manifest import load_manifest
-from soundscapes.export import audio_info
+from soundscapes.output.export import audio_info
 from tests.conftest import ffmpeg_loudness
 
 runner = CliRunner()

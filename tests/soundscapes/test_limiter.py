@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from soundscapes.limiter import PEAK_BOUND, TruePeakLimiter, true_peak_envelope
-from soundscapes.meter import measure
+from soundscapes.output.limiter import PEAK_BOUND, TruePeakLimiter, true_peak_envelope
+from soundscapes.output.meter import measure
 
 SR = 44_100
 

@@ -16,15 +16,15 @@ import pytest
 import soundfile
 from scipy import signal
 
-from soundscapes.meter import (
+from soundscapes.output.meter import (
     SILENCE_LUFS,
     KWeighting,
     LoudnessMeter,
-    _loudness_range_lu,
     k_weighting_sos,
     measure,
     window_sums,
 )
+from soundscapes.output.meter.gating import _loudness_range_lu
 from tests.conftest import ffmpeg_loudness
 
 SR = 48_000

@@ -17,7 +17,7 @@ from scipy import signal
 
 from soundscapes.errors import LayerError
 from soundscapes.layers import create_layer, layer_info
-from soundscapes.meter import measure
+from soundscapes.output.meter import measure
 from soundscapes.recording import RecordingSource
 from soundscapes.scene import LayerSpec, Scene
 from soundscapes.timeline import SceneCue, Timeline

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from narrator.script import Passage
 from narrator.speech.base import EngineSpec
 from narrator.speech.cache import SpeechCache, passage_key
 from narrator.speech.registry import default_spec
 from narrator.speech.synthesize import ensure_cached, passage_keys
+from narrator.text.script import Passage
 
 SPEC = EngineSpec(engine="fake", voice="tone", settings=(("seconds_per_word", 0.38),))
 SENTENCES = ("The tide is slow.", "The lamps are low.")
@@ -185,8 +185,8 @@ def test_another_voice_into_the_same_cache_is_synthesized_in_that_voice(tmp_path
     """The keys the renderer uses (``passage_keys``, through ``narrate``) hold the voice: the
     same story in the fake engine's ``low`` voice (80-110 Hz) and then its ``high`` one
     (180-240 Hz) into one cache is two sets of misses, and the second is pitched high."""
-    from narrator.script import Chapter, Script
     from narrator.speech.narration import narrate
+    from narrator.text.script import Chapter, Script
 
     script = Script(
         title="Harbour",

@@ -12,13 +12,13 @@ import pytest
 
 import narrator.speech.synthesize as synthesize_module
 from narrator.errors import SpeechError
-from narrator.script import Chapter, Passage, Script
 from narrator.speech.cache import SpeechCache
 from narrator.speech.clean import VOICE_LUFS
 from narrator.speech.fake import FakeEngine
 from narrator.speech.narration import Narration, narrate
 from narrator.speech.registry import default_spec
 from narrator.speech.synthesize import ensure_cached
+from narrator.text.script import Chapter, Passage, Script
 
 RATE = 44_100
 PACE_WPM = 130.0

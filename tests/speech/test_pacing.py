@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from narrator.errors import SpeechError
-from narrator.script import Passage
 from narrator.speech.pacing import (
     DEFAULT_RULES,
     Gap,
@@ -19,6 +18,7 @@ from narrator.speech.pacing import (
     plan_pauses,
     slowed_pauses,
 )
+from narrator.text.script import Passage
 
 
 def _gaps(sentence: int, paragraph: int, chapter: int) -> list[Gap | None]:

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from narrator.script import words_of
 from narrator.speech.cache import SpeechCache
 from narrator.speech.clean import VOICE_LUFS, trim_bounds
 from narrator.speech.narration import Narration, narrate
 from narrator.speech.registry import create_engine, default_spec, engine_available
+from narrator.text.script import words_of
 from tests.speech.test_narration import make_script, render_all, stereo_lufs
 
 pytestmark = pytest.mark.real_engine

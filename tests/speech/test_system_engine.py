@@ -126,8 +126,8 @@ def test_broken_output_is_retried_then_reported(tmp_path: Path, monkeypatch, bod
 @needs_system
 def test_a_hundred_system_passages_are_all_real_and_follow_their_length(tmp_path):
     """No empty or truncated clip across 100 passages (trap 2 measured 2 in 170 empty WAVs)."""
-    from narrator.script import parse_text, words_of
     from narrator.speech import SpeechCache, narrate
+    from narrator.text.script import parse_text, words_of
 
     subjects = ["The lantern", "A small boat", "The old oak", "Soft rain", "The quiet hall"]
     verbs = ["rests by the water", "sways in the evening air", "waits for morning",

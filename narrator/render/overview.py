@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from narrator.direction import describe_layers, plan_story
-from narrator.lexicon import load_lexicon
-from narrator.planfile import load_plan
-from narrator.script import parse_story
+from narrator.direction.plan import describe_layers, plan_story
+from narrator.direction.planfile import load_plan
 from narrator.speech.pacing import DEFAULT_PACE_WPM
+from narrator.text.pronunciation import load_lexicon
+from narrator.text.script import parse_story
 
 
 def passages_overview(

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from narrator.errors import ScriptError
-from narrator.script import Passage, Script, words_of
 from narrator.speech.pacing import DEFAULT_PACE_WPM
+from narrator.text.script import Passage, Script, words_of
 from soundscapes.layers import layer_names
 from soundscapes.scene import LayerSpec, Scene, available_scenes
 

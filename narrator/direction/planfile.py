@@ -30,9 +30,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from narrator.direction import SOFT_BED, Plan
+from narrator.direction.plan import SOFT_BED, Plan
 from narrator.errors import NarratorError
-from narrator.script import Script
+from narrator.text.script import Script
 from soundscapes.files import InputError, read_input
 from soundscapes.layers import layer_info, layer_names
 from soundscapes.scene import LayerSpec, Scene, available_scenes

@@ -33,7 +33,7 @@ from soundscapes.arc import Darkening, SleepArc
 from soundscapes.background import BackgroundAnalysis, read_scratch
 from soundscapes.curves import raised_cosine
 from soundscapes.errors import ExportError
-from soundscapes.meter import LoudnessMeter, integrated_lufs_of_steps
+from soundscapes.output.meter import LoudnessMeter, integrated_lufs_of_steps
 from soundscapes.source import CHANNELS, Source
 
 

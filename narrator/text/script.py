@@ -15,13 +15,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, NoReturn
 
-from narrator.cues import PLACEHOLDER_RE, Cue, extract_cues
 from narrator.errors import ScriptError
-from narrator.frontmatter import StoryMeta, split_front_matter
-from narrator.lexicon import Lexicon
-from narrator.markup import Block, markdown_blocks, plain_blocks
-from narrator.spoken import drop_symbols, spell_out
-from narrator.text import decode_story_bytes, normalize_for_speech, split_sentences
+from narrator.text.cues import PLACEHOLDER_RE, Cue, extract_cues
+from narrator.text.frontmatter import StoryMeta, split_front_matter
+from narrator.text.markup import Block, markdown_blocks, plain_blocks
+from narrator.text.pronunciation import Lexicon
+from narrator.text.sentences import decode_story_bytes, normalize_for_speech, split_sentences
+from narrator.text.spoken import drop_symbols, spell_out
 from soundscapes.files import InputError, check_input_file, read_input
 
 #: Longest passage handed to an engine in one go, in characters. Long inputs are where other

@@ -15,13 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from narrator.direction import Plan, plan_story
+from narrator.direction.plan import Plan, plan_story
+from narrator.direction.planfile import load_plan
 from narrator.errors import NarratorError, RenderError
-from narrator.frontmatter import StoryMeta
-from narrator.lexicon import load_lexicon
-from narrator.planfile import load_plan
-from narrator.script import Script, parse_story
-from narrator.sidecars import (
+from narrator.render.sidecars import (
     cover_path,
     generated_cover,
     load_cover,
@@ -30,21 +27,22 @@ from narrator.sidecars import (
     write_text_sidecars,
 )
 from narrator.speech import Narration, SpeechCache, default_spec, narrate
+from narrator.text.frontmatter import StoryMeta
+from narrator.text.pronunciation import load_lexicon
+from narrator.text.script import Script, parse_story
 from soundscapes.arc import SleepArc, slowed
 from soundscapes.errors import SoundscapeError
-from soundscapes.export import (
-    ENCODER_BANDWIDTH_HZ,
-    FORMATS,
+from soundscapes.files import check_outputs, human_size, scratch_name, sweep_scratch
+from soundscapes.output.export import (
     FloatWav,
     atomic_path,
     audio_info,
     check_writable,
-    format_for,
     write_text_atomic,
 )
-from soundscapes.files import check_outputs, human_size, scratch_name, sweep_scratch
-from soundscapes.master import master_to_file, parse_target
-from soundscapes.mix import (
+from soundscapes.output.formats import format_for, get_format
+from soundscapes.output.master import master_to_file, parse_target
+from soundscapes.output.mix import (
     AmbienceStem,
     DuckingEnvelope,
     DuckingSettings,
@@ -54,9 +52,9 @@ from soundscapes.mix import (
     mixed_blocks,
     plan_mix,
 )
+from soundscapes.output.tags import ChapterMark, Tags
 from soundscapes.scene import Scene, load_scenes
 from soundscapes.source import SAMPLE_RATE_HZ
-from soundscapes.tags import ChapterMark, Tags
 from soundscapes.timeline import SceneCue, Timeline
 
 #: Calibrated loudness of every ambient layer, and so of every scene (soundscapes.layers).
@@ -143,7 +141,7 @@ DEFAULTS: dict[str, object] = {
 
 def default_output(story: Path, fmt: str = "mp3") -> Path:
     stem = "story" if str(story) == "-" else story.stem
-    return Path("out") / f"{stem}{FORMATS[fmt][0]}"
+    return Path("out") / f"{stem}{get_format(fmt).suffix}"
 
 
 def render_story(
@@ -265,7 +263,7 @@ def render_story(
                     frames=total_frames,
                     speech_spans_s=spans,
                     scratch=scratch,
-                    bandwidth_hz=ENCODER_BANDWIDTH_HZ.get(fmt),
+                    bandwidth_hz=get_format(fmt).bandwidth_hz,
                     progress=(lambda d, t: progress("mix", d, t)) if progress else None,
                 )
                 mixed = plan_mix(analysis)
@@ -491,9 +489,6 @@ def _speech_cache(opts: RenderOptions) -> Iterator[SpeechCache]:
             yield SpeechCache(Path(tmp))
 
 
-#: Bytes per second of each output format, generously (VBR MP3 -V3 runs near 22 kB/s).
-_FORMAT_BYTES_PER_S = {"mp3": 40_000, "m4b": 20_000, "opus": 15_000, "ogg": 40_000,
-                       "flac": 200_000, "wav": 176_400}  # fmt: skip
 #: Scratch bytes per frame while mixing: the mono voice and stereo ambience, float32.
 _SCRATCH_BYTES_PER_FRAME = 4 + 8
 
@@ -503,7 +498,7 @@ def _check_space(folder: Path, frames: int, fmt: str, *, kept_wavs: int) -> None
     scratch stems, the output and anything kept (the speech is cached: nothing is lost)."""
     seconds = frames / SAMPLE_RATE_HZ
     needed = frames * (_SCRATCH_BYTES_PER_FRAME + 8 * kept_wavs)
-    needed += seconds * _FORMAT_BYTES_PER_S[fmt]
+    needed += seconds * get_format(fmt).bytes_per_s
     try:
         free = shutil.disk_usage(folder).free
     except OSError:

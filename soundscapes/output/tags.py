@@ -38,12 +38,16 @@ class Tags:
 
 
 def write_tags(path: Path, fmt: str, tags: Tags) -> None:
-    """Write ``tags`` into the finished file at ``path``."""
-    if fmt == "mp3":
+    """Write ``tags`` into the finished file at ``path``, the way its format carries them
+    (:attr:`~soundscapes.output.formats.OutputFormat.tags`)."""
+    from soundscapes.output.formats import get_format
+
+    kind = get_format(fmt).tags
+    if kind == "id3":
         _write_id3(path, tags)
-    elif fmt == "m4b":
+    elif kind == "mp4":
         _write_mp4(path, tags)
-    elif fmt in ("flac", "ogg", "opus"):
+    elif kind in ("vorbis", "flac"):
         _write_vorbis(path, fmt, tags)
 
 

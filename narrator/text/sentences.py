@@ -76,7 +76,7 @@ def normalize_for_speech(text: str) -> str:
 
     Em and en dashes between words become a comma pause, which is how a narrator reads them;
     an en dash between numbers (``1990–1995``, ``3 – 7``) is a range and is kept for
-    :func:`narrator.spoken.spell_out` to read as "to".
+    :func:`narrator.text.spoken.spell_out` to read as "to".
     """
     text = unicodedata.normalize("NFC", text)
     for old, new in _REPLACEMENTS.items():

@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from soundscapes.errors import SoundscapeError
-from soundscapes.export import FfmpegEncoder, audio_info, decode_blocks, open_encoder
-from soundscapes.limiter import PEAK_BOUND, TruePeakLimiter
-from soundscapes.meter import Loudness, LoudnessMeter
-from soundscapes.tags import Tags, write_tags
+from soundscapes.output.export import FfmpegEncoder, audio_info, decode_blocks, open_encoder
+from soundscapes.output.formats import get_format
+from soundscapes.output.limiter import PEAK_BOUND, TruePeakLimiter
+from soundscapes.output.meter import Loudness, LoudnessMeter
+from soundscapes.output.tags import Tags, write_tags
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,7 +128,7 @@ def master_to_file(
     Returns the loudness of what was written (see the module docstring for how it is read).
     """
     # Lossy encoders overshoot peaks a little: start with margin under the ceiling.
-    lossless = fmt in ("wav", "flac")
+    lossless = get_format(fmt).lossless
     ceiling_db = target.true_peak_dbtp - (0.3 if lossless else 1.0)
     gain_db = target.integrated_lufs - measured_lufs
     limiter_idle = sample_peak is not None and sample_peak * PEAK_BOUND * 10.0 ** (

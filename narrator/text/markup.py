@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from narrator.cues import PLACEHOLDER_RE
 from narrator.errors import ScriptError
+from narrator.text.cues import PLACEHOLDER_RE
 
 _BREAKING_TAG = re.compile(r"</?(br|p|div|li|hr|tr|td|h\d)\b", re.IGNORECASE)
 #: Deepest block nesting markdown-it parses (each list level takes two: list and item). Past it

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from narrator.errors import QUOTE_CHARS, ScriptError, brief
-from narrator.lexicon import check_entries
+from narrator.text.pronunciation import check_entries
 
 
 @dataclass(frozen=True, kw_only=True)

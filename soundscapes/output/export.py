@@ -17,56 +17,18 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 import numpy as np
 import soundfile as sf
 
 from soundscapes.errors import ExportError
 from soundscapes.files import scratch_name, sweep_scratch
-from soundscapes.tags import Tags, ffmetadata
-
-#: Upper band edge of lossy encoders, Hz: LAME -V3 low-passes near 18.7 kHz (lame.c,
-#: optimum_bandwidth). Mastering meters the mix through the same band so that the loudness of
-#: the encoded file is hit in one pass.
-ENCODER_BANDWIDTH_HZ: dict[str, float] = {"mp3": 18_700.0}
+from soundscapes.output.formats import get_format
+from soundscapes.output.tags import Tags, ffmetadata
 
 #: Free bytes under which a failed write is put down to a full disk.
 _FULL_DISK_BYTES = 1 << 20
-
-#: Output formats by name, with the file suffix and MIME type each is served as.
-FORMATS: dict[str, tuple[str, str]] = {
-    "mp3": (".mp3", "audio/mpeg"),
-    "wav": (".wav", "audio/wav"),
-    "flac": (".flac", "audio/flac"),
-    "ogg": (".ogg", "audio/ogg"),
-    "opus": (".opus", "audio/ogg"),
-    "m4b": (".m4b", "audio/mp4"),
-}
-
-
-def format_for(path: Path, explicit: str | None = None) -> str:
-    """The output format: ``explicit`` if given, else from the file suffix.
-
-    Raises
-    ------
-    ExportError
-        An unknown format, or ``explicit`` contradicting a known suffix (MP3 data in a file
-        named ``.flac`` would fool every player).
-    """
-    suffix = path.suffix.lstrip(".").lower()
-    name = (explicit or suffix).lower()
-    if name not in FORMATS:
-        raise ExportError(
-            f"{path}: unknown output format {name or '(no suffix)'!r}; "
-            f"use one of {', '.join(FORMATS)} (e.g. -o story.mp3)"
-        )
-    if suffix in FORMATS and suffix != name:
-        raise ExportError(
-            f"{path}: --format {name} does not match the .{suffix} name; "
-            f"name it .{name} or drop --format"
-        )
-    return name
 
 
 class Encoder(Protocol):
@@ -76,13 +38,7 @@ class Encoder(Protocol):
 
 
 class SoundFileEncoder:
-    """WAV (16-bit), FLAC (24-bit) and Ogg Vorbis through libsndfile."""
-
-    _SUBTYPES: ClassVar[dict[str, tuple[str, str]]] = {
-        "wav": ("WAV", "PCM_16"),
-        "flac": ("FLAC", "PCM_24"),
-        "ogg": ("OGG", "VORBIS"),
-    }
+    """Formats libsndfile writes (WAV, FLAC, Ogg Vorbis: :attr:`OutputFormat.soundfile`)."""
 
     def __init__(
         self,
@@ -93,7 +49,7 @@ class SoundFileEncoder:
         *,
         shown_as: Path | None = None,
     ):
-        container, subtype = self._SUBTYPES[fmt]
+        container, subtype = get_format(fmt).soundfile or ("", "")
         self._final = shown_as or path
         self._file = sf.SoundFile(
             path,
@@ -128,35 +84,21 @@ def _reason(exc: BaseException) -> str:
 
 
 class FfmpegEncoder:
-    """MP3 (LAME), Opus (in Ogg) and M4B (AAC in MP4) through the ffmpeg binary that
-    imageio-ffmpeg ships.
+    """Formats ffmpeg writes (MP3 with LAME, Opus in Ogg, AAC in MP4: :attr:`OutputFormat.
+    ffmpeg_codec`) through the ffmpeg binary that imageio-ffmpeg ships.
 
     Raw float32 PCM streams into ffmpeg's standard input block by block, so encoding runs in
     its own process beside the render (lameenc holds the GIL; a second core is free). ffmpeg
     writes LAME's gapless header, so players trim the encoder delay and the file is exactly as
     long as the mix; it resamples to Opus's 48 kHz itself.
 
-    With ``decoded`` (MP3 and Opus), ffmpeg's tee muxer also sends the encoded stream down a
-    pipe to a second ffmpeg that decodes it again, and a thread hands the decoded blocks to
+    With ``decoded`` (formats with a :attr:`~OutputFormat.decoded_rate_hz`), ffmpeg's tee
+    muxer also sends the encoded stream down a pipe to a second ffmpeg that decodes it again,
+    and a thread hands the decoded blocks to
     ``decoded``: the file is measured as a listener's player decodes it while it is being
     encoded, rather than read back afterwards.
     """
 
-    #: Codec options, muxer, and muxer options of each format.
-    _CODECS: ClassVar[dict[str, tuple[list[str], str, dict[str, str]]]] = {
-        # LAME VBR -V3 (about 170 kb/s). Measured on a narrated mix: CBR 128–224 kb/s came out
-        # 0.2–0.4 LU quieter than its input, VBR -V3/-V4 within 0.05 LU. Tags: mutagen.
-        "mp3": (
-            ["-c:a", "libmp3lame", "-q:a", "3"],
-            "mp3",
-            {"id3v2_version": "0", "write_id3v1": "0"},
-        ),
-        "opus": (["-c:a", "libopus", "-b:a", "96k"], "ogg", {}),
-        "m4b": (["-c:a", "aac", "-b:a", "128k"], "mp4", {"movflags": "+faststart"}),
-    }
-    #: Formats whose stream can be decoded from a pipe as it is encoded (MP4 cannot: its
-    #: index is written at the end, and moved to the front).
-    _STREAMABLE: ClassVar[dict[str, int]] = {"mp3": 44_100, "opus": 48_000}
     #: Bytes of the pipe into ffmpeg (Linux's default is 64 KiB, less than one block): a
     #: bigger one lets the encoder work on while this process limits the next block.
     _PIPE_BYTES = 1 << 20
@@ -177,8 +119,9 @@ class FfmpegEncoder:
         #: How errors name the file: the output's own name, not the temporary one written.
         self._final = shown_as or path
         self._meta: Path | None = None
+        record = get_format(fmt)
         chapters: list[str] = []
-        if fmt == "m4b" and tags is not None and tags.chapters:
+        if record.chapters_while_muxing and tags is not None and tags.chapters:
             # MP4 chapters can only be written while muxing: hand ffmpeg a metadata file.
             fd, name = tempfile.mkstemp(
                 prefix=scratch_name("chapters-"), suffix=".txt", dir=path.parent
@@ -187,7 +130,7 @@ class FfmpegEncoder:
                 f.write(ffmetadata(tags))
             self._meta = Path(name)
             chapters = ["-f", "ffmetadata", "-i", name, "-map", "0:a", "-map_chapters", "1"]
-        codec, muxer, options = self._CODECS[fmt]
+        muxer, options = record.ffmpeg_muxer, dict(record.ffmpeg_muxer_options)
         tee = decoded is not None and self.can_decode_while_encoding(fmt, path)
         if tee:
             spec = ":".join([f"f={muxer}", *(f"{k}={v}" for k, v in options.items())])
@@ -198,7 +141,7 @@ class FfmpegEncoder:
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
             "-f", "f32le", "-ar", str(sample_rate_hz), "-ac", str(channels), "-i", "pipe:0",
-            *chapters, *self.codec_args(fmt, bitrate_kbps, codec), *output,
+            *chapters, *self.codec_args(fmt, bitrate_kbps), *output,
         ]  # fmt: skip
         # A session of its own: a Ctrl-C at the terminal reaches this process, which stops
         # the encoder itself (abort), rather than ffmpeg dying first and its exit reading as
@@ -216,7 +159,7 @@ class FfmpegEncoder:
         self._reader: threading.Thread | None = None
         self._read_error: BaseException | None = None
         if tee:
-            rate = self._STREAMABLE[fmt]
+            rate = self.decoded_rate_hz(fmt)
             self._decoder = subprocess.Popen(
                 [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
                  "-f", muxer, "-i", "pipe:0", "-f", "f32le", "-ar", str(rate),
@@ -235,25 +178,29 @@ class FfmpegEncoder:
     def can_decode_while_encoding(cls, fmt: str, path: Path) -> bool:
         """Whether :class:`FfmpegEncoder` can measure ``fmt`` while writing ``path`` (the tee
         muxer's syntax reserves a few characters in the file name)."""
-        return fmt in cls._STREAMABLE and not any(c in str(path) for c in "|[]\\'")
+        record = get_format(fmt)
+        return (
+            record.by_ffmpeg
+            and record.decoded_rate_hz is not None
+            and not any(c in str(path) for c in "|[]\\'")
+        )
 
     @staticmethod
     def decoded_rate_hz(fmt: str) -> int:
-        return FfmpegEncoder._STREAMABLE[fmt]
+        rate = get_format(fmt).decoded_rate_hz
+        assert rate is not None
+        return rate
 
-    @classmethod
-    def codec_args(
-        cls, fmt: str, bitrate_kbps: int | None, codec: list[str] | None = None
-    ) -> list[str]:
-        """Codec options; a bit rate makes MP3 constant-rate and sets Opus's and AAC's rate."""
-        args = list(codec if codec is not None else cls._CODECS[fmt][0])
+    @staticmethod
+    def codec_args(fmt: str, bitrate_kbps: int | None) -> list[str]:
+        """Codec options; a bit rate replaces the format's rate option (and so makes MP3's
+        VBR quality constant-rate)."""
+        record = get_format(fmt)
+        args = list(record.ffmpeg_codec)
         if bitrate_kbps is None:
             return args
-        if fmt == "mp3":
-            i = args.index("-q:a")
-            args[i : i + 2] = ["-b:a", f"{bitrate_kbps}k"]
-        else:
-            args[args.index("-b:a") + 1] = f"{bitrate_kbps}k"
+        i = args.index(record.bitrate_flag)
+        args[i : i + 2] = ["-b:a", f"{bitrate_kbps}k"]
         return args
 
     def _read_decoded(self, decoded: Callable[[np.ndarray], None], channels: int) -> None:
@@ -402,7 +349,7 @@ def open_encoder(
     can_decode_while_encoding` allows; ``shown_as``: the name errors give the file, when
     ``path`` is a temporary one)."""
     try:
-        if fmt in FfmpegEncoder._CODECS:
+        if get_format(fmt).by_ffmpeg:
             return FfmpegEncoder(
                 path,
                 fmt,

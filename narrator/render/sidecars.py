@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from narrator.errors import RenderError, brief
-from narrator.script import Script
-from soundscapes.export import write_text_atomic
-from soundscapes.tags import ChapterMark
+from narrator.text.script import Script
+from soundscapes.output.export import write_text_atomic
+from soundscapes.output.tags import ChapterMark
 
 
 def sidecar_path(output: Path, suffix: str) -> Path:
@@ -236,7 +236,7 @@ def loudness_plot(
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    from soundscapes.export import atomic_path
+    from soundscapes.output.export import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())

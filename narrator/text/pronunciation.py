@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from narrator.errors import QUOTE_CHARS, ScriptError, brief
-from narrator.spoken import spell_out
+from narrator.text.spoken import spell_out
 from soundscapes.files import InputError, read_input
 
 #: Longest word or phrase a lexicon respells, characters (a key is matched character by

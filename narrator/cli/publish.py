@@ -1,6 +1,6 @@
 """The publishing commands: ``narrator batch``, ``narrator feed`` and ``narrator playlist``.
 
-Registered on the main app by importing this module (narrator/cli.py does it). Like the rest of
+Registered on the one app when :mod:`narrator.cli` imports this module. Like the rest of
 the CLI, these parse, call the library and print; the library never prints or exits.
 """
 
@@ -16,18 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from narrator.cli import app, err, handles_errors, out, progress_display
-
-
-def _minutes(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}:{rest:02d}"
-
-
-def _warn(message: str) -> None:
-    err.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
+from narrator.cli import display
+from narrator.cli.app import app, handles_errors
+from narrator.cli.display import err, out, warn
 
 
 @app.command(
@@ -87,7 +78,7 @@ def batch(
             escape(r.title),
             escape(ep.story_ref),
             f"[{style[r.status]}]{status}[/]",
-            _minutes(r.duration_s),
+            display.minutes(r.duration_s),
             f"{r.elapsed_s:.1f}" if r.status != "skipped" else "",
         )
     out.print(table)
@@ -132,7 +123,7 @@ def feed(
     spec = load_manifest(manifest)
     result = write_feed(spec, output or spec.output_dir / DEFAULT_FEED_NAME, feed_url=feed_url)
     for warning in result.warnings:
-        _warn(warning)
+        warn(warning)
     out.print(
         escape(
             f"wrote {result.path}: {result.items} episodes; subscribe at {result.feed_url} "
@@ -166,7 +157,7 @@ def playlist(
     from narrator.publish.playlist import DEFAULT_PLAYLIST_NAME, write_playlist
 
     spec = load_manifest(manifest)
-    with progress_display(quiet) as progress:
+    with display.progress_display(quiet) as progress:
         result = write_playlist(
             spec,
             output or spec.output_dir / DEFAULT_PLAYLIST_NAME,
@@ -175,13 +166,16 @@ def playlist(
             progress=progress,
         )
     for warning in result.warnings:
-        _warn(warning)
+        warn(warning)
     closer = ""
     if result.closer is not None:
         state = "rendered" if result.closer_rendered else "up to date"
         closer = f"; closer {result.closer.name} ({state})"
     out.print(
-        escape(f"wrote {result.path}: {len(result.entries)} entries, {_minutes(result.duration_s)}")
+        escape(
+            f"wrote {result.path}: {len(result.entries)} entries, "
+            f"{display.minutes(result.duration_s)}"
+        )
         + escape(closer),
         highlight=False,
         soft_wrap=True,

@@ -1,0 +1,114 @@
+"""The ``narrator`` command: the typer app, and how it ends — one error line and exit code 1 for
+bad input, "interrupted" and 130 for Ctrl-C.
+
+Commands live in their own modules (:mod:`narrator.cli.render`, :mod:`~narrator.cli.sound`,
+:mod:`~narrator.cli.speech`, :mod:`~narrator.cli.publish`), each registering on :data:`app`;
+:mod:`narrator.cli` imports them all. The CLI is the only layer that prints or exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+
+import typer
+
+from narrator.cli.display import err, fail, print_error
+from narrator.errors import NarratorError
+from soundscapes.errors import SoundscapeError
+
+app = typer.Typer(
+    name="narrator",
+    help="Narrated sleep stories: story text in, a calm voice over a living soundscape out.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: follows it (a child process that saw the same Ctrl-C) is the interrupt's, not news.
+_stopped_by: int | None = None
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
+    global _stopped_by
+    _stopped_by = signum
+    raise KeyboardInterrupt
+
+
+def _catch_stop_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM unwind the command: every ``finally`` runs, so temporary
+    files go and worker processes are stopped (a plain SIGTERM would skip all that)."""
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them
+            signal.signal(signum, _on_stop_signal)
+
+
+def handles_errors(func):
+    """Turn the packages' own errors into one red line and exit code 1 (no traceback); an
+    interrupt into "interrupted" and exit code 130 (143 for SIGTERM)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            raise _interrupted(func.__name__) from None
+        except (NarratorError, SoundscapeError) as exc:
+            if _stopped_by is not None:
+                raise _interrupted(func.__name__) from None
+            raise fail(str(exc)) from None
+        except Exception:
+            if _stopped_by is not None:
+                raise _interrupted(func.__name__) from None
+            raise
+
+    return wrapper
+
+
+def _interrupted(command: str) -> typer.Exit:
+    import signal
+
+    # Outputs are written atomically: an interrupted command leaves none half-written.
+    note = (
+        "finished passages are cached and a re-run resumes"
+        if command in ("render", "batch")
+        else "nothing was written"
+    )
+    err.print(f"interrupted; {note}", highlight=False)
+    return typer.Exit(code=143 if _stopped_by == signal.SIGTERM else 130)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``narrator`` command. A mistyped command line (a word where a number belongs, an
+    unknown option) is one ``error:`` line and exit code 1, like every other bad input."""
+    _catch_stop_signals()
+    try:
+        code = app(args=argv, prog_name="narrator", standalone_mode=False)
+    except BrokenPipeError:  # e.g. `narrator voices | head`
+        sys.stderr.close()
+        return
+    except typer.Abort:  # an interrupt outside a command's own body (click turns it into this)
+        err.print("interrupted; nothing was written", highlight=False)
+        sys.exit(143 if _stopped_by == 15 else 130)
+    except typer.TyperException as exc:  # typer's usage errors (its click's ClickException)
+        show = getattr(exc, "show", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and show is not None:
+            show()  # `narrator` alone: the help
+            sys.exit(0)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        context = getattr(exc, "ctx", None)
+        where = f"; see: {context.command_path} --help" if context is not None else ""
+        print_error(" ".join(message.split()).rstrip(".") + where)
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
