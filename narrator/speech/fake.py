@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from narrator.errors import SpeechError, VoiceError
-from narrator.speech.base import EngineSpec
+from narrator.speech.base import Engine, EngineSpec
 from narrator.text.script import words_of
 
 DEFAULT_VOICE = "tone"
@@ -120,3 +120,19 @@ class FakeEngine:
         lead = np.zeros(round(LEAD_SILENCE_S * rate))
         trail = np.zeros(round(TRAIL_SILENCE_S * rate))
         return np.concatenate([lead, voiced, trail]).astype(np.float32)
+
+
+class Fake(Engine):
+    """Test tones shaped like speech: fast, deterministic, no install."""
+
+    name = "fake"
+    default_voice = DEFAULT_VOICE
+    default_settings = DEFAULT_SETTINGS
+    optional_settings = OPTIONAL_SETTINGS
+    setting_ranges = SETTING_RANGES
+    available = staticmethod(available)
+    voices = staticmethod(voices)
+    resolve_voice = staticmethod(resolve_voice)
+    version = staticmethod(version)
+    create = staticmethod(create)
+    settings_for_pace = staticmethod(settings_for_pace)

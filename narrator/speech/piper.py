@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from narrator.errors import SpeechError, VoiceError
-from narrator.speech.base import EngineSpec
+from narrator.speech.base import Engine, EngineSpec
 
 BUNDLED_VOICE = "joe"
 DEFAULT_VOICE = BUNDLED_VOICE
@@ -325,3 +325,23 @@ def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
 
 def _short(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+class Piper(Engine):
+    """Piper (piper-tts): neural voices from ``.onnx`` files, the bundled one by default."""
+
+    name = "piper"
+    default_voice = DEFAULT_VOICE
+    default_settings = DEFAULT_SETTINGS
+    optional_settings = OPTIONAL_SETTINGS
+    setting_ranges = SETTING_RANGES
+    install_hint = INSTALL_HINT
+    available = staticmethod(available)
+    voices = staticmethod(voices)
+    resolve_voice = staticmethod(resolve_voice)
+    version = staticmethod(version)
+    create = staticmethod(create)
+    check = staticmethod(check)
+    settings_for_pace = staticmethod(settings_for_pace)
+    canonical_settings = staticmethod(canonical_settings)
+    speakers = staticmethod(speakers)

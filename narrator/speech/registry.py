@@ -1,34 +1,9 @@
-"""Engines by name: create, describe and check them.
+"""Engines by name: find, describe, check and create them.
 
-An engine is a module (built in, or a third-party one registered under the entry-point group
-``narrator.engines``) that provides:
-
-``DEFAULT_VOICE: str``
-    the voice used when none is asked for;
-``DEFAULT_SETTINGS: Mapping[str, float | int | str]``
-    settings always present in a spec (the sleep-pace defaults);
-``OPTIONAL_SETTINGS: Mapping[str, type]``
-    further settings accepted when given, with their type;
-``create(spec) -> SpeechEngine``
-    a loaded engine;
-``resolve_voice(voice: str) -> str``
-    the canonical voice id, or :class:`~narrator.errors.VoiceError` with close matches;
-``voices() -> list[str]``, ``available() -> bool``, ``version(spec) -> str``
-    the voice list, whether the engine can run here, and a version string that changes whenever
-    the same text could come out differently (it is part of every cache key).
-``OPTIONAL_SETTINGS``, ``INSTALL_HINT``, ``USE_PROCESS_POOL`` (optional)
-    extra settings; how to install the engine; ``False`` when ``--jobs`` should not start a
-    process pool for it but run that many passages at once from threads (an engine that
-    runs its own child processes; its ``synthesize`` must then be thread-safe).
-``check(spec) -> None`` (optional)
-    a cheap check, in the calling process, of what only loading would find (a voice's
-    config, a speaker it does not have), raising :class:`~narrator.errors.VoiceError`;
-``SETTING_RANGES: Mapping[str, tuple[float, float, str]]`` (optional)
-    the smallest and largest value of a numeric setting and its unit or meaning, checked
-    (with finiteness) before any synthesis;
-``settings_for_pace(pace_wpm) -> Mapping[str, float | int]`` (optional)
-    the speaking-rate settings for a narration paced at ``pace_wpm`` (pauses included): the
-    voice speaks a little faster than that and the designed pauses make up the rest.
+An engine is a subclass of :class:`~narrator.speech.base.Engine` (its voices, settings and
+hooks). The built-in ones are listed in :data:`BUILTIN_ENGINES`; another package adds one with
+an entry point ``name = "package.module:Class"`` in the group ``narrator.engines``. Everything
+else here works through the base class's methods, so a new engine is one module and one line.
 """
 
 from __future__ import annotations
@@ -37,24 +12,21 @@ import difflib
 import importlib
 import math
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.metadata import entry_points
-from types import ModuleType
 
 from narrator.errors import SpeechError, brief
-from narrator.speech.base import EngineSpec, SpeechEngine
+from narrator.speech.base import Engine, EngineSpec, SpeechEngine
 
 #: Built-in engines, in the order they are offered; the first is the default.
 BUILTIN_ENGINES: dict[str, str] = {
-    "piper": "narrator.speech.piper",
-    "system": "narrator.speech.system",
-    "fake": "narrator.speech.fake",
+    "piper": "narrator.speech.piper:Piper",
+    "system": "narrator.speech.system:System",
+    "fake": "narrator.speech.fake:Fake",
 }
 DEFAULT_ENGINE = "piper"
 ENTRY_POINT_GROUP = "narrator.engines"
 
-_REQUIRED = ("DEFAULT_VOICE", "DEFAULT_SETTINGS", "create", "resolve_voice", "voices",
-             "available", "version")  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -72,46 +44,51 @@ def engine_names() -> list[str]:
     return [*BUILTIN_ENGINES, *sorted(_plugin_engines())]
 
 
-def engine_module(engine: str) -> ModuleType:
-    """The module implementing ``engine``.
+def engine(name: str) -> Engine:
+    """The engine called ``name``.
 
     Raises
     ------
     SpeechError
-        For an unknown name, listing the close ones.
+        For an unknown name (listing the close ones), or an engine that cannot be imported.
     """
-    path = BUILTIN_ENGINES.get(engine) or _plugin_engines().get(engine)
+    return _load(name)
+
+
+@cache
+def _load(name: str) -> Engine:
+    path = BUILTIN_ENGINES.get(name) or _plugin_engines().get(name)
     if path is None:
         names = engine_names()
-        close = difflib.get_close_matches(engine, names, n=3, cutoff=0.4)
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.4)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise SpeechError(
-            f"unknown speech engine {engine!r}; {hint}choose one of: {', '.join(names)}"
+            f"unknown speech engine {name!r}; {hint}choose one of: {', '.join(names)}"
         )
+    module_name, _, attribute = path.partition(":")
     try:
-        module = importlib.import_module(path.split(":")[0])
-    except ImportError as exc:
-        raise SpeechError(f"speech engine {engine!r} ({path}) cannot be imported: {exc}") from None
-    missing = [name for name in _REQUIRED if not hasattr(module, name)]
-    if missing:
+        found = getattr(importlib.import_module(module_name), attribute or "ENGINE")
+    except (ImportError, AttributeError) as exc:
+        raise SpeechError(f"speech engine {name!r} ({path}) cannot be imported: {exc}") from None
+    if not (isinstance(found, type) and issubclass(found, Engine)):
         raise SpeechError(
-            f"speech engine {engine!r} ({path}) is incomplete: it lacks {', '.join(missing)}"
+            f"speech engine {name!r} ({path}) is not a narrator.speech.base.Engine subclass"
         )
-    return module
+    return found()
 
 
-def engine_available(engine: str) -> bool:
-    """Whether ``engine`` can run on this machine (its library and data are installed)."""
-    return bool(engine_module(engine).available())
+def engine_available(name: str) -> bool:
+    """Whether ``name`` can run on this machine (its library and data are installed)."""
+    return bool(engine(name).available())
 
 
-def list_voices(engine: str) -> list[str]:
-    """The voice ids ``engine`` offers here (empty when it is not installed)."""
-    module = engine_module(engine)
-    return list(module.voices()) if module.available() else []
+def list_voices(name: str) -> list[str]:
+    """The voice ids engine ``name`` offers here (empty when it is not installed)."""
+    found = engine(name)
+    return list(found.voices()) if found.available() else []
 
 
-def list_speakers(engine: str, voice: str) -> list[tuple[int, str]]:
+def list_speakers(name: str, voice: str) -> list[tuple[int, str]]:
     """``(speaker_id, name)`` of every speaker ``voice`` has; one for an engine without
     multi-speaker voices.
 
@@ -120,10 +97,8 @@ def list_speakers(engine: str, voice: str) -> list[tuple[int, str]]:
     VoiceError
         Unknown voice.
     """
-    module = engine_module(engine)
-    resolved = module.resolve_voice(voice)
-    speakers = getattr(module, "speakers", None)
-    return list(speakers(resolved)) if speakers is not None else [(0, resolved)]
+    found = engine(name)
+    return list(found.speakers(found.resolve_voice(voice)))
 
 
 def default_spec(
@@ -146,15 +121,12 @@ def default_spec(
     VoiceError
         Unknown voice, with close matches.
     """
-    module = engine_module(engine)
-    paced = getattr(module, "settings_for_pace", None)
-    if pace_wpm is not None and paced is not None:
-        settings = {**paced(float(pace_wpm)), **settings}
-    merged = _check_settings(engine, module, settings)
-    resolved = module.resolve_voice(voice if voice else module.DEFAULT_VOICE)
-    canonical = getattr(module, "canonical_settings", None)
-    if canonical is not None:  # e.g. a speaker's name becomes its id
-        merged = canonical(resolved, merged)
+    found = _load(engine)
+    if pace_wpm is not None:
+        settings = {**found.settings_for_pace(float(pace_wpm)), **settings}
+    merged = _check_settings(found, settings)
+    resolved = found.resolve_voice(voice if voice else found.default_voice)
+    merged = found.canonical_settings(resolved, merged)  # e.g. a speaker's name becomes its id
     return EngineSpec(engine=engine, voice=resolved, settings=tuple(sorted(merged.items())))
 
 
@@ -168,37 +140,34 @@ def check_spec(spec: EngineSpec) -> None:
     VoiceError
         Unknown voice.
     """
-    module = engine_module(spec.engine)
-    if not module.available():
+    found = engine(spec.engine)
+    if not found.available():
         raise SpeechError(
-            f"speech engine {spec.engine!r} is not installed here; "
-            f"{getattr(module, 'INSTALL_HINT', 'install it or choose another --engine')}"
+            f"speech engine {spec.engine!r} is not installed here; {found.install_hint}"
         )
-    _check_settings(spec.engine, module, dict(spec.settings))
-    module.resolve_voice(spec.voice or module.DEFAULT_VOICE)
-    check = getattr(module, "check", None)
-    if check is not None:
-        check(spec)
+    _check_settings(found, dict(spec.settings))
+    found.resolve_voice(spec.voice or found.default_voice)
+    found.check(spec)
 
 
 def create_engine(spec: EngineSpec) -> SpeechEngine:
     """Load the engine ``spec`` names (an expensive call: models load here)."""
     check_spec(spec)
-    return engine_module(spec.engine).create(spec)
+    return engine(spec.engine).create(spec)
 
 
 def engine_version(spec: EngineSpec) -> str:
     """The version string of the engine and voice ``spec`` uses; part of every cache key."""
-    return str(engine_module(spec.engine).version(spec))
+    return str(engine(spec.engine).version(spec))
 
 
 def _check_settings(
-    engine: str, module: ModuleType, settings: Mapping[str, float | int | str]
+    found: Engine, settings: Mapping[str, float | int | str]
 ) -> dict[str, float | int | str]:
-    defaults: Mapping[str, float | int | str] = module.DEFAULT_SETTINGS
-    optional: Mapping[str, type] = getattr(module, "OPTIONAL_SETTINGS", {})
-    known = {name: type(value) for name, value in defaults.items()} | dict(optional)
-    merged: dict[str, float | int | str] = dict(defaults)
+    engine = found.name
+    known = {name: type(value) for name, value in found.default_settings.items()}
+    known |= dict(found.optional_settings)
+    merged: dict[str, float | int | str] = dict(found.default_settings)
     for name, value in settings.items():
         if name not in known:
             close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
@@ -208,11 +177,10 @@ def _check_settings(
                 f"known settings: {', '.join(sorted(known)) or 'none'}"
             )
         merged[name] = _coerce(engine, name, value, known[name])
-    ranges: Mapping[str, tuple[float, float, str]] = getattr(module, "SETTING_RANGES", {})
     for name, value in merged.items():
         if isinstance(value, str):
             continue
-        low, high, unit = ranges.get(name, (-math.inf, math.inf, ""))
+        low, high, unit = found.setting_ranges.get(name, (-math.inf, math.inf, ""))
         if not (math.isfinite(value) and low <= value <= high):
             span = f"from {low:g} to {high:g}{f' {unit}' if unit else ''}"
             raise SpeechError(

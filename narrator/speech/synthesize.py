@@ -30,7 +30,7 @@ import numpy as np
 from narrator.errors import CacheError, NarratorError, SpeechError
 from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
-from narrator.speech.registry import check_spec, create_engine, engine_module, engine_version
+from narrator.speech.registry import check_spec, create_engine, engine, engine_version
 from narrator.text.script import Passage
 from soundscapes.children import become_child
 
@@ -99,7 +99,7 @@ def ensure_cached(
         if progress is not None:
             progress(done, total)
 
-    own_processes = not getattr(engine_module(spec.engine), "USE_PROCESS_POOL", True)
+    own_processes = not engine(spec.engine).use_process_pool
     if own_processes and jobs > 1 and len(todo) > 1:
         _run_here(todo, spec, cache, finished, passages, threads=min(jobs, len(todo)))
     elif own_processes or jobs == 1 or sum(len(_chunks(job)) for job in todo) == 1:

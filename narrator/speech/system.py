@@ -32,7 +32,7 @@ import numpy as np
 import soundfile as sf
 
 from narrator.errors import SpeechError, VoiceError
-from narrator.speech.base import EngineSpec
+from narrator.speech.base import Engine, EngineSpec
 from soundscapes.files import scratch_name
 
 DEFAULT_VOICE = "gmw/en-us"
@@ -320,3 +320,21 @@ def _tail(stderr: bytes, limit: int = 200) -> str:
 
 def _short(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+class System(Engine):
+    """The system voice: pyttsx3 over espeak-ng (Linux), SAPI5 or NSSpeech."""
+
+    name = "system"
+    default_voice = DEFAULT_VOICE
+    default_settings = DEFAULT_SETTINGS
+    optional_settings = OPTIONAL_SETTINGS
+    setting_ranges = SETTING_RANGES
+    install_hint = INSTALL_HINT
+    use_process_pool = USE_PROCESS_POOL
+    available = staticmethod(available)
+    voices = staticmethod(voices)
+    resolve_voice = staticmethod(resolve_voice)
+    version = staticmethod(version)
+    create = staticmethod(create)
+    settings_for_pace = staticmethod(settings_for_pace)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from narrator.speech import fake
-from narrator.speech.base import EngineSpec
+from narrator.speech.base import Engine, EngineSpec
 
 DEFAULT_VOICE = "deep"
 DEFAULT_SETTINGS: dict[str, float | int | str] = {"seconds_per_word": 0.4}
@@ -49,3 +49,16 @@ class DeepEngine:
 
 def create(spec: EngineSpec) -> DeepEngine:
     return DeepEngine(spec)
+
+
+class Deep(Engine):
+    """The plugin's engine, as a third-party package declares it."""
+
+    name = "deep"
+    default_voice = DEFAULT_VOICE
+    default_settings = DEFAULT_SETTINGS
+    available = staticmethod(available)
+    voices = staticmethod(voices)
+    resolve_voice = staticmethod(resolve_voice)
+    version = staticmethod(version)
+    create = staticmethod(create)

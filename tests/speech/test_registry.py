@@ -99,7 +99,7 @@ def plugins(monkeypatch):
     from narrator.speech import registry
 
     found = [
-        EntryPoint(name="deep", value="tests.speech.plugin_engine", group="narrator.engines"),
+        EntryPoint(name="deep", value="tests.speech.plugin_engine:Deep", group="narrator.engines"),
         EntryPoint(name="gone", value="no_such_package.engine", group="narrator.engines"),
     ]
     monkeypatch.setattr(
