@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from narrator.errors import NarratorError, brief
+from soundscapes.output.formats import formats
 
 CLI, FRONT, MANIFEST = "command line", "front matter", "manifest"
 EVERYWHERE = frozenset({CLI, FRONT, MANIFEST})
@@ -44,8 +45,8 @@ class Option:
     field: str
     """The attribute of :class:`RenderSettings` it sets (``pace_wpm``)."""
     kind: str
-    """``float``, ``int``, ``bool``, ``text``, ``path``, ``choice``, ``loudness`` or
-    ``settings`` (engine settings, ``KEY=VALUE``)."""
+    """``float``, ``int``, ``bool``, ``text``, ``path``, ``choice``, ``format`` (a registered
+    output format), ``loudness`` or ``settings`` (engine settings, ``KEY=VALUE``)."""
     default: Any
     help: str
     unit: str = ""
@@ -64,11 +65,15 @@ class Option:
         return "--" + self.key.replace("_", "-")
 
     def describe_range(self) -> str:
+        if self.kind == "format":  # whatever is registered now (soundscapes.output.formats)
+            return ", ".join(formats())
         if self.choices:
             return ", ".join(self.choices)
         if self.low is None:
             return ""
         unit = f" {self.unit}" if self.unit else ""
+        if self.high is None or self.high >= 2**31:
+            return f"{self.low:g}{unit} or more"
         return f"{self.low:g} to {self.high:g}{unit}"
 
 
@@ -76,14 +81,13 @@ def _o(key: str, field_name: str, kind: str, default: Any, text: str, **extra: A
     return Option(key=key, field=field_name, kind=kind, default=default, help=text, **extra)
 
 
-FORMAT_NAMES = ("mp3", "m4b", "opus", "ogg", "flac", "wav")
 
 #: Every render option, in the order ``--help`` and the README show them.
 OPTIONS: tuple[Option, ...] = (
     _o("output", "output", "path", None, "output file; its suffix picks the format",
        places=frozenset({CLI}), short="-o", default_text="out/STORY.mp3"),
-    _o("format", "fmt", "choice", None, "output format (default: from -o, else mp3)",
-       choices=FORMAT_NAMES, default_text="from -o"),
+    _o("format", "fmt", "format", None, "output format (default: from -o, else mp3)",
+       default_text="from -o"),
     _o("engine", "engine", "text", "piper",
        "speech engine: piper (natural, neural), system (espeak-ng), fake (test tones)"),
     _o("voice", "voice", "text", None,
@@ -163,17 +167,23 @@ def check_value(option: Option, raw: Any, where: str, *, base: Path | None = Non
         ``{where}: {key} must be …, got …``.
     """
     key = option.key
+    # On the command line the flag names the option; elsewhere the place and the key do.
+    subject = where if where == option.flag else f"{where}: {key}"
 
     def bad(expected: str) -> OptionError:
-        return OptionError(f"{where}: {key} must be {expected}, got {brief(raw)}")
+        shown = int(raw) if isinstance(raw, float) and raw.is_integer() else raw
+        return OptionError(f"{subject} must be {expected}, got {brief(shown)}")
 
     kind = option.kind
     if kind in ("float", "int"):
         number = _number(raw, integer=kind == "int")
+        extent = option.describe_range()
         if number is None:
-            raise bad("a whole number" if kind == "int" else "a number")
-        if option.low is not None and not option.low <= number <= option.high:
-            raise bad(f"from {option.describe_range()}")
+            what = "a whole number" if kind == "int" else "a number"
+            raise bad(f"{what} from {extent}" if " to " in extent else what)
+        high = math.inf if option.high is None else option.high
+        if option.low is not None and not option.low <= number <= high:
+            raise bad(f"from {extent}" if " to " in extent else extent)
         return number
     if kind == "bool":
         if isinstance(raw, bool):
@@ -184,10 +194,11 @@ def check_value(option: Option, raw: Any, where: str, *, base: Path | None = Non
         if text in ("false", "no", "off", "0"):
             return False
         raise bad("true or false")
-    if kind == "choice":
+    if kind in ("choice", "format"):
+        choices = tuple(formats()) if kind == "format" else option.choices
         text = str(raw).strip().lower() if isinstance(raw, str) else None
-        if text not in option.choices:
-            close = difflib.get_close_matches(str(raw), option.choices, n=1)
+        if text not in choices:
+            close = difflib.get_close_matches(str(raw), choices, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise bad(f"one of {option.describe_range()}{hint}")
         return text
@@ -200,10 +211,13 @@ def check_value(option: Option, raw: Any, where: str, *, base: Path | None = Non
         try:
             parse_target(str(raw))
         except SoundscapeError as exc:
-            raise OptionError(f"{where}: {exc}") from None
+            raise OptionError(f"{subject}: {exc}") from None
         return str(raw).strip()
     if kind == "settings":
         return _settings(raw, where)
+    if kind == "path" and isinstance(raw, Path):
+        path = raw.expanduser()
+        return path if base is None or path.is_absolute() else base / path
     if isinstance(raw, bool) or not isinstance(raw, str | int | float) or not str(raw).strip():
         raise bad("text (in quotes)")
     if kind == "path":
@@ -236,6 +250,9 @@ def _settings(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
         texts = [raw] if isinstance(raw, str) else list(raw)
         items = []
         for item in texts:
+            if isinstance(item, tuple | list) and len(item) == 2:  # already a pair
+                items.append((str(item[0]).strip(), str(item[1]).strip()))
+                continue
             key, sep, value = str(item).partition("=")
             if not sep or not key.strip():
                 raise OptionError(

@@ -140,7 +140,7 @@ def test_an_unknown_system_voice_lists_close_matches(story, tmp_path):
 def test_a_disk_too_full_for_the_mix_is_one_line_before_mixing(story, tmp_path, monkeypatch):
     from collections import namedtuple
 
-    import narrator.render.pipeline as render_module
+    import narrator.render.files as render_module
 
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(

@@ -567,7 +567,7 @@ def test_a_disk_that_fills_while_encoding_says_so(hostile, tmp_path, tiny_disk, 
     nothing on the disk."""
     import contextlib
 
-    import narrator.cli as cli
+    import narrator.cli.display as display
 
     story = _story(tmp_path)
     filler = tiny_disk / "filler"
@@ -583,7 +583,7 @@ def test_a_disk_that_fills_while_encoding_says_so(hostile, tmp_path, tiny_disk, 
 
         yield progress
 
-    monkeypatch.setattr(cli, "progress_display", fill_when_encoding)
+    monkeypatch.setattr(display, "progress_display", fill_when_encoding)
     out = tiny_disk / "night.mp3"
     hostile(
         ["render", str(story), "-o", str(out), "--engine", "fake", "--tail", "0",

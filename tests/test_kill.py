@@ -48,6 +48,7 @@ DRIVER = textwrap.dedent(
     """
     import contextlib, os, signal, sys
     import narrator.cli as cli
+    import narrator.cli.display as display
 
     stage, fraction, how = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 
@@ -61,7 +62,7 @@ DRIVER = textwrap.dedent(
                     os.killpg(os.getpgid(0), signal.SIGINT)
         yield progress
 
-    cli.progress_display = progress_display
+    display.progress_display = progress_display
     cli.main(sys.argv[4:])
     """
 )

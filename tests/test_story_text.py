@@ -56,7 +56,7 @@ def test_markdown_story_with_four_chapters():
     assert script.title == "The Lighthouse Keeper"
     assert script.author == "Ada Brook"
     assert script.meta.series == "Quiet Harbours"
-    assert script.meta.pace == 120 and script.meta.seed == 7
+    assert script.meta.options["pace"] == 120 and script.meta.options["seed"] == 7
     assert [c.title for c in script.chapters] == ["Evening", "Night", "Storm", "Morning"]
     texts = [p.text for p in script.passages]
     assert texts[0] == "The keeper climbs the stairs, and the lamp glows."
@@ -81,10 +81,10 @@ def test_passages_json_round_trips_into_the_same_script():
 
 def test_toml_front_matter_and_unknown_key_errors():
     script = parse_text('+++\ntitle = "Rain"\nloudness = -18\n+++\nRain falls.', source="s.txt")
-    assert script.title == "Rain" and script.meta.loudness == "-18"
+    assert script.title == "Rain" and script.meta.options["loudness"] == "-18"
     with pytest.raises(ScriptError, match=r"s\.txt:3: unknown front-matter key 'tital'.*'title'"):
         parse_text("---\nauthor: A\ntital: X\n---\nText.", source="s.txt")
-    with pytest.raises(ScriptError, match=r"s\.txt:2: pace must be words per minute"):
+    with pytest.raises(ScriptError, match=r"s\.txt:2: pace must be a number from 60 to 220 wpm, got 'fast'"):
         parse_text("---\npace: fast\n---\nText.", source="s.txt")
     with pytest.raises(ScriptError, match="never closed"):
         parse_text("---\ntitle: X\nText.", source="s.txt")

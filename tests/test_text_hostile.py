@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from narrator import text as text_module
+from narrator.text import sentences as text_module
 from narrator.cli import app
 from narrator.errors import QUOTE_CHARS, ScriptError
 from narrator.render.sidecars import transcript_vtt

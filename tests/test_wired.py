@@ -9,13 +9,11 @@ ducking depth, the ceiling), never from the code under test.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile as sf
 
-from narrator.render.pipeline import RenderOptions, render_story
+from narrator.render.pipeline import render_story
 from soundscapes.output.mix import AmbienceStem, DuckingEnvelope, DuckingSettings
 from tests.conftest import (
     SHORT_STORY,
@@ -101,15 +99,23 @@ def test_a_render_ducks_the_ambience_under_every_word(tmp_path, monkeypatch):
     story = tmp_path / "steady.txt"
     story.write_text(STEADY_STORY, encoding="utf-8")
     out = tmp_path / "steady.wav"
-    report = render_story(
+    result = render_story(
         story,
-        RenderOptions(output=out, engine="fake", tail_s=3, cache_dir=tmp_path / "cache",
-                      stems=True, jobs=1, arc=False, scenes_file=scenes),
-    )  # fmt: skip
+        {
+            "output": out,
+            "engine": "fake",
+            "tail": 3,
+            "cache_dir": tmp_path / "cache",
+            "stems": True,
+            "jobs": 1,
+            "arc": False,
+            "scenes": scenes,
+        },
+    )
     depth_db = DuckingSettings().depth_db
     assert depth_db >= 6.0
     spans = vtt_spans(out.with_name(out.name + ".vtt").read_text(encoding="utf-8"))
-    level, per_s = _levels_db(report["sidecars"]["ambience_wav"])
+    level, per_s = _levels_db(result.sidecars["ambience_wav"])
 
     def steps(a_s: float, b_s: float) -> np.ndarray:
         return level[round(a_s * per_s) : round(b_s * per_s)]
@@ -122,8 +128,9 @@ def test_a_render_ducks_the_ambience_under_every_word(tmp_path, monkeypatch):
         key=lambda gap: gap[1] - gap[0],
     )
     assert pause_start - pause_end > 10.0, "the story's 12 s pause is missing"
-    open_ = np.concatenate([steps(6.5, spans[0][0] - 1.0), steps(pause_end + 2.5,
-                                                                 pause_start - 1.0)])  # fmt: skip
+    open_ = np.concatenate(
+        [steps(6.5, spans[0][0] - 1.0), steps(pause_end + 2.5, pause_start - 1.0)]
+    )
     open_db, under_db = float(np.median(open_)), float(np.median(under))
     assert open_db - under_db == pytest.approx(depth_db, abs=0.5), (
         f"the ambience is not ducked under speech: under the words the bed is "
@@ -162,17 +169,24 @@ def test_a_render_limits_peaks_that_reach_the_ceiling(tmp_path):
     story = tmp_path / "clicks.txt"
     story.write_text(CLICKY_STORY, encoding="utf-8")
     out = tmp_path / "night.wav"
-    report = render_story(
+    result = render_story(
         story,
-        RenderOptions(output=out, engine="fake", tail_s=3, cache_dir=tmp_path / "cache",
-                      stems=True, jobs=1, scenes_file=scenes),
-    )  # fmt: skip
-    ceiling = report["true_peak_ceiling_dbtp"]
-    voice, _ = sf.read(report["sidecars"]["voice_wav"], dtype="float64", always_2d=True)
-    ambience, _ = sf.read(report["sidecars"]["ambience_wav"], dtype="float64", always_2d=True)
+        {
+            "output": out,
+            "engine": "fake",
+            "tail": 3,
+            "cache_dir": tmp_path / "cache",
+            "stems": True,
+            "jobs": 1,
+            "scenes": scenes,
+        },
+    )
+    ceiling = result.report["true_peak_ceiling_dbtp"]
+    voice, _ = sf.read(result.sidecars["voice_wav"], dtype="float64", always_2d=True)
+    ambience, _ = sf.read(result.sidecars["ambience_wav"], dtype="float64", always_2d=True)
     # The mix as made, times the gain the master applied: its sample peak (under its true
     # peak) is what reaches the limiter.
-    reaching_db = 20 * np.log10(np.abs(voice + ambience).max()) + report["master_gain_db"]
+    reaching_db = 20 * np.log10(np.abs(voice + ambience).max()) + result.report["master_gain_db"]
     assert reaching_db > ceiling + 6.0, "the clicks must reach the limiter for this test to count"
     measured = ffmpeg_loudness(out)
     assert measured.true_peak_dbtp <= ceiling + 0.1, (
@@ -180,8 +194,10 @@ def test_a_render_limits_peaks_that_reach_the_ceiling(tmp_path):
         f"dBTP (ffmpeg), over the {ceiling:+g} dBTP ceiling, from a mix {reaching_db - ceiling:.0f}"
         " dB over it after the master gain: the true-peak limiter is not working in mastering"
     )
-    assert report["true_peak_dbtp"] <= ceiling, "the report's own true peak is over the ceiling"
-    assert abs(measured.integrated_lufs - report["target_lufs"]) <= 0.5
+    assert result.report["true_peak_dbtp"] <= ceiling, (
+        "the report's own true peak is over the ceiling"
+    )
+    assert abs(measured.integrated_lufs - result.report["target_lufs"]) <= 0.5
 
 
 def test_a_render_keeps_the_voice_clear_of_loud_waves_in_every_3_s(tmp_path):
@@ -192,16 +208,22 @@ def test_a_render_keeps_the_voice_clear_of_loud_waves_in_every_3_s(tmp_path):
     story = tmp_path / "coast.txt"
     story.write_text("[scene: coast]\n" + SHORT_STORY, encoding="utf-8")
     out = tmp_path / "coast.wav"
-    report = render_story(
+    result = render_story(
         story,
-        RenderOptions(output=out, engine="fake", tail_s=3, cache_dir=tmp_path / "cache",
-                      stems=True, jobs=1),
-    )  # fmt: skip
-    assert report["voice_over_ambience_min_lu"] == pytest.approx(17.0, abs=0.05), (
+        {
+            "output": out,
+            "engine": "fake",
+            "tail": 3,
+            "cache_dir": tmp_path / "cache",
+            "stems": True,
+            "jobs": 1,
+        },
+    )
+    assert result.report["voice_over_ambience_min_lu"] == pytest.approx(17.0, abs=0.05), (
         "the waves must come within 17 LU of the voice somewhere, or the ride has nothing to do"
     )
     spans = vtt_spans(out.with_name(out.name + ".vtt").read_text(encoding="utf-8"))
-    voice, ambience = (Path(report["sidecars"][f"{name}_wav"]) for name in ("voice", "ambience"))
+    voice, ambience = (result.sidecars[f"{name}_wav"] for name in ("voice", "ambience"))
     least = least_window_clearance_lu(voice, ambience, spans)
     assert least >= 16.0, (
         f"in its worst 3 s the voice is only {least:.1f} LU over the ambience (the ride keeps "

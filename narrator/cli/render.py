@@ -11,7 +11,9 @@ from rich.table import Table
 
 from narrator.cli import display
 from narrator.cli.app import app, handles_errors
+from narrator.cli.declared import with_options
 from narrator.cli.display import fail, out, warn
+from narrator.options import CLI, keys_for
 
 
 @app.command(
@@ -24,136 +26,26 @@ from narrator.cli.display import fail, out, warn
     )
 )
 @handles_errors
+@with_options(*keys_for(CLI))
 def render(
     story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Output file (default: out/STORY.mp3).")
-    ] = None,
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="mp3, m4b, opus, ogg, flac or wav (default: from -o)."),
-    ] = None,
-    engine: Annotated[
-        str | None, typer.Option(help="Speech engine: piper, system or fake (default: piper).")
-    ] = None,
-    voice: Annotated[
-        str | None, typer.Option(help="Voice: a Piper .onnx path, or a system voice id.")
-    ] = None,
-    pace: Annotated[
-        float | None, typer.Option(help="Words per minute, pauses included (default: 130).")
-    ] = None,
-    setting: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="An engine setting, KEY=VALUE, repeatable: piper length_scale, noise_scale, "
-            "noise_w_scale, speaker (name or number), speaker_id; system rate_wpm, pitch."
-        ),
-    ] = None,
-    loudness: Annotated[
-        str | None,
-        typer.Option(help="sleep (-20 LUFS, default), podcast (-16), broadcast (-23) or LUFS."),
-    ] = None,
-    tail: Annotated[
-        float | None, typer.Option(help="Seconds of ambience after the last word (default: 180).")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Seed of the soundscape: same seed, same sound (default: 0).")
-    ] = None,
-    lexicon: Annotated[
-        Path | None, typer.Option(help='Pronunciation lexicon (TOML: Nyx = "nicks").')
-    ] = None,
-    jobs: Annotated[
-        int | None, typer.Option(help="Speech worker processes (default: all cores).")
-    ] = None,
-    cache_dir: Annotated[
-        Path | None, typer.Option(help="Speech cache folder (default: the user cache).")
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write the speech cache.")
-    ] = False,
-    plot: Annotated[
-        bool, typer.Option("--plot", help="Also write OUT.png: loudness over time.")
-    ] = False,
-    slow_down: Annotated[
-        float,
-        typer.Option(
-            help="Slowing over the story, 0-0.5: pauses grow from start to end, same overall pace."
-        ),
-    ] = 0.2,
-    bitrate: Annotated[
-        int | None,
-        typer.Option(help="kb/s for lossy formats; makes MP3 constant-rate (default: VBR -V3)."),
-    ] = None,
-    plan: Annotated[
-        Path | None, typer.Option(help="An edited scene plan (from narrator plan) to render.")
-    ] = None,
-    scenes: Annotated[
-        Path | None, typer.Option(help="Your own scenes (TOML), usable in cues and front matter.")
-    ] = None,
-    arc: Annotated[
-        bool,
-        typer.Option(
-            "--arc/--no-arc", help="The sleep arc: voice softer, ambience darker and slower."
-        ),
-    ] = True,
-    keep_mix: Annotated[
-        Path | None,
-        typer.Option(help="Also keep the un-mastered mix here (float WAV), to master yourself."),
-    ] = None,
-    stems: Annotated[
-        bool,
-        typer.Option(
-            "--stems",
-            help="Also keep the un-mastered voice and ambience stems: OUT.voice.wav and "
-            "OUT.ambience.wav (float WAV), to check or remix.",
-        ),
-    ] = False,
+    *,
+    options: dict,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
 ) -> None:
     """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
-    from narrator.render.pipeline import RenderOptions, render_story
+    from narrator.render.pipeline import render_story
 
-    kwargs = {} if jobs is None else {"jobs": jobs}
-    pairs = []
-    for item in setting or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise fail(f"--setting {item!r} must be KEY=VALUE, e.g. --setting length_scale=1.5")
-        pairs.append((key.strip(), value.strip()))
-    options = RenderOptions(
-        engine_settings=tuple(pairs),
-        output=output,
-        fmt=fmt,
-        engine=engine,
-        voice=voice,
-        pace_wpm=pace,
-        loudness=loudness,
-        tail_s=tail,
-        seed=seed,
-        cache_dir=cache_dir,
-        use_cache=not no_cache,
-        lexicon=lexicon,
-        plot=plot,
-        plan=plan,
-        scenes_file=scenes,
-        arc=arc,
-        bitrate_kbps=bitrate,
-        slow_down=slow_down,
-        keep_mix=keep_mix,
-        stems=stems,
-        **kwargs,
-    )
     with display.progress_display(quiet) as progress:
-        report = render_story(story, options, progress=progress)
-    for warning in report.get("warnings", []):
+        result = render_story(story, options, progress=progress)
+    for warning in result.warnings:
         warn(warning)
-    minutes, seconds = divmod(report["duration_s"], 60)
     out.print(
-        f"wrote {escape(report['output'])}: {int(minutes)}:{seconds:04.1f}, "
-        f"{report['integrated_lufs']:.1f} LUFS, true peak {report['true_peak_dbtp']:.1f} dBTP, "
-        f"voice {report['voice_over_ambience_lu']:.1f} LU over ambience, "
-        f"{report['pace_wpm']:.0f} wpm, speech cache {report['cache']['hits']} hits / "
-        f"{report['cache']['misses']} new, in {report['timings_s']['total']:.1f} s",
+        f"wrote {escape(str(result.output))}: {display.clock(result.duration_s)}, "
+        f"{result.integrated_lufs:.1f} LUFS, true peak {result.true_peak_dbtp:.1f} dBTP, "
+        f"voice {result.voice_over_ambience_lu:.1f} LU over ambience, "
+        f"{result.pace_wpm:.0f} wpm, speech cache {result.cache_hits} hits / "
+        f"{result.cache_misses} new, in {result.total_s:.1f} s",
         highlight=False,
         soft_wrap=True,
     )
@@ -161,19 +53,19 @@ def render(
 
 @app.command()
 @handles_errors
+@with_options("pace", "lexicon", "plan", "scene", "scenes")
 def passages(
     story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
+    *,
+    options: dict,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
-    pace: Annotated[float | None, typer.Option(help="Words per minute for estimates.")] = None,
-    lexicon: Annotated[Path | None, typer.Option(help="Pronunciation lexicon file.")] = None,
-    plan: Annotated[Path | None, typer.Option(help="Show this edited scene plan.")] = None,
 ) -> None:
     """Show how STORY splits into passages, and the scene under each, without synthesizing."""
     import json
 
     from narrator.render.overview import passages_overview
 
-    overview = passages_overview(story, pace_wpm=pace, lexicon=lexicon, plan_file=plan)
+    overview = passages_overview(story, options)
     if as_json:
         out.print_json(json.dumps(overview), ensure_ascii=False)
         return

@@ -160,7 +160,9 @@ class DirectionSettings:
     max_layers: int = 3
     """Most layers inferred for one scene (a bed may be added to them)."""
     pace_wpm: float | None = None
-    """Pace for the seconds estimate; ``None``: the front matter's pace, else 130."""
+    """Pace for the seconds estimate (``--pace``); ``None``: the front matter's, else 130."""
+    scene: str | None = None
+    """One scene for the whole story (``--scene``); ``None``: the front matter's, if any."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -362,7 +364,7 @@ def plan_story(
     scenes = {**available_scenes(), **(extra_scenes or {})}
     n = len(script.passages)
     heard = tuple(_heard(lexicon.terms(p.text)) for p in script.passages)
-    fixed = _front_matter_scene(script, scenes)
+    fixed = _front_matter_scene(script, scenes, settings)
     # A scene cue is a hard boundary: inference runs separately on the stretches between them.
     starts = sorted({0} | {p.index for p in script.passages if p.scene})
     ranges = list(zip(starts, [*starts[1:], n], strict=True))
@@ -397,7 +399,7 @@ def _infer(
     """Inferred segments ``(first, end, scene, source)`` over the stretches between scene cues;
     a stretch that opens with a cue plays the cue's scene until inference first moves on."""
     n = len(script.passages)
-    pace = settings.pace_wpm or script.meta.pace or DEFAULT_PACE_WPM
+    pace = settings.pace_wpm or script.meta.options.get("pace") or DEFAULT_PACE_WPM
     layers = layer_names()
     found = [lexicon.scores(p.text) for p in script.passages]
     raw = np.array([[f.get(k, 0.0) for k in layers] for f in found]).reshape(n, len(layers))
@@ -424,15 +426,18 @@ def _heard(terms: list[tuple[str, float]]) -> tuple[str, ...]:
     return tuple(t if s >= 1.0 else f"{t} (weak)" for t, s in strongest.items())
 
 
-def _front_matter_scene(script: Script, scenes: dict[str, Scene]) -> Scene | None:
-    name = script.meta.scene
+def _front_matter_scene(
+    script: Script, scenes: dict[str, Scene], settings: DirectionSettings
+) -> Scene | None:
+    name = settings.scene or script.meta.options.get("scene")
     if not name:
         return None
     if name in scenes:
         return scenes[name]
     close = difflib.get_close_matches(name, list(scenes), n=3) or sorted(scenes)[:5]
     raise ScriptError(
-        f"{script.source}: front matter scene {name!r} is unknown; did you mean {', '.join(close)}?"
+        f"{script.source}: {'--scene' if settings.scene else 'front matter scene'} {name!r} "
+        f"is unknown; did you mean {', '.join(close)}?"
     )
 
 

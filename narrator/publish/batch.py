@@ -1,7 +1,8 @@
 """Render every episode of a manifest, in parallel, skipping the ones that are up to date.
 
 An episode is up to date when its output and sidecars exist and its *fingerprint* — a hash of
-the story's bytes, the lexicon's and the cover's bytes, the episode's render options and title,
+the story's bytes, the bytes of every file its options name (lexicon, plan, scenes, voice) and
+of its cover, the episode's render options and title,
 and the narrator version — equals the one stored beside the output (``OUT.fingerprint.json``)
 by its last successful render. A failed render leaves the previous output and fingerprint as
 they were (every write is atomic), so the next run tries it again.
@@ -118,18 +119,30 @@ def published_files(manifest: Manifest) -> list[tuple[str, Path]]:
 
 def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
     """Everything an episode's output depends on, as JSON-able values (hashes for files)."""
-    options = episode.options.to_dict()
-    if episode.options.lexicon is not None:
-        options["lexicon"] = os.path.relpath(episode.options.lexicon, manifest.folder)
-    voice = episode.options.voice
+    options: dict[str, Any] = {}
+    files: dict[str, str | None] = {}
+    for key, value in sorted(episode.options.items()):
+        if key == "cache_dir":  # where speech is kept changes nothing in the episode
+            continue
+        if isinstance(value, Path):
+            # A file by its place in the show's folder (or its name) and its content: the
+            # record is uploaded with the episode and must not carry this machine's folders,
+            # and an edited lexicon or plan renders again.
+            inside = value.resolve().is_relative_to(manifest.folder.resolve())
+            options[key] = os.path.relpath(value, manifest.folder) if inside else value.name
+            files[key] = _sha256_of(value)
+        elif key == "setting":
+            options[key] = [list(pair) for pair in value]
+        else:
+            options[key] = value
+    voice = episode.options.get("voice")
     if voice and ("/" in voice or "\\" in voice or voice.endswith(".onnx")):
-        # A voice file by its name and content: the record is uploaded with the episode, and
-        # must not carry this machine's folders; a retrained voice still renders again.
-        options["voice"] = {"file": Path(voice).name, "sha256": _sha256_of(Path(voice))}
+        options["voice"] = Path(voice).name
+        files["voice"] = _sha256_of(Path(voice))
     return {
         "narrator": narrator.__version__,
         "story_sha256": _sha256_of(episode.story),
-        "lexicon_sha256": _sha256_of(episode.options.lexicon),
+        "files_sha256": files,
         "cover_sha256": _sha256_of(_cover_of(episode.story)),
         "options": options,
         "title": episode.title,
@@ -364,30 +377,23 @@ def _without_story_path(message: str, story: Path) -> str:
 
 def _render(task: _Task) -> _Outcome:
     """Render one episode and store its fingerprint; runs in a worker process."""
-    from narrator.render.pipeline import RenderOptions, render_story
+    from narrator.options import CLI, MANIFEST
+    from narrator.render.pipeline import render_story
 
     started = time.perf_counter()
     ep = task.episode
-    opts = ep.options
+    # What the batch decides, as a command line would: where the file goes, and the machine's
+    # share of cores and cache; then the manifest's options (the format among them, which the
+    # output's name already says), over the story's front matter.
+    machine = {"output": ep.output, "jobs": task.speech_jobs, "cache_dir": task.cache_dir}
     try:
-        report = render_story(
+        result = render_story(
             ep.story,
-            RenderOptions(
-                output=ep.output,
-                fmt=ep.fmt,
-                engine=opts.engine,
-                voice=opts.voice,
-                pace_wpm=opts.pace_wpm,
-                loudness=opts.loudness,
-                tail_s=opts.tail_s,
-                seed=opts.seed,
-                lexicon=opts.lexicon,
-                title=ep.title,
-                artist=task.artist,
-                jobs=task.speech_jobs,
-                cache_dir=task.cache_dir,
-            ),
-        )
+            layers=[(CLI, {k: v for k, v in machine.items() if v is not None}),
+                    (MANIFEST, ep.options)],
+            title=ep.title,
+            artist=task.artist,
+        )  # fmt: skip
         _store_fingerprint(ep.output, task.inputs)
     except (NarratorError, SoundscapeError) as exc:
         return _Outcome(elapsed_s=time.perf_counter() - started, error=str(exc))
@@ -396,8 +402,8 @@ def _render(task: _Task) -> _Outcome:
             elapsed_s=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"
         )
     return _Outcome(
-        title=ep.title or str(report.get("title") or ""),
-        duration_s=report["duration_s"],
+        title=ep.title or str(result.report.get("title") or ""),
+        duration_s=result.duration_s,
         elapsed_s=time.perf_counter() - started,
     )
 

@@ -34,9 +34,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from narrator.errors import brief, clip
+from narrator.options import MANIFEST, OptionError, check_table
 from narrator.publish import PublishError
 from soundscapes.files import InputError, read_input
-from soundscapes.output.formats import formats, get_format
+from soundscapes.output.formats import get_format
 
 #: Default folder for rendered episodes, relative to the manifest: the folder you upload to
 #: ``base_url``.
@@ -45,42 +46,6 @@ DEFAULT_FORMAT = "mp3"
 # What may stay as is in a URL (RFC 3986 reserved and unreserved characters, and "%" so that
 # an address already percent-encoded is not encoded twice).
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
-
-
-@dataclass(frozen=True, kw_only=True)
-class EpisodeOptions:
-    """Render options an episode may set. ``None``: not set here (the story's front matter,
-    then the renderer's defaults decide)."""
-
-    engine: str | None = None
-    voice: str | None = None
-    pace_wpm: float | None = None
-    loudness: str | None = None
-    tail_s: float | None = None
-    seed: int | None = None
-    fmt: str | None = None
-    #: Pronunciation lexicon file (absolute: resolved against the manifest's folder).
-    lexicon: Path | None = None
-
-    def over(self, defaults: EpisodeOptions) -> EpisodeOptions:
-        """These options, with every unset one taken from ``defaults``."""
-        return EpisodeOptions(
-            **{
-                f.name: value
-                if (value := getattr(self, f.name)) is not None
-                else getattr(defaults, f.name)
-                for f in fields(self)
-            }
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able, with the manifest's key names (``pace``, ``tail``, ``format``)."""
-        return {
-            key: str(getattr(self, name))
-            if name == "lexicon" and getattr(self, name)
-            else getattr(self, name)
-            for key, name in _OPTION_KEYS.items()
-        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,7 +83,9 @@ class Episode:
     story_ref: str
     story: Path
     output: Path
-    options: EpisodeOptions
+    #: Render options by key (``pace``, ``seed``, …): the episode's own over the manifest's
+    #: top level, always with a ``format`` (the output's name says it).
+    options: dict[str, Any] = field(default_factory=dict)
     title: str | None = None
     description: str | None = None
     number: int | None = None
@@ -128,7 +95,7 @@ class Episode:
 
     @property
     def fmt(self) -> str:
-        return self.options.fmt or DEFAULT_FORMAT
+        return str(self.options["format"])
 
     @property
     def name(self) -> str:
@@ -142,7 +109,8 @@ class Manifest:
     podcast: Podcast
     episodes: tuple[Episode, ...]
     output_dir: Path
-    defaults: EpisodeOptions = field(default_factory=EpisodeOptions)
+    #: The top level's render options, by key (what every episode starts from).
+    defaults: dict[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
 
     @property
@@ -150,27 +118,12 @@ class Manifest:
         return self.path.parent
 
 
-# Manifest key → EpisodeOptions field.
-_OPTION_KEYS = {
-    "engine": "engine",
-    "voice": "voice",
-    "pace": "pace_wpm",
-    "loudness": "loudness",
-    "tail": "tail_s",
-    "seed": "seed",
-    "format": "fmt",
-    "lexicon": "lexicon",
-}
-_TOP_KEYS = ("output_dir", "cache_dir", "podcast", "episodes", *_OPTION_KEYS)
+_TOP_KEYS = ("output_dir", "podcast", "episodes")
 _PODCAST_KEYS = tuple(f.name for f in fields(Podcast))
 _EPISODE_KEYS = (
     "story", "title", "description", "number", "season", "published", "guid", "output",
-    *_OPTION_KEYS,
 )  # fmt: skip
 _RANGES: dict[str, tuple[type, float, float, str]] = {
-    "pace": (float, 60, 220, "words per minute"),
-    "tail": (float, 0, 4 * 3600, "seconds"),
-    "seed": (int, 0, 2**63 - 1, "a whole number"),
     "number": (int, 1, 10**9, "a whole number"),
     "season": (int, 1, 10**9, "a whole number"),
 }
@@ -201,9 +154,8 @@ def load_manifest(path: Path | str) -> Manifest:
 def parse_manifest(data: Mapping[str, Any], *, path: Path) -> Manifest:
     """Check parsed TOML ``data`` from the manifest at ``path`` (which resolves relative paths)."""
     folder = path.parent
-    _check_keys(data, _TOP_KEYS, f"{path}: top level")
+    defaults = _options(data, folder, f"{path}: top level", _TOP_KEYS)
     podcast = _podcast(data.get("podcast"), path)
-    defaults = _options(data, folder, f"{path}: top level")
     output_name = _text(data, "output_dir", f"{path}: top level", DEFAULT_OUTPUT_DIR)
     output_dir = folder / output_name
     if not _strictly_inside(output_dir, folder):
@@ -211,8 +163,7 @@ def parse_manifest(data: Mapping[str, Any], *, path: Path) -> Manifest:
             f"{path}: output_dir {brief(output_name)} must be a folder inside the manifest's "
             f'folder (what you upload), e.g. output_dir = "{DEFAULT_OUTPUT_DIR}"'
         )
-    cache = data.get("cache_dir")
-    cache_dir = folder / _text(data, "cache_dir", f"{path}: top level") if cache else None
+    cache_dir = defaults.get("cache_dir")
     raw_episodes = data.get("episodes")
     if not isinstance(raw_episodes, list) or not raw_episodes:
         raise PublishError(
@@ -277,7 +228,7 @@ def _podcast(raw: Any, path: Path) -> Podcast:
 
 
 def _episode(
-    raw: Any, number: int, *, path: Path, output_dir: Path, defaults: EpisodeOptions
+    raw: Any, number: int, *, path: Path, output_dir: Path, defaults: dict[str, Any]
 ) -> Episode:
     where = f"{path}: episode {number}"
     if not isinstance(raw, dict):
@@ -294,11 +245,12 @@ def _episode(
             f"{where}: the story must be inside the manifest's folder {path.parent} (a path "
             "relative to it, without ..); move or link it there"
         )
-    _check_keys(raw, _EPISODE_KEYS, where)
-    options = _options(raw, path.parent, where).over(defaults)
-    if options.fmt is None:
-        options = EpisodeOptions(**{**_fields(options), "fmt": DEFAULT_FORMAT})
-    suffix = get_format(options.fmt).suffix
+    options = {
+        "format": DEFAULT_FORMAT,
+        **defaults,
+        **_options(raw, path.parent, where, _EPISODE_KEYS),
+    }
+    suffix = get_format(options["format"]).suffix
     name = _text(raw, "output", where)
     if name is not None and (Path(name).is_absolute() or ".." in Path(name).parts):
         raise PublishError(f"{where}: output {name!r} must be a file name inside output_dir")
@@ -306,7 +258,7 @@ def _episode(
     if output.suffix.lower() != suffix:
         raise PublishError(
             f"{where}: output {output.name!r} does not end in {suffix} for format "
-            f"{options.fmt!r}; rename it or set format"
+            f"{options['format']!r}; rename it or set format"
         )
     return Episode(
         number_in_manifest=number,
@@ -323,37 +275,15 @@ def _episode(
     )
 
 
-def _options(raw: Mapping[str, Any], folder: Path, where: str) -> EpisodeOptions:
-    values: dict[str, Any] = {}
-    for key, name in _OPTION_KEYS.items():
-        value = raw.get(key)
-        if value is None:
-            continue
-        if key in ("pace", "tail", "seed"):
-            values[name] = _number(raw, key, where)
-        elif key == "loudness":
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise PublishError(
-                    f'{where}: loudness must be a preset name or LUFS (e.g. "sleep" or -18), '
-                    f"got {value!r}"
-                )
-            values[name] = str(value)
-        elif key == "format":
-            fmt = _text(raw, key, where).lower()
-            if fmt not in formats():
-                raise PublishError(
-                    f"{where}: unknown format {fmt!r}; use one of {', '.join(formats())}"
-                )
-            values[name] = fmt
-        elif key == "lexicon":
-            values[name] = folder / _text(raw, key, where)
-        else:
-            values[name] = _text(raw, key, where)
-    return EpisodeOptions(**values)
-
-
-def _fields(options: EpisodeOptions) -> dict[str, Any]:
-    return {f.name: getattr(options, f.name) for f in fields(options)}
+def _options(
+    raw: Mapping[str, Any], folder: Path, where: str, own_keys: tuple[str, ...]
+) -> dict[str, Any]:
+    """The render options in a table (checked against their declaration; paths relative to
+    the manifest's folder); ``own_keys`` are the table's other keys, which the caller reads."""
+    try:
+        return check_table(raw, MANIFEST, where, base=folder, ignore=own_keys)
+    except OptionError as exc:
+        raise PublishError(str(exc)) from None
 
 
 def _check_keys(raw: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
@@ -442,8 +372,9 @@ def manifest_inputs(manifest: Manifest) -> list[tuple[str, Path]]:
     inputs: list[tuple[str, Path]] = [("manifest", manifest.path)]
     for ep in manifest.episodes:
         inputs.append((f"story of {ep.name}", ep.story))
-        if ep.options.lexicon is not None:
-            inputs.append((f"lexicon of {ep.name}", ep.options.lexicon))
+        for key in ("lexicon", "plan", "scenes"):
+            if ep.options.get(key) is not None:
+                inputs.append((f"{key} of {ep.name}", ep.options[key]))
     return inputs
 
 

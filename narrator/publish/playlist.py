@@ -123,13 +123,13 @@ def write_playlist(
         last_scene = (rendered[-1].report.get("scenes") or [{}])[-1].get("scene")
         name = closer_scene or last_scene or FALLBACK_CLOSER_SCENE
         scene = _scene(name)
-        fmt = manifest.defaults.fmt or DEFAULT_FORMAT
+        fmt = manifest.defaults.get("format", DEFAULT_FORMAT)
         closer = (
             manifest.output_dir
             / f"closer-{scene.name}-{closer_minutes:g}min{get_format(fmt).suffix}"
         )
         check_outputs([("playlist", output), ("closer", closer)], inputs)
-        loudness = manifest.defaults.loudness or "sleep"
+        loudness = manifest.defaults.get("loudness", "sleep")
         try:
             target = closer_target(parse_target(loudness))
         except SoundscapeError as exc:
@@ -139,7 +139,7 @@ def write_playlist(
             scene=scene,
             duration_s=closer_minutes * 60.0,
             fmt=fmt,
-            seed=manifest.defaults.seed or 0,
+            seed=manifest.defaults.get("seed", 0),
             target=target,
             tags=Tags(
                 title=f"{scene.description[:1].upper()}{scene.description[1:]} (ambience)",

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
-from narrator.render.pipeline import RenderOptions, render_story
+from narrator.render.pipeline import render_story
+from narrator.render.report import RenderResult
 
-__all__ = ["RenderOptions", "render_story"]
+__all__ = ["RenderResult", "render_story"]

@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from narrator.direction.plan import describe_layers, plan_story
+from narrator.direction.plan import DirectionSettings, describe_layers, plan_story
 from narrator.direction.planfile import load_plan
-from narrator.speech.pacing import DEFAULT_PACE_WPM
-from narrator.text.pronunciation import load_lexicon
-from narrator.text.script import parse_story
 
 
-def passages_overview(
-    story: Path,
-    *,
-    pace_wpm: float | None = None,
-    lexicon: Path | None = None,
-    plan_file: Path | None = None,
-) -> dict[str, Any]:
-    """The Script (as ``script``, round-trippable) and a row per passage with estimates.
+def passages_overview(story: Path, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The Script (as ``script``, round-trippable) and a row per passage with estimates, for
+    ``options`` as a render would take them (``pace``, ``lexicon``, ``plan``, ``scene``…).
 
     Estimated seconds are words at the pace; the pace includes pauses, so the estimates add
     up to the narration's length.
     """
-    script = parse_story(story, lexicon=load_lexicon(lexicon) if lexicon else None)
-    pace = pace_wpm or script.meta.pace or DEFAULT_PACE_WPM
-    plan = load_plan(plan_file, script) if plan_file else plan_story(script)
+    from narrator.render.pipeline import load_story
+
+    script, settings, user_scenes = load_story(Path(story), options)
+    pace = settings.pace_wpm
+    plan = (
+        load_plan(settings.plan, script)
+        if settings.plan
+        else plan_story(
+            script,
+            settings=DirectionSettings(pace_wpm=pace, scene=settings.scene),
+            extra_scenes=user_scenes,
+        )
+    )
     titles = {c.index: c.title for c in script.chapters}
     rows = []
     for p in script.passages:

@@ -28,7 +28,6 @@ DEFAULT_ENGINE = "piper"
 ENTRY_POINT_GROUP = "narrator.engines"
 
 
-
 @lru_cache(maxsize=1)
 def _plugin_engines() -> dict[str, str]:
     """Third-party engines: entry points ``name = "package.module"`` in ``narrator.engines``."""

@@ -14,17 +14,20 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from narrator.errors import QUOTE_CHARS, ScriptError, brief
+from narrator.options import BY_KEY, FRONT, OptionError, check_value, keys_for
 from narrator.text.pronunciation import check_entries
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryMeta:
-    """What front matter may set. ``None`` means "not set here" (defaults apply)."""
+    """What front matter may set: the story's metadata, and render options (checked against
+    their declaration, :data:`narrator.options.OPTIONS`). ``None``: not set here."""
 
     title: str | None = None
     author: str | None = None
@@ -34,37 +37,15 @@ class StoryMeta:
     description: str | None = None
     language: str | None = None
     cover: str | None = None
-    engine: str | None = None
-    voice: str | None = None
-    pace: float | None = None
-    loudness: str | None = None
-    seed: int | None = None
-    tail: float | None = None
-    scene: str | None = None
-    crossfade: float | None = None
     pronounce: dict[str, str] = field(default_factory=dict)
+    #: Render options by key (``pace``, ``seed``, …), as the front matter sets them.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
-_TEXT_KEYS = {
-    "title",
-    "author",
-    "series",
-    "genre",
-    "description",
-    "language",
-    "cover",
-    "engine",
-    "voice",
-    "scene",
-}
-_RANGES: dict[str, tuple[type, float, float, str]] = {
-    "pace": (float, 60, 220, "words per minute"),
-    "seed": (int, 0, 2**63 - 1, "a whole number"),
-    "tail": (float, 0, 4 * 3600, "seconds"),
-    "crossfade": (float, 0, 60, "seconds"),
-    "year": (int, 1, 9999, "a year"),
-}
-KNOWN_KEYS = tuple(f.name for f in fields(StoryMeta))
+_TEXT_KEYS = {"title", "author", "series", "genre", "description", "language", "cover"}
+_YEAR_RANGE = (1, 9999)
+METADATA_KEYS = (*(f.name for f in fields(StoryMeta) if f.name != "options"),)
+KNOWN_KEYS = (*METADATA_KEYS, *keys_for(FRONT))
 #: Deepest nesting of lists and tables front matter may have (``pronounce:`` needs two levels).
 MAX_DEPTH = 20
 _TOML_WHERE_RE = re.compile(r"\s*\((?:at line (?P<line>\d+), column \d+|at end of document)\)$")
@@ -191,24 +172,31 @@ def _parse(raw: str, fence: str, source: str) -> tuple[dict[str, Any], dict[str,
 
 def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) -> StoryMeta:
     out: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    # Paths in front matter (a lexicon, a scene file) are relative to the story's folder.
+    base = None if source.startswith("<") else Path(source).parent
     for key, value in values.items():
         where = f"{source}:{key_lines.get(str(key), 1)}"
         if key not in KNOWN_KEYS:
             close = difflib.get_close_matches(str(key)[:40], KNOWN_KEYS, n=1)
             hint = (
-                f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KNOWN_KEYS)}"
+                f"did you mean {close[0]!r}?"
+                if close
+                else f"known keys: {', '.join(METADATA_KEYS)}, and the render options of "
+                "narrator render --help (pace, seed, tail, …)"
             )
+            if key in BY_KEY:
+                hint = f"{key} cannot be set in front matter"
             raise ScriptError(f"{where}: unknown front-matter key {brief(key)}; {hint}")
         if key in _TEXT_KEYS:
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise ScriptError(f"{where}: {key} must be text, got {brief(value)}")
             out[key] = str(value)
-        elif key == "loudness":
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise ScriptError(
-                    f"{where}: loudness must be a preset name or LUFS, got {brief(value)}"
-                )
-            out[key] = str(value)
+        elif key == "year":
+            low, high = _YEAR_RANGE
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ScriptError(f"{where}: year must be from 1 to 9999, got {brief(value)}")
+            out[key] = value
         elif key == "pronounce":
             if not isinstance(value, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -218,16 +206,9 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
                 )
             check_entries(value, f"{where}: pronounce")
             out[key] = dict(value)
-        else:
-            kind, low, high, unit = _RANGES[key]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or (kind is int and not float(value).is_integer())
-                or not low <= value <= high
-            ):
-                raise ScriptError(
-                    f"{where}: {key} must be {unit} from {low:g} to {high:g}, got {brief(value)}"
-                )
-            out[key] = kind(value)
-    return StoryMeta(**out)
+        elif value is not None:
+            try:
+                options[key] = check_value(BY_KEY[key], value, where, base=base)
+            except OptionError as exc:
+                raise ScriptError(str(exc)) from None
+    return StoryMeta(**out, options=options)

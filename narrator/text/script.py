@@ -167,6 +167,11 @@ def _day_first(language: str | None) -> bool:
     return tag not in ("en", "en-us")
 
 
+def is_markdown(path: Path) -> bool:
+    """Whether the story at ``path`` is read as Markdown (by its suffix)."""
+    return path.suffix.lower() in MARKDOWN_SUFFIXES
+
+
 def parse_story(
     path: Path | str,
     *,
@@ -179,12 +184,12 @@ def parse_story(
     path = Path(path)
     text, warnings = read_story(path)
     source = "<stdin>" if str(path) == "-" else str(path)
-    is_md = path.suffix.lower() in MARKDOWN_SUFFIXES if markdown is None else markdown
+    is_md = is_markdown(path) if markdown is None else markdown
     return parse_text(
         text,
         source=source,
         title=title,
-        default_title=_title_from_path(path),
+        default_title=title_from_path(path),
         lexicon=lexicon,
         markdown=is_md,
         warnings=warnings,
@@ -192,7 +197,8 @@ def parse_story(
     )
 
 
-def _title_from_path(path: Path) -> str:
+def title_from_path(path: Path) -> str:
+    """A title from the file name, for a story that gives none."""
     stem = "" if str(path) == "-" else path.stem.replace("_", " ").replace("-", " ").strip()
     return stem[:1].upper() + stem[1:] if stem else "Untitled story"
 

@@ -73,10 +73,10 @@ published = 2025-01-13T21:00:00+01:00
     assert manifest.output_dir == tmp_path / "site"
     assert one.story == tmp_path / "stories" / "one.md"
     assert one.output == tmp_path / "site" / "one.mp3"
-    assert (one.options.engine, one.options.pace_wpm, one.options.tail_s) == ("fake", 120.0, 2.0)
+    assert (one.options["engine"], one.options["pace"], one.options["tail"]) == ("fake", 120.0, 2.0)
     assert (one.number, one.season) == (1, 2)
     assert one.published == datetime(2025, 1, 6, tzinfo=UTC)
-    assert two.options.pace_wpm == 100.0 and two.fmt == "flac"
+    assert two.options["pace"] == 100.0 and two.fmt == "flac"
     assert two.output == tmp_path / "site" / "second.flac"
     assert two.published == datetime(2025, 1, 13, 20, 0, tzinfo=UTC)
 
@@ -88,8 +88,8 @@ published = 2025-01-13T21:00:00+01:00
             'story = "a.txt"\npase = 120',
             "episode 1 (a.txt): unknown key 'pase'; did you mean 'pace'",
         ),
-        ('story = "a.txt"\npace = 20', "episode 1 (a.txt): pace must be words per minute from 60"),
-        ('story = "a.txt"\nformat = "aiff"', "episode 1 (a.txt): unknown format 'aiff'"),
+        ('story = "a.txt"\npace = 20', "episode 1 (a.txt): pace must be from 60 to 220 wpm, got 20"),
+        ('story = "a.txt"\nformat = "aiff"', "episode 1 (a.txt): format must be one of mp3, wav, flac, ogg, opus, m4b"),
         ('story = "a.txt"\npublished = "soon"', "published 'soon' is not a date"),
         ('title = "no story"', "episode 1: story is missing"),
         ('story = "a.txt"\noutput = "a.flac"', "does not end in .mp3"),

@@ -1,0 +1,176 @@
+"""What a render reads and writes on disk: every input and output by role (so none lands on
+another), the scratch stems while it mixes, what ``--stems`` and ``--keep-mix`` keep, the
+speech cache it uses, and the disk space all of that needs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from narrator.errors import RenderError
+from narrator.options import RenderSettings
+from narrator.render.sidecars import cover_path, sidecar_path
+from narrator.speech import SpeechCache
+from narrator.text.script import Script
+from soundscapes.files import human_size, scratch_name
+from soundscapes.output.export import FloatWav, atomic_path
+from soundscapes.output.formats import get_format
+from soundscapes.scene import Scene
+from soundscapes.source import SAMPLE_RATE_HZ
+
+
+def default_output(story: Path, fmt: str = "mp3") -> Path:
+    """``out/<story stem>.<suffix>`` (``out/story.mp3`` for standard input)."""
+    stem = "story" if str(story) == "-" else story.stem
+    return Path("out") / f"{stem}{get_format(fmt).suffix}"
+
+
+def render_outputs(
+    output: Path, *, plot: bool = False, stems: bool = False, keep_mix: Path | None = None
+) -> list[tuple[str, Path]]:
+    """Every file a render writes, as ``(role, path)``: the audio and each sidecar."""
+    outputs = [
+        ("output", output),
+        ("report", sidecar_path(output, ".report.json")),
+        ("transcript", sidecar_path(output, ".vtt")),
+        ("chapters file", sidecar_path(output, ".chapters.json")),
+    ]
+    if plot:
+        outputs.append(("loudness plot", sidecar_path(output, ".png")))
+    if stems:
+        outputs += [(f"{name} stem", path) for name, path in stem_paths(output).items()]
+    if keep_mix is not None:
+        outputs.append(("kept mix", keep_mix))
+    return outputs
+
+
+def render_inputs(
+    story: Path, settings: RenderSettings, script: Script, user_scenes: dict[str, Scene]
+) -> list[tuple[str, Path]]:
+    """Every file a render reads, as ``(role, path)``."""
+    from soundscapes.recording import is_recording_name, recording_path
+
+    inputs: list[tuple[str, Path]] = []
+    if str(story) != "-":
+        inputs.append(("story", story))
+    for role, path in (
+        ("lexicon", settings.lexicon),
+        ("plan", settings.plan),
+        ("scene file", settings.scenes_file),
+        ("cover", cover_path(story, script.meta.cover) if script.meta.cover else None),
+    ):
+        if path is not None:
+            inputs.append((role, Path(path)))
+    for scene in user_scenes.values():
+        inputs += [
+            ("recording", recording_path(layer.name))
+            for layer in scene.layers
+            if is_recording_name(layer.name)
+        ]
+    if settings.voice and Path(settings.voice).suffix == ".onnx":
+        inputs.append(("voice", Path(settings.voice)))
+    return inputs
+
+
+@contextlib.contextmanager
+def speech_cache(settings: RenderSettings) -> Iterator[SpeechCache]:
+    """The speech cache the render uses: the user's, or a scratch one with ``--no-cache``."""
+    if settings.use_cache:
+        yield SpeechCache(settings.cache_dir) if settings.cache_dir else SpeechCache()
+    else:
+        with tempfile.TemporaryDirectory(prefix=scratch_name("speech-", hidden=False)) as tmp:
+            yield SpeechCache(Path(tmp))
+
+
+#: Scratch bytes per frame while mixing: the mono voice and stereo ambience, float32.
+_SCRATCH_BYTES_PER_FRAME = 4 + 8
+
+
+def check_space(folder: Path, frames: int, fmt: str, *, kept_wavs: int) -> None:
+    """Fail before mixing, with what is needed, when the output's disk cannot hold the
+    scratch stems, the output and anything kept (the speech is cached: nothing is lost)."""
+    seconds = frames / SAMPLE_RATE_HZ
+    needed = frames * (_SCRATCH_BYTES_PER_FRAME + 8 * kept_wavs)
+    needed += seconds * get_format(fmt).bytes_per_s
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < needed * 1.05:
+        raise RenderError(
+            f"{folder}: a render of {_duration(seconds)} needs about "
+            f"{human_size(needed)} free there while it mixes ({human_size(free)} free); "
+            "free some space or choose an -o folder on another disk"
+        )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} minutes" if seconds >= 90 else f"{seconds:.0f} seconds"
+
+
+def stem_paths(output: Path) -> dict[str, Path]:
+    return {name: sidecar_path(output, f".{name}.wav") for name in ("voice", "ambience")}
+
+
+class KeptStems:
+    """Writers for what ``--keep-mix`` and ``--stems`` keep: the un-mastered mix and its two
+    stems as float WAVs, written during the first mastering pass and put in place (each
+    atomically) only when the render succeeds."""
+
+    def __init__(self, mix: Path | None, stems: dict[str, Path] | None, frames: int) -> None:
+        self._wanted = {**({"mix": mix} if mix else {}), **(stems or {})}
+        self._frames = frames
+        self._stack = contextlib.ExitStack()
+        self._files: dict[str, FloatWav] = {}
+        self._done = False
+
+    def __len__(self) -> int:
+        """How many float WAVs are kept."""
+        return len(self._wanted)
+
+    def __enter__(self) -> KeptStems:
+        try:
+            for name, path in self._wanted.items():
+                tmp = self._stack.enter_context(atomic_path(path))
+                wav = FloatWav(tmp, SAMPLE_RATE_HZ, 2, self._frames)
+                self._files[name] = self._stack.enter_context(wav)
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def write(self, voice: np.ndarray, bed: np.ndarray) -> None:
+        if self._done or not self._files:
+            return
+        for name, block in (("mix", None), ("voice", voice), ("ambience", bed)):
+            if name in self._files:
+                self._files[name].write(voice + bed if block is None else block)
+
+    def finish(self) -> None:
+        """The first pass is complete: later passes (a re-master) write nothing more."""
+        self._done = True
+
+    def names(self) -> dict[str, str]:
+        return {f"{name}_wav": str(path) for name, path in self._wanted.items()}
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.__exit__(*exc)
+
+
+@contextlib.contextmanager
+def scratch_file(folder: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file in ``folder`` (same disk as the output), always removed; named for
+    its owner, so a render killed before it could remove it has it swept by the next."""
+    fd, name = tempfile.mkstemp(prefix=scratch_name("stem-"), suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)

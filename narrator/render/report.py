@@ -1,0 +1,88 @@
+"""The render's result and its report: what was written and how it measures, typed for the
+callers (:class:`RenderResult`) and written for people and tools as ``OUT.report.json``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from narrator.options import RenderSettings
+from narrator.speech import Narration
+from soundscapes.output.export import write_text_atomic
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderResult:
+    """A finished render: the file, its sidecars, and the figures the report holds."""
+
+    output: Path
+    sidecars: dict[str, Path]
+    settings: RenderSettings
+    duration_s: float
+    integrated_lufs: float
+    true_peak_dbtp: float
+    loudness_range_lu: float
+    voice_over_ambience_lu: float
+    pace_wpm: float
+    cache_hits: int
+    cache_misses: int
+    warnings: tuple[str, ...]
+    total_s: float
+    #: The report as written to ``OUT.report.json`` (files named relative to it).
+    report: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_report(
+        cls,
+        report: dict[str, Any],
+        *,
+        output: Path,
+        sidecars: dict[str, Path],
+        settings: RenderSettings,
+    ) -> RenderResult:
+        return cls(
+            output=output,
+            sidecars=sidecars,
+            settings=settings,
+            duration_s=report["duration_s"],
+            integrated_lufs=report["integrated_lufs"],
+            true_peak_dbtp=report["true_peak_dbtp"],
+            loudness_range_lu=report["loudness_range_lu"],
+            voice_over_ambience_lu=report["voice_over_ambience_lu"],
+            pace_wpm=report["pace_wpm"],
+            cache_hits=report["cache"]["hits"],
+            cache_misses=report["cache"]["misses"],
+            warnings=tuple(report["warnings"]),
+            total_s=report["timings_s"]["total"],
+            report=report,
+        )
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    write_text_atomic(path, json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def voice_name(voice: str) -> str:
+    """How a report names a voice: a voice file by its file name, never the folder it is in."""
+    return Path(voice).name if "/" in voice or "\\" in voice else voice
+
+
+def portable(paths: dict[str, Path]) -> dict[str, str]:
+    """Files by name alone: they sit beside the report (a kept mix elsewhere by its name), so
+    a folder of renders can be moved or uploaded without carrying this machine's paths."""
+    return {key: Path(value).name for key, value in paths.items()}
+
+
+def pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
+    """A warning when the pauses could not bring the narration within 5 % of ``pace_wpm``."""
+    if narration.words == 0 or abs(narration.pace_wpm - pace_wpm) <= 0.05 * pace_wpm:
+        return []
+    voice_wpm = narration.words / narration.speech_s * 60.0 if narration.speech_s else 0.0
+    way = "slower" if narration.pace_wpm < pace_wpm else "faster"
+    return [
+        f"the narration runs at {narration.pace_wpm:.0f} wpm, {way} than --pace {pace_wpm:g}: "
+        f"the voice alone speaks at {voice_wpm:.0f} wpm and the pauses cannot make up the "
+        "rest; set its rate with --setting (piper length_scale, system rate_wpm)"
+    ]
