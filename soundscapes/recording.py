@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -242,8 +241,7 @@ class RecordingSource(ProceduralLayer):
 
     path: ClassVar[Path]
 
-    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
-        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
+    def _build(self, *, crossfade: float) -> None:
         raw, file_rate_hz = decode(self.path)
         audio = to_stereo(resample(raw, file_rate_hz, self.sample_rate_hz))
         frames = audio.shape[1]
@@ -260,7 +258,7 @@ class RecordingSource(ProceduralLayer):
         self._mono = self._audio.mean(axis=0)  # for lining up joins
         self._file_frames = frames
         self._crossfade_frames = max(
-            1, min(round(self.params["crossfade"] * self.sample_rate_hz),
+            1, min(round(crossfade * self.sample_rate_hz),
                    int(frames * _MAX_CROSSFADE_SHARE))
         )  # fmt: skip
         self._align_frames = max(1, round(_ALIGN_SEARCH_S * self.sample_rate_hz))

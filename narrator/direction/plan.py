@@ -4,9 +4,11 @@ Sources, strongest first: cues in the text (``[scene: …]`` starts a scene, ``[
 ``[remove: …]`` edit the one playing), the front matter's ``scene`` (the whole story's bed), and
 otherwise inference from the words:
 
-1. **Lexicon.** Sound-bearing words and phrases map to *layers* with a weight ("gulls" →
-   ``gulls``; "night sky" → ``shimmer`` and ``drone``). Entries match their word forms
-   (plural, -ing, -ed); a phrase is taken before its words ("wind chime" is chimes, not wind).
+1. **Words.** Sound-bearing words and phrases map to *layers* with a weight ("gulls" →
+   ``gulls``; "night sky" → ``shimmer`` and ``drone``); each layer carries its own
+   (:attr:`soundscapes.layers.LayerInfo.words`, compiled in :mod:`narrator.direction.words`).
+   Entries match their word forms (plural, -ing, -ed); a phrase is taken before its words
+   ("wind chime" is chimes, not wind).
 2. **Evidence.** Each passage scores every layer; repeats count less and less (log2), and a
    passage borrows a little from its neighbours, so a short linking passage keeps the place.
 3. **Segmentation.** The story is cut into scenes by dynamic programming: a cut must pay a
@@ -23,106 +25,18 @@ otherwise inference from the words:
 from __future__ import annotations
 
 import difflib
-import functools
 import math
-import re
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from narrator.direction.words import SceneWords, bed_layers, scene_words
 from narrator.errors import ScriptError
 from narrator.speech.pacing import DEFAULT_PACE_WPM
-from narrator.text.script import Passage, Script, words_of
+from narrator.text.script import Passage, Script
 from soundscapes.layers import layer_names
 from soundscapes.scene import LayerSpec, Scene, available_scenes
-
-#: Sound-bearing words and phrases, by the layer they call up, with a weight: 1.0 for a word
-#: that names the sound or its source ("rain", "piano"), less for a word that only suggests
-#: it ("puddle") or names a thing seen that the layer evokes ("constellation"). A word may call
-#: up several layers ("sky": a sparkle and a low pad).
-LAYER_WORDS: dict[str, dict[str, float]] = {
-    "storm-hush": {
-        "storm": 1.0, "stormy": 1.0, "thunder": 1.0, "thunderstorm": 1.0, "tempest": 1.0,
-        "hush": 0.7, "lightning": 0.7, "rumble": 0.6, "thundercloud": 0.8, "rainstorm": 0.5,
-    },
-    "breathing-mirrors": {
-        "mirror": 1.0, "looking glass": 1.0, "breath": 0.7, "breathe": 0.7, "lung": 0.7,
-        "inhale": 0.6, "exhale": 0.6, "reflection": 0.3, "sigh": 0.4, "corridor": 0.3,
-    },
-    "gulls": {
-        "gull": 1.0, "seagull": 1.0, "seabird": 0.8, "sea bird": 0.8, "tern": 0.6,
-        "pelican": 0.5,
-    },
-    "tide": {
-        "tide": 1.0, "low tide": 1.0, "wave": 1.0, "surf": 1.0, "shore": 1.0, "coast": 1.0,
-        "sea": 1.0, "ocean": 1.0, "beach": 0.8, "shoreline": 0.8, "seaside": 0.8,
-        "breaker": 0.8, "foam": 0.5, "seashell": 0.5, "harbor": 0.5, "harbour": 0.5,
-        "lagoon": 0.5, "sand": 0.5, "lake": 0.3, "pool": 0.3, "strand": 0.3, "pebble": 0.3,
-    },
-    "rain": {
-        "rain": 1.0, "rainy": 1.0, "drizzle": 1.0, "raindrop": 1.0, "downpour": 1.0,
-        "rainfall": 1.0, "rainstorm": 1.0, "patter": 0.6, "umbrella": 0.5, "puddle": 0.4,
-        "drip": 0.4, "gutter": 0.3,
-    },
-    "fire": {
-        "fire": 1.0, "stove": 1.0, "wood stove": 1.0, "woodstove": 1.0, "hearth": 1.0,
-        "ember": 1.0, "fireplace": 1.0, "campfire": 1.0, "bonfire": 1.0, "flame": 0.7,
-        "firewood": 0.7, "kindling": 0.7, "coal": 0.6, "crackle": 0.6, "fiery": 0.5,
-        "log": 0.3, "smoke": 0.3, "chimney": 0.3,
-    },
-    "crickets": {
-        "cricket": 1.0, "night garden": 0.6, "chirp": 0.7, "cicada": 0.7, "grasshopper": 0.7,
-        "katydid": 0.7, "garden": 0.4, "meadow": 0.3,
-    },
-    "night": {
-        "owl": 1.0, "night garden": 1.0, "hoot": 0.8, "night air": 0.5, "nightingale": 0.5,
-        "frog": 0.5, "firefly": 0.4, "garden": 0.3, "moth": 0.3,
-    },
-    "melody": {
-        "piano": 1.0, "melody": 1.0, "chord": 1.0, "song": 0.7, "music": 1.0, "lullaby": 1.0,
-        "harp": 1.0, "musical": 0.7, "recital": 0.7, "hymn": 0.7, "tune": 0.7, "violin": 0.6,
-        "cello": 0.6, "guitar": 0.6, "flute": 0.6, "sing": 0.6, "sang": 0.6, "sung": 0.6,
-        "hum": 0.3, "note": 0.3,
-    },
-    "shimmer": {
-        "star": 1.0, "starry": 1.0, "starlight": 1.0, "night sky": 1.0, "shimmer": 0.8,
-        "twinkle": 0.8, "constellation": 0.8, "stardust": 0.8, "milky way": 0.8,
-        "galaxy": 0.7, "nebula": 0.7, "nebulae": 0.7, "moonlight": 0.7, "moon": 0.6,
-        "sky": 0.6, "celestial": 0.6, "cosmos": 0.6, "meteor": 0.5, "comet": 0.5,
-        "cosmic": 0.5, "sparkle": 0.5, "glitter": 0.5, "glimmer": 0.5, "firefly": 0.4,
-    },
-    "drone": {
-        "amphitheater": 1.0, "amphitheatre": 1.0, "cathedral": 0.8, "cavern": 0.8,
-        "silence": 0.6, "arena": 0.6, "auditorium": 0.6, "cave": 0.6, "canyon": 0.6,
-        "night sky": 0.6, "stillness": 0.5, "hall": 0.5, "temple": 0.5, "void": 0.5,
-        "hum": 0.5, "sky": 0.4, "vault": 0.4, "moon": 0.3, "cosmos": 0.3, "celestial": 0.3,
-        "star": 0.2,
-    },
-    "heartbeat": {
-        "heartbeat": 1.0, "heart beat": 1.0, "drum": 1.0, "pulse": 0.7, "throb": 0.5,
-        "thrum": 0.5, "heart": 0.3,
-    },
-    "chimes": {
-        "chime": 1.0, "wind chime": 1.0, "windchime": 1.0, "bell": 0.8, "music box": 0.6,
-        "tinkle": 0.6,
-    },
-    "wind": {
-        "wind": 1.0, "windy": 1.0, "breeze": 1.0, "breezy": 0.8, "gust": 1.0, "gale": 1.0,
-        "rustle": 0.6, "howl": 0.5, "forest": 0.4, "tree": 0.3, "whistle": 0.3, "pine": 0.3,
-    },
-}  # fmt: skip
-
-#: Words whose verb forms mean something else: "waved" is a hand, "fired" a job, "noted" a
-#: thought, "winding" a path. They match only their plurals.
-NOUN_ONLY = frozenset(
-    {"wave", "fire", "note", "log", "wind", "star", "moon", "sky", "cave", "bell", "sea", "hall"}
-)
-
-#: Continuous layers: a scene holding one never falls silent between events. The others
-#: (gulls, chimes, melody, heartbeat, shimmer, breathing mirrors) come and go.
-BED_LAYERS = frozenset({"storm-hush", "tide", "rain", "wind", "fire", "crickets", "night", "drone"})
 
 #: The bed a story gets when it names no sound at all: a soft pad that suggests no place.
 SOFT_BED = Scene(
@@ -170,7 +84,7 @@ class Plan:
     """The scene under each passage, by passage index.
 
     ``sources`` says where each scene came from (``cue``, ``front matter``, ``inferred`` or
-    ``plan``); ``heard`` lists the lexicon terms found in each passage, for explanations
+    ``plan``); ``heard`` lists the scene words found in each passage, for explanations
     ("ember (weak)": only in a simile or a compound). Both may be empty for a hand-made plan.
     """
 
@@ -195,144 +109,6 @@ class Plan:
         return tuple(out)
 
 
-# --------------------------------------------------------------------------- lexicon
-
-
-def word_forms(word: str, *, noun_only: bool = False) -> set[str]:
-    """The forms of a lexicon word that match it: plural or third person, -ing and -ed.
-
-    English spelling rules rather than a stemmer, so "breathe" gives "breathing" and "drum"
-    gives "drumming", while "hall" never matches "hallway" or "seal" matches "sea".
-    """
-    forms = {word}
-    if len(word) > 2 and word.endswith("y") and word[-2] not in "aeiou":
-        forms.add(word[:-1] + "ies")
-    elif word.endswith(("s", "x", "z", "ch", "sh")):
-        forms.add(word + "es")
-    else:
-        forms.add(word + "s")
-    if noun_only:
-        return forms
-    if word.endswith("e") and not word.endswith("ee"):
-        forms |= {word[:-1] + "ing", word + "d"}
-    else:
-        forms |= {word + "ing", word + "ed"}
-    # Short consonant-vowel-consonant words double their last letter: drumming, humming.
-    if (
-        len(word) >= 3
-        and word[-1] not in "aeiouwxy"
-        and word[-2] in "aeiou"
-        and word[-3] not in "aeiou"
-    ):
-        forms |= {word + word[-1] + "ing", word + word[-1] + "ed"}
-    return forms
-
-
-class SoundLexicon:
-    """The compiled lexicon: finds terms in text and scores layers.
-
-    ``layer_words`` maps a layer to its terms and weights, as :data:`LAYER_WORDS` does.
-    """
-
-    def __init__(
-        self,
-        layer_words: Mapping[str, Mapping[str, float]] = LAYER_WORDS,
-        *,
-        noun_only: Iterable[str] = NOUN_ONLY,
-    ) -> None:
-        nouns = set(noun_only)
-        self.weights: dict[str, dict[str, float]] = {}
-        for layer, terms in layer_words.items():
-            for term, weight in terms.items():
-                self.weights.setdefault(term.lower(), {})[layer] = weight
-        # Terms as written first, so a term is never taken for another's form ("sang").
-        self._forms: dict[tuple[str, ...], str] = {tuple(t.split()): t for t in self.weights}
-        for term in self.weights:
-            words = term.split()
-            for form in word_forms(words[-1], noun_only=words[-1] in nouns):
-                self._forms.setdefault((*words[:-1], form), term)
-        self._longest = max((len(k) for k in self._forms), default=1)
-
-    def terms(self, text: str) -> list[tuple[str, float]]:
-        """Lexicon terms found in ``text``, in order, each with its strength.
-
-        A word in a simile counts :data:`SIMILE_STRENGTH` ("glowing like an ember" lights no
-        fire): a comparison names a sound the listener is not in. So does a word inside a
-        hyphenated compound, which describes something else ("mirror-smooth water").
-        """
-        found: list[tuple[str, float]] = []
-        # Phrases and similes end with their clause: "like the sea, the rain fell" is rain.
-        for clause in _CLAUSE_BREAK.split(text):
-            tokens = _tokens(clause)
-            words = [w for w, _ in tokens]
-            i = 0
-            while i < len(tokens):
-                for size in range(min(self._longest, len(tokens) - i), 0, -1):
-                    window = tokens[i : i + size]
-                    term = self._forms.get(tuple(w for w, _ in window))
-                    if term is not None:
-                        strength = min(f for _, f in window)
-                        if _in_simile(words, i):
-                            strength *= SIMILE_STRENGTH
-                        found.append((term, strength))
-                        i += size
-                        break
-                else:
-                    i += 1
-        return found
-
-    def scores(self, text: str) -> dict[str, float]:
-        """Evidence for each layer in ``text`` (layers with none are left out).
-
-        Each term adds ``weight * log2(1 + mentions)``: the second "mirror" adds less than the
-        first, so one word repeated does not outweigh several different ones.
-        """
-        mentions: Counter[str] = Counter()
-        for term, strength in self.terms(text):
-            mentions[term] += strength
-        out: dict[str, float] = {}
-        for term, count in mentions.items():
-            for layer, weight in self.weights[term].items():
-                out[layer] = out.get(layer, 0.0) + weight * math.log2(1.0 + count)
-        return out
-
-
-#: How much a word inside a simile counts, and how far back (in words) "like" or "as if"
-#: reaches. Four words cover "like puddles left after rain" but not the next clause.
-SIMILE_STRENGTH = 0.3
-COMPOUND_STRENGTH = 0.3
-SIMILE_REACH = 4
-_CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\"“”—–]+|\s-\s")
-_SIMILE_MARKS = {("like",), ("as", "if"), ("as", "though"), ("resembling",)}
-
-
-def _in_simile(words: list[str], i: int) -> bool:
-    before = words[max(0, i - SIMILE_REACH) : i]
-    return any(
-        tuple(before[k : k + len(mark)]) == mark
-        for mark in _SIMILE_MARKS
-        for k in range(len(before) - len(mark) + 1)
-    )
-
-
-def _tokens(text: str) -> list[tuple[str, float]]:
-    """Lower-case words without possessive endings, with their strength: compounds are split
-    into their words at :data:`COMPOUND_STRENGTH`."""
-    out: list[tuple[str, float]] = []
-    for word in words_of(text):
-        word = re.sub(r"'s?$", "", word.lower().replace("’", "'"))
-        parts = [p for p in word.split("-") if p]
-        strength = 1.0 if len(parts) == 1 else COMPOUND_STRENGTH
-        out.extend((part, strength) for part in parts)
-    return out
-
-
-@functools.cache
-def default_lexicon() -> SoundLexicon:
-    """The lexicon of :data:`LAYER_WORDS`, compiled once."""
-    return SoundLexicon()
-
-
 def estimate_seconds(passage: Passage, pace_wpm: float) -> float:
     """Estimated seconds of a passage: its words at ``pace_wpm`` plus its cue pause."""
     return passage.word_count / pace_wpm * 60.0 + passage.pause_after_s
@@ -345,7 +121,7 @@ def plan_story(
     script: Script,
     *,
     settings: DirectionSettings | None = None,
-    lexicon: SoundLexicon | None = None,
+    words: SceneWords | None = None,
     extra_scenes: Mapping[str, Scene] | None = None,
 ) -> Plan:
     """A scene for every passage of ``script``; ``extra_scenes`` (user scenes from a TOML
@@ -360,10 +136,10 @@ def plan_story(
         The front matter names a scene that does not exist.
     """
     settings = settings or DirectionSettings()
-    lexicon = lexicon or default_lexicon()
+    words = words or scene_words()
     scenes = {**available_scenes(), **(extra_scenes or {})}
     n = len(script.passages)
-    heard = tuple(_heard(lexicon.terms(p.text)) for p in script.passages)
+    heard = tuple(_heard(words.terms(p.text)) for p in script.passages)
     fixed = _front_matter_scene(script, scenes, settings)
     # A scene cue is a hard boundary: inference runs separately on the stretches between them.
     starts = sorted({0} | {p.index for p in script.passages if p.scene})
@@ -375,7 +151,7 @@ def plan_story(
             cue = script.passages[a].scene
             filled.append((a, b, scenes[cue] if cue else fixed, "cue" if cue else "front matter"))
     else:
-        filled = _infer(script, ranges, scenes, settings, lexicon)
+        filled = _infer(script, ranges, scenes, settings, words)
 
     chosen: list[Scene] = []
     sources: list[str] = []
@@ -394,14 +170,14 @@ def _infer(
     ranges: list[tuple[int, int]],
     scenes: dict[str, Scene],
     settings: DirectionSettings,
-    lexicon: SoundLexicon,
+    words: SceneWords,
 ) -> list[tuple[int, int, Scene, str]]:
     """Inferred segments ``(first, end, scene, source)`` over the stretches between scene cues;
     a stretch that opens with a cue plays the cue's scene until inference first moves on."""
     n = len(script.passages)
     pace = settings.pace_wpm or script.meta.options.get("pace") or DEFAULT_PACE_WPM
     layers = layer_names()
-    found = [lexicon.scores(p.text) for p in script.passages]
+    found = [words.scores(p.text) for p in script.passages]
     raw = np.array([[f.get(k, 0.0) for k in layers] for f in found]).reshape(n, len(layers))
     seconds = np.array([estimate_seconds(p, pace) for p in script.passages])
     carried = np.zeros_like(raw)
@@ -539,7 +315,7 @@ def _compose_segments(
                 # No sound word in the whole stretch (a cut is never made to isolate silence):
                 # a soft pad, since no place is named.
                 scene = SOFT_BED
-        beds = [layer for layer in scene.layers if layer.name in BED_LAYERS]
+        beds = [layer for layer in scene.layers if layer.name in bed_layers()]
         if beds:
             last_bed = max(beds, key=lambda layer: layer.gain_db).name
         out.append((a, b, scene, source))
@@ -580,8 +356,9 @@ def compose_scene(
         if not gains or (share >= settings.keep_ratio and value >= settings.min_evidence):
             db = 20.0 * math.log10(share)
             gains[name] = 0.0 if not gains else min(-3.0, max(-12.0, round(db * 2) / 2))
-    if not BED_LAYERS & set(gains):
-        gains[last_bed if last_bed in BED_LAYERS else "drone"] = -6.0
+    beds = bed_layers()
+    if not beds & set(gains):
+        gains[last_bed if last_bed in beds else "drone"] = -6.0
     return _name_scene(gains, table)
 
 
@@ -620,7 +397,7 @@ def _edit(scene: Scene, add: tuple[str, ...], remove: tuple[str, ...]) -> Scene:
     have = {layer.name for layer in layers}
     # An added layer joins a little under the scene's main layer.
     layers += [LayerSpec(name=n, gain_db=-3.0) for n in add if n not in have]
-    if not BED_LAYERS & {layer.name for layer in layers}:
+    if not bed_layers() & {layer.name for layer in layers}:
         layers.append(LayerSpec(name="drone", gain_db=-6.0 if layers else 0.0))
     name = scene.name
     if add:
@@ -636,15 +413,11 @@ def describe_layers(scene: Scene) -> str:
 
 
 __all__ = [
-    "BED_LAYERS",
-    "LAYER_WORDS",
     "SOFT_BED",
     "DirectionSettings",
     "Plan",
-    "SoundLexicon",
     "compose_scene",
     "describe_layers",
     "estimate_seconds",
     "plan_story",
-    "word_forms",
 ]

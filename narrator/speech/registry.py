@@ -38,9 +38,21 @@ def _plugin_engines() -> dict[str, str]:
     return found
 
 
+#: Engines registered at run time (:func:`register_engine`), by name.
+_REGISTERED: dict[str, type[Engine]] = {}
+
+
+def register_engine(engine_class: type[Engine]) -> type[Engine]:
+    """Make ``engine_class`` available by its :attr:`~Engine.name` in this process (an
+    application embedding narrator, a test); a package registers through an entry point
+    instead, so that every process finds it. Usable as a class decorator."""
+    _REGISTERED[engine_class.name] = engine_class
+    return engine_class
+
+
 def engine_names() -> list[str]:
     """Every engine name this installation knows (built-in first), installed or not."""
-    return [*BUILTIN_ENGINES, *sorted(_plugin_engines())]
+    return [*BUILTIN_ENGINES, *sorted({*_plugin_engines(), *_REGISTERED})]
 
 
 def engine(name: str) -> Engine:
@@ -56,6 +68,8 @@ def engine(name: str) -> Engine:
 
 @cache
 def _load(name: str) -> Engine:
+    if name in _REGISTERED:
+        return _REGISTERED[name]()
     path = BUILTIN_ENGINES.get(name) or _plugin_engines().get(name)
     if path is None:
         names = engine_names()

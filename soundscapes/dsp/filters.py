@@ -118,33 +118,28 @@ def _nyquist_safe(freq_hz: float, sample_rate_hz: float) -> float:
     return min(float(freq_hz), 0.45 * sample_rate_hz)
 
 
+def _butter(
+    order: int, edges_hz: float | list[float], kind: str, sample_rate_hz: float
+) -> np.ndarray:
+    """Butterworth ``kind`` filter (``"lowpass"``, ...) as second-order sections."""
+    return signal.butter(order, edges_hz, kind, fs=sample_rate_hz, output="sos")
+
+
 def lowpass(cutoff_hz: float, sample_rate_hz: float, order: int = 2) -> np.ndarray:
     """Butterworth low-pass as second-order sections."""
-    return signal.butter(
-        order,
-        _nyquist_safe(cutoff_hz, sample_rate_hz),
-        "lowpass",
-        fs=sample_rate_hz,
-        output="sos",
-    )
+    return _butter(order, _nyquist_safe(cutoff_hz, sample_rate_hz), "lowpass", sample_rate_hz)
 
 
 def highpass(cutoff_hz: float, sample_rate_hz: float, order: int = 2) -> np.ndarray:
     """Butterworth high-pass as second-order sections."""
-    return signal.butter(
-        order,
-        _nyquist_safe(cutoff_hz, sample_rate_hz),
-        "highpass",
-        fs=sample_rate_hz,
-        output="sos",
-    )
+    return _butter(order, _nyquist_safe(cutoff_hz, sample_rate_hz), "highpass", sample_rate_hz)
 
 
 def bandpass(low_hz: float, high_hz: float, sample_rate_hz: float, order: int = 1) -> np.ndarray:
     """Butterworth band-pass (``2 * order`` poles) as second-order sections."""
     high = _nyquist_safe(high_hz, sample_rate_hz)
     low = min(float(low_hz), 0.9 * high)
-    return signal.butter(order, [low, high], "bandpass", fs=sample_rate_hz, output="sos")
+    return _butter(order, [low, high], "bandpass", sample_rate_hz)
 
 
 def resonator(center_hz: float, q: float, sample_rate_hz: float) -> np.ndarray:

@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 from scipy import signal
 
-from soundscapes.dsp import (
-    CONTROL_FACTOR,
-    Filter,
-    OverlapAdd,
-    Upsampler,
-    bandpass,
-    db_to_gain,
-    geometric,
-    highpass,
-    low_rate_factor,
-    lowpass,
-    parallel,
-    resonator,
-    set_width,
-    unit_noise_gain,
-    white_noise,
-)
-from soundscapes.layers.spec import (
-    LayerInfo,
-    ParamInfo,
-    ProceduralLayer,
-    distance_param,
-    intensity_param,
-    width_param,
-)
+from soundscapes import dsp
+from soundscapes.layers.spec import LayerInfo, ProceduralLayer, param, placement
 
 
 def _ramp(x: np.ndarray) -> np.ndarray:
@@ -42,15 +18,15 @@ def _ramp(x: np.ndarray) -> np.ndarray:
 
 def _tract(formants: tuple[tuple[float, float, float], ...], sample_rate_hz: float) -> np.ndarray:
     """Parallel resonators (centre Hz, bandwidth Hz, gain) as one filter, unit noise gain."""
-    sections = [resonator(f_hz, f_hz / bw_hz, sample_rate_hz) for f_hz, bw_hz, _ in formants]
+    sections = [dsp.resonator(f_hz, f_hz / bw_hz, sample_rate_hz) for f_hz, bw_hz, _ in formants]
     gains = [gain for _, _, gain in formants]
-    return unit_noise_gain(parallel(sections, gains), sample_rate_hz)
+    return dsp.unit_noise_gain(dsp.parallel(sections, gains), sample_rate_hz)
 
 
 class BreathingMirrors(ProceduralLayer):
     """Slow breathing in a hall of mirrors.
 
-    The breath is air through a vocal tract (SOUND_RECIPES 3.11; Stevens, *Acoustic
+    The breath is air through a vocal tract (Stevens, *Acoustic
     Phonetics*, 1998, ch. 8: aspiration noise): turbulence at the glottis, a noise source,
     excites the resonances of the tract, so a breath is a whispered vowel. Exhale: a relaxed
     open tract, formants near 600, 1300, 2500 and 3500 Hz; inhale: the tongue a little
@@ -60,8 +36,9 @@ class BreathingMirrors(ProceduralLayer):
     the octave-wide bands of a water-like hiss). The airflow rises and falls smoothly; the
     sound of turbulence at the tract's walls is a dipole source whose power grows as the sixth
     power of the flow speed (Curle 1955, Proc. R. Soc. A 231), so its amplitude follows the
-    cube of the flow: quiet edges, a full middle. Six breaths a minute by default (SOUND_RECIPES
-    8.4: resonance breathing near 0.1 Hz): inhale 40 % of the cycle, exhale 50 %, a pause.
+    cube of the flow: quiet edges, a full middle. Six breaths a minute by default (resonance
+    breathing near 0.1 Hz; Steffen et al., Front. Public Health 2017): inhale 40 % of the
+    cycle, exhale 50 %, a pause.
 
     The mirrors: the breath sits in the middle, and its images in the glass come back as
     bright early reflections (11-47 ms, a different set for each ear) whose side moves left to
@@ -71,24 +48,19 @@ class BreathingMirrors(ProceduralLayer):
 
     info = LayerInfo(
         name="breathing-mirrors",
+        words={
+            "mirror": 1.0, "looking glass": 1.0, "breath": 0.7, "breathe": 0.7, "lung": 0.7,
+            "inhale": 0.6, "exhale": 0.6, "reflection": 0.3, "sigh": 0.4, "corridor": 0.3,
+        },
         description="slow breaths (about six a minute) mirrored in glass that glints left to right",
         params=(
-            ParamInfo(
-                name="rate",
-                default=6.0,
-                minimum=4.0,
-                maximum=10.0,
-                unit="breaths/min",
-                description="breaths per minute (6 = a 10 s cycle, the resonance-breathing pace)",
-            ),
-            intensity_param(0.5, "depth of the breaths: louder and a little brighter"),
-            distance_param(0.3),
-            width_param(1.0),
+            param("rate", 6.0, (4.0, 10.0), "breaths/min",
+                  "breaths per minute (6 = a 10 s cycle, the resonance-breathing pace)"),
+            *placement(0.5, "depth of the breaths: louder and a little brighter",
+                       distance=0.3, width=1.0),
         ),
-    )
-
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 8 seeds).
-    _GAIN_DB = -27.4
+    )  # fmt: skip
+    _GAIN_DB = -27.4  # calibrated: the defaults read -30 LUFS (60 s, 8 seeds)
     _INHALE_FRACTION = 0.4  # 4 s of a 10 s cycle
     _PAUSE_FRACTION = 0.1  # the rest after the exhale (0.5-1 s in the recipe)
     # Formants (centre Hz, bandwidth Hz, gain).
@@ -108,66 +80,65 @@ class BreathingMirrors(ProceduralLayer):
     _LEFT_TAPS = ((11.0, 0.42), (23.0, 0.3), (37.0, 0.2))
     _RIGHT_TAPS = ((13.0, 0.4), (29.0, 0.27), (47.0, 0.18))
 
-    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
-        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
-        intensity = self.params["intensity"]
-        distance = self.params["distance"]
-        self._width = self.params["width"]
-        self._cycle_s = 60.0 / self.params["rate"]
+    def _build(self, *, rate: float, intensity: float, distance: float, width: float) -> None:
+        self._width = width
+        self._cycle_s = 60.0 / rate
         self._noise_rng, self._breath_rng = self.rng.spawn(2)
         sr = self.sample_rate_hz
 
         # Breath noise has little below 250 Hz (no source there); distance takes the top.
         edges = np.concatenate(
-            [highpass(250.0, sr, 2), lowpass(geometric(9000.0, 3500.0, distance), sr, 1)]
+            [
+                dsp.highpass(250.0, sr, 2),
+                dsp.lowpass(dsp.geometric(9000.0, 3500.0, distance), sr, 1),
+            ]
         )
         # The inhale's hiss past the teeth is one more, broad, branch of its tract: it shares
         # the breath's envelope, and deeper breaths (faster air) hiss more.
-        hiss_hz = geometric(5000.0, 3500.0, distance)
+        hiss_hz = dsp.geometric(5000.0, 3500.0, distance)
         inhale = (*self._INHALE, (hiss_hz, 0.6 * hiss_hz, 0.5 + 0.7 * intensity))
         self._formants = {
-            True: Filter(np.concatenate([_tract(inhale, sr), edges]), (1,), np.float32),
-            False: Filter(np.concatenate([_tract(self._EXHALE, sr), edges]), (1,), np.float32),
+            True: dsp.Filter(np.concatenate([_tract(inhale, sr), edges]), (1,), np.float32),
+            False: dsp.Filter(np.concatenate([_tract(self._EXHALE, sr), edges]), (1,), np.float32),
         }
         self._inhaling = True
         # (absolute frame, inhaling) where the formant filter changes, in time order.
         self._switches: list[tuple[int, bool]] = []
-        self._shimmer = Filter(
-            unit_noise_gain(bandpass(6000.0, 9000.0, sr, 2), sr), (1,), np.float32
+        self._shimmer = dsp.Filter(
+            dsp.unit_noise_gain(dsp.bandpass(6000.0, 9000.0, sr, 2), sr), (1,), np.float32
         )
         self._level = 0.6 + 0.8 * intensity
-        self._shimmer_level = 0.06 * geometric(1.0, 0.4, distance)
+        self._shimmer_level = 0.06 * dsp.geometric(1.0, 0.4, distance)
         # Farther away the images in the glass weigh more against the direct breath.
-        self._direct = geometric(1.0, 0.6, distance)
+        self._direct = dsp.geometric(1.0, 0.6, distance)
         self._taps = [
             [(round(d_ms * sr / 1000.0), g) for d_ms, g in taps]
             for taps in (self._LEFT_TAPS, self._RIGHT_TAPS)
         ]
         self._history = np.zeros(max(d for taps in self._taps for d, _ in taps), np.float32)
-        self._control_rate_hz = sr / CONTROL_FACTOR
+        self._control_rate_hz = sr / dsp.CONTROL_FACTOR
         # Rows: breath gain, image position (-1 left .. 1 right), shimmer gain.
-        self._envelopes = OverlapAdd(3)
-        self._upsample = Upsampler(CONTROL_FACTOR, 3, smooth=False, dtype=np.float32)
+        self._envelopes = dsp.OverlapAdd(3)
+        self._upsample = dsp.Upsampler(dsp.CONTROL_FACTOR, 3, smooth=False, dtype=np.float32)
         self._next_breath_s = 0.0
-        self._gain = db_to_gain(self._GAIN_DB)
 
     def _render_chunk(self) -> np.ndarray:
         ctl = self._control_rate_hz
         t0 = self.chunk_start_s
-        first_control = self.chunk_start_frame // CONTROL_FACTOR
+        first_control = self.chunk_start_frame // dsp.CONTROL_FACTOR
         while self._next_breath_s < t0 + self.control_frames / ctl:
             offset = round((self._next_breath_s - t0) * ctl)
             cycle_s, inhale_steps, rows = self._breath()
             self._envelopes.add(offset, rows)
             # The linear interpolator lags one control step, so the inhale's gain leaves zero
             # one step after its first control value, and the exhale's likewise.
-            inhale_frame = (first_control + offset + 1) * CONTROL_FACTOR
-            exhale_frame = inhale_frame + inhale_steps * CONTROL_FACTOR
+            inhale_frame = (first_control + offset + 1) * dsp.CONTROL_FACTOR
+            exhale_frame = inhale_frame + inhale_steps * dsp.CONTROL_FACTOR
             self._switches += [(inhale_frame, True), (exhale_frame, False)]
             self._next_breath_s += cycle_s
         controls = self._upsample(self._envelopes.pop(self.control_frames))
         frames = self.chunk_frames
-        noise = white_noise(self._noise_rng, (2, frames))
+        noise = dsp.white_noise(self._noise_rng, (2, frames))
         breath, shimmer = self._breath_noise(noise)
         breath *= controls[0] * np.float32(self._gain)
 
@@ -188,7 +159,7 @@ class BreathingMirrors(ProceduralLayer):
         shimmer *= controls[2] * np.float32(self._gain)
         out[0] += shimmer * np.sqrt(np.maximum(0.0, 0.5 - 0.5 * position))
         out[1] += shimmer * np.sqrt(np.maximum(0.0, 0.5 + 0.5 * position))
-        return set_width(out, self._width)
+        return dsp.set_width(out, self._width)
 
     def _breath_noise(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The breath and the shimmer from ``noise`` ``(2, frames)``: float32 ``(frames,)`` each.
@@ -228,7 +199,7 @@ class BreathingMirrors(ProceduralLayer):
         cycle_s = self._cycle_s * rng.uniform(0.97, 1.03)
         inhale_s = self._INHALE_FRACTION * cycle_s
         exhale_s = (1.0 - self._INHALE_FRACTION - self._PAUSE_FRACTION) * cycle_s
-        level = self._level * db_to_gain(rng.uniform(-1.0, 1.0))
+        level = self._level * dsp.db_to_gain(rng.uniform(-1.0, 1.0))
 
         n_in = max(2, round(inhale_s * ctl))
         n_ex = max(2, round(exhale_s * ctl))
@@ -252,7 +223,7 @@ class BreathingMirrors(ProceduralLayer):
 class Heartbeat(ProceduralLayer):
     """A soft, distant lub-dub, like a heartbeat heard through a pillow.
 
-    bencholmes/heartbeat (SOUND_RECIPES 3.9): a "lub" at 0.8 of the "dub"'s strength, the
+    bencholmes/heartbeat (MATLAB, CC0/MIT): a "lub" at 0.8 of the "dub"'s strength, the
     dub after the lub's 0.15 s pulse and a short pause (a quarter of the rest of the period),
     each pulse varied by +-25 % per beat; band-limited well below 200 Hz. Each pulse here is a
     low drum: a damped sine near 55 Hz (the dub two semitones lower) whose pitch sinks in the
@@ -262,43 +233,34 @@ class Heartbeat(ProceduralLayer):
 
     info = LayerInfo(
         name="heartbeat",
+        words={
+            "heartbeat": 1.0, "heart beat": 1.0, "drum": 1.0, "pulse": 0.7, "throb": 0.5,
+            "thrum": 0.5, "heart": 0.3,
+        },
         description="a soft, distant lub-dub heartbeat, slow and never quite regular",
         params=(
-            ParamInfo(
-                name="bpm",
-                default=55.0,
-                minimum=40.0,
-                maximum=72.0,
-                unit="beats/min",
-                description="beats per minute",
-            ),
-            intensity_param(0.5, "how firm the beat is: fuller body and more thump"),
-            distance_param(0.6),
+            param("bpm", 55.0, (40.0, 72.0), "beats/min", "beats per minute"),
+            *placement(0.5, "how firm the beat is: fuller body and more thump",
+                       distance=0.6, width=None),
         ),
-    )
-
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 6-8 seeds).
-    _GAIN_DB = -11.8
+    )  # fmt: skip
+    _GAIN_DB = -11.8  # calibrated: the defaults read -30 LUFS (60 s, 6-8 seeds)
     _PULSE_S = 0.15
 
-    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
-        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
-        intensity = self.params["intensity"]
-        distance = self.params["distance"]
-        self._period_s = 60.0 / self.params["bpm"]
+    def _build(self, *, bpm: float, intensity: float, distance: float) -> None:
+        self._period_s = 60.0 / bpm
         self._beat_rng = self.rng.spawn(1)[0]
         sr = self.sample_rate_hz
-        self._factor = low_rate_factor(sr, 200.0, limit=32)
+        self._factor = dsp.low_rate_factor(sr, 200.0, limit=32)
         self._low_rate_hz = sr / self._factor
         low = self._low_rate_hz
-        self._tone_sos = lowpass(geometric(160.0, 100.0, distance), low, 2)
-        self._thump_sos = lowpass(80.0, low, 2)
+        self._tone_sos = dsp.lowpass(dsp.geometric(160.0, 100.0, distance), low, 2)
+        self._thump_sos = dsp.lowpass(80.0, low, 2)
         self._thump = 0.2 + 0.4 * intensity
-        self._level = (0.7 + 0.6 * intensity) * geometric(1.0, 0.5, distance)
+        self._level = (0.7 + 0.6 * intensity) * dsp.geometric(1.0, 0.5, distance)
         self._next_beat_s = 0.3
-        self._events = OverlapAdd(dtype=np.float32)
-        self._upsample = Upsampler(self._factor, dtype=np.float32)
-        self._gain = db_to_gain(self._GAIN_DB)
+        self._events = dsp.OverlapAdd(dtype=np.float32)
+        self._upsample = dsp.Upsampler(self._factor, dtype=np.float32)
 
     def _render_chunk(self) -> np.ndarray:
         low = self._low_rate_hz

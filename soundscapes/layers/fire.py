@@ -3,46 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 from scipy import signal
 
-from soundscapes.dsp import (
-    CONTROL_FACTOR,
-    Filter,
-    JitteredGrid,
-    NoiseBed,
-    OverlapAdd,
-    PoissonClock,
-    SmoothRandom,
-    Upsampler,
-    bandpass,
-    db_to_gain,
-    geometric,
-    highpass,
-    low_rate_factor,
-    lowpass,
-    one_pole_lowpass,
-    resonator,
-    set_width,
-    unit_noise_gain,
-    white_noise,
-)
-from soundscapes.layers.spec import (
-    LayerInfo,
-    ProceduralLayer,
-    distance_param,
-    intensity_param,
-    width_param,
-)
+from soundscapes import dsp
+from soundscapes.layers.spec import LayerInfo, ProceduralLayer, placement
 
 
 class Fire(ProceduralLayer):
     """A wood fire: crackles of sharp ticks and pops over a hiss and a soft, flickering roar.
 
     - Crackle (the sound that names a fire): moisture and resin trapped in wood boil and the
-      heated wood cracks, each release a sudden burst. Farnell ch. 34 (SOUND_RECIPES 3.5)
+      heated wood cracks, each release a sudden burst. Farnell, *Designing Sound*, ch. 34,
       makes a crackle a short noise burst fired by ``Dust`` with a resonance of its own;
       here each tick is a noise burst with a 0.25 ms rise, decaying in 1.2-4 ms, exciting one
       or two modes of the splinter or ember it came from, ringing 1-20 ms at 0.6-7 kHz
@@ -59,27 +32,27 @@ class Fire(ProceduralLayer):
 
     info = LayerInfo(
         name="fire",
+        words={
+            "fire": 1.0, "stove": 1.0, "wood stove": 1.0, "woodstove": 1.0, "hearth": 1.0,
+            "ember": 1.0, "fireplace": 1.0, "campfire": 1.0, "bonfire": 1.0, "flame": 0.7,
+            "firewood": 0.7, "kindling": 0.7, "coal": 0.6, "crackle": 0.6, "fiery": 0.5, "log": 0.3,
+            "smoke": 0.3, "chimney": 0.3,
+        },
+        noun_only=frozenset({"fire", "log"}),
+        bed=True,
         description="a wood fire: sharp crackles and pops over a soft hiss and a flickering roar",
-        params=(
-            intensity_param(0.4, "how lively the fire is: more crackle bursts (0.5-3 per second)"),
-            distance_param(0.3),
-            width_param(0.7),
-        ),
-    )
-
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, several seeds).
-    _GAIN_DB = -18.0
+        params=placement(0.4, "how lively the fire is: more crackle bursts (0.5-3 per second)",
+                         distance=0.3, width=0.7),
+    )  # fmt: skip
+    _GAIN_DB = -18.0  # calibrated: the defaults read -30 LUFS (60 s, several seeds)
     _TICKS = 64  # sounds in the tick bank
     _PARETO_EXPONENT = 2.0  # avalanche sizes: P(size > s) ~ s^-2
     _LARGEST = 3.0  # the biggest pop, in times the smallest tick's amplitude
     _TICK_ENERGY_S = 0.002
     _TICK_PEAK = 1.4  # most ticks of that energy would peak at 1.5-3
 
-    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
-        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
-        intensity = self.params["intensity"]
-        distance = self.params["distance"]
-        self._width = self.params["width"]
+    def _build(self, *, intensity: float, distance: float, width: float) -> None:
+        self._width = width
         (
             roar_rng,
             flicker_rng,
@@ -94,40 +67,43 @@ class Fire(ProceduralLayer):
         self._roar_rng = roar_rng
         self._cluster_rng = cluster_rng  # drawn burst by burst, in time order: any chunking
         sr = self.sample_rate_hz
-        self._control_rate_hz = sr / CONTROL_FACTOR
+        self._control_rate_hz = sr / dsp.CONTROL_FACTOR
 
         # Roar: noise at a low rate, 50-700 Hz, falling 6 dB/octave above 150 Hz.
-        self._factor = low_rate_factor(sr, 700.0)
+        self._factor = dsp.low_rate_factor(sr, 700.0)
         low = sr / self._factor
-        roar_sos = np.concatenate([bandpass(50.0, 700.0, low, 1), one_pole_lowpass(150.0, low)])
-        self._roar_filter = Filter(unit_noise_gain(roar_sos, low), dtype=np.float32)
-        self._roar_filter.warm_up(white_noise(roar_rng, (2, int(0.5 * low))))
-        self._upsample = Upsampler(self._factor, dtype=np.float32)
-        self._roar_level_up = Upsampler(CONTROL_FACTOR // self._factor, 1, smooth=False)
-        self._flicker = SmoothRandom(flicker_rng, 0.15, start=0.5)  # puffing, ~3 Hz
-        self._breath = SmoothRandom(breath_rng, 6.0, start=0.5)
+        roar_sos = np.concatenate(
+            [dsp.bandpass(50.0, 700.0, low, 1), dsp.one_pole_lowpass(150.0, low)]
+        )
+        self._roar_filter = dsp.Filter(dsp.unit_noise_gain(roar_sos, low), dtype=np.float32)
+        self._roar_filter.warm_up(dsp.white_noise(roar_rng, (2, int(0.5 * low))))
+        self._upsample = dsp.Upsampler(self._factor, dtype=np.float32)
+        self._roar_level_up = dsp.Upsampler(dsp.CONTROL_FACTOR // self._factor, 1, smooth=False)
+        self._flicker = dsp.SmoothRandom(flicker_rng, 0.15, start=0.5)  # puffing, ~3 Hz
+        self._breath = dsp.SmoothRandom(breath_rng, 6.0, start=0.5)
         self._roar_level = 0.2
 
-        top_hz = geometric(9000.0, 3500.0, distance)
-        self._hiss = NoiseBed(
+        top_hz = dsp.geometric(9000.0, 3500.0, distance)
+        self._hiss = dsp.NoiseBed(
             hiss_rng,
-            np.concatenate([highpass(2000.0, sr, 2), lowpass(top_hz, sr, 2)]),
+            np.concatenate([dsp.highpass(2000.0, sr, 2), dsp.lowpass(top_hz, sr, 2)]),
             sr,
             self._width,
         )
-        self._hiss_level = 0.06 * geometric(1.0, 0.4, distance)
-        self._surge = SmoothRandom(surge_rng, 1.0, start=0.5)  # LFNoise2(1 Hz)
+        self._hiss_level = 0.06 * dsp.geometric(1.0, 0.4, distance)
+        self._surge = dsp.SmoothRandom(surge_rng, 1.0, start=0.5)  # LFNoise2(1 Hz)
 
         # Crackle: bursts (avalanches) at 0.5-3 a second, lone ticks at 15-50 a second. The
         # bursts carry most of the crackle's energy, so they fall one to a slot of a jittered
         # grid (gaps still from 0 to 2 slots): each minute holds the same number, and its
         # loudness hardly depends on the seed, where Poisson counts would swing it by a dB.
-        self._bursts = JitteredGrid(burst_rng, 1.0 / geometric(0.5, 3.0, intensity), 0.0, 1.0)
-        self._lone = PoissonClock(lone_rng, geometric(15.0, 50.0, intensity), marks=3)
-        self._crackle_level = 1.0 * geometric(1.0, 0.4, distance)
-        self._bank = self._tick_bank(bank_rng, lowpass(top_hz, sr, 2))
-        self._events = OverlapAdd(dtype=np.float32)
-        self._gain = db_to_gain(self._GAIN_DB)
+        self._bursts = dsp.JitteredGrid(
+            burst_rng, 1.0 / dsp.geometric(0.5, 3.0, intensity), 0.0, 1.0
+        )
+        self._lone = dsp.PoissonClock(lone_rng, dsp.geometric(15.0, 50.0, intensity), marks=3)
+        self._crackle_level = 1.0 * dsp.geometric(1.0, 0.4, distance)
+        self._bank = self._tick_bank(bank_rng, dsp.lowpass(top_hz, sr, 2))
+        self._events = dsp.OverlapAdd(dtype=np.float32)
 
     def _render_chunk(self) -> np.ndarray:
         sr = self.sample_rate_hz
@@ -138,8 +114,8 @@ class Fire(ProceduralLayer):
 
         # Roar under the flames' flicker (deep, quick) and a slow breathing of the fire.
         level = (0.55 + 0.9 * self._flicker.at(t)[0] ** 2) * (0.8 + 0.4 * self._breath.at(t)[0])
-        roar = self._roar_filter(white_noise(self._roar_rng, (2, m)))
-        roar = set_width(roar, self._width)
+        roar = self._roar_filter(dsp.white_noise(self._roar_rng, (2, m)))
+        roar = dsp.set_width(roar, self._width)
         roar *= self._roar_level_up(level[None, :])[0].astype(np.float32)
         out = self._upsample(roar * np.float32(self._roar_level * self._gain))
 
@@ -216,22 +192,22 @@ class Fire(ProceduralLayer):
             # The release: a burst decaying in 1.2-4 ms with a 0.25 ms rise. (Sharper still
             # would be truer to a crack, but a burst much under a millisecond is a lone
             # sample-scale spike that the ear, at bedtime levels, hears as a digital click.)
-            burst_s = geometric(0.0012, 0.004, size)
+            burst_s = dsp.geometric(0.0012, 0.004, size)
             n_burst = max(8, round(3.0 * burst_s * sr))
             t = np.arange(n_burst) / sr
             burst = rng.uniform(-1.0, 1.0, n_burst) * np.exp(-t / burst_s)
             rise = max(2, round(0.00025 * sr))
             burst[:rise] *= np.linspace(0.0, 1.0, rise + 1)[1:]
             # The piece rings: one or two modes, 7-0.6 kHz and 1-20 ms as pieces grow.
-            decay_s = geometric(0.001, 0.02, size) * rng.uniform(0.7, 1.4)
+            decay_s = dsp.geometric(0.001, 0.02, size) * rng.uniform(0.7, 1.4)
             n = n_burst + round(6.0 * decay_s * sr)
             sound = np.zeros(n)
             sound[:n_burst] = burst
             excitation = sound.copy()
             for _ in range(1 + int(rng.random() < 0.5)):
-                mode_hz = geometric(7000.0, 600.0, size) * rng.uniform(0.7, 1.4)
+                mode_hz = dsp.geometric(7000.0, 600.0, size) * rng.uniform(0.7, 1.4)
                 # A two-pole resonance rings with time constant Q / (pi f).
-                ring = resonator(mode_hz, math.pi * mode_hz * decay_s, sr)
+                ring = dsp.resonator(mode_hz, math.pi * mode_hz * decay_s, sr)
                 sound += rng.uniform(1.0, 3.0) * signal.sosfilt(ring, excitation)
             sound = signal.sosfilt(top_sos, sound)
             fade = max(2, round(0.001 * sr))

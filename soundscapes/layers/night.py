@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
 
-from soundscapes.dsp import (
-    CONTROL_FACTOR,
-    Convolver,
-    Filter,
-    JitteredGrid,
-    NoiseBed,
-    OverlapAdd,
-    SmoothRandom,
-    Upsampler,
-    bandpass,
-    db_to_gain,
-    decaying_noise_ir,
-    geometric,
-    low_rate_factor,
-    lowpass,
-    pan_gains,
-    raised_cosine,
-    resonator,
-    set_width,
-)
+from soundscapes import dsp
 from soundscapes.layers.spec import (
     LayerInfo,
-    ParamInfo,
     ProceduralLayer,
     distance_param,
     intensity_param,
+    param,
+    placement,
     width_param,
 )
 
@@ -96,8 +77,8 @@ def _placed(mono: np.ndarray, pan: float, wet: float, ir: np.ndarray, width: flo
     """
     scattered = signal.fftconvolve(mono[None, :], ir, axes=-1)
     out = math.sqrt(0.5 * wet) * scattered
-    out[:, : len(mono)] += math.sqrt(1.0 - wet) * pan_gains(pan)[:, None] * mono
-    return set_width(out, width).astype(np.float32)
+    out[:, : len(mono)] += math.sqrt(1.0 - wet) * dsp.pan_gains(pan)[:, None] * mono
+    return dsp.set_width(out, width).astype(np.float32)
 
 
 @dataclass
@@ -120,7 +101,7 @@ class Crickets(ProceduralLayer):
     quieter, at 25-35 syllables per second and a few chirps per second in warmth, slower on
     cool nights. Each syllable is one closing stroke of the wings, a nearly pure tone at the
     harp's resonance that sags a few percent as the stroke runs on (see
-    :func:`_syllable_train`); SOUND_RECIPES 3.6 (Farnell ch. 50) gives the carrier and the
+    :func:`_syllable_train`); Farnell (*Designing Sound*, ch. 50) gives the carrier and the
     faint second harmonic.
 
     Warmer nights chirp faster (Dolbear's law): ``rate`` sets the chirp rate, and the syllable
@@ -129,8 +110,7 @@ class Crickets(ProceduralLayer):
     typical one), and the period wanders by a few percent, so they drift in and out of step.
     3-8 sing close by; behind them 6-18 more, 10-22 dB quieter, fill the gaps between chirps
     as a far field does. Farther means darker (air takes the harmonics first) and more
-    scattered by the plants around: a short diffuse tail, which stays small, as outdoors
-    (SOUND_RECIPES 3.6 bed, 4).
+    scattered by the plants around: a short diffuse tail, which stays small, as outdoors.
 
     Each cricket's chirps are rendered once, at the start, with their scattering; a chirp is
     then one addition into the output, so the field costs little however busy it is.
@@ -138,24 +118,21 @@ class Crickets(ProceduralLayer):
 
     info = LayerInfo(
         name="crickets",
+        words={
+            "cricket": 1.0, "night garden": 0.6, "chirp": 0.7, "cicada": 0.7, "grasshopper": 0.7,
+            "katydid": 0.7, "garden": 0.4, "meadow": 0.3,
+        },
+        bed=True,
         description="a field of crickets chirping near 4.5 kHz, drifting in and out of step",
         params=(
             intensity_param(0.4, "how many crickets: 3 to 8 close by, 6 to 18 farther off"),
-            ParamInfo(
-                name="rate",
-                default=1.43,
-                minimum=0.8,
-                maximum=2.5,
-                unit="chirps/s",
-                description="chirps per second of a typical cricket (warmer nights chirp faster)",
-            ),
+            param("rate", 1.43, (0.8, 2.5), "chirps/s",
+                  "chirps per second of a typical cricket (warmer nights chirp faster)"),
             distance_param(0.4),
             width_param(0.8),
         ),
-    )
-
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 8 seeds).
-    _GAIN_DB = -21.4
+    )  # fmt: skip
+    _GAIN_DB = -21.4  # calibrated: the defaults read -30 LUFS (60 s, 8 seeds)
 
     #: Syllables per second at the default chirp rate (Ragge & Reynolds: 25-35 in warmth).
     _SYLLABLE_HZ = 30.0
@@ -170,17 +147,12 @@ class Crickets(ProceduralLayer):
     #: Crickets farther off: this many, plus up to this many more with ``intensity``.
     _FAR_COUNT = (6, 12)
 
-    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
-        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
-        intensity = self.params["intensity"]
-        rate = self.params["rate"]
-        distance = self.params["distance"]
-        width = self.params["width"]
+    def _build(self, *, intensity: float, rate: float, distance: float, width: float) -> None:
         sr = self.sample_rate_hz
         near = 3 + round(5.0 * intensity)
         count = near + self._FAR_COUNT[0] + round(self._FAR_COUNT[1] * intensity)
         rng, ir_rng, *own_rngs = self.rng.spawn(2 + count)
-        ir = decaying_noise_ir(ir_rng, sr, self._TAIL_S, self._TAIL_CUTOFF_HZ)
+        ir = dsp.decaying_noise_ir(ir_rng, sr, self._TAIL_S, self._TAIL_CUTOFF_HZ)
 
         carrier_hz = np.minimum(rng.uniform(4300.0, 5000.0, count), 0.4 * sr)
         syllable_hz = self._SYLLABLE_HZ * math.sqrt(rate / 1.43) * rng.uniform(0.92, 1.08, count)
@@ -191,7 +163,7 @@ class Crickets(ProceduralLayer):
         level_db = np.where(far, rng.uniform(-22.0, -10.0, count), rng.uniform(-4.0, 0.0, count))
         pans = rng.uniform(-0.8, 0.8, count) * (1.0 - 0.4 * distance)
         # Air absorbs the harmonics (9 and 14 kHz) first, and the far ones have lost them.
-        harmonic = geometric(1.0, 0.2, distance) * np.where(far, 0.3, 1.0)
+        harmonic = dsp.geometric(1.0, 0.2, distance) * np.where(far, 0.3, 1.0)
         wet = np.minimum(
             self._WET[0] + self._WET[1] * distance + np.where(far, self._WET[2], 0.0), 0.85
         )
@@ -225,12 +197,12 @@ class Crickets(ProceduralLayer):
         # for every seed: a cricket that happens to sing long syllables must not make the layer
         # louder. 0.02: a typical cricket's mean power at unit level.
         levels = 10.0 ** (level_db / 20.0)
-        designed = 0.02 * np.sum(np.where(far, 0.05, 1.0)) * db_to_gain(-6.0 * distance) ** 2
+        designed = 0.02 * np.sum(np.where(far, 0.05, 1.0)) * dsp.db_to_gain(-6.0 * distance) ** 2
         scale = math.sqrt(designed / float(np.sum(levels**2 * powers)))
-        gain = db_to_gain(self._GAIN_DB)
         for cricket, level in zip(self._crickets, levels, strict=True):
-            cricket.chirps = [chirp * np.float32(level * scale * gain) for chirp in cricket.chirps]
-        self._events = OverlapAdd(dtype=np.float32)
+            factor = np.float32(level * scale * self._gain)
+            cricket.chirps = [chirp * factor for chirp in cricket.chirps]
+        self._events = dsp.OverlapAdd(dtype=np.float32)
 
     def _render_chunk(self) -> np.ndarray:
         start = self.chunk_start_frame
@@ -286,16 +258,16 @@ class Night(ProceduralLayer):
 
     info = LayerInfo(
         name="night",
+        words={
+            "owl": 1.0, "night garden": 1.0, "hoot": 0.8, "night air": 0.5, "nightingale": 0.5,
+            "frog": 0.5, "firefly": 0.4, "garden": 0.3, "moth": 0.3,
+        },
+        bed=True,
         description="a still night: a far chorus of trilling insects and an owl now and then",
-        params=(
-            intensity_param(0.4, "how often the owl calls and how busy the insects are"),
-            distance_param(0.6),
-            width_param(0.8),
-        ),
-    )
-
-    # Calibration: found by measurement so the defaults read -30 LUFS (60 s, 10 seeds).
-    _GAIN_DB = -28.6
+        params=placement(0.4, "how often the owl calls and how busy the insects are",
+                         distance=0.6, width=0.8),
+    )  # fmt: skip
+    _GAIN_DB = -28.6  # calibrated: the defaults read -30 LUFS (60 s, 10 seeds)
 
     #: Scattering tail of the chorus: -60 dB time and darkening cutoff.
     _TAIL_S = 0.4
@@ -305,55 +277,55 @@ class Night(ProceduralLayer):
     #: Share of a singer's energy that arrives scattered: at distance 0, and added at 1.
     _WET = (0.1, 0.3)
 
-    def __init__(self, *, sample_rate_hz: int, seed: int, params: Mapping[str, float]) -> None:
-        super().__init__(sample_rate_hz=sample_rate_hz, seed=seed, params=params)
-        intensity = self.params["intensity"]
-        distance = self.params["distance"]
-        self._width = self.params["width"]
+    def _build(self, *, intensity: float, distance: float, width: float) -> None:
+        self._width = width
         sr = self.sample_rate_hz
         count = 6 + round(10.0 * intensity)
         (chorus_rng, tail_rng, air_rng, owl_rng, schedule_rng, ir_rng, swell_rng, *own_rngs) = (
             self.rng.spawn(7 + count)
         )
         self._owl_rng = owl_rng
-        self._control_rate_hz = sr / CONTROL_FACTOR
+        self._control_rate_hz = sr / dsp.CONTROL_FACTOR
 
-        self._chorus_level = 0.5 * geometric(1.0, 0.5, distance)
+        self._chorus_level = 0.5 * dsp.geometric(1.0, 0.5, distance)
         self._trills = self._chorus(chorus_rng, tail_rng, own_rngs, distance)
-        self._chorus_events = OverlapAdd(dtype=np.float32)
+        self._chorus_events = dsp.OverlapAdd(dtype=np.float32)
         # The chorus wavers as a whole, +-2 dB over some seconds: sound from afar reaches us
         # through a stirring, layered night air.
-        self._swell = SmoothRandom(swell_rng, 4.0, 1, start=0.5)
-        self._swell_up = Upsampler(CONTROL_FACTOR, 1, smooth=False, dtype=np.float32)
+        self._swell = dsp.SmoothRandom(swell_rng, 4.0, 1, start=0.5)
+        self._swell_up = dsp.Upsampler(dsp.CONTROL_FACTOR, 1, smooth=False, dtype=np.float32)
 
         # The night air (60-400 Hz) runs at a sixteenth of the rate; the owls (all under
         # 1.5 kHz) at a quarter, reverb included, and only while a phrase sounds.
-        self._air_factor = low_rate_factor(sr, 400.0)
+        self._air_factor = dsp.low_rate_factor(sr, 400.0)
         air_rate_hz = sr / self._air_factor
-        self._air = NoiseBed(
-            air_rng, bandpass(60.0, 400.0, air_rate_hz, 1), air_rate_hz, self._width
+        self._air = dsp.NoiseBed(
+            air_rng, dsp.bandpass(60.0, 400.0, air_rate_hz, 1), air_rate_hz, self._width
         )
-        self._air_level = 0.23 * geometric(1.0, 0.5, distance)
-        self._air_up = Upsampler(self._air_factor, dtype=np.float32)
-        self._factor = low_rate_factor(sr, 1500.0, limit=4)
+        self._air_level = 0.23 * dsp.geometric(1.0, 0.5, distance)
+        self._air_up = dsp.Upsampler(self._air_factor, dtype=np.float32)
+        self._factor = dsp.low_rate_factor(sr, 1500.0, limit=4)
         low = sr / self._factor
         self._low_rate_hz = low
-        self._upsample = Upsampler(self._factor, dtype=np.float32)
+        self._upsample = dsp.Upsampler(self._factor, dtype=np.float32)
 
-        self._phrases = JitteredGrid(schedule_rng, geometric(60.0, 25.0, intensity), 0.2, 0.8)
+        self._phrases = dsp.JitteredGrid(
+            schedule_rng, dsp.geometric(60.0, 25.0, intensity), 0.2, 0.8
+        )
         self._owl_hz = owl_rng.uniform(360.0, 480.0)
         self._owl_pan = owl_rng.uniform(-0.6, 0.6) * self._width
-        self._owl_level = geometric(1.0, 0.5, distance)
-        self._owl_reverb = Convolver(
-            decaying_noise_ir(ir_rng, low, 2.2, geometric(1400.0, 800.0, distance))
+        self._owl_level = dsp.geometric(1.0, 0.5, distance)
+        self._owl_reverb = dsp.Convolver(
+            dsp.decaying_noise_ir(ir_rng, low, 2.2, dsp.geometric(1400.0, 800.0, distance))
         )
         self._owl_wet = 0.3 + 0.4 * distance
         # Hoots are filtered from rest (Filter.from_rest): a breath around the fundamental,
         # then the dark top of a distant call.
-        self._owl_breath = Filter(resonator(self._owl_hz, 4.0, low), (1,))
-        self._owl_top = Filter(lowpass(geometric(1500.0, 1000.0, distance), low, 2), (1,))
-        self._events = OverlapAdd(dtype=np.float32)
-        self._gain = db_to_gain(self._GAIN_DB)
+        self._owl_breath = dsp.Filter(dsp.resonator(self._owl_hz, 4.0, low), (1,))
+        self._owl_top = dsp.Filter(
+            dsp.lowpass(dsp.geometric(1500.0, 1000.0, distance), low, 2), (1,)
+        )
+        self._events = dsp.OverlapAdd(dtype=np.float32)
 
     def _chorus(
         self,
@@ -365,14 +337,14 @@ class Night(ProceduralLayer):
         """The ground crickets, each with its bursts rendered and placed."""
         sr = self.sample_rate_hz
         count = len(own_rngs)
-        ir = decaying_noise_ir(tail_rng, sr, self._TAIL_S, self._TAIL_CUTOFF_HZ)
+        ir = dsp.decaying_noise_ir(tail_rng, sr, self._TAIL_S, self._TAIL_CUTOFF_HZ)
         carrier_hz = np.minimum(rng.uniform(6400.0, 7400.0, count), 0.4 * sr)
         syllable_hz = rng.uniform(22.0, 32.0, count)
         duty = rng.uniform(0.45, 0.6, count)
         level_db = rng.uniform(-10.0, 0.0, count)
         pans = rng.uniform(-0.9, 0.9, count) * (1.0 - 0.4 * distance)
         wet = self._WET[0] + self._WET[1] * distance
-        harmonic = geometric(0.1, 0.02, distance)
+        harmonic = dsp.geometric(0.1, 0.02, distance)
         trills = []
         powers = np.empty(count)
         for i, own in enumerate(own_rngs):
@@ -504,7 +476,7 @@ class Night(ProceduralLayer):
         for offset, sound in zip(offsets, sounds, strict=True):
             dry[offset : offset + len(sound)] += sound
         out = self._owl_reverb(dry[None, :]) * np.float32(self._owl_wet)
-        direct = pan_gains(self._owl_pan)[:, None] * (math.sqrt(2.0) * (1.0 - self._owl_wet))
+        direct = dsp.pan_gains(self._owl_pan)[:, None] * (math.sqrt(2.0) * (1.0 - self._owl_wet))
         out[:, : len(dry)] += (direct * dry).astype(np.float32)
         return out
 
@@ -534,8 +506,8 @@ class Night(ProceduralLayer):
         attack = min(round(0.06 * sr), n // 3)
         release = min(round(0.15 * sr), n // 2)
         envelope = np.ones(n)
-        envelope[:attack] = raised_cosine(attack)
-        envelope[n - release :] = raised_cosine(release)[::-1]
+        envelope[:attack] = dsp.raised_cosine(attack)
+        envelope[n - release :] = dsp.raised_cosine(release)[::-1]
         if hoot.tremolo_hz > 0.0:
             # The quaver's rate slows by a third and its depth falls from 0.8 to 0.3.
             rate_hz = hoot.tremolo_hz * (1.0 - x / 3.0)
