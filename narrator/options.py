@@ -81,7 +81,6 @@ def _o(key: str, field_name: str, kind: str, default: Any, text: str, **extra: A
     return Option(key=key, field=field_name, kind=kind, default=default, help=text, **extra)
 
 
-
 #: Every render option, in the order ``--help`` and the README show them.
 OPTIONS: tuple[Option, ...] = (
     _o("output", "output", "path", None, "output file; its suffix picks the format",
@@ -336,6 +335,27 @@ def _check_defaults() -> None:
 
 
 _check_defaults()
+
+
+#: Options that say where files go or how this machine works, not how the render sounds:
+#: left out of the report's settings (which must not carry this machine's paths either).
+NOT_HEARD = frozenset({"output", "plot", "stems", "keep_mix", "jobs", "cache_dir", "cache"})
+
+
+def heard_settings(settings: RenderSettings) -> dict[str, dict[str, Any]]:
+    """The options that shape the sound, each as ``{"value", "from"}`` (a place or
+    ``default``), for the report: files by their name alone."""
+    out: dict[str, dict[str, Any]] = {}
+    for option in OPTIONS:
+        if option.key in NOT_HEARD:
+            continue
+        value = getattr(settings, option.field)
+        if isinstance(value, Path):
+            value = value.name
+        elif isinstance(value, tuple):
+            value = dict(value)
+        out[option.key] = {"value": value, "from": settings.sources.get(option.key, "default")}
+    return out
 
 
 def resolve(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> RenderSettings:

@@ -10,12 +10,8 @@ it lives (checked before anything renders).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +21,7 @@ import numpy as np
 
 from soundscapes.background import BackgroundAnalysis, StemMeasure, read_scratch
 from soundscapes.errors import SoundscapeError
-from soundscapes.files import human_size, scratch_name
+from soundscapes.files import human_size, scratch_file, short_of_space
 from soundscapes.output.export import atomic_path, check_writable
 from soundscapes.output.formats import get_format
 from soundscapes.output.master import LoudnessTarget, master_to_file
@@ -93,29 +89,13 @@ def _check_scratch_space(folder: Path, frames: int) -> None:
     """Fail before rendering when the output's disk cannot hold the bed's scratch (1.3 GB an
     hour) and the file."""
     needed = frames / SAMPLE_RATE_HZ * (_SCRATCH_BYTES_PER_S + 200_000)
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return
-    if free < needed * 1.05:
+    free = short_of_space(folder, needed)
+    if free is not None:
         raise SoundscapeError(
             f"{folder}: a bed of {frames / SAMPLE_RATE_HZ / 3600:.1f} h needs about "
             f"{human_size(needed)} free there while it is mastered ({human_size(free)} free); "
             "free some space or write the bed to another disk"
         )
-
-
-@contextlib.contextmanager
-def _scratch(folder: Path) -> Iterator[Path]:
-    """A scratch file beside the output, named for this process (swept if it is killed),
-    always removed."""
-    fd, name = tempfile.mkstemp(prefix=scratch_name("bed-"), suffix=".f32", dir=folder)
-    os.close(fd)
-    try:
-        yield Path(name)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
 
 
 def _wait(
@@ -169,7 +149,7 @@ def render_ambience(
     )
     total = math.ceil(duration_s * SAMPLE_RATE_HZ)
     _check_scratch_space(output.parent, total)
-    with _scratch(output.parent) as scratch:
+    with scratch_file(output.parent, "bed-", ".f32") as scratch:
         # The bed is rendered once, in a second process that meters it and keeps it in
         # scratch; every mastering pass (the limiter preview, the encode, a re-master) reads
         # it back instead of rendering it again.

@@ -1,7 +1,8 @@
 """The sleep arc: over a story the voice grows a little softer and the ambience darker.
 
-Sleep stories start engaging and get softer and slower as they go (Calm's and Headspace's
-public accounts, USERS.md). The arc runs from the first word to the last and then holds.
+Sleep stories start engaging and get softer and slower as they go (Calm's launch
+coverage, 2016; Headspace's sleepcasts). The arc runs from the first word to the last and then
+holds.
 """
 
 from __future__ import annotations

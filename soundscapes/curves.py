@@ -16,7 +16,7 @@ def raised_cosine(u: np.ndarray) -> np.ndarray:
 def fade_out_gain(u: np.ndarray) -> np.ndarray:
     """Fade-out amplitude over ``u`` in [0, 1]: dB-linear to -50 dB, then a taper to zero.
 
-    dB-linear sounds even to the ear over long fades (MIXING_AND_LOUDNESS.md §5.2).
+    dB-linear sounds even to the ear over long fades.
     """
     u = np.clip(u, 0.0, 1.0)
     return 10.0 ** (FADE_FLOOR_DB * u / 20.0) * np.minimum(1.0, (1.0 - u) * 10.0)

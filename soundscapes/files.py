@@ -24,7 +24,8 @@ import re
 import shutil
 import socket
 import stat
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from soundscapes.children import process_alive
@@ -140,6 +141,17 @@ def human_size(n: float) -> str:
 # --- outputs ----------------------------------------------------------------------------------
 
 
+def short_of_space(folder: Path, needed: float) -> int | None:
+    """The free bytes on ``folder``'s disk when they fall short of ``needed`` (with a 5 %
+    margin), for a message that names both; ``None`` when there is room, or when the system
+    cannot tell (the write will say, if it comes to that)."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    return free if free < needed * 1.05 else None
+
+
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         info = path.stat()
@@ -215,6 +227,19 @@ def _host_tag() -> str:
 def scratch_name(purpose: str, *, hidden: bool = True) -> str:
     """A name prefix for this process's scratch: ``.narrator-<host>-<pid>-<purpose>``."""
     return f"{'.' if hidden else ''}narrator-{_host_tag()}-{os.getpid()}-{purpose}"
+
+
+@contextlib.contextmanager
+def scratch_file(folder: Path, purpose: str, suffix: str = "") -> Iterator[Path]:
+    """A scratch file in ``folder`` (the output's disk), named by :func:`scratch_name` so that
+    one left by a killed process is swept by the next, and always removed."""
+    fd, name = tempfile.mkstemp(prefix=scratch_name(purpose), suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
 
 
 def sweep_scratch(folder: Path | str) -> int:

@@ -1,4 +1,5 @@
-"""Shared test helpers: an independent loudness meter (ffmpeg's ebur128) and small stories."""
+"""Shared test helpers: an independent loudness meter (ffmpeg's ebur128), small stories, and a
+source made of a function of time."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy as np
 import pytest
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -134,3 +136,20 @@ def least_window_clearance_lu(voice: Path, ambience: Path, spans: list[tuple[flo
         rows = first + np.flatnonzero(inside)
         least = min(least, lufs(v[rows]) - lufs(a[rows]))
     return float(least)
+
+
+class TimeSource:
+    """A stereo source whose samples are ``signal(t_s)`` at absolute times: any block sizes
+    give the same samples, as the sources it stands in for promise."""
+
+    sample_rate_hz = 44_100
+    channels = 2
+
+    def __init__(self, signal) -> None:
+        self._signal = signal
+        self._frames = 0
+
+    def render(self, frames: int) -> np.ndarray:
+        t_s = (self._frames + np.arange(frames)) / self.sample_rate_hz
+        self._frames += frames
+        return np.tile(self._signal(t_s), (2, 1)).astype(np.float32)

@@ -140,11 +140,11 @@ def test_an_unknown_system_voice_lists_close_matches(story, tmp_path):
 def test_a_disk_too_full_for_the_mix_is_one_line_before_mixing(story, tmp_path, monkeypatch):
     from collections import namedtuple
 
-    import narrator.render.files as render_module
+    import soundscapes.files as files_module
 
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(
-        render_module.shutil, "disk_usage", lambda folder: usage(10**9, 10**9 - 10**6, 10**6)
+        files_module.shutil, "disk_usage", lambda folder: usage(10**9, 10**9 - 10**6, 10**6)
     )
     out = tmp_path / "out" / "calm.mp3"
     args = ["--engine", "fake", "--tail", "600", "--cache-dir", str(tmp_path / "cache")]

@@ -14,7 +14,7 @@ from soundscapes.output.mix import DuckingEnvelope, DuckingSettings, SpeechMask,
 from soundscapes.output.tags import Tags
 from soundscapes.scene import LayerSpec, Scene
 from soundscapes.timeline import SceneCue, Timeline
-from tests.conftest import ffmpeg_loudness
+from tests.conftest import TimeSource, ffmpeg_loudness
 
 SR = 44_100
 
@@ -187,19 +187,6 @@ class _Noise:
         return (self._rng.standard_normal((2, frames)) * 0.05).astype(np.float32)
 
 
-class _Tone:
-    sample_rate_hz = SR
-    channels = 2
-
-    def __init__(self) -> None:
-        self._n = 0
-
-    def render(self, frames: int) -> np.ndarray:
-        t = (self._n + np.arange(frames)) / SR
-        self._n += frames
-        return np.tile(0.1 * np.sin(2 * np.pi * 220 * t), (2, 1)).astype(np.float32)
-
-
 def _high_share_db(x: np.ndarray, corner_hz: float = 6000.0) -> float:
     spectrum = np.abs(np.fft.rfft(x[0])) ** 2
     freqs = np.fft.rfftfreq(x.shape[1], 1 / SR)
@@ -218,7 +205,7 @@ def test_sleep_arc_softens_the_voice_and_darkens_the_ambience():
 
     arc = SleepArc(start_s=1.0, end_s=21.0, voice_drop_db=2.0)
     stem = AmbienceStem(_Noise(), DuckingEnvelope([]), gain_db=0.0, arc=arc)
-    voice_stem = VoiceStem(_Tone(), arc=arc)
+    voice_stem = VoiceStem(TimeSource(lambda t: 0.1 * np.sin(2 * np.pi * 220 * t)), arc=arc)
     voice = np.concatenate([voice_stem.render(SR) for _ in range(24)], axis=1)
     ambience = np.concatenate([stem.render(SR) for _ in range(24)], axis=1)
     level_db = lambda a, b: 20 * np.log10(np.sqrt(np.mean(voice[:, a * SR : b * SR] ** 2)))  # noqa: E731

@@ -17,6 +17,7 @@ from narrator.render.pipeline import render_story
 from soundscapes.output.mix import AmbienceStem, DuckingEnvelope, DuckingSettings
 from tests.conftest import (
     SHORT_STORY,
+    TimeSource,
     ffmpeg_loudness,
     least_window_clearance_lu,
     vtt_spans,
@@ -25,21 +26,31 @@ from tests.conftest import (
 SR = 44_100
 
 
-class _Steady:
-    """A constant stereo signal: whatever the stem does to it is the stem's gain."""
-
-    sample_rate_hz = SR
-    channels = 2
-
-    def render(self, frames: int) -> np.ndarray:
-        return np.full((2, frames), 0.1, dtype=np.float32)
+def _render_with_stems(tmp_path, story_text: str, *, bed=None, **options):
+    """Render ``story_text`` (fake engine, 3 s tail, stems kept); with ``bed``, over that
+    mono recording alone (a scene of one file layer at 0 dB)."""
+    story = tmp_path / "story.txt"
+    story.write_text(story_text, encoding="utf-8")
+    if bed is not None:
+        sf.write(tmp_path / "bed.wav", bed.astype(np.float32), SR)
+        scenes = tmp_path / "scenes.toml"
+        scenes.write_text('[scenes.bed]\nlayers = { "file:bed.wav" = 0 }\n', encoding="utf-8")
+        options["scenes"] = scenes
+    out = tmp_path / "night.wav"
+    defaults = {"engine": "fake", "tail": 3, "cache_dir": tmp_path / "cache", "stems": True}
+    result = render_story(story, {"output": out, **defaults, "jobs": 1, **options})
+    return result, out
 
 
 def test_the_ambience_stem_applies_its_duck_envelope():
     """Hand-worked: one word from 10 s to 12 s, ducked 9 dB, the stem at -6 dB: open at 0 to
     5 s and from 16 s, -15 dB from 0.15 s before the word to 0.4 s after it."""
     settings = DuckingSettings(depth_db=9.0, pre_s=0.15, hold_s=0.4, attack_s=0.6)
-    stem = AmbienceStem(_Steady(), DuckingEnvelope([(10.0, 12.0)], settings), gain_db=-6.0)
+    stem = AmbienceStem(
+        TimeSource(lambda t: np.full_like(t, 0.1)),
+        DuckingEnvelope([(10.0, 12.0)], settings),
+        gain_db=-6.0,
+    )
     blocks = [stem.render(n) for n in (SR * 7 + 11, SR * 6, SR * 7 - 11)]  # any block sizes
     out = np.concatenate(blocks, axis=1)
     level_db = 20 * np.log10(np.abs(out[0]) / 0.1)
@@ -67,7 +78,7 @@ def _levels_db(path: str, step_s: float = 0.1) -> tuple[np.ndarray, int]:
     return 10 * np.log10(power + 1e-20), round(1 / step_s)
 
 
-STEADY_STORY = """[scene: steady]
+STEADY_STORY = """[scene: bed]
 The night is soft and still. You rest, and the air hushes around you.
 
 [pause 12s]
@@ -93,25 +104,8 @@ def test_a_render_ducks_the_ambience_under_every_word(tmp_path, monkeypatch):
 
     monkeypatch.setattr(render_module, "plan_mix", no_ride)
     rng = np.random.default_rng(1)
-    sf.write(tmp_path / "hiss.wav", (0.05 * rng.standard_normal(SR * 20)).astype(np.float32), SR)
-    scenes = tmp_path / "scenes.toml"
-    scenes.write_text('[scenes.steady]\nlayers = { "file:hiss.wav" = 0 }\n', encoding="utf-8")
-    story = tmp_path / "steady.txt"
-    story.write_text(STEADY_STORY, encoding="utf-8")
-    out = tmp_path / "steady.wav"
-    result = render_story(
-        story,
-        {
-            "output": out,
-            "engine": "fake",
-            "tail": 3,
-            "cache_dir": tmp_path / "cache",
-            "stems": True,
-            "jobs": 1,
-            "arc": False,
-            "scenes": scenes,
-        },
-    )
+    hiss = 0.05 * rng.standard_normal(SR * 20)
+    result, out = _render_with_stems(tmp_path, STEADY_STORY, bed=hiss, arc=False)
     depth_db = DuckingSettings().depth_db
     assert depth_db >= 6.0
     spans = vtt_spans(out.with_name(out.name + ".vtt").read_text(encoding="utf-8"))
@@ -149,7 +143,7 @@ def test_a_render_ducks_the_ambience_under_every_word(tmp_path, monkeypatch):
     )
 
 
-CLICKY_STORY = """[scene: clicks]
+CLICKY_STORY = """[scene: bed]
 The night is soft and still. You rest, and the air hushes around you.
 
 You walk down to the shore, where the tide draws in and washes out again.
@@ -163,24 +157,7 @@ def test_a_render_limits_peaks_that_reach_the_ceiling(tmp_path):
     rng = np.random.default_rng(1)
     bed = 0.002 * rng.standard_normal(SR * 10)
     bed[SR // 4 :: SR] = 0.9
-    sf.write(tmp_path / "clicks.wav", bed.astype(np.float32), SR)
-    scenes = tmp_path / "scenes.toml"
-    scenes.write_text('[scenes.clicks]\nlayers = { "file:clicks.wav" = 0 }\n', encoding="utf-8")
-    story = tmp_path / "clicks.txt"
-    story.write_text(CLICKY_STORY, encoding="utf-8")
-    out = tmp_path / "night.wav"
-    result = render_story(
-        story,
-        {
-            "output": out,
-            "engine": "fake",
-            "tail": 3,
-            "cache_dir": tmp_path / "cache",
-            "stems": True,
-            "jobs": 1,
-            "scenes": scenes,
-        },
-    )
+    result, out = _render_with_stems(tmp_path, CLICKY_STORY, bed=bed)
     ceiling = result.report["true_peak_ceiling_dbtp"]
     voice, _ = sf.read(result.sidecars["voice_wav"], dtype="float64", always_2d=True)
     ambience, _ = sf.read(result.sidecars["ambience_wav"], dtype="float64", always_2d=True)
@@ -205,20 +182,7 @@ def test_a_render_keeps_the_voice_clear_of_loud_waves_in_every_3_s(tmp_path):
     lowers the bed there so the voice stays 17 LU clear in every 3 s it speaks. Measured on
     the render's stems by libebur128 over each 3 s window (half speech or more), not taken
     from the report, whose clearance is the plan's own prediction."""
-    story = tmp_path / "coast.txt"
-    story.write_text("[scene: coast]\n" + SHORT_STORY, encoding="utf-8")
-    out = tmp_path / "coast.wav"
-    result = render_story(
-        story,
-        {
-            "output": out,
-            "engine": "fake",
-            "tail": 3,
-            "cache_dir": tmp_path / "cache",
-            "stems": True,
-            "jobs": 1,
-        },
-    )
+    result, out = _render_with_stems(tmp_path, "[scene: coast]\n" + SHORT_STORY)
     assert result.report["voice_over_ambience_min_lu"] == pytest.approx(17.0, abs=0.05), (
         "the waves must come within 17 LU of the voice somewhere, or the ride has nothing to do"
     )

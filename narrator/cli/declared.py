@@ -111,7 +111,6 @@ def readme_table() -> str:
         )
         places = ", ".join(short[p] for p in (CLI, FRONT, MANIFEST) if p in option.places)
         rows.append(
-            f"| {flag} | {default} | {option.describe_range() or '—'} | {places} | "
-            f"{option.help} |"
+            f"| {flag} | {default} | {option.describe_range() or '—'} | {places} | {option.help} |"
         )
     return "\n".join(rows)

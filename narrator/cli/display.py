@@ -7,14 +7,28 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 out = Console()
 err = Console(stderr=True)
+
+#: ``-q``: the option of every command that shows progress.
+Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")]
+#: The argument of every command that reads one story.
+StoryFile = Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")]
 
 #: ``progress(stage, done, total)``: what the library reports as it works.
 Progress_ = Callable[[str, int, int], None]
@@ -50,19 +64,21 @@ def minutes(seconds: float | None) -> str:
     return f"{whole}:{rest:02d}"
 
 
+def progress_bars(*columns: ProgressColumn, quiet: bool) -> Progress:
+    """Bars with ``columns`` on standard error, shown only on a terminal and gone when done."""
+    return Progress(*columns, console=err, disable=quiet or not err.is_terminal, transient=True)
+
+
 @contextlib.contextmanager
 def progress_display(quiet: bool) -> Iterator[Progress_]:
     """A progress display on standard error (only on a terminal); yields ``progress(stage,
     done, total)``."""
-    show = not quiet and err.is_terminal
-    with Progress(
+    with progress_bars(
         TextColumn("{task.description:>8}"),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
-        console=err,
-        disable=not show,
-        transient=True,
+        quiet=quiet,
     ) as bar:
         tasks: dict[str, int] = {}
 

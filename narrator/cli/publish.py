@@ -12,13 +12,16 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from narrator.cli import display
 from narrator.cli.app import app, handles_errors
-from narrator.cli.display import err, out, warn
+from narrator.cli.display import Quiet, err, out, warn
+
+#: The argument every publishing command takes.
+ManifestFile = Annotated[Path, typer.Argument(help="The manifest (TOML) listing the episodes.")]
 
 
 @app.command(
@@ -31,7 +34,7 @@ from narrator.cli.display import err, out, warn
 )
 @handles_errors
 def batch(
-    manifest: Annotated[Path, typer.Argument(help="The manifest (TOML) listing the episodes.")],
+    manifest: ManifestFile,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", help="Episodes rendered at once (default: all cores)."),
@@ -39,7 +42,7 @@ def batch(
     force: Annotated[
         bool, typer.Option("--force", help="Render every episode, even those up to date.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Render every episode of MANIFEST that changed since its last render, in parallel."""
     from narrator.publish.batch import EpisodeResult, run_batch
@@ -47,15 +50,12 @@ def batch(
 
     spec = load_manifest(manifest)
     workers = jobs if jobs is not None else os.cpu_count() or 1
-    show = not quiet and err.is_terminal
-    with Progress(
+    with display.progress_bars(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
-        disable=not show,
-        transient=True,
+        quiet=quiet,
     ) as bar:
         task = bar.add_task("episodes", total=len(spec.episodes))
 
@@ -106,7 +106,7 @@ def batch(
 @app.command()
 @handles_errors
 def feed(
-    manifest: Annotated[Path, typer.Argument(help="The manifest (TOML) listing the episodes.")],
+    manifest: ManifestFile,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Feed file (default: OUTPUT_DIR/feed.xml)."),
@@ -137,7 +137,7 @@ def feed(
 @app.command()
 @handles_errors
 def playlist(
-    manifest: Annotated[Path, typer.Argument(help="The manifest (TOML) listing the episodes.")],
+    manifest: ManifestFile,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Playlist file (default: OUTPUT_DIR/bedtime.m3u8)."),
@@ -150,7 +150,7 @@ def playlist(
         str | None,
         typer.Option(help="Scene of the closer (default: the last episode's final scene)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write an extended M3U bedtime playlist of MANIFEST's episodes, optionally with a closer."""
     from narrator.publish.manifest import load_manifest

@@ -12,7 +12,7 @@ from rich.table import Table
 from narrator.cli import display
 from narrator.cli.app import app, handles_errors
 from narrator.cli.declared import with_options
-from narrator.cli.display import fail, out, warn
+from narrator.cli.display import Quiet, StoryFile, fail, out, warn
 from narrator.options import CLI, keys_for
 
 
@@ -28,10 +28,10 @@ from narrator.options import CLI, keys_for
 @handles_errors
 @with_options(*keys_for(CLI))
 def render(
-    story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
+    story: StoryFile,
     *,
     options: dict,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
     from narrator.render.pipeline import render_story
@@ -55,7 +55,7 @@ def render(
 @handles_errors
 @with_options("pace", "lexicon", "plan", "scene", "scenes")
 def passages(
-    story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
+    story: StoryFile,
     *,
     options: dict,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
@@ -110,24 +110,30 @@ def passages(
     )
 )
 @handles_errors
+@with_options("pace", "lexicon", "scene", "scenes")
 def plan(
-    story: Annotated[Path, typer.Argument(help="The story: .txt or .md, or - for stdin.")],
+    story: StoryFile,
+    *,
+    options: dict,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Plan file (default: STORY.plan.toml).")
     ] = None,
 ) -> None:
-    """Write the scene plan of STORY as an editable TOML file, for render --plan."""
-    from narrator.direction.plan import plan_story
+    """Write the scene plan of STORY as an editable TOML file, for render --plan.
+
+    The plan is made as a render would make it with the same options: at a slower --pace each
+    passage lasts longer, so a briefer mention can hold a scene of its own."""
     from narrator.direction.planfile import write_plan
-    from narrator.text.script import parse_story
+    from narrator.render.files import render_inputs
+    from narrator.render.pipeline import load_story, story_plan
     from soundscapes.files import check_outputs
     from soundscapes.output.export import check_writable, write_text_atomic
 
-    script = parse_story(story)
+    script, settings, user_scenes = load_story(story, options)
     if output is None and str(story) == "-":
         raise fail("a story from standard input has no name to derive the plan's: give -o")
     target = output or story.with_name(story.stem + ".plan.toml")
-    check_outputs([("plan", target)], [("story", story)])
+    check_outputs([("plan", target)], render_inputs(story, settings, script, user_scenes))
     check_writable(target)
-    write_text_atomic(target, write_plan(script, plan_story(script)))
+    write_text_atomic(target, write_plan(script, story_plan(script, settings, user_scenes)))
     out.print(f"wrote {escape(str(target))}: {len(script.passages)} passages", highlight=False)

@@ -134,8 +134,7 @@ def write_playlist(
             target = closer_target(parse_target(loudness))
         except SoundscapeError as exc:
             raise PublishError(f"{manifest.path}: {exc}") from None
-        closer_rendered = ensure_closer(
-            closer,
+        spec = Closer(
             scene=scene,
             duration_s=closer_minutes * 60.0,
             fmt=fmt,
@@ -148,12 +147,12 @@ def write_playlist(
                 genre="Sleep sounds",
                 comment="Ambience-only closer rendered by narrator",
             ),
-            progress=progress,
         )
+        closer_rendered = ensure_closer(closer, spec, progress)
         entries.append(
             PlaylistEntry(
                 path=closer,
-                title=f"{scene.description[:1].upper()}{scene.description[1:]} (ambience)",
+                title=spec.tags.title,
                 duration_s=audio_info(closer)[2],
             )
         )
@@ -179,48 +178,45 @@ def closer_target(episode_target: LoudnessTarget) -> LoudnessTarget:
     )
 
 
-def ensure_closer(
-    path: Path,
-    *,
-    scene: Scene,
-    duration_s: float,
-    fmt: str,
-    seed: int,
-    target: LoudnessTarget,
-    tags: Tags,
-    progress: PlaylistProgress | None = None,
-) -> bool:
-    """Render the closer to ``path`` unless the file there was made from the same inputs.
+@dataclass(frozen=True, kw_only=True)
+class Closer:
+    """What a closer is made from: ambience of ``scene`` alone, ``duration_s`` long."""
+
+    scene: Scene
+    duration_s: float
+    fmt: str
+    seed: int
+    target: LoudnessTarget
+    tags: Tags
+
+    def inputs(self) -> dict[str, object]:
+        """Everything that shapes the file, for its fingerprint."""
+        return {
+            "narrator": narrator.__version__,
+            "scene": self.scene.name,
+            "layers": [[x.name, x.gain_db, list(x.params)] for x in self.scene.layers],
+            "duration_s": self.duration_s,
+            "fmt": self.fmt,
+            "seed": self.seed,
+            "target_lufs": self.target.integrated_lufs,
+            "true_peak_dbtp": self.target.true_peak_dbtp,
+            "title": self.tags.title,
+            "artist": self.tags.artist,
+            "album": self.tags.album,
+        }
+
+
+def ensure_closer(path: Path, closer: Closer, progress: PlaylistProgress | None = None) -> bool:
+    """Render ``closer`` to ``path`` unless the file there was made from the same inputs.
 
     Returns whether it rendered.
     """
-    inputs = {
-        "narrator": narrator.__version__,
-        "scene": scene.name,
-        "layers": [[layer.name, layer.gain_db, list(layer.params)] for layer in scene.layers],
-        "duration_s": duration_s,
-        "fmt": fmt,
-        "seed": seed,
-        "target_lufs": target.integrated_lufs,
-        "true_peak_dbtp": target.true_peak_dbtp,
-        "title": tags.title,
-        "artist": tags.artist,
-        "album": tags.album,
-    }
+    inputs = closer.inputs()
     stamp = fingerprint(inputs)
     record = read_fingerprint(path)
     if path.is_file() and record is not None and record.get("fingerprint") == stamp:
         return False
-    render_closer(
-        path,
-        scene=scene,
-        duration_s=duration_s,
-        fmt=fmt,
-        seed=seed,
-        target=target,
-        tags=tags,
-        progress=progress,
-    )
+    render_closer(path, closer, progress)
     write_text_atomic(
         sidecar_path(path, ".fingerprint.json"),
         json.dumps({"fingerprint": stamp, "inputs": inputs}, indent=2, ensure_ascii=False),
@@ -228,30 +224,21 @@ def ensure_closer(
     return True
 
 
-def render_closer(
-    path: Path,
-    *,
-    scene: Scene,
-    duration_s: float,
-    fmt: str,
-    seed: int,
-    target: LoudnessTarget,
-    tags: Tags,
-    progress: PlaylistProgress | None = None,
-) -> None:
-    """Ambience of ``scene`` alone, ``duration_s`` long, mastered to ``target`` at ``path``:
-    a gentle fade in and a long fade out, memory flat (:func:`render_ambience`)."""
+def render_closer(path: Path, closer: Closer, progress: PlaylistProgress | None = None) -> None:
+    """The closer at ``path``, mastered to its target: a gentle fade in and a long fade out,
+    memory flat (:func:`render_ambience`)."""
+    duration_s = closer.duration_s
     try:
         render_ambience(
-            scene,
+            closer.scene,
             path,
-            fmt,
+            closer.fmt,
             duration_s=duration_s,
-            target=target,
-            seed=seed,
+            target=closer.target,
+            seed=closer.seed,
             fade_in_s=min(10.0, duration_s / 4),
             fade_out_s=min(180.0, duration_s / 4),
-            tags=tags,
+            tags=closer.tags,
             progress=(lambda d, t: progress("closer", d, t)) if progress else None,
         )
     except SoundscapeError as exc:

@@ -5,8 +5,6 @@ speech cache it uses, and the disk space all of that needs."""
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ from narrator.options import RenderSettings
 from narrator.render.sidecars import cover_path, sidecar_path
 from narrator.speech import SpeechCache
 from narrator.text.script import Script
-from soundscapes.files import human_size, scratch_name
+from soundscapes.files import human_size, scratch_name, short_of_space
 from soundscapes.output.export import FloatWav, atomic_path
 from soundscapes.output.formats import get_format
 from soundscapes.scene import Scene
@@ -98,11 +96,8 @@ def check_space(folder: Path, frames: int, fmt: str, *, kept_wavs: int) -> None:
     seconds = frames / SAMPLE_RATE_HZ
     needed = frames * (_SCRATCH_BYTES_PER_FRAME + 8 * kept_wavs)
     needed += seconds * get_format(fmt).bytes_per_s
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return
-    if free < needed * 1.05:
+    free = short_of_space(folder, needed)
+    if free is not None:
         raise RenderError(
             f"{folder}: a render of {_duration(seconds)} needs about "
             f"{human_size(needed)} free there while it mixes ({human_size(free)} free); "
@@ -161,16 +156,3 @@ class KeptStems:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.__exit__(*exc)
-
-
-@contextlib.contextmanager
-def scratch_file(folder: Path, suffix: str) -> Iterator[Path]:
-    """A temporary file in ``folder`` (same disk as the output), always removed; named for
-    its owner, so a render killed before it could remove it has it swept by the next."""
-    fd, name = tempfile.mkstemp(prefix=scratch_name("stem-"), suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        yield Path(name)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from narrator.direction.plan import DirectionSettings, describe_layers, plan_story
-from narrator.direction.planfile import load_plan
+from narrator.direction.plan import describe_layers
 
 
 def passages_overview(story: Path, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -17,19 +16,11 @@ def passages_overview(story: Path, options: Mapping[str, Any] | None = None) -> 
     Estimated seconds are words at the pace; the pace includes pauses, so the estimates add
     up to the narration's length.
     """
-    from narrator.render.pipeline import load_story
+    from narrator.render.pipeline import load_story, story_plan
 
     script, settings, user_scenes = load_story(Path(story), options)
     pace = settings.pace_wpm
-    plan = (
-        load_plan(settings.plan, script)
-        if settings.plan
-        else plan_story(
-            script,
-            settings=DirectionSettings(pace_wpm=pace, scene=settings.scene),
-            extra_scenes=user_scenes,
-        )
-    )
+    plan = story_plan(script, settings, user_scenes)
     titles = {c.index: c.title for c in script.chapters}
     rows = []
     for p in script.passages:

@@ -19,17 +19,25 @@ from typing import Any
 
 import numpy as np
 
-from narrator.direction.plan import DirectionSettings, plan_story
+from narrator.direction.plan import DirectionSettings, Plan, plan_story
 from narrator.direction.planfile import load_plan
 from narrator.errors import RenderError
-from narrator.options import BY_KEY, CLI, FRONT, OptionError, RenderSettings, check_value, resolve
+from narrator.options import (
+    BY_KEY,
+    CLI,
+    FRONT,
+    OptionError,
+    RenderSettings,
+    check_value,
+    heard_settings,
+    resolve,
+)
 from narrator.render.files import (
     KeptStems,
     check_space,
     default_output,
     render_inputs,
     render_outputs,
-    scratch_file,
     speech_cache,
     stem_paths,
 )
@@ -53,8 +61,7 @@ from narrator.text.frontmatter import split_front_matter
 from narrator.text.pronunciation import load_lexicon
 from narrator.text.script import Script, is_markdown, parse_text, read_story, title_from_path
 from soundscapes.arc import SleepArc
-from soundscapes.errors import SoundscapeError
-from soundscapes.files import check_outputs, sweep_scratch
+from soundscapes.files import check_outputs, scratch_file, sweep_scratch
 from soundscapes.output.export import atomic_path, audio_info, check_writable
 from soundscapes.output.formats import format_for, get_format
 from soundscapes.output.master import master_to_file, parse_target
@@ -131,6 +138,18 @@ def load_story(
     return script, settings, user_scenes
 
 
+def story_plan(script: Script, settings: RenderSettings, user_scenes: dict[str, Scene]) -> Plan:
+    """The scene under each passage: the plan file's, else inferred at the settings' pace
+    (which sets how long each passage is estimated to last) and scene."""
+    if settings.plan:
+        return load_plan(settings.plan, script)
+    return plan_story(
+        script,
+        settings=DirectionSettings(pace_wpm=settings.pace_wpm, scene=settings.scene),
+        extra_scenes=user_scenes,
+    )
+
+
 def render_story(
     story: Path | str,
     options: Mapping[str, Any] | None = None,
@@ -149,8 +168,9 @@ def render_story(
 
     Raises
     ------
-    NarratorError
-        Bad input or a failed stage; nothing is left at the output path.
+    NarratorError, SoundscapeError
+        Bad input or a failed stage (each raised where the fault is; the CLI catches both);
+        nothing is left at the output path.
     """
     story = Path(story)
     started = time.perf_counter()
@@ -159,11 +179,10 @@ def render_story(
         raise RenderError(
             "-o -: a render writes a file and its sidecars, not a stream; give a file name"
         )
-    try:
-        fmt = format_for(settings.output or Path(f"x.{settings.fmt or 'mp3'}"), settings.fmt)
-        target = parse_target(settings.loudness)
-    except SoundscapeError as exc:
-        raise RenderError(str(exc)) from None
+    # The format was checked as a registered name when resolved; only its agreement with the
+    # output's suffix is left to check.
+    fmt = format_for(settings.output, settings.fmt) if settings.output else settings.fmt or "mp3"
+    target = parse_target(settings.loudness)
     output = settings.output or default_output(story, fmt)
     if settings.keep_mix is not None and settings.keep_mix.suffix.lower() != ".wav":
         raise RenderError(f"--keep-mix {settings.keep_mix}: the mix is a WAV file; name it .wav")
@@ -175,26 +194,15 @@ def render_story(
         ),
         render_inputs(story, settings, script, user_scenes),
     )
-    try:
-        for path in (output, settings.keep_mix):
-            if path is not None:
-                check_writable(path)
-    except SoundscapeError as exc:
-        raise RenderError(str(exc)) from None
+    for path in (output, settings.keep_mix):
+        if path is not None:
+            check_writable(path)
     cover, cover_mime = (
         load_cover(story, script.meta.cover)
         if script.meta.cover
         else (generated_cover(script.title, script.author), "image/png")
     )
-    plan = (
-        load_plan(settings.plan, script)
-        if settings.plan
-        else plan_story(
-            script,
-            settings=DirectionSettings(pace_wpm=settings.pace_wpm, scene=settings.scene),
-            extra_scenes=user_scenes,
-        )
-    )
+    plan = story_plan(script, settings, user_scenes)
     spec = default_spec(
         settings.engine,
         settings.voice,
@@ -254,51 +262,48 @@ def render_story(
         check_space(output.parent, total_frames, fmt, kept_wavs=len(kept))
         with (
             atomic_path(output) as tmp_out,
-            scratch_file(output.parent, ".voice.f32") as voice_scratch,
-            scratch_file(output.parent, ".ambience.f32") as ambience_scratch,
+            scratch_file(output.parent, "stem-", ".voice.f32") as voice_scratch,
+            scratch_file(output.parent, "stem-", ".ambience.f32") as ambience_scratch,
             kept,
         ):
             scratch = StemScratch(voice=voice_scratch, ambience=ambience_scratch)
-            try:
-                analysis = analyse_stems(
-                    VoiceStem(narration.source(), arc=arc),
-                    ambience,
-                    frames=total_frames,
-                    speech_spans_s=spans,
-                    scratch=scratch,
-                    bandwidth_hz=get_format(fmt).bandwidth_hz,
-                    progress=(lambda d, t: progress("mix", d, t)) if progress else None,
-                )
-                mixed = plan_mix(analysis)
+            analysis = analyse_stems(
+                VoiceStem(narration.source(), arc=arc),
+                ambience,
+                frames=total_frames,
+                speech_spans_s=spans,
+                scratch=scratch,
+                bandwidth_hz=get_format(fmt).bandwidth_hz,
+                progress=(lambda d, t: progress("mix", d, t)) if progress else None,
+            )
+            mixed = plan_mix(analysis)
 
-                def blocks() -> Iterator[np.ndarray]:
-                    done = 0
-                    for voice, bed in mixed_blocks(scratch, total_frames, ride=mixed.ride):
-                        kept.write(voice, bed)
-                        done += voice.shape[1]
-                        if progress:
-                            progress("master", done, total_frames)
-                        yield voice + bed
-                    kept.finish()
+            def blocks() -> Iterator[np.ndarray]:
+                done = 0
+                for voice, bed in mixed_blocks(scratch, total_frames, ride=mixed.ride):
+                    kept.write(voice, bed)
+                    done += voice.shape[1]
+                    if progress:
+                        progress("master", done, total_frames)
+                    yield voice + bed
+                kept.finish()
 
-                mastered = master_to_file(
-                    blocks,
-                    tmp_out,
-                    fmt,
-                    sample_rate_hz=SAMPLE_RATE_HZ,
-                    measured_lufs=mixed.integrated_lufs,
-                    target=target,
-                    tags=tags,
-                    bitrate_kbps=settings.bitrate_kbps,
-                    sample_peak=mixed.sample_peak,
-                    record_series=settings.plot,
-                    shown_as=output,
-                    preview=lambda: (
-                        v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
-                    ),
-                )
-            except SoundscapeError as exc:
-                raise RenderError(str(exc)) from None
+            mastered = master_to_file(
+                blocks,
+                tmp_out,
+                fmt,
+                sample_rate_hz=SAMPLE_RATE_HZ,
+                measured_lufs=mixed.integrated_lufs,
+                target=target,
+                tags=tags,
+                bitrate_kbps=settings.bitrate_kbps,
+                sample_peak=mixed.sample_peak,
+                record_series=settings.plot,
+                shown_as=output,
+                preview=lambda: (
+                    v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
+                ),
+            )
             written_s = audio_info(tmp_out)[2]
             if progress:
                 progress("sidecars", 0, 1)
@@ -337,6 +342,7 @@ def render_story(
         "engine": spec.engine,
         "voice": voice_name(spec.voice),
         "seed": settings.seed,
+        "settings": heard_settings(settings),
         "pace_wpm": round(narration.pace_wpm, 1),
         "words": narration.words,
         "warnings": [
@@ -395,10 +401,7 @@ def usable_jobs(jobs: int | None) -> tuple[int, list[str]]:
 def _load_user_scenes(path: Path | None) -> dict[str, Scene]:
     if path is None:
         return {}
-    try:
-        return load_scenes(path)
-    except SoundscapeError as exc:
-        raise RenderError(str(exc)) from None
+    return load_scenes(path)
 
 
 __all__ = ["RenderResult", "render_story"]

@@ -11,7 +11,7 @@ Per passage:
    a 20 ms attack and 300 ms release — slow enough not to pump — state reset per passage.
 4. Level-match: every passage to one BS.1770 integrated loudness (:data:`VOICE_LUFS`), so there
    are no jumps between passages (piper's per-sentence normalization does the opposite:
-   dsnote #207 in SPEECH_ENGINES.md).
+   mkiol/dsnote#207).
 
 Everything here is deterministic and depends only on the clips, so the timings computed from
 :func:`trimmed_frames` match the audio :func:`clean_passage` gives later, sample for sample.

@@ -24,13 +24,6 @@ DEFAULT_SETTINGS: dict[str, float | int | str] = {"seconds_per_word": 0.38}
 _TUNED_PACE_WPM = 130.0
 
 
-def settings_for_pace(pace_wpm: float) -> dict[str, float]:
-    """``seconds_per_word`` for ``pace_wpm``, like the real engines' rates."""
-    ratio = _TUNED_PACE_WPM / pace_wpm
-    per_word_s = float(DEFAULT_SETTINGS["seconds_per_word"]) * ratio**1.25
-    return {"seconds_per_word": round(min(max(per_word_s, 0.15), 0.8), 3)}
-
-
 #: ``sample_rate_hz`` changes the output rate (to exercise resampling); ``fail_on`` makes any
 #: sentence containing that text fail, to exercise error paths.
 OPTIONAL_SETTINGS: dict[str, type] = {"sample_rate_hz": int, "fail_on": str}
@@ -50,26 +43,10 @@ SYLLABLE_RATE_HZ = 4.0
 _RAMP_S = 0.03
 
 
-def available() -> bool:
-    return True
-
-
-def voices() -> list[str]:
-    return list(VOICES)
-
-
-def resolve_voice(voice: str) -> str:
+def check_voice(voice: str) -> str:
     if voice in VOICES:
         return voice
     raise VoiceError(f"unknown fake voice {voice!r}; choose one of: {', '.join(VOICES)}")
-
-
-def version(spec: EngineSpec) -> str:
-    return "fake-1"
-
-
-def create(spec: EngineSpec) -> FakeEngine:
-    return FakeEngine(spec)
 
 
 class FakeEngine:
@@ -77,7 +54,7 @@ class FakeEngine:
 
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec
-        self.voice = resolve_voice(spec.voice or DEFAULT_VOICE)
+        self.voice = check_voice(spec.voice or DEFAULT_VOICE)
         self.sample_rate_hz = int(spec.setting("sample_rate_hz", SAMPLE_RATE_HZ))
         self.seconds_per_word = float(
             spec.setting("seconds_per_word", DEFAULT_SETTINGS["seconds_per_word"])
@@ -130,9 +107,24 @@ class Fake(Engine):
     default_settings = DEFAULT_SETTINGS
     optional_settings = OPTIONAL_SETTINGS
     setting_ranges = SETTING_RANGES
-    available = staticmethod(available)
-    voices = staticmethod(voices)
-    resolve_voice = staticmethod(resolve_voice)
-    version = staticmethod(version)
-    create = staticmethod(create)
-    settings_for_pace = staticmethod(settings_for_pace)
+
+    def available(self) -> bool:
+        return True
+
+    def voices(self) -> list[str]:
+        return list(VOICES)
+
+    def resolve_voice(self, voice: str) -> str:
+        return check_voice(voice)
+
+    def version(self, spec: EngineSpec) -> str:
+        return "fake-1"
+
+    def create(self, spec: EngineSpec) -> FakeEngine:
+        return FakeEngine(spec)
+
+    def settings_for_pace(self, pace_wpm: float) -> dict[str, float]:
+        """``seconds_per_word`` for ``pace_wpm``, like the real engines' rates."""
+        ratio = _TUNED_PACE_WPM / pace_wpm
+        per_word_s = float(DEFAULT_SETTINGS["seconds_per_word"]) * ratio**1.25
+        return {"seconds_per_word": round(min(max(per_word_s, 0.15), 0.8), 3)}

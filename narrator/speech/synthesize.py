@@ -1,12 +1,12 @@
 """Make sure every passage is in the speech cache, synthesizing the missing ones in parallel.
 
-With ``jobs > 1`` the misses go to a process pool (spawn context: a forked onnxruntime or
-espeak is not safe to reuse). Each worker loads the engine once, in its initializer, with one
-inference thread (two one-thread processes beat one two-thread process on piper:
-SPEECH_ENGINES.md), and synthesizes chunks of a few sentences; this process joins them into
-passages and stores each in the cache as soon as it is whole, so an interrupted render keeps
-every passage already finished. An engine that runs child processes of its own (the system
-voice) is driven from threads instead.
+With ``jobs > 1`` the misses go to a process pool (spawn context: a forked onnxruntime or espeak is
+not safe to reuse). Each worker loads the engine once, in its initializer, with one inference thread
+(two one-thread processes beat one two-thread process on piper, as measured in
+tests/benchmarks/BENCHMARKS.md), and synthesizes chunks of a few sentences; this process joins them
+into passages and stores each in the cache as soon as it is whole, so an interrupted render keeps
+every passage already finished. An engine that runs child processes of its own (the system voice) is
+driven from threads instead.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The system engine: the platform's voices through pyttsx3 (espeak-ng on Linux).
 
-Every trap in ``SPEECH_ENGINES.md`` is handled here or in :mod:`narrator.speech.system_worker`:
+Every trap measured with pyttsx3 2.99 on espeak-ng is handled here or in
+:mod:`narrator.speech.system_worker`:
 
-1. ``runAndWait()`` returns before the WAV exists → the worker waits for ``finished-utterance``.
+1. ``runAndWait()`` returns before the WAV exists (nateshmbhat/pyttsx3#219, "Espeak returns
+   early") → the worker waits for ``finished-utterance``.
 2. Loops in one process lose or empty files and re-creating the engine can segfault → one fresh
    process per batch; every WAV is checked (exists, > 44 bytes, decodes, not silent) and the bad
    ones are synthesized again in a new process, a bounded number of times.
@@ -33,6 +35,7 @@ import soundfile as sf
 
 from narrator.errors import SpeechError, VoiceError
 from narrator.speech.base import Engine, EngineSpec
+from soundscapes.errors import brief
 from soundscapes.files import scratch_name
 
 DEFAULT_VOICE = "gmw/en-us"
@@ -43,14 +46,6 @@ DEFAULT_SETTINGS: dict[str, float | int | str] = {"rate_wpm": 140}
 #: The pace the default rate is tuned for, and the rates espeak speaks clearly at.
 _TUNED_PACE_WPM = 130.0
 _RATE_RANGE_WPM = (80, 300)
-
-
-def settings_for_pace(pace_wpm: float) -> dict[str, int]:
-    """``rate_wpm`` for ``pace_wpm``: espeak's rate is words per minute, so it moves in
-    proportion to the pace from the tuned default (140 at 130 wpm)."""
-    rate = float(DEFAULT_SETTINGS["rate_wpm"]) * pace_wpm / _TUNED_PACE_WPM
-    low, high = _RATE_RANGE_WPM
-    return {"rate_wpm": round(min(max(rate, low), high))}
 
 
 #: espeak pitch, 0–99 (its default is 50).
@@ -139,10 +134,6 @@ def driver_info() -> DriverInfo:
     )
 
 
-def voices() -> list[str]:
-    return list(driver_info().voice_ids)
-
-
 def resolve_voice(voice: str) -> str:
     """The driver's id for ``voice``: an id (``gmw/en-us``), its short form (``en-us``), its
     name or language, optionally with an espeak variant (``en-us+f3``).
@@ -183,15 +174,6 @@ def _close_voices(query: str, info: DriverInfo) -> str:
     similar = difflib.get_close_matches(needle, list(by_lower), n=5, cutoff=0.6)
     close = list(dict.fromkeys([*containing, *(by_lower[n] for n in similar)]))[:6]
     return f"close matches: {', '.join(close)}; " if close else ""
-
-
-def version(spec: EngineSpec) -> str:
-    info = driver_info()
-    return f"pyttsx3=={info.pyttsx3_version};{info.driver}=={info.driver_version}"
-
-
-def create(spec: EngineSpec) -> SystemEngine:
-    return SystemEngine(spec)
 
 
 class SystemEngine:
@@ -241,7 +223,7 @@ class SystemEngine:
         if pending:
             first = pending[0]
             raise SpeechError(
-                f"the system voice produced no audio for {_short(sentences[first])} "
+                f"the system voice produced no audio for {brief(sentences[first])} "
                 f"after {MAX_ATTEMPTS} attempts ({problems[first]})"
             )
         return [clip for clip in clips if clip is not None]
@@ -318,10 +300,6 @@ def _tail(stderr: bytes, limit: int = 200) -> str:
     return text[-1][:limit] if text else "no message"
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
 class System(Engine):
     """The system voice: pyttsx3 over espeak-ng (Linux), SAPI5 or NSSpeech."""
 
@@ -333,8 +311,21 @@ class System(Engine):
     install_hint = INSTALL_HINT
     use_process_pool = USE_PROCESS_POOL
     available = staticmethod(available)
-    voices = staticmethod(voices)
     resolve_voice = staticmethod(resolve_voice)
-    version = staticmethod(version)
-    create = staticmethod(create)
-    settings_for_pace = staticmethod(settings_for_pace)
+
+    def voices(self) -> list[str]:
+        return list(driver_info().voice_ids)
+
+    def version(self, spec: EngineSpec) -> str:
+        info = driver_info()
+        return f"pyttsx3=={info.pyttsx3_version};{info.driver}=={info.driver_version}"
+
+    def create(self, spec: EngineSpec) -> SystemEngine:
+        return SystemEngine(spec)
+
+    def settings_for_pace(self, pace_wpm: float) -> dict[str, int]:
+        """``rate_wpm`` for ``pace_wpm``: espeak's rate is words per minute, so it moves in
+        proportion to the pace from the tuned default (140 at 130 wpm)."""
+        rate = float(DEFAULT_SETTINGS["rate_wpm"]) * pace_wpm / _TUNED_PACE_WPM
+        low, high = _RATE_RANGE_WPM
+        return {"rate_wpm": round(min(max(rate, low), high))}

@@ -9,11 +9,12 @@ pyttsx3, so it starts fast and needs no install of narrator):
     ``{"voice", "rate_wpm", "pitch", "utterance_timeout_s", "items": [[text, wav_path], ...]}``;
     writes each WAV and prints JSON ``{"errors": {wav_path: message}}``.
 
-Why a process per batch (SPEECH_ENGINES.md, traps 1 and 2): ``runAndWait()`` can return before
-the WAV is written, and re-creating the engine in one process has segfaulted. Here every file
-waits for its ``finished-utterance`` event; the parent still checks every file, retries the bad
-ones in a fresh process, and kills a process that hangs. The espeak driver prints "Audio saved
-to …" on stdout, so stdout is redirected while pyttsx3 runs and only our JSON reaches the parent.
+Why a process per batch (nateshmbhat/pyttsx3#219, and measured with pyttsx3 2.99): ``runAndWait()``
+can return before the WAV is written, and re-creating the engine in one process has segfaulted. Here
+every file waits for its ``finished-utterance`` event; the parent still checks every file, retries
+the bad ones in a fresh process, and kills a process that hangs. The espeak driver prints "Audio
+saved to …" on stdout, so stdout is redirected while pyttsx3 runs and only our JSON reaches the
+parent.
 """
 
 from __future__ import annotations

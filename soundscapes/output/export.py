@@ -37,6 +37,21 @@ class Encoder(Protocol):
     def abort(self) -> None: ...
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "the disk is full; free some space or write elsewhere"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+@contextlib.contextmanager
+def _writing(where: object, reason: Callable[[BaseException], str] = _reason) -> Iterator[None]:
+    """Report a failed write of a sound file as an :class:`ExportError` naming ``where``."""
+    try:
+        yield
+    except (OSError, sf.LibsndfileError) as exc:
+        raise ExportError(f"{where}: cannot write ({reason(exc)})") from None
+
+
 class SoundFileEncoder:
     """Formats libsndfile writes (WAV, FLAC, Ogg Vorbis: :attr:`OutputFormat.soundfile`)."""
 
@@ -61,26 +76,16 @@ class SoundFileEncoder:
         )
 
     def write(self, block: np.ndarray) -> None:
-        try:
+        with _writing(self._final):
             self._file.write(np.ascontiguousarray(block.T))
-        except (OSError, sf.LibsndfileError) as exc:
-            raise ExportError(f"{self._final}: cannot write ({_reason(exc)})") from None
 
     def close(self) -> None:
-        try:
+        with _writing(self._final):
             self._file.close()
-        except (OSError, sf.LibsndfileError) as exc:
-            raise ExportError(f"{self._final}: cannot write ({_reason(exc)})") from None
 
     def abort(self) -> None:
         with contextlib.suppress(OSError, sf.LibsndfileError, RuntimeError):
             self._file.close()
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "the disk is full; free some space or write elsewhere"
-    return getattr(exc, "strerror", None) or str(exc)
 
 
 class FfmpegEncoder:
@@ -297,7 +302,7 @@ class FloatWav:
     def __init__(self, path: Path, sample_rate_hz: int, channels: int, frames: int) -> None:
         self._path = path
         large = frames * channels * 4 > 0xFFFFFFFF - (1 << 20)
-        try:
+        with _writing(path, str):
             self._file = sf.SoundFile(
                 path,
                 "w",
@@ -306,14 +311,10 @@ class FloatWav:
                 format="RF64" if large else "WAV",
                 subtype="FLOAT",
             )
-        except (OSError, sf.LibsndfileError) as exc:
-            raise ExportError(f"{path}: cannot write ({exc})") from None
 
     def write(self, block: np.ndarray) -> None:
-        try:
+        with _writing(self._path.parent, str):
             self._file.write(np.ascontiguousarray(block.T))
-        except (OSError, sf.LibsndfileError) as exc:
-            raise ExportError(f"{self._path.parent}: cannot write ({exc})") from None
 
     def close(self) -> None:
         self._file.close()

@@ -36,8 +36,9 @@ class LoudnessTarget:
     true_peak_dbtp: float
 
 
-#: Presets (MIXING_AND_LOUDNESS.md §5.3): Apple Podcasts -16 LUFS / -1 dBTP; a quieter bedtime
-#: master inside AES TD1004's -20..-16 range with extra peak margin; EBU R128 -23 / -1.
+#: Presets (ITU-R BS.1770-4, EBU R128 v4.0, AES TD1004.1.15-10): Apple Podcasts -16 LUFS / -1 dBTP;
+#: a quieter bedtime master inside AES TD1004's -20..-16 range with extra peak margin; EBU R128 -23
+#: / -1.
 PRESETS: dict[str, LoudnessTarget] = {
     "podcast": LoudnessTarget(name="podcast", integrated_lufs=-16.0, true_peak_dbtp=-1.0),
     "sleep": LoudnessTarget(name="sleep", integrated_lufs=-20.0, true_peak_dbtp=-2.0),

@@ -2,7 +2,8 @@
 
 The speech timeline is known before the mix, so the ambience is lowered by gain automation
 that starts before the first syllable and rises gently only in long pauses — deterministic and
-never pumping, unlike a sidechain compressor (MIXING_AND_LOUDNESS.md §5.1, "Ducking method").
+never pumping, unlike a sidechain compressor; ramps are raised-cosine, as broadcast
+automation does it.
 
 The mix is made in two steps, and neither keeps more than a block of audio in memory:
 
@@ -41,7 +42,7 @@ from soundscapes.source import CHANNELS, Source
 class DuckingSettings:
     """Shape of the ducking automation, in seconds and dB.
 
-    Defaults follow the ducking notes in MIXING_AND_LOUDNESS.md §5.1: ramp down ending just
+    Defaults follow broadcast ducking practice: ramp down ending just
     before the first syllable, hold after the last word, a slower rise, and pauses shorter than
     ``bridge_gap_s`` kept ducked so the bed does not bob between sentences.
     """

@@ -51,6 +51,19 @@ def write_tags(path: Path, fmt: str, tags: Tags) -> None:
         _write_vorbis(path, fmt, tags)
 
 
+#: What MP4 atoms and Vorbis comments call the text fields of :func:`_text_fields`, in order.
+_MP4_KEYS = ("\xa9nam", "\xa9ART", "\xa9alb", "\xa9gen", "\xa9cmt", "\xa9day")
+_VORBIS_KEYS = ("title", "artist", "album", "genre", "comment", "date")
+
+
+def _text_fields(tags: Tags, keys: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(key, value)`` for each text field of ``tags`` that is set (title, artist, album,
+    genre, comment, year, in that order), under a format's ``keys`` for them."""
+    year = str(tags.year) if tags.year else ""
+    values = (tags.title, tags.artist, tags.album, tags.genre, tags.comment, year)
+    return [(key, value) for key, value in zip(keys, values, strict=True) if value]
+
+
 def _write_id3(path: Path, tags: Tags) -> None:
     from mutagen.id3 import (
         APIC,
@@ -103,16 +116,8 @@ def _write_mp4(path: Path, tags: Tags) -> None:
     from mutagen.mp4 import MP4, MP4Cover
 
     mp4 = MP4(path)
-    for key, value in (
-        ("\xa9nam", tags.title),
-        ("\xa9ART", tags.artist),
-        ("\xa9alb", tags.album),
-        ("\xa9gen", tags.genre),
-        ("\xa9cmt", tags.comment),
-        ("\xa9day", str(tags.year) if tags.year else ""),
-    ):
-        if value:
-            mp4[key] = [value]
+    for key, value in _text_fields(tags, _MP4_KEYS):
+        mp4[key] = [value]
     mp4["stik"] = [2]  # media kind: audiobook
     if tags.cover:
         kind = MP4Cover.FORMAT_PNG if tags.cover_mime == "image/png" else MP4Cover.FORMAT_JPEG
@@ -125,16 +130,8 @@ def _write_vorbis(path: Path, fmt: str, tags: Tags) -> None:
     from mutagen.flac import Picture
 
     audio = mutagen.File(path)
-    for key, value in (
-        ("title", tags.title),
-        ("artist", tags.artist),
-        ("album", tags.album),
-        ("genre", tags.genre),
-        ("comment", tags.comment),
-        ("date", str(tags.year) if tags.year else ""),
-    ):
-        if value:
-            audio[key] = value
+    for key, value in _text_fields(tags, _VORBIS_KEYS):
+        audio[key] = value
     # The Vorbis-comment chapter convention (CHAPTERxxx / CHAPTERxxxNAME), read by VLC, mpv.
     for i, chapter in enumerate(tags.chapters, start=1):
         audio[f"CHAPTER{i:03d}"] = _clock(chapter.start_s)

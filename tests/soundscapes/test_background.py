@@ -11,24 +11,16 @@ import pytest
 from soundscapes.background import BackgroundSource
 from soundscapes.errors import SoundscapeError
 from soundscapes.layers import create_layer
+from tests.conftest import TimeSource
 
 SR = 44_100
 
 
-class _Failing:
-    """A source that breaks after two seconds, as a bad recording would."""
-
-    sample_rate_hz = SR
-    channels = 2
-
-    def __init__(self) -> None:
-        self._frames = 0
-
-    def render(self, frames: int) -> np.ndarray:
-        self._frames += frames
-        if self._frames > 2 * SR:
-            raise ValueError("decoder gave up at 2 s")
-        return np.zeros((2, frames), dtype=np.float32)
+def _fails_after_2_s(t_s: np.ndarray) -> np.ndarray:
+    """A signal that breaks after two seconds, as a bad recording would."""
+    if t_s[-1] > 2.0:
+        raise ValueError("decoder gave up at 2 s")
+    return np.zeros_like(t_s)
 
 
 def test_same_samples_as_rendering_here():
@@ -50,7 +42,7 @@ def test_same_samples_as_rendering_here():
 
 def test_an_error_in_the_child_is_raised_here():
     with (
-        BackgroundSource(_Failing(), 10 * SR) as bg,
+        BackgroundSource(TimeSource(_fails_after_2_s), 10 * SR) as bg,
         pytest.raises(SoundscapeError, match="decoder gave up at 2 s"),
     ):
         for _ in range(10):

@@ -17,22 +17,6 @@ DEFAULT_VOICE = "deep"
 DEFAULT_SETTINGS: dict[str, float | int | str] = {"seconds_per_word": 0.4}
 
 
-def available() -> bool:
-    return True
-
-
-def voices() -> list[str]:
-    return ["deep"]
-
-
-def resolve_voice(voice: str) -> str:
-    return fake.resolve_voice("low") and "deep"
-
-
-def version(spec: EngineSpec) -> str:
-    return "plugin-engine 1.0"
-
-
 class DeepEngine:
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec
@@ -47,18 +31,24 @@ class DeepEngine:
         pass
 
 
-def create(spec: EngineSpec) -> DeepEngine:
-    return DeepEngine(spec)
-
-
 class Deep(Engine):
     """The plugin's engine, as a third-party package declares it."""
 
     name = "deep"
     default_voice = DEFAULT_VOICE
     default_settings = DEFAULT_SETTINGS
-    available = staticmethod(available)
-    voices = staticmethod(voices)
-    resolve_voice = staticmethod(resolve_voice)
-    version = staticmethod(version)
-    create = staticmethod(create)
+
+    def available(self) -> bool:
+        return True
+
+    def voices(self) -> list[str]:
+        return ["deep"]
+
+    def resolve_voice(self, voice: str) -> str:
+        return "deep"
+
+    def version(self, spec: EngineSpec) -> str:
+        return "plugin-engine 1.0"
+
+    def create(self, spec: EngineSpec) -> DeepEngine:
+        return DeepEngine(spec)

@@ -29,7 +29,7 @@ def test_an_unknown_voice_is_an_error_with_close_matches():
     # Short ids, names and variants resolve to the driver's own id: one cache entry each.
     assert default_spec("system", voice="en-us").voice == "gmw/en-us"
     assert default_spec("system", voice="en-us+f3").voice == "gmw/en-us+f3"
-    assert "gmw/en-us" in system.voices()
+    assert "gmw/en-us" in system.System().voices()
 
 
 @pytest.mark.real_engine
