@@ -235,7 +235,7 @@ def test_a_yaml_bomb_from_the_command_line_is_one_short_line(tmp_path):
 def test_anchors_aliases_and_deep_nesting_are_refused(front, expected, loader, monkeypatch):
     import yaml
 
-    from narrator import frontmatter
+    from narrator.text import frontmatter
 
     if loader == "python":  # PyYAML built without libyaml reads the same way, only slower
         monkeypatch.setattr(frontmatter, "_YAML_LOADER", yaml.SafeLoader)
