@@ -1,11 +1,12 @@
 """Render every episode of a manifest, in parallel, skipping the ones that are up to date.
 
 An episode is up to date when its output and sidecars exist and its *fingerprint* — a hash of
-the story's bytes, the bytes of every file its options name (lexicon, plan, scenes, voice) and
-of its cover, the episode's render options and title,
-and the narrator version — equals the one stored beside the output (``OUT.fingerprint.json``)
-by its last successful render. A failed render leaves the previous output and fingerprint as
-they were (every write is atomic), so the next run tries it again.
+the story's bytes, the bytes of every file its options name (lexicon, plan, scenes, voice), of
+its cover and of the show's artwork, the episode's render options, title, number and
+publication date, the show's title and author, and the narrator version — equals the one stored
+beside the output (``OUT.fingerprint.json``) by its last successful render. A failed render
+leaves the previous output and fingerprint as they were (every write is atomic), so the next run
+tries it again.
 
 Episodes render in a process pool (``jobs`` workers, spawn context like the speech pool: a
 forked onnxruntime is not safe). One failing episode does not stop the others; the result says
@@ -27,7 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import narrator
 from narrator.errors import NarratorError
@@ -38,6 +40,9 @@ from soundscapes.children import become_child
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import check_outputs
 from soundscapes.output.export import write_text_atomic
+
+if TYPE_CHECKING:
+    from narrator.render.pipeline import EpisodeMeta
 
 Status = Literal["rendered", "skipped", "failed"]
 
@@ -147,6 +152,11 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
         "options": options,
         "title": episode.title,
         "artist": manifest.podcast.author,
+        # The episode's tags: album, track, date and (when the story has none) cover.
+        "album": manifest.podcast.title,
+        "number": episode.number,
+        "published": episode.published.isoformat() if episode.published else None,
+        "show_cover_sha256": _sha256_of(_show_cover(manifest)),
     }
 
 
@@ -320,6 +330,8 @@ class _Task:
     episode: Episode
     manifest_path: Path
     artist: str
+    #: The show's word on the episode, for its tags.
+    meta: EpisodeMeta
     inputs: dict[str, Any]
     speech_jobs: int
     cache_dir: Path | None
@@ -336,10 +348,19 @@ class _Outcome:
 def _task(
     manifest: Manifest, episode: Episode, *, speech_jobs: int, cache_dir: Path | None
 ) -> _Task:
+    from narrator.render.pipeline import EpisodeMeta
+
     return _Task(
         episode=episode,
         manifest_path=manifest.path,
         artist=manifest.podcast.author or "narrator",
+        meta=EpisodeMeta(
+            album=manifest.podcast.title,
+            artist=manifest.podcast.author,
+            track=episode.number,
+            date=episode.published,
+            cover=_show_cover(manifest),
+        ),
         inputs=episode_inputs(manifest, episode),
         speech_jobs=speech_jobs,
         cache_dir=cache_dir or manifest.cache_dir,
@@ -393,6 +414,7 @@ def _render(task: _Task) -> _Outcome:
                     (MANIFEST, ep.options)],
             title=ep.title,
             artist=task.artist,
+            episode=task.meta,
         )  # fmt: skip
         _store_fingerprint(ep.output, task.inputs)
     except (NarratorError, SoundscapeError) as exc:
@@ -452,6 +474,21 @@ def _cover_of(story: Path) -> Path | None:
         return None
     cover = Path(meta.cover)
     return cover if cover.is_absolute() else story.parent / cover
+
+
+def _show_cover(manifest: Manifest) -> Path | None:
+    """The show's artwork when the manifest's ``image`` is a file (not a web address), found
+    where the feed finds it: embedded in the episodes whose stories have no cover of their
+    own. A missing file is the feed's error to report; the episodes then get a drawn cover."""
+    from narrator.publish.artwork import artwork_source
+
+    image = manifest.podcast.image
+    if not image or urlsplit(image).scheme:  # a web address (the manifest allows http(s))
+        return None
+    try:
+        return artwork_source(image, manifest.folder, manifest.output_dir, where="")
+    except PublishError:
+        return None
 
 
 @contextlib.contextmanager

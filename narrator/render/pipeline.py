@@ -14,6 +14,8 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,23 @@ ProgressCallback = Callable[[str, int, int], None]
 Layers = Sequence[tuple[str, Mapping[str, Any]]]
 
 
+@dataclass(frozen=True, kw_only=True)
+class EpisodeMeta:
+    """What a publisher says about the episode a render makes (a podcast manifest's show and
+    episode), for its tags. Picklable: a batch hands it to a worker process."""
+
+    #: The show's title: the album (over the story's ``series:``).
+    album: str = ""
+    #: The show's author: the album artist, and the artist when the story names no author.
+    artist: str = ""
+    #: The episode number: the track.
+    track: int | None = None
+    #: When the episode is published: the recording date.
+    date: date | None = None
+    #: The show's artwork, when the story has no ``cover:`` of its own.
+    cover: Path | None = None
+
+
 def checked_options(options: Mapping[str, Any], where: str = "render_story") -> dict[str, Any]:
     """Options given by key (``{"engine": "fake", "tail": 3}``), checked against their
     declaration (:data:`narrator.options.OPTIONS`).
@@ -157,6 +176,7 @@ def render_story(
     layers: Layers = (),
     title: str | None = None,
     artist: str = "narrator",
+    episode: EpisodeMeta | None = None,
     progress: ProgressCallback | None = None,
 ) -> RenderResult:
     """Render ``story`` (a file, or ``-`` for standard input) and write its report.
@@ -165,6 +185,11 @@ def render_story(
     "output": "out/a.mp3"}``); ``layers`` are further checked option tables of lower
     precedence (``[("manifest", {...})]``). The story's front matter comes after both, the
     defaults last (:func:`narrator.options.resolve`).
+
+    ``episode`` is a publisher's word on the episode, for the file's tags: the show's title
+    is the album (over the story's ``series:``), its author the artist when the story names
+    none (``artist`` when neither does), the episode's number the track, its publication the
+    date, and the show's artwork the cover when the story has no ``cover:``.
 
     Raises
     ------
@@ -192,16 +217,22 @@ def render_story(
         render_outputs(
             output, plot=settings.plot, stems=settings.stems, keep_mix=settings.keep_mix
         ),
-        render_inputs(story, settings, script, user_scenes),
+        [
+            *render_inputs(story, settings, script, user_scenes),
+            *([("show artwork", episode.cover)] if episode and episode.cover else []),
+        ],
     )
     for path in (output, settings.keep_mix):
         if path is not None:
             check_writable(path)
-    cover, cover_mime = (
-        load_cover(story, script.meta.cover)
-        if script.meta.cover
-        else (generated_cover(script.title, script.author), "image/png")
-    )
+    episode = episode or EpisodeMeta()
+    if script.meta.cover:
+        cover, cover_mime = load_cover(story, script.meta.cover)
+    elif episode.cover is not None:
+        # Absolute, so that it is not read relative to the story's folder.
+        cover, cover_mime = load_cover(story, str(episode.cover.absolute()))
+    else:
+        cover, cover_mime = generated_cover(script.title, script.author), "image/png"
     plan = story_plan(script, settings, user_scenes)
     spec = default_spec(
         settings.engine,
@@ -246,10 +277,13 @@ def render_story(
         chapters = chapter_marks(script, narration, duration_s)
         tags = Tags(
             title=script.title,
-            artist=script.author or artist,
-            album=script.meta.series or "",
+            artist=script.author or episode.artist or artist,
+            album=episode.album or script.meta.series or "",
+            album_artist=episode.artist,
             genre=script.meta.genre or "Sleep story",
             year=script.meta.year,
+            date=episode.date,
+            track=episode.track,
             comment=script.meta.description or "Narrated with narrator",
             chapters=tuple(chapters),
             cover=cover,
@@ -404,4 +438,4 @@ def _load_user_scenes(path: Path | None) -> dict[str, Scene]:
     return load_scenes(path)
 
 
-__all__ = ["RenderResult", "render_story"]
+__all__ = ["EpisodeMeta", "RenderResult", "render_story"]

@@ -9,6 +9,7 @@ comments with the CHAPTERxxx convention and a picture block. WAV: none (the repo
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,15 @@ class Tags:
     title: str = ""
     artist: str = ""
     album: str = ""
+    #: Who the album (a podcast: the show) is by, as players group it (ID3 TPE2, MP4 aART).
+    album_artist: str = ""
     genre: str = "Sleep story"
+    #: The year alone (front matter ``year:``), when there is no :attr:`date`.
     year: int | None = None
+    #: The release date (a podcast episode's ``published``); a date-time is written in UTC.
+    date: dt.date | None = None
+    #: The track (a podcast's episode number).
+    track: int | None = None
     comment: str = ""
     chapters: tuple[ChapterMark, ...] = field(default_factory=tuple)
     cover: bytes | None = None
@@ -52,16 +60,31 @@ def write_tags(path: Path, fmt: str, tags: Tags) -> None:
 
 
 #: What MP4 atoms and Vorbis comments call the text fields of :func:`_text_fields`, in order.
-_MP4_KEYS = ("\xa9nam", "\xa9ART", "\xa9alb", "\xa9gen", "\xa9cmt", "\xa9day")
-_VORBIS_KEYS = ("title", "artist", "album", "genre", "comment", "date")
+_MP4_KEYS = ("\xa9nam", "\xa9ART", "\xa9alb", "aART", "\xa9gen", "\xa9cmt", "\xa9day")
+_VORBIS_KEYS = ("title", "artist", "album", "albumartist", "genre", "comment", "date")
 
 
 def _text_fields(tags: Tags, keys: tuple[str, ...]) -> list[tuple[str, str]]:
     """``(key, value)`` for each text field of ``tags`` that is set (title, artist, album,
-    genre, comment, year, in that order), under a format's ``keys`` for them."""
-    year = str(tags.year) if tags.year else ""
-    values = (tags.title, tags.artist, tags.album, tags.genre, tags.comment, year)
+    album artist, genre, comment, date, in that order), under a format's ``keys`` for them."""
+    values = (
+        tags.title, tags.artist, tags.album, tags.album_artist, tags.genre, tags.comment,
+        _date_text(tags, zone="Z"),
+    )  # fmt: skip
     return [(key, value) for key, value in zip(keys, values, strict=True) if value]
+
+
+def _date_text(tags: Tags, *, zone: str) -> str:
+    """The release date in ISO 8601: ``2025-01-06``, or a date-time in UTC
+    (``2025-01-06T21:00:00`` + ``zone``); the year alone when only :attr:`Tags.year` is set."""
+    when = tags.date
+    if isinstance(when, dt.datetime):
+        if when.tzinfo is None:
+            return when.isoformat(timespec="seconds")
+        return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + zone
+    if when is not None:
+        return when.isoformat()
+    return str(tags.year) if tags.year else ""
 
 
 def _write_id3(path: Path, tags: Tags) -> None:
@@ -74,18 +97,27 @@ def _write_id3(path: Path, tags: Tags) -> None:
         TALB,
         TCON,
         TDRC,
+        TIME,
         TIT2,
         TPE1,
+        TPE2,
+        TRCK,
         CTOCFlags,
     )  # fmt: skip
 
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=tags.title))
-    for frame, value in ((TPE1, tags.artist), (TALB, tags.album), (TCON, tags.genre)):
+    for frame, value in (
+        (TPE1, tags.artist),
+        (TALB, tags.album),
+        (TPE2, tags.album_artist),
+        (TCON, tags.genre),
+        (TRCK, str(tags.track) if tags.track else ""),
+    ):
         if value:
             id3.add(frame(encoding=3, text=value))
-    if tags.year:
-        id3.add(TDRC(encoding=3, text=str(tags.year)))  # saved as TYER in v2.3
+    if date := _date_text(tags, zone=""):
+        id3.add(TDRC(encoding=3, text=date))  # TYER, TDAT and TIME in v2.3: see below
     if tags.comment:
         id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
     if tags.cover:
@@ -109,6 +141,15 @@ def _write_id3(path: Path, tags: Tags) -> None:
                     sub_frames=[TIT2(encoding=3, text=chapter.title)],
                 )
             )
+    # ID3v2.3 has no TDRC: without this mutagen writes the v2.4 frame into the v2.3 tag, which
+    # v2.3 readers ignore. It becomes TYER + TDAT (+ TIME); CHAP and CTOC are kept.
+    id3.update_to_v23()
+    when = tags.date
+    if isinstance(when, dt.datetime) and "TIME" not in id3:
+        # mutagen leaves TIME out when the hour or the minute is 0 (21:00, 00:30).
+        utc = when.astimezone(dt.UTC) if when.tzinfo else when
+        if utc.hour or utc.minute:
+            id3.add(TIME(encoding=3, text=f"{utc.hour:02d}{utc.minute:02d}"))
     id3.save(path, v2_version=3)
 
 
@@ -118,6 +159,8 @@ def _write_mp4(path: Path, tags: Tags) -> None:
     mp4 = MP4(path)
     for key, value in _text_fields(tags, _MP4_KEYS):
         mp4[key] = [value]
+    if tags.track:
+        mp4["trkn"] = [(tags.track, 0)]  # (number, total); the total is not known
     mp4["stik"] = [2]  # media kind: audiobook
     if tags.cover:
         kind = MP4Cover.FORMAT_PNG if tags.cover_mime == "image/png" else MP4Cover.FORMAT_JPEG
@@ -132,6 +175,8 @@ def _write_vorbis(path: Path, fmt: str, tags: Tags) -> None:
     audio = mutagen.File(path)
     for key, value in _text_fields(tags, _VORBIS_KEYS):
         audio[key] = value
+    if tags.track:
+        audio["tracknumber"] = str(tags.track)
     # The Vorbis-comment chapter convention (CHAPTERxxx / CHAPTERxxxNAME), read by VLC, mpv.
     for i, chapter in enumerate(tags.chapters, start=1):
         audio[f"CHAPTER{i:03d}"] = _clock(chapter.start_s)
