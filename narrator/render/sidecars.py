@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from narrator.errors import RenderError, brief
+from narrator.render.cues import sentence_cues
 from narrator.text.script import Script
 from soundscapes.output.export import write_text_atomic
 from soundscapes.output.tags import ChapterMark
@@ -30,28 +31,55 @@ def _vtt_time(seconds: float) -> str:
 
 
 def transcript_vtt(script: Script, timings: Sequence) -> str:
-    """WebVTT with one cue per sentence, timed where the voice says it.
+    """WebVTT of the story's sentences, timed where the voice says them, in cues a player can
+    show: at most :data:`CUE_MAX_LINES` lines of at most :data:`CUE_LINE_CHARS` characters.
 
-    Cue ids are ``passage-sentence`` so a cue can be traced to the report's passages. A sentence
-    is one cue, whole, however long (a word is never split across cues).
+    A sentence that fits is one cue, id ``passage-sentence`` (traced to the report's passages);
+    a longer one is several cues, ids ``passage-sentence-part`` (parts from 0), each timed by
+    where its words fall in the sentence: the sentence's span is shared in proportion to
+    characters, so its cues follow on from one another and cover the span exactly. Lines and
+    cues break at phrase boundaries (:func:`sentence_cues`). A word is never split: one longer
+    than a line is a cue of its own.
     """
     lines = ["WEBVTT", ""]
     for passage, timing in zip(script.passages, timings, strict=True):
         for j, (sentence, span) in enumerate(zip(passage.sentences, timing.sentences, strict=True)):
-            lines += [
-                f"{passage.index}-{j}",
-                f"{_vtt_time(span.start_s)} --> {_vtt_time(span.end_s)}",
-                _vtt_text(sentence),
-                "",
-            ]
+            cues = sentence_cues(sentence)
+            if not cues:
+                continue
+            start_ms, end_ms = _ms(span.start_s), max(_ms(span.start_s), _ms(span.end_s))
+            total = len(" ".join(" ".join(cue) for cue in cues))
+            offset = 0
+            for part, cue in enumerate(cues):
+                begin = start_ms + round((end_ms - start_ms) * offset / total)
+                offset += len(" ".join(cue)) + 1
+                finish = (
+                    end_ms
+                    if part == len(cues) - 1
+                    else (start_ms + round((end_ms - start_ms) * offset / total))
+                )
+                cue_id = f"{passage.index}-{j}" if len(cues) == 1 else f"{passage.index}-{j}-{part}"
+                lines += [
+                    cue_id,
+                    f"{_ms_time(begin)} --> {_ms_time(finish)}",
+                    *(_vtt_escape(line) for line in cue),
+                    "",
+                ]
     return "\n".join(lines)
 
 
-def _vtt_text(sentence: str) -> str:
-    """Cue text as WebVTT reads it: ``&`` and ``<`` escaped (else a player takes them for an
-    entity or a tag, WebVTT §4.2.2), ``>`` too, so "-->" never appears; one line."""
-    text = sentence.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(text.split())
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
+
+
+def _ms_time(ms: int) -> str:
+    return _vtt_time(ms / 1000)
+
+
+def _vtt_escape(line: str) -> str:
+    """A cue line as WebVTT reads it: ``&`` and ``<`` escaped (else a player takes them for an
+    entity or a tag, WebVTT §4.2.2), ``>`` too, so "-->" never appears."""
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def chapters_json(chapters: Sequence[ChapterMark], *, title: str) -> str:
