@@ -153,3 +153,38 @@ class TimeSource:
         t_s = (self._frames + np.arange(frames)) / self.sample_rate_hz
         self._frames += frames
         return np.tile(self._signal(t_s), (2, 1)).astype(np.float32)
+
+
+def make_artwork(
+    path: Path, size_px: int = 1400, *, mode: str = "RGB", speckle: float = 0.0
+) -> Path:
+    """Square artwork: a gradient with a circle and, with ``speckle``, that share of its
+    pixels set at random (like stars: it makes files big, as detailed art is), saved in the
+    format the suffix names."""
+    from PIL import Image, ImageDraw
+
+    ramp = np.linspace(0, 255, size_px)
+    pixels = np.stack(np.broadcast_arrays(ramp[None, :], ramp[:, None], 96.0), axis=-1)
+    if speckle:
+        rng = np.random.default_rng(size_px)
+        stars = rng.random((size_px, size_px)) < speckle
+        pixels[stars] = rng.integers(0, 256, (int(stars.sum()), 3))
+    image = Image.fromarray(np.ascontiguousarray(pixels.astype(np.uint8)), "RGB")
+    ImageDraw.Draw(image).ellipse(
+        (size_px // 4, size_px // 4, 3 * size_px // 4, 3 * size_px // 4), fill=(240, 220, 160)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.convert(mode).save(path)
+    return path
+
+
+def write_show(folder: Path, manifest: str, stories: dict[str, str], cover: str = "cover.jpg"):
+    """A podcast's folder: its stories, its artwork (``cover``, made by
+    :func:`make_artwork`) and ``podcast.toml``; returns the manifest's path."""
+    for name, text in stories.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    make_artwork(folder / cover)
+    path = folder / "podcast.toml"
+    path.write_text(manifest, encoding="utf-8")
+    return path

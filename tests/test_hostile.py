@@ -27,6 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from narrator.cli import app
+from tests.conftest import make_artwork
 
 runner = CliRunner()
 STORY = "The sea is calm. The tide draws in and washes out.\n"
@@ -441,10 +442,12 @@ def _show(folder: Path, *, episodes: str | None = None, top: str = "") -> Path:
         '[[episodes]]\nstory = "stories/a.txt"\nnumber = 1\n\n'
         '[[episodes]]\nstory = "stories/b.txt"\nnumber = 2\n'
     )
+    make_artwork(folder / "cover.jpg")
     manifest = folder / "podcast.toml"
     manifest.write_text(
         f'{top}engine = "fake"\ntail = 0\n\n[podcast]\ntitle = "Slow Tides"\n'
-        f'base_url = "https://example.org/slow/"\n\n{episodes}',
+        f'base_url = "https://example.org/slow/"\ndescription = "Stories."\n'
+        f'image = "cover.jpg"\ncategories = ["Fiction"]\n\n{episodes}',
         encoding="utf-8",
     )
     return manifest

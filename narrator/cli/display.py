@@ -35,8 +35,11 @@ Progress_ = Callable[[str, int, int], None]
 
 
 def print_error(message: str) -> None:
-    # Text, not markup: the message is the user's text and may hold brackets ("\\[").
-    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
+    """One ``error:`` line per line of ``message`` (a check that finds several problems says
+    each on its own line)."""
+    for line in message.splitlines() or [""]:
+        # Text, not markup: the message is the user's text and may hold brackets ("\\[").
+        err.print(Text.assemble(("error:", "bold red"), " ", line), highlight=False, soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:

@@ -22,7 +22,10 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import narrator
 from narrator.errors import NarratorError
+from narrator.publish import PublishError
+from narrator.publish.artwork import artwork_source, prepare_artwork
 from narrator.publish.batch import Rendered, load_rendered, published_files
+from narrator.publish.check import check_episode, check_show
 from narrator.publish.manifest import Episode, Manifest, manifest_inputs, web_address
 from soundscapes.files import check_outputs
 from soundscapes.output.export import atomic_path
@@ -41,6 +44,14 @@ for _prefix, _uri in (("itunes", ITUNES_NS), ("podcast", PODCAST_NS), ("atom", A
 
 # Characters XML 1.0 cannot carry at all, even escaped (XML 1.0 §2.2).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowArt:
+    """Where the feed says the artwork is: the show's, and episodes' own by position."""
+
+    show: str | None = None
+    episodes: dict[int, str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,24 +90,44 @@ def feed_url_for(manifest: Manifest, output: Path) -> str:
     return manifest.podcast.feed_url or urljoin(manifest.podcast.base_url, quote(output.name))
 
 
-def build_feed(manifest: Manifest, *, feed_url: str) -> tuple[bytes, list[str]]:
-    """The feed as UTF-8 XML bytes, and warnings for episodes whose render is out of date.
+def build_feed(
+    manifest: Manifest, *, feed_url: str, art: ShowArt | None = None
+) -> tuple[bytes, list[str]]:
+    """The feed as UTF-8 XML bytes, and warnings: what the directories recommend and the
+    show lacks, and episodes whose render is out of date.
 
     Raises
     ------
     PublishError
-        An episode has not been rendered.
+        An episode has not been rendered, or the show lacks what a directory requires (one
+        line per missing piece, each naming the manifest key to set).
     """
     pod = manifest.podcast
+    if art is None:  # artwork already where the feed says (served under base_url)
+        art = ShowArt(show=_url(pod.base_url, pod.image) if pod.image else None)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
+    descriptions = [_description(r) for r in rendered]
+    findings = check_show(
+        manifest,
+        image_set=art.show is not None,
+        file_names=[r.episode.output.name for r in rendered],
+    )
+    for r, description in zip(rendered, descriptions, strict=True):
+        episode = check_episode(manifest, r.episode, title=r.title, description=description[0])
+        findings.errors += episode.errors
+        findings.warnings += episode.warnings
+    if findings.errors:
+        raise PublishError("\n".join(findings.errors))
     channel_guid = pod.guid or podcast_guid(feed_url)
 
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
     _text(channel, "title", pod.title)
     _text(channel, "link", pod.link or pod.base_url)
-    _text(channel, "description", pod.description or pod.title)
-    _text(channel, "language", pod.language)
+    _text(channel, "description", pod.description)
+    _text(channel, "language", pod.language.lower())
+    if pod.copyright:
+        _text(channel, "copyright", pod.copyright)
     ET.SubElement(
         channel,
         _q(ATOM_NS, "link"),
@@ -112,11 +143,10 @@ def build_feed(manifest: Manifest, *, feed_url: str) -> tuple[bytes, list[str]]:
         owner = ET.SubElement(channel, _q(ITUNES_NS, "owner"))
         _text(owner, _q(ITUNES_NS, "name"), pod.author or pod.title)
         _text(owner, _q(ITUNES_NS, "email"), pod.email)
-    if pod.image:
-        image_url = _url(pod.base_url, pod.image)
-        ET.SubElement(channel, _q(ITUNES_NS, "image"), {"href": _clean(image_url)})
+    if art.show:
+        ET.SubElement(channel, _q(ITUNES_NS, "image"), {"href": _clean(art.show)})
         image = ET.SubElement(channel, "image")
-        _text(image, "url", image_url)
+        _text(image, "url", art.show)
         _text(image, "title", pod.title)
         _text(image, "link", pod.link or pod.base_url)
     for category in pod.categories:
@@ -124,17 +154,27 @@ def build_feed(manifest: Manifest, *, feed_url: str) -> tuple[bytes, list[str]]:
         for name in category.split("/"):
             parent = ET.SubElement(parent, _q(ITUNES_NS, "category"), {"text": _clean(name)})
     _text(channel, _q(ITUNES_NS, "explicit"), "true" if pod.explicit else "false")
-    _text(channel, _q(ITUNES_NS, "type"), "episodic")
+    _text(channel, _q(ITUNES_NS, "type"), pod.type)
     _text(channel, _q(PODCAST_NS, "guid"), channel_guid)
+    locked = _text(channel, _q(PODCAST_NS, "locked"), "yes" if pod.locked else "no")
+    if pod.email:
+        locked.set("owner", _clean(pod.email))
+    if pod.funding:
+        _text(channel, _q(PODCAST_NS, "funding"), pod.funding[1]).set("url", pod.funding[0])
 
     # Newest first, as podcast apps expect; manifest order breaks ties.
     order = sorted(range(len(rendered)), key=lambda i: (dates[i], i), reverse=True)
+    episode_art = art.episodes or {}
     for i in order:
-        _item(channel, manifest, rendered[i], dates[i], channel_guid)
+        ep = rendered[i].episode
+        item = _item(channel, manifest, rendered[i], dates[i], channel_guid)
+        _item_extras(
+            item, manifest, ep, descriptions[i], episode_art.get(ep.number_in_manifest) or art.show
+        )
 
     ET.indent(rss, space="  ")
     xml = ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
-    warnings = [
+    warnings = findings.warnings + [
         f"{manifest.path}: {r.episode.name} changed since its last render; the feed has the "
         f"old version until you run narrator batch {manifest.path}"
         for r in rendered
@@ -143,11 +183,46 @@ def build_feed(manifest: Manifest, *, feed_url: str) -> tuple[bytes, list[str]]:
     return xml, warnings
 
 
+def publish_artwork(manifest: Manifest) -> tuple[ShowArt, list[str]]:
+    """Check the show's and episodes' artwork, fit it to what the directories take, and copy
+    it into the output folder: where the feed will say it is, and the warnings."""
+    pod, warnings = manifest.podcast, []
+    show, episodes = None, {}
+    if pod.image and urlsplit(pod.image).scheme:
+        show = pod.image
+        warnings.append(
+            f"{manifest.path}: [podcast] image is a web address, so narrator cannot check it; "
+            "directories need a square JPEG or PNG of 1400 to 3000 px"
+        )
+    elif pod.image:
+        # Named as the author named it: new art under a new name is a new URL, as Apple asks
+        # ("Change the artwork file name and URL at the same time").
+        stem = PurePosixPath(pod.image).stem
+        art = _prepared(manifest, pod.image, stem, f"{manifest.path}: [podcast]")
+        show, warnings = _file_url(manifest, art.path), [*warnings, *art.warnings]
+    for ep in manifest.episodes:
+        if ep.image and urlsplit(ep.image).scheme:
+            episodes[ep.number_in_manifest] = ep.image
+        elif ep.image:
+            stem = ep.output.name.rsplit(".", 1)[0] + "-cover"
+            art = _prepared(manifest, ep.image, stem, f"{manifest.path}: {ep.name}")
+            episodes[ep.number_in_manifest] = _file_url(manifest, art.path)
+            warnings += art.warnings
+    return ShowArt(show=show, episodes=episodes), warnings
+
+
+def _prepared(manifest: Manifest, ref: str, stem: str, where: str):
+    source = artwork_source(ref, manifest.folder, manifest.output_dir, where=where)
+    return prepare_artwork(source, manifest.output_dir, stem, where=where)
+
+
 def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None) -> FeedResult:
     """Write the feed to ``output`` (atomically) and say what went in."""
     check_outputs([("feed", output)], [*manifest_inputs(manifest), *published_files(manifest)])
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, output)
-    xml, warnings = build_feed(manifest, feed_url=url)
+    art, art_warnings = publish_artwork(manifest)
+    xml, warnings = build_feed(manifest, feed_url=url, art=art)
+    warnings = [*art_warnings, *warnings]
     with atomic_path(output) as tmp:
         tmp.write_bytes(xml)
     return FeedResult(
@@ -161,12 +236,10 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
 
 def _item(
     channel: ET.Element, manifest: Manifest, r: Rendered, published: datetime, channel_guid: str
-) -> None:
+) -> ET.Element:
     ep, pod = r.episode, manifest.podcast
     item = ET.SubElement(channel, "item")
     _text(item, "title", r.title)
-    description = ep.description or _story_description(ep) or r.title
-    _text(item, "description", description)
     ET.SubElement(
         item,
         "enclosure",
@@ -206,6 +279,23 @@ def _item(
             _q(PODCAST_NS, "chapters"),
             {"url": _clean(_file_url(manifest, chapters)), "type": "application/json+chapters"},
         )
+    return item
+
+
+def _item_extras(
+    item: ET.Element,
+    manifest: Manifest,
+    ep: Episode,
+    description: tuple[str | None, str],
+    image_url: str | None,
+) -> None:
+    """The item's description (the episode's, else its story's, else the story's opening
+    lines), its page and its artwork."""
+    own, opening = description
+    _text(item, "description", own or opening)
+    _text(item, "link", ep.link or manifest.podcast.link or manifest.podcast.base_url)
+    if image_url:
+        ET.SubElement(item, _q(ITUNES_NS, "image"), {"href": _clean(image_url)})
 
 
 def _pub_date(r: Rendered) -> datetime:
@@ -213,17 +303,27 @@ def _pub_date(r: Rendered) -> datetime:
     return when.astimezone(UTC)
 
 
-def _story_description(episode: Episode) -> str | None:
-    """The ``description`` in the story's front matter, if any."""
-    from narrator.text.frontmatter import split_front_matter
-    from narrator.text.script import read_story
+#: How much of the story's opening stands in for a missing description.
+_OPENING_CHARS = 280
 
+
+def _description(r: Rendered) -> tuple[str | None, str]:
+    """The episode's description (the manifest's, else the story's front matter), and the
+    story's opening sentences, which stand in for it when there is none (never the title:
+    Apple advises against repeating it)."""
+    from narrator.text.script import parse_story
+
+    ep = r.episode
     try:
-        text, _ = read_story(episode.story)
-        meta, _, _ = split_front_matter(text, source=str(episode.story))
+        script = parse_story(ep.story)
     except NarratorError:
-        return None
-    return meta.description
+        return ep.description, r.title
+    opening = ""
+    for sentence in (s for p in script.passages for s in p.sentences):
+        if opening and len(opening) + len(sentence) > _OPENING_CHARS:
+            break
+        opening = f"{opening} {sentence}".strip()
+    return ep.description or script.meta.description, opening or r.title
 
 
 def _file_url(manifest: Manifest, path: Path) -> str:

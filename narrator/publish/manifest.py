@@ -57,7 +57,8 @@ class Podcast:
     author: str = ""
     description: str = ""
     language: str = "en"
-    #: Cover art: a URL, or a path under ``base_url`` (e.g. ``cover.jpg``).
+    #: Cover art: a file beside the manifest (checked, fitted and copied into the output
+    #: folder by ``narrator feed``), or a URL (used as it is, unchecked).
     image: str | None = None
     #: Apple Podcasts categories; ``"Health & Fitness/Mental Health"`` for a subcategory.
     categories: tuple[str, ...] = ()
@@ -71,6 +72,15 @@ class Podcast:
     #: ``podcast:guid`` pinned by hand (to keep it when the feed moves); else derived from
     #: ``feed_url`` as the Podcasting 2.0 namespace specifies.
     guid: str | None = None
+    #: ``<copyright>``: who holds it (PSP-1: the holder's name, without the word or a year).
+    copyright: str = ""
+    #: ``itunes:type``: ``episodic`` (newest first) or ``serial`` (oldest first, numbered).
+    type: str = "episodic"
+    #: ``podcast:locked``: other platforms may not import the feed without the owner's
+    #: e-mail (``email``), which is how Podcasting 2.0 hosts verify a move.
+    locked: bool = True
+    #: ``podcast:funding``: ``(url, text)``, where listeners can support the show.
+    funding: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +102,11 @@ class Episode:
     season: int | None = None
     published: datetime | None = None
     guid: str | None = None
+    #: The episode's web page (item ``<link>``); the show's link when not set.
+    link: str | None = None
+    #: The episode's own artwork, a file beside the manifest (item ``itunes:image``); the
+    #: show's when not set.
+    image: str | None = None
 
     @property
     def fmt(self) -> str:
@@ -121,7 +136,8 @@ class Manifest:
 _TOP_KEYS = ("output_dir", "podcast", "episodes")
 _PODCAST_KEYS = tuple(f.name for f in fields(Podcast))
 _EPISODE_KEYS = (
-    "story", "title", "description", "number", "season", "published", "guid", "output",
+    "story", "title", "description", "number", "season", "published", "guid", "output", "link",
+    "image",
 )  # fmt: skip
 _RANGES: dict[str, tuple[type, float, float, str]] = {
     "number": (int, 1, 10**9, "a whole number"),
@@ -209,6 +225,12 @@ def _podcast(raw: Any, path: Path) -> Podcast:
     image = _text(raw, "image", where)
     if image is not None:
         image = _image_ref(image, where)
+    show_type = _text(raw, "type", where, "episodic")
+    if show_type not in ("episodic", "serial"):
+        raise PublishError(f'{where}: type must be "episodic" or "serial", got {brief(show_type)}')
+    locked = raw.get("locked", True)
+    if not isinstance(locked, bool):
+        raise PublishError(f"{where}: locked must be true or false, got {locked!r}")
     return Podcast(
         title=_text(raw, "title", where),
         base_url=base_url if base_url.endswith("/") else base_url + "/",
@@ -224,7 +246,28 @@ def _podcast(raw: Any, path: Path) -> Podcast:
         if feed_url
         else None,
         guid=_text(raw, "guid", where),
+        copyright=_text(raw, "copyright", where, ""),
+        type=show_type,
+        locked=locked,
+        funding=_funding(raw.get("funding"), where),
     )
+
+
+def _funding(raw: Any, where: str) -> tuple[str, str] | None:
+    """``funding = { url = "https://…", text = "Support the show" }``."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = {"url": raw}
+    if not isinstance(raw, dict) or set(raw) - {"url", "text"} or "url" not in raw:
+        raise PublishError(
+            f'{where}: funding must be a table, e.g. funding = {{ url = "https://…", '
+            'text = "Support the show" }'
+        )
+    text = _text(raw, "text", f"{where} funding", "Support the show")
+    if len(text) > 128:  # Podcasting 2.0: "Please do not exceed 128 characters"
+        raise PublishError(f"{where}: funding text is {len(text)} characters; keep it to 128")
+    return web_address(str(raw["url"]), f"{where} funding url"), text
 
 
 def _episode(
@@ -272,6 +315,8 @@ def _episode(
         season=_number(raw, "season", where),
         published=_published(raw.get("published"), where),
         guid=_text(raw, "guid", where),
+        link=web_address(_text(raw, "link", where), f"{where} link") if raw.get("link") else None,
+        image=_image_ref(_text(raw, "image", where), where) if raw.get("image") else None,
     )
 
 
@@ -348,14 +393,14 @@ def _published(value: Any, where: str) -> datetime | None:
 
 
 def _image_ref(value: str, where: str) -> str:
-    """The show's image: a web address, or a file under ``base_url`` (no scheme, no ``..``)."""
+    """An image: a web address, or a file in the manifest's folder (no scheme, no ``..``)."""
     if urlsplit(value).scheme:
         return web_address(value, f"{where} image")
     ref = PurePosixPath(value.strip().replace("\\", "/"))
     if ref.is_absolute() or ".." in ref.parts or not ref.parts:
         raise PublishError(
-            f"{where}: image {brief(value)} must be a web address or a file under base_url, "
-            'e.g. image = "cover.jpg"'
+            f"{where}: image {brief(value)} must be a web address or a file in the manifest's "
+            'folder, e.g. image = "cover.jpg"'
         )
     return ref.as_posix()
 

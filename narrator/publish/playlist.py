@@ -120,9 +120,7 @@ def write_playlist(
                 f"--closer-minutes {closer_minutes:g} is out of range; use more than 0 and up "
                 f"to {MAX_CLOSER_MINUTES}"
             )
-        last_scene = (rendered[-1].report.get("scenes") or [{}])[-1].get("scene")
-        name = closer_scene or last_scene or FALLBACK_CLOSER_SCENE
-        scene = _scene(name)
+        scene = _scene(closer_scene) if closer_scene else closing_scene(rendered[-1].report)
         fmt = manifest.defaults.get("format", DEFAULT_FORMAT)
         closer = (
             manifest.output_dir
@@ -243,6 +241,28 @@ def render_closer(path: Path, closer: Closer, progress: PlaylistProgress | None 
         )
     except SoundscapeError as exc:
         raise PublishError(f"{path}: the closer could not be written ({exc})") from None
+
+
+def closing_scene(report: dict) -> Scene:
+    """The library scene nearest to what plays under a render's last passage: that scene if
+    the library has it, else the one sharing most of its layers, its leading layer counting
+    double (a story's own mix, ``coast+breathing-mirrors``, is not a library scene)."""
+    library = available_scenes()
+    last = (report.get("passages") or [{}])[-1]
+    name = str(last.get("scene") or "")
+    for candidate in (name, name.split("+")[0]):
+        if candidate in library:
+            return library[candidate]
+    layers = [str(x) for x in last.get("layers") or []]
+
+    def score(scene: Scene) -> int:
+        shared = len(set(layers) & set(scene.layer_names))
+        return shared + (1 if layers and scene.layer_names[0] == layers[0] else 0)
+
+    best = max(library.values(), key=score, default=None)
+    if best is None or score(best) == 0:
+        return library.get(FALLBACK_CLOSER_SCENE) or _scene(FALLBACK_CLOSER_SCENE)
+    return best
 
 
 def _scene(name: str) -> Scene:

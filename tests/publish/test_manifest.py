@@ -214,6 +214,7 @@ def test_feed_escapes_every_kind_of_text_and_drops_what_xml_cannot_hold(tmp_path
         tmp_path,
         HEADER.replace('title = "Slow Tides"', 'title = "Slow & <Tides> \\"🌊\\""')
         + 'categories = ["Health & Fitness/Mental Health"]\n'
+        + 'description = "Stories & <sleep>."\nimage = "https://example.org/cover.jpg"\n'
         + f'[[episodes]]\nstory = "a.txt"\ntitle = {json.dumps(tricky, ensure_ascii=False)}\n'
         + 'description = "</description><injected/>"\n',
     )

@@ -24,7 +24,7 @@ from narrator.publish.batch import load_rendered, run_batch
 from narrator.publish.feed import PODCAST_NS, podcast_guid
 from narrator.publish.manifest import load_manifest
 from soundscapes.output.export import audio_info
-from tests.conftest import ffmpeg_loudness
+from tests.conftest import ffmpeg_loudness, write_show
 
 runner = CliRunner()
 BASE_URL = "https://example.org/slow tides/"
@@ -80,12 +80,7 @@ number = 4
 
 
 def lay_out(folder: Path, manifest: str = MANIFEST, stories: dict[str, str] = STORIES) -> Path:
-    for name, text in stories.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    path = folder / "podcast.toml"
-    path.write_text(manifest, encoding="utf-8")
-    return path
+    return write_show(folder, manifest, stories)
 
 
 def cli(*args: str):
