@@ -151,7 +151,7 @@ def build_feed(
         _text(image, "link", pod.link or pod.base_url)
     for category in pod.categories:
         parent = channel
-        for name in category.split("/"):
+        for name in (part.strip() for part in category.split("/")):
             parent = ET.SubElement(parent, _q(ITUNES_NS, "category"), {"text": _clean(name)})
     _text(channel, _q(ITUNES_NS, "explicit"), "true" if pod.explicit else "false")
     _text(channel, _q(ITUNES_NS, "type"), pod.type)

@@ -546,3 +546,18 @@ def test_the_closer_defaults_to_the_library_scene_nearest_the_last_passage(scene
     }
     chosen = closing_scene(report)
     assert chosen.name == closer and chosen.name in available_scenes()
+
+
+def test_a_category_written_with_spaces_round_the_slash_is_apple_s(show, tmp_path):
+    import shutil
+
+    folder = tmp_path / "show"
+    shutil.copytree(show, folder)
+    spaced = SHOW.replace('"Health & Fitness/Mental Health"', '"Health & Fitness / Mental Health"')
+    (folder / "podcast.toml").write_text(spaced, encoding="utf-8")
+    code, text = cli("feed", str(folder / "podcast.toml"))
+    assert code == 0, text
+    channel = ET.fromstring((folder / "public" / "feed.xml").read_bytes()).find("channel")
+    first = channel.find(f"{ITUNES}category")
+    assert first.get("text") == "Health & Fitness"
+    assert first.find(f"{ITUNES}category").get("text") == "Mental Health"
