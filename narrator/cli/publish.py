@@ -29,7 +29,8 @@ ManifestFile = Annotated[Path, typer.Argument(help="The manifest (TOML) listing 
         "Examples:\n\n"
         "  narrator batch podcast.toml                # render what changed, on every core\n\n"
         "  narrator batch podcast.toml --jobs 1       # one episode at a time\n\n"
-        "  narrator batch podcast.toml --force        # render everything again"
+        "  narrator batch podcast.toml --force        # render everything again\n\n"
+        "  narrator batch podcast.toml --scheduler tcp://10.0.0.5:8786   # on a Dask cluster"
     )
 )
 @handles_errors
@@ -42,6 +43,21 @@ def batch(
     force: Annotated[
         bool, typer.Option("--force", help="Render every episode, even those up to date.")
     ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Render on a Dask cluster: its scheduler (tcp://HOST:8786), or local:N for N "
+            "worker processes here. Needs pip install 'narrator[cluster]'."
+        ),
+    ] = None,
+    shared_dir: Annotated[
+        Path | None,
+        typer.Option(help="With --scheduler: a folder every worker mounts, where they write."),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Speech cache (with --scheduler: a folder every worker mounts)."),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Render every episode of MANIFEST that changed since its last render, in parallel."""
@@ -63,7 +79,22 @@ def batch(
             name = escape(result.episode.story_ref)
             bar.update(task, completed=done, total=total, description=name)
 
-        result = run_batch(spec, jobs=workers, force=force, progress=progress)
+        def on_cluster(running: dict[str, str], queued: int) -> None:
+            held = ", ".join(f"{escape(e)} on {escape(w)}" for e, w in sorted(running.items()))
+            bar.update(task, description=f"running: {held or '—'}; queued: {queued}")
+
+        if shared_dir is not None and scheduler is None:
+            raise display.fail("--shared-dir goes with --scheduler (a folder the workers mount)")
+        result = run_batch(
+            spec,
+            jobs=workers,
+            force=force,
+            progress=progress,
+            cache_dir=cache_dir,
+            scheduler=scheduler,
+            shared_dir=shared_dir,
+            on_cluster=on_cluster,
+        )
 
     # Titles and paths are the user's text: escaped, so "[draft]" is not read as rich markup.
     table = Table(

@@ -42,6 +42,7 @@ from soundscapes.files import check_outputs
 from soundscapes.output.export import write_text_atomic
 
 if TYPE_CHECKING:
+    from narrator.publish.cluster import ClusterProgress
     from narrator.render.pipeline import EpisodeMeta
 
 Status = Literal["rendered", "skipped", "failed"]
@@ -259,6 +260,9 @@ def run_batch(
     progress: BatchProgress | None = None,
     cache_dir: Path | None = None,
     speech_jobs: int | None = None,
+    scheduler: str | None = None,
+    shared_dir: Path | None = None,
+    on_cluster: ClusterProgress | None = None,
 ) -> BatchResult:
     """Render the manifest's episodes that are not up to date (all of them with ``force``).
 
@@ -266,6 +270,9 @@ def run_batch(
     render one after another in this process. Each render synthesizes speech with
     ``speech_jobs`` processes (default: its share of the cores, ``cores // jobs``).
     ``cache_dir`` overrides the manifest's speech cache folder.
+    With ``scheduler`` (``tcp://HOST:PORT`` or ``local:N``) each episode is one task on a Dask
+    cluster (:mod:`narrator.publish.cluster`); ``shared_dir`` is a folder its workers share
+    with this machine, and ``on_cluster`` hears which worker holds which episode.
     Failures are collected, never raised: see :attr:`BatchResult.failed`.
     """
     if jobs < 1:
@@ -303,7 +310,9 @@ def run_batch(
     todo = [
         _task(manifest, episode, speech_jobs=per_render, cache_dir=cache_dir) for episode in stale
     ]
-    if at_once == 1:
+    if scheduler is not None and todo:
+        _run_on_cluster(manifest, todo, scheduler, settle, shared_dir, cache_dir, on_cluster)
+    elif at_once == 1:
         for task in todo:
             settle(_result(task, _render(task)))
     else:
@@ -321,6 +330,47 @@ def run_batch(
                 settle(_result(task, outcome))
     results = tuple(settled[ep.number_in_manifest] for ep in manifest.episodes)
     return BatchResult(results=results, elapsed_s=time.perf_counter() - started, jobs=jobs)
+
+
+def _run_on_cluster(
+    manifest: Manifest,
+    todo: list[_Task],
+    scheduler: str,
+    settle: Callable[[EpisodeResult], None],
+    shared_dir: Path | None,
+    cache_dir: Path | None,
+    on_cluster: ClusterProgress | None,
+) -> None:
+    from narrator.publish.cluster import Job, connected, payload_for, run_jobs
+
+    def done_with(task: _Task) -> Callable[[dict[str, Any]], None]:
+        def done(answer: dict[str, Any]) -> None:
+            if "error" not in answer:
+                _store_fingerprint(task.episode.output, task.inputs)
+            outcome = _Outcome(
+                title=task.episode.title or str(answer.get("title") or ""),
+                duration_s=answer.get("duration_s"),
+                elapsed_s=float(answer.get("elapsed_s") or 0.0),
+                error=answer.get("error"),
+            )
+            settle(_result(task, outcome))
+
+        return done
+
+    # Payloads first: a file outside the show's folder is an error before anything is sent.
+    jobs = [
+        Job(
+            name=task.episode.name,
+            payload=payload_for(manifest, task, shared_dir=shared_dir, cache_dir=cache_dir),
+            folder=task.episode.output.parent,
+            done=done_with(task),
+        )
+        for task in todo
+    ]
+    for job in jobs:
+        job.folder.mkdir(parents=True, exist_ok=True)
+    with connected(scheduler) as client:
+        run_jobs(client, jobs, on_cluster=on_cluster)
 
 
 @dataclass(frozen=True, kw_only=True)
