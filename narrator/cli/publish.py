@@ -124,10 +124,12 @@ def batch(
         )
     else:
         minutes = result.elapsed_s / 60
+        jobs = result.jobs
+        where = f"on {scheduler}" if scheduler else f"with {jobs} job{'s' * (jobs != 1)}"
         rate = f", {rendered / minutes:.1f} episodes/min" if rendered and minutes > 0 else ""
         out.print(
             f"{rendered} rendered, {skipped} up to date, {failed} failed in "
-            f"{result.elapsed_s:.1f} s with {result.jobs} job{'s' * (result.jobs != 1)}{rate}",
+            f"{result.elapsed_s:.1f} s {where}{rate}",
             highlight=False,
         )
     if failed:

@@ -129,7 +129,7 @@ def test_six_episodes_finish_when_a_worker_dies_under_one(cluster, tmp_path):
     killer.join()
     assert code == 0, text
     assert killed, "no worker was killed while it held an episode: the test proved nothing"
-    assert "6 rendered, 0 up to date, 0 failed" in text, text
+    assert "6 rendered, 0 up to date, 0 failed in " in text and f"s on {cluster.address}" in text
     public = remote / "public"
     assert sorted(p.name for p in public.iterdir()) == sorted(
         p.name for p in (local / "public").iterdir()
