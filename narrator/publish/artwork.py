@@ -20,6 +20,7 @@ from pathlib import Path
 
 from narrator.errors import brief
 from narrator.publish import PublishError
+from narrator.render.sidecars import flattened
 from soundscapes.files import InputError, read_input
 from soundscapes.output.export import atomic_path
 
@@ -88,7 +89,7 @@ def prepare_artwork(source: Path, folder: Path, stem: str, *, where: str) -> Art
     if image.mode != "RGB":
         warnings.append(f"{where}: {source} is {_mode_name(image.mode)}; converted to RGB "
                         "(the directories want RGB without an alpha channel)")  # fmt: skip
-        image = _flattened(image)
+        image = flattened(image)
         changed = True
     if changed:
         data, fmt = _encoded(image, fmt)
@@ -146,17 +147,6 @@ def _mode_name(mode: str) -> str:
         "1": "black and white",
     }
     return names.get(mode, f"in {mode} mode")
-
-
-def _flattened(image):
-    """RGB, with any transparency laid over black (the dark of a podcast app at night)."""
-    from PIL import Image
-
-    if image.mode in ("P", "LA", "RGBA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        ground = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
-        return Image.alpha_composite(ground, rgba).convert("RGB")
-    return image.convert("RGB")
 
 
 def _encoded(image, fmt: str) -> tuple[bytes, str]:

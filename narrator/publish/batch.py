@@ -281,6 +281,7 @@ def run_batch(
         raise PublishError(f"speech_jobs {speech_jobs} must be at least 1")
     # No episode's files may land on a story, a lexicon or the manifest.
     check_outputs(published_files(manifest), manifest_inputs(manifest))
+    _check_show_cover(manifest)
     started = time.perf_counter()
     total = len(manifest.episodes)
     settled: dict[int, EpisodeResult] = {}
@@ -524,6 +525,21 @@ def _cover_of(story: Path) -> Path | None:
         return None
     cover = Path(meta.cover)
     return cover if cover.is_absolute() else story.parent / cover
+
+
+def _check_show_cover(manifest: Manifest) -> None:
+    """The show's artwork, which every episode without a cover of its own embeds, checked once
+    (as the renders will read it): a bad one is one error before anything renders, not a
+    failure of every episode."""
+    from narrator.render.sidecars import load_cover
+
+    show = _show_cover(manifest)
+    if show is None:
+        return
+    try:
+        load_cover(manifest.path, str(show.relative_to(manifest.folder)))
+    except NarratorError as exc:  # "podcast.toml: cover 'art.png' is not a …"
+        raise PublishError(str(exc).replace(": cover ", ": [podcast] image ", 1)) from None
 
 
 def _show_cover(manifest: Manifest) -> Path | None:

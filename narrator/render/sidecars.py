@@ -158,7 +158,7 @@ def load_cover(story: Path, cover: str) -> tuple[bytes, str]:
             if image.width * image.height > COVER_MAX_PIXELS:
                 raise too_big
             image.load()
-            picture = _flattened(image)
+            picture = flattened(image)
     except Image.DecompressionBombError:  # Pillow's own, larger bound
         raise too_big from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
@@ -171,7 +171,7 @@ def load_cover(story: Path, cover: str) -> tuple[bytes, str]:
     return out.getvalue(), "image/jpeg"
 
 
-def _flattened(image):
+def flattened(image):
     """An RGB copy of ``image``: transparency laid on the generated cover's night blue (what a
     player shows around art), palettes and greyscale expanded."""
     from PIL import Image

@@ -561,3 +561,15 @@ def test_a_category_written_with_spaces_round_the_slash_is_apple_s(show, tmp_pat
     first = channel.find(f"{ITUNES}category")
     assert first.get("text") == "Health & Fitness"
     assert first.find(f"{ITUNES}category").get("text") == "Mental Health"
+
+
+def test_a_show_image_that_is_not_an_image_stops_the_batch_in_one_line(tmp_path):
+    lay_out(tmp_path, SHOW.replace('image = "cover.jpg"', 'image = "secret.png"'))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:$6$salt$hash:19000:0:99999:7:::\n", encoding="utf-8")
+    (tmp_path / "secret.png").symlink_to(secret)  # a .png name in front of a private file
+    code, text = cli("batch", str(tmp_path / "podcast.toml"), "-q")
+    errors = [line for line in text.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, text
+    assert "[podcast] image 'secret.png' is not a PNG or JPEG image" in errors[0], text
+    assert not list((tmp_path / "public").glob("*.mp3")), "an episode rendered anyway"
