@@ -22,7 +22,7 @@ import numpy as np
 from soundscapes.background import BackgroundAnalysis, StemMeasure, read_scratch
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import human_size, scratch_file, short_of_space
-from soundscapes.output.export import atomic_path, check_writable
+from soundscapes.output.export import Destination, atomic_path, check_writable
 from soundscapes.output.formats import get_format
 from soundscapes.output.master import LoudnessTarget, master_to_file
 from soundscapes.output.meter import integrated_lufs_of_steps
@@ -169,19 +169,18 @@ def render_ambience(
 
         tags = tags or Tags(title=title or f"{scene.name} ambience", genre="Ambient")
         with atomic_path(output) as tmp:
+            dest = Destination(
+                path=tmp, fmt=fmt, sample_rate_hz=SAMPLE_RATE_HZ, tags=tags, shown_as=output
+            )
             result = master_to_file(
                 blocks,
-                tmp,
-                fmt,
-                sample_rate_hz=SAMPLE_RATE_HZ,
+                dest,
                 measured_lufs=measured_lufs,
                 target=target,
-                tags=tags,
                 sample_peak=measured.sample_peak,
                 # The bed must be read to be known: preview its first five minutes whole.
                 preview_every=1,
                 preview_max_s=_PREVIEW_S,
-                shown_as=output,
             )
     loud = result.loudness
     return AmbienceResult(

@@ -3,6 +3,8 @@ source made of a function of time."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import subprocess
 from dataclasses import dataclass
@@ -176,6 +178,39 @@ def make_artwork(
     path.parent.mkdir(parents=True, exist_ok=True)
     image.convert(mode).save(path)
     return path
+
+
+def toml_value(value: object) -> str:
+    """``value`` written as TOML (strings, numbers, booleans, dates, lists, inline tables)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def episodes_toml(*episodes: dict[str, object]) -> str:
+    """A manifest's ``[[episodes]]`` tables, one per mapping; ``published`` may be written as
+    an ISO date or date-time string and is given to TOML as a date."""
+    tables = []
+    for episode in episodes:
+        lines = ["[[episodes]]"]
+        for key, value in episode.items():
+            if key == "published" and isinstance(value, str):
+                value = (
+                    dt.datetime.fromisoformat(value)
+                    if "T" in value
+                    else dt.date.fromisoformat(value)
+                )
+            lines.append(f"{key} = {toml_value(value)}")
+        tables.append("\n".join(lines))
+    return "\n" + "\n\n".join(tables) + "\n"
 
 
 def write_show(folder: Path, manifest: str, stories: dict[str, str], cover: str = "cover.jpg"):

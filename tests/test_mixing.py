@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from soundscapes.errors import SoundscapeError
-from soundscapes.output.export import atomic_path
+from soundscapes.output.export import Destination, atomic_path
 from soundscapes.output.formats import format_for
 from soundscapes.output.master import TruePeakLimiter, master_to_file, parse_target
 from soundscapes.output.meter import measure
@@ -129,15 +129,8 @@ def test_master_hits_target_and_ceiling_on_the_encoded_file(tmp_path, fmt):
             yield x[:, i : i + 65536]
 
     out = tmp_path / f"m.{fmt}"
-    result = master_to_file(
-        blocks,
-        out,
-        fmt,
-        sample_rate_hz=SR,
-        measured_lufs=measured,
-        target=target,
-        tags=Tags(title="t"),
-    )
+    dest = Destination(path=out, fmt=fmt, sample_rate_hz=SR, tags=Tags(title="t"))
+    result = master_to_file(blocks, dest, measured_lufs=measured, target=target)
     unlimited = (
         f"a spike {spike_dbfs - target.true_peak_dbtp:.0f} dB over the ceiling after the master "
         "gain came through at {:+.1f} dBTP ({}), over the {:+.0f} dBTP ceiling: the true-peak "
@@ -279,16 +272,18 @@ def test_quiet_beds_skip_the_limiter_preview_and_still_land_on_target(tmp_path, 
 
     monkeypatch.setattr(master, "limiter_loss_lu", no_preview)
     measured = measure(x, SR, true_peak=False).integrated_lufs
-    result = master_to_file(blocks, tmp_path / "bed.flac", "flac", sample_rate_hz=SR,
-                            measured_lufs=measured, target=parse_target("sleep"),
-                            tags=Tags(title="bed"), sample_peak=peak)  # fmt: skip
+
+    def bed(name):
+        return Destination(path=tmp_path / name, fmt="flac", sample_rate_hz=SR)
+
+    result = master_to_file(blocks, bed("bed.flac"), measured_lufs=measured,
+                            target=parse_target("sleep"), sample_peak=peak)  # fmt: skip
     assert abs(result.loudness.integrated_lufs + 20.0) <= 0.3
     assert result.passes == 1
     # A loud spike makes the preview necessary again.
     with pytest.raises(AssertionError, match="preview ran"):
-        master_to_file(blocks, tmp_path / "b2.flac", "flac", sample_rate_hz=SR,
-                       measured_lufs=measured, target=parse_target("sleep"),
-                       tags=Tags(title="bed"), sample_peak=1.0)  # fmt: skip
+        master_to_file(blocks, bed("b2.flac"), measured_lufs=measured,
+                       target=parse_target("sleep"), sample_peak=1.0)  # fmt: skip
 
 
 def test_a_scene_that_returns_restarts_its_layers_instead_of_running_silent_between():

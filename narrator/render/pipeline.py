@@ -64,7 +64,7 @@ from narrator.text.pronunciation import load_lexicon
 from narrator.text.script import Script, is_markdown, parse_text, read_story, title_from_path
 from soundscapes.arc import SleepArc
 from soundscapes.files import check_outputs, scratch_file, sweep_scratch
-from soundscapes.output.export import atomic_path, audio_info, check_writable
+from soundscapes.output.export import Destination, atomic_path, audio_info, check_writable
 from soundscapes.output.formats import format_for, get_format
 from soundscapes.output.master import master_to_file, parse_target
 from soundscapes.output.mix import (
@@ -322,18 +322,21 @@ def render_story(
                     yield voice + bed
                 kept.finish()
 
-            mastered = master_to_file(
-                blocks,
-                tmp_out,
-                fmt,
+            dest = Destination(
+                path=tmp_out,
+                fmt=fmt,
                 sample_rate_hz=SAMPLE_RATE_HZ,
-                measured_lufs=mixed.integrated_lufs,
-                target=target,
                 tags=tags,
                 bitrate_kbps=settings.bitrate_kbps,
+                shown_as=output,
+            )
+            mastered = master_to_file(
+                blocks,
+                dest,
+                measured_lufs=mixed.integrated_lufs,
+                target=target,
                 sample_peak=mixed.sample_peak,
                 record_series=settings.plot,
-                shown_as=output,
                 preview=lambda: (
                     v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
                 ),

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +30,26 @@ from soundscapes.output.tags import Tags, ffmetadata
 
 #: Free bytes under which a failed write is put down to a full disk.
 _FULL_DISK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class Destination:
+    """What an encoder writes: the file, its format and stream, and what is muxed in."""
+
+    path: Path
+    fmt: str
+    sample_rate_hz: int
+    channels: int = 2
+    #: Written into the finished file; chapters are muxed in where the format needs it (MP4).
+    tags: Tags | None = None
+    #: Lossy formats only: constant-rate MP3 when given, the format's VBR default otherwise.
+    bitrate_kbps: int | None = None
+    #: How errors name the file when ``path`` is a temporary one (the output's own name).
+    shown_as: Path | None = None
+
+    @property
+    def named(self) -> Path:
+        return self.shown_as or self.path
 
 
 class Encoder(Protocol):
@@ -55,22 +76,14 @@ def _writing(where: object, reason: Callable[[BaseException], str] = _reason) ->
 class SoundFileEncoder:
     """Formats libsndfile writes (WAV, FLAC, Ogg Vorbis: :attr:`OutputFormat.soundfile`)."""
 
-    def __init__(
-        self,
-        path: Path,
-        fmt: str,
-        sample_rate_hz: int,
-        channels: int,
-        *,
-        shown_as: Path | None = None,
-    ):
-        container, subtype = get_format(fmt).soundfile or ("", "")
-        self._final = shown_as or path
+    def __init__(self, dest: Destination):
+        container, subtype = get_format(dest.fmt).soundfile or ("", "")
+        self._final = dest.named
         self._file = sf.SoundFile(
-            path,
+            dest.path,
             "w",
-            samplerate=sample_rate_hz,
-            channels=channels,
+            samplerate=dest.sample_rate_hz,
+            channels=dest.channels,
             format=container,
             subtype=subtype,
         )
@@ -108,21 +121,12 @@ class FfmpegEncoder:
     #: bigger one lets the encoder work on while this process limits the next block.
     _PIPE_BYTES = 1 << 20
 
-    def __init__(
-        self,
-        path: Path,
-        fmt: str,
-        sample_rate_hz: int,
-        channels: int,
-        *,
-        tags: Tags | None = None,
-        bitrate_kbps: int | None = None,
-        decoded: Callable[[np.ndarray], None] | None = None,
-        shown_as: Path | None = None,
-    ):
+    def __init__(self, dest: Destination, *, decoded: Callable[[np.ndarray], None] | None = None):
+        path, fmt, tags = dest.path, dest.fmt, dest.tags
+        sample_rate_hz, channels = dest.sample_rate_hz, dest.channels
         self._path = path
         #: How errors name the file: the output's own name, not the temporary one written.
-        self._final = shown_as or path
+        self._final = dest.named
         self._meta: Path | None = None
         record = get_format(fmt)
         chapters: list[str] = []
@@ -146,7 +150,7 @@ class FfmpegEncoder:
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
             "-f", "f32le", "-ar", str(sample_rate_hz), "-ac", str(channels), "-i", "pipe:0",
-            *chapters, *self.codec_args(fmt, bitrate_kbps), *output,
+            *chapters, *self.codec_args(fmt, dest.bitrate_kbps), *output,
         ]  # fmt: skip
         # A session of its own: a Ctrl-C at the terminal reaches this process, which stops
         # the encoder itself (abort), rather than ffmpeg dying first and its exit reading as
@@ -334,37 +338,17 @@ def ffmpeg_exe() -> str:
 
 
 def open_encoder(
-    path: Path,
-    fmt: str,
-    sample_rate_hz: int,
-    channels: int = 2,
-    *,
-    tags: Tags | None = None,
-    bitrate_kbps: int | None = None,
-    decoded: Callable[[np.ndarray], None] | None = None,
-    shown_as: Path | None = None,
+    dest: Destination, *, decoded: Callable[[np.ndarray], None] | None = None
 ) -> Encoder:
-    """An encoder writing ``fmt`` to ``path`` (``tags`` for what must be muxed in: chapters;
-    ``bitrate_kbps`` for lossy formats, constant-rate MP3 when given; ``decoded`` receives
-    the file decoded again while it is encoded, where :meth:`FfmpegEncoder.
-    can_decode_while_encoding` allows; ``shown_as``: the name errors give the file, when
-    ``path`` is a temporary one)."""
+    """An encoder writing ``dest`` (``decoded`` receives the file decoded again while it is
+    encoded, where :meth:`FfmpegEncoder.can_decode_while_encoding` allows)."""
     try:
-        if get_format(fmt).by_ffmpeg:
-            return FfmpegEncoder(
-                path,
-                fmt,
-                sample_rate_hz,
-                channels,
-                tags=tags,
-                bitrate_kbps=bitrate_kbps,
-                decoded=decoded,
-                shown_as=shown_as,
-            )
-        return SoundFileEncoder(path, fmt, sample_rate_hz, channels, shown_as=shown_as)
+        if get_format(dest.fmt).by_ffmpeg:
+            return FfmpegEncoder(dest, decoded=decoded)
+        return SoundFileEncoder(dest)
     except (OSError, sf.LibsndfileError) as exc:
         raise ExportError(
-            f"{shown_as or path}: cannot write ({exc}); check the folder exists and is writable"
+            f"{dest.named}: cannot write ({exc}); check the folder exists and is writable"
         ) from None
 
 

@@ -20,7 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from soundscapes.errors import SoundscapeError
-from soundscapes.output.export import FfmpegEncoder, audio_info, decode_blocks, open_encoder
+from soundscapes.output.export import (
+    Destination,
+    FfmpegEncoder,
+    audio_info,
+    decode_blocks,
+    open_encoder,
+)
 from soundscapes.output.formats import get_format
 from soundscapes.output.limiter import PEAK_BOUND, TruePeakLimiter
 from soundscapes.output.meter import Loudness, LoudnessMeter
@@ -84,25 +90,19 @@ class MasterResult:
 
 def master_to_file(
     blocks: Callable[[], Iterable[np.ndarray]],
-    path: Path,
-    fmt: str,
+    dest: Destination,
     *,
-    sample_rate_hz: int,
     measured_lufs: float,
     target: LoudnessTarget,
-    tags: Tags,
-    channels: int = 2,
     tolerance_lu: float = 0.3,
     max_passes: int = 3,
-    bitrate_kbps: int | None = None,
     sample_peak: float | None = None,
     preview: Callable[[], Iterable[np.ndarray]] | None = None,
     record_series: bool = False,
     preview_every: int = 3,
     preview_max_s: float = 2700.0,
-    shown_as: Path | None = None,
 ) -> MasterResult:
-    """Gain, limit and encode the mix that ``blocks()`` yields into ``path``.
+    """Gain, limit and encode the mix that ``blocks()`` yields into ``dest``.
 
     Parameters
     ----------
@@ -123,11 +123,11 @@ def master_to_file(
     preview_every, preview_max_s : int, float
         The limiter preview runs on every ``preview_every``-th block of the first
         ``preview_max_s`` seconds (see :func:`limiter_loss_lu`).
-    shown_as : Path, optional
-        How errors name the file when ``path`` is a temporary one (the output's own name).
 
     Returns the loudness of what was written (see the module docstring for how it is read).
     """
+    path, fmt, tags = dest.path, dest.fmt, dest.tags or Tags()
+    sample_rate_hz, channels = dest.sample_rate_hz, dest.channels
     # Lossy encoders overshoot peaks a little: start with margin under the ceiling.
     lossless = get_format(fmt).lossless
     ceiling_db = target.true_peak_dbtp - (0.3 if lossless else 1.0)
@@ -160,16 +160,7 @@ def master_to_file(
             meter = LoudnessMeter(rate, channels)
             meter.record_series = record_series
         written = meter if lossless else None
-        encoder = open_encoder(
-            path,
-            fmt,
-            sample_rate_hz,
-            channels,
-            tags=tags,
-            bitrate_kbps=bitrate_kbps,
-            decoded=meter.add if streamed and meter is not None else None,
-            shown_as=shown_as,
-        )
+        encoder = open_encoder(dest, decoded=meter.add if streamed and meter is not None else None)
         gain = np.float32(10.0 ** (gain_db / 20.0))
         try:
             for block in blocks():

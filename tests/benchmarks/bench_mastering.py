@@ -75,6 +75,7 @@ def our_master(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: float) ->
     """Our mastering alone on ``mix``: measure pass, then gain + limiter + LAME + check."""
     import soundfile as sf
 
+    from soundscapes.output.export import Destination
     from soundscapes.output.formats import get_format
     from soundscapes.output.master import LoudnessTarget, master_to_file
     from soundscapes.output.meter import LoudnessMeter
@@ -90,14 +91,9 @@ def our_master(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: float) ->
     for block in read_blocks(mix):
         meter.add(block)
     target = LoudnessTarget(name="t", integrated_lufs=target_lufs, true_peak_dbtp=ceiling_dbtp)
+    dest = Destination(path=out, fmt="mp3", sample_rate_hz=44_100, tags=Tags(title="bench"))
     master_to_file(
-        lambda: read_blocks(mix),
-        out,
-        "mp3",
-        sample_rate_hz=44_100,
-        measured_lufs=meter.integrated_lufs,
-        target=target,
-        tags=Tags(title="bench"),
+        lambda: read_blocks(mix), dest, measured_lufs=meter.integrated_lufs, target=target
     )
     return time.perf_counter() - started
 

@@ -26,7 +26,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from narrator.cli import app
-from tests.conftest import make_artwork, write_show
+from tests.conftest import episodes_toml, make_artwork, write_show
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKLIST = json.loads((Path(__file__).with_name("directory_checklist.json")).read_text("utf-8"))
@@ -61,28 +61,14 @@ categories = ["Health & Fitness/Mental Health", "Fiction/Drama"]
 email = "night@example.org"
 copyright = "The Night Desk"
 funding = {{ url = "https://example.org/support", text = "Support the show" }}
-
-[[episodes]]
-story = "stories/harbour.md"
-number = 1
-season = 1
-published = 2025-01-06
-description = "A harbour at night, boats resting, the water lapping."
-
-[[episodes]]
-story = "stories/rain.txt"
-title = "Rain on the Roof"
-number = 2
-season = 1
-published = 2025-01-13T21:00:00+01:00
-
-[[episodes]]
-story = "stories/hearth.txt"
-number = 3
-season = 1
-published = 2025-01-20
-link = "https://example.org/quiet-hours/hearth"
-"""
+""" + episodes_toml(
+    {"story": "stories/harbour.md", "number": 1, "season": 1, "published": "2025-01-06",
+     "description": "A harbour at night, boats resting, the water lapping."},
+    {"story": "stories/rain.txt", "title": "Rain on the Roof", "number": 2, "season": 1,
+     "published": "2025-01-13T21:00:00+01:00"},
+    {"story": "stories/hearth.txt", "number": 3, "season": 1, "published": "2025-01-20",
+     "link": "https://example.org/quiet-hours/hearth"},
+)  # fmt: skip
 
 
 def cli(*args: str) -> tuple[int, str]:

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 import narrator.cli.publish  # noqa: F401  (registers batch)
 from narrator.cli import app
+from tests.conftest import episodes_toml
 
 runner = CliRunner()
 
@@ -54,28 +55,17 @@ author = "{AUTHOR}"
 base_url = "https://example.org/slow-tides/"
 image = "cover.png"
 
-[[episodes]]
-story = "stories/one.md"
-number = 1
-published = 2025-01-06
-
-[[episodes]]
-story = "stories/two.md"
-number = 2
-published = 2025-01-13T21:00:00+01:00
-
-[[episodes]]
-story = "stories/three.md"
-number = 3
-published = 2025-01-20T06:30:00Z
-format = "m4b"
-
-[[episodes]]
-story = "stories/four.md"
-number = 4
-published = 2025-01-27
-format = "flac"
-"""
+""" + episodes_toml(
+    {"story": "stories/one.md", "number": 1, "published": "2025-01-06"},
+    {"story": "stories/two.md", "number": 2, "published": "2025-01-13T21:00:00+01:00"},
+    {
+        "story": "stories/three.md",
+        "number": 3,
+        "published": "2025-01-20T06:30:00Z",
+        "format": "m4b",
+    },
+    {"story": "stories/four.md", "number": 4, "published": "2025-01-27", "format": "flac"},
+)
 
 
 def gradient(size: int, flip: bool = False) -> Image.Image:

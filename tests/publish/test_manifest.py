@@ -24,6 +24,7 @@ from narrator.publish.batch import episode_inputs, fingerprint
 from narrator.publish.feed import ITUNES_NS, build_feed, episode_guid, podcast_guid
 from narrator.publish.manifest import load_manifest
 from narrator.publish.playlist import PlaylistEntry, m3u8_text
+from tests.conftest import episodes_toml
 
 HEADER = """\
 output_dir = "site"
@@ -51,20 +52,16 @@ def test_defaults_merge_under_episode_options_and_paths_resolve(tmp_path):
     path = write(
         tmp_path,
         HEADER
-        + """
-[[episodes]]
-story = "stories/one.md"
-number = 1
-season = 2
-published = 2025-01-06
-
-[[episodes]]
-story = "stories/two.txt"
-pace = 100
-format = "flac"
-output = "second.flac"
-published = 2025-01-13T21:00:00+01:00
-""",
+        + episodes_toml(
+            {"story": "stories/one.md", "number": 1, "season": 2, "published": "2025-01-06"},
+            {
+                "story": "stories/two.txt",
+                "pace": 100,
+                "format": "flac",
+                "output": "second.flac",
+                "published": "2025-01-13T21:00:00+01:00",
+            },
+        ),
         {"stories/one.md": "One.", "stories/two.txt": "Two."},
     )
     manifest = load_manifest(path)

@@ -24,7 +24,7 @@ from narrator.publish.batch import load_rendered, run_batch
 from narrator.publish.feed import PODCAST_NS, podcast_guid
 from narrator.publish.manifest import load_manifest
 from soundscapes.output.export import audio_info
-from tests.conftest import ffmpeg_loudness, write_show
+from tests.conftest import episodes_toml, ffmpeg_loudness, write_show
 
 runner = CliRunner()
 BASE_URL = "https://example.org/slow tides/"
@@ -54,29 +54,12 @@ description = "Sleep stories, read slowly."
 base_url = "{BASE_URL}"
 image = "cover.jpg"
 categories = ["Health & Fitness/Mental Health"]
-
-[[episodes]]
-story = "stories/one.txt"
-number = 1
-season = 1
-published = 2025-01-06
-
-[[episodes]]
-story = "stories/two.md"
-number = 2
-season = 1
-published = 2025-01-13T21:00:00+01:00
-
-[[episodes]]
-story = "stories/three.txt"
-title = {json.dumps(TRICKY_TITLE, ensure_ascii=False)}
-number = 3
-seed = 7
-
-[[episodes]]
-story = "stories/four.txt"
-number = 4
-"""
+""" + episodes_toml(
+    {"story": "stories/one.txt", "number": 1, "season": 1, "published": "2025-01-06"},
+    {"story": "stories/two.md", "number": 2, "season": 1, "published": "2025-01-13T21:00:00+01:00"},
+    {"story": "stories/three.txt", "title": TRICKY_TITLE, "number": 3, "seed": 7},
+    {"story": "stories/four.txt", "number": 4},
+)
 
 
 def lay_out(folder: Path, manifest: str = MANIFEST, stories: dict[str, str] = STORIES) -> Path:
