@@ -126,7 +126,8 @@ OPTIONS: tuple[Option, ...] = (
        places=frozenset({CLI, MANIFEST})),
     _o("lexicon", "lexicon", "path", None, 'a pronunciation file (TOML: Nyx = "nicks")'),
     _o("plot", "plot", "bool", False,
-       "also write OUT.png: loudness over time with chapter and scene markers"),
+       "also write OUT.png (loudness over time, chapter and scene markers) and "
+       "OUT.stages.png (when each render stage ran)"),
     _o("stems", "stems", "bool", False,
        "also keep the un-mastered voice and ambience stems, OUT.voice.wav and "
        "OUT.ambience.wav (float WAV)", places=frozenset({CLI, MANIFEST})),

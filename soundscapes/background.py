@@ -163,6 +163,10 @@ class StemMeasure:
     sample_peak: float
     #: CPU seconds the child spent rendering and measuring.
     busy_s: float
+    #: When the child started and finished, ``time.monotonic()`` (one clock for every process
+    #: on Linux), for a render's stage timeline.
+    started_at: float = 0.0
+    ended_at: float = 0.0
 
 
 def _measure(
@@ -179,6 +183,7 @@ def _measure(
 
     with _reporting(conn, owner_pid):
         started = time.process_time()
+        started_at = time.monotonic()
         meter = LoudnessMeter(
             source.sample_rate_hz,
             source.channels,
@@ -201,6 +206,8 @@ def _measure(
             step_frames=meter.step_frames,
             sample_peak=peak,
             busy_s=time.process_time() - started,
+            started_at=started_at,
+            ended_at=time.monotonic(),
         )
         conn.send(("done", measured))
 

@@ -194,6 +194,11 @@ def test_stems_plot_and_kept_mix_never_overwrite_inputs(hostile, tmp_path):
         ["render", str(story), "-o", str(tmp_path / "p.mp3"), "--plot", *FAKE],
         expect="the loudness plot would overwrite the story",
     )
+    story = _story(tmp_path, "t.mp3.stages.png")
+    hostile(
+        ["render", str(story), "-o", str(tmp_path / "t.mp3"), "--plot", *FAKE],
+        expect="the stage timeline would overwrite the story",
+    )
     story = _story(tmp_path, "k.wav")
     hostile(
         ["render", str(story), "-o", str(tmp_path / "k.mp3"), "--keep-mix", str(story), *FAKE],

@@ -4,6 +4,7 @@ ambience-only renders. Fake engine for speed; every file is read back and measur
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import subprocess
@@ -174,6 +175,31 @@ def test_plot_is_a_png(chaptered, tmp_path):
     assert report["sidecars"]["plot"] == "rooms.ogg.png"
     png = out.parent / report["sidecars"]["plot"]
     assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000
+
+
+def test_stage_timeline_shows_when_each_stage_ran(chaptered, tmp_path):
+    out = tmp_path / "rooms.mp3"
+    report = render(chaptered, out, "--plot")
+    stages = {s["stage"]: (s["start_s"], s["end_s"]) for s in report["stages"]}
+    order = ["text", "speech", "mix", "master", "sidecars", "plot"]
+    assert [s["stage"] for s in report["stages"] if s["stage"] != "soundscape"] == order
+    starts = [stages[name][0] for name in order]
+    assert starts == sorted(starts) and starts[0] == 0.0
+    for name, (start_s, end_s) in stages.items():
+        assert end_s >= start_s, name
+    # The pipeline's own stages follow one another; each ends before the next begins.
+    for a, b in itertools.pairwise(order):
+        assert stages[a][1] <= stages[b][0] + 0.002, (a, b)
+    # The ambience renders in its own process while the voice is mixed: its span, stamped in
+    # that process, falls inside the mix's.
+    mix, bed = stages["mix"], stages["soundscape"]
+    assert mix[0] - 0.002 <= bed[0] < bed[1] <= mix[1] + 0.002
+    # Busy time fits in the span it was spent in, and everything ends before the total.
+    assert report["timings_s"]["speech"] <= stages["speech"][1] - stages["speech"][0] + 0.01
+    assert max(end for _, end in stages.values()) <= report["timings_s"]["total"]
+    png = out.parent / report["sidecars"]["stages_plot"]
+    assert png.name == "rooms.mp3.stages.png"
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 5_000
 
 
 def test_front_matter_cover_is_used_and_a_missing_one_is_an_error(tmp_path):

@@ -41,6 +41,7 @@ def render_outputs(
     ]
     if plot:
         outputs.append(("loudness plot", sidecar_path(output, ".png")))
+        outputs.append(("stage timeline", sidecar_path(output, ".stages.png")))
     if stems:
         outputs += [(f"{name} stem", path) for name, path in stem_paths(output).items()]
     if keep_mix is not None:

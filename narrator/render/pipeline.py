@@ -57,6 +57,7 @@ from narrator.render.sidecars import (
     sidecar_path,
     write_text_sidecars,
 )
+from narrator.render.stages import StageClock, stages_plot
 from narrator.render.timing import chapter_marks, scene_cues
 from narrator.speech import default_spec, narrate
 from narrator.text.frontmatter import split_front_matter
@@ -199,6 +200,7 @@ def render_story(
     """
     story = Path(story)
     started = time.perf_counter()
+    clock = StageClock()
     script, settings, user_scenes = load_story(story, options, layers=layers, title=title)
     if settings.output is not None and str(settings.output) == "-":
         raise RenderError(
@@ -241,20 +243,22 @@ def render_story(
         **dict(settings.engine_settings),
     )
     jobs, jobs_warnings = usable_jobs(settings.jobs)
+    clock.add("text", clock.origin, time.monotonic())
 
     sweep_scratch(tempfile.gettempdir())  # a killed render's speech (--no-cache, system voice)
     with speech_cache(settings) as cache:
         t0 = time.perf_counter()
-        narration = narrate(
-            script,
-            spec=spec,
-            cache=cache,
-            pace_wpm=settings.pace_wpm,
-            jobs=jobs,
-            lead_in_s=settings.intro_s + script.opening_pause_s,
-            slow_down=settings.slow_down,
-            progress=(lambda d, t: progress("speech", d, t)) if progress else None,
-        )
+        with clock.stage("speech"):
+            narration = narrate(
+                script,
+                spec=spec,
+                cache=cache,
+                pace_wpm=settings.pace_wpm,
+                jobs=jobs,
+                lead_in_s=settings.intro_s + script.opening_pause_s,
+                slow_down=settings.slow_down,
+                progress=(lambda d, t: progress("speech", d, t)) if progress else None,
+            )
         speech_s = time.perf_counter() - t0
         duration_s = narration.end_s + settings.tail_s
         arc = SleepArc(start_s=narration.lead_in_s, end_s=narration.end_s) if settings.arc else None
@@ -301,16 +305,18 @@ def render_story(
             kept,
         ):
             scratch = StemScratch(voice=voice_scratch, ambience=ambience_scratch)
-            analysis = analyse_stems(
-                VoiceStem(narration.source(), arc=arc),
-                ambience,
-                frames=total_frames,
-                speech_spans_s=spans,
-                scratch=scratch,
-                bandwidth_hz=get_format(fmt).bandwidth_hz,
-                progress=(lambda d, t: progress("mix", d, t)) if progress else None,
-            )
-            mixed = plan_mix(analysis)
+            with clock.stage("mix"):
+                analysis = analyse_stems(
+                    VoiceStem(narration.source(), arc=arc),
+                    ambience,
+                    frames=total_frames,
+                    speech_spans_s=spans,
+                    scratch=scratch,
+                    bandwidth_hz=get_format(fmt).bandwidth_hz,
+                    progress=(lambda d, t: progress("mix", d, t)) if progress else None,
+                )
+                mixed = plan_mix(analysis)
+            clock.add("soundscape", *analysis.ambience_span)
 
             def blocks() -> Iterator[np.ndarray]:
                 done = 0
@@ -330,33 +336,41 @@ def render_story(
                 bitrate_kbps=settings.bitrate_kbps,
                 shown_as=output,
             )
-            mastered = master_to_file(
-                blocks,
-                dest,
-                measured_lufs=mixed.integrated_lufs,
-                target=target,
-                sample_peak=mixed.sample_peak,
-                record_series=settings.plot,
-                preview=lambda: (
-                    v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
-                ),
-            )
-            written_s = audio_info(tmp_out)[2]
+            with clock.stage("master"):
+                mastered = master_to_file(
+                    blocks,
+                    dest,
+                    measured_lufs=mixed.integrated_lufs,
+                    target=target,
+                    sample_peak=mixed.sample_peak,
+                    record_series=settings.plot,
+                    preview=lambda: (
+                        v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
+                    ),
+                )
+                written_s = audio_info(tmp_out)[2]
             if progress:
                 progress("sidecars", 0, 1)
-            sidecars = write_text_sidecars(output, script, narration.passages, chapters)
+            with clock.stage("sidecars"):
+                sidecars = write_text_sidecars(output, script, narration.passages, chapters)
             if settings.plot:
                 plot = sidecar_path(output, ".png")
-                loudness_plot(
-                    plot,
-                    mastered.series,
-                    target_lufs=target.integrated_lufs,
-                    chapters=chapters,
-                    scenes=[(c.start_s, c.scene.name) for c in cues],
-                    title=script.title,
-                )
+                with clock.stage("plot"):
+                    loudness_plot(
+                        plot,
+                        mastered.series,
+                        target_lufs=target.integrated_lufs,
+                        chapters=chapters,
+                        scenes=[(c.start_s, c.scene.name) for c in cues],
+                        title=script.title,
+                    )
                 sidecars["plot"] = str(plot)
             sidecars.update(kept.names())
+    if settings.plot:
+        # Last, so that it shows every stage but its own and the report's.
+        stages = sidecar_path(output, ".stages.png")
+        stages_plot(stages, clock.stages, title=script.title)
+        sidecars["stages_plot"] = str(stages)
 
     loud = mastered.loudness
     report = {
@@ -415,6 +429,7 @@ def render_story(
             "master": round(mastered.master_s, 3),
             "encode": round(mastered.encode_s, 3),
         },
+        "stages": clock.report(),
     }
     sidecar_paths = {key: Path(value) for key, value in sidecars.items()}
     report["sidecars"] = portable(sidecar_paths)

@@ -246,6 +246,8 @@ class StemAnalysis:
     #: CPU seconds the ambience's process spent; wall seconds of the whole analysis.
     ambience_busy_s: float
     seconds: float
+    #: When the ambience's process rendered, ``time.monotonic()`` readings.
+    ambience_span: tuple[float, float] = (0.0, 0.0)
 
 
 def analyse_stems(
@@ -318,6 +320,7 @@ def analyse_stems(
         ambience_peak=measured.sample_peak,
         ambience_busy_s=measured.busy_s,
         seconds=time.perf_counter() - started,
+        ambience_span=(measured.started_at, measured.ended_at),
     )
 
 
