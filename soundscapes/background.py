@@ -44,6 +44,14 @@ _context.set_forkserver_preload(
 )
 
 
+def warm_up() -> None:
+    """Start the fork server now, so that its imports (about a second) run beside the caller's
+    work instead of delaying the first child; a no-op once it runs."""
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
 @contextlib.contextmanager
 def _reporting(conn: Connection, owner_pid: int) -> Iterator[None]:
     """In a child: die with ``owner_pid`` (see :mod:`soundscapes.children`), send any error to

@@ -34,6 +34,11 @@ def render(
     quiet: Quiet = False,
 ) -> None:
     """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
+    from soundscapes.background import warm_up
+
+    # The ambience's fork server boots (about a second of imports) while this process imports
+    # the pipeline and reads the story, instead of after.
+    warm_up()
     from narrator.render.pipeline import render_story
 
     with display.progress_display(quiet) as progress:

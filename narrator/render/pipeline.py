@@ -64,6 +64,7 @@ from narrator.text.frontmatter import split_front_matter
 from narrator.text.pronunciation import load_lexicon
 from narrator.text.script import Script, is_markdown, parse_text, read_story, title_from_path
 from soundscapes.arc import SleepArc
+from soundscapes.background import warm_up
 from soundscapes.files import check_outputs, scratch_file, sweep_scratch
 from soundscapes.output.export import Destination, atomic_path, audio_info, check_writable
 from soundscapes.output.formats import format_for, get_format
@@ -236,6 +237,8 @@ def render_story(
     else:
         cover, cover_mime = generated_cover(script.title, script.author), "image/png"
     plan = story_plan(script, settings, user_scenes)
+    # The ambience's process comes from a fork server whose start-up can overlap the speech.
+    warm_up()
     spec = default_spec(
         settings.engine,
         settings.voice,
