@@ -88,16 +88,19 @@ OPTIONS: tuple[Option, ...] = (
     _o("format", "fmt", "format", None, "output format (default: from -o, else mp3)",
        default_text="from -o"),
     _o("engine", "engine", "text", "piper",
-       "speech engine: piper (natural, neural), system (espeak-ng), fake (test tones)"),
+       "speech engine: piper (natural, neural), kokoro (Kokoro-82M, neural, slower), "
+       "system (espeak-ng), fake (test tones)"),
     _o("voice", "voice", "text", None,
-       "a Piper .onnx voice file or a system voice id (narrator voices)",
+       "a Piper .onnx voice file, a Kokoro voice or blend (af_heart:0.7,af_bella:0.3), "
+       "or a system voice id (narrator voices)",
        default_text="the engine's"),
     _o("pace", "pace_wpm", "float", 130.0,
        "words per minute over the whole narration, pauses included; the voice's own rate "
        "follows it and the pauses make up the rest", unit="wpm", low=60, high=220),
     _o("setting", "engine_settings", "settings", (),
        "an engine setting KEY=VALUE, repeatable, checked against its range: piper "
-       "length_scale, noise_scale, noise_w_scale, speaker, speaker_id; system rate_wpm, pitch",
+       "length_scale, noise_scale, noise_w_scale, speaker, speaker_id; kokoro speed, lang, "
+       "model, voices; system rate_wpm, pitch",
        metavar="KEY=VALUE", default_text="—"),
     _o("slow_down", "slow_down", "float", 0.2,
        "pauses grow from the first passage to the last, same overall pace", low=0, high=0.5),

@@ -52,6 +52,7 @@ def voices(
 ) -> None:
     """List speech engines, whether each is installed, and their voices."""
     from narrator.speech import engine_available, engine_names, list_speakers, list_voices
+    from narrator.speech.registry import describe_engine
 
     if voice is not None:
         name = engine or "piper"
@@ -74,5 +75,7 @@ def voices(
             continue
         out.print(f"[bold]{name}[/]: {'installed' if available else 'not installed'}")
         if available:
+            for line in describe_engine(name):
+                out.print(Text(f"  {line}"), soft_wrap=True)
             for voice_id in list_voices(name):
                 out.print(f"  {voice_id}", highlight=False)

@@ -60,6 +60,7 @@ from narrator.render.sidecars import (
 from narrator.render.stages import StageClock, stages_plot
 from narrator.render.timing import chapter_marks, scene_cues
 from narrator.speech import default_spec, narrate
+from narrator.speech.registry import engine_warnings
 from narrator.text.frontmatter import split_front_matter
 from narrator.text.pronunciation import load_lexicon
 from narrator.text.script import Script, is_markdown, parse_text, read_story, title_from_path
@@ -402,6 +403,7 @@ def render_story(
         "warnings": [
             *script.warnings,
             *jobs_warnings,
+            *engine_warnings(spec),
             *pace_warnings(narration, settings.pace_wpm),
         ],
         "cache": {"hits": narration.cache_hits, "misses": narration.cache_misses},

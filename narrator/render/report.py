@@ -84,5 +84,5 @@ def pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
     return [
         f"the narration runs at {narration.pace_wpm:.0f} wpm, {way} than --pace {pace_wpm:g}: "
         f"the voice alone speaks at {voice_wpm:.0f} wpm and the pauses cannot make up the "
-        "rest; set its rate with --setting (piper length_scale, system rate_wpm)"
+        "rest; set its rate with --setting (piper length_scale, kokoro speed, system rate_wpm)"
     ]

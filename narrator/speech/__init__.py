@@ -1,5 +1,5 @@
-"""Speech: engines (piper, system, fake), the speech cache, parallel synthesis, the clean voice,
-pacing, and the :class:`Narration` the renderer mixes.
+"""Speech: engines (piper, kokoro, system, fake), the speech cache, parallel synthesis, the clean
+voice, pacing, and the :class:`Narration` the renderer mixes.
 
 Names are imported lazily (PEP 562) so that a synthesis worker process, which imports this
 package, does not pay for numpy, scipy and pedalboard before it needs them.

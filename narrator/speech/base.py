@@ -122,3 +122,13 @@ class Engine:
     def speakers(self, voice: str) -> list[tuple[int, str]]:
         """``(speaker_id, name)`` of every speaker of ``voice``; one for most voices."""
         return [(0, voice)]
+
+    def warnings(self, spec: EngineSpec) -> list[str]:
+        """What a render with ``spec`` should be warned of, once, in its report and on the
+        terminal (a voice made for another language)."""
+        return []
+
+    def describe(self) -> list[str]:
+        """Lines ``narrator voices`` shows under the engine's name, before its voices (where
+        its model and voices were found)."""
+        return []

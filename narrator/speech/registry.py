@@ -21,6 +21,7 @@ from narrator.speech.base import Engine, EngineSpec, SpeechEngine
 #: Built-in engines, in the order they are offered; the first is the default.
 BUILTIN_ENGINES: dict[str, str] = {
     "piper": "narrator.speech.piper:Piper",
+    "kokoro": "narrator.speech.kokoro:Kokoro",
     "system": "narrator.speech.system:System",
     "fake": "narrator.speech.fake:Fake",
 }
@@ -167,6 +168,16 @@ def create_engine(spec: EngineSpec) -> SpeechEngine:
     """Load the engine ``spec`` names (an expensive call: models load here)."""
     check_spec(spec)
     return engine(spec.engine).create(spec)
+
+
+def engine_warnings(spec: EngineSpec) -> list[str]:
+    """What a render with ``spec`` should be warned of (:meth:`Engine.warnings`)."""
+    return [str(line) for line in engine(spec.engine).warnings(spec)]
+
+
+def describe_engine(name: str) -> list[str]:
+    """What ``narrator voices`` says of an installed engine besides its voices."""
+    return [str(line) for line in engine(name).describe()]
 
 
 def engine_version(spec: EngineSpec) -> str:

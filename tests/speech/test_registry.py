@@ -24,7 +24,7 @@ from narrator.speech.registry import (
 
 def test_builtin_engines_are_listed_default_first():
     names = engine_names()
-    assert names[:3] == ["piper", "system", "fake"]
+    assert names[:4] == ["piper", "kokoro", "system", "fake"]
     assert engine_available("fake")
     assert list_voices("fake") == ["tone", "low", "high"]
 
@@ -33,7 +33,7 @@ def test_builtin_engines_are_listed_default_first():
 def test_an_unknown_engine_names_the_close_ones(name: str, suggestion: str):
     with pytest.raises(SpeechError, match=f"did you mean {suggestion}"):
         default_spec(name)
-    with pytest.raises(SpeechError, match="piper, system, fake"):
+    with pytest.raises(SpeechError, match="piper, kokoro, system, fake"):
         create_engine(EngineSpec(engine=name))
 
 
