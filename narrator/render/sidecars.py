@@ -260,11 +260,18 @@ def loudness_plot(
     ax.set_ylabel("LUFS (3 s)")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
+    save_png(fig, path)
+
+
+def save_png(fig, path: Path) -> None:
+    """Write a matplotlib figure to ``path`` as a PNG, atomically, and free it."""
+    import matplotlib.pyplot as plt
+
+    from soundscapes.output.export import atomic_path
+
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    from soundscapes.output.export import atomic_path
-
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())

@@ -10,11 +10,12 @@ machine, so a child process's stamps land on the same line as the parent's.
 from __future__ import annotations
 
 import contextlib
-import io
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from narrator.render.sidecars import save_png
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,4 @@ def stages_plot(path: Path, stages: Sequence[Stage], *, title: str) -> None:
     ax.set_xlabel("seconds since the render started (wall clock)")
     ax.set_title(f"{title}: stages")
     ax.margins(x=0.12)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    from soundscapes.output.export import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buffer.getvalue())
+    save_png(fig, path)

@@ -52,6 +52,7 @@ from narrator.speech.kokoro_files import (
     voice_names,
     voice_pack,
 )
+from narrator.speech.onnx_session import one_thread_session
 
 #: The most intelligible of the packaged (Japanese) voices read in English: Whisper tiny.en
 #: word error 0.014 on a 216-word passage at speed 0.8, against 0.012–0.049 for the others
@@ -290,7 +291,6 @@ class KokoroEngine:
 
     def __init__(self, spec: EngineSpec) -> None:
         try:
-            import onnxruntime
             from kokoro_onnx import Kokoro
         except ImportError as exc:
             raise SpeechError(
@@ -300,14 +300,8 @@ class KokoroEngine:
         model = find_model(_text(spec.setting("model")))
         voices = find_voices(_text(spec.setting("voices")))
         check_names(spec.voice, voices.path, packaged=voices.packaged)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: no warnings on the user's terminal
         try:
-            session = onnxruntime.InferenceSession(
-                str(model.path), sess_options=options, providers=providers()
-            )
+            session = one_thread_session(model.path, providers())
             self._kokoro = Kokoro.from_session(session, str(voices.path))
         except Exception as exc:  # onnxruntime and kokoro-onnx raise their own errors
             raise SpeechError(f"Kokoro model {model.path} cannot be loaded: {exc}") from None

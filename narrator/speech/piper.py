@@ -32,6 +32,7 @@ import numpy as np
 from narrator.errors import SpeechError, VoiceError
 from narrator.speech.base import Engine, EngineSpec
 from narrator.speech.filehash import file_sha256
+from narrator.speech.onnx_session import one_thread_session
 from soundscapes.errors import brief
 
 BUNDLED_VOICE = "joe"
@@ -234,7 +235,6 @@ class PiperEngine:
 
     def __init__(self, spec: EngineSpec) -> None:
         try:
-            import onnxruntime
             from piper import PiperVoice, SynthesisConfig
         except ImportError as exc:
             raise SpeechError(
@@ -243,14 +243,8 @@ class PiperEngine:
         self.spec = spec
         model, config_path = _voice_files(resolve_voice(spec.voice))
         config = _read_config(config_path)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: no warnings on the user's terminal
         try:
-            session = onnxruntime.InferenceSession(
-                str(model), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            session = one_thread_session(model, ["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise VoiceError(f"piper voice {model} cannot be loaded: {exc}") from None
         self._voice = PiperVoice(session=session, config=config)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -32,10 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # tests.asr: the text and the ears
 
-from bench_render import machine  # noqa: E402
+from bench_render import machine, write_section  # noqa: E402
 
-DOC = Path(__file__).with_name("BENCHMARKS.md")
-BEGIN, END = "<!-- bench_kokoro:begin -->", "<!-- bench_kokoro:end -->"
 ENGINES = ("piper", "kokoro")
 
 
@@ -167,10 +164,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        doc = DOC.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
-        DOC.write_text(doc, encoding="utf-8")
+        write_section("bench_kokoro", text)
 
 
 if __name__ == "__main__":

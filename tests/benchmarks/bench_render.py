@@ -24,7 +24,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = Path(__file__).with_name("BENCHMARKS.md")
-BEGIN, END = "<!-- bench_render:begin -->", "<!-- bench_render:end -->"
+
+
+def write_section(name: str, text: str) -> None:
+    """Replace BENCHMARKS.md's section between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->``."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    doc = DOC.read_text(encoding="utf-8")
+    block = f"{begin}\n{text}\n{end}"
+    doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S)
+    DOC.write_text(doc, encoding="utf-8")
 
 
 def machine() -> str:
@@ -194,10 +202,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        doc = DOC.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
-        DOC.write_text(doc, encoding="utf-8")
+        write_section("bench_render", text)
 
 
 if __name__ == "__main__":
