@@ -131,6 +131,9 @@ OPTIONS: tuple[Option, ...] = (
     _o("plot", "plot", "bool", False,
        "also write OUT.png (loudness over time, chapter and scene markers) and "
        "OUT.stages.png (when each render stage ran)"),
+    _o("page", "page", "bool", False,
+       "also write OUT.html: a listening page (player, chapters, transcript, scenes, loudness, "
+       "the report's figures) that works offline"),
     _o("stems", "stems", "bool", False,
        "also keep the un-mastered voice and ambience stems, OUT.voice.wav and "
        "OUT.ambience.wav (float WAV)", places=frozenset({CLI, MANIFEST})),
@@ -265,6 +268,23 @@ def _settings(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(items)
 
 
+def closest(word: str, names: Sequence[str]) -> list[str]:
+    """The names closest to a mistyped ``word``: every one of them when several are equally
+    close, in ``names``' order ("pase" is as close to pace as to page)."""
+    word = word[:40]
+    matches = difflib.get_close_matches(word, names, n=5)
+    if not matches:
+        return []
+    ratios = {n: difflib.SequenceMatcher(None, word, n).ratio() for n in matches}
+    best = max(ratios.values())
+    return [n for n in names if ratios.get(n) == best]
+
+
+def did_you_mean(names: Sequence[str]) -> str:
+    """``did you mean 'pace' or 'page'?``"""
+    return "did you mean " + " or ".join(repr(n) for n in names) + "?"
+
+
 def check_table(
     raw: Mapping[str, Any],
     place: str,
@@ -283,8 +303,8 @@ def check_table(
             continue
         if key not in allowed:
             known = [*allowed, *ignored]
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+            close = closest(str(key), known)
+            hint = did_you_mean(close) if close else f"known keys: {', '.join(known)}"
             if key in BY_KEY:
                 hint = f"{key} cannot be set in {place}"
             raise OptionError(f"{where}: unknown key {brief(key)}; {hint}")
@@ -320,6 +340,7 @@ class RenderSettings:
     plan: Path | None = None
     lexicon: Path | None = None
     plot: bool = False
+    page: bool = False
     stems: bool = False
     keep_mix: Path | None = None
     jobs: int | None = None
@@ -343,7 +364,7 @@ _check_defaults()
 
 #: Options that say where files go or how this machine works, not how the render sounds:
 #: left out of the report's settings (which must not carry this machine's paths either).
-NOT_HEARD = frozenset({"output", "plot", "stems", "keep_mix", "jobs", "cache_dir", "cache"})
+NOT_HEARD = frozenset({"output", "plot", "page", "stems", "keep_mix", "jobs", "cache_dir", "cache"})
 
 
 def heard_settings(settings: RenderSettings) -> dict[str, dict[str, Any]]:

@@ -45,6 +45,7 @@ SAMPLES: dict[str, tuple[list[str], str, str, Any]] = {
     "lexicon": (["--lexicon", "{dir}/words.toml"], "words.toml", '"words.toml"',
                 "{dir}/words.toml"),
     "plot": (["--plot"], "true", "true", True),
+    "page": (["--page"], "true", "true", True),
     "stems": (["--stems"], "", "true", True),
     "keep_mix": (["--keep-mix", "{dir}/mix.wav"], "", "", "{dir}/mix.wav"),
     "jobs": (["--jobs", "1"], "", "", 1),

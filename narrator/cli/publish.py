@@ -1,4 +1,4 @@
-"""The publishing commands: ``narrator batch``, ``narrator feed`` and ``narrator playlist``.
+"""The publishing commands: ``narrator batch``, ``feed``, ``site`` and ``playlist``.
 
 Registered on the one app when :mod:`narrator.cli` imports this module. Like the rest of
 the CLI, these parse, call the library and print; the library never prints or exits.
@@ -161,6 +161,45 @@ def feed(
         escape(
             f"wrote {result.path}: {result.items} episodes; subscribe at {result.feed_url} "
             f"(podcast:guid {result.podcast_guid})"
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  narrator site podcast.toml        # public/index.html, public/episodes/*.html, "
+        "public/feed.xml"
+    )
+)
+@handles_errors
+def site(
+    manifest: ManifestFile,
+    feed_url: Annotated[
+        str | None,
+        typer.Option(help="Where the feed is served (default: base_url + feed.xml)."),
+    ] = None,
+) -> None:
+    """Write the show's website into OUTPUT_DIR with its feed: index.html (cover, description,
+    the feed to subscribe to, the episodes newest first) and a page per episode (player,
+    chapters, transcript, download). Only pages whose episode or show changed are written."""
+    from narrator.publish.feed import DEFAULT_FEED_NAME
+    from narrator.publish.manifest import load_manifest
+    from narrator.publish.site import write_site
+
+    spec = load_manifest(manifest)
+    result = write_site(spec, spec.output_dir / DEFAULT_FEED_NAME, feed_url=feed_url)
+    for warning in result.feed.warnings:
+        warn(warning)
+    pages = len(result.pages) + 1
+    changed = len(result.written)
+    out.print(
+        escape(
+            f"wrote the website {result.index} ({pages} pages: {changed} changed, "
+            f"{pages - changed} up to date) and the feed {result.feed.path}; subscribe at "
+            f"{result.feed.feed_url}"
         ),
         highlight=False,
         soft_wrap=True,

@@ -114,7 +114,9 @@ def episode_outputs(episode: Episode) -> list[tuple[str, Path]]:
         (f"transcript of {episode.name}", sidecar_path(out, ".vtt")),
         (f"chapters of {episode.name}", sidecar_path(out, ".chapters.json")),
         (f"fingerprint of {episode.name}", fingerprint_path(out)),
-    ]
+        *([(f"listening page of {episode.name}", sidecar_path(out, ".html"))]
+          if episode.options.get("page") else []),
+    ]  # fmt: skip
 
 
 def published_files(manifest: Manifest) -> list[tuple[str, Path]]:
@@ -179,6 +181,7 @@ def is_up_to_date(manifest: Manifest, episode: Episode) -> bool:
     """True when the episode's output and sidecars exist and were made from today's inputs."""
     out = episode.output
     needed = [out, report_path(out), sidecar_path(out, ".vtt"), sidecar_path(out, ".chapters.json")]
+    needed += [sidecar_path(out, ".html")] if episode.options.get("page") else []
     if not all(p.is_file() for p in needed):
         return False
     record = read_fingerprint(out)

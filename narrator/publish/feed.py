@@ -26,7 +26,13 @@ from narrator.publish import PublishError
 from narrator.publish.artwork import artwork_source, prepare_artwork
 from narrator.publish.batch import Rendered, load_rendered, published_files
 from narrator.publish.check import check_episode, check_show
-from narrator.publish.manifest import Episode, Manifest, manifest_inputs, web_address
+from narrator.publish.manifest import (
+    Episode,
+    Manifest,
+    episode_page,
+    manifest_inputs,
+    web_address,
+)
 from soundscapes.files import check_outputs
 from soundscapes.output.export import atomic_path
 from soundscapes.output.formats import get_format
@@ -48,10 +54,13 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 @dataclass(frozen=True, kw_only=True)
 class ShowArt:
-    """Where the feed says the artwork is: the show's, and episodes' own by position."""
+    """Where the feed says the artwork is: the show's, and episodes' own by position; and
+    the files under the output folder that those addresses serve (none for a web address)."""
 
     show: str | None = None
     episodes: dict[int, str] | None = None
+    show_file: Path | None = None
+    episode_files: dict[int, Path] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,10 +100,17 @@ def feed_url_for(manifest: Manifest, output: Path) -> str:
 
 
 def build_feed(
-    manifest: Manifest, *, feed_url: str, art: ShowArt | None = None
+    manifest: Manifest,
+    *,
+    feed_url: str,
+    art: ShowArt | None = None,
+    pages: dict[int, str] | None = None,
 ) -> tuple[bytes, list[str]]:
     """The feed as UTF-8 XML bytes, and warnings: what the directories recommend and the
     show lacks, and episodes whose render is out of date.
+
+    ``pages`` are the episodes' web pages by position in the manifest (``narrator site``):
+    each item's ``<link>`` when the manifest gives the episode no ``link`` of its own.
 
     Raises
     ------
@@ -106,7 +122,7 @@ def build_feed(
     if art is None:  # artwork already where the feed says (served under base_url)
         art = ShowArt(show=_url(pod.base_url, pod.image) if pod.image else None)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
-    descriptions = [_description(r) for r in rendered]
+    descriptions = [episode_description(r) for r in rendered]
     findings = check_show(
         manifest,
         image_set=art.show is not None,
@@ -134,7 +150,7 @@ def build_feed(
         {"href": feed_url, "rel": "self", "type": "application/rss+xml"},
     )
     _text(channel, "generator", f"narrator {narrator.__version__}")
-    dates = [_pub_date(r) for r in rendered]
+    dates = [publication_date(r) for r in rendered]
     # The newest episode's date, not "now": the same inputs give the same feed, byte for byte.
     _text(channel, "lastBuildDate", format_datetime(max(dates), usegmt=True))
     if pod.author:
@@ -169,7 +185,12 @@ def build_feed(
         ep = rendered[i].episode
         item = _item(channel, manifest, rendered[i], dates[i], channel_guid)
         _item_extras(
-            item, manifest, ep, descriptions[i], episode_art.get(ep.number_in_manifest) or art.show
+            item,
+            manifest,
+            ep,
+            descriptions[i],
+            episode_art.get(ep.number_in_manifest) or art.show,
+            (pages or {}).get(ep.number_in_manifest),
         )
 
     ET.indent(rss, space="  ")
@@ -188,6 +209,7 @@ def publish_artwork(manifest: Manifest) -> tuple[ShowArt, list[str]]:
     it into the output folder: where the feed will say it is, and the warnings."""
     pod, warnings = manifest.podcast, []
     show, episodes = None, {}
+    show_file, episode_files = None, {}
     if pod.image and urlsplit(pod.image).scheme:
         show = pod.image
         warnings.append(
@@ -199,16 +221,19 @@ def publish_artwork(manifest: Manifest) -> tuple[ShowArt, list[str]]:
         # ("Change the artwork file name and URL at the same time").
         stem = PurePosixPath(pod.image).stem
         art = _prepared(manifest, pod.image, stem, f"{manifest.path}: [podcast]")
-        show, warnings = _file_url(manifest, art.path), [*warnings, *art.warnings]
+        show, warnings = file_url(manifest, art.path), [*warnings, *art.warnings]
+        show_file = art.path
     for ep in manifest.episodes:
         if ep.image and urlsplit(ep.image).scheme:
             episodes[ep.number_in_manifest] = ep.image
         elif ep.image:
             stem = ep.output.name.rsplit(".", 1)[0] + "-cover"
             art = _prepared(manifest, ep.image, stem, f"{manifest.path}: {ep.name}")
-            episodes[ep.number_in_manifest] = _file_url(manifest, art.path)
+            episodes[ep.number_in_manifest] = file_url(manifest, art.path)
+            episode_files[ep.number_in_manifest] = art.path
             warnings += art.warnings
-    return ShowArt(show=show, episodes=episodes), warnings
+    art = ShowArt(show=show, episodes=episodes, show_file=show_file, episode_files=episode_files)
+    return art, warnings
 
 
 def _prepared(manifest: Manifest, ref: str, stem: str, where: str):
@@ -217,14 +242,20 @@ def _prepared(manifest: Manifest, ref: str, stem: str, where: str):
 
 
 def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None) -> FeedResult:
-    """Write the feed to ``output`` (atomically) and say what went in."""
+    """Write the feed to ``output`` (atomically; not at all when its bytes are the same) and
+    say what went in. Items link to their pages on the show's website where ``narrator site``
+    has made them."""
     check_outputs([("feed", output)], [*manifest_inputs(manifest), *published_files(manifest)])
+    pages = {
+        ep.number_in_manifest: file_url(manifest, page)
+        for ep in manifest.episodes
+        if (page := episode_page(manifest, ep)).is_file()
+    }
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, output)
     art, art_warnings = publish_artwork(manifest)
-    xml, warnings = build_feed(manifest, feed_url=url, art=art)
+    xml, warnings = build_feed(manifest, feed_url=url, art=art, pages=pages)
     warnings = [*art_warnings, *warnings]
-    with atomic_path(output) as tmp:
-        tmp.write_bytes(xml)
+    write_if_changed(output, xml)
     return FeedResult(
         path=output,
         feed_url=url,
@@ -232,6 +263,19 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
         items=len(manifest.episodes),
         warnings=tuple(warnings),
     )
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically, unless the file there holds it already (its
+    time and identity then stay as they were: what an uploader or a cache goes by)."""
+    try:
+        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass  # unreadable: written again
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return True
 
 
 def _item(
@@ -244,7 +288,7 @@ def _item(
         item,
         "enclosure",
         {
-            "url": _clean(_file_url(manifest, ep.output)),
+            "url": _clean(file_url(manifest, ep.output)),
             "length": str(r.size_bytes),
             "type": get_format(ep.fmt).mime,
         },
@@ -268,7 +312,7 @@ def _item(
             item,
             _q(PODCAST_NS, "transcript"),
             {
-                "url": _clean(_file_url(manifest, vtt)),
+                "url": _clean(file_url(manifest, vtt)),
                 "type": "text/vtt",
                 "language": _clean(pod.language),
             },
@@ -277,7 +321,7 @@ def _item(
         ET.SubElement(
             item,
             _q(PODCAST_NS, "chapters"),
-            {"url": _clean(_file_url(manifest, chapters)), "type": "application/json+chapters"},
+            {"url": _clean(file_url(manifest, chapters)), "type": "application/json+chapters"},
         )
     return item
 
@@ -288,17 +332,20 @@ def _item_extras(
     ep: Episode,
     description: tuple[str | None, str],
     image_url: str | None,
+    page_url: str | None,
 ) -> None:
     """The item's description (the episode's, else its story's, else the story's opening
-    lines), its page and its artwork."""
+    lines), its page (the manifest's ``link``, else its page on the show's website, else the
+    show's) and its artwork."""
     own, opening = description
     _text(item, "description", own or opening)
-    _text(item, "link", ep.link or manifest.podcast.link or manifest.podcast.base_url)
+    _text(item, "link", ep.link or page_url or manifest.podcast.link or manifest.podcast.base_url)
     if image_url:
         ET.SubElement(item, _q(ITUNES_NS, "image"), {"href": _clean(image_url)})
 
 
-def _pub_date(r: Rendered) -> datetime:
+def publication_date(r: Rendered) -> datetime:
+    """When the episode is published: the manifest's date, else its first render's (UTC)."""
     when = r.episode.published or r.first_rendered or datetime.now(UTC)
     return when.astimezone(UTC)
 
@@ -307,7 +354,7 @@ def _pub_date(r: Rendered) -> datetime:
 _OPENING_CHARS = 280
 
 
-def _description(r: Rendered) -> tuple[str | None, str]:
+def episode_description(r: Rendered) -> tuple[str | None, str]:
     """The episode's description (the manifest's, else the story's front matter), and the
     story's opening sentences, which stand in for it when there is none (never the title:
     Apple advises against repeating it)."""
@@ -326,7 +373,8 @@ def _description(r: Rendered) -> tuple[str | None, str]:
     return ep.description or script.meta.description, opening or r.title
 
 
-def _file_url(manifest: Manifest, path: Path) -> str:
+def file_url(manifest: Manifest, path: Path) -> str:
+    """The web address of ``path``, a file under the output folder, under ``base_url``."""
     relative = PurePosixPath(path.relative_to(manifest.output_dir).as_posix())
     return urljoin(manifest.podcast.base_url, quote(str(relative)))
 

@@ -411,6 +411,17 @@ def _strictly_inside(path: Path, folder: Path) -> bool:
     return inner != outer and inner.is_relative_to(outer)
 
 
+#: The show's website (``narrator site``): the index in ``output_dir``, and one page per
+#: episode in this folder under it, named as the episode's file is without its suffix.
+SITE_INDEX = "index.html"
+SITE_PAGES = "episodes"
+
+
+def episode_page(manifest: Manifest, episode: Episode) -> Path:
+    """Where the website's page of ``episode`` goes: ``public/episodes/lighthouse.html``."""
+    return manifest.output_dir / SITE_PAGES / (PurePosixPath(episode.output.name).stem + ".html")
+
+
 def manifest_inputs(manifest: Manifest) -> list[tuple[str, Path]]:
     """Every file the publishing commands read: the manifest, each episode's story and
     lexicon."""

@@ -30,7 +30,12 @@ def default_output(story: Path, fmt: str = "mp3") -> Path:
 
 
 def render_outputs(
-    output: Path, *, plot: bool = False, stems: bool = False, keep_mix: Path | None = None
+    output: Path,
+    *,
+    plot: bool = False,
+    page: bool = False,
+    stems: bool = False,
+    keep_mix: Path | None = None,
 ) -> list[tuple[str, Path]]:
     """Every file a render writes, as ``(role, path)``: the audio and each sidecar."""
     outputs = [
@@ -42,6 +47,8 @@ def render_outputs(
     if plot:
         outputs.append(("loudness plot", sidecar_path(output, ".png")))
         outputs.append(("stage timeline", sidecar_path(output, ".stages.png")))
+    if page:
+        outputs.append(("listening page", sidecar_path(output, ".html")))
     if stems:
         outputs += [(f"{name} stem", path) for name, path in stem_paths(output).items()]
     if keep_mix is not None:

@@ -34,6 +34,7 @@ from narrator.options import (
     heard_settings,
     resolve,
 )
+from narrator.page.episode import listening_page
 from narrator.render.files import (
     KeptStems,
     check_space,
@@ -45,6 +46,7 @@ from narrator.render.files import (
 )
 from narrator.render.report import (
     RenderResult,
+    loudness_over_time,
     pace_warnings,
     portable,
     voice_name,
@@ -67,7 +69,13 @@ from narrator.text.script import Script, is_markdown, parse_text, read_story, ti
 from soundscapes.arc import SleepArc
 from soundscapes.background import warm_up
 from soundscapes.files import check_outputs, scratch_file, sweep_scratch
-from soundscapes.output.export import Destination, atomic_path, audio_info, check_writable
+from soundscapes.output.export import (
+    Destination,
+    atomic_path,
+    audio_info,
+    check_writable,
+    write_text_atomic,
+)
 from soundscapes.output.formats import format_for, get_format
 from soundscapes.output.master import master_to_file, parse_target
 from soundscapes.output.mix import (
@@ -219,7 +227,11 @@ def render_story(
     # the file fails now, not after minutes of synthesis.
     check_outputs(
         render_outputs(
-            output, plot=settings.plot, stems=settings.stems, keep_mix=settings.keep_mix
+            output,
+            plot=settings.plot,
+            page=settings.page,
+            stems=settings.stems,
+            keep_mix=settings.keep_mix,
         ),
         [
             *render_inputs(story, settings, script, user_scenes),
@@ -347,7 +359,8 @@ def render_story(
                     measured_lufs=mixed.integrated_lufs,
                     target=target,
                     sample_peak=mixed.sample_peak,
-                    record_series=settings.plot,
+                    # A pair per block (1.5 s): kept always, for the report's loudness over time.
+                    record_series=True,
                     preview=lambda: (
                         v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
                     ),
@@ -425,6 +438,7 @@ def render_story(
             for c in chapters
         ],
         "scenes": [{"start_s": round(c.start_s, 3), "scene": c.scene.name} for c in cues],
+        "loudness_over_time": loudness_over_time(mastered.series, written_s),
         "timings_s": {
             "speech": round(speech_s, 3),
             # The ambience renders in a second process while this one renders the voice: its
@@ -436,6 +450,11 @@ def render_story(
         },
         "stages": clock.report(),
     }
+    if settings.page:
+        page = sidecar_path(output, ".html")
+        # Made from the report before its sidecars and total time are known: it shows neither.
+        write_text_atomic(page, listening_page(output, report))
+        sidecars["page"] = str(page)
     sidecar_paths = {key: Path(value) for key, value in sidecars.items()}
     report["sidecars"] = portable(sidecar_paths)
     report["timings_s"]["total"] = round(time.perf_counter() - started, 3)

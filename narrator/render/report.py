@@ -4,6 +4,8 @@ callers (:class:`RenderResult`) and written for people and tools as ``OUT.report
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,3 +88,27 @@ def pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
         f"the voice alone speaks at {voice_wpm:.0f} wpm and the pauses cannot make up the "
         "rest; set its rate with --setting (piper length_scale, kokoro speed, system rate_wpm)"
     ]
+
+
+#: The most values the report keeps of the loudness over time: enough for a picture a page
+#: wide (``narrator render --page``, ``narrator site``), a few kilobytes for any length.
+LOUDNESS_POINTS = 600
+
+
+def loudness_over_time(series: Sequence[tuple[float, float]], duration_s: float) -> dict[str, Any]:
+    """The written file's short-term loudness (3 s windows) over time, one value a
+    ``step_s``: the loudest of the meter's readings in each step (a step the meter read
+    nothing in holds the one before), to 0.1 LU. ``step_s`` is at least a second, and at
+    most :data:`LOUDNESS_POINTS` values cover the file."""
+    step_s = max(1.0, math.ceil(duration_s / LOUDNESS_POINTS))
+    count = max(0, math.ceil(duration_s / step_s - 1e-9))
+    values: list[float | None] = [None] * count
+    for t_s, lufs in series:
+        i = min(count - 1, int(max(t_s - 1e-9, 0.0) // step_s))
+        if i >= 0 and math.isfinite(lufs) and (values[i] is None or lufs > values[i]):
+            values[i] = lufs
+    held: float | None = None
+    for i, value in enumerate(values):
+        held = value if value is not None else held
+        values[i] = None if held is None else round(held, 1)
+    return {"step_s": step_s, "short_term_lufs": values}

@@ -10,7 +10,6 @@ and an error line quotes a value only briefly.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -20,7 +19,15 @@ from typing import Any
 import yaml
 
 from narrator.errors import QUOTE_CHARS, ScriptError, brief
-from narrator.options import BY_KEY, FRONT, OptionError, check_value, keys_for
+from narrator.options import (
+    BY_KEY,
+    FRONT,
+    OptionError,
+    check_value,
+    closest,
+    did_you_mean,
+    keys_for,
+)
 from narrator.text.pronunciation import check_entries
 
 
@@ -178,9 +185,9 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
     for key, value in values.items():
         where = f"{source}:{key_lines.get(str(key), 1)}"
         if key not in KNOWN_KEYS:
-            close = difflib.get_close_matches(str(key)[:40], KNOWN_KEYS, n=1)
+            close = closest(str(key), KNOWN_KEYS)
             hint = (
-                f"did you mean {close[0]!r}?"
+                did_you_mean(close)
                 if close
                 else f"known keys: {', '.join(METADATA_KEYS)}, and the render options of "
                 "narrator render --help (pace, seed, tail, …)"

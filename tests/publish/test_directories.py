@@ -480,7 +480,7 @@ def _readme_block(language: str, after: str) -> str:
 
 
 def test_the_readme_publishing_commands_work_as_written(tmp_path):
-    """The manifest and the three commands of the README's publishing section. The manifest
+    """The manifest and the commands of the README's publishing section. The manifest
     runs as written but for two lines: the fake engine instead of piper, and a 2 s tail."""
     section = "## From a folder of stories to a feed a podcast app can subscribe to"
     manifest = _readme_block("toml", section)
@@ -497,7 +497,7 @@ def test_the_readme_publishing_commands_work_as_written(tmp_path):
         make_artwork(tmp_path / ref)
     commands = [line.split("#")[0].strip() for line in _readme_block("sh", section).splitlines()]
     commands = [c for c in commands if c]
-    assert [c.split()[1] for c in commands] == ["batch", "feed", "playlist"]
+    assert [c.split()[1] for c in commands] == ["batch", "site", "playlist"]
     for command in commands:
         words = shlex.split(command)
         assert words[0] == "narrator"
@@ -506,6 +506,12 @@ def test_the_readme_publishing_commands_work_as_written(tmp_path):
     public = tmp_path / "public"
     parsed = feedparser.parse((public / "feed.xml").read_bytes())
     assert not parsed.bozo and len(parsed.entries) == len(stories)
+    # narrator site: the website, whose pages the items link to.
+    assert (public / "index.html").is_file()
+    assert [e.link for e in parsed.entries] == [
+        "https://example.org/slow-tides/episodes/rain-on-the-roof.html",
+        "https://example.org/slow-tides/episodes/lighthouse.html",
+    ]
     playlist = m3u8.loads((public / "bedtime.m3u8").read_text(encoding="utf-8"))
     closer = playlist.segments[-1]
     # No --closer-scene: the scene under the last story's end, as a library scene.

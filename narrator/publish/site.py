@@ -1,0 +1,187 @@
+"""The show's website, written by ``narrator site`` into ``output_dir`` with the feed:
+``index.html`` (the cover, title, description, the feed's address to copy and subscribe to,
+the episodes newest first) and a page per episode, ``episodes/NAME.html`` (the player,
+chapters, scenes and loudness, transcript, and a download link).
+
+The feed's items link to these pages (unless the manifest gives an episode its own
+``link``), and the pages link to the feed. Every page is made whole each time and written
+only when its bytes change, so an upload (or a cache) sees only the pages whose episode or
+show changed. Pages hold relative links only, so the folder works offline from ``file://``
+as on any plain web server.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from narrator.page.episode import EpisodeView, Link, episode_html
+from narrator.page.index import EpisodeEntry, ShowView, index_html
+from narrator.page.transcript import read_vtt
+from narrator.publish import PublishError
+from narrator.publish.batch import Rendered, load_rendered, published_files
+from narrator.publish.feed import (
+    FeedResult,
+    ShowArt,
+    build_feed,
+    episode_description,
+    feed_url_for,
+    file_url,
+    podcast_guid,
+    publication_date,
+    publish_artwork,
+    write_if_changed,
+)
+from narrator.publish.manifest import (
+    SITE_INDEX,
+    Manifest,
+    episode_page,
+    manifest_inputs,
+    web_address,
+)
+from narrator.render.sidecars import sidecar_path
+from soundscapes.files import check_outputs, human_size
+from soundscapes.output.formats import get_format
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteResult:
+    index: Path
+    #: Every episode's page, in manifest order.
+    pages: tuple[Path, ...]
+    #: The pages (the index among them) whose content changed, so were written.
+    written: tuple[Path, ...]
+    feed: FeedResult
+
+
+def site_outputs(manifest: Manifest) -> list[tuple[str, Path]]:
+    """Every file of the website, as ``(role, path)``: the index and each episode's page.
+
+    Raises
+    ------
+    PublishError
+        Two episodes whose files differ only in their suffix (or folder) would share a page.
+    """
+    outputs = [("website's index", manifest.output_dir / SITE_INDEX)]
+    owners: dict[Path, str] = {}
+    for ep in manifest.episodes:
+        page = episode_page(manifest, ep)
+        if page in owners:
+            raise PublishError(
+                f"{manifest.path}: {ep.name} and {owners[page]} would share the page "
+                f'{page.name}; give one of them another output name (output = "…")'
+            )
+        owners[page] = ep.name
+        outputs.append((f"page of {ep.name}", page))
+    return outputs
+
+
+def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -> SiteResult:
+    """Write the website and the feed (at ``feed``; served at ``feed_url``, by default
+    ``base_url`` + its name), each file only when its content changed.
+
+    Nothing is written when an episode has not been rendered, when the show lacks what the
+    directories require, or when any page would land on an input.
+
+    Raises
+    ------
+    PublishError
+        One line per problem, saying what to do.
+    """
+    outputs = site_outputs(manifest)
+    check_outputs(
+        [*outputs, ("feed", feed)], [*manifest_inputs(manifest), *published_files(manifest)]
+    )
+    rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]  # before any write
+    url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, feed)
+    pages = {ep.number_in_manifest: episode_page(manifest, ep) for ep in manifest.episodes}
+    art, art_warnings = publish_artwork(manifest)
+    xml, warnings = build_feed(
+        manifest,
+        feed_url=url,
+        art=art,
+        pages={n: file_url(manifest, page) for n, page in pages.items()},
+    )
+    texts = {pages[r.episode.number_in_manifest]: _episode_page(manifest, r, art) for r in rendered}
+    index = manifest.output_dir / SITE_INDEX
+    texts[index] = _index_page(manifest, rendered, url, art)
+    written = [path for path, text in texts.items() if write_if_changed(path, text.encode())]
+    write_if_changed(feed, xml)
+    return SiteResult(
+        index=index,
+        pages=tuple(pages.values()),
+        written=tuple(written),
+        feed=FeedResult(
+            path=feed,
+            feed_url=url,
+            podcast_guid=manifest.podcast.guid or podcast_guid(url),
+            items=len(manifest.episodes),
+            warnings=tuple([*art_warnings, *warnings]),
+        ),
+    )
+
+
+def _relative(path: Path, page: Path) -> str:
+    """``path`` as a link from ``page`` (both under the output folder): POSIX, relative."""
+    return PurePosixPath(os.path.relpath(path, page.parent).replace(os.sep, "/")).as_posix()
+
+
+def _episode_page(manifest: Manifest, r: Rendered, art: ShowArt) -> str:
+    ep, pod = r.episode, manifest.podcast
+    page = episode_page(manifest, ep)
+    audio = _relative(ep.output, page)
+    vtt = sidecar_path(ep.output, ".vtt")
+    image = (art.episode_files or {}).get(ep.number_in_manifest)
+    alt = f"Artwork of {r.title}"
+    if image is None and art.show_file is not None:
+        image, alt = art.show_file, f"Cover of {pod.title}"
+    kind = get_format(ep.fmt).suffix.lstrip(".").upper()
+    return episode_html(
+        EpisodeView(
+            title=r.title,
+            audio=audio,
+            report=r.report,
+            cues=read_vtt(vtt),
+            transcript=_relative(vtt, page) if vtt.is_file() else None,
+            lang=pod.language,
+            author=str(r.report.get("author") or pod.author),
+            description=episode_description(r)[0] or "",
+            published=publication_date(r).date(),
+            show=Link(href=_relative(manifest.output_dir / SITE_INDEX, page), text=pod.title),
+            download=Link(href=audio, text=f"Download the {kind} ({human_size(r.size_bytes)})"),
+            image=Link(href=_relative(image, page), text=alt) if image is not None else None,
+        )
+    )
+
+
+def _index_page(manifest: Manifest, rendered: list[Rendered], feed_url: str, art: ShowArt) -> str:
+    pod = manifest.podcast
+    index = manifest.output_dir / SITE_INDEX
+    dates = [publication_date(r) for r in rendered]
+    # Newest first, as the feed orders them; manifest order breaks ties.
+    order = sorted(range(len(rendered)), key=lambda i: (dates[i], i), reverse=True)
+    entries = []
+    for i in order:
+        r = rendered[i]
+        own, opening = episode_description(r)
+        entries.append(
+            EpisodeEntry(
+                title=r.title,
+                page=_relative(episode_page(manifest, r.episode), index),
+                published=dates[i].date(),
+                duration_s=r.duration_s,
+                summary=own or (opening if opening != r.title else ""),
+            )
+        )
+    return index_html(
+        ShowView(
+            title=pod.title,
+            feed_url=feed_url,
+            episodes=entries,
+            author=pod.author,
+            description=pod.description,
+            lang=pod.language,
+            image=_relative(art.show_file, index) if art.show_file is not None else None,
+        )
+    )
