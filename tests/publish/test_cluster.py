@@ -87,8 +87,8 @@ def kill_a_busy_worker(address: str, killed: list, deadline_s: float = 90.0) -> 
 
 def same_files(a: Path, b: Path) -> list[str]:
     """Files of ``a`` that differ from ``b``'s: audio and sidecars byte for byte; reports but
-    for their wall-clock timings and cache counts (each worker has its own speech cache);
-    fingerprint records by their fingerprint."""
+    for their wall-clock timings and stage times and cache counts (each worker has its own
+    speech cache); fingerprint records by their fingerprint."""
     differ = []
     for path in sorted(a.iterdir()):
         other = b / path.name
@@ -96,6 +96,7 @@ def same_files(a: Path, b: Path) -> list[str]:
             mine, theirs = json.loads(path.read_text()), json.loads(other.read_text())
             for record in (mine, theirs):
                 record.pop("timings_s", None)
+                record.pop("stages", None)
                 record.pop("cache", None)
                 record.pop("first_rendered", None)
                 record.pop("rendered", None)
