@@ -12,6 +12,7 @@ from importlib import resources
 from urllib.parse import quote
 
 import narrator
+from narrator.page import PageError
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -42,8 +43,9 @@ def clock(seconds: float, *, hours: bool = False) -> str:
 
 
 def iso_duration(seconds: float) -> str:
-    """A ``<time datetime>`` duration: ``391.5`` → ``PT6M31S``."""
-    h, rest = divmod(max(0, round(seconds)), 3600)
+    """A ``<time datetime>`` duration: ``391.5`` → ``PT6M31S`` (the whole seconds
+    :func:`clock` shows, so the element never says 59:59 of an hour)."""
+    h, rest = divmod(max(0, math.floor(seconds + 1e-6)), 3600)
     m, s = divmod(rest, 60)
     return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + f"{s}S"
 
@@ -63,7 +65,8 @@ def figure(value: float, digits: int = 1) -> str:
 def _asset(name: str) -> str:
     text = resources.files("narrator.page").joinpath(name).read_text(encoding="utf-8")
     # Inlined as raw text: a closing tag inside would end the element early.
-    assert "</" not in text, f"{name} must not hold '</'"
+    if "</" in text:  # a packaging fault, checked even under python -O
+        raise PageError(f"narrator/page/{name} holds '</', which would end its element early")
     return text.strip()
 
 

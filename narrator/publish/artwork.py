@@ -22,7 +22,7 @@ from narrator.errors import brief
 from narrator.publish import PublishError
 from narrator.render.sidecars import flattened
 from soundscapes.files import InputError, read_input
-from soundscapes.output.export import atomic_path
+from soundscapes.output.export import write_bytes_if_changed
 
 MIN_PX = 1400
 MAX_PX = 3000
@@ -102,7 +102,7 @@ def prepare_artwork(source: Path, folder: Path, stem: str, *, where: str) -> Art
         )
     suffix, mime = (".jpg", "image/jpeg") if fmt == "JPEG" else (".png", "image/png")
     path = folder / f"{stem}{suffix}"
-    _write_if_changed(path, data)
+    write_bytes_if_changed(path, data)
     return Artwork(
         source=source,
         path=path,
@@ -170,20 +170,6 @@ def _fitted(image) -> tuple[bytes, str]:
             if out.tell() <= MAX_BYTES:
                 return out.getvalue(), "JPEG"
     return out.getvalue(), "JPEG"  # noise-like art: the smallest we can make
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    try:
-        if path.is_file() and path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(data)
-    except OSError as exc:
-        raise PublishError(f"{path}: cannot write the artwork ({exc.strerror or exc})") from None
 
 
 def artwork_source(ref: str, manifest_folder: Path, output_dir: Path, *, where: str) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -34,7 +35,7 @@ from narrator.publish.manifest import (
     web_address,
 )
 from soundscapes.files import check_outputs
-from soundscapes.output.export import atomic_path
+from soundscapes.output.export import write_bytes_if_changed
 from soundscapes.output.formats import get_format
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -105,12 +106,15 @@ def build_feed(
     feed_url: str,
     art: ShowArt | None = None,
     pages: dict[int, str] | None = None,
+    rendered: Sequence[Rendered] | None = None,
 ) -> tuple[bytes, list[str]]:
     """The feed as UTF-8 XML bytes, and warnings: what the directories recommend and the
     show lacks, and episodes whose render is out of date.
 
     ``pages`` are the episodes' web pages by position in the manifest (``narrator site``):
     each item's ``<link>`` when the manifest gives the episode no ``link`` of its own.
+    ``rendered``: the episodes as :func:`~narrator.publish.batch.load_rendered` read them,
+    when the caller has them already (reading them hashes every input again).
 
     Raises
     ------
@@ -121,7 +125,8 @@ def build_feed(
     pod = manifest.podcast
     if art is None:  # artwork already where the feed says (served under base_url)
         art = ShowArt(show=_url(pod.base_url, pod.image) if pod.image else None)
-    rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
+    if rendered is None:
+        rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
     descriptions = [episode_description(r) for r in rendered]
     findings = check_show(
         manifest,
@@ -178,8 +183,7 @@ def build_feed(
     if pod.funding:
         _text(channel, _q(PODCAST_NS, "funding"), pod.funding[1]).set("url", pod.funding[0])
 
-    # Newest first, as podcast apps expect; manifest order breaks ties.
-    order = sorted(range(len(rendered)), key=lambda i: (dates[i], i), reverse=True)
+    order = newest_first(dates)
     episode_art = art.episodes or {}
     for i in order:
         ep = rendered[i].episode
@@ -255,7 +259,7 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
     art, art_warnings = publish_artwork(manifest)
     xml, warnings = build_feed(manifest, feed_url=url, art=art, pages=pages)
     warnings = [*art_warnings, *warnings]
-    write_if_changed(output, xml)
+    write_bytes_if_changed(output, xml)
     return FeedResult(
         path=output,
         feed_url=url,
@@ -265,17 +269,10 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
     )
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` atomically, unless the file there holds it already (its
-    time and identity then stay as they were: what an uploader or a cache goes by)."""
-    try:
-        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except OSError:
-        pass  # unreadable: written again
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return True
+def newest_first(dates: Sequence[datetime]) -> list[int]:
+    """Indices of episodes newest first, as podcast apps expect; on the same date the later
+    manifest entry first (the one added last)."""
+    return sorted(range(len(dates)), key=lambda i: (dates[i], i), reverse=True)
 
 
 def _item(

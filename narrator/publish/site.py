@@ -28,10 +28,10 @@ from narrator.publish.feed import (
     episode_description,
     feed_url_for,
     file_url,
+    newest_first,
     podcast_guid,
     publication_date,
     publish_artwork,
-    write_if_changed,
 )
 from narrator.publish.manifest import (
     SITE_INDEX,
@@ -42,6 +42,7 @@ from narrator.publish.manifest import (
 )
 from narrator.render.sidecars import sidecar_path
 from soundscapes.files import check_outputs, human_size
+from soundscapes.output.export import write_bytes_if_changed
 from soundscapes.output.formats import get_format
 
 
@@ -102,12 +103,13 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
         feed_url=url,
         art=art,
         pages={n: file_url(manifest, page) for n, page in pages.items()},
+        rendered=rendered,
     )
     texts = {pages[r.episode.number_in_manifest]: _episode_page(manifest, r, art) for r in rendered}
     index = manifest.output_dir / SITE_INDEX
     texts[index] = _index_page(manifest, rendered, url, art)
-    written = [path for path, text in texts.items() if write_if_changed(path, text.encode())]
-    write_if_changed(feed, xml)
+    written = [path for path, text in texts.items() if write_bytes_if_changed(path, text.encode())]
+    write_bytes_if_changed(feed, xml)
     return SiteResult(
         index=index,
         pages=tuple(pages.values()),
@@ -159,8 +161,7 @@ def _index_page(manifest: Manifest, rendered: list[Rendered], feed_url: str, art
     pod = manifest.podcast
     index = manifest.output_dir / SITE_INDEX
     dates = [publication_date(r) for r in rendered]
-    # Newest first, as the feed orders them; manifest order breaks ties.
-    order = sorted(range(len(rendered)), key=lambda i: (dates[i], i), reverse=True)
+    order = newest_first(dates)  # as the feed orders them
     entries = []
     for i in order:
         r = rendered[i]

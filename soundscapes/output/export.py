@@ -505,3 +505,25 @@ def atomic_path(final: Path, *, suffix: str | None = None) -> Iterator[Path]:
 def write_text_atomic(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically, unless the file there holds it already (its
+    time and identity then stay as they were: what an uploader or a cache goes by); whether
+    it was written.
+
+    Raises
+    ------
+    ExportError
+        The file cannot be written (naming it, and a full disk as such).
+    """
+    try:
+        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass  # unreadable: written again
+    with _writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+    return True

@@ -119,20 +119,20 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from narrator.render.pipeline import RenderOptions, render_story
+    from narrator.render.pipeline import render_story
     from narrator.text.script import parse_story
 
     script = parse_story(args.story)
     sentences = [s for p in script.passages for s in p.sentences]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench.mp3"
-        opts = RenderOptions(output=out, cache_dir=Path(tmp) / "cache")
+        opts = {"output": str(out), "cache_dir": str(Path(tmp) / "cache")}
         cold_tail_s = 180.0
         t0 = time.perf_counter()
-        cold = render_story(args.story, opts)
+        cold = render_story(args.story, opts).report
         cold_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        warm = render_story(args.story, opts)
+        warm = render_story(args.story, opts).report
         warm_s = time.perf_counter() - t0
     cores = os.cpu_count() or 1
     # A shared host's speed drifts by 20-30 % over minutes (the same raw piper run measured
@@ -159,7 +159,7 @@ def main() -> None:
         "",
         f"Story: `{args.story.relative_to(ROOT)}`, {script.word_count} words, "
         f"{len(script.passages)} passages, {len(sentences)} sentences; output "
-        f"{duration:.1f} s of audio (engine piper, jobs {opts.jobs}, tail {cold_tail_s:g} s).",
+        f"{duration:.1f} s of audio (engine piper, jobs {cores}, tail {cold_tail_s:g} s).",
         "",
         "| run | wall s | × real time | speech s | soundscape s | mix s | master s | encode s |",
         "|---|---|---|---|---|---|---|---|",

