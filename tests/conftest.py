@@ -223,3 +223,31 @@ def write_show(folder: Path, manifest: str, stories: dict[str, str], cover: str 
     path = folder / "podcast.toml"
     path.write_text(manifest, encoding="utf-8")
     return path
+
+
+def kill_render_once_cached(args: list[str], cache: Path, entries: int, timeout_s: float) -> int:
+    """Run ``narrator ARGS`` in a process group of its own and SIGKILL all of it (workers
+    included) as soon as the speech cache holds ``entries``; the number it holds then."""
+    import os
+    import signal
+    import sys
+    import time
+
+    from narrator.speech import SpeechCache
+
+    proc = subprocess.Popen([sys.executable, "-m", "narrator", *args], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while len(SpeechCache(cache)) < entries and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return len(SpeechCache(cache))
+
+
+def swapped(args: list[str], replacements: dict[Path, Path]) -> list[str]:
+    """``args`` with each argument that names a key of ``replacements`` replaced by its value."""
+    named = {str(old): str(new) for old, new in replacements.items()}
+    return [named.get(a, a) for a in args]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -18,6 +15,7 @@ from typer.testing import CliRunner
 
 from narrator.cli import app
 from narrator.speech import SpeechCache
+from tests.conftest import kill_render_once_cached, swapped
 
 runner = CliRunner()
 
@@ -51,30 +49,22 @@ def test_a_killed_render_resumes_without_resynthesizing(tmp_path):
     story.write_text("\n\n".join(PARAGRAPHS * 2), encoding="utf-8")
     out_dir = tmp_path / "out"
     cache = tmp_path / "cache"
-    cmd = [sys.executable, "-m", "narrator", "render", str(story), "-o", str(out_dir / "h.wav"),
-           "--cache-dir", str(cache), "--jobs", "2", "--tail", "2", "-q"]  # fmt: skip
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while len(SpeechCache(cache)) < 3 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = len(SpeechCache(cache))
+    args = ["render", str(story), "-o", str(out_dir / "h.wav"), "--cache-dir", str(cache),
+            "--jobs", "2", "--tail", "2", "-q"]  # fmt: skip
+    done = kill_render_once_cached(args, cache, entries=3, timeout_s=120)
     assert 3 <= done < len(PARAGRAPHS) * 2 - 1, "killed too late to test resuming"
     # Nothing half-written where the output goes.
     assert not out_dir.exists() or list(out_dir.iterdir()) == []
 
-    result = runner.invoke(app, cmd[3:])
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stderr
     resumed = json.loads((out_dir / "h.wav.report.json").read_text())
     # Identical passages share one cache entry, so count entries, not passages.
     assert resumed["cache"]["hits"] >= done
     assert resumed["cache"]["hits"] + resumed["cache"]["misses"] == len(PARAGRAPHS) * 2
 
-    fresh_args = [*cmd[3:]]
-    fresh_args[fresh_args.index(str(cache))] = str(tmp_path / "fresh-cache")
-    fresh_args[fresh_args.index(str(out_dir / "h.wav"))] = str(tmp_path / "fresh.wav")
+    elsewhere = {cache: tmp_path / "fresh-cache", out_dir / "h.wav": tmp_path / "fresh.wav"}
+    fresh_args = swapped(args, elsewhere)
     assert runner.invoke(app, fresh_args).exit_code == 0
     fresh = json.loads((tmp_path / "fresh.wav.report.json").read_text())
     assert fresh["cache"]["hits"] == 0

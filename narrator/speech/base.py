@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from types import ModuleType
 from typing import ClassVar, Protocol
 
 import numpy as np
+
+from narrator.errors import SpeechError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +61,8 @@ class Engine:
     and the hooks that turn a request into an :class:`EngineSpec` and a spec into a loaded
     :class:`SpeechEngine`.
 
-    A new engine is one module with one subclass, registered in
+    A new engine is one module with one subclass (or, for an engine written as module
+    functions, :func:`module_engine` at its end), registered in
     :data:`narrator.speech.registry.BUILTIN_ENGINES` or, from another package, as an entry
     point ``name = "package.module:Class"`` in the group ``narrator.engines``. Subclasses set
     the class attributes and implement the five methods marked required; every other method
@@ -132,3 +140,75 @@ class Engine:
         """Lines ``narrator voices`` shows under the engine's name, before its voices (where
         its model and voices were found)."""
         return []
+
+
+#: The class attributes :func:`module_engine` fills, by the module constant it reads.
+_MODULE_CONSTANTS = {
+    "default_voice": "DEFAULT_VOICE",
+    "default_settings": "DEFAULT_SETTINGS",
+    "optional_settings": "OPTIONAL_SETTINGS",
+    "setting_ranges": "SETTING_RANGES",
+    "install_hint": "INSTALL_HINT",
+    "use_process_pool": "USE_PROCESS_POOL",
+}
+_REQUIRED_HOOKS = ("available", "voices", "resolve_voice", "version", "create")
+_OPTIONAL_HOOKS = (
+    "check",
+    "settings_for_pace",
+    "canonical_settings",
+    "speakers",
+    "warnings",
+    "describe",
+)
+
+
+def module_engine(module: str, *, name: str, doc: str) -> type[Engine]:
+    """The :class:`Engine` of an engine written as a module, made from the module's own names.
+
+    Its constants (``DEFAULT_VOICE``, ``DEFAULT_SETTINGS``, ``OPTIONAL_SETTINGS``,
+    ``SETTING_RANGES``, ``INSTALL_HINT``, ``USE_PROCESS_POOL``) become the class attributes,
+    and its functions named like the hooks (``create`` may be the loaded engine's class)
+    become the hooks; a hook or constant the module leaves out keeps the base's default.
+    Called at the end of the module, as ``Piper = module_engine(__name__, name="piper", ...)``:
+    the class is named ``name.capitalize()`` and pickles by that name.
+
+    Raises
+    ------
+    TypeError
+        The module lacks a required hook (a programming error, found at import).
+    """
+    namespace = vars(sys.modules[module])
+    class_name = name.capitalize()
+    attrs: dict[str, object] = {
+        "__module__": module,
+        "__qualname__": class_name,
+        "__doc__": doc,
+        "name": name,
+    }
+    for attr, constant in _MODULE_CONSTANTS.items():
+        if constant in namespace:
+            attrs[attr] = namespace[constant]
+    missing = [hook for hook in _REQUIRED_HOOKS if not callable(namespace.get(hook))]
+    if missing:
+        raise TypeError(f"engine module {module} lacks {', '.join(missing)}")
+    for hook in (*_REQUIRED_HOOKS, *_OPTIONAL_HOOKS):
+        if callable(namespace.get(hook)):
+            attrs[hook] = staticmethod(namespace[hook])
+    return type(class_name, (Engine,), attrs)
+
+
+def import_library(module: str, *, engine: str, install_hint: str) -> ModuleType:
+    """``module``, imported when an engine loads; missing, a :class:`SpeechError` that says
+    how to install ``engine``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise SpeechError(f"the {engine} engine is not installed ({exc}); {install_hint}") from None
+
+
+def dist_version(distribution: str) -> str:
+    """The installed version of ``distribution`` (for cache keys), ``unknown`` when absent."""
+    try:
+        return package_version(distribution)
+    except PackageNotFoundError:
+        return "unknown"

@@ -31,15 +31,13 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 
 from narrator.errors import SpeechError, VoiceError, brief
-from narrator.speech.base import Engine, EngineSpec
+from narrator.speech.base import EngineSpec, dist_version, import_library, module_engine
 from narrator.speech.filehash import file_sha256
 from narrator.speech.kokoro_files import (
     ENGLISH_VOICES_HINT,
@@ -219,9 +217,9 @@ def version(spec: EngineSpec) -> str:
     model = find_model(_text(spec.setting("model")))
     voices = find_voices(_text(spec.setting("voices")))
     parts = [
-        f"kokoro-onnx=={_dist_version('kokoro-onnx')}",
-        f"phonemizer=={_dist_version('phonemizer')}",
-        f"espeakng-loader=={_dist_version('espeakng-loader')}",
+        f"kokoro-onnx=={dist_version('kokoro-onnx')}",
+        f"phonemizer=={dist_version('phonemizer')}",
+        f"espeakng-loader=={dist_version('espeakng-loader')}",
         f"model={file_sha256(model.path)[:16]}",
         f"voices={file_sha256(voices.path)[:16]}",
     ]
@@ -284,20 +282,11 @@ def voices() -> list[str]:
         return []
 
 
-def create(spec: EngineSpec) -> KokoroEngine:
-    return KokoroEngine(spec)
-
-
 class KokoroEngine:
     """One loaded Kokoro model and voice (style); synthesizes sentence by sentence."""
 
     def __init__(self, spec: EngineSpec) -> None:
-        try:
-            from kokoro_onnx import Kokoro
-        except ImportError as exc:
-            raise SpeechError(
-                f"the kokoro engine is not installed ({exc}); {INSTALL_HINT}"
-            ) from None
+        kokoro_onnx = import_library("kokoro_onnx", engine="kokoro", install_hint=INSTALL_HINT)
         self.spec = spec
         model = find_model(_text(spec.setting("model")))
         voices = find_voices(_text(spec.setting("voices")))
@@ -307,7 +296,7 @@ class KokoroEngine:
         except Exception as exc:  # onnxruntime raises its own, untyped errors
             raise SpeechError(f"Kokoro model {model.path} cannot be loaded: {exc}") from None
         try:  # reads the voices and starts espeak-ng for the phonemes
-            self._kokoro = Kokoro.from_session(session, str(voices.path))
+            self._kokoro = kokoro_onnx.Kokoro.from_session(session, str(voices.path))
         except Exception as exc:  # kokoro-onnx and phonemizer raise their own errors
             raise SpeechError(
                 f"Kokoro cannot start with the voices {voices.path} (or espeak-ng): {exc}"
@@ -356,29 +345,10 @@ def _text(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _dist_version(name: str) -> str:
-    try:
-        return package_version(name)
-    except PackageNotFoundError:
-        return "unknown"
+create = KokoroEngine
 
-
-class Kokoro(Engine):
-    """Kokoro-82M (kokoro-onnx): the packaged int8 model, or the user's model and voices."""
-
-    name = "kokoro"
-    default_voice = DEFAULT_VOICE
-    default_settings = DEFAULT_SETTINGS
-    optional_settings = OPTIONAL_SETTINGS
-    setting_ranges = SETTING_RANGES
-    install_hint = INSTALL_HINT
-    available = staticmethod(available)
-    voices = staticmethod(voices)
-    resolve_voice = staticmethod(resolve_voice)
-    version = staticmethod(version)
-    create = staticmethod(create)
-    check = staticmethod(check)
-    settings_for_pace = staticmethod(settings_for_pace)
-    canonical_settings = staticmethod(canonical_settings)
-    warnings = staticmethod(warnings)
-    describe = staticmethod(describe)
+Kokoro = module_engine(
+    __name__,
+    name="kokoro",
+    doc="Kokoro-82M (kokoro-onnx): the packaged int8 model, or the user's model and voices.",
+)

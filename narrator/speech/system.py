@@ -34,7 +34,7 @@ import numpy as np
 import soundfile as sf
 
 from narrator.errors import SpeechError, VoiceError
-from narrator.speech.base import Engine, EngineSpec
+from narrator.speech.base import EngineSpec, module_engine
 from soundscapes.errors import brief
 from soundscapes.files import scratch_name
 
@@ -300,32 +300,27 @@ def _tail(stderr: bytes, limit: int = 200) -> str:
     return text[-1][:limit] if text else "no message"
 
 
-class System(Engine):
-    """The system voice: pyttsx3 over espeak-ng (Linux), SAPI5 or NSSpeech."""
+def voices() -> list[str]:
+    return list(driver_info().voice_ids)
 
-    name = "system"
-    default_voice = DEFAULT_VOICE
-    default_settings = DEFAULT_SETTINGS
-    optional_settings = OPTIONAL_SETTINGS
-    setting_ranges = SETTING_RANGES
-    install_hint = INSTALL_HINT
-    use_process_pool = USE_PROCESS_POOL
-    available = staticmethod(available)
-    resolve_voice = staticmethod(resolve_voice)
 
-    def voices(self) -> list[str]:
-        return list(driver_info().voice_ids)
+def version(spec: EngineSpec) -> str:
+    info = driver_info()
+    return f"pyttsx3=={info.pyttsx3_version};{info.driver}=={info.driver_version}"
 
-    def version(self, spec: EngineSpec) -> str:
-        info = driver_info()
-        return f"pyttsx3=={info.pyttsx3_version};{info.driver}=={info.driver_version}"
 
-    def create(self, spec: EngineSpec) -> SystemEngine:
-        return SystemEngine(spec)
+def settings_for_pace(pace_wpm: float) -> dict[str, int]:
+    """``rate_wpm`` for ``pace_wpm``: espeak's rate is words per minute, so it moves in
+    proportion to the pace from the tuned default (140 at 130 wpm)."""
+    rate = float(DEFAULT_SETTINGS["rate_wpm"]) * pace_wpm / _TUNED_PACE_WPM
+    low, high = _RATE_RANGE_WPM
+    return {"rate_wpm": round(min(max(rate, low), high))}
 
-    def settings_for_pace(self, pace_wpm: float) -> dict[str, int]:
-        """``rate_wpm`` for ``pace_wpm``: espeak's rate is words per minute, so it moves in
-        proportion to the pace from the tuned default (140 at 130 wpm)."""
-        rate = float(DEFAULT_SETTINGS["rate_wpm"]) * pace_wpm / _TUNED_PACE_WPM
-        low, high = _RATE_RANGE_WPM
-        return {"rate_wpm": round(min(max(rate, low), high))}
+
+create = SystemEngine
+
+System = module_engine(
+    __name__,
+    name="system",
+    doc="The system voice: pyttsx3 over espeak-ng (Linux), SAPI5 or NSSpeech.",
+)

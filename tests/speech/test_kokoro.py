@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,6 +21,7 @@ from narrator.speech.narration import narrate
 from narrator.speech.registry import create_engine, default_spec
 from narrator.text.script import words_of
 from tests import asr
+from tests.conftest import kill_render_once_cached, swapped
 from tests.speech.test_narration import PARAGRAPHS, make_script, render_all, stereo_lufs
 
 pytestmark = [
@@ -168,21 +165,13 @@ def test_a_killed_render_resumes_and_a_rerender_synthesizes_nothing(
     story = tmp_path / "harbour.txt"
     story.write_text("\n\n".join(HARBOUR), encoding="utf-8")
     out_dir, cache = tmp_path / "out", tmp_path / "cache"
-    cmd = [sys.executable, "-m", "narrator", "render", str(story), "-o", str(out_dir / "h.wav"),
-           "--engine", "kokoro", "--cache-dir", str(cache), "--jobs", "2", "--tail", "2",
-           "-q"]  # fmt: skip
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 240
-    while len(SpeechCache(cache)) < 2 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = len(SpeechCache(cache))
+    args = ["render", str(story), "-o", str(out_dir / "h.wav"), "--engine", "kokoro",
+            "--cache-dir", str(cache), "--jobs", "2", "--tail", "2", "-q"]  # fmt: skip
+    done = kill_render_once_cached(args, cache, entries=2, timeout_s=240)
     assert 2 <= done < len(HARBOUR) - 1, "killed too late to test resuming"
     assert not out_dir.exists() or list(out_dir.iterdir()) == []
 
-    resumed_run = runner.invoke(app, cmd[3:])
+    resumed_run = runner.invoke(app, args)
     assert resumed_run.exit_code == 0, resumed_run.stderr
     resumed = json.loads((out_dir / "h.wav.report.json").read_text())
     assert resumed["cache"]["hits"] >= done
@@ -193,9 +182,8 @@ def test_a_killed_render_resumes_and_a_rerender_synthesizes_nothing(
     assert sum("Kokoro voice jm_kumo (Japanese)" in w for w in resumed["warnings"]) == 1
     assert resumed_run.stderr.count("Kokoro voice jm_kumo (Japanese)") == 1
 
-    fresh_args = [*cmd[3:]]
-    fresh_args[fresh_args.index(str(cache))] = str(tmp_path / "fresh-cache")
-    fresh_args[fresh_args.index(str(out_dir / "h.wav"))] = str(tmp_path / "fresh.wav")
+    elsewhere = {cache: tmp_path / "fresh-cache", out_dir / "h.wav": tmp_path / "fresh.wav"}
+    fresh_args = swapped(args, elsewhere)
     assert runner.invoke(app, fresh_args).exit_code == 0
     assert json.loads((tmp_path / "fresh.wav.report.json").read_text())["cache"]["hits"] == 0
     resumed_audio, rate = sf.read(out_dir / "h.wav", dtype="int16")
@@ -207,8 +195,7 @@ def test_a_killed_render_resumes_and_a_rerender_synthesizes_nothing(
         raise AssertionError("a cached render loaded Kokoro")
 
     monkeypatch.setattr(kokoro, "KokoroEngine", no_synthesis)
-    again_args = [*cmd[3:]]
-    again_args[again_args.index(str(out_dir / "h.wav"))] = str(tmp_path / "again.wav")
+    again_args = swapped(args, {out_dir / "h.wav": tmp_path / "again.wav"})
     again_run = runner.invoke(app, again_args)
     assert again_run.exit_code == 0, again_run.stderr
     again = json.loads((tmp_path / "again.wav.report.json").read_text())

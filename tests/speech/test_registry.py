@@ -131,3 +131,46 @@ def test_a_third_party_engine_registers_through_an_entry_point(plugins, tmp_path
     assert report["engine"] == "deep" and report["voice"] == "deep"
     broken = runner.invoke(app, ["render", str(story), "--engine", "gone", "-o", str(out)])
     assert broken.exit_code == 1 and "cannot be imported" in broken.stderr
+
+
+def test_an_engine_written_as_a_module_gets_its_hooks_and_keeps_the_defaults(monkeypatch):
+    """module_engine: the module's functions become the hooks, its constants the attributes;
+    what it leaves out keeps the base's default, and a required hook left out is refused."""
+    import sys
+    import types
+
+    from narrator.speech.base import Engine, module_engine
+
+    module = types.ModuleType("bell_engine")
+    module.DEFAULT_VOICE = "bell"
+    module.SETTING_RANGES = {"rate": (1.0, 9.0, "Hz")}
+    module.available = lambda: True
+    module.voices = lambda: ["bell", "gong"]
+    module.resolve_voice = lambda voice: voice.strip()
+    module.version = lambda spec: "bell-1"
+    module.create = FakeEngine
+    monkeypatch.setitem(sys.modules, "bell_engine", module)
+
+    bell = module_engine("bell_engine", name="bell", doc="Bells.")()
+    assert isinstance(bell, Engine) and type(bell).__qualname__ == "Bell"
+    assert (
+        bell.name == "bell" and bell.default_voice == "bell" and bell.voices() == ["bell", "gong"]
+    )
+    assert bell.setting_ranges == {"rate": (1.0, 9.0, "Hz")}
+    assert bell.resolve_voice(" gong ") == "gong"
+    # Left out: the base's defaults.
+    assert bell.settings_for_pace(100.0) == {} and bell.warnings(EngineSpec(engine="bell")) == []
+    assert bell.install_hint == Engine.install_hint and bell.use_process_pool
+    loaded = bell.create(EngineSpec(engine="fake", voice="tone"))
+    assert isinstance(loaded, FakeEngine)
+
+    del module.version
+    with pytest.raises(TypeError, match="lacks version"):
+        module_engine("bell_engine", name="bell", doc="Bells.")
+
+
+def test_an_engine_library_that_is_missing_says_how_to_install_it():
+    from narrator.speech.base import import_library
+
+    with pytest.raises(SpeechError, match=r"the bell engine is not installed .*pip install bells"):
+        import_library("no_such_bell_library", engine="bell", install_hint="pip install bells")
