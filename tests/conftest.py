@@ -213,6 +213,18 @@ def episodes_toml(*episodes: dict[str, object]) -> str:
     return "\n" + "\n\n".join(tables) + "\n"
 
 
+#: The top of a test show's manifest: fake speech, a short tail, its files in the show's folder.
+QUICK_SHOW = {"output_dir": "public", "cache_dir": "cache", "engine": "fake", "tail": 2}
+
+
+def show_toml(podcast: dict[str, object], *episodes: dict[str, object], **top: object) -> str:
+    """A whole manifest: :data:`QUICK_SHOW` with ``top`` over it, the ``[podcast]`` table and
+    the episodes (as :func:`episodes_toml` writes them)."""
+    lines = [f"{key} = {toml_value(value)}" for key, value in {**QUICK_SHOW, **top}.items()]
+    lines += ["", "[podcast]", *(f"{key} = {toml_value(value)}" for key, value in podcast.items())]
+    return "\n".join(lines) + "\n" + episodes_toml(*episodes)
+
+
 def write_show(folder: Path, manifest: str, stories: dict[str, str], cover: str = "cover.jpg"):
     """A podcast's folder: its stories, its artwork (``cover``, made by
     :func:`make_artwork`) and ``podcast.toml``; returns the manifest's path."""

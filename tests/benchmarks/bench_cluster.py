@@ -16,7 +16,6 @@ Usage: .venv/bin/python tests/benchmarks/bench_cluster.py [--episodes N] [--tail
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))
 
 from bench_batch import write_manifest  # noqa: E402
-from bench_render import machine  # noqa: E402
+from bench_render import machine, options  # noqa: E402
 
 from tests.publish.dask_cluster import Cluster  # noqa: E402
 
@@ -49,11 +48,7 @@ def timed(manifest: Path, **options) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--episodes", type=int, default=6)
-    parser.add_argument("--tail", type=float, default=20.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = options(__doc__, episodes=6, tail=20.0, rounds=3)
     root = Path(tempfile.mkdtemp(prefix="narrator-bench-cluster-"))
     count = 0
 

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # tests.asr: the text and the ears
 
-from bench_render import machine, write_section  # noqa: E402
+from bench_render import machine, publish  # noqa: E402
 
 ENGINES = ("piper", "kokoro")
 
@@ -161,10 +161,7 @@ def main() -> None:
         f"{(stage['kokoro'][0] / stage['kokoro'][1]) / (stage['piper'][0] / stage['piper'][1]):.1f}"
         "× piper's time per second of speech.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section("bench_kokoro", text)
+    publish("bench_kokoro", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

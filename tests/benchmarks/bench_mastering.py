@@ -15,7 +15,6 @@ Usage: .venv/bin/python tests/benchmarks/bench_mastering.py [--minutes 60] [--lo
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))
 
-from bench_render import machine  # noqa: E402
+from bench_render import machine, options  # noqa: E402
 
 from tests.conftest import ffmpeg_loudness  # noqa: E402
 
@@ -114,11 +113,7 @@ def ffmpeg_normalize(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--short-minutes", type=float, default=10.0)
-    parser.add_argument("--long-hours", type=float, default=2.0)
-    args = parser.parse_args()
+    args = options(__doc__, minutes=60.0, short_minutes=10.0, long_hours=2.0)
     print(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-mastering-") as tmp:
         folder = Path(tmp)

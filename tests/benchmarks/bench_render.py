@@ -35,6 +35,24 @@ def write_section(name: str, text: str) -> None:
     DOC.write_text(doc, encoding="utf-8")
 
 
+def publish(name: str, lines: list[str], *, write: bool) -> None:
+    """Print a benchmark's section and, with ``write``, put it in BENCHMARKS.md."""
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        write_section(name, text)
+
+
+def options(doc: str, **defaults: float) -> argparse.Namespace:
+    """Parse ``--name`` options whose types follow ``defaults`` (``long_hours=8.0`` is
+    ``--long-hours`` taking a float); the description is ``doc``'s first line."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in defaults.items():
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=type(default), default=default, help=f"(default {default})")
+    return parser.parse_args()
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -199,10 +217,7 @@ def main() -> None:
         f"Warm render over cold: {cold_s / warm_s:.1f}× faster. "
         f"Peak resident memory of the benchmark process: {peak_rss_mib:.0f} MiB.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section("bench_render", text)
+    publish("bench_render", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Usage: .venv/bin/python tests/benchmarks/bench_soundscape.py [--long-hours 8]
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_render import machine  # noqa: E402
+from bench_render import machine, options  # noqa: E402
 
 
 def _cpu_seconds(source, frames: int) -> float:
@@ -86,10 +85,7 @@ def soundscape_peak_rss(duration: str, out: Path) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layer-seconds", type=float, default=120.0)
-    parser.add_argument("--long-hours", type=float, default=8.0)
-    args = parser.parse_args()
+    args = options(__doc__, layer_seconds=120.0, long_hours=8.0)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     print(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n", flush=True)

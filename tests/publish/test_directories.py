@@ -26,7 +26,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from narrator.cli import app
-from tests.conftest import episodes_toml, make_artwork, write_show
+from tests.conftest import make_artwork, show_toml, write_show
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKLIST = json.loads((Path(__file__).with_name("directory_checklist.json")).read_text("utf-8"))
@@ -44,24 +44,19 @@ STORIES = {
 }
 
 DESCRIPTION = "Sleep stories, read slowly, with the sea and the rain beneath them."
-SHOW = f"""\
-output_dir = "public"
-cache_dir = "cache"
-engine = "fake"
-tail = 2
-
-[podcast]
-title = "Quiet Hours"
-author = "The Night Desk"
-description = "{DESCRIPTION}"
-language = "en-gb"
-base_url = "{BASE_URL}"
-image = "cover.jpg"
-categories = ["Health & Fitness/Mental Health", "Fiction/Drama"]
-email = "night@example.org"
-copyright = "The Night Desk"
-funding = {{ url = "https://example.org/support", text = "Support the show" }}
-""" + episodes_toml(
+SHOW = show_toml(
+    {
+        "title": "Quiet Hours",
+        "author": "The Night Desk",
+        "description": DESCRIPTION,
+        "language": "en-gb",
+        "base_url": BASE_URL,
+        "image": "cover.jpg",
+        "categories": ["Health & Fitness/Mental Health", "Fiction/Drama"],
+        "email": "night@example.org",
+        "copyright": "The Night Desk",
+        "funding": {"url": "https://example.org/support", "text": "Support the show"},
+    },
     {"story": "stories/harbour.md", "number": 1, "season": 1, "published": "2025-01-06",
      "description": "A harbour at night, boats resting, the water lapping."},
     {"story": "stories/rain.txt", "title": "Rain on the Roof", "number": 2, "season": 1,

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import narrator.cli.publish  # noqa: F401  (registers batch)
 from narrator.cli import app
-from tests.conftest import episodes_toml
+from tests.conftest import show_toml
 
 runner = CliRunner()
 
@@ -43,19 +43,13 @@ STORIES = {
     "stories/four.md": story("The Orchard"),
 }
 
-MANIFEST = f"""\
-output_dir = "public"
-cache_dir = "cache"
-engine = "fake"
-tail = 2
-
-[podcast]
-title = "{SHOW}"
-author = "{AUTHOR}"
-base_url = "https://example.org/slow-tides/"
-image = "cover.png"
-
-""" + episodes_toml(
+MANIFEST = show_toml(
+    {
+        "title": SHOW,
+        "author": AUTHOR,
+        "base_url": "https://example.org/slow-tides/",
+        "image": "cover.png",
+    },
     {"story": "stories/one.md", "number": 1, "published": "2025-01-06"},
     {"story": "stories/two.md", "number": 2, "published": "2025-01-13T21:00:00+01:00"},
     {

@@ -24,7 +24,7 @@ from narrator.publish.batch import load_rendered, run_batch
 from narrator.publish.feed import PODCAST_NS, podcast_guid
 from narrator.publish.manifest import load_manifest
 from soundscapes.output.export import audio_info
-from tests.conftest import episodes_toml, ffmpeg_loudness, write_show
+from tests.conftest import ffmpeg_loudness, show_toml, write_show
 
 runner = CliRunner()
 BASE_URL = "https://example.org/slow tides/"
@@ -41,20 +41,15 @@ STORIES = {
     "stories/four.txt": "The fire settles in the stove. The room is warm.\n",
 }
 
-MANIFEST = f"""\
-output_dir = "public"
-cache_dir = "cache"
-engine = "fake"
-tail = 2
-
-[podcast]
-title = "Slow Tides & <Friends>"
-author = "The Night Desk"
-description = "Sleep stories, read slowly."
-base_url = "{BASE_URL}"
-image = "cover.jpg"
-categories = ["Health & Fitness/Mental Health"]
-""" + episodes_toml(
+MANIFEST = show_toml(
+    {
+        "title": "Slow Tides & <Friends>",
+        "author": "The Night Desk",
+        "description": "Sleep stories, read slowly.",
+        "base_url": BASE_URL,
+        "image": "cover.jpg",
+        "categories": ["Health & Fitness/Mental Health"],
+    },
     {"story": "stories/one.txt", "number": 1, "season": 1, "published": "2025-01-06"},
     {"story": "stories/two.md", "number": 2, "season": 1, "published": "2025-01-13T21:00:00+01:00"},
     {"story": "stories/three.txt", "title": TRICKY_TITLE, "number": 3, "seed": 7},

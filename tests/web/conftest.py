@@ -9,7 +9,6 @@ HTML run anyway.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from narrator.cli import app
-from tests.conftest import write_show
+from tests.conftest import show_toml, write_show
 
 #: Debian's Chromium (``apt-get install chromium``); NARRATOR_CHROMIUM names another.
 CHROMIUM = os.environ.get("NARRATOR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -60,40 +59,24 @@ STORIES = {
     "stories/hearth.txt": "The fire settles in the stove. The room is warm and still.\n",
 }
 
-SHOW = f"""\
-output_dir = "public"
-cache_dir = "cache"
-engine = "fake"
-tail = 3
-
-[podcast]
-title = "The Night Desk"
-author = "Ada Brook"
-description = "Sleep stories, read slowly, over the sea & the rain."
-language = "en-gb"
-base_url = "{BASE_URL}"
-image = "cover.jpg"
-categories = ["Health & Fitness/Mental Health"]
-email = "night@example.org"
-
-[[episodes]]
-story = "stories/harbour.md"
-number = 1
-published = 2025-01-06
-
-[[episodes]]
-story = "stories/rain.txt"
-title = {json.dumps(TRICKY_TITLE, ensure_ascii=False)}
-description = {json.dumps(HOSTILE_DESCRIPTION, ensure_ascii=False)}
-number = 2
-published = 2025-01-13
-
-[[episodes]]
-story = "stories/hearth.txt"
-number = 3
-published = 2025-01-20
-description = "A warm room, and the fire settling."
-"""
+SHOW = show_toml(
+    {
+        "title": "The Night Desk",
+        "author": "Ada Brook",
+        "description": "Sleep stories, read slowly, over the sea & the rain.",
+        "language": "en-gb",
+        "base_url": BASE_URL,
+        "image": "cover.jpg",
+        "categories": ["Health & Fitness/Mental Health"],
+        "email": "night@example.org",
+    },
+    {"story": "stories/harbour.md", "number": 1, "published": "2025-01-06"},
+    {"story": "stories/rain.txt", "title": TRICKY_TITLE, "description": HOSTILE_DESCRIPTION,
+     "number": 2, "published": "2025-01-13"},
+    {"story": "stories/hearth.txt", "number": 3, "published": "2025-01-20",
+     "description": "A warm room, and the fire settling."},
+    tail=3,
+)  # fmt: skip
 
 runner = CliRunner()
 
