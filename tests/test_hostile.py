@@ -165,44 +165,28 @@ def _story(folder: Path, name: str = "story.txt", text: str = STORY) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("story_name", "output", "role"),
+    ("story_name", "output", "flags", "role"),
     [
-        ("night.mp3.vtt", "night.mp3", "transcript"),
-        ("x.wav.report.json", "x.wav", "report"),
-        ("y.mp3.chapters.json", "y.mp3", "chapters file"),
-        ("same.mp3", "same.mp3", "output"),
+        ("night.mp3.vtt", "night.mp3", [], "transcript"),
+        ("x.wav.report.json", "x.wav", [], "report"),
+        ("y.mp3.chapters.json", "y.mp3", [], "chapters file"),
+        ("same.mp3", "same.mp3", [], "output"),
+        ("s.mp3.voice.wav", "s.mp3", ["--stems"], "voice stem"),
+        ("p.mp3.png", "p.mp3", ["--plot"], "loudness plot"),
+        ("t.mp3.stages.png", "t.mp3", ["--plot"], "stage timeline"),
+        ("k.wav", "k.mp3", ["--keep-mix", "{story}"], "kept mix"),
     ],
 )
-def test_a_render_never_overwrites_its_story_with_a_sidecar(
-    hostile, tmp_path, story_name, output, role
+def test_a_render_never_overwrites_its_story_with_what_it_writes(
+    hostile, tmp_path, story_name, output, flags, role
 ):
+    """Every file a render writes (sidecars, stems, plots, a kept mix) is refused where the
+    story is; ``{story}`` in the flags stands for the story's path."""
     story = _story(tmp_path, story_name)
+    flags = [flag.format(story=story) for flag in flags]
     hostile(
-        ["render", str(story), "-o", str(tmp_path / output), *FAKE],
+        ["render", str(story), "-o", str(tmp_path / output), *flags, *FAKE],
         expect=rf"the {role} would overwrite the story",
-    )
-
-
-def test_stems_plot_and_kept_mix_never_overwrite_inputs(hostile, tmp_path):
-    story = _story(tmp_path, "s.mp3.voice.wav")
-    hostile(
-        ["render", str(story), "-o", str(tmp_path / "s.mp3"), "--stems", *FAKE],
-        expect="the voice stem would overwrite the story",
-    )
-    story = _story(tmp_path, "p.mp3.png")
-    hostile(
-        ["render", str(story), "-o", str(tmp_path / "p.mp3"), "--plot", *FAKE],
-        expect="the loudness plot would overwrite the story",
-    )
-    story = _story(tmp_path, "t.mp3.stages.png")
-    hostile(
-        ["render", str(story), "-o", str(tmp_path / "t.mp3"), "--plot", *FAKE],
-        expect="the stage timeline would overwrite the story",
-    )
-    story = _story(tmp_path, "k.wav")
-    hostile(
-        ["render", str(story), "-o", str(tmp_path / "k.mp3"), "--keep-mix", str(story), *FAKE],
-        expect="the kept mix would overwrite the story",
     )
 
 

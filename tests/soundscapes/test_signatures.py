@@ -8,6 +8,7 @@ itself.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -73,6 +74,22 @@ def segments(active: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
+def passes_and_turns_away(
+    check: Callable[[np.ndarray], None],
+    layer: str,
+    impostor: str,
+    seconds: int,
+    *,
+    seed: int,
+    match: str,
+) -> None:
+    """``check`` passes ``layer`` and fails ``impostor`` (its nearest neighbour, rendered as
+    long with the same seed) with a message matching ``match``: a signature that tells."""
+    check(render(layer, seconds, seed=seed))
+    with pytest.raises(AssertionError, match=match):
+        check(render(impostor, seconds, seed=seed))
+
+
 def test_every_layer_has_a_signature() -> None:
     tested = {name.removeprefix("test_").replace("_", "-") for name in globals()}
     missing = [name for name in layer_names() if name not in tested]
@@ -117,14 +134,10 @@ def assert_storm_hush(x: np.ndarray) -> None:
 
 
 def test_storm_hush() -> None:
-    """Low wind and distant rolls of thunder below 300 Hz, at no regular period."""
-    assert_storm_hush(render("storm-hush", 120, seed=2))
-
-
-def test_storm_hush_is_not_the_tide() -> None:
-    """Waves (slow low swells too, but with a bright crash and a steady period) fail it."""
-    with pytest.raises(AssertionError, match="300 Hz"):
-        assert_storm_hush(render("tide", 120, seed=2))
+    """Low wind and distant rolls of thunder below 300 Hz, at no regular period. Its nearest
+    impostor, tide, fails: waves (slow low swells too, but with a bright crash and a steady
+    period) fail it."""
+    passes_and_turns_away(assert_storm_hush, "storm-hush", "tide", 120, seed=2, match="300 Hz")
 
 
 # --- tide -------------------------------------------------------------------------------------
@@ -336,14 +349,10 @@ def assert_rain(x: np.ndarray) -> None:
 
 
 def test_rain() -> None:
-    """Broadband (every octave from 500 Hz to 8 kHz carries real energy) with dense transients."""
-    assert_rain(render("rain", 60, seed=5))
-
-
-def test_rain_is_not_the_wind() -> None:
-    """Wind (as broad a noise, and wind passes a plain drop count) fails rain's signature."""
-    with pytest.raises(AssertionError, match="not broadband"):
-        assert_rain(render("wind", 60, seed=5))
+    """Broadband (every octave from 500 Hz to 8 kHz carries real energy) with dense
+    transients. Its nearest impostor, wind, fails: wind (as broad a noise, and wind passes a
+    plain drop count) fails rain's signature."""
+    passes_and_turns_away(assert_rain, "rain", "wind", 60, seed=5, match="not broadband")
 
 
 def drops_per_second(band: np.ndarray) -> float:
@@ -388,14 +397,10 @@ def assert_wind(x: np.ndarray) -> None:
 
 
 def test_wind() -> None:
-    """Gusts: the level swells and falls, and the sound brightens as it swells."""
-    assert_wind(render("wind", 120, seed=6))
-
-
-def test_wind_is_not_the_rain() -> None:
-    """Rain (broadband noise too, but bright, steady and full of drops) fails wind's signature."""
-    with pytest.raises(AssertionError, match="too bright for wind"):
-        assert_wind(render("rain", 120, seed=6))
+    """Gusts: the level swells and falls, and the sound brightens as it swells. Its nearest
+    impostor, rain, fails: rain (broadband noise too, but bright, steady and full of drops)
+    fails wind's signature."""
+    passes_and_turns_away(assert_wind, "wind", "rain", 120, seed=6, match="too bright for wind")
 
 
 def whistle_seconds(mono: np.ndarray, low_hz: float, high_hz: float) -> float:
@@ -459,14 +464,9 @@ def assert_fire(x: np.ndarray) -> None:
 
 
 def test_fire() -> None:
-    """Crackle over a soft flickering roar."""
-    assert_fire(render("fire", 60, seed=7))
-
-
-def test_fire_is_not_the_rain() -> None:
-    """Rain (a patter of drops too) has no roar and no ticks standing out of a quiet."""
-    with pytest.raises(AssertionError, match="no low roar"):
-        assert_fire(render("rain", 60, seed=7))
+    """Crackle over a soft flickering roar. Its nearest impostor, rain, fails: rain (a
+    patter of drops too) has no roar and no ticks standing out of a quiet."""
+    passes_and_turns_away(assert_fire, "fire", "rain", 60, seed=7, match="no low roar")
 
 
 def test_fire_intensity_means_more_crackle() -> None:
@@ -527,14 +527,10 @@ def assert_crickets(x: np.ndarray) -> None:
 
 
 def test_crickets() -> None:
-    """Syllables (one wing stroke each) on a 4-5 kHz carrier, in chirps about every 0.7 s."""
-    assert_crickets(render("crickets", 60, seed=8))
-
-
-def test_crickets_are_not_the_night() -> None:
-    """The night's far chorus (higher, trilling) fails the crickets' signature."""
-    with pytest.raises(AssertionError, match="carrier"):
-        assert_crickets(render("night", 60, seed=8))
+    """Syllables (one wing stroke each) on a 4-5 kHz carrier, in chirps about every 0.7 s.
+    Its nearest impostor, night, fails: the night's far chorus (higher, trilling) fails the
+    crickets' signature."""
+    passes_and_turns_away(assert_crickets, "crickets", "night", 60, seed=8, match="carrier")
 
 
 def test_crickets_rate_follows_the_parameter() -> None:
@@ -591,14 +587,10 @@ def assert_night(x: np.ndarray) -> None:
 
 
 def test_night() -> None:
-    """A steady far chorus of trilling ground crickets; now and then an owl near 360-480 Hz."""
-    assert_night(render("night", 120, seed=9))
-
-
-def test_night_is_not_the_crickets() -> None:
-    """The near, chirping field crickets fail the night's signature."""
-    with pytest.raises(AssertionError, match="ground crickets"):
-        assert_night(render("crickets", 120, seed=9))
+    """A steady far chorus of trilling ground crickets; now and then an owl near 360-480 Hz.
+    Its nearest impostor, crickets, fails: the near, chirping field crickets fail the
+    night's signature."""
+    passes_and_turns_away(assert_night, "night", "crickets", 120, seed=9, match="ground crickets")
 
 
 # --- drone ------------------------------------------------------------------------------------
