@@ -143,7 +143,8 @@ OPTIONS: tuple[Option, ...] = (
     _o("jobs", "jobs", "int", None, "speech worker processes (one inference thread each), "
        "at most one per core", low=1, high=4096, places=frozenset({CLI}),
        default_text="all cores"),
-    _o("cache_dir", "cache_dir", "path", None, "where synthesized speech is kept",
+    _o("cache_dir", "cache_dir", "path", None,
+       "where synthesized speech is kept (batch --scheduler: a folder every worker mounts)",
        places=frozenset({CLI, MANIFEST}), default_text="user cache"),
     _o("cache", "use_cache", "bool", True, "read and write the speech cache",
        places=frozenset({CLI})),

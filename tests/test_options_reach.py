@@ -158,3 +158,22 @@ def test_a_manifest_episode_renders_with_slow_down_arc_and_bitrate(tmp_path) -> 
         "bitrate": {"value": 96, "from": "manifest"},
     }
     assert reports["default"]["settings"]["arc"] == {"value": True, "from": "default"}
+
+
+def test_batch_cache_dir_on_the_command_line_wins_over_the_manifest(tmp_path) -> None:
+    """``--cache-dir`` (declared once, for render and batch) puts the speech there instead of
+    the manifest's ``cache_dir``; a second batch into another folder reuses it all."""
+    from narrator.speech import SpeechCache
+
+    (tmp_path / "even.txt").write_text(EVEN + "\n", encoding="utf-8")
+    (tmp_path / "podcast.toml").write_text(MANIFEST, encoding="utf-8")
+    chosen = tmp_path / "chosen-cache"
+    _cli("batch", str(tmp_path / "podcast.toml"), "--jobs", "1", "--cache-dir", str(chosen), "-q")
+    assert len(SpeechCache(chosen)) >= 1
+    assert not (tmp_path / "cache").exists() or len(SpeechCache(tmp_path / "cache")) == 0
+    report = json.loads((tmp_path / "public" / "set.mp3.report.json").read_text("utf-8"))
+    assert report["cache"]["misses"] >= 1
+
+    _cli("batch", str(tmp_path / "podcast.toml"), "--force", "--cache-dir", str(chosen), "-q")
+    again = json.loads((tmp_path / "public" / "set.mp3.report.json").read_text("utf-8"))
+    assert again["cache"]["misses"] == 0 and again["cache"]["hits"] >= 1

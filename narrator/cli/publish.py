@@ -18,10 +18,16 @@ from rich.text import Text
 
 from narrator.cli import display
 from narrator.cli.app import app, handles_errors
+from narrator.cli.declared import with_options
 from narrator.cli.display import Quiet, err, out, warn
 
 #: The argument every publishing command takes.
 ManifestFile = Annotated[Path, typer.Argument(help="The manifest (TOML) listing the episodes.")]
+#: Where the feed will be served (``feed`` and ``site``).
+FeedUrl = Annotated[
+    str | None,
+    typer.Option(help="Where the feed is served (default: base_url + the feed's file name)."),
+]
 
 
 @app.command(
@@ -34,8 +40,11 @@ ManifestFile = Annotated[Path, typer.Argument(help="The manifest (TOML) listing 
     )
 )
 @handles_errors
+@with_options("cache_dir")
 def batch(
     manifest: ManifestFile,
+    *,
+    options: dict,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", help="Episodes rendered at once (default: all cores)."),
@@ -53,10 +62,6 @@ def batch(
     shared_dir: Annotated[
         Path | None,
         typer.Option(help="With --scheduler: a folder every worker mounts, where they write."),
-    ] = None,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(help="Speech cache (with --scheduler: a folder every worker mounts)."),
     ] = None,
     quiet: Quiet = False,
 ) -> None:
@@ -90,7 +95,7 @@ def batch(
             jobs=workers,
             force=force,
             progress=progress,
-            cache_dir=cache_dir,
+            cache_dir=options.get("cache_dir"),
             scheduler=scheduler,
             shared_dir=shared_dir,
             on_cluster=on_cluster,
@@ -144,10 +149,7 @@ def feed(
         Path | None,
         typer.Option("-o", "--output", help="Feed file (default: OUTPUT_DIR/feed.xml)."),
     ] = None,
-    feed_url: Annotated[
-        str | None,
-        typer.Option(help="Where the feed is served (default: base_url + the file name)."),
-    ] = None,
+    feed_url: FeedUrl = None,
 ) -> None:
     """Write the podcast feed (RSS 2.0, iTunes and Podcasting 2.0) of MANIFEST's episodes."""
     from narrator.publish.feed import DEFAULT_FEED_NAME, write_feed
@@ -177,10 +179,7 @@ def feed(
 @handles_errors
 def site(
     manifest: ManifestFile,
-    feed_url: Annotated[
-        str | None,
-        typer.Option(help="Where the feed is served (default: base_url + feed.xml)."),
-    ] = None,
+    feed_url: FeedUrl = None,
 ) -> None:
     """Write the show's website into OUTPUT_DIR with its feed: index.html (cover, description,
     the feed to subscribe to, the episodes newest first) and a page per episode (player,

@@ -507,22 +507,43 @@ def modulation_index(envelope: np.ndarray, frame_s: float, low_hz: float, high_h
     return float(rms / envelope.mean())
 
 
+#: Envelope frames fine enough to resolve an insect's syllables (wing strokes, 20-35 a second).
+INSECT_FRAME_S = 0.002
+
+
+def assert_insect_song(
+    mono: np.ndarray,
+    band_hz: tuple[float, float],
+    carrier_hz: tuple[float, float],
+    syllables_per_s: tuple[float, float],
+) -> tuple[np.ndarray, float]:
+    """An insect chorus: its carrier (the strongest frequency above 1 kHz) in ``carrier_hz``
+    and its syllables (read from the ``band_hz`` envelope) at ``syllables_per_s``; returns
+    that envelope (:data:`INSECT_FRAME_S` frames) and how strongly the syllables gather into
+    chirps (modulation index at 0.5-3 Hz: field crickets 0.25 and up, a trill near 0.05)."""
+    freqs, psd = signal.welch(mono, fs=SR, nperseg=16384)
+    high = freqs > 1000.0
+    peak_hz = float(freqs[high][np.argmax(psd[high])])
+    low, top = carrier_hz
+    assert low <= peak_hz <= top, f"the song peaks at {peak_hz:.0f} Hz, not {low:g}-{top:g} Hz"
+    envelope = band_envelope(mono, *band_hz, INSECT_FRAME_S)
+    rate = envelope_peak_hz(envelope, INSECT_FRAME_S, 15.0, 150.0)
+    low, top = syllables_per_s
+    assert low <= rate <= top, f"syllables at {rate:.1f}/s, not {low:g}-{top:g}/s"
+    return envelope, modulation_index(envelope, INSECT_FRAME_S, 0.5, 3.0)
+
+
 def assert_crickets(x: np.ndarray) -> None:
     """Field crickets: a 4-5 kHz carrier in syllables at 25-35/s, gathered into chirps."""
     mono = x.mean(axis=0)
     share = band_fraction(x, 3800.0, 5500.0)
     assert share > 0.9, f"only {share:.0%} of the power is on a field cricket's 4-5 kHz carrier"
-    freqs, psd = signal.welch(mono, fs=SR, nperseg=16384)
-    peak_hz = freqs[np.argmax(psd)]
-    assert 4200.0 <= peak_hz <= 5000.0, f"strongest at {peak_hz:.0f} Hz, not on the carrier"
-    frame_s = 0.002
-    envelope = band_envelope(mono, 3800.0, 5500.0, frame_s)
-    syllable_hz = envelope_peak_hz(envelope, frame_s, 15.0, 150.0)
-    assert 25.0 <= syllable_hz <= 36.0, f"syllables at {syllable_hz:.1f}/s, not 25-35/s"
-    # Chirps: the syllables come in groups with gaps between (a trill would be near 0.05).
-    depth = modulation_index(envelope, frame_s, 0.5, 3.0)
-    assert depth > 0.2, f"the carrier is not gathered into chirps (index {depth:.2f} at 0.5-3 Hz)"
-    chirp_hz = envelope_peak_hz(envelope, frame_s, 0.5, 3.0)
+    envelope, chirpiness = assert_insect_song(
+        mono, (3800.0, 5500.0), (4200.0, 5000.0), (25.0, 36.0)
+    )
+    # Chirps: the syllables come in groups with gaps between.
+    assert chirpiness > 0.2, f"the carrier is not gathered into chirps (index {chirpiness:.2f})"
+    chirp_hz = envelope_peak_hz(envelope, INSECT_FRAME_S, 0.5, 3.0)
     assert 1.0 <= chirp_hz <= 1.9, f"chirps at {chirp_hz:.2f}/s, not about every 0.7 s"
 
 
@@ -557,17 +578,9 @@ def assert_night(x: np.ndarray) -> None:
     mono = x.mean(axis=0)
     share = band_fraction(x, 6000.0, 8000.0) / band_fraction(x, 1000.0, SR / 2)
     assert share > 0.9, f"only {share:.0%} of the insects is in the ground crickets' 6-8 kHz"
-    freqs, psd = signal.welch(mono, fs=SR, nperseg=16384)
-    high = freqs > 1000.0
-    peak_hz = freqs[high][np.argmax(psd[high])]
-    assert 6200.0 <= peak_hz <= 7600.0, f"the insects peak at {peak_hz:.0f} Hz, not 6.4-7.4 kHz"
-    frame_s = 0.002
-    envelope = band_envelope(mono, 6000.0, 8000.0, frame_s)
-    syllable_hz = envelope_peak_hz(envelope, frame_s, 15.0, 150.0)
-    assert 20.0 <= syllable_hz <= 35.0, f"the trill's syllables at {syllable_hz:.1f}/s, not 22-32/s"
-    # A trill goes on: nothing gathers the syllables into chirps (field crickets score 0.25+).
-    depth = modulation_index(envelope, frame_s, 0.5, 3.0)
-    assert depth < 0.15, f"the insects chirp (index {depth:.2f} at 0.5-3 Hz) instead of trilling"
+    _, chirpiness = assert_insect_song(mono, (6000.0, 8000.0), (6200.0, 7600.0), (20.0, 35.0))
+    # A trill goes on: nothing gathers the syllables into chirps.
+    assert chirpiness < 0.15, f"the insects chirp (index {chirpiness:.2f}) instead of trilling"
     steadiness_db = float(np.std(frame_levels_db(bandpassed(mono, 6000.0, 8000.0), 1.0)[3:]))
     assert steadiness_db < 3.0, f"the chorus comes and goes ({steadiness_db:.1f} dB per second)"
     owl_band = bandpassed(mono, 300.0, 600.0)
