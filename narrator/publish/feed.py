@@ -66,9 +66,13 @@ class ShowArt:
 
 @dataclass(frozen=True, kw_only=True)
 class FeedResult:
+    """The feed written: where, the address it is served from, and what it holds."""
+
     path: Path
     feed_url: str
+    #: The show's ``podcast:guid``: a UUIDv5 of ``feed_url``, as the namespace specifies.
     podcast_guid: str
+    #: Episodes in the feed.
     items: int
     #: Episodes whose inputs changed since their render: the feed has the old version.
     warnings: tuple[str, ...] = ()

@@ -34,12 +34,15 @@ SETTING_RANGES: dict[str, tuple[float, float, str]] = {
 VOICES = ("tone", "low", "high")
 _VOICE_F0_HZ = {"tone": (110.0, 170.0), "low": (80.0, 110.0), "high": (180.0, 240.0)}
 
+#: Piper's rate, so a fake render resamples to 44.1 kHz as a real one does.
 SAMPLE_RATE_HZ = 22_050
-LEAD_SILENCE_S = 0.05
-TRAIL_SILENCE_S = 0.15
+#: Edge silence around each clip, as real engines leave it, for the trimming to find.
+LEAD_SILENCE_S, TRAIL_SILENCE_S = 0.05, 0.15
 #: Voiced time added to every sentence, like a real engine's breath at the ends.
 EXTRA_VOICED_S = 0.12
+#: Syllables a second (about 4 in English speech): the rate of the voice's level swings.
 SYLLABLE_RATE_HZ = 4.0
+#: Raised-cosine onset and release of each clip: no click where the voice starts or stops.
 _RAMP_S = 0.03
 
 
