@@ -17,6 +17,7 @@ its own half exactly as :meth:`SumSource.render` does in one process: same bytes
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import multiprocessing
 import os
 import time
@@ -35,6 +36,10 @@ from soundscapes.source import Source, SumSource
 
 #: Frames the child renders per message: 1.5 s at 44.1 kHz, 512 KiB of stereo float32.
 CHILD_BLOCK_FRAMES = 1 << 16
+#: Pipe capacity between the two halves of a split render: about two blocks, so the half that
+#: sends can render ahead while the measuring child is busy with a dear block (one with events)
+#: instead of the two waiting for each other at every block (Linux's default pipe is 64 KiB).
+_HALF_PIPE_BYTES = 1 << 20
 
 _context = multiprocessing.get_context("forkserver")
 # Imported once by the fork server, not again by every child it forks.
@@ -111,11 +116,14 @@ def _serve(source: Source, total_frames: int, owner_pid: int, conn: Connection) 
 
 
 def _start(
-    target: Callable[..., None], args: tuple, name: str
+    target: Callable[..., None], args: tuple, name: str, *, pipe_bytes: int = 0
 ) -> tuple[Connection, multiprocessing.process.BaseProcess]:
     """A child from the fork server running ``target(*args, send)``; the read end of ``send``
-    and the process."""
+    (with room for ``pipe_bytes`` where the system allows) and the process."""
     receive, send = _context.Pipe(duplex=False)
+    if pipe_bytes and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):  # above the system's limit: the default will do
+            fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, pipe_bytes)
     proc = _context.Process(target=target, args=(*args, send), name=name)
     proc.daemon = True
     try:
@@ -319,7 +327,10 @@ class BackgroundAnalysis(_Child):
                 raise TypeError(f"only a SumSource can be split, not {type(source).__name__}")
             # The half's blocks go straight to the measuring child, never through here.
             half_conn, self._half = _start(
-                _serve, (source.second, total_frames, os.getpid()), "narrator-ambience-half"
+                _serve,
+                (source.second, total_frames, os.getpid()),
+                "narrator-ambience-half",
+                pipe_bytes=_HALF_PIPE_BYTES,
             )
             source = source.first
         try:
