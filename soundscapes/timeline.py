@@ -101,9 +101,10 @@ def layer_halves(costs: dict[tuple, float]) -> tuple[list[tuple], list[tuple]]:
     timeline's order); each group keeps that order.
 
     Greedy, dearest first, each to the cheaper group so far: a fixed function of the estimates,
-    never of timing or of the machine, because the groups decide how samples are summed. With
-    two layers or more, the first group is the cheaper one (the process that renders it also
-    meters and keeps the bed); with one, the second is empty.
+    never of timing or of the machine, because the groups decide how samples are summed. The
+    first group is the one no dearer than the other (the process that renders it also meters
+    and keeps the bed) but for a single layer, or layers that cost nothing (never heard): those
+    are all first, and the second group is empty.
     """
     groups: tuple[list[tuple], list[tuple]] = ([], [])
     totals = [0.0, 0.0]
