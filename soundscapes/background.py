@@ -7,11 +7,17 @@ block-invariant, so the child's block size does not change a sample.
 The child is started from a forkserver (a clean single-threaded process), so the parent may
 run threads (a progress display) safely; the source travels to it pickled, before it has
 rendered anything.
+
+A bed rendered alone (no voice to mix here meanwhile) can use both cores: with ``split``,
+:class:`BackgroundAnalysis` renders the second half of a :class:`~soundscapes.source.SumSource`
+in a third process that sends its blocks straight to the measuring child, which adds them to
+its own half exactly as :meth:`SumSource.render` does in one process: same bytes either way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import multiprocessing
 import os
 import time
@@ -26,10 +32,14 @@ import numpy as np
 
 from soundscapes.children import become_child
 from soundscapes.errors import SoundscapeError
-from soundscapes.source import Source
+from soundscapes.source import Source, SumSource
 
 #: Frames the child renders per message: 1.5 s at 44.1 kHz, 512 KiB of stereo float32.
 CHILD_BLOCK_FRAMES = 1 << 16
+#: Pipe capacity between the two halves of a split render: about two blocks, so the half that
+#: sends can render ahead while the measuring child is busy with a dear block (one with events)
+#: instead of the two waiting for each other at every block (Linux's default pipe is 64 KiB).
+_HALF_PIPE_BYTES = 1 << 20
 
 _context = multiprocessing.get_context("forkserver")
 # Imported once by the fork server, not again by every child it forks.
@@ -52,19 +62,42 @@ def warm_up() -> None:
     forkserver.ensure_running()
 
 
+class _ChildFailed(SoundscapeError):
+    """A child failed or died; its message is whole, so a child that reads another child passes
+    it on unchanged (one line for the user, however many processes it crossed)."""
+
+
 @contextlib.contextmanager
 def _reporting(conn: Connection, owner_pid: int) -> Iterator[None]:
     """In a child: die with ``owner_pid`` (see :mod:`soundscapes.children`), send any error to
-    the owner, which owns the errors, and close the pipe."""
+    the reader of ``conn`` (the owner, or the child it works for), and close the pipe."""
     become_child(owner_pid)
     try:
         yield
-    except BrokenPipeError:  # the parent stopped listening: nothing to report to
+    except BrokenPipeError:  # the reader stopped listening: nothing to report to
         pass
+    except _ChildFailed as exc:  # from a child this one read: already said
+        conn.send(("failed", str(exc)))
     except Exception as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _receive(conn: Connection) -> tuple:
+    """The next message a child sent down ``conn``; its error, or its death, raised as
+    :class:`SoundscapeError`."""
+    try:
+        message = conn.recv()
+    except (EOFError, OSError):
+        raise _ChildFailed(
+            "the ambience process stopped unexpectedly (out of memory?); run again"
+        ) from None
+    if message[0] == "error":
+        raise _ChildFailed(f"rendering the ambience failed: {message[1]}")
+    if message[0] == "failed":
+        raise _ChildFailed(message[1])
+    return message
 
 
 def _serve(source: Source, total_frames: int, owner_pid: int, conn: Connection) -> None:
@@ -82,42 +115,91 @@ def _serve(source: Source, total_frames: int, owner_pid: int, conn: Connection) 
         conn.send(("done", busy_s))
 
 
+def _start(
+    target: Callable[..., None], args: tuple, name: str, *, pipe_bytes: int = 0
+) -> tuple[Connection, multiprocessing.process.BaseProcess]:
+    """A child from the fork server running ``target(*args, send)``; the read end of ``send``
+    (with room for ``pipe_bytes`` where the system allows) and the process."""
+    receive, send = _context.Pipe(duplex=False)
+    if pipe_bytes and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):  # above the system's limit: the default will do
+            fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, pipe_bytes)
+    proc = _context.Process(target=target, args=(*args, send), name=name)
+    proc.daemon = True
+    try:
+        proc.start()
+    except BaseException:
+        receive.close()
+        raise
+    finally:
+        send.close()  # the child's end: its death must reach the reader as the end of the pipe
+    return receive, proc
+
+
+def _stop(proc: multiprocessing.process.BaseProcess) -> None:
+    if proc.is_alive():
+        proc.terminate()
+    proc.join(timeout=5)
+
+
 class _Child:
     """A child process from the fork server that sends its results down a pipe; errors in it
     arrive here as :class:`SoundscapeError`. A context manager, so it never outlives its
     user."""
 
     def __init__(self, target: Callable[..., None], args: tuple, name: str) -> None:
-        receive, send = _context.Pipe(duplex=False)
-        self._conn = receive
-        self._proc = _context.Process(target=target, args=(*args, send), name=name)
-        self._proc.daemon = True
-        self._proc.start()
-        send.close()
+        self._conn, self._proc = _start(target, args, name)
 
     def _recv(self) -> tuple:
         """The child's next message; its error, or its death, raised."""
-        try:
-            message = self._conn.recv()
-        except (EOFError, OSError):
-            raise SoundscapeError(
-                "the ambience process stopped unexpectedly (out of memory?); run again"
-            ) from None
-        if message[0] == "error":
-            raise SoundscapeError(f"rendering the ambience failed: {message[1]}")
-        return message
+        return _receive(self._conn)
 
     def close(self) -> None:
         self._conn.close()
-        if self._proc.is_alive():
-            self._proc.terminate()
-        self._proc.join(timeout=5)
+        _stop(self._proc)
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Blocks:
+    """A :class:`~soundscapes.source.Source` of the blocks :func:`_serve` sends down ``conn``,
+    ``total_frames`` in all, then silence; the sender's errors raised as
+    :class:`SoundscapeError`."""
+
+    def __init__(self, conn: Connection, total_frames: int, sample_rate_hz: int, channels: int):
+        self.sample_rate_hz = sample_rate_hz
+        self.channels = channels
+        self._conn = conn
+        self._total = total_frames
+        self._given = 0
+        self._buffer = np.zeros((self.channels, 0), dtype=np.float32)
+        #: CPU seconds the sender spent rendering, known once it has sent everything.
+        self.busy_s = 0.0
+
+    def render(self, frames: int) -> np.ndarray:
+        while self._buffer.shape[1] < frames and self._given < self._total:
+            self._take()
+        if self._buffer.shape[1] < frames:  # past the end: silence, like a Timeline's
+            missing = frames - self._buffer.shape[1]
+            pad = np.zeros((self.channels, missing), dtype=np.float32)
+            self._buffer = np.concatenate([self._buffer, pad], axis=1)
+        out, self._buffer = self._buffer[:, :frames], self._buffer[:, frames:]
+        return out
+
+    def _take(self) -> None:
+        message = _receive(self._conn)
+        if message[0] == "done":
+            self.busy_s = float(message[1])
+            return
+        block = message[1]
+        self._given += block.shape[1]
+        if self._given >= self._total:
+            self._take()  # the child's closing message: its time
+        self._buffer = np.concatenate([self._buffer, block], axis=1) if self._buffer.size else block
 
 
 class BackgroundSource(_Child):
@@ -130,33 +212,16 @@ class BackgroundSource(_Child):
     def __init__(self, source: Source, total_frames: int) -> None:
         self.sample_rate_hz = source.sample_rate_hz
         self.channels = source.channels
-        self._total = total_frames
-        self._given = 0
-        self._buffer = np.zeros((self.channels, 0), dtype=np.float32)
-        #: CPU seconds the child spent rendering, known once it has sent everything.
-        self.busy_s = 0.0
         super().__init__(_serve, (source, total_frames, os.getpid()), "narrator-ambience")
+        self._blocks = _Blocks(self._conn, total_frames, self.sample_rate_hz, self.channels)
+
+    @property
+    def busy_s(self) -> float:
+        """CPU seconds the child spent rendering, known once it has sent everything."""
+        return self._blocks.busy_s
 
     def render(self, frames: int) -> np.ndarray:
-        while self._buffer.shape[1] < frames and self._given < self._total:
-            self._receive()
-        if self._buffer.shape[1] < frames:  # past the end: silence, like a Timeline's
-            missing = frames - self._buffer.shape[1]
-            pad = np.zeros((self.channels, missing), dtype=np.float32)
-            self._buffer = np.concatenate([self._buffer, pad], axis=1)
-        out, self._buffer = self._buffer[:, :frames], self._buffer[:, frames:]
-        return out
-
-    def _receive(self) -> None:
-        message = self._recv()
-        if message[0] == "done":
-            self.busy_s = float(message[1])
-            return
-        block = message[1]
-        self._given += block.shape[1]
-        if self._given >= self._total:
-            self._receive()  # the child's closing message: its time
-        self._buffer = np.concatenate([self._buffer, block], axis=1) if self._buffer.size else block
+        return self._blocks.render(frames)
 
 
 @dataclass(frozen=True)
@@ -171,6 +236,8 @@ class StemMeasure:
     sample_peak: float
     #: CPU seconds the child spent rendering and measuring.
     busy_s: float
+    #: CPU seconds the process that rendered the other half spent (a split render), else 0.
+    half_busy_s: float = 0.0
     #: When the child started and finished, ``time.monotonic()`` (one clock for every process
     #: on Linux), for a render's stage timeline.
     started_at: float = 0.0
@@ -183,13 +250,19 @@ def _measure(
     bandwidth_hz: float | None,
     scratch: str | None,
     owner_pid: int,
+    half: Connection | None,
     conn: Connection,
 ) -> None:
     """Child: render ``total_frames`` of ``source``, meter it (and keep it in ``scratch``),
-    send the measure."""
+    send the measure. With ``half``, ``source`` is the first half of a
+    :class:`~soundscapes.source.SumSource` whose second half arrives down ``half``."""
     from soundscapes.output.meter import LoudnessMeter
 
     with _reporting(conn, owner_pid):
+        second = None
+        if half is not None:
+            second = _Blocks(half, total_frames, source.sample_rate_hz, source.channels)
+            source = SumSource(source, second)
         started = time.process_time()
         started_at = time.monotonic()
         meter = LoudnessMeter(
@@ -214,6 +287,7 @@ def _measure(
             step_frames=meter.step_frames,
             sample_peak=peak,
             busy_s=time.process_time() - started,
+            half_busy_s=second.busy_s if second is not None else 0.0,
             started_at=started_at,
             ended_at=time.monotonic(),
         )
@@ -226,7 +300,12 @@ class BackgroundAnalysis(_Child):
     ``scratch``, the child also keeps the audio there (raw interleaved float32, read back by
     :func:`read_scratch`), so it is rendered once however often it is played.
 
-    Use as a context manager (or call :meth:`close`) so the child never outlives the caller.
+    With ``split``, ``source`` is a :class:`~soundscapes.source.SumSource` and its
+    :attr:`~soundscapes.source.SumSource.second` renders in a third process, beside the
+    measuring child: the same samples on two cores. Worth it only when nothing else here needs
+    the second core (a bed alone, not a story's mix).
+
+    Use as a context manager (or call :meth:`close`) so the children never outlive the caller.
     """
 
     def __init__(
@@ -236,15 +315,44 @@ class BackgroundAnalysis(_Child):
         *,
         bandwidth_hz: float | None = None,
         scratch: Path | None = None,
+        split: bool = False,
     ) -> None:
         kept = str(scratch) if scratch else None
         self._scratch = scratch
         self._channels = source.channels
-        super().__init__(
-            _measure,
-            (source, total_frames, bandwidth_hz, kept, os.getpid()),
-            "narrator-ambience-measure",
-        )
+        self._half: multiprocessing.process.BaseProcess | None = None
+        half_conn = None
+        if split:
+            if not isinstance(source, SumSource):
+                raise TypeError(f"only a SumSource can be split, not {type(source).__name__}")
+            # The half's blocks go straight to the measuring child, never through here.
+            half_conn, self._half = _start(
+                _serve,
+                (source.second, total_frames, os.getpid()),
+                "narrator-ambience-half",
+                pipe_bytes=_HALF_PIPE_BYTES,
+            )
+            source = source.first
+        try:
+            super().__init__(
+                _measure,
+                (source, total_frames, bandwidth_hz, kept, os.getpid(), half_conn),
+                "narrator-ambience-measure",
+            )
+        except BaseException:
+            if self._half is not None:
+                _stop(self._half)
+            raise
+        finally:
+            if half_conn is not None:
+                # The measuring child holds its own copy: when it dies, the half's next send
+                # fails and the half exits.
+                half_conn.close()
+
+    def close(self) -> None:
+        super().close()
+        if self._half is not None:
+            _stop(self._half)
 
     def poll(self, timeout_s: float) -> bool:
         """Whether the measure has arrived (waiting up to ``timeout_s``)."""

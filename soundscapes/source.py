@@ -32,3 +32,21 @@ class Source(Protocol):
     def render(self, frames: int) -> np.ndarray:
         """Return the next ``frames`` samples as float32 ``(channels, frames)``."""
         ...
+
+
+class SumSource:
+    """Two sources played together: ``first.render(n) + second.render(n)``.
+
+    The one place their samples are added, so a sum gives the same bytes whether ``second``
+    renders here or in another process (float addition is not associative: ``(a + b) + c``
+    and ``a + (b + c)`` differ in the last bit, so the grouping has to be fixed).
+    """
+
+    def __init__(self, first: Source, second: Source) -> None:
+        self.first = first
+        self.second = second
+        self.sample_rate_hz = first.sample_rate_hz
+        self.channels = first.channels
+
+    def render(self, frames: int) -> np.ndarray:
+        return self.first.render(frames) + self.second.render(frames)

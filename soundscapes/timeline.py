@@ -3,6 +3,10 @@
 Every layer used anywhere in the timeline runs from start to end as one stateful source; the
 timeline only moves its gain. So the output depends on neither block size nor scene order, and
 an eight-hour bed costs no more memory than a minute.
+
+The layers are summed in two fixed groups of about equal cost (:func:`layer_halves`), and the
+groups' sums added last: a bed may render one group in another process, on the second core, and
+still give the same bytes as a render in one process (see :class:`AmbienceSource`).
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ import numpy as np
 from soundscapes.curves import fade_out_gain, raised_cosine
 from soundscapes.errors import SoundscapeError
 from soundscapes.layers import create_layer, layer_class
-from soundscapes.recording import is_recording_name
+from soundscapes.recording import RECORDING_CPU_MS_PER_S, is_recording_name
 from soundscapes.scene import Scene
-from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ, Source
+from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ, Source, SumSource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,21 +96,80 @@ class Timeline:
         return AmbienceSource(self)
 
 
-class AmbienceSource:
-    """The running ambience of a :class:`Timeline`; float32 ``(2, frames)`` blocks."""
+def layer_halves(costs: dict[tuple, float]) -> tuple[list[tuple], list[tuple]]:
+    """Layer keys in two groups of about equal cost, from ``costs`` (key → CPU ms, in the
+    timeline's order); each group keeps that order.
+
+    Greedy, dearest first, each to the cheaper group so far: a fixed function of the estimates,
+    never of timing or of the machine, because the groups decide how samples are summed. The
+    first group is the one no dearer than the other (the process that renders it also meters
+    and keeps the bed) but for a single layer, or layers that cost nothing (never heard): those
+    are all first, and the second group is empty.
+    """
+    groups: tuple[list[tuple], list[tuple]] = ([], [])
+    totals = [0.0, 0.0]
+    for key in sorted(costs, key=lambda k: -costs[k]):  # stable: ties keep timeline order
+        cheaper = 0 if totals[0] <= totals[1] else 1
+        groups[cheaper].append(key)
+        totals[cheaper] += costs[key]
+    first, second = groups
+    if totals[0] > totals[1] and second:
+        first, second = second, first
+    order = {key: i for i, key in enumerate(costs)}
+    return sorted(first, key=order.__getitem__), sorted(second, key=order.__getitem__)
+
+
+class AmbienceSource(SumSource):
+    """The running ambience of a :class:`Timeline`; float32 ``(2, frames)`` blocks.
+
+    The sum of two layer groups (:func:`layer_halves`), :attr:`first` plus :attr:`second`,
+    always in that grouping, so a render that plays :attr:`second` in another process
+    (:class:`~soundscapes.background.BackgroundAnalysis` with ``split``) gives the same bytes as
+    one that plays both here.
+    """
+
+    first: LayerGroup
+    second: LayerGroup
+
+    def __init__(self, timeline: Timeline) -> None:
+        first, second = layer_halves(LayerGroup(timeline).costs_ms())
+        super().__init__(LayerGroup(timeline, first), LayerGroup(timeline, second))
+        self.timeline = timeline
+
+    def layer_gains(self, t_s: np.ndarray) -> dict[tuple, np.ndarray]:
+        """See :meth:`LayerGroup.layer_gains`."""
+        return self.first.layer_gains(t_s)
+
+    def fade_gain(self, t_s: np.ndarray) -> np.ndarray:
+        """See :meth:`LayerGroup.fade_gain`."""
+        return self.first.fade_gain(t_s)
+
+    @property
+    def _active(self) -> dict[tuple, list[tuple[int, int]]]:
+        return self.first._active
+
+
+class LayerGroup:
+    """Some of a :class:`Timeline`'s layers, ``keys`` (all by default), summed in the
+    timeline's order with their gains and fades; float32 ``(2, frames)`` blocks.
+
+    Gains, fades and where each layer is heard are known for every layer of the timeline;
+    only ``keys`` are played.
+    """
 
     channels = CHANNELS
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(self, timeline: Timeline, keys: Sequence[tuple] | None = None) -> None:
         self.timeline = timeline
         self.sample_rate_hz = timeline.sample_rate_hz
         self._frame = 0
-        self._keys = timeline.layer_keys()
+        every = timeline.layer_keys()
+        chosen = set(every if keys is None else keys)
+        #: The layers this group plays, in the timeline's order (the order they are summed in).
+        self.keys = [key for key in every if key in chosen]
         # Classes, not names: this source may render in another process, where a layer this
         # one registered (a plugin, a test's) is not known by name. Recordings go by name.
-        self._classes = {
-            key: layer_class(key[0]) for key in self._keys if not is_recording_name(key[0])
-        }
+        self._classes = {key: layer_class(key[0]) for key in every if not is_recording_name(key[0])}
         # Keyed by (layer key, run): started lazily, dropped when done.
         self._sources: dict[tuple, Source] = {}
         cues = timeline.cues
@@ -114,7 +177,7 @@ class AmbienceSource:
         # Power of each layer in each scene (scene-normalized), rows = cues.
         self._power = {
             key: np.array([c.scene.layer_amplitudes().get(key, 0.0) ** 2 for c in cues])
-            for key in self._keys
+            for key in every
         }
         # Half-width of each crossfade, kept within half of the shorter neighbouring scene.
         half = []
@@ -124,7 +187,8 @@ class AmbienceSource:
             after -= cues[j].start_s
             half.append(max(0.0, min(timeline.crossfade_s / 2, before / 2, after / 2)))
         self._half_s = np.array(half)
-        self._active = {key: self._active_frames(key) for key in self._keys}
+        self._active = {key: self._active_frames(key) for key in every}
+        self._every = every
 
     def _active_frames(self, key: tuple) -> list[tuple[int, int]]:
         """Frame ranges ``[start, end)`` where ``key`` is heard (crossfades included): one per
@@ -168,13 +232,26 @@ class AmbienceSource:
             )
         return self._sources[key, run]
 
+    def costs_ms(self) -> dict[tuple, float]:
+        """Estimated CPU milliseconds of each of the timeline's layers over the whole timeline
+        (:attr:`~soundscapes.layers.spec.LayerInfo.cpu_ms_per_s` times the seconds it is
+        heard), in the timeline's order."""
+        costs = {}
+        for key in self._every:
+            cls = self._classes.get(key)
+            per_s = RECORDING_CPU_MS_PER_S if cls is None else cls.info.cpu_ms_per_s
+            heard_frames = sum(end - start for start, end in self._active[key])
+            costs[key] = per_s * heard_frames / self.sample_rate_hz
+        return costs
+
     def layer_gains(self, t_s: np.ndarray) -> dict[tuple, np.ndarray]:
-        """Linear amplitude of every layer source at times ``t_s`` (fades excluded).
+        """Linear amplitude of every layer source of the timeline at times ``t_s`` (fades
+        excluded), played here or not.
 
         Crossfades interpolate *power* between scenes: a layer that comes or goes follows
         an equal-power curve, and a layer in both scenes glides with no +3 dB bump.
         """
-        gains = self._gains(t_s, self._keys)
+        gains = self._gains(t_s, self._every)
         return {key: np.full(t_s.shape, g) if np.isscalar(g) else g for key, g in gains.items()}
 
     def _gains(self, t_s: np.ndarray, keys: list[tuple]) -> dict[tuple, float | np.ndarray]:
@@ -253,7 +330,7 @@ class AmbienceSource:
         self._frame += frames
         out = np.zeros((CHANNELS, frames), dtype=np.float32)
         spans = {}
-        for key in self._keys:
+        for key in self.keys:
             for run, (start, end) in enumerate(self._active[key]):
                 lo, hi = max(first, start), min(first + frames, end)
                 if lo < hi:

@@ -1,5 +1,5 @@
-"""Shared test helpers: an independent loudness meter (ffmpeg's ebur128), small stories, and a
-source made of a function of time."""
+"""Shared test helpers: an independent loudness meter (ffmpeg's ebur128), small stories, a
+source made of a function of time, and a layer that fails."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import datetime as dt
 import json
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
+
+from soundscapes import layers
+from soundscapes.layers.spec import LayerInfo, ProceduralLayer
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
@@ -155,6 +159,34 @@ class TimeSource:
         t_s = (self._frames + np.arange(frames)) / self.sample_rate_hz
         self._frames += frames
         return np.tile(self._signal(t_s), (2, 1)).astype(np.float32)
+
+
+class FailingLayer(ProceduralLayer):
+    """A layer that breaks two seconds in, as a bad plugin would. Estimated dearer than any
+    other, so in a bed it is a layer group of its own, the one a split render plays in a
+    process of its own (:func:`soundscapes.timeline.layer_halves`)."""
+
+    info = LayerInfo(
+        name="test-failing",
+        description="silence that breaks two seconds in",
+        params=(),
+        cpu_ms_per_s=50.0,
+    )
+
+    def _render_chunk(self) -> np.ndarray:
+        if self.chunk_start_s >= 2.0:
+            raise ValueError("decoder gave up at 2 s")
+        return np.zeros((self.channels, self.chunk_frames), dtype=np.float32)
+
+
+@pytest.fixture
+def failing_layer() -> Iterator[str]:
+    """:class:`FailingLayer` registered for the length of a test; its name."""
+    layers.register_layer(FailingLayer)
+    try:
+        yield FailingLayer.info.name
+    finally:
+        layers._LAYERS.pop(FailingLayer.info.name, None)
 
 
 def make_artwork(

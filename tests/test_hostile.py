@@ -584,3 +584,32 @@ def test_a_disk_that_fills_while_encoding_says_so(hostile, tmp_path, tiny_disk, 
         creates=lambda p: "cache" in p.parts or p == filler,
     )  # fmt: skip
     assert filler.exists() and sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
+# --- failures in the ambience's processes -----------------------------------------------------
+
+
+def test_a_layer_that_fails_in_the_second_process_is_one_line(
+    hostile, tmp_path, failing_layer, monkeypatch
+):
+    """A bed split over two processes (made so, even on one CPU) whose layer in the second
+    process breaks: one line from the process that failed, and neither process nor the
+    scratch is left behind."""
+    from soundscapes import ambience
+    from soundscapes.background import BackgroundAnalysis
+
+    splits: list[bool] = []
+
+    class Watched(BackgroundAnalysis):
+        def __init__(self, *args, split: bool = False, **kwargs) -> None:
+            splits.append(split)
+            super().__init__(*args, split=split, **kwargs)
+
+    monkeypatch.setattr(ambience, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(ambience, "BackgroundAnalysis", Watched)
+    out = tmp_path / "bed.flac"
+    hostile(
+        ["soundscape", "tide", "gulls", failing_layer, "-d", "60s", "-o", str(out), "-q"],
+        expect=r"^error: rendering the ambience failed: ValueError: decoder gave up at 2 s$",
+    )
+    assert splits == [True]
