@@ -38,9 +38,6 @@ FILE_PREFIX = "file:"
 
 #: Default length of the crossfade at each loop join.
 DEFAULT_CROSSFADE_S = 2.0
-#: A recording's :attr:`~soundscapes.layers.spec.LayerInfo.cpu_ms_per_s`: playing one is a copy
-#: and an occasional crossfade.
-RECORDING_CPU_MS_PER_S = 0.3
 #: The crossfade never takes more than this share of the (resampled) file, so every pass still
 #: plays mostly fresh material even for a short file.
 _MAX_CROSSFADE_SHARE = 0.25
@@ -103,7 +100,6 @@ def recording_info(name: str) -> LayerInfo:
     return LayerInfo(
         name=name,
         description=f"your recording {path.name}, looped with varied start points",
-        cpu_ms_per_s=RECORDING_CPU_MS_PER_S,
         params=(
             ParamInfo(
                 name="crossfade",

@@ -21,7 +21,8 @@ import numpy as np
 from soundscapes.curves import fade_out_gain, raised_cosine
 from soundscapes.errors import SoundscapeError
 from soundscapes.layers import create_layer, layer_class
-from soundscapes.recording import RECORDING_CPU_MS_PER_S, is_recording_name
+from soundscapes.layers.costs import cpu_ms_per_s
+from soundscapes.recording import is_recording_name
 from soundscapes.scene import Scene
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ, Source, SumSource
 
@@ -234,12 +235,11 @@ class LayerGroup:
 
     def costs_ms(self) -> dict[tuple, float]:
         """Estimated CPU milliseconds of each of the timeline's layers over the whole timeline
-        (:attr:`~soundscapes.layers.spec.LayerInfo.cpu_ms_per_s` times the seconds it is
-        heard), in the timeline's order."""
+        (:func:`soundscapes.layers.costs.cpu_ms_per_s` times the seconds it is heard), in the
+        timeline's order."""
         costs = {}
         for key in self._every:
-            cls = self._classes.get(key)
-            per_s = RECORDING_CPU_MS_PER_S if cls is None else cls.info.cpu_ms_per_s
+            per_s = cpu_ms_per_s(key[0], recording=key not in self._classes)
             heard_frames = sum(end - start for start, end in self._active[key])
             costs[key] = per_s * heard_frames / self.sample_rate_hz
         return costs

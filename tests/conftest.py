@@ -163,14 +163,13 @@ class TimeSource:
 
 class FailingLayer(ProceduralLayer):
     """A layer that breaks two seconds in, as a bad plugin would. Estimated dearer than any
-    other, so in a bed it is a layer group of its own, the one a split render plays in a
-    process of its own (:func:`soundscapes.timeline.layer_halves`)."""
+    other (:func:`failing_layer`), so in a bed it is a layer group of its own, the one a split
+    render plays in a process of its own (:func:`soundscapes.timeline.layer_halves`)."""
 
     info = LayerInfo(
         name="test-failing",
         description="silence that breaks two seconds in",
         params=(),
-        cpu_ms_per_s=50.0,
     )
 
     def _render_chunk(self) -> np.ndarray:
@@ -180,8 +179,12 @@ class FailingLayer(ProceduralLayer):
 
 
 @pytest.fixture
-def failing_layer() -> Iterator[str]:
-    """:class:`FailingLayer` registered for the length of a test; its name."""
+def failing_layer(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """:class:`FailingLayer` registered for the length of a test, estimated at 50 ms a second
+    (dearer than any other layer); its name."""
+    from soundscapes.layers import costs
+
+    monkeypatch.setitem(costs.CPU_MS_PER_S, FailingLayer.info.name, 50.0)
     layers.register_layer(FailingLayer)
     try:
         yield FailingLayer.info.name

@@ -37,7 +37,6 @@ class Chimes(ProceduralLayer):
 
     info = LayerInfo(
         name="chimes",
-        cpu_ms_per_s=1.4,
         words={
             "chime": 1.0, "wind chime": 1.0, "windchime": 1.0, "bell": 0.8, "music box": 0.6,
             "tinkle": 0.6,
@@ -229,7 +228,6 @@ class Shimmer(ProceduralLayer):
 
     info = LayerInfo(
         name="shimmer",
-        cpu_ms_per_s=0.5,
         words={
             "star": 1.0, "starry": 1.0, "starlight": 1.0, "night sky": 1.0, "shimmer": 0.8,
             "twinkle": 0.8, "constellation": 0.8, "stardust": 0.8, "milky way": 0.8, "galaxy": 0.7,

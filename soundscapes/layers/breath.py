@@ -48,7 +48,6 @@ class BreathingMirrors(ProceduralLayer):
 
     info = LayerInfo(
         name="breathing-mirrors",
-        cpu_ms_per_s=1.6,
         words={
             "mirror": 1.0, "looking glass": 1.0, "breath": 0.7, "breathe": 0.7, "lung": 0.7,
             "inhale": 0.6, "exhale": 0.6, "reflection": 0.3, "sigh": 0.4, "corridor": 0.3,
@@ -234,7 +233,6 @@ class Heartbeat(ProceduralLayer):
 
     info = LayerInfo(
         name="heartbeat",
-        cpu_ms_per_s=0.3,
         words={
             "heartbeat": 1.0, "heart beat": 1.0, "drum": 1.0, "pulse": 0.7, "throb": 0.5,
             "thrum": 0.5, "heart": 0.3,

@@ -32,7 +32,6 @@ class Fire(ProceduralLayer):
 
     info = LayerInfo(
         name="fire",
-        cpu_ms_per_s=1.3,
         words={
             "fire": 1.0, "stove": 1.0, "wood stove": 1.0, "woodstove": 1.0, "hearth": 1.0,
             "ember": 1.0, "fireplace": 1.0, "campfire": 1.0, "bonfire": 1.0, "flame": 0.7,

@@ -103,7 +103,6 @@ class Gulls(ProceduralLayer):
 
     info = LayerInfo(
         name="gulls",
-        cpu_ms_per_s=1.0,
         words={
             "gull": 1.0, "seagull": 1.0, "seabird": 0.8, "sea bird": 0.8, "tern": 0.6,
             "pelican": 0.5,

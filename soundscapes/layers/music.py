@@ -26,7 +26,6 @@ class Drone(ProceduralLayer):
 
     info = LayerInfo(
         name="drone",
-        cpu_ms_per_s=1.1,
         words={
             "amphitheater": 1.0, "amphitheatre": 1.0, "cathedral": 0.8, "cavern": 0.8,
             "silence": 0.6, "arena": 0.6, "auditorium": 0.6, "cave": 0.6, "canyon": 0.6,
@@ -161,7 +160,6 @@ class Melody(ProceduralLayer):
 
     info = LayerInfo(
         name="melody",
-        cpu_ms_per_s=1.8,
         words={
             "piano": 1.0, "melody": 1.0, "chord": 1.0, "song": 0.7, "music": 1.0, "lullaby": 1.0,
             "harp": 1.0, "musical": 0.7, "recital": 0.7, "hymn": 0.7, "tune": 0.7, "violin": 0.6,

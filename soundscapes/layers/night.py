@@ -118,7 +118,6 @@ class Crickets(ProceduralLayer):
 
     info = LayerInfo(
         name="crickets",
-        cpu_ms_per_s=0.5,
         words={
             "cricket": 1.0, "night garden": 0.6, "chirp": 0.7, "cicada": 0.7, "grasshopper": 0.7,
             "katydid": 0.7, "garden": 0.4, "meadow": 0.3,
@@ -259,7 +258,6 @@ class Night(ProceduralLayer):
 
     info = LayerInfo(
         name="night",
-        cpu_ms_per_s=0.6,
         words={
             "owl": 1.0, "night garden": 1.0, "hoot": 0.8, "night air": 0.5, "nightingale": 0.5,
             "frog": 0.5, "firefly": 0.4, "garden": 0.3, "moth": 0.3,

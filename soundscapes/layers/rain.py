@@ -24,7 +24,6 @@ class Rain(ProceduralLayer):
 
     info = LayerInfo(
         name="rain",
-        cpu_ms_per_s=1.0,
         words={
             "rain": 1.0, "rainy": 1.0, "drizzle": 1.0, "raindrop": 1.0, "downpour": 1.0,
             "rainfall": 1.0, "rainstorm": 1.0, "patter": 0.6, "umbrella": 0.5, "puddle": 0.4,

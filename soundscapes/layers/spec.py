@@ -56,10 +56,6 @@ class LayerInfo:
     bed: bool = False
     """A continuous layer: a scene holding one never falls silent between events (gulls,
     chimes and melody come and go; tide, rain and wind do not)."""
-    cpu_ms_per_s: float = 1.0
-    """CPU milliseconds one second of it takes at its defaults on one core, roughly: how a bed's
-    layers are shared between two processes (:func:`soundscapes.timeline.layer_halves`). It
-    decides which layers are summed together, so changing it can move a bed's last bits."""
 
 
 def param(

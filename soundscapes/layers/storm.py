@@ -40,7 +40,6 @@ class StormHush(ProceduralLayer):
 
     info = LayerInfo(
         name="storm-hush",
-        cpu_ms_per_s=1.5,
         words={
             "storm": 1.0, "stormy": 1.0, "thunder": 1.0, "thunderstorm": 1.0, "tempest": 1.0,
             "hush": 0.7, "lightning": 0.7, "rumble": 0.6, "thundercloud": 0.8, "rainstorm": 0.5,

@@ -55,7 +55,6 @@ class Tide(ProceduralLayer):
 
     info = LayerInfo(
         name="tide",
-        cpu_ms_per_s=1.6,
         words={
             "tide": 1.0, "low tide": 1.0, "wave": 1.0, "surf": 1.0, "shore": 1.0, "coast": 1.0,
             "sea": 1.0, "ocean": 1.0, "beach": 0.8, "shoreline": 0.8, "seaside": 0.8,

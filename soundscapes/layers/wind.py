@@ -29,7 +29,6 @@ class Wind(ProceduralLayer):
 
     info = LayerInfo(
         name="wind",
-        cpu_ms_per_s=1.0,
         words={
             "wind": 1.0, "windy": 1.0, "breeze": 1.0, "breezy": 0.8, "gust": 1.0, "gale": 1.0,
             "rustle": 0.6, "howl": 0.5, "forest": 0.4, "tree": 0.3, "whistle": 0.3, "pine": 0.3,

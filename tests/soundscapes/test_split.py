@@ -64,6 +64,16 @@ def test_the_halves_are_a_fixed_function_of_the_estimates():
     assert sorted(source.first.keys + source.second.keys) == sorted(_timeline().layer_keys())
 
 
+def test_every_built_in_layer_has_a_cost_estimate_and_only_those():
+    """A new built-in layer without an estimate would be split as an average one."""
+    from soundscapes.layers import costs, layer_names
+
+    assert sorted(costs.CPU_MS_PER_S) == sorted(layer_names())
+    assert all(0.0 < v < 20.0 for v in costs.CPU_MS_PER_S.values())
+    assert costs.cpu_ms_per_s("not-a-layer") == costs.DEFAULT_CPU_MS_PER_S
+    assert costs.cpu_ms_per_s("file:/x.flac", recording=True) == costs.RECORDING_CPU_MS_PER_S
+
+
 def test_two_processes_give_the_bytes_of_one(tmp_path):
     total = 20 * SR + 123
     here = _in_blocks(_timeline().source(), total)

@@ -1,0 +1,39 @@
+"""How much CPU each built-in layer takes, roughly: what a bed's two processes are shared by.
+
+CPU milliseconds per second of audio at the layer's defaults on one core, measured 2026-12-03
+with ``tests/benchmarks/bench_soundscape.py`` (AMD EPYC, 2 cores); only their ratios matter.
+They are a fact of this implementation on a machine, not of the sound, so they live here beside
+nothing but the split that reads them (:func:`soundscapes.timeline.layer_halves`), not in the
+layers' descriptions. They decide which layers are summed together, so changing one can move
+a bed's last bits (never what it sounds like): re-record the golden render's hash with it.
+"""
+
+from __future__ import annotations
+
+CPU_MS_PER_S: dict[str, float] = {
+    "breathing-mirrors": 1.6,
+    "chimes": 1.4,
+    "crickets": 0.5,
+    "drone": 1.1,
+    "fire": 1.3,
+    "gulls": 1.0,
+    "heartbeat": 0.3,
+    "melody": 1.8,
+    "night": 0.6,
+    "rain": 1.0,
+    "shimmer": 0.5,
+    "storm-hush": 1.5,
+    "tide": 1.6,
+    "wind": 1.0,
+}
+#: A layer not listed (a plugin's, a test's): about a typical built-in one.
+DEFAULT_CPU_MS_PER_S = 1.0
+#: A recording (``file:PATH``): playing one is a copy and an occasional crossfade.
+RECORDING_CPU_MS_PER_S = 0.3
+
+
+def cpu_ms_per_s(layer: str, *, recording: bool = False) -> float:
+    """The estimate for the layer named ``layer`` (a recording's with ``recording``)."""
+    if recording:
+        return RECORDING_CPU_MS_PER_S
+    return CPU_MS_PER_S.get(layer, DEFAULT_CPU_MS_PER_S)
