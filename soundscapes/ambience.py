@@ -137,22 +137,34 @@ def scene_from_layers(names: Sequence[str]) -> Scene:
     return Scene(name="+".join(names), layers=tuple(LayerSpec(name=n) for n in names))
 
 
-def render_ambience(
+def bed_timeline(
     scene: Scene,
-    output: Path,
-    fmt: str,
-    *,
     duration_s: float,
-    target: LoudnessTarget,
+    *,
     seed: int = 0,
     fade_in_s: float = 10.0,
     fade_out_s: float = 60.0,
-    title: str = "",
+) -> Timeline:
+    """``scene`` alone for ``duration_s``: a bed, its fades each at most half of it."""
+    half_s = duration_s / 2
+    return Timeline([SceneCue(start_s=0.0, scene=scene)], duration_s=duration_s,
+                    fade_in_s=min(fade_in_s, half_s), fade_out_s=min(fade_out_s, half_s),
+                    seed=seed)  # fmt: skip
+
+
+def render_ambience(
+    timeline: Timeline,
+    output: Path,
+    fmt: str,
+    *,
+    target: LoudnessTarget,
     tags: Tags | None = None,
     progress: Callable[[int, int], None] | None = None,
     split: bool | None = None,
 ) -> AmbienceResult:
-    """Render ``scene`` for ``duration_s`` into ``output`` (atomically), mastered to ``target``.
+    """Render ``timeline``'s ambience (a :func:`bed_timeline`, or scenes in turn) into
+    ``output`` (atomically), mastered to ``target``; tagged with ``tags``, by default as the
+    scenes' ambience.
 
     ``split`` renders half of the layers in a process of their own (two cores) or not; by
     default, when that pays (:func:`split_pays`). The file's bytes do not depend on it.
@@ -164,15 +176,8 @@ def render_ambience(
     """
     started = time.perf_counter()
     check_writable(output)
-    fade_out_s = min(fade_out_s, duration_s / 2)
-    fade_in_s = min(fade_in_s, duration_s / 2)
-    timeline = Timeline(
-        [SceneCue(start_s=0.0, scene=scene)],
-        duration_s=duration_s,
-        fade_in_s=fade_in_s,
-        fade_out_s=fade_out_s,
-        seed=seed,
-    )
+    duration_s = timeline.duration_s
+    name = " then ".join(cue.scene.name for cue in timeline.cues)
     total = math.ceil(duration_s * SAMPLE_RATE_HZ)
     _check_scratch_space(output.parent, total)
     source = timeline.source()
@@ -192,12 +197,12 @@ def render_ambience(
             measured = _wait(analysis, total, progress)
         measured_lufs = integrated_lufs_of_steps(measured.step_energies, measured.step_frames)
         if measured_lufs <= -69.0:
-            raise SoundscapeError(f"scene {scene.name!r} is silent; choose other layers")
+            raise SoundscapeError(f"scene {name!r} is silent; choose other layers")
 
         def blocks() -> Iterator[np.ndarray]:
             yield from read_scratch(scratch, total, CHANNELS, BLOCK_FRAMES)
 
-        tags = tags or Tags(title=title or f"{scene.name} ambience", genre="Ambient")
+        tags = tags or Tags(title=f"{name} ambience", genre="Ambient")
         with atomic_path(output) as tmp:
             dest = Destination(
                 path=tmp, fmt=fmt, sample_rate_hz=SAMPLE_RATE_HZ, tags=tags, shown_as=output

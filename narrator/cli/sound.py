@@ -64,7 +64,12 @@ def soundscape(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
 ) -> None:
     """Render ambience alone (a scene or layers) for a given time: a bed for bedtime playlists."""
-    from soundscapes.ambience import parse_duration, render_ambience, scene_from_layers
+    from soundscapes.ambience import (
+        bed_timeline,
+        parse_duration,
+        render_ambience,
+        scene_from_layers,
+    )
     from soundscapes.files import check_outputs
     from soundscapes.layers import layer_info
     from soundscapes.output.formats import format_for
@@ -88,12 +93,10 @@ def soundscape(
     check_outputs([("output", output)], inputs)
     with display.progress_display(quiet) as progress:
         result = render_ambience(
-            chosen,
+            bed_timeline(chosen, parse_duration(duration), seed=seed),
             output,
             format_for(output, fmt),
-            duration_s=parse_duration(duration),
             target=parse_target(loudness),
-            seed=seed,
             progress=lambda d, t: progress("ambience", d, t),
         )
     out.print(

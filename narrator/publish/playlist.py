@@ -21,7 +21,7 @@ from narrator.publish import PublishError
 from narrator.publish.batch import fingerprint, load_rendered, published_files, read_fingerprint
 from narrator.publish.manifest import DEFAULT_FORMAT, Manifest, manifest_inputs
 from narrator.render.sidecars import sidecar_path
-from soundscapes.ambience import render_ambience
+from soundscapes.ambience import bed_timeline, render_ambience
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import check_outputs
 from soundscapes.output.export import (
@@ -227,15 +227,14 @@ def render_closer(path: Path, closer: Closer, progress: PlaylistProgress | None 
     memory flat (:func:`render_ambience`)."""
     duration_s = closer.duration_s
     try:
+        bed = bed_timeline(closer.scene, duration_s, seed=closer.seed,
+                           fade_in_s=min(10.0, duration_s / 4),
+                           fade_out_s=min(180.0, duration_s / 4))  # fmt: skip
         render_ambience(
-            closer.scene,
+            bed,
             path,
             closer.fmt,
-            duration_s=duration_s,
             target=closer.target,
-            seed=closer.seed,
-            fade_in_s=min(10.0, duration_s / 4),
-            fade_out_s=min(180.0, duration_s / 4),
             tags=closer.tags,
             progress=(lambda d, t: progress("closer", d, t)) if progress else None,
         )

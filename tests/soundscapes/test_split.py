@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from soundscapes import ambience
-from soundscapes.ambience import render_ambience, scene_from_layers, split_pays
+from soundscapes.ambience import bed_timeline, render_ambience, scene_from_layers, split_pays
 from soundscapes.background import BackgroundAnalysis, read_scratch
 from soundscapes.errors import SoundscapeError
 from soundscapes.output.master import parse_target
@@ -104,14 +104,10 @@ def test_render_ambience_writes_the_same_file_split_or_not(tmp_path):
     for split in (False, True):
         out = tmp_path / f"bed-{split}.flac"
         render_ambience(
-            scene_from_layers(BED),
+            bed_timeline(scene_from_layers(BED), 25.0, seed=2, fade_in_s=2.0, fade_out_s=5.0),
             out,
             "flac",
-            duration_s=25.0,
             target=parse_target("sleep"),
-            seed=2,
-            fade_in_s=2.0,
-            fade_out_s=5.0,
             split=split,
         )
         written[split] = out.read_bytes()
