@@ -135,9 +135,13 @@ class Manifest:
 
 _TOP_KEYS = ("output_dir", "podcast", "episodes")
 _PODCAST_KEYS = tuple(f.name for f in fields(Podcast))
+#: What an ``[[episodes]]`` table may set besides render options: its story, its file name and
+#: every field of :class:`Episode` that is the episode's own (not worked out from the others).
 _EPISODE_KEYS = (
-    "story", "title", "description", "number", "season", "published", "guid", "output", "link",
-    "image",
+    "story",
+    "output",
+    *(f.name for f in fields(Episode) if f.name not in {"number_in_manifest", "story_ref",
+                                                        "story", "output", "options"}),
 )  # fmt: skip
 _RANGES: dict[str, tuple[type, float, float, str]] = {
     "number": (int, 1, 10**9, "a whole number"),
