@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from narrator.errors import NarratorError, brief
-from soundscapes.output.formats import formats
+from soundscapes.output.formats import DEFAULT_FORMAT, formats
 
 CLI, FRONT, MANIFEST = "command line", "front matter", "manifest"
 EVERYWHERE = frozenset({CLI, FRONT, MANIFEST})
@@ -85,7 +85,7 @@ def _o(key: str, field_name: str, kind: str, default: Any, text: str, **extra: A
 OPTIONS: tuple[Option, ...] = (
     _o("output", "output", "path", None, "output file; its suffix picks the format",
        places=frozenset({CLI}), short="-o", default_text="out/STORY.mp3"),
-    _o("format", "fmt", "format", None, "output format (default: from -o, else mp3)",
+    _o("format", "fmt", "format", None, f"output format (default: from -o, else {DEFAULT_FORMAT})",
        default_text="from -o"),
     _o("engine", "engine", "text", "piper",
        "speech engine: piper (natural, neural), kokoro (Kokoro-82M, neural, slower), "

@@ -37,12 +37,11 @@ from narrator.errors import brief, clip
 from narrator.options import MANIFEST, OptionError, check_table
 from narrator.publish import PublishError
 from soundscapes.files import InputError, read_input
-from soundscapes.output.formats import get_format
+from soundscapes.output.formats import DEFAULT_FORMAT, get_format
 
 #: Default folder for rendered episodes, relative to the manifest: the folder you upload to
 #: ``base_url``.
 DEFAULT_OUTPUT_DIR = "public"
-DEFAULT_FORMAT = "mp3"
 # What may stay as is in a URL (RFC 3986 reserved and unreserved characters, and "%" so that
 # an address already percent-encoded is not encoded twice).
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"

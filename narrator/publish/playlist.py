@@ -19,7 +19,7 @@ from pathlib import Path
 import narrator
 from narrator.publish import PublishError
 from narrator.publish.batch import fingerprint, load_rendered, published_files, read_fingerprint
-from narrator.publish.manifest import DEFAULT_FORMAT, Manifest, manifest_inputs
+from narrator.publish.manifest import Manifest, manifest_inputs
 from narrator.render.sidecars import sidecar_path
 from soundscapes.ambience import bed_timeline, render_ambience
 from soundscapes.errors import SoundscapeError
@@ -28,7 +28,7 @@ from soundscapes.output.export import (
     audio_info,
     write_text_atomic,
 )
-from soundscapes.output.formats import get_format
+from soundscapes.output.formats import DEFAULT_FORMAT, get_format
 from soundscapes.output.master import LoudnessTarget, parse_target
 from soundscapes.output.tags import Tags
 from soundscapes.scene import Scene, available_scenes, get_scene

@@ -18,12 +18,12 @@ from narrator.speech import SpeechCache
 from narrator.text.script import Script
 from soundscapes.files import human_size, scratch_name, short_of_space
 from soundscapes.output.export import FloatWav, atomic_path
-from soundscapes.output.formats import get_format
+from soundscapes.output.formats import DEFAULT_FORMAT, get_format
 from soundscapes.scene import Scene
 from soundscapes.source import SAMPLE_RATE_HZ
 
 
-def default_output(story: Path, fmt: str = "mp3") -> Path:
+def default_output(story: Path, fmt: str = DEFAULT_FORMAT) -> Path:
     """``out/<story stem>.<suffix>`` (``out/story.mp3`` for standard input)."""
     stem = "story" if str(story) == "-" else story.stem
     return Path("out") / f"{stem}{get_format(fmt).suffix}"

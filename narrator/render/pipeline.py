@@ -76,7 +76,7 @@ from soundscapes.output.export import (
     check_writable,
     write_text_atomic,
 )
-from soundscapes.output.formats import format_for, get_format
+from soundscapes.output.formats import DEFAULT_FORMAT, format_for, get_format
 from soundscapes.output.master import master_to_file, parse_target
 from soundscapes.output.mix import (
     AmbienceStem,
@@ -218,7 +218,10 @@ def render_story(
         )
     # The format was checked as a registered name when resolved; only its agreement with the
     # output's suffix is left to check.
-    fmt = format_for(settings.output, settings.fmt) if settings.output else settings.fmt or "mp3"
+    if settings.output:
+        fmt = format_for(settings.output, settings.fmt)
+    else:
+        fmt = settings.fmt or DEFAULT_FORMAT
     target = parse_target(settings.loudness)
     output = settings.output or default_output(story, fmt)
     if settings.keep_mix is not None and settings.keep_mix.suffix.lower() != ".wav":

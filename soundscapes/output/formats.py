@@ -54,6 +54,8 @@ class OutputFormat:
 
 
 _REGISTRY: dict[str, OutputFormat] = {}
+#: The format written when neither a name nor a file's suffix says (every podcast app plays it).
+DEFAULT_FORMAT = "mp3"
 
 
 def register(fmt: OutputFormat) -> OutputFormat:
