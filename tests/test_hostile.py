@@ -553,7 +553,16 @@ def tiny_disk(tmp_path: Path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_disk_that_fills_while_encoding_says_so(hostile, tmp_path, tiny_disk, monkeypatch):
+@pytest.mark.parametrize(
+    ("name", "expect"),
+    [
+        ("night.mp3", r"night\.mp3: ffmpeg could not encode \(the disk is full"),  # in ffmpeg
+        ("night.flac", r"night\.flac: cannot write \(the disk is full"),  # in a thread here
+    ],
+)
+def test_a_disk_that_fills_while_encoding_says_so(
+    hostile, tmp_path, tiny_disk, monkeypatch, name, expect
+):
     """Another program fills the disk while the file is encoded: the error says the disk is
     full (not "unknown error"), names the output (not a hidden temporary file), and leaves
     nothing on the disk."""
@@ -576,11 +585,11 @@ def test_a_disk_that_fills_while_encoding_says_so(hostile, tmp_path, tiny_disk, 
         yield progress
 
     monkeypatch.setattr(display, "progress_display", fill_when_encoding)
-    out = tiny_disk / "night.mp3"
+    out = tiny_disk / name
     hostile(
         ["render", str(story), "-o", str(out), "--engine", "fake", "--tail", "0",
          "--cache-dir", str(tmp_path / "cache")],
-        expect=r"night\.mp3: ffmpeg could not encode \(the disk is full",
+        expect=expect,
         creates=lambda p: "cache" in p.parts or p == filler,
     )  # fmt: skip
     assert filler.exists() and sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,7 @@ import numpy as np
 import soundfile as sf
 
 from soundscapes.errors import ExportError
-from soundscapes.files import scratch_name, sweep_scratch
+from soundscapes.files import scratch_name, short_of_space, sweep_scratch
 from soundscapes.output.formats import get_format
 from soundscapes.output.tags import Tags, ffmetadata
 
@@ -58,10 +59,29 @@ class Encoder(Protocol):
     def abort(self) -> None: ...
 
 
+_DISK_FULL = "the disk is full; free some space or write elsewhere"
+#: Free bytes below which a failed libsndfile write is put down to a full disk: libsndfile
+#: loses the errno (a FLAC whose first frames cannot be written says "problem with
+#: initialization of the flac decoder").
+_NEARLY_FULL_BYTES = 1 << 20
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "the disk is full; free some space or write elsewhere"
+        return _DISK_FULL
     return getattr(exc, "strerror", None) or str(exc)
+
+
+def _reason_writing_in(folder: Path) -> Callable[[BaseException], str]:
+    """:func:`_reason`, but a libsndfile error on a nearly full disk is the full disk."""
+
+    def reason(exc: BaseException) -> str:
+        lost_errno = isinstance(exc, sf.LibsndfileError)
+        if lost_errno and short_of_space(folder, _NEARLY_FULL_BYTES) is not None:
+            return _DISK_FULL
+        return _reason(exc)
+
+    return reason
 
 
 @contextlib.contextmanager
@@ -74,11 +94,21 @@ def _writing(where: object, reason: Callable[[BaseException], str] = _reason) ->
 
 
 class SoundFileEncoder:
-    """Formats libsndfile writes (WAV, FLAC, Ogg Vorbis: :attr:`OutputFormat.soundfile`)."""
+    """Formats libsndfile writes (WAV, FLAC, Ogg Vorbis: :attr:`OutputFormat.soundfile`).
+
+    libsndfile encodes in a thread of its own: its calls release the GIL, so a FLAC or Vorbis
+    encode takes the other core while the caller limits and meters the next block (an MP3 or
+    Opus encode is in an ffmpeg process for the same reason). The blocks are written in the
+    order given, so the file's bytes are those of encoding in line.
+    """
+
+    #: Blocks waiting for the encoder at most: a few seconds of audio, whatever the length.
+    QUEUE_BLOCKS = 4
 
     def __init__(self, dest: Destination):
         container, subtype = get_format(dest.fmt).soundfile or ("", "")
         self._final = dest.named
+        self._reason = _reason_writing_in(dest.path.parent)
         self._file = sf.SoundFile(
             dest.path,
             "w",
@@ -87,16 +117,41 @@ class SoundFileEncoder:
             format=container,
             subtype=subtype,
         )
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(self.QUEUE_BLOCKS)
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode, name="narrator-encoder", daemon=True)
+        self._thread.start()
+
+    def _encode(self) -> None:
+        """The encoder thread: write what arrives until told to stop; after a failure, keep
+        taking blocks (so the caller never waits on a full queue) and drop them."""
+        while (frames := self._queue.get()) is not None:
+            if self._failed is None:
+                try:
+                    self._file.write(frames)
+                except BaseException as exc:  # raised in the caller's thread, at its next call
+                    self._failed = exc
+
+    def _raise_failure(self) -> None:
+        if self._failed is not None:
+            with _writing(self._final, self._reason):
+                raise self._failed
 
     def write(self, block: np.ndarray) -> None:
-        with _writing(self._final):
-            self._file.write(np.ascontiguousarray(block.T))
+        self._raise_failure()
+        # A copy, frames by channels: the caller may reuse its block at once.
+        self._queue.put(np.array(block.T, order="C"))
 
     def close(self) -> None:
-        with _writing(self._final):
+        self._queue.put(None)
+        self._thread.join()
+        self._raise_failure()
+        with _writing(self._final, self._reason):
             self._file.close()
 
     def abort(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
         with contextlib.suppress(OSError, sf.LibsndfileError, RuntimeError):
             self._file.close()
 

@@ -1,0 +1,56 @@
+"""The encoders: libsndfile's formats encode in a thread of their own, with the bytes of
+encoding in line and their failures raised in the caller's thread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from soundscapes.errors import ExportError
+from soundscapes.output.export import Destination, SoundFileEncoder
+from soundscapes.output.formats import get_format
+
+
+def _signal(seconds: float = 20.0) -> np.ndarray:
+    rng = np.random.default_rng(4)
+    return (0.1 * rng.standard_normal((2, round(seconds * 44100)))).astype(np.float32)
+
+
+@pytest.mark.parametrize("fmt", ["flac", "wav", "ogg"])
+def test_the_encoder_thread_writes_the_bytes_of_encoding_in_line(tmp_path, fmt):
+    audio = _signal()
+    container, subtype = get_format(fmt).soundfile
+    in_line = tmp_path / f"in-line.{fmt}"
+    with sf.SoundFile(in_line, "w", samplerate=44100, channels=2, format=container,
+                      subtype=subtype) as f:  # fmt: skip
+        for i in range(0, audio.shape[1], 65536):
+            f.write(np.ascontiguousarray(audio[:, i : i + 65536].T))
+    threaded = tmp_path / f"threaded.{fmt}"
+    encoder = SoundFileEncoder(Destination(path=threaded, fmt=fmt, sample_rate_hz=44100))
+    for i in range(0, audio.shape[1], 65536):
+        block = audio[:, i : i + 65536].copy()
+        encoder.write(block)
+        block[:] = 1.0  # the caller may reuse its block at once: the encoder kept a copy
+    encoder.close()
+    if fmt == "ogg":  # Vorbis draws a random stream serial: compare the decoded samples
+        assert np.array_equal(sf.read(threaded)[0], sf.read(in_line)[0])
+    else:
+        assert threaded.read_bytes() == in_line.read_bytes()
+
+
+def test_a_failure_in_the_encoder_thread_is_raised_here_naming_the_output(tmp_path, monkeypatch):
+    out = tmp_path / "bed.flac"
+    encoder = SoundFileEncoder(Destination(path=out, fmt="flac", sample_rate_hz=44100))
+
+    def broken(frames):
+        raise sf.LibsndfileError(2, prefix="")  # what libsndfile raises on a failed write
+
+    monkeypatch.setattr(encoder._file, "write", broken)
+    encoder.write(_signal(1.0))
+    with pytest.raises(ExportError, match=r"bed\.flac: cannot write"):
+        for _ in range(SoundFileEncoder.QUEUE_BLOCKS + 3):  # never stuck on a full queue
+            encoder.write(_signal(1.0))
+        encoder.close()
+    encoder.abort()
+    assert not encoder._thread.is_alive()
