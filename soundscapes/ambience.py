@@ -14,7 +14,6 @@ render in a third process (:func:`split_pays`); the bytes are the same as from o
 from __future__ import annotations
 
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from soundscapes.background import BackgroundAnalysis, StemMeasure, read_scratch
+from soundscapes.children import usable_cpus
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import human_size, scratch_file, short_of_space
 from soundscapes.output.export import Destination, atomic_path, check_writable
@@ -115,13 +115,6 @@ def _wait(
         progress(min(analysis.scratch_frames(), total), total)
     progress(total, total)
     return analysis.result()
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity, not the machine's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def split_pays(source: AmbienceSource, frames: int) -> bool:

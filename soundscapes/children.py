@@ -25,6 +25,14 @@ WATCH_INTERVAL_S = 0.25
 _PR_SET_PDEATHSIG = 1
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, as ``taskset`` or a container sets it, not
+    the machine's count): how many processes can work at once."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def become_child(owner_pid: int | None = None) -> None:
     """Call first thing in a worker process (a pool initializer, a process target).
 

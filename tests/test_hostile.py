@@ -377,7 +377,9 @@ def test_too_many_jobs_are_cut_to_the_cores_with_a_warning(hostile, tmp_path):
         code=0,
         creates=lambda p: p.name.startswith("o.mp3") or "cache" in p.parts,
     )  # fmt: skip
-    cores = os.cpu_count() or 1
+    from soundscapes.children import usable_cpus
+
+    cores = usable_cpus()
     assert f"--jobs 1000 is more than this machine's {cores} cores; using {cores}" in run.stderr
 
 

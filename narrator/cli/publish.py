@@ -6,7 +6,6 @@ the CLI, these parse, call the library and print; the library never prints or ex
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -68,9 +67,10 @@ def batch(
     """Render every episode of MANIFEST that changed since its last render, in parallel."""
     from narrator.publish.batch import EpisodeResult, run_batch
     from narrator.publish.manifest import load_manifest
+    from soundscapes.children import usable_cpus
 
     spec = load_manifest(manifest)
-    workers = jobs if jobs is not None else os.cpu_count() or 1
+    workers = jobs if jobs is not None else usable_cpus()
     with display.progress_bars(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -36,7 +36,7 @@ from narrator.errors import NarratorError
 from narrator.publish import PublishError
 from narrator.publish.manifest import Episode, Manifest, manifest_inputs
 from narrator.render.sidecars import sidecar_path
-from soundscapes.children import become_child
+from soundscapes.children import become_child, usable_cpus
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import check_outputs
 from soundscapes.output.export import write_text_atomic
@@ -310,7 +310,7 @@ def run_batch(
         )
     at_once = max(1, min(jobs, len(stale)))
     # Episodes rendering side by side share the cores: each one's speech gets its share.
-    per_render = speech_jobs or max(1, (os.cpu_count() or 1) // at_once)
+    per_render = speech_jobs or max(1, usable_cpus() // at_once)
     todo = [
         _task(manifest, episode, speech_jobs=per_render, cache_dir=cache_dir) for episode in stale
     ]

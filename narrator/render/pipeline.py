@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -68,6 +67,7 @@ from narrator.text.pronunciation import load_lexicon
 from narrator.text.script import Script, is_markdown, parse_text, read_story, title_from_path
 from soundscapes.arc import SleepArc
 from soundscapes.background import warm_up
+from soundscapes.children import usable_cpus
 from soundscapes.files import check_outputs, scratch_file, sweep_scratch
 from soundscapes.output.export import (
     Destination,
@@ -471,7 +471,7 @@ def usable_jobs(jobs: int | None) -> tuple[int, list[str]]:
     """``jobs`` worker processes (default: every core), at most one per core (each loads a
     voice model; more than the cores only costs memory), and a warning when that is fewer
     than asked."""
-    cores = os.cpu_count() or 1
+    cores = usable_cpus()
     if jobs is None or jobs <= cores:
         return jobs or cores, []
     return cores, [f"--jobs {jobs} is more than this machine's {cores} cores; using {cores}"]

@@ -176,7 +176,7 @@ def test_a_killed_render_resumes_and_a_rerender_synthesizes_nothing(
     def no_synthesis(spec):
         raise AssertionError("a cached render loaded Kokoro")
 
-    monkeypatch.setattr(kokoro, "KokoroEngine", no_synthesis)
+    monkeypatch.setattr(kokoro.Kokoro, "create", staticmethod(no_synthesis))
     again_args = swapped(args, {out_dir / "h.wav": tmp_path / "again.wav"})
     again_run = runner.invoke(app, again_args)
     assert again_run.exit_code == 0, again_run.stderr
