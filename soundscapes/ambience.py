@@ -34,7 +34,7 @@ from soundscapes.output.mix import BLOCK_FRAMES
 from soundscapes.output.tags import Tags
 from soundscapes.scene import LayerSpec, Scene
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
-from soundscapes.timeline import AmbienceSource, SceneCue, Timeline
+from soundscapes.timeline import AmbienceSource, Timeline
 
 #: The limiter preview's stretch of a bed, seconds: every layer has shown its events by then.
 _PREVIEW_S = 300.0
@@ -140,9 +140,8 @@ def bed_timeline(
 ) -> Timeline:
     """``scene`` alone for ``duration_s``: a bed, its fades each at most half of it."""
     half_s = duration_s / 2
-    return Timeline([SceneCue(start_s=0.0, scene=scene)], duration_s=duration_s,
-                    fade_in_s=min(fade_in_s, half_s), fade_out_s=min(fade_out_s, half_s),
-                    seed=seed)  # fmt: skip
+    fades_s = {"fade_in_s": min(fade_in_s, half_s), "fade_out_s": min(fade_out_s, half_s)}
+    return Timeline({0.0: scene}, duration_s=duration_s, seed=seed, **fades_s)
 
 
 def render_ambience(

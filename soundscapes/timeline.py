@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +46,7 @@ class Timeline:
 
     Parameters
     ----------
-    cues : sequence of SceneCue
+    cues : sequence of SceneCue, or mapping of start (s) to Scene
         In any order; the first one is moved to t = 0.
     duration_s : float
         Length of the ambience; it is silent after this.
@@ -60,7 +60,7 @@ class Timeline:
 
     def __init__(
         self,
-        cues: Sequence[SceneCue],
+        cues: Sequence[SceneCue] | Mapping[float, Scene],
         *,
         duration_s: float,
         crossfade_s: float = 8.0,
@@ -69,6 +69,8 @@ class Timeline:
         sample_rate_hz: int = SAMPLE_RATE_HZ,
         seed: int = 0,
     ) -> None:
+        if isinstance(cues, Mapping):
+            cues = [SceneCue(start_s=start_s, scene=scene) for start_s, scene in cues.items()]
         if not cues:
             raise SoundscapeError("a timeline needs at least one scene")
         if duration_s <= 0:

@@ -13,7 +13,7 @@ from soundscapes.output.meter import measure
 from soundscapes.output.mix import DuckingEnvelope, DuckingSettings, SpeechMask, ducked_regions
 from soundscapes.output.tags import Tags
 from soundscapes.scene import LayerSpec, Scene
-from soundscapes.timeline import SceneCue, Timeline
+from soundscapes.timeline import Timeline
 from tests.conftest import TimeSource, ffmpeg_loudness
 
 SR = 44_100
@@ -55,13 +55,7 @@ def _layer_scene(name: str, *layers: tuple[str, float]) -> Scene:
 def test_crossfade_keeps_total_power_and_no_bump_for_shared_layers():
     a = _layer_scene("a", ("storm-hush", 0.0), ("tide", -6.0))
     b = _layer_scene("b", ("tide", 0.0), ("gulls", 0.0))
-    timeline = Timeline(
-        [SceneCue(start_s=0, scene=a), SceneCue(start_s=30, scene=b)],
-        duration_s=60,
-        crossfade_s=10,
-        fade_in_s=0,
-        fade_out_s=0,
-    )
+    timeline = Timeline({0: a, 30: b}, duration_s=60, crossfade_s=10, fade_in_s=0, fade_out_s=0)
     src = timeline.source()
     t = np.linspace(0, 60, 6001)
     gains = src.layer_gains(t)
@@ -77,9 +71,7 @@ def test_crossfade_keeps_total_power_and_no_bump_for_shared_layers():
 
 def test_timeline_fades_in_and_out_to_silence():
     scene = _layer_scene("s", ("tide", 0.0))
-    timeline = Timeline(
-        [SceneCue(start_s=0, scene=scene)], duration_s=20, fade_in_s=4, fade_out_s=6
-    )
+    timeline = Timeline({0: scene}, duration_s=20, fade_in_s=4, fade_out_s=6)
     src = timeline.source()
     audio = src.render(20 * SR + SR)
     rms = lambda a, b: float(np.sqrt(np.mean(audio[:, int(a * SR) : int(b * SR)] ** 2)))  # noqa: E731
@@ -225,7 +217,7 @@ def test_slowed_scene_scales_rate_within_range():
 def test_timeline_is_block_invariant_and_runs_layers_only_where_heard():
     a = _layer_scene("a", ("storm-hush", 0.0))
     b = _layer_scene("b", ("tide", 0.0), ("gulls", -5.0))
-    cues = [SceneCue(start_s=0, scene=a), SceneCue(start_s=20, scene=b)]
+    cues = {0: a, 20: b}
 
     def timeline() -> Timeline:
         return Timeline(cues, duration_s=40, crossfade_s=6, fade_in_s=2, fade_out_s=5, seed=3)
@@ -289,8 +281,7 @@ def test_quiet_beds_skip_the_limiter_preview_and_still_land_on_target(tmp_path, 
 def test_a_scene_that_returns_restarts_its_layers_instead_of_running_silent_between():
     a = _layer_scene("a", ("tide", 0.0))
     b = _layer_scene("b", ("rain", 0.0))
-    cues = [SceneCue(start_s=0, scene=a), SceneCue(start_s=20, scene=b),
-            SceneCue(start_s=60, scene=a)]  # fmt: skip
+    cues = {0: a, 20: b, 60: a}
 
     def timeline() -> Timeline:
         return Timeline(cues, duration_s=80, crossfade_s=6, fade_in_s=2, fade_out_s=5, seed=3)

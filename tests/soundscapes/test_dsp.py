@@ -21,6 +21,7 @@ from soundscapes.dsp import (
     stereo_noise,
     white_noise,
 )
+from soundscapes.errors import SoundscapeError
 from soundscapes.layers import create_layer
 from soundscapes.scene import LayerSpec, Scene
 from soundscapes.timeline import SceneCue, Timeline, layer_seed
@@ -114,17 +115,23 @@ def test_overlap_add_knows_when_it_is_quiet() -> None:
     np.testing.assert_array_equal(joined, np.r_[np.zeros(5), np.full(10, 2.0), np.zeros(9)])
 
 
+def test_timeline_takes_scenes_by_start_in_any_order() -> None:
+    """``{start_s: scene}`` is the same timeline as the cues it stands for, sorted, from 0."""
+    a, b = Scene(name="a", layers=(LayerSpec(name="drone"),)), Scene(name="b", layers=())
+    by_start = Timeline({9.0: b, 2.0: a}, duration_s=20.0)
+    later, first = SceneCue(start_s=9.0, scene=b), SceneCue(start_s=2.0, scene=a)
+    assert by_start.cues == Timeline([later, first], duration_s=20.0).cues
+    assert by_start.cues == [SceneCue(start_s=0.0, scene=a), later]
+    with pytest.raises(SoundscapeError, match="at least one scene"):
+        Timeline({}, duration_s=20.0)
+
+
 def test_timeline_render_applies_the_per_frame_gains() -> None:
     """Gains computed once per steady block equal the per-frame curves, fades included."""
     a = Scene(name="a", layers=(LayerSpec(name="drone"), LayerSpec(name="shimmer", gain_db=-3)))
     b = Scene(name="b", layers=(LayerSpec(name="drone", gain_db=-6), LayerSpec(name="melody")))
     timeline = Timeline(
-        [SceneCue(start_s=0.0, scene=a), SceneCue(start_s=9.0, scene=b)],
-        duration_s=20.0,
-        crossfade_s=4.0,
-        fade_in_s=2.0,
-        fade_out_s=5.0,
-        seed=7,
+        {0.0: a, 9.0: b}, duration_s=20.0, crossfade_s=4.0, fade_in_s=2.0, fade_out_s=5.0, seed=7
     )
     source = timeline.source()
     frames = 21 * SR

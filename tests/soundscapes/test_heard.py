@@ -16,7 +16,7 @@ import pytest
 
 from soundscapes.layers import create_layer, layer_info, layer_names
 from soundscapes.scene import BUILTIN_SCENES
-from soundscapes.timeline import SceneCue, Timeline
+from soundscapes.timeline import Timeline
 from tests import ears
 
 SR = 44_100
@@ -98,10 +98,7 @@ def _leading_layer(scene_name: str) -> str:
 @pytest.mark.parametrize("scene_name", sorted(BUILTIN_SCENES))
 def test_scene_is_heard_by_its_leading_layer(scene_name: str) -> None:
     timeline = Timeline(
-        [SceneCue(start_s=0.0, scene=BUILTIN_SCENES[scene_name])],
-        duration_s=CLIP_S[1] + 30.0,
-        fade_out_s=1.0,
-        seed=0,
+        {0.0: BUILTIN_SCENES[scene_name]}, duration_s=CLIP_S[1] + 30.0, fade_out_s=1.0, seed=0
     )
     audio = timeline.source().render(round(CLIP_S[1] * SR))
     heard = ears.hear(_middle(audio), SR)

@@ -20,7 +20,7 @@ from soundscapes.layers import create_layer, layer_info
 from soundscapes.output.meter import measure
 from soundscapes.recording import RecordingSource
 from soundscapes.scene import LayerSpec, Scene
-from soundscapes.timeline import SceneCue, Timeline
+from soundscapes.timeline import Timeline
 
 SR = 44_100
 TONE_HZ = 440.0
@@ -193,7 +193,7 @@ def test_plays_in_a_scene(files: dict[str, Path]) -> None:
         name="brook",
         layers=(LayerSpec(name=f"file:{files['brook']}", gain_db=-3), LayerSpec(name="drone")),
     )
-    source = Timeline([SceneCue(start_s=0.0, scene=scene)], duration_s=12.0, fade_out_s=2.0)
+    source = Timeline({0.0: scene}, duration_s=12.0, fade_out_s=2.0)
     audio = source.source().render(10 * SR)
     assert audio.shape == (2, 10 * SR)
     assert np.sqrt(np.mean(audio[:, 6 * SR :] ** 2)) > 1e-3

@@ -15,7 +15,7 @@ from soundscapes.ambience import bed_timeline, render_ambience, scene_from_layer
 from soundscapes.background import BackgroundAnalysis, read_scratch
 from soundscapes.errors import SoundscapeError
 from soundscapes.output.master import parse_target
-from soundscapes.timeline import LayerGroup, SceneCue, Timeline, layer_halves
+from soundscapes.timeline import LayerGroup, Timeline, layer_halves
 
 SR = 44_100
 BED = ["storm-hush", "breathing-mirrors", "gulls", "tide"]
@@ -26,13 +26,9 @@ def _timeline(duration_s: float = 20.0) -> Timeline:
     first = scene_from_layers(BED)
     second = scene_from_layers(["tide", "rain", "gulls"])
     return Timeline(
-        [SceneCue(start_s=0.0, scene=first), SceneCue(start_s=9.0, scene=second)],
-        duration_s=duration_s,
-        crossfade_s=4.0,
-        fade_in_s=2.0,
-        fade_out_s=5.0,
-        seed=5,
-    )
+        {0.0: first, 9.0: second},
+        duration_s=duration_s, crossfade_s=4.0, fade_in_s=2.0, fade_out_s=5.0, seed=5,
+    )  # fmt: skip
 
 
 def _in_blocks(source, total: int, seed: int = 0) -> np.ndarray:
@@ -120,7 +116,7 @@ def test_a_bed_splits_when_it_pays(monkeypatch):
     monkeypatch.setattr(ambience, "usable_cpus", lambda: 2)
     assert split_pays(source, 60 * SR)
     assert not split_pays(source, int(ambience.SPLIT_MIN_S * SR) - 1)  # too short to pay
-    alone = Timeline([SceneCue(start_s=0.0, scene=scene_from_layers(["tide"]))], duration_s=60)
+    alone = Timeline({0.0: scene_from_layers(["tide"])}, duration_s=60)
     assert not split_pays(alone.source(), 60 * SR)  # one layer: nothing to share
     monkeypatch.setattr(ambience, "usable_cpus", lambda: 1)
     assert not split_pays(source, 60 * SR)
@@ -128,7 +124,7 @@ def test_a_bed_splits_when_it_pays(monkeypatch):
 
 def _with_failing(name: str) -> Timeline:
     scene = scene_from_layers(["tide", "gulls", name])
-    return Timeline([SceneCue(start_s=0.0, scene=scene)], duration_s=60.0)
+    return Timeline({0.0: scene}, duration_s=60.0)
 
 
 def test_a_failing_layer_in_the_second_process_is_one_line(tmp_path, failing_layer):

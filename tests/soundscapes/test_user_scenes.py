@@ -10,7 +10,7 @@ import soundfile
 
 from soundscapes.errors import LayerError, SoundscapeError
 from soundscapes.scene import LayerSpec, load_scenes
-from soundscapes.timeline import SceneCue, Timeline
+from soundscapes.timeline import Timeline
 
 SR = 44_100
 
@@ -70,8 +70,7 @@ def test_example_loads(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_loaded_scene_renders(folder: Path) -> None:
     scenes = load_scenes(_write(folder, EXAMPLE))
     timeline = Timeline(
-        [SceneCue(start_s=0.0, scene=scenes["brook-night"]),
-         SceneCue(start_s=4.0, scene=scenes["windy-shore"])],
+        {0.0: scenes["brook-night"], 4.0: scenes["windy-shore"]},
         duration_s=8.0, crossfade_s=2.0, fade_in_s=0.5, fade_out_s=1.0,
     )  # fmt: skip
     audio = timeline.source().render(8 * SR)
