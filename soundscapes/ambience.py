@@ -22,8 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from soundscapes.background import BackgroundAnalysis, StemMeasure, read_scratch
-from soundscapes.children import usable_cpus
+from soundscapes.background import BackgroundAnalysis, StemMeasure, read_scratch, split_pays
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import human_size, scratch_file, short_of_space
 from soundscapes.output.export import Destination, atomic_path, check_writable
@@ -34,15 +33,12 @@ from soundscapes.output.mix import BLOCK_FRAMES
 from soundscapes.output.tags import Tags
 from soundscapes.scene import LayerSpec, Scene
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
-from soundscapes.timeline import AmbienceSource, Timeline
+from soundscapes.timeline import Timeline
 
 #: The limiter preview's stretch of a bed, seconds: every layer has shown its events by then.
 _PREVIEW_S = 300.0
 #: Longest bed we render in one file: a night and then some.
 MAX_DURATION_S = 12 * 3600.0
-#: Shortest bed whose layers are split between two processes: starting the second one takes
-#: about a tenth of a second, what a 20 s bed's half of the layers costs.
-SPLIT_MIN_S = 20.0
 
 _DURATION_RE = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$"
@@ -115,14 +111,6 @@ def _wait(
         progress(min(analysis.scratch_frames(), total), total)
     progress(total, total)
     return analysis.result()
-
-
-def split_pays(source: AmbienceSource, frames: int) -> bool:
-    """Whether rendering ``source``'s second layer group in a process of its own saves time: it
-    has layers, the bed is long enough to pay for the process, and there is a core for it.
-    Only time: the bytes are the same either way."""
-    long_enough = frames >= SPLIT_MIN_S * SAMPLE_RATE_HZ
-    return bool(source.second.keys) and long_enough and usable_cpus() >= 2
 
 
 def scene_from_layers(names: Sequence[str]) -> Scene:

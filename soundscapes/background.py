@@ -8,10 +8,10 @@ The child is started from a forkserver (a clean single-threaded process), so the
 run threads (a progress display) safely; the source travels to it pickled, before it has
 rendered anything.
 
-A bed rendered alone (no voice to mix here meanwhile) can use both cores: with ``split``,
-:class:`BackgroundAnalysis` renders the second half of a :class:`~soundscapes.source.SumSource`
-in a third process that sends its blocks straight to the measuring child, which adds them to
-its own half exactly as :meth:`SumSource.render` does in one process: same bytes either way.
+The ambience can use both cores: with ``split``, :class:`BackgroundAnalysis` renders the second
+part of a :class:`~soundscapes.source.SumSource` (two layer groups, or a stem made of one) in a
+third process that sends its blocks straight to the measuring child, which adds them to its own
+part exactly as :meth:`SumSource.render` does in one process: same bytes either way.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Self
+from typing import Protocol, Self, runtime_checkable
 
 import numpy as np
 
-from soundscapes.children import become_child
+from soundscapes.children import become_child, usable_cpus
 from soundscapes.errors import SoundscapeError
-from soundscapes.source import Source, SumSource
+from soundscapes.source import SAMPLE_RATE_HZ, Source
 
 #: Frames the child renders per message: 1.5 s at 44.1 kHz, 512 KiB of stereo float32.
 CHILD_BLOCK_FRAMES = 1 << 16
@@ -40,6 +40,9 @@ CHILD_BLOCK_FRAMES = 1 << 16
 #: sends can render ahead while the measuring child is busy with a dear block (one with events)
 #: instead of the two waiting for each other at every block (Linux's default pipe is 64 KiB).
 _HALF_PIPE_BYTES = 1 << 20
+#: Shortest stem whose parts are split between two processes: starting the second one takes
+#: about a tenth of a second, what 20 s of half of the layers costs.
+SPLIT_MIN_S = 20.0
 
 _context = multiprocessing.get_context("forkserver")
 # Imported once by the fork server, not again by every child it forks.
@@ -52,6 +55,32 @@ _context.set_forkserver_preload(
         "soundscapes.output.mix",
     ]
 )
+
+
+@runtime_checkable
+class Splittable(Protocol):
+    """A source made of two parts added together (a :class:`~soundscapes.source.SumSource`, or
+    a stem of one), whose :attr:`second` part may play in another process."""
+
+    sample_rate_hz: int
+    channels: int
+
+    @property
+    def second(self) -> Source | None: ...
+
+    def render(self, frames: int) -> np.ndarray: ...
+
+    def with_second(self, second: Source) -> Source: ...
+
+
+def split_pays(source: Source, frames: int) -> bool:
+    """Whether rendering ``source``'s second part in a process of its own saves time: it has
+    one, with layers in it, the stem is long enough to pay for the process, and there is a
+    core for it (counted, not its load). Only time: the bytes are the same either way."""
+    second = source.second if isinstance(source, Splittable) else None
+    # A layer group with no layers plays silence: nothing to share.
+    has_work = second is not None and bool(getattr(second, "keys", True))
+    return has_work and frames >= SPLIT_MIN_S * SAMPLE_RATE_HZ and usable_cpus() >= 2
 
 
 def warm_up() -> None:
@@ -202,6 +231,18 @@ class _Blocks:
         self._buffer = np.concatenate([self._buffer, block], axis=1) if self._buffer.size else block
 
 
+class _Arriving:
+    """Stands for a split source's second part on its way to the measuring child, which puts
+    what arrives in its place (:meth:`Splittable.with_second`) before it renders anything."""
+
+    def __init__(self, sample_rate_hz: int, channels: int) -> None:
+        self.sample_rate_hz = sample_rate_hz
+        self.channels = channels
+
+    def render(self, frames: int) -> np.ndarray:
+        raise RuntimeError("the second part arrives from its own process; it is not played here")
+
+
 class BackgroundSource(_Child):
     """A :class:`~soundscapes.source.Source` whose samples come from ``source`` rendered in
     a child process; at most :data:`CHILD_BLOCK_FRAMES` frames beyond what was asked for.
@@ -254,15 +295,15 @@ def _measure(
     conn: Connection,
 ) -> None:
     """Child: render ``total_frames`` of ``source``, meter it (and keep it in ``scratch``),
-    send the measure. With ``half``, ``source`` is the first half of a
-    :class:`~soundscapes.source.SumSource` whose second half arrives down ``half``."""
+    send the measure. With ``half``, ``source`` is :class:`Splittable` and its second part
+    arrives down ``half``."""
     from soundscapes.output.meter import LoudnessMeter
 
     with _reporting(conn, owner_pid):
         second = None
         if half is not None:
             second = _Blocks(half, total_frames, source.sample_rate_hz, source.channels)
-            source = SumSource(source, second)
+            source = source.with_second(second)
         started = time.process_time()
         started_at = time.monotonic()
         meter = LoudnessMeter(
@@ -300,10 +341,9 @@ class BackgroundAnalysis(_Child):
     ``scratch``, the child also keeps the audio there (raw interleaved float32, read back by
     :func:`read_scratch`), so it is rendered once however often it is played.
 
-    With ``split``, ``source`` is a :class:`~soundscapes.source.SumSource` and its
-    :attr:`~soundscapes.source.SumSource.second` renders in a third process, beside the
-    measuring child: the same samples on two cores. Worth it only when nothing else here needs
-    the second core (a bed alone, not a story's mix).
+    With ``split``, ``source`` is :class:`Splittable` and its ``second`` part renders in a
+    third process, beside the measuring child: the same samples on two cores
+    (:func:`split_pays` says when that saves time).
 
     Use as a context manager (or call :meth:`close`) so the children never outlive the caller.
     """
@@ -323,16 +363,18 @@ class BackgroundAnalysis(_Child):
         self._half: multiprocessing.process.BaseProcess | None = None
         half_conn = None
         if split:
-            if not isinstance(source, SumSource):
-                raise TypeError(f"only a SumSource can be split, not {type(source).__name__}")
+            second = source.second if isinstance(source, Splittable) else None
+            if second is None:
+                raise TypeError(f"{type(source).__name__} has no second part to split off")
             # The half's blocks go straight to the measuring child, never through here.
             half_conn, self._half = _start(
                 _serve,
-                (source.second, total_frames, os.getpid()),
+                (second, total_frames, os.getpid()),
                 "narrator-ambience-half",
                 pipe_bytes=_HALF_PIPE_BYTES,
             )
-            source = source.first
+            # The measuring child needs no copy of the second part: it plays what arrives.
+            source = source.with_second(_Arriving(source.sample_rate_hz, source.channels))
         try:
             super().__init__(
                 _measure,
@@ -379,14 +421,24 @@ class BackgroundAnalysis(_Child):
 
 
 def read_scratch(
-    path: Path, frames: int, channels: int, block_frames: int = CHILD_BLOCK_FRAMES
+    path: Path,
+    frames: int,
+    channels: int,
+    block_frames: int = CHILD_BLOCK_FRAMES,
+    *,
+    every: int = 1,
 ) -> Iterator[np.ndarray]:
     """Play back a raw float32 scratch file as ``(channels, n)`` blocks, ``frames`` in all
-    (silence past its end, so a file cut short never stops a render mid-way)."""
+    (silence past its end, so a file cut short never stops a render mid-way); with ``every``,
+    only every that-many-th block (the first, and so on), the others skipped unread."""
     with open(path, "rb") as f:
         done = 0
         while done < frames:
             n = min(block_frames, frames - done)
+            if (done // block_frames) % every:
+                f.seek(n * channels * 4, os.SEEK_CUR)
+                done += n
+                continue
             data = np.fromfile(f, dtype="<f4", count=n * channels)
             if data.size < n * channels:
                 data = np.concatenate([data, np.zeros(n * channels - data.size, np.float32)])

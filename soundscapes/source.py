@@ -50,3 +50,8 @@ class SumSource:
 
     def render(self, frames: int) -> np.ndarray:
         return self.first.render(frames) + self.second.render(frames)
+
+    def with_second(self, second: Source) -> SumSource:
+        """This sum with ``second`` playing in place of :attr:`second`: the same bytes when it
+        plays the same samples (rendered in another process, say). Before any rendering."""
+        return SumSource(self.first, second)

@@ -21,7 +21,7 @@ import numpy as np
 from soundscapes.curves import fade_out_gain, raised_cosine
 from soundscapes.errors import SoundscapeError
 from soundscapes.layers import create_layer, layer_class
-from soundscapes.layers.costs import cpu_ms_per_s
+from soundscapes.layers.costs import BED_MEASURING_CPU_MS_PER_S, cpu_ms_per_s
 from soundscapes.recording import is_recording_name
 from soundscapes.scene import Scene
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ, Source, SumSource
@@ -95,28 +95,33 @@ class Timeline:
         starts = [c.start_s for c in self.cues]
         return self.cues[max(0, int(np.searchsorted(starts, time_s, side="right")) - 1)].scene
 
-    def source(self) -> AmbienceSource:
-        return AmbienceSource(self)
+    def source(self, *, measuring_ms_per_s: float = BED_MEASURING_CPU_MS_PER_S) -> AmbienceSource:
+        """The running ambience; ``measuring_ms_per_s``: what the process that renders its
+        first layer group does besides, a second of audio (:func:`layer_halves`)."""
+        return AmbienceSource(self, measuring_ms_per_s=measuring_ms_per_s)
 
 
-def layer_halves(costs: dict[tuple, float]) -> tuple[list[tuple], list[tuple]]:
+def layer_halves(
+    costs: dict[tuple, float], *, first_extra_ms: float = 0.0
+) -> tuple[list[tuple], list[tuple]]:
     """Layer keys in two groups of about equal cost, from ``costs`` (key → CPU ms, in the
-    timeline's order); each group keeps that order.
+    timeline's order); each group keeps that order. The first group's process also does
+    ``first_extra_ms`` of other work (it sums, meters and keeps the bed), counted against it.
 
     Greedy, dearest first, each to the cheaper group so far: a fixed function of the estimates,
-    never of timing or of the machine, because the groups decide how samples are summed. The
-    first group is the one no dearer than the other (the process that renders it also meters
-    and keeps the bed) but for a single layer, or layers that cost nothing (never heard): those
-    are all first, and the second group is empty.
+    never of timing or of the machine, because the groups decide how samples are summed. Then
+    the first group is the one whose process finishes sooner with the extra work, but for a
+    single layer, or layers that cost nothing (never heard): those are all first, and the
+    second group is empty.
     """
     groups: tuple[list[tuple], list[tuple]] = ([], [])
-    totals = [0.0, 0.0]
+    totals = [first_extra_ms, 0.0]
     for key in sorted(costs, key=lambda k: -costs[k]):  # stable: ties keep timeline order
         cheaper = 0 if totals[0] <= totals[1] else 1
         groups[cheaper].append(key)
         totals[cheaper] += costs[key]
     first, second = groups
-    if totals[0] > totals[1] and second:
+    if not first or (second and totals[0] - first_extra_ms > totals[1]):
         first, second = second, first
     order = {key: i for i, key in enumerate(costs)}
     return sorted(first, key=order.__getitem__), sorted(second, key=order.__getitem__)
@@ -134,8 +139,11 @@ class AmbienceSource(SumSource):
     first: LayerGroup
     second: LayerGroup
 
-    def __init__(self, timeline: Timeline) -> None:
-        first, second = layer_halves(LayerGroup(timeline).costs_ms())
+    def __init__(
+        self, timeline: Timeline, *, measuring_ms_per_s: float = BED_MEASURING_CPU_MS_PER_S
+    ) -> None:
+        extra_ms = measuring_ms_per_s * timeline.duration_s
+        first, second = layer_halves(LayerGroup(timeline).costs_ms(), first_extra_ms=extra_ms)
         super().__init__(LayerGroup(timeline, first), LayerGroup(timeline, second))
         self.timeline = timeline
 

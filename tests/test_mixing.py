@@ -203,6 +203,29 @@ def test_sleep_arc_softens_the_voice_and_darkens_the_ambience():
     assert joins.max() < 6 * np.abs(np.diff(ambience[0])).std()
 
 
+def test_the_darkening_is_two_one_pole_low_passes_in_series():
+    """The one second-order section is the cascade of two one-poles, its state carried across
+    blocks: at a steady corner (past the arc's end) the same samples as filtering twice with
+    scipy's lfilter. (Where the corner moves, the two forms' states differ for a few samples:
+    the arc test above checks that no step is heard at a block's edge.)"""
+    from scipy import signal
+
+    from soundscapes.arc import Darkening, SleepArc
+
+    arc = SleepArc(start_s=0.0, end_s=1.0)
+    darkening = Darkening(arc, SR)
+    x = np.random.default_rng(3).standard_normal((2, 5 * SR)).astype(np.float32)
+    a = 1.0 - np.exp(-2.0 * np.pi * arc.cutoff_hz(2.0) / SR)
+    assert arc.cutoff_hz(2.0) < 10_000  # a corner that darkens
+    expected = x
+    for _ in range(2):
+        expected = signal.lfilter([a], [1.0, a - 1.0], expected, axis=1)
+    blocks = [
+        darkening.process(x[:, i : i + 30_000], 2.0 + i / SR) for i in range(0, 5 * SR, 30_000)
+    ]
+    np.testing.assert_allclose(np.concatenate(blocks, axis=1), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_slowed_scene_scales_rate_within_range():
     from soundscapes.arc import slowed
     from soundscapes.layers import layer_info
@@ -372,3 +395,39 @@ def test_step_gain_interpolates_between_step_centres():
     assert g[:50].tolist() == [1.0] * 50 and g[150:250].tolist() == [0.5] * 100
     assert g[100] == pytest.approx(0.75) and g[-1] == 1.0
     assert np.array_equal(ride.at_frames(120, 30), g[120:150])
+
+
+def test_the_limiter_preview_reads_only_its_blocks_and_finds_the_same_gain(tmp_path):
+    """A story's preview is read thinned from the scratch stems (every third block, the rest
+    skipped unread): the blocks, and so the master gain and the file, are the ones reading and
+    skipping every block gives."""
+    from soundscapes.output.mix import BLOCK_FRAMES, StemScratch, StepGain, mixed_blocks
+
+    rng = np.random.default_rng(5)
+    frames = 7 * BLOCK_FRAMES + 12_345
+    voice = (rng.standard_normal(frames) * 0.05).astype("<f4")
+    voice[3 * BLOCK_FRAMES + 99] = 0.9  # a peak in a previewed block, for the limiter
+    bed = (rng.standard_normal((frames, 2)) * 0.01).astype("<f4")
+    scratch = StemScratch(voice=tmp_path / "v.f32", ambience=tmp_path / "a.f32")
+    voice.tofile(scratch.voice)
+    bed.tofile(scratch.ambience)
+    ride = StepGain(rng.uniform(0.3, 1.0, frames // 4410 + 1), 4410)
+    every = list(mixed_blocks(scratch, frames, ride=ride))
+    thinned = list(mixed_blocks(scratch, frames, ride=ride, every=3))
+    assert len(thinned) == 3 and len(every) == 8
+    for (v, b), (v3, b3) in zip(every[::3], thinned, strict=True):
+        np.testing.assert_array_equal(v3, v)
+        np.testing.assert_array_equal(b3, b)
+    np.testing.assert_array_equal(every[0][0][0], voice[:BLOCK_FRAMES])  # read, not made up
+
+    def mix(step: int = 1):
+        return (v + b for v, b in mixed_blocks(scratch, frames, ride=ride, every=step))
+
+    results = {}
+    for name, preview in (("skipping", None), ("thinned", mix)):
+        dest = Destination(path=tmp_path / f"{name}.wav", fmt="wav", sample_rate_hz=SR)
+        results[name] = master_to_file(
+            mix, dest, measured_lufs=-24.0, target=parse_target("sleep"), preview=preview
+        )
+    assert results["thinned"].gain_db == results["skipping"].gain_db
+    assert (tmp_path / "thinned.wav").read_bytes() == (tmp_path / "skipping.wav").read_bytes()

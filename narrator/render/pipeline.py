@@ -69,6 +69,7 @@ from soundscapes.arc import SleepArc
 from soundscapes.background import warm_up
 from soundscapes.children import usable_cpus
 from soundscapes.files import check_outputs, scratch_file, sweep_scratch
+from soundscapes.layers.costs import STEM_MEASURING_CPU_MS_PER_S
 from soundscapes.output.export import (
     Destination,
     atomic_path,
@@ -295,7 +296,10 @@ def render_story(
         ducking = DuckingEnvelope(spans, DuckingSettings())
         ambience_gain_db = (narration.voice_lufs - OPEN_GAP_LU) - LAYER_LUFS
 
-        ambience = AmbienceStem(timeline.source(), ducking, gain_db=ambience_gain_db, arc=arc)
+        # Its layers are shared by two processes; the one that also ducks, darkens and meters
+        # the stem takes fewer of them.
+        ambience_layers = timeline.source(measuring_ms_per_s=STEM_MEASURING_CPU_MS_PER_S)
+        ambience = AmbienceStem(ambience_layers, ducking, gain_db=ambience_gain_db, arc=arc)
 
         chapters = chapter_marks(script, narration, duration_s)
         tags = Tags(
@@ -364,8 +368,11 @@ def render_story(
                     sample_peak=mixed.sample_peak,
                     # A pair per block (1.5 s): kept always, for the report's loudness over time.
                     record_series=True,
-                    preview=lambda: (
-                        v + b for v, b in mixed_blocks(scratch, total_frames, ride=mixed.ride)
+                    preview=lambda every: (
+                        v + b
+                        for v, b in mixed_blocks(
+                            scratch, total_frames, ride=mixed.ride, every=every
+                        )
                     ),
                 )
                 written_s = audio_info(tmp_out)[2]

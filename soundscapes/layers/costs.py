@@ -30,6 +30,16 @@ CPU_MS_PER_S: dict[str, float] = {
 DEFAULT_CPU_MS_PER_S = 1.0
 #: A recording (``file:PATH``): playing one is a copy and an occasional crossfade.
 RECORDING_CPU_MS_PER_S = 0.3
+#: What the process that renders the first group does besides its layers, a second of audio
+#: (measured 2026-12-04 on the demo story's 9 min, same machine and scale as the layers):
+#: adding the second group, metering through the encoder's band and keeping the bed in scratch
+#: (0.7 ms); for a story's ambience stem, also ducking it and the sleep arc's darkening (1.4 ms
+#: more when measured, 0.8 ms since the darkening runs as one filter section). The split counts
+#: it against the first group, so that the two processes finish together. The stem's 2.1 stays:
+#: warm demo renders with 1.5 took as long, within the host's noise (7.6-9.3 s either way),
+#: and a change moves the bytes (see the module docstring).
+BED_MEASURING_CPU_MS_PER_S = 0.7
+STEM_MEASURING_CPU_MS_PER_S = 2.1
 
 
 def cpu_ms_per_s(layer: str, *, recording: bool = False) -> float:

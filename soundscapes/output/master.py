@@ -97,7 +97,7 @@ def master_to_file(
     tolerance_lu: float = 0.3,
     max_passes: int = 3,
     sample_peak: float | None = None,
-    preview: Callable[[], Iterable[np.ndarray]] | None = None,
+    preview: Callable[[int], Iterable[np.ndarray]] | None = None,
     record_series: bool = False,
     preview_every: int = 3,
     preview_max_s: float = 2700.0,
@@ -115,8 +115,8 @@ def master_to_file(
         Largest absolute sample of that mix, if pass one kept it: when even its true peak
         cannot reach the ceiling after the gain, the limiter preview is skipped.
     preview : callable, optional
-        Blocks to preview the limiter on instead of ``blocks()`` (what makes the peaks, when
-        it is cheaper to read than the whole mix).
+        ``preview(every)`` gives every ``every``-th block of the mix (the first, and so on),
+        for the limiter preview, cheaper than reading ``blocks()`` and skipping.
     record_series : bool
         Keep the written file's short-term loudness over time (:attr:`MasterResult.series`,
         for a plot; a pair per block, the only thing here that grows with the length).
@@ -138,14 +138,12 @@ def master_to_file(
     master_s = encode_s = 0.0
     if not limiter_idle:
         t0 = time.perf_counter()
+        if preview is None:
+            read, every, max_s = blocks, preview_every, preview_max_s
+        else:  # already thinned: the same blocks, with none read in vain
+            read, every, max_s = (lambda: preview(preview_every)), 1, preview_max_s / preview_every
         gain_db += limiter_loss_lu(
-            preview or blocks,
-            gain_db,
-            ceiling_db,
-            sample_rate_hz,
-            channels,
-            every=preview_every,
-            max_s=preview_max_s,
+            read, gain_db, ceiling_db, sample_rate_hz, channels, every=every, max_s=max_s
         )
         master_s += time.perf_counter() - t0
     loudness: Loudness | None = None

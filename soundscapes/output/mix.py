@@ -31,11 +31,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from soundscapes.arc import Darkening, SleepArc
-from soundscapes.background import BackgroundAnalysis, read_scratch
+from soundscapes.background import BackgroundAnalysis, read_scratch, split_pays
 from soundscapes.curves import raised_cosine
 from soundscapes.errors import ExportError
 from soundscapes.output.meter import LoudnessMeter, integrated_lufs_of_steps
-from soundscapes.source import CHANNELS, Source
+from soundscapes.source import CHANNELS, Source, SumSource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +83,7 @@ class DuckingEnvelope:
         self._reach_s = max(s.attack_s, s.release_s)
 
     def depth(self, t_s: np.ndarray) -> np.ndarray:
-        """How ducked (0 open … 1 fully) the ambience is at times ``t_s``."""
+        """How ducked (0 open … 1 fully) the ambience is at times ``t_s`` (ascending)."""
         d = np.zeros_like(t_s)
         if len(self._full_start) == 0 or len(t_s) == 0:
             return d
@@ -91,22 +91,32 @@ class DuckingEnvelope:
         lo = np.searchsorted(self._full_end, t_s[0] - self._reach_s, side="left")
         hi = np.searchsorted(self._full_start, t_s[-1] + self._reach_s, side="right")
         for a, b in zip(self._full_start[lo:hi], self._full_end[lo:hi], strict=True):
-            up = (
-                raised_cosine((t_s - (a - s.attack_s)) / s.attack_s)
-                if s.attack_s > 0
-                else ((t_s >= a).astype(float))
-            )
-            down = (
-                1.0 - raised_cosine((t_s - b) / s.release_s)
-                if s.release_s > 0
-                else ((t_s <= b).astype(float))
-            )
+            up = _ramp(t_s, a - s.attack_s, s.attack_s) if s.attack_s > 0 else (t_s >= a) * 1.0
+            down = 1.0 - _ramp(t_s, b, s.release_s) if s.release_s > 0 else (t_s <= b) * 1.0
             np.maximum(d, np.minimum(up, down), out=d)
         return d
 
     def gain(self, t_s: np.ndarray) -> np.ndarray:
-        """Linear ambience gain at ``t_s``."""
-        return 10.0 ** (-self.settings.depth_db * self.depth(t_s) / 20.0)
+        """Linear ambience gain at ``t_s`` (ascending)."""
+        depth = self.depth(t_s)
+        # 10 ** x costs more than all the rest: worked out only where the ambience is between
+        # open (gain 1) and fully ducked (one gain), by the same expression, so the same bits.
+        full = 10.0 ** (-self.settings.depth_db * np.ones(1) / 20.0)
+        gain = np.where(depth >= 1.0, full[0], 1.0)
+        moving = (depth > 0.0) & (depth < 1.0)
+        gain[moving] = 10.0 ** (-self.settings.depth_db * depth[moving] / 20.0)
+        return gain
+
+
+def _ramp(t_s: np.ndarray, start_s: float, width_s: float) -> np.ndarray:
+    """``raised_cosine((t_s - start_s) / width_s)``, the cosine worked out only inside the
+    ramp (elementwise, so the same bits; 0 before it and 1 after are exact there too)."""
+    u = (t_s - start_s) / width_s
+    out = (u >= 1.0) * 1.0
+    inside = (u > 0.0) & (u < 1.0)
+    if inside.any():
+        out[inside] = raised_cosine(u[inside])
+    return out
 
 
 class SpeechMask:
@@ -183,9 +193,27 @@ class AmbienceStem:
         self.ambience = ambience
         self.envelope = envelope
         self.sample_rate_hz = ambience.sample_rate_hz
+        self._arc = arc
+        self._gain_db = gain_db
         self._darkening = Darkening(arc, self.sample_rate_hz) if arc else None
         self._gain = 10.0 ** (gain_db / 20.0)
         self._frame = 0
+
+    @property
+    def second(self) -> Source | None:
+        """The second part of the ambience when it is a sum (its other layer group), which
+        may render in a process of its own (:class:`~soundscapes.background.BackgroundAnalysis`
+        with ``split``); else ``None``."""
+        return self.ambience.second if isinstance(self.ambience, SumSource) else None
+
+    def with_second(self, second: Source) -> AmbienceStem:
+        """This stem, unrendered, with ``second`` playing in place of :attr:`second`: the sum
+        is made before the ducking and darkening, as here, so the bytes are the same."""
+        if not isinstance(self.ambience, SumSource):
+            raise TypeError("only an ambience that is a SumSource can be split")
+        return AmbienceStem(
+            self.ambience.with_second(second), self.envelope, gain_db=self._gain_db, arc=self._arc
+        )
 
     def render(self, frames: int) -> np.ndarray:
         t_s = (self._frame + np.arange(frames)) / self.sample_rate_hz
@@ -259,10 +287,14 @@ def analyse_stems(
     scratch: StemScratch,
     bandwidth_hz: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    split: bool | None = None,
 ) -> StemAnalysis:
     """Step one of the mix: meter both stems and keep their samples in ``scratch``.
 
-    The ambience renders and is metered in a second process meanwhile. Both are metered
+    The ambience renders and is metered in a second process meanwhile; with ``split`` (by
+    default when :func:`~soundscapes.background.split_pays`), half of its layers render in a
+    third: the voice's pass here takes a fraction of a core, so the layers, the dearest work,
+    get both (the same bytes either way). Both are metered
     through ``bandwidth_hz`` (the encoder's band), so the loudness planned is the loudness of
     the encoded file. The voice is the same on both channels: it is written and metered once
     (raw float32 files have no size limit and are read back by frame).
@@ -281,8 +313,10 @@ def analyse_stems(
     step = meter.step_frames
     speech_frames = np.zeros(frames // step + 2)
     peak = 0.0
+    if split is None:
+        split = split_pays(ambience, frames)
     background = BackgroundAnalysis(
-        ambience, frames, bandwidth_hz=bandwidth_hz, scratch=scratch.ambience
+        ambience, frames, bandwidth_hz=bandwidth_hz, scratch=scratch.ambience, split=split
     )
     with background:
         try:
@@ -418,16 +452,15 @@ class StemScratch:
 
 
 def mixed_blocks(
-    scratch: StemScratch, frames: int, *, ride: StepGain | None = None
+    scratch: StemScratch, frames: int, *, ride: StepGain | None = None, every: int = 1
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Step two: ``(voice, ambience)`` float32 ``(2, n)`` blocks of the mix, the ambience
-    ridden by ``ride``; their sum is the mix."""
-    done = 0
-    voices = read_scratch(scratch.voice, frames, 1, BLOCK_FRAMES)
-    beds = read_scratch(scratch.ambience, frames, CHANNELS, BLOCK_FRAMES)
-    for mono, bed in zip(voices, beds, strict=True):
+    ridden by ``ride``; their sum is the mix. With ``every``, only every that-many-th block
+    (what a limiter preview reads), the others neither read nor mixed."""
+    voices = read_scratch(scratch.voice, frames, 1, BLOCK_FRAMES, every=every)
+    beds = read_scratch(scratch.ambience, frames, CHANNELS, BLOCK_FRAMES, every=every)
+    for i, (mono, bed) in enumerate(zip(voices, beds, strict=True)):
         n = mono.shape[1]
         if ride is not None:
-            bed = bed * ride.at_frames(done, n)
-        done += n
+            bed = bed * ride.at_frames(i * every * BLOCK_FRAMES, n)
         yield np.concatenate([mono, mono]), bed

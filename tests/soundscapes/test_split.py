@@ -10,11 +10,13 @@ import signal
 import numpy as np
 import pytest
 
-from soundscapes import ambience
-from soundscapes.ambience import bed_timeline, render_ambience, scene_from_layers, split_pays
-from soundscapes.background import BackgroundAnalysis, read_scratch
+from soundscapes import background
+from soundscapes.ambience import bed_timeline, render_ambience, scene_from_layers
+from soundscapes.arc import SleepArc
+from soundscapes.background import CHILD_BLOCK_FRAMES, BackgroundAnalysis, read_scratch, split_pays
 from soundscapes.errors import SoundscapeError
 from soundscapes.output.master import parse_target
+from soundscapes.output.mix import AmbienceStem, DuckingEnvelope
 from soundscapes.timeline import LayerGroup, Timeline, layer_halves
 
 SR = 44_100
@@ -41,8 +43,9 @@ def _in_blocks(source, total: int, seed: int = 0) -> np.ndarray:
     return np.concatenate(pieces, axis=1)
 
 
-def _analyse(timeline: Timeline, total: int, scratch, *, split: bool):
-    with BackgroundAnalysis(timeline.source(), total, scratch=scratch, split=split) as analysis:
+def _analyse(timeline: Timeline, total: int, scratch, *, split: bool, stem=lambda s: s):
+    source = stem(timeline.source())
+    with BackgroundAnalysis(source, total, scratch=scratch, split=split) as analysis:
         measured = analysis.result()
     audio = np.concatenate(list(read_scratch(scratch, total, 2)), axis=1)
     return measured, audio
@@ -55,6 +58,11 @@ def test_the_halves_are_a_fixed_function_of_the_estimates():
     assert layer_halves({("x",): 1.0, ("y",): 5.0}) == ([("x",)], [("y",)])  # cheaper first
     assert layer_halves({("x",): 1.0}) == ([("x",)], [])
     assert layer_halves({}) == ([], [])
+    # The first group's process also meters (and for a story, ducks and darkens): counted
+    # against it, it takes less of the layers' work, and still all of a lone layer.
+    assert layer_halves(costs, first_extra_ms=3.0) == ([("b",), ("d",)], [("a",), ("c",)])
+    assert layer_halves({("x",): 1.0}, first_extra_ms=5.0) == ([("x",)], [])
+    assert layer_halves({("x",): 0.0, ("y",): 0.0}, first_extra_ms=5.0) == ([("x",), ("y",)], [])
     source = _timeline().source()
     assert source.first.keys and source.second.keys
     assert sorted(source.first.keys + source.second.keys) == sorted(_timeline().layer_keys())
@@ -82,6 +90,34 @@ def test_two_processes_give_the_bytes_of_one(tmp_path):
     # The comparison sees the summation order: all layers summed in one group differ in the
     # last bits, so the equality above is the fixed grouping at work, not a blind check.
     assert not np.array_equal(LayerGroup(_timeline()).render(total), here)
+
+
+def _story_stem(source) -> AmbienceStem:
+    """The ambience as a story's mix plays it: ducked under speech, darkened by the arc."""
+    ducking = DuckingEnvelope([(1.0, 4.5), (6.0, 11.0), (13.5, 18.0)])
+    return AmbienceStem(source, ducking, gain_db=-7.5, arc=SleepArc(start_s=1.0, end_s=18.0))
+
+
+def test_a_story_stem_splits_with_the_bytes_of_one_process(tmp_path):
+    """The ducking and the arc's darkening act on the sum: split or not, the same samples."""
+    total = 20 * SR + 77
+    # In the child's blocks: the darkening sets its corner once per block (soundscapes.arc).
+    stem = _story_stem(_timeline().source())
+    blocks = range(0, total, CHILD_BLOCK_FRAMES)
+    here = np.concatenate([stem.render(min(CHILD_BLOCK_FRAMES, total - i)) for i in blocks], axis=1)
+    assert split_pays(_story_stem(_timeline(60.0).source()), 60 * SR) == (
+        background.usable_cpus() >= 2
+    )
+    one, one_audio = _analyse(_timeline(), total, tmp_path / "1.f32", split=False, stem=_story_stem)
+    two, two_audio = _analyse(_timeline(), total, tmp_path / "2.f32", split=True, stem=_story_stem)
+    np.testing.assert_array_equal(one_audio, here)
+    np.testing.assert_array_equal(two_audio, here)
+    np.testing.assert_array_equal(two.step_energies, one.step_energies)
+    assert two.half_busy_s > 0 and one.half_busy_s == 0.0
+    # The stem changes the samples: the equality is of the stem, not of the bare layers.
+    assert not np.array_equal(here, _timeline().source().render(total))
+    with pytest.raises(TypeError, match="no second part"):
+        BackgroundAnalysis(LayerGroup(_timeline()), total, split=True)
 
 
 def test_the_split_renders_on_two_processes(tmp_path):
@@ -113,12 +149,12 @@ def test_render_ambience_writes_the_same_file_split_or_not(tmp_path):
 
 def test_a_bed_splits_when_it_pays(monkeypatch):
     source = _timeline(60.0).source()
-    monkeypatch.setattr(ambience, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(background, "usable_cpus", lambda: 2)
     assert split_pays(source, 60 * SR)
-    assert not split_pays(source, int(ambience.SPLIT_MIN_S * SR) - 1)  # too short to pay
+    assert not split_pays(source, int(background.SPLIT_MIN_S * SR) - 1)  # too short to pay
     alone = Timeline({0.0: scene_from_layers(["tide"])}, duration_s=60)
     assert not split_pays(alone.source(), 60 * SR)  # one layer: nothing to share
-    monkeypatch.setattr(ambience, "usable_cpus", lambda: 1)
+    monkeypatch.setattr(background, "usable_cpus", lambda: 1)
     assert not split_pays(source, 60 * SR)
 
 
