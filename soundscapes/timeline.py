@@ -104,25 +104,30 @@ class Timeline:
 def layer_halves(
     costs: dict[tuple, float], *, first_extra_ms: float = 0.0
 ) -> tuple[list[tuple], list[tuple]]:
-    """Layer keys in two groups of about equal cost, from ``costs`` (key → CPU ms, in the
+    """Layer keys in two groups for two processes, from ``costs`` (key → CPU ms, in the
     timeline's order); each group keeps that order. The first group's process also does
     ``first_extra_ms`` of other work (it sums, meters and keeps the bed), counted against it.
 
-    Greedy, dearest first, each to the cheaper group so far: a fixed function of the estimates,
-    never of timing or of the machine, because the groups decide how samples are summed. Then
-    the first group is the one whose process finishes sooner with the extra work, but for a
-    single layer, or layers that cost nothing (never heard): those are all first, and the
-    second group is empty.
+    Greedy, dearest first, each to the process with less to do so far: a fixed function of the
+    estimates, never of timing or of the machine, because the groups decide how samples are
+    summed. The first group is then the cheaper of the two (so its process, with the extra
+    work, is the one to finish sooner, or no later). With extra work the first group may be
+    empty: its process only sums and meters while the other renders. The second group is
+    empty, and every layer first, when two processes would not finish sooner than one (a lone
+    layer with no extra work, or layers that cost nothing: never heard).
     """
     groups: tuple[list[tuple], list[tuple]] = ([], [])
     totals = [first_extra_ms, 0.0]
     for key in sorted(costs, key=lambda k: -costs[k]):  # stable: ties keep timeline order
-        cheaper = 0 if totals[0] <= totals[1] else 1
-        groups[cheaper].append(key)
-        totals[cheaper] += costs[key]
+        idler = 0 if totals[0] <= totals[1] else 1
+        groups[idler].append(key)
+        totals[idler] += costs[key]
     first, second = groups
-    if not first or (second and totals[0] - first_extra_ms > totals[1]):
-        first, second = second, first
+    first_ms, second_ms = totals[0] - first_extra_ms, totals[1]
+    if first_ms > second_ms:
+        first, second, first_ms, second_ms = second, first, second_ms, first_ms
+    if max(first_ms + first_extra_ms, second_ms) >= first_ms + second_ms + first_extra_ms:
+        first, second = first + second, []
     order = {key: i for i, key in enumerate(costs)}
     return sorted(first, key=order.__getitem__), sorted(second, key=order.__getitem__)
 

@@ -20,20 +20,37 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from narrator.cli import app
+from soundscapes import background
+from soundscapes.output import mix
 
 STORY = Path(__file__).parent / "stories" / "rain_then_hearth.txt"
 RECORDED_SHA256 = "ed34344a9fb6ec1fe8d13688e37d73aa7ce35169d990774f181c6f0e3b90f3ee"
 
 
-def test_a_render_is_the_same_bytes_as_recorded(tmp_path) -> None:
+@pytest.mark.parametrize("cores", [1, 2])
+def test_a_render_is_the_same_bytes_as_recorded(tmp_path, monkeypatch, cores) -> None:
+    """On one core everything runs in turn; on two the speech has two workers and the
+    ambience's layers two processes: the same bytes either way."""
+    monkeypatch.setattr(background, "usable_cpus", lambda: cores)
+    splits = []
+
+    class Watched(background.BackgroundAnalysis):
+        def __init__(self, *args, split=False, **kwargs):
+            splits.append(split)
+            super().__init__(*args, split=split, **kwargs)
+
+    monkeypatch.setattr(mix, "BackgroundAnalysis", Watched)
     out = tmp_path / "story.wav"
     args = ["render", str(STORY), "-o", str(out), "--engine", "fake", "--tail", "20",
-            "--seed", "3", "--cache-dir", str(tmp_path / "cache"), "-q"]  # fmt: skip
+            "--seed", "3", "--cache-dir", str(tmp_path / "cache"), "-q",
+            "--jobs", str(cores)]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output + result.stderr
+    assert splits == [cores == 2]
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     assert digest == RECORDED_SHA256, (
         f"the render's bytes changed (sha256 {digest}); if the sound was meant to change, "

@@ -59,9 +59,11 @@ def test_the_halves_are_a_fixed_function_of_the_estimates():
     assert layer_halves({("x",): 1.0}) == ([("x",)], [])
     assert layer_halves({}) == ([], [])
     # The first group's process also meters (and for a story, ducks and darkens): counted
-    # against it, it takes less of the layers' work, and still all of a lone layer.
+    # against it, it takes less of the layers' work, or none (it meters while the other
+    # renders); layers never heard are not worth a process.
     assert layer_halves(costs, first_extra_ms=3.0) == ([("b",), ("d",)], [("a",), ("c",)])
-    assert layer_halves({("x",): 1.0}, first_extra_ms=5.0) == ([("x",)], [])
+    assert layer_halves({("x",): 1.0}, first_extra_ms=5.0) == ([], [("x",)])
+    assert layer_halves({("x",): 9.0, ("y",): 1.0}, first_extra_ms=9.0) == ([("y",)], [("x",)])
     assert layer_halves({("x",): 0.0, ("y",): 0.0}, first_extra_ms=5.0) == ([("x",), ("y",)], [])
     source = _timeline().source()
     assert source.first.keys and source.second.keys
@@ -152,8 +154,11 @@ def test_a_bed_splits_when_it_pays(monkeypatch):
     monkeypatch.setattr(background, "usable_cpus", lambda: 2)
     assert split_pays(source, 60 * SR)
     assert not split_pays(source, int(background.SPLIT_MIN_S * SR) - 1)  # too short to pay
-    alone = Timeline({0.0: scene_from_layers(["tide"])}, duration_s=60)
-    assert not split_pays(alone.source(), 60 * SR)  # one layer: nothing to share
+    # A lone layer renders in one process while the other sums, meters and keeps it.
+    alone = Timeline({0.0: scene_from_layers(["tide"])}, duration_s=60).source()
+    assert (alone.first.keys, alone.second.keys) == ([], [("tide", ())])
+    assert split_pays(alone, 60 * SR)
+    assert not split_pays(alone.second, 60 * SR)  # a layer group is not made of two parts
     monkeypatch.setattr(background, "usable_cpus", lambda: 1)
     assert not split_pays(source, 60 * SR)
 
