@@ -606,7 +606,7 @@ def test_a_layer_that_fails_in_the_second_process_is_one_line(
     """A bed split over two processes (made so, even on one CPU) whose layer in the second
     process breaks: one line from the process that failed, and neither process nor the
     scratch is left behind."""
-    from soundscapes import ambience
+    from soundscapes import ambience, background
     from soundscapes.background import BackgroundAnalysis
 
     splits: list[bool] = []
@@ -616,7 +616,7 @@ def test_a_layer_that_fails_in_the_second_process_is_one_line(
             splits.append(split)
             super().__init__(*args, split=split, **kwargs)
 
-    monkeypatch.setattr(ambience, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(background, "usable_cpus", lambda: 2)
     monkeypatch.setattr(ambience, "BackgroundAnalysis", Watched)
     out = tmp_path / "bed.flac"
     hostile(

@@ -13,6 +13,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -60,7 +61,7 @@ from narrator.render.sidecars import (
 )
 from narrator.render.stages import StageClock, stages_plot
 from narrator.render.timing import chapter_marks, scene_cues
-from narrator.speech import default_spec, narrate
+from narrator.speech import default_spec, narrate, start_workers
 from narrator.speech.registry import engine_warnings
 from narrator.text.frontmatter import split_front_matter
 from narrator.text.pronunciation import load_lexicon
@@ -246,16 +247,6 @@ def render_story(
         if path is not None:
             check_writable(path)
     episode = episode or EpisodeMeta()
-    if script.meta.cover:
-        cover, cover_mime = load_cover(story, script.meta.cover)
-    elif episode.cover is not None:
-        # Absolute, so that it is not read relative to the story's folder.
-        cover, cover_mime = load_cover(story, str(episode.cover.absolute()))
-    else:
-        cover, cover_mime = generated_cover(script.title, script.author), "image/png"
-    plan = story_plan(script, settings, user_scenes)
-    # The ambience's process comes from a fork server whose start-up can overlap the speech.
-    warm_up()
     spec = default_spec(
         settings.engine,
         settings.voice,
@@ -263,10 +254,22 @@ def render_story(
         **dict(settings.engine_settings),
     )
     jobs, jobs_warnings = usable_jobs(settings.jobs)
-    clock.add("text", clock.origin, time.monotonic())
-
     sweep_scratch(tempfile.gettempdir())  # a killed render's speech (--no-cache, system voice)
-    with speech_cache(settings) as cache:
+    with (
+        speech_cache(settings) as cache,
+        # Speech workers for what is not cached start up now (a process, imports, the model)
+        # while this one does the rest of the text work; the speech stage stops them.
+        start_workers(script.passages, spec, cache, jobs=jobs) or nullcontext() as workers,
+    ):
+        if script.meta.cover:
+            cover, cover_mime = load_cover(story, script.meta.cover)
+        elif episode.cover is not None:
+            # Absolute, so that it is not read relative to the story's folder.
+            cover, cover_mime = load_cover(story, str(episode.cover.absolute()))
+        else:
+            cover, cover_mime = generated_cover(script.title, script.author), "image/png"
+        plan = story_plan(script, settings, user_scenes)
+        clock.add("text", clock.origin, time.monotonic())
         t0 = time.perf_counter()
         with clock.stage("speech"):
             narration = narrate(
@@ -278,6 +281,10 @@ def render_story(
                 lead_in_s=settings.intro_s + script.opening_pause_s,
                 slow_down=settings.slow_down,
                 progress=(lambda d, t: progress("speech", d, t)) if progress else None,
+                workers=workers,
+                # The ambience's processes come from a fork server: its start-up (imports,
+                # about a second) runs on a core the speech leaves free, ready for the mix.
+                core_free=warm_up,
             )
         speech_s = time.perf_counter() - t0
         duration_s = narration.end_s + settings.tail_s

@@ -17,6 +17,8 @@ _EXPORTS = {
     "CachedPassage": "narrator.speech.cache",
     "default_cache_folder": "narrator.speech.cache",
     "ensure_cached": "narrator.speech.synthesize",
+    "SpeechWorkers": "narrator.speech.synthesize",
+    "start_workers": "narrator.speech.synthesize",
     "create_engine": "narrator.speech.registry",
     "default_spec": "narrator.speech.registry",
     "engine_available": "narrator.speech.registry",
@@ -43,6 +45,7 @@ __all__ = [
     "SentenceTiming",
     "SpeechCache",
     "SpeechEngine",
+    "SpeechWorkers",
     "create_engine",
     "default_cache_folder",
     "default_spec",
@@ -52,6 +55,7 @@ __all__ = [
     "list_speakers",
     "list_voices",
     "narrate",
+    "start_workers",
 ]
 
 if TYPE_CHECKING:
@@ -74,7 +78,7 @@ if TYPE_CHECKING:
         list_speakers,
         list_voices,
     )
-    from narrator.speech.synthesize import ensure_cached
+    from narrator.speech.synthesize import SpeechWorkers, ensure_cached, start_workers
 
 
 def __getattr__(name: str) -> Any:

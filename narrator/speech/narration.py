@@ -32,7 +32,7 @@ from narrator.speech.pacing import (
     plan_pauses,
     slowed_pauses,
 )
-from narrator.speech.synthesize import ensure_cached, passage_keys
+from narrator.speech.synthesize import SpeechWorkers, ensure_cached, passage_keys
 from narrator.text.script import Script
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
 
@@ -181,6 +181,8 @@ def narrate(
     lead_in_s: float = 0.0,
     slow_down: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
+    workers: SpeechWorkers | None = None,
+    core_free: Callable[[], None] | None = None,
 ) -> Narration:
     """Synthesize (or find in the cache) every passage and lay the speech out on a timeline.
 
@@ -197,6 +199,11 @@ def narrate(
         last while the whole keeps its pace (:func:`~narrator.speech.pacing.slowed_pauses`).
     progress : callable, optional
         ``progress(done, total)`` in passages, during synthesis.
+    workers : SpeechWorkers, optional
+        Worker processes started ahead (:func:`~narrator.speech.synthesize.start_workers`),
+        used for the passages not yet cached, and stopped once they are.
+    core_free : callable, optional
+        Called once a core is free of speech (see :func:`ensure_cached`).
 
     Raises
     ------
@@ -208,7 +215,9 @@ def narrate(
     if not 0.0 <= lead_in_s < 24 * 3600:
         raise SpeechError(f"lead-in must be 0 s or more, got {lead_in_s:g} s")
     passages = list(script.passages)
-    hits, misses = ensure_cached(passages, spec, cache, jobs=jobs, progress=progress)
+    hits, misses = ensure_cached(
+        passages, spec, cache, jobs=jobs, progress=progress, workers=workers, core_free=core_free
+    )
     keys = passage_keys(passages, spec)
 
     lengths: list[list[int]] = []

@@ -7,6 +7,10 @@ tests/benchmarks/BENCHMARKS.md), and synthesizes chunks of a few sentences; this
 into passages and stores each in the cache as soon as it is whole, so an interrupted render keeps
 every passage already finished. An engine that runs child processes of its own (the system voice) is
 driven from threads instead.
+
+A worker's start-up (a process, its imports, the model: about 0.8 s for piper) need not wait for
+the speech stage: :func:`start_workers` starts them while the caller still works on the text, and
+the stage takes them over.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
+    Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
     as_completed,
@@ -24,6 +29,7 @@ from concurrent.futures import (
 )
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -50,6 +56,70 @@ def passage_keys(passages: Sequence[Passage], spec: EngineSpec) -> list[str]:
     return [passage_key(spec, version, p.say) for p in passages]
 
 
+class SpeechWorkers:
+    """``count`` processes that each load ``spec``'s engine once (one inference thread each),
+    started now: their start-up runs while the caller does other work. The speech stage sends
+    them chunks and shuts them down when it is done; use as a context manager, or call
+    :meth:`close`, so they never outlive the caller.
+    """
+
+    def __init__(self, spec: EngineSpec, count: int) -> None:
+        self.spec = spec
+        self.count = count
+        self._pool = ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(spec, os.getpid()),
+        )
+        # The pool starts a process for each task no idle one can take: a no-op apiece starts
+        # them all now, instead of when the first chunks arrive.
+        for _ in range(count):
+            self._pool.submit(_worker_ready)
+
+    def submit(self, sentences: tuple[str, ...]) -> Future:
+        """A chunk's ``(sample rate, clips)``, made by whichever worker is free first."""
+        return self._pool.submit(_worker_run, sentences)
+
+    def close(self) -> None:
+        """Stop the workers (waiting for the chunk each is on); safe to call twice."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_workers(
+    passages: Sequence[Passage], spec: EngineSpec, cache: SpeechCache, *, jobs: int
+) -> SpeechWorkers | None:
+    """The workers :func:`ensure_cached` will want for ``passages``, started now; ``None`` when
+    it will want none: every passage is in ``cache`` (by its file: the stage reads and checks
+    each entry later), one job, one chunk of text to speak, or an engine that runs processes
+    of its own.
+
+    Raises
+    ------
+    VoiceError, SpeechError
+        The engine or its voice cannot be used (said now, before any other work).
+    """
+    if jobs < 2 or not engine(spec.engine).use_process_pool:
+        return None
+    keys = passage_keys(passages, spec)
+    unique = {
+        key: _Job(i, key, tuple(passages[i].say))
+        for i, key in enumerate(keys)
+        if not cache.path(key).exists()
+    }
+    chunks = sum(len(_chunks(job)) for job in unique.values())
+    if chunks < 2:
+        return None
+    check_spec(spec)
+    return SpeechWorkers(spec, min(jobs, chunks))
+
+
 def ensure_cached(
     passages: Sequence[Passage],
     spec: EngineSpec,
@@ -57,12 +127,21 @@ def ensure_cached(
     *,
     jobs: int = 1,
     progress: Progress | None = None,
+    workers: SpeechWorkers | None = None,
+    core_free: Callable[[], None] | None = None,
 ) -> tuple[int, int]:
     """Synthesize every passage not yet in ``cache``; returns ``(hits, misses)``.
 
     ``progress(done, total)`` is called with ``total = len(passages)``: once after the cache is
     checked (``done`` = hits) and after each synthesized passage. Passages with identical text
-    are synthesized once.
+    are synthesized once. ``workers`` (of the same engine and voice), started earlier by
+    :func:`start_workers`, are used where a pool is wanted instead of starting one; either
+    way the pool is shut down before this returns.
+
+    ``core_free()`` is called once, as soon as a core is free of speech: at once, unless a pool
+    of workers keeps them all busy; then when the first worker runs out of text. (The render
+    starts the ambience's fork server there: started at once, its imports would take a core
+    from the speech for about a second.)
 
     Raises
     ------
@@ -71,6 +150,33 @@ def ensure_cached(
     """
     if jobs < 1:
         raise SpeechError(f"jobs must be 1 or more, got {jobs}")
+    once = _Once(core_free)
+    counts = _ensure_cached(passages, spec, cache, jobs, progress, workers, once)
+    once()  # nothing was synthesized, or the last worker is done
+    return counts
+
+
+class _Once:
+    """Calls ``action`` the first time it is called, and never again."""
+
+    def __init__(self, action: Callable[[], None] | None) -> None:
+        self._action = action
+
+    def __call__(self) -> None:
+        action, self._action = self._action, None
+        if action is not None:
+            action()
+
+
+def _ensure_cached(
+    passages: Sequence[Passage],
+    spec: EngineSpec,
+    cache: SpeechCache,
+    jobs: int,
+    progress: Progress | None,
+    workers: SpeechWorkers | None,
+    core_free: _Once,
+) -> tuple[int, int]:
     keys = passage_keys(passages, spec)
     missing = [
         i for i, key in enumerate(keys) if cache.get(key, clips=len(passages[i].say)) is None
@@ -83,6 +189,9 @@ def ensure_cached(
     done = hits
     if progress is not None:
         progress(done, total)
+    if workers is not None and (workers.spec != spec or not unique):
+        workers.close()  # not this engine's, or nothing to say: not worth waiting for
+        workers = None
     if not unique:
         return hits, misses
 
@@ -101,11 +210,17 @@ def ensure_cached(
 
     own_processes = not engine(spec.engine).use_process_pool
     if own_processes and jobs > 1 and len(todo) > 1:
+        core_free()
         _run_here(todo, spec, cache, finished, passages, threads=min(jobs, len(todo)))
     elif own_processes or jobs == 1 or sum(len(_chunks(job)) for job in todo) == 1:
+        core_free()
         _run_here(todo, spec, cache, finished, passages)
     else:
-        _run_pool(todo, spec, cache, finished, jobs, passages)
+        chunks = [chunk for job in todo for chunk in _chunks(job)]
+        with workers or SpeechWorkers(spec, min(jobs, len(chunks))) as pool:
+            _run_pool(chunks, todo, spec, cache, finished, pool, passages, core_free)
+    if workers is not None:
+        workers.close()
     return hits, misses
 
 
@@ -155,14 +270,17 @@ def _run_here(
 
 
 def _run_pool(
+    chunks: list[_Chunk],
     todo: list[_Job],
     spec: EngineSpec,
     cache: SpeechCache,
     finished: Callable[[_Job], None],
-    workers: int,
+    pool: SpeechWorkers,
     passages: Sequence[Passage],
+    core_free: Callable[[], None],
 ) -> None:
-    """Synthesize ``todo`` in ``workers`` processes, in chunks of a few sentences.
+    """Synthesize ``todo`` (as ``chunks``, in its order) in ``pool``'s processes; call
+    ``core_free()`` once fewer chunks are left than workers (one of them is idle).
 
     Chunks, not whole passages, are what the workers take: a story of a few long paragraphs
     would otherwise leave one worker idle while another speaks the last long passage. The
@@ -170,22 +288,16 @@ def _run_pool(
     (and reach the cache, where a killed render resumes from) about in order; this process
     joins each passage's clips and stores it once its last chunk is back.
     """
-    chunks = [chunk for job in todo for chunk in _chunks(job)]
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(chunks)),
-        mp_context=context,
-        initializer=_worker_init,
-        initargs=(spec, os.getpid()),
-    )
     clips: dict[str, list[np.ndarray | None]] = {
         job.key: [None] * len(job.sentences) for job in todo
     }
     try:
-        futures = {pool.submit(_worker_run, chunk.sentences): chunk for chunk in chunks}
+        futures = {pool.submit(chunk.sentences): chunk for chunk in chunks}
         pending = set(futures)
         while pending:
             completed, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if len(pending) < pool.count:
+                core_free()
             for future in completed:
                 chunk = futures[future]
                 job = chunk.job
@@ -210,7 +322,7 @@ def _run_pool(
                     del clips[job.key]
                     finished(job)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.close()
 
 
 @dataclass(frozen=True)
@@ -282,6 +394,10 @@ def _worker_init(spec: EngineSpec, owner_pid: int) -> None:
         _worker_error = exc
     except Exception as exc:  # an engine's own error while loading
         _worker_error = SpeechError(f"the {spec.engine} engine failed to load: {exc}")
+
+
+def _worker_ready() -> None:
+    """Nothing: a task whose only work is the worker's start-up (:class:`SpeechWorkers`)."""
 
 
 def _worker_run(sentences: tuple[str, ...]) -> tuple[int, list[np.ndarray]]:

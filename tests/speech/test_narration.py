@@ -347,3 +347,63 @@ def test_memory_does_not_grow_with_the_story(tmp_path: Path):
     assert long_play < 1.3 * short_play + 1e6
     whole_story_bytes = round(long_s * RATE) * 2 * 4  # the long stem as one float32 array
     assert long_play < whole_story_bytes / 2
+
+
+def test_workers_started_ahead_are_the_ones_that_speak(tmp_path: Path, monkeypatch):
+    """The render starts the workers before its text work is done: they are already running,
+    the speech stage uses them instead of starting others, and stops them when it is done."""
+    spec = default_spec("fake")
+    script, cache = make_script(), SpeechCache(tmp_path / "ahead")
+    workers = synthesize_module.start_workers(script.passages, spec, cache, jobs=2)
+    assert workers is not None and workers.count == 2
+    assert len(workers._pool._processes) == 2  # started now, not when the chunks come
+    started = []
+    monkeypatch.setattr(synthesize_module.SpeechWorkers, "__init__", lambda *a: started.append(a))
+    narration = narrate(script, spec=spec, cache=cache, jobs=2, workers=workers)
+    assert started == [] and narration.cache_misses == len(script.passages)
+    assert workers._pool._shutdown_thread  # stopped by the stage
+    alone = narrate(script, spec=spec, cache=SpeechCache(tmp_path / "alone"), jobs=1)
+    assert np.array_equal(render_all(narration), render_all(alone))
+    # None when there is nothing for a pool to do: all cached, one job, one chunk of text.
+    assert synthesize_module.start_workers(script.passages, spec, cache, jobs=2) is None
+    fresh = SpeechCache(tmp_path / "fresh")
+    assert synthesize_module.start_workers(script.passages, spec, fresh, jobs=1) is None
+    one = script.passages[:1]
+    assert synthesize_module.start_workers(one, spec, fresh, jobs=2) is None
+
+
+def test_workers_of_another_voice_are_stopped_not_used(tmp_path: Path):
+    script, cache = make_script(), SpeechCache(tmp_path)
+    other = synthesize_module.start_workers(
+        script.passages, default_spec("fake", fail_on="lantern"), cache, jobs=2
+    )
+    assert other is not None
+    narration = narrate(script, spec=default_spec("fake"), cache=cache, jobs=2, workers=other)
+    assert narration.cache_misses == len(script.passages)  # no passage failed on "lantern"
+    assert other._pool._shutdown_thread
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_core_is_said_free_once_when_the_speech_leaves_one(tmp_path: Path, jobs: int):
+    """With one job the second core is free from the start; with a pool, once fewer chunks
+    are left than workers: before the last passage is done, after some are."""
+    script = make_script()
+    done: list[int] = []
+    said_at: list[int] = []
+
+    def speak() -> None:
+        narrate(script, spec=default_spec("fake"), cache=SpeechCache(tmp_path), jobs=jobs,
+                progress=lambda d, t: done.append(d),
+                core_free=lambda: said_at.append(done[-1]))  # fmt: skip
+
+    speak()
+    total = len(script.passages)
+    assert len(said_at) == 1
+    if jobs == 1:
+        assert said_at == [0]
+    else:
+        assert 0 < said_at[0] < total
+    # Everything cached: free at once.
+    said_at.clear()
+    speak()
+    assert said_at == [total]
