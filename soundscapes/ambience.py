@@ -28,7 +28,6 @@ from soundscapes.files import human_size, scratch_file, short_of_space
 from soundscapes.output.export import Destination, atomic_path, check_writable
 from soundscapes.output.formats import get_format
 from soundscapes.output.master import LoudnessTarget, master_to_file
-from soundscapes.output.meter import integrated_lufs_of_steps
 from soundscapes.output.mix import BLOCK_FRAMES
 from soundscapes.output.tags import Tags
 from soundscapes.scene import LayerSpec, Scene
@@ -173,9 +172,11 @@ def render_ambience(
             bandwidth_hz=get_format(fmt).bandwidth_hz,
             scratch=scratch,
             split=split,
+            # Only the loudness: 100 ms steps of an 8 h bed would be the one thing that grows.
+            steps=False,
         ) as analysis:
             measured = _wait(analysis, total, progress)
-        measured_lufs = integrated_lufs_of_steps(measured.step_energies, measured.step_frames)
+        measured_lufs = measured.integrated_lufs
         if measured_lufs <= -69.0:
             raise SoundscapeError(f"scene {name!r} is silent; choose other layers")
 

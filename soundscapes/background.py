@@ -270,11 +270,14 @@ class StemMeasure:
     """What :class:`BackgroundAnalysis` measured of a source, without keeping its audio."""
 
     #: Channel-weighted K-weighted energy of every complete 100 ms step (see
-    #: :meth:`~soundscapes.output.meter.LoudnessMeter.step_energies`).
+    #: :meth:`~soundscapes.output.meter.LoudnessMeter.step_energies`); empty when not kept.
     step_energies: np.ndarray
     step_frames: int
     #: Largest absolute sample.
     sample_peak: float
+    #: Integrated loudness (BS.1770-4), from the meter's histogram: what a caller that needs
+    #: no steps reads, in memory that does not grow with the length.
+    integrated_lufs: float
     #: CPU seconds the child spent rendering and measuring.
     busy_s: float
     #: CPU seconds the process that rendered the other half spent (a split render), else 0.
@@ -290,6 +293,7 @@ def _measure(
     total_frames: int,
     bandwidth_hz: float | None,
     scratch: str | None,
+    keep_steps: bool,
     owner_pid: int,
     half: Connection | None,
     conn: Connection,
@@ -311,7 +315,7 @@ def _measure(
             source.channels,
             true_peak=False,
             bandwidth_hz=bandwidth_hz,
-            keep_steps=True,
+            keep_steps=keep_steps,
         )
         peak = 0.0
         done = 0
@@ -324,9 +328,10 @@ def _measure(
                     kept.write(np.ascontiguousarray(block.T, dtype="<f4").tobytes())
                 done += block.shape[1]
         measured = StemMeasure(
-            step_energies=meter.step_energies(),
+            step_energies=meter.step_energies() if keep_steps else np.zeros(0),
             step_frames=meter.step_frames,
             sample_peak=peak,
+            integrated_lufs=meter.integrated_lufs,
             busy_s=time.process_time() - started,
             half_busy_s=second.busy_s if second is not None else 0.0,
             started_at=started_at,
@@ -337,9 +342,10 @@ def _measure(
 
 class BackgroundAnalysis(_Child):
     """Render and meter ``source`` in a child process while this one does other work; only
-    the measure comes back (a float per 100 ms), never the audio through a pipe. With
-    ``scratch``, the child also keeps the audio there (raw interleaved float32, read back by
-    :func:`read_scratch`), so it is rendered once however often it is played.
+    the measure comes back (a float per 100 ms, or with ``steps=False`` only the totals, for
+    a caller that needs no more: then nothing grows with the length), never the audio through
+    a pipe. With ``scratch``, the child also keeps the audio there (raw interleaved float32,
+    read back by :func:`read_scratch`), so it is rendered once however often it is played.
 
     With ``split``, ``source`` is :class:`Splittable` and its ``second`` part renders in a
     third process, beside the measuring child: the same samples on two cores
@@ -356,6 +362,7 @@ class BackgroundAnalysis(_Child):
         bandwidth_hz: float | None = None,
         scratch: Path | None = None,
         split: bool = False,
+        steps: bool = True,
     ) -> None:
         kept = str(scratch) if scratch else None
         self._scratch = scratch
@@ -378,7 +385,7 @@ class BackgroundAnalysis(_Child):
         try:
             super().__init__(
                 _measure,
-                (source, total_frames, bandwidth_hz, kept, os.getpid(), half_conn),
+                (source, total_frames, bandwidth_hz, kept, steps, os.getpid(), half_conn),
                 "narrator-ambience-measure",
             )
         except BaseException:
@@ -421,12 +428,7 @@ class BackgroundAnalysis(_Child):
 
 
 def read_scratch(
-    path: Path,
-    frames: int,
-    channels: int,
-    block_frames: int = CHILD_BLOCK_FRAMES,
-    *,
-    every: int = 1,
+    path: Path, frames: int, channels: int, block_frames: int = CHILD_BLOCK_FRAMES, every: int = 1
 ) -> Iterator[np.ndarray]:
     """Play back a raw float32 scratch file as ``(channels, n)`` blocks, ``frames`` in all
     (silence past its end, so a file cut short never stops a render mid-way); with ``every``,

@@ -188,3 +188,23 @@ def test_a_killed_second_process_is_a_clear_error(tmp_path):
         with pytest.raises(SoundscapeError, match=r"^the ambience process stopped unexpectedly"):
             analysis.result()
     assert not analysis._proc.is_alive()
+
+
+def test_a_bed_measure_without_steps_keeps_only_its_loudness(tmp_path):
+    """A bed alone needs its loudness, not 100 ms steps (288,000 of them in 8 h): without
+    them the measure is the meter's own, and agrees with the steps' to a hundredth of an LU."""
+    from soundscapes.output.meter import integrated_lufs_of_steps
+
+    total = 20 * SR
+    kept = {}
+    for steps in (True, False):
+        source = _timeline().source()
+        with BackgroundAnalysis(source, total, scratch=tmp_path / f"{steps}.f32", steps=steps) as a:
+            kept[steps] = a.result()
+    assert kept[False].step_energies.size == 0
+    assert kept[True].step_energies.size == total // kept[True].step_frames
+    from_steps = integrated_lufs_of_steps(kept[True].step_energies, kept[True].step_frames)
+    assert kept[False].integrated_lufs == pytest.approx(from_steps, abs=0.01)
+    assert -60.0 < from_steps < -10.0  # a real loudness, not the silence floor
+    assert kept[False].sample_peak == kept[True].sample_peak
+    assert (tmp_path / "False.f32").read_bytes() == (tmp_path / "True.f32").read_bytes()
