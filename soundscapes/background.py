@@ -46,15 +46,23 @@ SPLIT_MIN_S = 20.0
 
 _context = multiprocessing.get_context("forkserver")
 # Imported once by the fork server, not again by every child it forks.
-_context.set_forkserver_preload(
-    [
-        "numpy",
-        "scipy.signal",
-        "soundscapes.timeline",
-        "soundscapes.output.meter",
-        "soundscapes.output.mix",
-    ]
-)
+_PRELOAD = ["numpy", "scipy.signal", "soundscapes.timeline", "soundscapes.output.meter",
+            "soundscapes.output.mix"]  # fmt: skip
+_context.set_forkserver_preload(_PRELOAD)
+
+
+def preload(*modules: str) -> None:
+    """Have the fork server import ``modules`` too (once, for every child it forks), when it
+    starts: call before :func:`warm_up` or the first child. A module that cannot be imported
+    is skipped there (multiprocessing ignores its ImportError)."""
+    _PRELOAD.extend(m for m in modules if m not in _PRELOAD)
+    _context.set_forkserver_preload(_PRELOAD)
+
+
+def child_context() -> multiprocessing.context.BaseContext:
+    """The fork server's context, for a process pool whose workers should be forked from it
+    (a clean process that has imported what :func:`preload` named, and nothing has run in)."""
+    return _context
 
 
 @runtime_checkable

@@ -34,10 +34,12 @@ def render(
     quiet: Quiet = False,
 ) -> None:
     """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
+    from narrator.speech import preload_workers
     from soundscapes.background import warm_up
 
-    # The ambience's fork server boots (about a second of imports) while this process imports
-    # the pipeline and reads the story, instead of after.
+    # The fork server (the ambience's processes and the speech workers come from it) boots,
+    # about a second of imports, while this process imports the pipeline and reads the story.
+    preload_workers()
     warm_up()
     from narrator.render.pipeline import render_story
 

@@ -1,21 +1,21 @@
 """Make sure every passage is in the speech cache, synthesizing the missing ones in parallel.
 
-With ``jobs > 1`` the misses go to a process pool (spawn context: a forked onnxruntime or espeak is
-not safe to reuse). Each worker loads the engine once, in its initializer, with one inference thread
-(two one-thread processes beat one two-thread process on piper, as measured in
-tests/benchmarks/BENCHMARKS.md), and synthesizes chunks of a few sentences; this process joins them
-into passages and stores each in the cache as soon as it is whole, so an interrupted render keeps
-every passage already finished. An engine that runs child processes of its own (the system voice) is
-driven from threads instead.
+With ``jobs > 1`` the misses go to a process pool forked from the fork server, a process that
+has imported onnxruntime and piper but never run them (a forked onnxruntime session or espeak is
+not safe to reuse; a fork of their imports is). Each worker loads the engine once, in its
+initializer, with one inference thread (two one-thread processes beat one two-thread process on
+piper, as measured in tests/benchmarks/BENCHMARKS.md), and synthesizes chunks of a few
+sentences; this process joins them into passages and stores each in the cache as soon as it is
+whole, so an interrupted render keeps every passage already finished. An engine that runs child
+processes of its own (the system voice) is driven from threads instead.
 
-A worker's start-up (a process, its imports, the model: about 0.8 s for piper) need not wait for
+A worker's start-up (a fork and the model: a fraction of a second for piper) need not wait for
 the speech stage: :func:`start_workers` starts them while the caller still works on the text, and
 the stage takes them over.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -34,13 +34,17 @@ from typing import Self
 import numpy as np
 
 from narrator.errors import CacheError, NarratorError, SpeechError
+from narrator.speech import preload_workers
 from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
 from narrator.speech.registry import check_spec, create_engine, engine, engine_version
 from narrator.text.script import Passage
+from soundscapes.background import child_context
 from soundscapes.children import become_child
 
 Progress = Callable[[int, int], None]
+
+preload_workers()  # before the fork server starts, wherever this module is used
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class SpeechWorkers:
         self.count = count
         self._pool = ProcessPoolExecutor(
             max_workers=count,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=child_context(),
             initializer=_worker_init,
             initargs=(spec, os.getpid()),
         )

@@ -407,3 +407,25 @@ def test_a_core_is_said_free_once_when_the_speech_leaves_one(tmp_path: Path, job
     said_at.clear()
     speak()
     assert said_at == [total]
+
+
+def test_workers_are_forked_from_the_server_that_imported_the_engines(tmp_path: Path):
+    """A worker starts as a fork of the fork server, which imported onnxruntime and piper
+    once for all of them: not as a fresh interpreter that imports them again."""
+    import os
+
+    from narrator.speech import WORKER_MODULES
+    from soundscapes import background
+
+    assert set(WORKER_MODULES) <= set(background._PRELOAD)
+    with synthesize_module.SpeechWorkers(default_spec("fake"), 1) as workers:
+        parent = workers._pool.submit(os.getppid).result()
+        imported = workers._pool.submit(_imported, "onnxruntime").result()
+    assert parent != os.getpid()  # the fork server's child, not this process's
+    assert imported  # before the worker ever needed it (the fake engine never does)
+
+
+def _imported(module: str) -> bool:
+    import sys
+
+    return module in sys.modules
