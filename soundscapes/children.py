@@ -6,6 +6,9 @@ PID 1, holding a voice model in memory. :func:`become_child` makes a worker proc
 
 - exit when its parent dies, whatever killed it: on Linux the kernel sends it SIGKILL
   (``prctl(PR_SET_PDEATHSIG)``), and everywhere a watchdog thread sees it re-parented;
+- with an owner that is not its parent (a child of a fork server works for the process that
+  asked for it), exit when the owner is gone: the watchdog looks for it too, and counts a
+  killed owner whose parent has not yet reaped it (a zombie) as gone;
 - ignore SIGINT, so a Ctrl-C at the terminal (sent to the whole process group) reaches the
   parent only, which stops its workers in order and says "interrupted" once, instead of every
   worker printing a traceback.
@@ -46,7 +49,7 @@ def become_child(owner_pid: int | None = None) -> None:
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if owner_pid is not None and not process_alive(owner_pid):  # gone before we were ready
+    if owner_pid is not None and not _running(owner_pid):  # gone before we were ready
         os._exit(1)
     threading.Thread(
         target=_watch, args=(parent, owner_pid), name="narrator-orphan-watch", daemon=True
@@ -69,5 +72,18 @@ def process_alive(pid: int) -> bool:
 def _watch(parent: int, owner_pid: int | None) -> None:
     event = threading.Event()
     while not event.wait(WATCH_INTERVAL_S):
-        if os.getppid() != parent or (owner_pid is not None and not process_alive(owner_pid)):
+        if os.getppid() != parent or (owner_pid is not None and not _running(owner_pid)):
             os._exit(1)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is alive and not a zombie: a process killed by ``kill -9`` stays one
+    until its parent reaps it, and ``kill(pid, 0)`` still finds it meanwhile."""
+    if not process_alive(pid):
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # "pid (comm) S ...": the state follows the last ')' (comm may hold any bytes).
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux) or a race with its exit: alive says the rest

@@ -8,8 +8,9 @@ beside the output (``OUT.fingerprint.json``) by its last successful render. A fa
 leaves the previous output and fingerprint as they were (every write is atomic), so the next run
 tries it again.
 
-Episodes render in a process pool (``jobs`` workers, spawn context like the speech pool: a
-forked onnxruntime is not safe). One failing episode does not stop the others; the result says
+Episodes render in a process pool (``jobs`` workers, spawn context: a render runs onnxruntime,
+and a fork of a process that has is not safe; each episode's render has its own fork server for
+its speech workers and ambience). One failing episode does not stop the others; the result says
 which failed and why.
 """
 
