@@ -4,9 +4,9 @@ The ambience under a story costs as much as everything else in the mix; rendered
 process it runs on the second core while this one mixes, meters and writes. Sources are
 block-invariant, so the child's block size does not change a sample.
 
-The child is started from a forkserver (a clean single-threaded process), so the parent may
-run threads (a progress display) safely; the source travels to it pickled, before it has
-rendered anything.
+The child is started from a forkserver (a process that has only imported modules, never run
+them: :func:`preload`), so the parent may run threads (a progress display) safely; the source
+travels to it pickled, before it has rendered anything.
 
 The ambience can use both cores: with ``split``, :class:`BackgroundAnalysis` renders the second
 part of a :class:`~soundscapes.source.SumSource` (two layer groups, or a stem made of one) in a

@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,7 @@ def one_thread_session(model: Path, providers: Sequence[str]) -> Any:
     return load(prepared) if kept else load(Path(model))
 
 
-def _keep(prepared: Path, write: Any) -> bool:
+def _keep(prepared: Path, write: Callable[[Path], object]) -> bool:
     """Write the graph to ``prepared`` through ``write(path)`` (under a scratch name, then
     renamed, so a reader never sees half a file); whether it is there."""
     folder = prepared.parent

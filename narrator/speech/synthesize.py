@@ -155,7 +155,11 @@ def ensure_cached(
     if jobs < 1:
         raise SpeechError(f"jobs must be 1 or more, got {jobs}")
     once = _Once(core_free)
-    counts = _ensure_cached(passages, spec, cache, jobs, progress, workers, once)
+    try:
+        counts = _ensure_cached(passages, spec, cache, jobs, progress, workers, once)
+    finally:
+        if workers is not None:
+            workers.close()  # used, unused or failed: they end with the stage
     once()  # nothing was synthesized, or the last worker is done
     return counts
 
@@ -193,8 +197,8 @@ def _ensure_cached(
     done = hits
     if progress is not None:
         progress(done, total)
-    if workers is not None and (workers.spec != spec or not unique):
-        workers.close()  # not this engine's, or nothing to say: not worth waiting for
+    if workers is not None and workers.spec != spec:
+        workers.close()  # another engine's: stopped now, not kept idle through the stage
         workers = None
     if not unique:
         return hits, misses
@@ -223,8 +227,6 @@ def _ensure_cached(
         chunks = [chunk for job in todo for chunk in _chunks(job)]
         with workers or SpeechWorkers(spec, min(jobs, len(chunks))) as pool:
             _run_pool(chunks, todo, spec, cache, finished, pool, passages, core_free)
-    if workers is not None:
-        workers.close()
     return hits, misses
 
 
@@ -295,38 +297,35 @@ def _run_pool(
     clips: dict[str, list[np.ndarray | None]] = {
         job.key: [None] * len(job.sentences) for job in todo
     }
-    try:
-        futures = {pool.submit(chunk.sentences): chunk for chunk in chunks}
-        pending = set(futures)
-        while pending:
-            completed, pending = wait(pending, return_when=FIRST_COMPLETED)
-            if len(pending) < pool.count:
-                core_free()
-            for future in completed:
-                chunk = futures[future]
-                job = chunk.job
-                try:
-                    rate, audio = future.result()
-                except NarratorError as exc:
-                    raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
-                except BrokenProcessPool:
-                    raise SpeechError(
-                        f"{_where(job, passages)}: a speech worker process died (the "
-                        f"{spec.engine} engine crashed, or memory ran out); "
-                        "try again with --jobs 1"
-                    ) from None
-                except Exception as exc:
-                    raise SpeechError(
-                        f"{_where(job, passages)}: the {spec.engine} engine failed: {exc}"
-                    ) from exc
-                slots = clips[job.key]
-                slots[chunk.first : chunk.first + len(audio)] = audio
-                if all(clip is not None for clip in slots):
-                    cache.put(job.key, [c for c in slots if c is not None], rate)
-                    del clips[job.key]
-                    finished(job)
-    finally:
-        pool.close()
+    futures = {pool.submit(chunk.sentences): chunk for chunk in chunks}
+    pending = set(futures)
+    while pending:
+        completed, pending = wait(pending, return_when=FIRST_COMPLETED)
+        if len(pending) < pool.count:
+            core_free()
+        for future in completed:
+            chunk = futures[future]
+            job = chunk.job
+            try:
+                rate, audio = future.result()
+            except NarratorError as exc:
+                raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
+            except BrokenProcessPool:
+                raise SpeechError(
+                    f"{_where(job, passages)}: a speech worker process died (the "
+                    f"{spec.engine} engine crashed, or memory ran out); "
+                    "try again with --jobs 1"
+                ) from None
+            except Exception as exc:
+                raise SpeechError(
+                    f"{_where(job, passages)}: the {spec.engine} engine failed: {exc}"
+                ) from exc
+            slots = clips[job.key]
+            slots[chunk.first : chunk.first + len(audio)] = audio
+            if all(clip is not None for clip in slots):
+                cache.put(job.key, [c for c in slots if c is not None], rate)
+                del clips[job.key]
+                finished(job)
 
 
 @dataclass(frozen=True)
