@@ -5,7 +5,9 @@ meters it and keeps it in a scratch file beside the output
 (:class:`~soundscapes.background.BackgroundAnalysis`); mastering then reads it back as often as
 it needs (limiter preview, encode), so memory stays the same for ten minutes or eight hours and
 the layers' work is done one time only. The scratch takes 1.3 GB of disk an hour of bed while
-it lives (checked before anything renders).
+it lives (checked before anything renders); a bed of an hour or more is written and read past
+the page cache (:mod:`soundscapes.scratch`), so an all-night bed neither fills the machine's
+memory with it nor pays the kernel to evict it again.
 
 Nothing else runs meanwhile, so when the machine has two cores or more, half of the layers
 render in a third process (:func:`split_pays`); the bytes are the same as from one process.
@@ -22,15 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from soundscapes.background import BackgroundAnalysis, StemMeasure, read_scratch, split_pays
+from soundscapes.background import BackgroundAnalysis, StemMeasure, split_pays
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import human_size, scratch_file, short_of_space
 from soundscapes.output.export import Destination, atomic_path, check_writable
 from soundscapes.output.formats import get_format
 from soundscapes.output.master import LoudnessTarget, master_to_file
-from soundscapes.output.mix import BLOCK_FRAMES
 from soundscapes.output.tags import Tags
 from soundscapes.scene import LayerSpec, Scene
+from soundscapes.scratch import read_scratch
 from soundscapes.source import CHANNELS, SAMPLE_RATE_HZ
 from soundscapes.timeline import Timeline
 
@@ -181,7 +183,7 @@ def render_ambience(
             raise SoundscapeError(f"scene {name!r} is silent; choose other layers")
 
         def blocks() -> Iterator[np.ndarray]:
-            yield from read_scratch(scratch, total, CHANNELS, BLOCK_FRAMES)
+            yield from read_scratch(scratch, total, CHANNELS)
 
         tags = tags or Tags(title=f"{name} ambience", genre="Ambient")
         with atomic_path(output) as tmp:

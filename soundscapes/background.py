@@ -32,6 +32,7 @@ import numpy as np
 
 from soundscapes.children import become_child, usable_cpus
 from soundscapes.errors import SoundscapeError
+from soundscapes.scratch import ScratchWriter
 from soundscapes.source import SAMPLE_RATE_HZ, Source
 
 #: Frames the child renders per message: 1.5 s at 44.1 kHz, 512 KiB of stereo float32.
@@ -327,13 +328,14 @@ def _measure(
         )
         peak = 0.0
         done = 0
-        with open(scratch, "wb") if scratch else contextlib.nullcontext() as kept:
+        kept = ScratchWriter(scratch, source.channels, frames=total_frames) if scratch else None
+        with kept or contextlib.nullcontext():
             while done < total_frames:
                 block = source.render(min(CHILD_BLOCK_FRAMES, total_frames - done))
                 meter.add(block)
                 peak = max(peak, float(np.abs(block).max(initial=0.0)))
                 if kept is not None:
-                    kept.write(np.ascontiguousarray(block.T, dtype="<f4").tobytes())
+                    kept.write(block)
                 done += block.shape[1]
         measured = StemMeasure(
             step_energies=meter.step_energies() if keep_steps else np.zeros(0),
@@ -352,8 +354,9 @@ class BackgroundAnalysis(_Child):
     """Render and meter ``source`` in a child process while this one does other work; only
     the measure comes back (a float per 100 ms, or with ``steps=False`` only the totals, for
     a caller that needs no more: then nothing grows with the length), never the audio through
-    a pipe. With ``scratch``, the child also keeps the audio there (raw interleaved float32,
-    read back by :func:`read_scratch`), so it is rendered once however often it is played.
+    a pipe. With ``scratch``, the child also keeps the audio there (read back by
+    :func:`soundscapes.scratch.read_scratch`), so it is rendered once however often it is
+    played.
 
     With ``split``, ``source`` is :class:`Splittable` and its ``second`` part renders in a
     third process, beside the measuring child: the same samples on two cores
@@ -433,24 +436,3 @@ class BackgroundAnalysis(_Child):
             The child failed or died.
         """
         return self._recv()[1]
-
-
-def read_scratch(
-    path: Path, frames: int, channels: int, block_frames: int = CHILD_BLOCK_FRAMES, every: int = 1
-) -> Iterator[np.ndarray]:
-    """Play back a raw float32 scratch file as ``(channels, n)`` blocks, ``frames`` in all
-    (silence past its end, so a file cut short never stops a render mid-way); with ``every``,
-    only every that-many-th block (the first, and so on), the others skipped unread."""
-    with open(path, "rb") as f:
-        done = 0
-        while done < frames:
-            n = min(block_frames, frames - done)
-            if (done // block_frames) % every:
-                f.seek(n * channels * 4, os.SEEK_CUR)
-                done += n
-                continue
-            data = np.fromfile(f, dtype="<f4", count=n * channels)
-            if data.size < n * channels:
-                data = np.concatenate([data, np.zeros(n * channels - data.size, np.float32)])
-            yield np.ascontiguousarray(data.reshape(n, channels).T)
-            done += n

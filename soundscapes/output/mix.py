@@ -8,9 +8,10 @@ automation does it.
 The mix is made in two steps, and neither keeps more than a block of audio in memory:
 
 1. :func:`analyse_stems` renders the voice stem here while the ambience stem renders in a
-   second process; each is metered and kept in a scratch file (raw float32, on the output's
-   disk), and only their loudness per 100 ms is compared. Stems are independent, so the mix's
-   loudness is known from the stems' alone (:func:`plan_mix`), before a sample of it exists.
+   second process; each is metered and kept in a scratch file (:mod:`soundscapes.scratch`,
+   on the output's disk), and only their loudness per 100 ms is compared. Stems are
+   independent, so the mix's loudness is known from the stems' alone (:func:`plan_mix`),
+   before a sample of it exists.
 2. :func:`plan_mix` also finds where a loud moment of the ambience (a wave, a gull, a chord)
    would come within ``floor_lu`` of the voice over 3 s, and rides the ambience down there
    (a smooth look-ahead gain, :class:`StepGain`), so the voice stays clear of it all the time,
@@ -31,10 +32,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from soundscapes.arc import Darkening, SleepArc
-from soundscapes.background import BackgroundAnalysis, read_scratch, split_pays
+from soundscapes.background import BackgroundAnalysis, split_pays
 from soundscapes.curves import raised_cosine
 from soundscapes.errors import ExportError
 from soundscapes.output.meter import LoudnessMeter, integrated_lufs_of_steps
+from soundscapes.scratch import PAGE_FRAMES, ScratchWriter, read_scratch
 from soundscapes.source import CHANNELS, Source, SumSource
 
 
@@ -248,8 +250,9 @@ class VoiceStem:
         return voice
 
 
-#: Frames per block in the render loop: 1.5 s, big enough to amortize per-block Python work.
-BLOCK_FRAMES = 1 << 16
+#: Frames per block in the render loop: 1.5 s, big enough to amortize per-block Python work;
+#: a page of the scratch files, which are read back page by page.
+BLOCK_FRAMES = PAGE_FRAMES
 #: A 100 ms step counts as speech when at least this share of it is inside a sentence.
 SPEECH_STEP_SHARE = 0.5
 #: Windows for the voice's clearance over the ambience: 3 s (short-term loudness, EBU Tech
@@ -297,7 +300,7 @@ def analyse_stems(
     get both (the same bytes either way). Both are metered
     through ``bandwidth_hz`` (the encoder's band), so the loudness planned is the loudness of
     the encoded file. The voice is the same on both channels: it is written and metered once
-    (raw float32 files have no size limit and are read back by frame).
+    (scratch files have no size limit and are read back page by page).
 
     Raises
     ------
@@ -320,12 +323,12 @@ def analyse_stems(
     )
     with background:
         try:
-            with open(scratch.voice, "wb") as kept:
+            with ScratchWriter(scratch.voice, 1, frames=frames) as kept:
                 done = 0
                 while done < frames:
                     n = min(BLOCK_FRAMES, frames - done)
-                    mono = np.ascontiguousarray(voice.render(n)[0], dtype="<f4")
-                    kept.write(mono.tobytes())
+                    mono = np.ascontiguousarray(voice.render(n)[0], dtype=np.float32)
+                    kept.write(mono[None, :])
                     meter.add(mono[None, :])
                     peak = max(peak, float(np.abs(mono).max(initial=0.0)))
                     inside = mask.frames(done, n, sr)
@@ -457,8 +460,8 @@ def mixed_blocks(
     """Step two: ``(voice, ambience)`` float32 ``(2, n)`` blocks of the mix, the ambience
     ridden by ``ride``; their sum is the mix. With ``every``, only every that-many-th block
     (what a limiter preview reads), the others neither read nor mixed."""
-    voices = read_scratch(scratch.voice, frames, 1, BLOCK_FRAMES, every=every)
-    beds = read_scratch(scratch.ambience, frames, CHANNELS, BLOCK_FRAMES, every=every)
+    voices = read_scratch(scratch.voice, frames, 1, every=every)
+    beds = read_scratch(scratch.ambience, frames, CHANNELS, every=every)
     for i, (mono, bed) in enumerate(zip(voices, beds, strict=True)):
         n = mono.shape[1]
         if ride is not None:

@@ -13,10 +13,11 @@ import pytest
 from soundscapes import background
 from soundscapes.ambience import bed_timeline, render_ambience, scene_from_layers
 from soundscapes.arc import SleepArc
-from soundscapes.background import CHILD_BLOCK_FRAMES, BackgroundAnalysis, read_scratch, split_pays
+from soundscapes.background import CHILD_BLOCK_FRAMES, BackgroundAnalysis, split_pays
 from soundscapes.errors import SoundscapeError
 from soundscapes.output.master import parse_target
 from soundscapes.output.mix import AmbienceStem, DuckingEnvelope
+from soundscapes.scratch import read_scratch
 from soundscapes.timeline import LayerGroup, Timeline, layer_halves
 
 SR = 44_100

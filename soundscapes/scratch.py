@@ -1,0 +1,287 @@
+"""Audio kept on disk between the pass that renders it and the passes that play it back.
+
+A scratch file is raw float32 in pages of :data:`PAGE_FRAMES` frames, each page one channel
+after the other, so that neither writing a ``(channels, n)`` block nor reading one back
+transposes a sample. Every page is whole but the last; a file holds exactly ``frames *
+channels * 4`` bytes.
+
+Big scratch goes past the page cache (``O_DIRECT``), in a thread beside the work. Measured
+2026-12-04 on the 2-core host (tests/benchmarks/BENCHMARKS.md): the 10 GB of an 8 h bed cost
+13 s of kernel time to write through the cache and 17 s to read back (the kernel reclaiming
+cache as it went), against 0.8 s and 0.9 s written and read directly (the disk took 1.8 and
+1.4 GB/s). Small scratch (a story's stems, read twice) stays in the cache, which serves it at
+the speed of memory. A file system that refuses ``O_DIRECT`` (tmpfs) is written through the
+cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import mmap
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+
+#: Frames a page holds: 1.5 s at 44.1 kHz, what the render hands over at a time.
+PAGE_FRAMES = 1 << 16
+#: Scratch of this many bytes or more (about 50 min of stereo at 44.1 kHz) is written and read
+#: past the page cache; smaller scratch is cheaper in it.
+DIRECT_MIN_BYTES = 1 << 30
+#: Direct I/O moves whole blocks of the disk from memory aligned to them.
+_ALIGN = 4096
+#: Pages in flight between the work and the I/O thread.
+_PAGES_AHEAD = 3
+_BYTES_PER_SAMPLE = 4
+
+
+def page_bytes(channels: int) -> int:
+    """Bytes of one whole page of ``channels`` channels."""
+    return PAGE_FRAMES * channels * _BYTES_PER_SAMPLE
+
+
+def goes_direct(frames: int, channels: int) -> bool:
+    """Whether scratch of ``frames`` frames is big enough to bypass the page cache."""
+    return frames * channels * _BYTES_PER_SAMPLE >= DIRECT_MIN_BYTES
+
+
+def _aligned(nbytes: int) -> mmap.mmap:
+    """A buffer of ``nbytes`` (rounded up to the alignment) at a page-aligned address."""
+    return mmap.mmap(-1, -(-nbytes // _ALIGN) * _ALIGN)
+
+
+def _open_direct(path: Path, flags: int) -> int | None:
+    """``path`` opened past the page cache, or ``None`` where the file system refuses it."""
+    direct = getattr(os, "O_DIRECT", 0)
+    if not direct:
+        return None
+    try:
+        return os.open(path, flags | direct, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            return None
+        raise
+
+
+def _write_fully(fd: int, buffer: mmap.mmap, length: int) -> None:
+    """Write the first ``length`` bytes of ``buffer`` to ``fd``, however many calls it takes."""
+    with memoryview(buffer) as view:
+        done = 0
+        while done < length:
+            done += os.write(fd, view[done:length])
+
+
+class ScratchWriter:
+    """Writes ``(channels, n)`` float32 blocks of any length to ``path`` as scratch pages.
+
+    ``direct`` (by default when ``frames``, the length expected, makes the file big:
+    :func:`goes_direct`) writes past the page cache in a thread of its own; a write that fails
+    there is raised by the next call here. Use as a context manager, or call :meth:`close`,
+    which writes the last page and raises any failure.
+    """
+
+    def __init__(
+        self, path: Path | str, channels: int, *, frames: int = 0, direct: bool | None = None
+    ) -> None:
+        self.channels = channels
+        self._path = Path(path)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        if direct is None:
+            direct = goes_direct(frames, channels)
+        fd = _open_direct(self._path, flags) if direct else None
+        self.direct = fd is not None
+        self._fd = fd if fd is not None else os.open(self._path, flags, 0o600)
+        self._buffers = [_aligned(page_bytes(channels)) for _ in range(_PAGES_AHEAD)]
+        self._free: queue.Queue[mmap.mmap] = queue.Queue()
+        for buffer in self._buffers[1:]:
+            self._free.put(buffer)
+        self._page = self._buffers[0]
+        self._filled = 0  # frames in the page being filled
+        self._written = 0  # bytes handed to the file
+        self._failed: BaseException | None = None
+        self._told = False
+        self._todo: queue.Queue[tuple[mmap.mmap, int] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        if self.direct:
+            self._thread = threading.Thread(target=self._drain, name="scratch-writer", daemon=True)
+            self._thread.start()
+
+    def _view(self, page: mmap.mmap) -> np.ndarray:
+        return np.frombuffer(page, np.float32, self.channels * PAGE_FRAMES).reshape(
+            self.channels, PAGE_FRAMES
+        )
+
+    def write(self, block: np.ndarray) -> None:
+        """Append ``block`` ``(channels, n)`` (copied: the caller may reuse it at once)."""
+        self._raise_failure()
+        n, done = block.shape[1], 0
+        while done < n:
+            take = min(PAGE_FRAMES - self._filled, n - done)
+            self._view(self._page)[:, self._filled : self._filled + take] = block[
+                :, done : done + take
+            ]
+            self._filled += take
+            done += take
+            if self._filled == PAGE_FRAMES:
+                self._hand_over(page_bytes(self.channels))
+
+    def _hand_over(self, nbytes: int) -> None:
+        """Send the page being filled (its first ``nbytes``) to the file; start another."""
+        page = self._page
+        if self._thread is None:
+            try:
+                self._write(page, nbytes)
+            except BaseException as exc:
+                self._failed = exc
+                self._raise_failure()
+        else:
+            self._todo.put((page, nbytes))
+            page = self._free.get()
+            self._raise_failure()
+        self._page, self._filled = page, 0
+
+    def _write(self, page: mmap.mmap, nbytes: int) -> None:
+        # Direct I/O writes whole disk blocks: a short last page goes out padded, and the
+        # file is cut back to its length when closed.
+        length = -(-nbytes // _ALIGN) * _ALIGN if self.direct else nbytes
+        _write_fully(self._fd, page, length)
+        self._written += nbytes
+
+    def _drain(self) -> None:
+        """The I/O thread: write the pages handed over, in order, until told to stop; after a
+        failure, keep taking pages (so the worker never waits on a full queue) and drop them."""
+        while (item := self._todo.get()) is not None:
+            page, nbytes = item
+            if self._failed is None:
+                try:
+                    self._write(page, nbytes)
+                except BaseException as exc:  # raised in the caller's thread, at its next call
+                    self._failed = exc
+            self._free.put(page)
+
+    def _raise_failure(self) -> None:
+        """Raise a failed write, once: the caller has heard of it after that."""
+        if self._failed is not None and not self._told:
+            self._told = True
+            raise self._failed
+
+    def close(self) -> None:
+        """Write the last page, wait for the file, close it; raises a failed write not raised
+        yet. Closing again does nothing."""
+        if self._fd < 0:
+            return
+        try:
+            if self._filled and self._failed is None:
+                # A short page is planar too: each channel's frames, then the next channel's.
+                n = self._filled
+                short = self._view(self._page)[:, :n].copy()
+                np.frombuffer(self._page, np.float32, self.channels * n)[:] = short.ravel()
+                self._hand_over(n * self.channels * _BYTES_PER_SAMPLE)
+            self._stop_thread()
+            self._raise_failure()
+            if self.direct:
+                os.ftruncate(self._fd, self._written)
+        finally:
+            self._stop_thread()
+            os.close(self._fd)
+            self._fd = -1
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None:
+            self._todo.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _page_span(index: int, frames: int) -> int:
+    """Frames in page ``index`` of a scratch of ``frames`` frames."""
+    return min(PAGE_FRAMES, frames - index * PAGE_FRAMES)
+
+
+def read_scratch(
+    path: Path | str, frames: int, channels: int, every: int = 1, *, direct: bool | None = None
+) -> Iterator[np.ndarray]:
+    """Play back a scratch file as float32 ``(channels, n)`` pages, ``frames`` in all (silence
+    past the file's end, so a file cut short never stops a render mid-way); with ``every``,
+    only every that-many-th page (the first, and so on), the others skipped unread.
+
+    ``direct`` (by default for a big file: :func:`goes_direct`) reads past the page cache, a
+    few pages ahead in a thread of its own.
+    """
+    indices = range(0, -(-frames // PAGE_FRAMES), every)
+    if direct is None:
+        direct = goes_direct(frames, channels)
+    fd = _open_direct(Path(path), os.O_RDONLY) if direct else None
+    if fd is None:
+        with open(path, "rb") as f:
+            for i in indices:
+                n = _page_span(i, frames)
+                f.seek(i * page_bytes(channels))
+                data = np.fromfile(f, dtype="<f4", count=n * channels)
+                yield _planar(data, n, channels)
+        return
+    try:
+        yield from _read_ahead(fd, indices, frames, channels)
+    finally:
+        os.close(fd)
+
+
+def _planar(data: np.ndarray, n: int, channels: int) -> np.ndarray:
+    """A page's samples as ``(channels, n)``, zeros where the file had none."""
+    if data.size < n * channels:
+        data = np.concatenate([data, np.zeros(n * channels - data.size, np.float32)])
+    return data.reshape(channels, n)
+
+
+def _read_ahead(fd: int, indices: range, frames: int, channels: int) -> Iterator[np.ndarray]:
+    """Pages ``indices`` of the scratch open (directly) on ``fd``, read by a thread a few
+    pages ahead of the caller."""
+    free: queue.Queue[mmap.mmap] = queue.Queue()
+    for _ in range(_PAGES_AHEAD):
+        free.put(_aligned(page_bytes(channels)))
+    ready: queue.Queue[tuple[mmap.mmap, int] | BaseException | None] = queue.Queue()
+    stop = threading.Event()
+
+    def fill() -> None:
+        try:
+            for i in indices:
+                page = free.get()
+                if stop.is_set():
+                    return
+                got = os.preadv(fd, [page], i * page_bytes(channels))
+                ready.put((page, got))
+        except BaseException as exc:  # raised in the caller's thread
+            ready.put(exc)
+        finally:
+            ready.put(None)
+
+    thread = threading.Thread(target=fill, name="scratch-reader", daemon=True)
+    thread.start()
+    try:
+        for i in indices:
+            item = ready.get()
+            if isinstance(item, BaseException):
+                raise item
+            assert item is not None
+            page, got = item
+            n = _page_span(i, frames)
+            usable = min(got, n * channels * _BYTES_PER_SAMPLE) // _BYTES_PER_SAMPLE
+            data = np.frombuffer(page, np.float32, usable).copy()
+            free.put(page)
+            yield _planar(data, n, channels)
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Full):
+            free.put_nowait(_aligned(_ALIGN))  # wake a reader waiting for a buffer
+        thread.join()
