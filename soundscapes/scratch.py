@@ -2,16 +2,19 @@
 
 A scratch file is raw float32 in pages of :data:`PAGE_FRAMES` frames, each page one channel
 after the other, so that neither writing a ``(channels, n)`` block nor reading one back
-transposes a sample. Every page is whole but the last; a file holds exactly ``frames *
-channels * 4`` bytes.
+transposes a sample, and pages are filled in buffers kept for the whole file. Every page is
+whole but the last; a file holds exactly ``frames * channels * 4`` bytes.
 
-Big scratch goes past the page cache (``O_DIRECT``), in a thread beside the work. Measured
-2026-12-04 on the 2-core host (tests/benchmarks/BENCHMARKS.md): the 10 GB of an 8 h bed cost
-13 s of kernel time to write through the cache and 17 s to read back (the kernel reclaiming
-cache as it went), against 0.8 s and 0.9 s written and read directly (the disk took 1.8 and
-1.4 GB/s). Small scratch (a story's stems, read twice) stays in the cache, which serves it at
-the speed of memory. A file system that refuses ``O_DIRECT`` (tmpfs) is written through the
-cache.
+Measured 2026-12-04 on the 2-core host with tests/benchmarks/bench_scratch.py, the 10 GB of
+an 8 h bed: kept as before (each block transposed and handed over as a new bytes object) it
+cost 17-20 s of kernel time to write, most of it the fresh memory every block took; in pages
+through the page cache 4-5 s. Big scratch (:func:`goes_direct`) goes past the cache
+(``O_DIRECT``) in a thread beside the work: 1.5 s of kernel time to write, and read back at
+the disk's pace a few pages ahead of the work. That costs about what the cache does while
+the machine has memory to spare, and an all-night bed does not push 10 GB of what the
+machine keeps cached out of memory (nor, bypassing the cache, pay for evicting it). Small
+scratch (a story's stems, read twice) stays in the cache, which serves it at the speed of
+memory. A file system that refuses ``O_DIRECT`` (tmpfs) is written through the cache.
 """
 
 from __future__ import annotations
