@@ -64,6 +64,11 @@ def soundscape(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
 ) -> None:
     """Render ambience alone (a scene or layers) for a given time: a bed for bedtime playlists."""
+    from soundscapes.background import warm_up
+
+    # The fork server (the bed's processes come from it) boots, most of a second of imports,
+    # while this process imports the mastering and checks what was asked for.
+    warm_up()
     from soundscapes.ambience import (
         bed_timeline,
         parse_duration,
