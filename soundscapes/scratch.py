@@ -14,7 +14,8 @@ the disk's pace a few pages ahead of the work. That costs about what the cache d
 the machine has memory to spare, and an all-night bed does not push 10 GB of what the
 machine keeps cached out of memory (nor, bypassing the cache, pay for evicting it). Small
 scratch (a story's stems, read twice) stays in the cache, which serves it at the speed of
-memory. A file system that refuses ``O_DIRECT`` (tmpfs) is written through the cache.
+memory. A file system that refuses ``O_DIRECT`` (older tmpfs, some FUSE mounts) is written
+through the cache.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ cache or past it, and a failure or an early stop leaves nothing running."""
 from __future__ import annotations
 
 import errno
+import os
 import threading
 
 import numpy as np
@@ -123,3 +124,23 @@ def test_big_scratch_goes_past_the_page_cache_and_small_stays_in_it():
     assert goes_direct(one_hour, 2)  # 1.27 GB: a bed
     assert not goes_direct(9 * 60 * 44_100, 2)  # a story's ambience stem: 190 MB
     assert not goes_direct(one_hour, 1)  # an hour's voice stem: 635 MB, read twice
+
+
+def test_a_file_system_that_refuses_direct_io_is_written_through_the_cache(tmp_path, monkeypatch):
+    """Some file systems (older tmpfs, some FUSE mounts) refuse O_DIRECT with EINVAL when the
+    file is opened: the scratch then goes through the cache, and nothing else changes."""
+    real_open = os.open
+
+    def refusing(path, flags, *args):
+        if flags & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refusing)
+    frames = 2 * PAGE_FRAMES + 7
+    audio = _audio(frames)
+    path = tmp_path / "s.f32"
+    writer = _write(path, audio, [frames], direct=True)
+    assert not writer.direct
+    played = list(read_scratch(path, frames, 2, direct=True))
+    assert np.array_equal(np.concatenate(played, axis=1), audio)
