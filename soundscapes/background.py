@@ -17,6 +17,7 @@ part exactly as :meth:`SumSource.render` does in one process: same bytes either 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import multiprocessing
 import os
@@ -297,6 +298,22 @@ class StemMeasure:
     ended_at: float = 0.0
 
 
+@contextlib.contextmanager
+def _scratch_errors(scratch: str | None) -> Iterator[None]:
+    """In the measuring child: a scratch file that cannot be written, said as one line that
+    names its folder (what the user can act on), not as an error of the ambience."""
+    try:
+        yield
+    except OSError as exc:
+        folder = Path(scratch).parent if scratch else "the scratch folder"
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        fix = "free some space there" if full else "check that it exists and can be written"
+        raise _ChildFailed(
+            f"{folder}: cannot write the ambience's scratch file ({exc.strerror or exc}); "
+            f"{fix}, or write the output to another disk"
+        ) from None
+
+
 def _measure(
     source: Source,
     total_frames: int,
@@ -328,15 +345,25 @@ def _measure(
         )
         peak = 0.0
         done = 0
-        kept = ScratchWriter(scratch, source.channels, frames=total_frames) if scratch else None
-        with kept or contextlib.nullcontext():
+        kept = None
+        if scratch:
+            with _scratch_errors(scratch):
+                kept = ScratchWriter(scratch, source.channels, frames=total_frames)
+        try:
             while done < total_frames:
                 block = source.render(min(CHILD_BLOCK_FRAMES, total_frames - done))
                 meter.add(block)
                 peak = max(peak, float(np.abs(block).max(initial=0.0)))
                 if kept is not None:
-                    kept.write(block)
+                    with _scratch_errors(scratch):
+                        kept.write(block)
                 done += block.shape[1]
+            if kept is not None:
+                with _scratch_errors(scratch):
+                    kept.close()
+        finally:
+            if kept is not None:
+                kept.abandon()  # after a failure: the failure, not the last page, is the news
         measured = StemMeasure(
             step_energies=meter.step_energies() if keep_steps else np.zeros(0),
             step_frames=meter.step_frames,

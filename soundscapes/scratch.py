@@ -20,8 +20,8 @@ through the cache.
 
 from __future__ import annotations
 
-import contextlib
 import errno
+import fcntl
 import mmap
 import os
 import queue
@@ -39,24 +39,30 @@ PAGE_FRAMES = 1 << 16
 DIRECT_MIN_BYTES = 1 << 30
 #: Direct I/O moves whole blocks of the disk from memory aligned to them.
 _ALIGN = 4096
-#: Pages in flight between the work and the I/O thread.
+#: Page buffers each direct writer or reader keeps: the writer fills one while the others
+#: are written; the reader reads this many ahead of its caller.
 _PAGES_AHEAD = 3
-_BYTES_PER_SAMPLE = 4
+#: Samples on disk: little-endian float32, whatever the machine.
+_SAMPLE = np.dtype("<f4")
 
 
 def page_bytes(channels: int) -> int:
     """Bytes of one whole page of ``channels`` channels."""
-    return PAGE_FRAMES * channels * _BYTES_PER_SAMPLE
+    return PAGE_FRAMES * channels * _SAMPLE.itemsize
 
 
 def goes_direct(frames: int, channels: int) -> bool:
     """Whether scratch of ``frames`` frames is big enough to bypass the page cache."""
-    return frames * channels * _BYTES_PER_SAMPLE >= DIRECT_MIN_BYTES
+    return frames * channels * _SAMPLE.itemsize >= DIRECT_MIN_BYTES
 
 
 def _aligned(nbytes: int) -> mmap.mmap:
     """A buffer of ``nbytes`` (rounded up to the alignment) at a page-aligned address."""
-    return mmap.mmap(-1, -(-nbytes // _ALIGN) * _ALIGN)
+    return mmap.mmap(-1, _round_up(nbytes))
+
+
+def _round_up(nbytes: int) -> int:
+    return -(-nbytes // _ALIGN) * _ALIGN
 
 
 def _open_direct(path: Path, flags: int) -> int | None:
@@ -72,12 +78,18 @@ def _open_direct(path: Path, flags: int) -> int | None:
         raise
 
 
-def _write_fully(fd: int, buffer: mmap.mmap, length: int) -> None:
-    """Write the first ``length`` bytes of ``buffer`` to ``fd``, however many calls it takes."""
-    with memoryview(buffer) as view:
-        done = 0
-        while done < length:
-            done += os.write(fd, view[done:length])
+def _refused(exc: OSError, fd: int) -> bool:
+    """Whether ``exc`` is a file system refusing a direct read or write on ``fd`` (some accept
+    ``O_DIRECT`` when the file opens and refuse it at the first transfer, or once a short
+    transfer leaves the offset unaligned); if so, ``fd`` now goes through the page cache."""
+    direct = getattr(os, "O_DIRECT", 0)
+    if exc.errno != errno.EINVAL or not direct:
+        return False
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    if not flags & direct:
+        return False
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~direct)
+    return True
 
 
 class ScratchWriter:
@@ -86,37 +98,42 @@ class ScratchWriter:
     ``direct`` (by default when ``frames``, the length expected, makes the file big:
     :func:`goes_direct`) writes past the page cache in a thread of its own; a write that fails
     there is raised by the next call here. Use as a context manager, or call :meth:`close`,
-    which writes the last page and raises any failure.
+    which writes the last page and raises a failure not raised yet. Leaving the context on an
+    exception abandons the file instead (the caller's exception is the news).
     """
 
     def __init__(
         self, path: Path | str, channels: int, *, frames: int = 0, direct: bool | None = None
     ) -> None:
         self.channels = channels
-        self._path = Path(path)
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         if direct is None:
             direct = goes_direct(frames, channels)
-        fd = _open_direct(self._path, flags) if direct else None
+        fd = _open_direct(Path(path), flags) if direct else None
         self.direct = fd is not None
-        self._fd = fd if fd is not None else os.open(self._path, flags, 0o600)
-        self._buffers = [_aligned(page_bytes(channels)) for _ in range(_PAGES_AHEAD)]
-        self._free: queue.Queue[mmap.mmap] = queue.Queue()
-        for buffer in self._buffers[1:]:
-            self._free.put(buffer)
-        self._page = self._buffers[0]
+        self._fd = fd if fd is not None else os.open(path, flags, 0o600)
         self._filled = 0  # frames in the page being filled
-        self._written = 0  # bytes handed to the file
+        self._written = 0  # bytes of samples handed to the file
         self._failed: BaseException | None = None
         self._told = False
         self._todo: queue.Queue[tuple[mmap.mmap, int] | None] = queue.Queue()
+        self._free: queue.Queue[mmap.mmap] = queue.Queue()
         self._thread: threading.Thread | None = None
-        if self.direct:
-            self._thread = threading.Thread(target=self._drain, name="scratch-writer", daemon=True)
-            self._thread.start()
+        try:
+            self._page = _aligned(page_bytes(channels))
+            if self.direct:
+                for _ in range(_PAGES_AHEAD - 1):
+                    self._free.put(_aligned(page_bytes(channels)))
+                self._thread = threading.Thread(
+                    target=self._drain, name="scratch-writer", daemon=True
+                )
+                self._thread.start()
+        except BaseException:
+            os.close(self._fd)
+            raise
 
     def _view(self, page: mmap.mmap) -> np.ndarray:
-        return np.frombuffer(page, np.float32, self.channels * PAGE_FRAMES).reshape(
+        return np.frombuffer(page, _SAMPLE, self.channels * PAGE_FRAMES).reshape(
             self.channels, PAGE_FRAMES
         )
 
@@ -136,24 +153,32 @@ class ScratchWriter:
 
     def _hand_over(self, nbytes: int) -> None:
         """Send the page being filled (its first ``nbytes``) to the file; start another."""
-        page = self._page
+        self._filled = 0  # handed over, even if what follows is interrupted
         if self._thread is None:
             try:
-                self._write(page, nbytes)
+                self._write(self._page, nbytes)
             except BaseException as exc:
                 self._failed = exc
                 self._raise_failure()
-        else:
-            self._todo.put((page, nbytes))
-            page = self._free.get()
-            self._raise_failure()
-        self._page, self._filled = page, 0
+            return
+        self._todo.put((self._page, nbytes))
+        self._page = self._free.get()
+        self._raise_failure()
 
     def _write(self, page: mmap.mmap, nbytes: int) -> None:
-        # Direct I/O writes whole disk blocks: a short last page goes out padded, and the
-        # file is cut back to its length when closed.
-        length = -(-nbytes // _ALIGN) * _ALIGN if self.direct else nbytes
-        _write_fully(self._fd, page, length)
+        """Write ``nbytes`` of ``page`` at the end of the file. Direct I/O writes whole disk
+        blocks: a short last page goes out padded, and :meth:`close` cuts the file back."""
+        length = _round_up(nbytes) if self.direct else nbytes
+        with memoryview(page) as view:
+            done = 0
+            while done < length:
+                try:
+                    done += os.write(self._fd, view[done:length])
+                except OSError as exc:
+                    if not _refused(exc, self._fd):
+                        raise
+                    self.direct = False  # the rest through the page cache
+                    length = max(done, nbytes)
         self._written += nbytes
 
     def _drain(self) -> None:
@@ -184,14 +209,19 @@ class ScratchWriter:
                 # A short page is planar too: each channel's frames, then the next channel's.
                 n = self._filled
                 short = self._view(self._page)[:, :n].copy()
-                np.frombuffer(self._page, np.float32, self.channels * n)[:] = short.ravel()
-                self._hand_over(n * self.channels * _BYTES_PER_SAMPLE)
+                np.frombuffer(self._page, _SAMPLE, self.channels * n)[:] = short.ravel()
+                self._hand_over(n * self.channels * _SAMPLE.itemsize)
             self._stop_thread()
             self._raise_failure()
-            if self.direct:
-                os.ftruncate(self._fd, self._written)
+            # Padding a direct write put past the samples goes.
+            os.ftruncate(self._fd, self._written)
         finally:
-            self._stop_thread()
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Stop the I/O thread and close the file, whatever was written."""
+        self._stop_thread()
+        if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
 
@@ -204,8 +234,11 @@ class ScratchWriter:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
 
 
 def _page_span(index: int, frames: int) -> int:
@@ -232,7 +265,7 @@ def read_scratch(
             for i in indices:
                 n = _page_span(i, frames)
                 f.seek(i * page_bytes(channels))
-                data = np.fromfile(f, dtype="<f4", count=n * channels)
+                data = np.fromfile(f, dtype=_SAMPLE, count=n * channels)
                 yield _planar(data, n, channels)
         return
     try:
@@ -242,33 +275,48 @@ def read_scratch(
 
 
 def _planar(data: np.ndarray, n: int, channels: int) -> np.ndarray:
-    """A page's samples as ``(channels, n)``, zeros where the file had none."""
+    """A page's samples as float32 ``(channels, n)``, zeros where the file had none."""
     if data.size < n * channels:
-        data = np.concatenate([data, np.zeros(n * channels - data.size, np.float32)])
-    return data.reshape(channels, n)
+        data = np.concatenate([data, np.zeros(n * channels - data.size, _SAMPLE)])
+    return data.astype(np.float32, copy=False).reshape(channels, n)
+
+
+def _read_page(fd: int, page: mmap.mmap, offset: int, nbytes: int) -> int:
+    """Read up to ``nbytes`` at ``offset`` into ``page``, however many calls it takes; the
+    bytes read (fewer only at the end of the file)."""
+    got = 0
+    with memoryview(page) as view:
+        while got < nbytes:
+            try:
+                n = os.preadv(fd, [view[got : _round_up(nbytes)]], offset + got)
+            except OSError as exc:
+                if not _refused(exc, fd):
+                    raise
+                continue  # again, through the page cache
+            if n == 0:
+                break
+            got += n
+    return min(got, nbytes)
 
 
 def _read_ahead(fd: int, indices: range, frames: int, channels: int) -> Iterator[np.ndarray]:
     """Pages ``indices`` of the scratch open (directly) on ``fd``, read by a thread a few
     pages ahead of the caller."""
-    free: queue.Queue[mmap.mmap] = queue.Queue()
+    free: queue.Queue[mmap.mmap | None] = queue.Queue()
     for _ in range(_PAGES_AHEAD):
         free.put(_aligned(page_bytes(channels)))
-    ready: queue.Queue[tuple[mmap.mmap, int] | BaseException | None] = queue.Queue()
-    stop = threading.Event()
+    ready: queue.Queue[tuple[mmap.mmap, int] | BaseException] = queue.Queue()
 
     def fill() -> None:
         try:
             for i in indices:
                 page = free.get()
-                if stop.is_set():
+                if page is None:  # the caller stopped
                     return
-                got = os.preadv(fd, [page], i * page_bytes(channels))
-                ready.put((page, got))
+                nbytes = _page_span(i, frames) * channels * _SAMPLE.itemsize
+                ready.put((page, _read_page(fd, page, i * page_bytes(channels), nbytes)))
         except BaseException as exc:  # raised in the caller's thread
             ready.put(exc)
-        finally:
-            ready.put(None)
 
     thread = threading.Thread(target=fill, name="scratch-reader", daemon=True)
     thread.start()
@@ -277,15 +325,10 @@ def _read_ahead(fd: int, indices: range, frames: int, channels: int) -> Iterator
             item = ready.get()
             if isinstance(item, BaseException):
                 raise item
-            assert item is not None
             page, got = item
-            n = _page_span(i, frames)
-            usable = min(got, n * channels * _BYTES_PER_SAMPLE) // _BYTES_PER_SAMPLE
-            data = np.frombuffer(page, np.float32, usable).copy()
+            data = np.frombuffer(page, _SAMPLE, got // _SAMPLE.itemsize).copy()
             free.put(page)
-            yield _planar(data, n, channels)
+            yield _planar(data, _page_span(i, frames), channels)
     finally:
-        stop.set()
-        with contextlib.suppress(queue.Full):
-            free.put_nowait(_aligned(_ALIGN))  # wake a reader waiting for a buffer
+        free.put(None)  # wakes the thread if it waits for a buffer; it stops at the next one
         thread.join()

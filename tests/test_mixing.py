@@ -402,15 +402,18 @@ def test_the_limiter_preview_reads_only_its_blocks_and_finds_the_same_gain(tmp_p
     skipped unread): the blocks, and so the master gain and the file, are the ones reading and
     skipping every block gives."""
     from soundscapes.output.mix import BLOCK_FRAMES, StemScratch, StepGain, mixed_blocks
+    from soundscapes.scratch import ScratchWriter
 
     rng = np.random.default_rng(5)
     frames = 7 * BLOCK_FRAMES + 12_345
     voice = (rng.standard_normal(frames) * 0.05).astype("<f4")
     voice[3 * BLOCK_FRAMES + 99] = 0.9  # a peak in a previewed block, for the limiter
-    bed = (rng.standard_normal((frames, 2)) * 0.01).astype("<f4")
+    bed = (rng.standard_normal((2, frames)) * 0.01).astype("<f4")
     scratch = StemScratch(voice=tmp_path / "v.f32", ambience=tmp_path / "a.f32")
-    voice.tofile(scratch.voice)
-    bed.tofile(scratch.ambience)
+    with ScratchWriter(scratch.voice, 1) as kept:
+        kept.write(voice[None, :])
+    with ScratchWriter(scratch.ambience, 2) as kept:
+        kept.write(bed)
     ride = StepGain(rng.uniform(0.3, 1.0, frames // 4410 + 1), 4410)
     every = list(mixed_blocks(scratch, frames, ride=ride))
     thinned = list(mixed_blocks(scratch, frames, ride=ride, every=3))
@@ -419,6 +422,9 @@ def test_the_limiter_preview_reads_only_its_blocks_and_finds_the_same_gain(tmp_p
         np.testing.assert_array_equal(v3, v)
         np.testing.assert_array_equal(b3, b)
     np.testing.assert_array_equal(every[0][0][0], voice[:BLOCK_FRAMES])  # read, not made up
+    np.testing.assert_array_equal(
+        every[-1][1], bed[:, 7 * BLOCK_FRAMES :] * ride.at_frames(7 * BLOCK_FRAMES, 12_345)
+    )
 
     def mix(step: int = 1):
         return (v + b for v, b in mixed_blocks(scratch, frames, ride=ride, every=step))

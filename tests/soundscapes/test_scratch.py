@@ -4,14 +4,14 @@ cache or past it, and a failure or an early stop leaves nothing running."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import threading
 
 import numpy as np
 import pytest
 
-from soundscapes import scratch as scratch_module
-from soundscapes.scratch import PAGE_FRAMES, ScratchWriter, goes_direct, read_scratch
+from soundscapes.scratch import PAGE_FRAMES, ScratchWriter, goes_direct, page_bytes, read_scratch
 
 
 def _audio(frames: int, channels: int = 2, seed: int = 0) -> np.ndarray:
@@ -86,37 +86,133 @@ def test_every_third_page_is_the_pages_it_names_and_a_file_cut_short_plays_on(tm
     assert not played[:, 3 * PAGE_FRAMES :].any()
 
 
-def test_a_reader_stopped_early_leaves_no_thread(tmp_path):
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _finishes(action, timeout_s: float = 20.0) -> bool:
+    """Whether ``action()`` returns within ``timeout_s`` (a hang fails the test, not pytest)."""
+    worker = threading.Thread(target=action, daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    return not worker.is_alive()
+
+
+def test_a_reader_stopped_early_leaves_no_thread_and_no_file_open(tmp_path):
     frames = 6 * PAGE_FRAMES
     path = tmp_path / "s.f32"
     writer = _write(path, _audio(frames), [frames], direct=True)
     _direct_or_skip(writer)
-    before = threading.active_count()
+    threads, fds = threading.active_count(), _open_fds()
     pages = read_scratch(path, frames, 2, direct=True)
     next(pages)  # the reading thread is now a few pages ahead
-    assert threading.active_count() == before + 1
-    pages.close()
-    assert threading.active_count() == before
+    assert threading.active_count() == threads + 1
+    assert _finishes(pages.close)
+    assert threading.active_count() == threads and _open_fds() == fds
 
 
 @pytest.mark.parametrize("direct", [False, True], ids=["cached", "direct"])
-def test_a_failed_write_is_raised_and_the_writer_still_closes(tmp_path, monkeypatch, direct):
+def test_a_failed_write_is_raised_by_a_later_write_and_said_once(tmp_path, monkeypatch, direct):
     path = tmp_path / "s.f32"
     writer = ScratchWriter(path, 2, direct=direct)
     if direct:
         _direct_or_skip(writer)
-    before = threading.active_count()
+    threads = threading.active_count()
+    real_write = os.write
 
-    def full(fd, buffer, length):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def full(fd, data):
+        if fd == writer._fd:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
 
-    monkeypatch.setattr(scratch_module, "_write_fully", full)
+    monkeypatch.setattr(os, "write", full)
     with pytest.raises(OSError, match="No space left"):
-        for _ in range(8):  # the I/O thread fails at the first page; a later call says so
+        for _ in range(8):  # the I/O thread fails at the first page; a later write says so
             writer.write(_audio(PAGE_FRAMES))
-        writer.close()
     writer.close()  # said once: closing after it neither raises again nor waits
-    assert threading.active_count() <= before - (1 if direct else 0)
+    assert threading.active_count() == threads - (1 if direct else 0)
+    assert writer._fd == -1
+
+
+def test_leaving_on_an_exception_abandons_the_file_without_a_second_error(tmp_path, monkeypatch):
+    """The render failed: closing must not flush the last page and bury that failure under
+    the disk's."""
+    path = tmp_path / "s.f32"
+    fds = _open_fds()
+    real_write = os.write
+
+    def full(fd, data):
+        if fd == writer._fd:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    writer = ScratchWriter(path, 2, direct=False)
+    with pytest.raises(ValueError, match="the render failed") as caught, writer:
+        writer.write(_audio(100))  # a short page, not written yet
+        monkeypatch.setattr(os, "write", full)
+        raise ValueError("the render failed")
+    assert caught.value.__context__ is None  # nothing raised on the way out
+    assert _open_fds() == fds
+
+
+def test_a_file_system_that_refuses_direct_transfers_after_opening_falls_back(
+    tmp_path, monkeypatch
+):
+    """Some file systems accept O_DIRECT when the file opens and refuse the first transfer."""
+    frames = 3 * PAGE_FRAMES + 99
+    audio = _audio(frames)
+    path = tmp_path / "s.f32"
+    real_write, real_preadv = os.write, os.preadv
+
+    def direct_on(fd: int) -> bool:
+        return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)
+
+    def write(fd, data):
+        if direct_on(fd):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_write(fd, data)
+
+    def preadv(fd, buffers, offset):
+        if direct_on(fd):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_preadv(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "preadv", preadv)
+    writer = _write(path, audio, [frames], direct=True)
+    assert not writer.direct
+    assert path.stat().st_size == frames * 2 * 4
+    played = np.concatenate(list(read_scratch(path, frames, 2, direct=True)), axis=1)
+    assert np.array_equal(played, audio)
+
+
+def test_short_reads_are_read_on_and_a_failed_read_is_raised_here(tmp_path, monkeypatch):
+    frames = 4 * PAGE_FRAMES
+    audio = _audio(frames)
+    path = tmp_path / "s.f32"
+    writer = _write(path, audio, [frames], direct=True)
+    _direct_or_skip(writer)
+    real_preadv = os.preadv
+
+    def in_bits(fd, buffers, offset):  # a file system that hands over 8 KiB at a time
+        (view,) = buffers
+        return real_preadv(fd, [memoryview(view)[:8192]], offset)
+
+    monkeypatch.setattr(os, "preadv", in_bits)
+    played = np.concatenate(list(read_scratch(path, frames, 2, direct=True)), axis=1)
+    assert np.array_equal(played, audio)
+
+    def broken(fd, buffers, offset):
+        if offset >= 2 * page_bytes(2):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_preadv(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "preadv", broken)
+    threads, fds = threading.active_count(), _open_fds()
+    with pytest.raises(OSError, match="Input/output error"):
+        for _ in read_scratch(path, frames, 2, direct=True):
+            pass
+    assert threading.active_count() == threads and _open_fds() == fds
 
 
 def test_big_scratch_goes_past_the_page_cache_and_small_stays_in_it():

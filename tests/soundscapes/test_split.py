@@ -209,3 +209,15 @@ def test_a_bed_measure_without_steps_keeps_only_its_loudness(tmp_path):
     assert -60.0 < from_steps < -10.0  # a real loudness, not the silence floor
     assert kept[False].sample_peak == kept[True].sample_peak
     assert (tmp_path / "False.f32").read_bytes() == (tmp_path / "True.f32").read_bytes()
+
+
+def test_a_scratch_file_that_cannot_be_written_is_one_line_naming_its_folder(tmp_path):
+    missing = tmp_path / "gone"
+    source = _timeline(30.0).source()
+    analysis = BackgroundAnalysis(source, 30 * SR, scratch=missing / "bed.f32", split=True)
+    with analysis, pytest.raises(SoundscapeError) as caught:
+        analysis.result()
+    assert str(caught.value) == (
+        f"{missing}: cannot write the ambience's scratch file (No such file or directory); "
+        "check that it exists and can be written, or write the output to another disk"
+    )
