@@ -5,9 +5,9 @@ meters it and keeps it in a scratch file beside the output
 (:class:`~soundscapes.background.BackgroundAnalysis`); mastering then reads it back as often as
 it needs (limiter preview, encode), so memory stays the same for ten minutes or eight hours and
 the layers' work is done one time only. The scratch takes 1.3 GB of disk an hour of bed while
-it lives (checked before anything renders); a bed of an hour or more is written and read past
-the page cache (:mod:`soundscapes.scratch`), so an all-night bed neither fills the machine's
-memory with it nor pays the kernel to evict it again.
+it lives (checked before anything renders); a bed of about 50 minutes or more is written and
+read past the page cache (:mod:`soundscapes.scratch`), so an all-night bed neither fills the
+machine's memory with it nor pays the kernel to evict it again.
 
 Nothing else runs meanwhile, so when the machine has two cores or more, half of the layers
 render in a third process (:func:`split_pays`); the bytes are the same as from one process.

@@ -17,7 +17,6 @@ part exactly as :meth:`SumSource.render` does in one process: same bytes either 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import multiprocessing
 import os
@@ -115,7 +114,7 @@ def _reporting(conn: Connection, owner_pid: int) -> Iterator[None]:
         yield
     except BrokenPipeError:  # the reader stopped listening: nothing to report to
         pass
-    except _ChildFailed as exc:  # from a child this one read: already said
+    except SoundscapeError as exc:  # said for the user already (or by a child this one read)
         conn.send(("failed", str(exc)))
     except Exception as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
@@ -298,22 +297,6 @@ class StemMeasure:
     ended_at: float = 0.0
 
 
-@contextlib.contextmanager
-def _scratch_errors(scratch: str | None) -> Iterator[None]:
-    """In the measuring child: a scratch file that cannot be written, said as one line that
-    names its folder (what the user can act on), not as an error of the ambience."""
-    try:
-        yield
-    except OSError as exc:
-        folder = Path(scratch).parent if scratch else "the scratch folder"
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-        fix = "free some space there" if full else "check that it exists and can be written"
-        raise _ChildFailed(
-            f"{folder}: cannot write the ambience's scratch file ({exc.strerror or exc}); "
-            f"{fix}, or write the output to another disk"
-        ) from None
-
-
 def _measure(
     source: Source,
     total_frames: int,
@@ -345,25 +328,15 @@ def _measure(
         )
         peak = 0.0
         done = 0
-        kept = None
-        if scratch:
-            with _scratch_errors(scratch):
-                kept = ScratchWriter(scratch, source.channels, frames=total_frames)
-        try:
+        writer = ScratchWriter(scratch, source.channels, frames=total_frames) if scratch else None
+        with writer or contextlib.nullcontext() as kept:
             while done < total_frames:
                 block = source.render(min(CHILD_BLOCK_FRAMES, total_frames - done))
                 meter.add(block)
                 peak = max(peak, float(np.abs(block).max(initial=0.0)))
                 if kept is not None:
-                    with _scratch_errors(scratch):
-                        kept.write(block)
+                    kept.write(block)
                 done += block.shape[1]
-            if kept is not None:
-                with _scratch_errors(scratch):
-                    kept.close()
-        finally:
-            if kept is not None:
-                kept.abandon()  # after a failure: the failure, not the last page, is the news
         measured = StemMeasure(
             step_energies=meter.step_energies() if keep_steps else np.zeros(0),
             step_frames=meter.step_frames,

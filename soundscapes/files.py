@@ -25,11 +25,11 @@ import shutil
 import socket
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from soundscapes.children import process_alive
-from soundscapes.errors import SoundscapeError
+from soundscapes.errors import ExportError, SoundscapeError
 
 #: Stories, manifests, plans, scene files and lexicons are text a person wrote: 16 MB is a
 #: long novel several times over, and bounds what a mistaken path can make us read.
@@ -139,6 +139,32 @@ def human_size(n: float) -> str:
 
 
 # --- outputs ----------------------------------------------------------------------------------
+
+
+DISK_FULL = "the disk is full; free some space or write elsewhere"
+
+
+def write_failure(exc: BaseException) -> str:
+    """Why a write failed, in words: a full disk (or quota) says so, else the system's words."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DISK_FULL
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+@contextlib.contextmanager
+def writing(
+    where: object,
+    reason: Callable[[BaseException], str] = write_failure,
+    errors: tuple[type[BaseException], ...] = (OSError,),
+) -> Iterator[None]:
+    """Report a failed write as one :class:`ExportError` line naming ``where`` (an error
+    already said that way passes through as it is)."""
+    try:
+        yield
+    except ExportError:
+        raise
+    except errors as exc:
+        raise ExportError(f"{where}: cannot write ({reason(exc)})") from None
 
 
 def short_of_space(folder: Path, needed: float) -> int | None:

@@ -32,6 +32,8 @@ from typing import Self
 
 import numpy as np
 
+from soundscapes.files import writing
+
 #: Frames a page holds: 1.5 s at 44.1 kHz, what the render hands over at a time.
 PAGE_FRAMES = 1 << 16
 #: Scratch of this many bytes or more (about 50 min of stereo at 44.1 kHz) is written and read
@@ -100,18 +102,23 @@ class ScratchWriter:
     there is raised by the next call here. Use as a context manager, or call :meth:`close`,
     which writes the last page and raises a failure not raised yet. Leaving the context on an
     exception abandons the file instead (the caller's exception is the news).
+
+    A failure is raised as one :class:`~soundscapes.errors.ExportError` line naming the
+    scratch file's folder (the file's own name is a temporary one) and why.
     """
 
     def __init__(
         self, path: Path | str, channels: int, *, frames: int = 0, direct: bool | None = None
     ) -> None:
         self.channels = channels
+        self._where = f"{Path(path).parent} (scratch)"
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         if direct is None:
             direct = goes_direct(frames, channels)
-        fd = _open_direct(Path(path), flags) if direct else None
-        self.direct = fd is not None
-        self._fd = fd if fd is not None else os.open(path, flags, 0o600)
+        with writing(self._where):
+            fd = _open_direct(Path(path), flags) if direct else None
+            self.direct = fd is not None
+            self._fd = fd if fd is not None else os.open(path, flags, 0o600)
         self._filled = 0  # frames in the page being filled
         self._written = 0  # bytes of samples handed to the file
         self._failed: BaseException | None = None
@@ -139,6 +146,10 @@ class ScratchWriter:
 
     def write(self, block: np.ndarray) -> None:
         """Append ``block`` ``(channels, n)`` (copied: the caller may reuse it at once)."""
+        with writing(self._where):
+            self._append(block)
+
+    def _append(self, block: np.ndarray) -> None:
         self._raise_failure()
         n, done = block.shape[1], 0
         while done < n:
@@ -202,6 +213,10 @@ class ScratchWriter:
     def close(self) -> None:
         """Write the last page, wait for the file, close it; raises a failed write not raised
         yet. Closing again does nothing."""
+        with writing(self._where):
+            self._close()
+
+    def _close(self) -> None:
         if self._fd < 0:
             return
         try:

@@ -109,19 +109,27 @@ def start_workers(
     VoiceError, SpeechError
         The engine or its voice cannot be used (said now, before any other work).
     """
-    if jobs < 2 or not engine(spec.engine).use_process_pool:
-        return None
     keys = passage_keys(passages, spec)
     unique = {
         key: _Job(i, key, tuple(passages[i].say))
         for i, key in enumerate(keys)
         if not cache.path(key).exists()
     }
-    chunks = sum(len(_chunks(job)) for job in unique.values())
-    if chunks < 2:
+    size = _pool_size(spec, list(unique.values()), jobs)
+    if not size:
         return None
     check_spec(spec)
-    return SpeechWorkers(spec, min(jobs, chunks))
+    return SpeechWorkers(spec, size)
+
+
+def _pool_size(spec: EngineSpec, todo: list[_Job], jobs: int) -> int:
+    """Worker processes speaking ``todo`` wants, or 0 when it is spoken in this process
+    instead: one job, one chunk of text, or an engine that runs processes of its own (driven
+    from threads here). :func:`start_workers` and the speech stage both ask this."""
+    if jobs < 2 or not engine(spec.engine).use_process_pool:
+        return 0
+    chunks = sum(len(_chunks(job)) for job in todo)
+    return min(jobs, chunks) if chunks >= 2 else 0
 
 
 def ensure_cached(
@@ -216,17 +224,17 @@ def _ensure_cached(
         if progress is not None:
             progress(done, total)
 
-    own_processes = not engine(spec.engine).use_process_pool
-    if own_processes and jobs > 1 and len(todo) > 1:
-        core_free()
-        _run_here(todo, spec, cache, finished, passages, threads=min(jobs, len(todo)))
-    elif own_processes or jobs == 1 or sum(len(_chunks(job)) for job in todo) == 1:
-        core_free()
-        _run_here(todo, spec, cache, finished, passages)
-    else:
+    size = _pool_size(spec, todo, jobs)
+    if size:
         chunks = [chunk for job in todo for chunk in _chunks(job)]
-        with workers or SpeechWorkers(spec, min(jobs, len(chunks))) as pool:
+        with workers or SpeechWorkers(spec, size) as pool:
             _run_pool(chunks, todo, spec, cache, finished, pool, passages, core_free)
+    else:
+        core_free()
+        # An engine with processes of its own speaks several passages at once from threads.
+        own_processes = not engine(spec.engine).use_process_pool
+        threads = min(jobs, len(todo)) if own_processes else 1
+        _run_here(todo, spec, cache, finished, passages, threads=threads)
     return hits, misses
 
 

@@ -8,7 +8,6 @@ temporary name and renamed into place when complete.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import queue
 import shutil
@@ -25,7 +24,14 @@ import numpy as np
 import soundfile as sf
 
 from soundscapes.errors import ExportError
-from soundscapes.files import scratch_name, short_of_space, sweep_scratch
+from soundscapes.files import (
+    DISK_FULL,
+    scratch_name,
+    short_of_space,
+    sweep_scratch,
+    write_failure,
+    writing,
+)
 from soundscapes.output.formats import get_format
 from soundscapes.output.tags import Tags, ffmetadata
 
@@ -59,38 +65,31 @@ class Encoder(Protocol):
     def abort(self) -> None: ...
 
 
-_DISK_FULL = "the disk is full; free some space or write elsewhere"
 #: Free bytes below which a failed libsndfile write is put down to a full disk: libsndfile
 #: loses the errno (a FLAC whose first frames cannot be written says "problem with
 #: initialization of the flac decoder").
 _NEARLY_FULL_BYTES = 1 << 20
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return _DISK_FULL
-    return getattr(exc, "strerror", None) or str(exc)
-
-
 def _reason_writing_in(folder: Path) -> Callable[[BaseException], str]:
-    """:func:`_reason`, but a libsndfile error on a nearly full disk is the full disk."""
+    """:func:`~soundscapes.files.write_failure`, but a libsndfile error on a nearly full disk
+    is the full disk."""
 
     def reason(exc: BaseException) -> str:
         lost_errno = isinstance(exc, sf.LibsndfileError)
         if lost_errno and short_of_space(folder, _NEARLY_FULL_BYTES) is not None:
-            return _DISK_FULL
-        return _reason(exc)
+            return DISK_FULL
+        return write_failure(exc)
 
     return reason
 
 
-@contextlib.contextmanager
-def _writing(where: object, reason: Callable[[BaseException], str] = _reason) -> Iterator[None]:
-    """Report a failed write of a sound file as an :class:`ExportError` naming ``where``."""
-    try:
-        yield
-    except (OSError, sf.LibsndfileError) as exc:
-        raise ExportError(f"{where}: cannot write ({reason(exc)})") from None
+def _writing(
+    where: object, reason: Callable[[BaseException], str] = write_failure
+) -> contextlib.AbstractContextManager[None]:
+    """Report a failed write of a sound file (libsndfile's errors too) as an
+    :class:`ExportError` naming ``where``."""
+    return writing(where, reason, (OSError, sf.LibsndfileError))
 
 
 class SoundFileEncoder:
@@ -317,7 +316,7 @@ class FfmpegEncoder:
         except OSError:
             full = False
         if full or "No space left" in stderr:
-            return "the disk is full; free some space or write elsewhere"
+            return DISK_FULL
         lines = stderr.strip().splitlines()
         return lines[-1] if lines else "unknown error"
 

@@ -34,7 +34,6 @@ from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from soundscapes.arc import Darkening, SleepArc
 from soundscapes.background import BackgroundAnalysis, split_pays
 from soundscapes.curves import raised_cosine
-from soundscapes.errors import ExportError
 from soundscapes.output.meter import LoudnessMeter, integrated_lufs_of_steps
 from soundscapes.scratch import PAGE_FRAMES, ScratchWriter, read_scratch
 from soundscapes.source import CHANNELS, Source, SumSource
@@ -322,28 +321,23 @@ def analyse_stems(
         ambience, frames, bandwidth_hz=bandwidth_hz, scratch=scratch.ambience, split=split
     )
     with background:
-        try:
-            with ScratchWriter(scratch.voice, 1, frames=frames) as kept:
-                done = 0
-                while done < frames:
-                    n = min(BLOCK_FRAMES, frames - done)
-                    mono = np.ascontiguousarray(voice.render(n)[0], dtype=np.float32)
-                    kept.write(mono[None, :])
-                    meter.add(mono[None, :])
-                    peak = max(peak, float(np.abs(mono).max(initial=0.0)))
-                    inside = mask.frames(done, n, sr)
-                    if inside.any():
-                        at = (np.flatnonzero(inside) + done) // step
-                        speech_frames += np.bincount(at, minlength=len(speech_frames))[
-                            : len(speech_frames)
-                        ]
-                    done += n
-                    if progress:
-                        progress(done, frames)
-        except OSError as exc:
-            raise ExportError(
-                f"{scratch.voice.parent}: cannot write the mix's scratch file ({exc.strerror})"
-            ) from None
+        with ScratchWriter(scratch.voice, 1, frames=frames) as kept:
+            done = 0
+            while done < frames:
+                n = min(BLOCK_FRAMES, frames - done)
+                mono = np.ascontiguousarray(voice.render(n)[0], dtype=np.float32)
+                kept.write(mono[None, :])
+                meter.add(mono[None, :])
+                peak = max(peak, float(np.abs(mono).max(initial=0.0)))
+                inside = mask.frames(done, n, sr)
+                if inside.any():
+                    at = (np.flatnonzero(inside) + done) // step
+                    speech_frames += np.bincount(at, minlength=len(speech_frames))[
+                        : len(speech_frames)
+                    ]
+                done += n
+                if progress:
+                    progress(done, frames)
         measured = background.result()
     voice_steps = 2.0 * meter.step_energies()  # both channels
     count = min(len(voice_steps), len(measured.step_energies))

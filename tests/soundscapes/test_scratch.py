@@ -11,6 +11,7 @@ import threading
 import numpy as np
 import pytest
 
+from soundscapes.errors import ExportError
 from soundscapes.scratch import PAGE_FRAMES, ScratchWriter, goes_direct, page_bytes, read_scratch
 
 
@@ -126,9 +127,13 @@ def test_a_failed_write_is_raised_by_a_later_write_and_said_once(tmp_path, monke
         return real_write(fd, data)
 
     monkeypatch.setattr(os, "write", full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(ExportError) as caught:
         for _ in range(8):  # the I/O thread fails at the first page; a later write says so
             writer.write(_audio(PAGE_FRAMES))
+    # One line naming the folder (the scratch's own name is a temporary one) and why.
+    assert str(caught.value) == (
+        f"{tmp_path} (scratch): cannot write (the disk is full; free some space or write elsewhere)"
+    )
     writer.close()  # said once: closing after it neither raises again nor waits
     assert threading.active_count() == threads - (1 if direct else 0)
     assert writer._fd == -1
