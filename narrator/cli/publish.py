@@ -197,12 +197,19 @@ def site(
     out.print(
         escape(
             f"wrote the website {result.index} ({pages} pages: {changed} changed, "
-            f"{pages - changed} up to date) and the feed {result.feed.path}; subscribe at "
-            f"{result.feed.feed_url}"
+            f"{pages - changed} up to date{_removed(result.removed)}) and the feed "
+            f"{result.feed.path}; subscribe at {result.feed.feed_url}"
         ),
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _removed(pages: tuple[Path, ...]) -> str:
+    """What the site's line adds for the pages of episodes no longer in the manifest."""
+    if not pages:
+        return ""
+    return f", {len(pages)} removed: {', '.join(page.name for page in pages)}"
 
 
 @app.command()

@@ -8,11 +8,16 @@ The feed's items link to these pages (unless the manifest gives an episode its o
 only when its bytes change, so an upload (or a cache) sees only the pages whose episode or
 show changed. Pages hold relative links only, so the folder works offline from ``file://``
 as on any plain web server.
+
+A page whose episode left the manifest (or was renamed) is removed, so a synced or uploaded
+folder stops serving it: only pages narrator wrote (its ``generator`` meta in the first
+kilobytes) that no episode owns now. Anything else in ``episodes/`` is the user's and stays.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -35,13 +40,14 @@ from narrator.publish.feed import (
 )
 from narrator.publish.manifest import (
     SITE_INDEX,
+    SITE_PAGES,
     Manifest,
     episode_page,
     manifest_inputs,
     web_address,
 )
 from narrator.render.sidecars import sidecar_path
-from soundscapes.files import check_outputs, human_size
+from soundscapes.files import check_outputs, human_size, same_file
 from soundscapes.output.export import write_bytes_if_changed
 from soundscapes.output.formats import get_format
 
@@ -54,6 +60,8 @@ class SiteResult:
     #: The pages (the index among them) whose content changed, so were written.
     written: tuple[Path, ...]
     feed: FeedResult
+    #: Pages narrator wrote for episodes the manifest no longer has, removed.
+    removed: tuple[Path, ...] = ()
 
 
 def site_outputs(manifest: Manifest) -> list[tuple[str, Path]]:
@@ -110,10 +118,13 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
     texts[index] = _index_page(manifest, rendered, url, art)
     written = [path for path, text in texts.items() if write_bytes_if_changed(path, text.encode())]
     write_bytes_if_changed(feed, xml)
+    # Last, once the new site is whole: a failure above leaves the old pages in place.
+    removed = _remove_stale_pages(manifest, set(pages.values()))
     return SiteResult(
         index=index,
         pages=tuple(pages.values()),
         written=tuple(written),
+        removed=tuple(removed),
         feed=FeedResult(
             path=feed,
             feed_url=url,
@@ -122,6 +133,46 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
             warnings=tuple([*art_warnings, *warnings]),
         ),
     )
+
+
+#: How a page narrator wrote begins (:func:`narrator.page.markup.document`), within this
+#: many bytes.
+_GENERATOR_MARK = b'<meta name="generator" content="narrator '
+_HEAD_BYTES = 4096
+
+
+def _written_by_narrator(path: Path) -> bool:
+    """Whether ``path`` is a regular file (not a link) whose head has narrator's mark."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as file:
+            return _GENERATOR_MARK in file.read(_HEAD_BYTES)
+    except OSError:
+        return False
+
+
+def _remove_stale_pages(manifest: Manifest, current: set[Path]) -> list[Path]:
+    """Remove the pages in ``episodes/`` that narrator wrote and no episode owns now; the
+    removed paths, sorted. A page that cannot be removed is left (the next run tries again)."""
+    folder = manifest.output_dir / SITE_PAGES
+    try:
+        candidates = sorted(p for p in folder.iterdir() if p.suffix == ".html")
+    except OSError:
+        return []
+    # An episode's own listening page (``NAME.mp3.html``) may live here too: never stale.
+    owned = [*manifest_inputs(manifest), *published_files(manifest)]
+    kept = [*current, *(path for _, path in owned)]
+    removed = []
+    for page in candidates:
+        if any(same_file(page, other) for other in kept) or not _written_by_narrator(page):
+            continue
+        try:
+            page.unlink()
+        except OSError:  # gone already, or not ours to remove after all: leave it be
+            continue
+        removed.append(page)
+    return removed
 
 
 def _relative(path: Path, page: Path) -> str:

@@ -177,6 +177,41 @@ def test_only_what_changed_is_written_again(show, tmp_path):
     assert "(4 pages: 4 changed, 0 up to date)" in " ".join(text.split())
 
 
+def test_the_page_of_an_episode_that_left_the_show_is_removed_and_nothing_else(show, tmp_path):
+    folder = tmp_path / "show"
+    shutil.copytree(show, folder)
+    manifest = folder / "podcast.toml"
+    episodes = folder / "public" / "episodes"
+    hearth = episodes / "hearth.html"
+    assert hearth.is_file()
+    # Beside the pages: the user's own file, and a link to a page narrator wrote elsewhere.
+    notes = episodes / "notes.html"
+    notes.write_text("<p>my own notes</p>\n", encoding="utf-8")
+    elsewhere = tmp_path / "kept.html"
+    shutil.copy(hearth, elsewhere)
+    (episodes / "alias.html").symlink_to(elsewhere)
+    text = manifest.read_text(encoding="utf-8")
+    last = text.rindex("[[episodes]]")
+    assert "hearth" in text[last:]
+    manifest.write_text(text[:last], encoding="utf-8")  # the hearth leaves the show
+
+    code, out = cli("site", str(manifest))
+    assert code == 0, out
+    assert "(3 pages: 1 changed, 2 up to date, 1 removed: hearth.html)" in " ".join(out.split())
+    assert not hearth.exists()
+    assert notes.read_text(encoding="utf-8") == "<p>my own notes</p>\n"
+    assert (episodes / "alias.html").is_symlink() and elsewhere.is_file()
+    assert sorted(p.name for p in episodes.iterdir()) == [
+        "alias.html", "harbour.html", "notes.html", "rain.html",
+    ]  # fmt: skip
+    assert "hearth" not in (folder / "public" / "index.html").read_text(encoding="utf-8")
+    assert "hearth" not in (folder / "public" / "feed.xml").read_text(encoding="utf-8")
+    # Once gone, gone: the next run has nothing to remove.
+    code, out = cli("site", str(manifest))
+    assert code == 0, out
+    assert "removed" not in out
+
+
 def one_error(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), text
