@@ -139,7 +139,13 @@ def _receive(conn: Connection) -> tuple:
 
 
 def _serve(source: Source, total_frames: int, owner_pid: int, conn: Connection) -> None:
-    """Child: render ``total_frames`` of ``source`` in blocks and send them, then its time."""
+    """Child: render ``total_frames`` of ``source`` in blocks and send them, then its time.
+
+    Each block goes as a small ``("block", frames)`` message and then its samples as raw
+    bytes, which :class:`_Blocks` reads straight into an array: pickling the array instead
+    cost a copy on each side and a fresh array per block: 800 blocks of 512 KiB through a
+    1 MiB pipe took the reader 0.54-0.68 CPU s pickled against 0.21-0.23 s so (three
+    interleaved rounds on the 2-core EPYC), about 1.2 CPU s less for an hour of stereo."""
     busy_s = 0.0
     with _reporting(conn, owner_pid):
         done = 0
@@ -148,7 +154,8 @@ def _serve(source: Source, total_frames: int, owner_pid: int, conn: Connection) 
             started = time.process_time()
             block = np.ascontiguousarray(source.render(n), dtype=np.float32)
             busy_s += time.process_time() - started
-            conn.send(("block", block))
+            conn.send(("block", block.shape[1]))
+            conn.send_bytes(block)
             done += n
         conn.send(("done", busy_s))
 
@@ -206,15 +213,29 @@ class _Child:
 class _Blocks:
     """A :class:`~soundscapes.source.Source` of the blocks :func:`_serve` sends down ``conn``,
     ``total_frames`` in all, then silence; the sender's errors raised as
-    :class:`SoundscapeError`."""
+    :class:`SoundscapeError`.
 
-    def __init__(self, conn: Connection, total_frames: int, sample_rate_hz: int, channels: int):
+    With ``reuse``, every block lands in one array, so what :meth:`render` returns holds
+    only until the next call: for a reader that adds it to something at once (a split
+    render's sum), which then costs no fresh memory per block.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        total_frames: int,
+        sample_rate_hz: int,
+        channels: int,
+        *,
+        reuse: bool = False,
+    ):
         self.sample_rate_hz = sample_rate_hz
         self.channels = channels
         self._conn = conn
         self._total = total_frames
         self._given = 0
         self._buffer = np.zeros((self.channels, 0), dtype=np.float32)
+        self._landing = np.empty((channels, CHILD_BLOCK_FRAMES), np.float32) if reuse else None
         #: CPU seconds the sender spent rendering, known once it has sent everything.
         self.busy_s = 0.0
 
@@ -233,7 +254,23 @@ class _Blocks:
         if message[0] == "done":
             self.busy_s = float(message[1])
             return
-        block = message[1]
+        frames = int(message[1])
+        if self._landing is not None and frames <= self._landing.shape[1]:
+            if self._buffer.size:  # what is left of the last block lives where this one lands
+                self._buffer = self._buffer.copy()
+            block = self._landing[:, :frames]
+            if frames < self._landing.shape[1]:
+                block = np.empty((self.channels, frames), np.float32)
+        else:
+            block = np.empty((self.channels, frames), np.float32)
+        try:
+            got = self._conn.recv_bytes_into(memoryview(block).cast("B"))
+        except (EOFError, OSError):
+            raise _ChildFailed(
+                "the ambience process stopped unexpectedly (out of memory?); run again"
+            ) from None
+        if got != block.nbytes:
+            raise _ChildFailed(f"the ambience process sent {got} bytes for {frames} frames")
         self._given += block.shape[1]
         if self._given >= self._total:
             self._take()  # the child's closing message: its time
@@ -256,14 +293,18 @@ class BackgroundSource(_Child):
     """A :class:`~soundscapes.source.Source` whose samples come from ``source`` rendered in
     a child process; at most :data:`CHILD_BLOCK_FRAMES` frames beyond what was asked for.
 
-    Use as a context manager (or call :meth:`close`) so the child never outlives the render.
+    With ``reuse``, a block :meth:`render` returns holds only until the next call (see
+    :class:`_Blocks`). Use as a context manager (or call :meth:`close`) so the child never
+    outlives the render.
     """
 
-    def __init__(self, source: Source, total_frames: int) -> None:
+    def __init__(self, source: Source, total_frames: int, *, reuse: bool = False) -> None:
         self.sample_rate_hz = source.sample_rate_hz
         self.channels = source.channels
         super().__init__(_serve, (source, total_frames, os.getpid()), "narrator-ambience")
-        self._blocks = _Blocks(self._conn, total_frames, self.sample_rate_hz, self.channels)
+        self._blocks = _Blocks(
+            self._conn, total_frames, self.sample_rate_hz, self.channels, reuse=reuse
+        )
 
     @property
     def busy_s(self) -> float:
@@ -315,7 +356,8 @@ def _measure(
     with _reporting(conn, owner_pid):
         second = None
         if half is not None:
-            second = _Blocks(half, total_frames, source.sample_rate_hz, source.channels)
+            # Added to the first part at once (SumSource.render): one landing array will do.
+            second = _Blocks(half, total_frames, source.sample_rate_hz, source.channels, reuse=True)
             source = source.with_second(second)
         started = time.process_time()
         started_at = time.monotonic()

@@ -23,16 +23,19 @@ def _fails_after_2_s(t_s: np.ndarray) -> np.ndarray:
     return np.zeros_like(t_s)
 
 
-def test_same_samples_as_rendering_here():
+@pytest.mark.parametrize("reuse", [False, True])
+def test_same_samples_as_rendering_here(reuse):
+    """In blocks of any size, shorter and longer than the child's: with ``reuse`` what is left
+    of a block must outlive the next one landing where it was."""
     total = 5 * SR + 123
     expected = create_layer("tide", seed=3).render(total)
     rng = np.random.default_rng(0)
     pieces = []
-    with BackgroundSource(create_layer("tide", seed=3), total) as bg:
+    with BackgroundSource(create_layer("tide", seed=3), total, reuse=reuse) as bg:
         got = 0
         while got < total + 500:
             n = int(rng.integers(1, 90_000))
-            pieces.append(bg.render(n))
+            pieces.append(bg.render(n).copy())  # a reused block holds until the next call
             got += n
     out = np.concatenate(pieces, axis=1)
     np.testing.assert_array_equal(out[:, :total], expected)
