@@ -32,6 +32,7 @@ from typing import Self
 
 import numpy as np
 
+from soundscapes.errors import SoundscapeError
 from soundscapes.files import writing
 
 #: Frames a page holds: 1.5 s at 44.1 kHz, what the render hands over at a time.
@@ -270,11 +271,32 @@ def read_scratch(
 
     ``direct`` (by default for a big file: :func:`goes_direct`) reads past the page cache, a
     few pages ahead in a thread of its own.
+
+    Raises
+    ------
+    SoundscapeError
+        The file cannot be opened or read (removed under the render, a failing disk): one
+        line naming its folder, as a failed write is said.
     """
+    try:
+        yield from _read_scratch(Path(path), frames, channels, every, direct)
+    except OSError as exc:
+        if isinstance(exc, SoundscapeError):
+            raise
+        reason = exc.strerror or str(exc)
+        raise SoundscapeError(
+            f"{Path(path).parent} (scratch): cannot read back ({reason}); leave narrator's "
+            "scratch files alone while it runs, and check the disk"
+        ) from None
+
+
+def _read_scratch(
+    path: Path, frames: int, channels: int, every: int, direct: bool | None
+) -> Iterator[np.ndarray]:
     indices = range(0, -(-frames // PAGE_FRAMES), every)
     if direct is None:
         direct = goes_direct(frames, channels)
-    fd = _open_direct(Path(path), os.O_RDONLY) if direct else None
+    fd = _open_direct(path, os.O_RDONLY) if direct else None
     if fd is None:
         with open(path, "rb") as f:
             for i in indices:

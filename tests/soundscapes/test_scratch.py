@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from soundscapes.errors import ExportError
+from soundscapes.errors import ExportError, SoundscapeError
 from soundscapes.scratch import PAGE_FRAMES, ScratchWriter, goes_direct, page_bytes, read_scratch
 
 
@@ -214,10 +214,25 @@ def test_short_reads_are_read_on_and_a_failed_read_is_raised_here(tmp_path, monk
 
     monkeypatch.setattr(os, "preadv", broken)
     threads, fds = threading.active_count(), _open_fds()
-    with pytest.raises(OSError, match="Input/output error"):
+    said = f"{tmp_path} (scratch): cannot read back (Input/output error); leave narrator's"
+    with pytest.raises(SoundscapeError) as raised:
         for _ in read_scratch(path, frames, 2, direct=True):
             pass
+    assert str(raised.value).startswith(said)
     assert threading.active_count() == threads and _open_fds() == fds
+
+
+@pytest.mark.parametrize("direct", [False, True], ids=["cached", "direct"])
+def test_a_scratch_file_gone_before_it_is_read_is_one_line_naming_its_folder(tmp_path, direct):
+    frames = 2 * PAGE_FRAMES
+    path = tmp_path / "s.f32"
+    _write(path, _audio(frames), [frames], direct=direct)
+    path.unlink()  # removed under the render (a user tidying the folder)
+    with pytest.raises(SoundscapeError) as raised:
+        list(read_scratch(path, frames, 2, direct=direct))
+    line = str(raised.value)
+    assert line.startswith(f"{tmp_path} (scratch): cannot read back (No such file or directory)")
+    assert "\n" not in line
 
 
 def test_big_scratch_goes_past_the_page_cache_and_small_stays_in_it():
