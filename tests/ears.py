@@ -122,7 +122,7 @@ class _Model:
         # The export is QDQ (QuantizeLinear/DequantizeLinear around float convolutions).
         # Fused into int8 kernels, it hears right only where the CPU adds up u8 x s8
         # products without saturating (VNNI): on an AVX2 host (AMD EPYC, Zen 3) the fused
-        # model heard a pure tone as noise and 16 of test_heard.py's 154 cases failed (the
+        # model heard white noise as pink and 16 of test_heard.py's 154 cases failed (the
         # 8-bit saturation of pre-VNNI x86 that OpenVINO documents: docs.openvino.ai,
         # "Saturation (overflow) Issue Workaround"). Unfused, each convolution runs in float
         # on the dequantized values, as the graph states: the same scores on any CPU within
