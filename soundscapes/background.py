@@ -255,14 +255,10 @@ class _Blocks:
             self.busy_s = float(message[1])
             return
         frames = int(message[1])
-        if self._landing is not None and frames <= self._landing.shape[1]:
-            if self._buffer.size:  # what is left of the last block lives where this one lands
-                self._buffer = self._buffer.copy()
-            block = self._landing[:, :frames]
-            if frames < self._landing.shape[1]:
-                block = np.empty((self.channels, frames), np.float32)
-        else:
-            block = np.empty((self.channels, frames), np.float32)
+        lands = self._landing is not None and frames == self._landing.shape[1]
+        if lands and self._buffer.size:  # what is left of the last block lives where it lands
+            self._buffer = self._buffer.copy()
+        block = self._landing if lands else np.empty((self.channels, frames), np.float32)
         try:
             got = self._conn.recv_bytes_into(memoryview(block).cast("B"))
         except (EOFError, OSError):

@@ -20,6 +20,9 @@ _MONTHS = (
 )  # fmt: skip
 #: The minus sign figures are written with (U+2212), not a hyphen.
 MINUS = "\u2212"
+#: How every page says narrator wrote it (its ``generator`` meta, before the version), so
+#: that a page of an episode gone from a show can be told from a file of the user's.
+GENERATOR_MARK = '<meta name="generator" content="narrator '
 
 
 def esc(value: object) -> str:
@@ -82,7 +85,7 @@ def document(*, title: str, body: str, lang: str = "en", description: str = "") 
         '<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="dark light">\n'
-        f'<meta name="generator" content="narrator {esc(narrator.__version__)}">\n'
+        f'{GENERATOR_MARK}{esc(narrator.__version__)}">\n'
         f"{about}"
         f"<title>{esc(title)}</title>\n"
         '<link rel="icon" href="data:,">\n'

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from narrator.page.episode import EpisodeView, Link, episode_html
 from narrator.page.index import EpisodeEntry, ShowView, index_html
+from narrator.page.markup import GENERATOR_MARK
 from narrator.page.transcript import read_vtt
 from narrator.publish import PublishError
 from narrator.publish.batch import Rendered, load_rendered, published_files
@@ -135,9 +136,8 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
     )
 
 
-#: How a page narrator wrote begins (:func:`narrator.page.markup.document`), within this
-#: many bytes.
-_GENERATOR_MARK = b'<meta name="generator" content="narrator '
+#: Where a page narrator wrote carries :data:`~narrator.page.markup.GENERATOR_MARK`: in its
+#: head, within this many bytes.
 _HEAD_BYTES = 4096
 
 
@@ -147,7 +147,7 @@ def _written_by_narrator(path: Path) -> bool:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return False
         with open(path, "rb") as file:
-            return _GENERATOR_MARK in file.read(_HEAD_BYTES)
+            return GENERATOR_MARK.encode() in file.read(_HEAD_BYTES)
     except OSError:
         return False
 
@@ -165,7 +165,10 @@ def _remove_stale_pages(manifest: Manifest, current: set[Path]) -> list[Path]:
     kept = [*current, *(path for _, path in owned)]
     removed = []
     for page in candidates:
-        if any(same_file(page, other) for other in kept) or not _written_by_narrator(page):
+        # Cheapest first: most candidates are today's pages, by the very same path.
+        if page in current or not _written_by_narrator(page):
+            continue
+        if any(same_file(page, other) for other in kept):
             continue
         try:
             page.unlink()
