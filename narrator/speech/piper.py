@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
@@ -113,7 +114,9 @@ def resolve_voice(voice: str) -> str:
             raise VoiceError(
                 f"piper voice {voice} has no config beside it; put {path.name}.json next to it"
             )
-        return str(path.resolve())
+        # Absolute, but not resolved: a voice linked into a folder keeps the config beside
+        # the link, as piper's own command line reads it (MODEL + ".json").
+        return os.path.abspath(path)
     close = difflib.get_close_matches(voice.lower(), sorted(_BUNDLED_ALIASES), n=1, cutoff=0.5)
     hint = f"did you mean {BUNDLED_VOICE}? " if close else ""
     raise VoiceError(

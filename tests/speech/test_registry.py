@@ -69,8 +69,19 @@ def test_voices_are_checked_never_silently_replaced(tmp_path: Path):
         default_spec("piper", voice=str(missing))
     (tmp_path / "amy.onnx.json").write_text("{}")
     spec = default_spec("piper", voice=str(missing))
-    assert spec.voice == str(missing.resolve())
+    assert spec.voice == str(missing.absolute())
     assert "amy.onnx" in piper.version(spec)
+    # A voice linked into another folder is read with the config beside the link, as
+    # piper's command line reads it; the config's bytes are part of its identity.
+    linked = tmp_path / "voices" / "mine.onnx"
+    linked.parent.mkdir()
+    linked.symlink_to(missing)
+    (tmp_path / "voices" / "mine.onnx.json").write_text('{"a": 1}')
+    spec = default_spec("piper", voice=str(linked))
+    assert spec.voice == str(linked)
+    before = piper.version(spec)
+    (tmp_path / "voices" / "mine.onnx.json").write_text('{"a": 2}')
+    assert piper.version(spec) != before
     with pytest.raises(VoiceError):
         check_spec(EngineSpec(engine="fake", voice="nobody"))
 
