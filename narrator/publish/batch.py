@@ -3,7 +3,8 @@
 An episode is up to date when its output and sidecars exist and its *fingerprint* — a hash of
 the story's bytes, the bytes of every file its options name (lexicon, plan, scenes, voice), of
 its cover and of the show's artwork, the episode's render options, title, number and
-publication date, the show's title and author, and the narrator version — equals the one stored
+publication date, the show's title and author, the narrator version, and the version of the
+engine and voice that speak it (as the speech cache keys them) — equals the one stored
 beside the output (``OUT.fingerprint.json``) by its last successful render. A failed render
 leaves the previous output and fingerprint as they were (every write is atomic), so the next run
 tries it again.
@@ -150,6 +151,7 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
         files["voice"] = _sha256_of(Path(voice))
     return {
         "narrator": narrator.__version__,
+        "speech": _speech_identity(episode),
         "story_sha256": _sha256_of(episode.story),
         "files_sha256": files,
         "cover_sha256": _sha256_of(_cover_of(episode.story)),
@@ -162,6 +164,20 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
         "published": episode.published.isoformat() if episode.published else None,
         "show_cover_sha256": _sha256_of(_show_cover(manifest)),
     }
+
+
+def _speech_identity(episode: Episode) -> str | None:
+    """The engine and voice that would speak the episode, by version and file hashes: a new
+    piper, a re-trained voice at the same path or an updated voice package renders the
+    episode again, as it would miss the speech cache. ``None`` when they cannot be resolved
+    (the render will fail and say why)."""
+    from narrator.options import MANIFEST
+    from narrator.render.pipeline import speech_identity
+
+    try:
+        return speech_identity(episode.story, [(MANIFEST, episode.options)])
+    except (NarratorError, SoundscapeError):
+        return None
 
 
 def fingerprint(inputs: dict[str, Any]) -> str:

@@ -62,7 +62,8 @@ from narrator.render.sidecars import (
 from narrator.render.stages import StageClock, stages_plot
 from narrator.render.timing import chapter_marks, scene_cues
 from narrator.speech import default_spec, narrate, start_workers
-from narrator.speech.registry import engine_warnings
+from narrator.speech.base import EngineSpec
+from narrator.speech.registry import engine_version, engine_warnings
 from narrator.text.frontmatter import split_front_matter
 from narrator.text.pronunciation import load_lexicon
 from narrator.text.script import Script, is_markdown, parse_text, read_story, title_from_path
@@ -170,6 +171,39 @@ def load_story(
     return script, settings, user_scenes
 
 
+def speech_spec(settings: RenderSettings) -> EngineSpec:
+    """The engine, voice and engine settings a render with ``settings`` speaks with.
+
+    Raises
+    ------
+    SpeechError, VoiceError
+        An unknown engine, voice or setting.
+    """
+    return default_spec(
+        settings.engine,
+        settings.voice,
+        pace_wpm=settings.pace_wpm,
+        **dict(settings.engine_settings),
+    )
+
+
+def speech_identity(story: Path, layers: Layers = ()) -> str:
+    """What would speak ``story`` with ``layers`` over its front matter: the engine's name
+    and its version string (the engine's and the voice files' versions or hashes, as in
+    every speech cache key). Cheap: the story's text is not parsed past its front matter,
+    and a voice file's hash is computed once per process.
+
+    Raises
+    ------
+    NarratorError
+        The story cannot be read, or its options or voice are bad (the render would fail).
+    """
+    text, _ = read_story(story)
+    meta, _, _ = split_front_matter(text, source=str(story))
+    spec = speech_spec(resolve([*layers, (FRONT, meta.options)]))
+    return f"{spec.engine}:{engine_version(spec)}"
+
+
 def story_plan(script: Script, settings: RenderSettings, user_scenes: dict[str, Scene]) -> Plan:
     """The scene under each passage: the plan file's, else inferred at the settings' pace
     (which sets how long each passage is estimated to last) and scene."""
@@ -247,12 +281,7 @@ def render_story(
         if path is not None:
             check_writable(path)
     episode = episode or EpisodeMeta()
-    spec = default_spec(
-        settings.engine,
-        settings.voice,
-        pace_wpm=settings.pace_wpm,
-        **dict(settings.engine_settings),
-    )
+    spec = speech_spec(settings)
     jobs, jobs_warnings = usable_jobs(settings.jobs)
     sweep_scratch(tempfile.gettempdir())  # a killed render's speech (--no-cache, system voice)
     with (

