@@ -122,9 +122,10 @@ def batch(
         err.print(Text.assemble(("error:", "bold red"), " ", r.error or ""), soft_wrap=True)
     rendered, skipped, failed = len(result.rendered), len(result.skipped), len(result.failed)
     if not rendered and not failed:
+        every = "the episode is" if skipped == 1 else f"all {skipped} episodes are"
         out.print(
-            f"nothing to render: all {skipped} episodes are up to date (--force renders them "
-            "again)",
+            f"nothing to render: {every} up to date (--force renders "
+            f"{'it' if skipped == 1 else 'them'} again)",
             highlight=False,
         )
     else:

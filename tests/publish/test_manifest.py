@@ -300,3 +300,14 @@ def test_playlist_text_is_extended_m3u_that_a_parser_reads(tmp_path):
     assert [s.uri for s in segments] == ["../site/a b.mp3", "../site/sub/ü.mp3"]
     assert [s.duration for s in segments] == [62, 9]
     assert [s.title for s in segments] == ["One, two three", "Tea & 🌙"]
+
+
+def test_a_second_batch_of_one_episode_says_it_is_up_to_date_in_the_singular(tmp_path):
+    path = write(tmp_path, HEADER + '[[episodes]]\nstory = "a.txt"\n')
+    first = CliRunner().invoke(app, ["batch", str(path), "--jobs", "1"])
+    assert first.exit_code == 0 and "1 rendered" in first.output, first.output
+    again = CliRunner().invoke(app, ["batch", str(path), "--jobs", "1"])
+    assert again.exit_code == 0, again.output
+    assert "nothing to render: the episode is up to date (--force renders it again)" in (
+        again.output
+    )
