@@ -45,8 +45,9 @@ class Option:
     field: str
     """The attribute of :class:`RenderSettings` it sets (``pace_wpm``)."""
     kind: str
-    """``float``, ``int``, ``bool``, ``text``, ``path``, ``choice``, ``format`` (a registered
-    output format), ``loudness`` or ``settings`` (engine settings, ``KEY=VALUE``)."""
+    """``float``, ``int``, ``bool``, ``text``, ``path``, ``voice`` (text, but a ``.onnx`` voice
+    file is a path), ``choice``, ``format`` (a registered output format), ``loudness`` or
+    ``settings`` (engine settings, ``KEY=VALUE``)."""
     default: Any
     help: str
     unit: str = ""
@@ -90,7 +91,7 @@ OPTIONS: tuple[Option, ...] = (
     _o("engine", "engine", "text", "piper",
        "speech engine: piper (natural, neural), kokoro (Kokoro-82M, neural, slower), "
        "system (espeak-ng), fake (test tones)"),
-    _o("voice", "voice", "text", None,
+    _o("voice", "voice", "voice", None,
        "a Piper .onnx voice file, a Kokoro voice or blend (af_heart:0.7,af_bella:0.3), "
        "or a system voice id (narrator voices)",
        default_text="the engine's"),
@@ -230,7 +231,13 @@ def check_value(option: Option, raw: Any, where: str, *, base: Path | None = Non
     if kind == "path":
         path = Path(str(raw)).expanduser()
         return path if base is None or path.is_absolute() else base / path
-    return str(raw).strip()
+    text = str(raw).strip()
+    if kind == "voice" and text.endswith(".onnx") and base is not None:
+        # A piper voice file is read relative to the story or manifest that names it, as
+        # its lexicon and cover are; a voice name (``af_heart``, ``gmw/en-us``) is kept.
+        path = Path(text).expanduser()
+        return str(path if path.is_absolute() else base / path)
+    return text
 
 
 def _number(raw: Any, *, integer: bool) -> float | int | None:

