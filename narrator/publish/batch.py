@@ -146,9 +146,10 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
         else:
             options[key] = value
     voice = episode.options.get("voice")
-    if voice and ("/" in voice or "\\" in voice or voice.endswith(".onnx")):
+    if voice and voice.endswith(".onnx"):  # a piper voice file (gmw/en-us is a name)
+        # By its name: the record must not carry this machine's folders. Its content is in
+        # "speech" (the model's and config's hashes, computed once per process).
         options["voice"] = Path(voice).name
-        files["voice"] = _sha256_of(Path(voice))
     return {
         "narrator": narrator.__version__,
         "speech": _speech_identity(episode),

@@ -296,7 +296,7 @@ def payload_for(
         return resolved.relative_to(folder).as_posix()
 
     voice = str(ep.options.get("voice") or "")
-    if "/" in voice or voice.endswith(".onnx"):
+    if voice.endswith(".onnx"):  # a piper voice file (a name may hold a slash: gmw/en-us)
         raise PublishError(
             f"{where}: voice {voice} is a file; with --scheduler name a voice the workers have "
             "installed (narrator voices)"

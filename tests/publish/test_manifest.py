@@ -311,3 +311,28 @@ def test_a_second_batch_of_one_episode_says_it_is_up_to_date_in_the_singular(tmp
     assert "nothing to render: the episode is up to date (--force renders it again)" in (
         again.output
     )
+
+
+def test_a_cluster_payload_refuses_a_voice_file_but_takes_a_voice_name_with_a_slash(tmp_path):
+    """Workers have their own voices: a piper voice file cannot be sent, a name can, even
+    espeak-ng's ``gmw/en-us``."""
+    from narrator.publish.batch import _task
+    from narrator.publish.cluster import payload_for
+
+    (tmp_path / "voices").mkdir()
+    path = write(
+        tmp_path,
+        HEADER.replace('engine = "fake"\n', "")
+        + '[[episodes]]\nstory = "a.txt"\nengine = "system"\nvoice = "gmw/en-us"\n'
+        + '[[episodes]]\nstory = "b.txt"\nengine = "piper"\nvoice = "voices/alba.onnx"\n',
+        {"a.txt": "The night is soft.", "b.txt": "The sea is slow."},
+    )
+    manifest = load_manifest(path)
+    named, filed = manifest.episodes
+    nowhere = {"shared_dir": None, "cache_dir": None}
+    payload = payload_for(
+        manifest, _task(manifest, named, speech_jobs=1, cache_dir=None), **nowhere
+    )
+    assert payload["options"]["voice"] == "gmw/en-us"
+    with pytest.raises(PublishError, match=r"voice .*alba\.onnx is a file; with --scheduler"):
+        payload_for(manifest, _task(manifest, filed, speech_jobs=1, cache_dir=None), **nowhere)
