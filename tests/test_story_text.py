@@ -202,6 +202,17 @@ def test_words_survive_markdown_inline_forms():
     assert words_of(script.passages[0].text) == ["A", "b", "c", "d", "e", "g", "h"]
 
 
+def test_the_words_of_an_html_block_are_spoken_and_its_tags_comments_and_scripts_are_not():
+    script = parse_md(
+        "First para.\n\n<p>The sea was calm.</p>\n\n<div>Dusk</div> falls *slowly* "
+        "[here](http://x).\n\n<!-- a note to self -->\n\n"
+        "<p>Tea &amp; toast.<script>var x = 1;</script></p>\n\nSome <b>bold</b> text.\n"
+    )
+    spoken = [w for p in script.passages for w in words_of(p.text)]
+    assert spoken == ["First", "para", "The", "sea", "was", "calm", "Dusk", "falls", "slowly",
+                      "here", "Tea", "and", "toast", "Some", "bold", "text"]  # fmt: skip
+
+
 def test_passages_command_json_round_trips_and_table_shows_the_plan(tmp_path):
     from typer.testing import CliRunner
 

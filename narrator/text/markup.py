@@ -2,13 +2,14 @@
 
 Plain text: paragraphs are separated by blank lines. Markdown (through markdown-it-py, a
 CommonMark parser): headings become chapter titles; emphasis and links are read as their words;
-code, images and HTML tags are not spoken.
+code, images, HTML tags and comments are not spoken, the words inside HTML blocks are.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -67,11 +68,19 @@ def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -
             f"{MAX_NESTING // 2 - 2} levels); flatten them"
         )
     out: list[Block] = []
+    inline = MarkdownIt("commonmark")
     for i, token in enumerate(tokens):
+        line = first_line + (token.map[0] if token.map else 0)
+        if token.type == "html_block":
+            # A paragraph wrapped in <p> or <div>: its tags are not spoken, its words are
+            # (CommonMark leaves the Markdown inside unparsed, so it is read inline here).
+            words = _inline_text(inline.parseInline(_html_text(token.content))[0].children or [])
+            if words.strip():
+                out.append(Block(text=words.strip(), line=line))
+            continue
         if token.type != "inline":
             continue
         opener = tokens[i - 1]
-        line = first_line + (token.map[0] if token.map else 0)
         words = _inline_text(token.children or [])
         if not words.strip():
             continue
@@ -80,6 +89,39 @@ def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -
         else:
             out.append(Block(text=words.strip(), line=line))
     return out
+
+
+class _HtmlText(HTMLParser):
+    """The words of an HTML fragment: text and entities, not tags, comments, scripts or
+    styles; block-level tags separate words."""
+
+    _UNSPOKEN = frozenset({"script", "style", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self._UNSPOKEN:
+            self._hidden += 1
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._UNSPOKEN and self._hidden:
+            self._hidden -= 1
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def _html_text(html: str) -> str:
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
 
 
 def _inline_text(children: list[Token]) -> str:
