@@ -204,3 +204,21 @@ def test_the_readme_option_table_is_the_declaration() -> None:
     assert match.group(1).strip() == readme_table().strip(), (
         "the README's option table differs from narrator/options.py; paste readme_table()"
     )
+
+
+def test_an_output_on_the_command_line_wins_over_the_front_matters_format(tmp_path) -> None:
+    """``-o x.flac`` over front matter's ``format: wav`` writes FLAC; ``--format wav``
+    beside ``-o x.flac`` is still a contradiction on one line."""
+    import soundfile as sf
+
+    from narrator.cli import app
+
+    story = tmp_path / "s.txt"
+    story.write_text("---\nformat: wav\n---\nThe night is soft.\n", encoding="utf-8")
+    out = tmp_path / "s.flac"
+    args = ["render", str(story), "--engine", "fake", "--tail", "1", "-q"]
+    result = CliRunner().invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sf.info(str(out)).format == "FLAC"
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "t.flac"), "--format", "wav"])
+    assert result.exit_code == 1 and "--format wav does not match the .flac name" in result.output

@@ -28,6 +28,7 @@ from narrator.options import (
     BY_KEY,
     CLI,
     FRONT,
+    MANIFEST,
     OptionError,
     RenderSettings,
     check_value,
@@ -255,7 +256,12 @@ def render_story(
     # The format was checked as a registered name when resolved; only its agreement with the
     # output's suffix is left to check.
     if settings.output:
-        fmt = format_for(settings.output, settings.fmt)
+        # A format set below the output (front matter's, under -o) yields to its suffix:
+        # the command line wins over the front matter.
+        rank = {CLI: 0, MANIFEST: 1, FRONT: 2}
+        fmt_rank = rank.get(settings.sources.get("format", FRONT), 2)
+        lower = fmt_rank > rank.get(settings.sources.get("output", CLI), 0)
+        fmt = format_for(settings.output, None if lower else settings.fmt)
     else:
         fmt = settings.fmt or DEFAULT_FORMAT
     target = parse_target(settings.loudness)
