@@ -83,6 +83,8 @@ class AmbienceResult:
     true_peak_dbtp: float
     loudness_range_lu: float
     seconds: float
+    #: Said to the user (a loudness target out of reach).
+    warnings: tuple[str, ...] = ()
 
 
 #: Scratch bytes per second of bed: stereo float32, exact (the render's stems are the same).
@@ -208,4 +210,5 @@ def render_ambience(
         true_peak_dbtp=loud.true_peak_dbtp,
         loudness_range_lu=loud.loudness_range_lu,
         seconds=time.perf_counter() - started,
+        warnings=result.warnings,
     )

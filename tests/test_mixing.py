@@ -139,6 +139,33 @@ def test_master_hits_target_and_ceiling_on_the_encoded_file(tmp_path, fmt):
     )
 
 
+def test_a_target_the_ceiling_cannot_reach_is_said_and_one_it_can_is_not(tmp_path):
+    """Speech-like bursts peak far over their loudness: -9 LUFS under a -2 dBTP ceiling is
+    out of reach, and the master says how far it got; -16 is reached without a word."""
+    rng = np.random.default_rng(3)
+    t = np.arange(SR * 20) / SR
+    env = (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 4
+    x = (rng.standard_normal((2, t.size)) * env * 0.03).astype(np.float32)
+    measured = measure(x, SR, true_peak=False).integrated_lufs
+
+    def blocks():
+        for i in range(0, x.shape[1], 65536):
+            yield x[:, i : i + 65536]
+
+    for value, missed in (("-9", True), ("podcast", False)):
+        target = parse_target(value)
+        dest = Destination(path=tmp_path / f"{value}.flac", fmt="flac", sample_rate_hz=SR)
+        result = master_to_file(blocks, dest, measured_lufs=measured, target=target)
+        off = abs(result.loudness.integrated_lufs - target.integrated_lufs)
+        assert (off > 0.3) == missed
+        if missed:
+            (warning,) = result.warnings
+            assert f"reached {result.loudness.integrated_lufs:.1f} LUFS, not the -9" in warning
+            assert "choose a quieter --loudness" in warning
+        else:
+            assert result.warnings == ()
+
+
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     final = tmp_path / "sub" / "x.mp3"
     with pytest.raises(RuntimeError), atomic_path(final) as tmp:

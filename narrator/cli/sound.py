@@ -104,6 +104,8 @@ def soundscape(
             target=parse_target(loudness),
             progress=lambda d, t: progress("ambience", d, t),
         )
+    for warning in result.warnings:
+        display.warn(warning)
     out.print(
         f"wrote {escape(str(result.output))}: {display.clock(result.duration_s)}, "
         f"{result.integrated_lufs:.1f} LUFS, "

@@ -470,6 +470,7 @@ def render_story(
             *jobs_warnings,
             *engine_warnings(spec),
             *pace_warnings(narration, settings.pace_wpm),
+            *mastered.warnings,
         ],
         "cache": {"hits": narration.cache_hits, "misses": narration.cache_misses},
         "passages": [

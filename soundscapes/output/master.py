@@ -86,6 +86,26 @@ class MasterResult:
     encode_s: float
     #: ``(time_s, short-term LUFS)`` of the written file, every half second.
     series: tuple[tuple[float, float], ...] = ()
+    #: Said to the user: the target was out of reach (:func:`missed_target`).
+    warnings: tuple[str, ...] = ()
+
+
+def missed_target(loudness: Loudness, target: LoudnessTarget, tolerance_lu: float) -> str | None:
+    """Why the master is off ``target`` by more than ``tolerance_lu``, or ``None`` if it is not.
+
+    A loud target under a low true-peak ceiling is out of reach for speech (its peaks stand
+    10-20 dB over its loudness): the limiter would have to flatten it. The master is left as
+    loud as the ceiling lets it be, and the user is told what to change.
+    """
+    off_lu = loudness.integrated_lufs - target.integrated_lufs
+    if abs(off_lu) <= tolerance_lu:
+        return None
+    return (
+        f"the master reached {loudness.integrated_lufs:.1f} LUFS, not the "
+        f"{target.integrated_lufs:g} LUFS asked: its true-peak ceiling of "
+        f"{target.true_peak_dbtp:g} dBTP leaves no more room; choose a quieter --loudness "
+        "(e.g. podcast, -16)"
+    )
 
 
 def master_to_file(
@@ -198,7 +218,9 @@ def master_to_file(
             if over_db > 0:
                 ceiling_db -= over_db + 0.2
     assert loudness is not None
+    missed = missed_target(loudness, target, tolerance_lu)
     return MasterResult(
+        warnings=(missed,) if missed else (),
         loudness=loudness,
         gain_db=gain_db,
         passes=attempt,
