@@ -284,6 +284,13 @@ def test_mp3_constant_and_variable_bit_rate(short_story, tmp_path):
     assert MP3(vbr).info.bitrate_mode != BitrateMode.CBR
     # CBR LAME measures quieter than its input; mastering corrects it on the written file.
     assert abs(ffmpeg_loudness(cbr).integrated_lufs - report["target_lufs"]) <= 0.5
+    assert not any("bitrate" in w for w in report["warnings"])
+    # libsndfile's Ogg Vorbis takes no bit rate: said, not silently dropped.
+    report = render(short_story, tmp_path / "c.ogg", "--bitrate", "64")
+    assert (
+        "--bitrate 64 applies to mp3, opus, m4b; the ogg file is written without it"
+        in (report["warnings"])
+    )
 
 
 def test_transcript_times_are_where_the_voice_is_in_the_audio(chaptered, tmp_path):

@@ -80,7 +80,7 @@ from soundscapes.output.export import (
     check_writable,
     write_text_atomic,
 )
-from soundscapes.output.formats import DEFAULT_FORMAT, format_for, get_format
+from soundscapes.output.formats import DEFAULT_FORMAT, format_for, formats, get_format
 from soundscapes.output.master import master_to_file, parse_target
 from soundscapes.output.mix import (
     AmbienceStem,
@@ -471,6 +471,7 @@ def render_story(
             *engine_warnings(spec),
             *pace_warnings(narration, settings.pace_wpm),
             *mastered.warnings,
+            *_bitrate_warnings(settings.bitrate_kbps, fmt),
         ],
         "cache": {"hits": narration.cache_hits, "misses": narration.cache_misses},
         "passages": [
@@ -525,6 +526,15 @@ def usable_jobs(jobs: int | None) -> tuple[int, list[str]]:
     if jobs is None or jobs <= cores:
         return jobs or cores, []
     return cores, [f"--jobs {jobs} is more than this machine's {cores} cores; using {cores}"]
+
+
+def _bitrate_warnings(bitrate_kbps: int | None, fmt: str) -> list[str]:
+    """A bit rate asked of a format whose encoder takes none (libsndfile's: WAV, FLAC, Ogg
+    Vorbis at its quality setting) is said, not silently dropped."""
+    if bitrate_kbps is None or get_format(fmt).by_ffmpeg:
+        return []
+    takes = ", ".join(name for name, f in formats().items() if f.by_ffmpeg)
+    return [f"--bitrate {bitrate_kbps} applies to {takes}; the {fmt} file is written without it"]
 
 
 def _load_user_scenes(path: Path | None) -> dict[str, Scene]:
