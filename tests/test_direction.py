@@ -239,6 +239,17 @@ def test_unknown_front_matter_scene_is_a_clear_error():
     script = parse_text("---\nscene: caost\n---\nThe waves roll in.\n", source="story.md")
     with pytest.raises(ScriptError, match=r"story\.md: front matter scene 'caost'.*coast"):
         plan_story(script)
+    # Nothing close: every scene that may be chosen, the planner's soft bed among them.
+    script = parse_text("---\nscene: zzzz\n---\nThe waves roll in.\n", source="story.md")
+    with pytest.raises(ScriptError, match=r"'zzzz' is unknown; use one of .*rain, soft-bed"):
+        plan_story(script)
+
+
+def test_the_soft_bed_a_plan_file_lists_may_be_chosen_by_name():
+    text = "---\nscene: soft-bed\n---\nThe waves roll in.\n"
+    plan = plan_story(parse_text(text))
+    assert [s.name for s in plan.scenes] == ["soft-bed"]
+    assert plan.scenes[0].layer_names == ("drone",)
 
 
 def test_heard_explains_the_plan():

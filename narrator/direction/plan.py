@@ -208,12 +208,16 @@ def _front_matter_scene(
     name = settings.scene or script.meta.options.get("scene")
     if not name:
         return None
-    if name in scenes:
-        return scenes[name]
-    close = difflib.get_close_matches(name, list(scenes), n=3) or sorted(scenes)[:5]
+    # The soft bed is the planner's own scene, and a plan file lists it: it may be chosen.
+    known = {**scenes, SOFT_BED.name: scenes.get(SOFT_BED.name, SOFT_BED)}
+    if name in known:
+        return known[name]
+    close = difflib.get_close_matches(name, list(known), n=3)
+    every = ", ".join(sorted(known))
+    hint = f"did you mean {', '.join(close)}?" if close else f"use one of {every}"
     raise ScriptError(
         f"{script.source}: {'--scene' if settings.scene else 'front matter scene'} {name!r} "
-        f"is unknown; did you mean {', '.join(close)}?"
+        f"is unknown; {hint}"
     )
 
 
