@@ -202,6 +202,7 @@ def test_keep_mix_must_be_a_wav_and_not_the_output(short_story, tmp_path, fake_a
         (["render", "s.txt", "--bitrate", "high"], "'--bitrate'"),
         (["render", "s.txt", "--colour"], "--colour"),
         (["soundscape", "tide", "--seed", "x"], "'--seed'"),
+        (["soundscape", "tide", "--seed", "-3"], "'--seed'"),
         (["rendr", "s.txt"], "rendr"),
     ],
 )

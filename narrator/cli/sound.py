@@ -60,7 +60,7 @@ def soundscape(
         str | None, typer.Option("--format", help="mp3, m4b, opus, ogg, flac or wav.")
     ] = None,
     loudness: Annotated[str, typer.Option(help="Target: a preset or LUFS.")] = "sleep",
-    seed: Annotated[int, typer.Option(help="Same seed, same sound.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Same seed, same sound.")] = 0,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
 ) -> None:
     """Render ambience alone (a scene or layers) for a given time: a bed for bedtime playlists."""
