@@ -231,3 +231,17 @@ def test_pace_reaches_the_engine_and_a_missed_pace_is_a_warning(short_story, tmp
     assert report["pace_wpm"] < 150
     assert len(report["warnings"]) == 1 and "slower than --pace 170" in report["warnings"][0]
     assert "warning:" in result.output and "length_scale" in result.output
+
+
+def test_a_pace_held_up_by_cue_pauses_says_so_not_that_the_voice_is_slow(tmp_path, fake_args):
+    story = tmp_path / "keeper.txt"
+    story.write_text(
+        "The lighthouse stood at the edge of the sea. Waves rolled in slowly.\n\n"
+        "The keeper climbed the stairs. [pause 2s] He lit the lamp, and the gulls went quiet.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "keeper.mp3"
+    assert render([str(story), "-o", str(out), *fake_args]).exit_code == 0
+    (warning,) = json.loads(out.with_name("keeper.mp3.report.json").read_text())["warnings"]
+    assert "slower than --pace 130" in warning and "fixed pauses ([pause] cues" in warning
+    assert "length_scale" not in warning

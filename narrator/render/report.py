@@ -83,10 +83,18 @@ def pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
         return []
     voice_wpm = narration.words / narration.speech_s * 60.0 if narration.speech_s else 0.0
     way = "slower" if narration.pace_wpm < pace_wpm else "faster"
+    said = f"the narration runs at {narration.pace_wpm:.0f} wpm, {way} than --pace {pace_wpm:g}"
+    if way == "slower" and voice_wpm > pace_wpm:
+        # The voice is quick enough: what holds it up are the pauses nothing may shorten.
+        return [
+            f"{said}: the voice alone speaks at {voice_wpm:.0f} wpm, but the story's fixed "
+            "pauses ([pause] cues, and the shortest breath between sentences) take longer "
+            "than the pace leaves for pauses; shorten the cues, or set a slower --pace"
+        ]
     return [
-        f"the narration runs at {narration.pace_wpm:.0f} wpm, {way} than --pace {pace_wpm:g}: "
-        f"the voice alone speaks at {voice_wpm:.0f} wpm and the pauses cannot make up the "
-        "rest; set its rate with --setting (piper length_scale, kokoro speed, system rate_wpm)"
+        f"{said}: the voice alone speaks at {voice_wpm:.0f} wpm and the pauses cannot make up "
+        "the rest; set its rate with --setting (piper length_scale, kokoro speed, system "
+        "rate_wpm)"
     ]
 
 
