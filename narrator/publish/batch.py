@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import narrator
 from narrator.errors import NarratorError
 from narrator.publish import PublishError
-from narrator.publish.manifest import Episode, Manifest, manifest_inputs
+from narrator.publish.manifest import Episode, Manifest, manifest_inputs, story_cover
 from narrator.render.sidecars import sidecar_path
 from soundscapes.children import become_child, usable_cpus
 from soundscapes.errors import SoundscapeError
@@ -155,7 +155,7 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
         "speech": _speech_identity(episode),
         "story_sha256": _sha256_of(episode.story),
         "files_sha256": files,
-        "cover_sha256": _sha256_of(_cover_of(episode.story)),
+        "cover_sha256": _sha256_of(story_cover(episode.story)),
         "options": options,
         "title": episode.title,
         "artist": manifest.podcast.author,
@@ -530,22 +530,6 @@ def _sha256_of(path: Path | None) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def _cover_of(story: Path) -> Path | None:
-    """The cover image the story's front matter names, if any (it is part of the output)."""
-    from narrator.text.frontmatter import split_front_matter
-    from narrator.text.script import read_story
-
-    try:
-        text, _ = read_story(story)
-        meta, _, _ = split_front_matter(text, source=str(story))
-    except NarratorError:
-        return None  # the render reports what is wrong with the story
-    if not meta.cover:
-        return None
-    cover = Path(meta.cover)
-    return cover if cover.is_absolute() else story.parent / cover
 
 
 def _check_show_cover(manifest: Manifest) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from narrator.errors import brief, clip
+from narrator.errors import NarratorError, brief, clip
 from narrator.options import MANIFEST, OptionError, check_table
 from narrator.publish import PublishError
 from soundscapes.files import InputError, read_input
@@ -426,15 +426,39 @@ def episode_page(manifest: Manifest, episode: Episode) -> Path:
 
 
 def manifest_inputs(manifest: Manifest) -> list[tuple[str, Path]]:
-    """Every file the publishing commands read: the manifest, each episode's story and
-    lexicon."""
+    """Every file the publishing commands read: the manifest, the show's and each episode's
+    artwork, each episode's story, its cover, lexicon, plan and scenes."""
     inputs: list[tuple[str, Path]] = [("manifest", manifest.path)]
+    artwork = [("show artwork", manifest.podcast.image)]
+    artwork += [(f"artwork of {ep.name}", ep.image) for ep in manifest.episodes]
+    for what, ref in artwork:
+        # A file beside the manifest (one already under output_dir is the feed's to refit).
+        if ref and not urlsplit(ref).scheme and (manifest.folder / ref).is_file():
+            inputs.append((what, manifest.folder / ref))
     for ep in manifest.episodes:
         inputs.append((f"story of {ep.name}", ep.story))
+        if (cover := story_cover(ep.story)) is not None:
+            inputs.append((f"cover of {ep.name}", cover))
         for key in ("lexicon", "plan", "scenes"):
             if ep.options.get(key) is not None:
                 inputs.append((f"{key} of {ep.name}", ep.options[key]))
     return inputs
+
+
+def story_cover(story: Path) -> Path | None:
+    """The cover image the story's front matter names, if any (it is part of the output)."""
+    from narrator.text.frontmatter import split_front_matter
+    from narrator.text.script import read_story
+
+    try:
+        text, _ = read_story(story)
+        meta, _, _ = split_front_matter(text, source=str(story))
+    except NarratorError:
+        return None  # the render reports what is wrong with the story
+    if not meta.cover:
+        return None
+    cover = Path(meta.cover)
+    return cover if cover.is_absolute() else story.parent / cover
 
 
 def _check_unique(episodes: list[Episode], path: Path) -> None:

@@ -336,3 +336,24 @@ def test_a_cluster_payload_refuses_a_voice_file_but_takes_a_voice_name_with_a_sl
     assert payload["options"]["voice"] == "gmw/en-us"
     with pytest.raises(PublishError, match=r"voice .*alba\.onnx is a file; with --scheduler"):
         payload_for(manifest, _task(manifest, filed, speech_jobs=1, cache_dir=None), **nowhere)
+
+
+@pytest.mark.parametrize("command", ["feed", "playlist"])
+def test_no_publishing_output_lands_on_the_show_s_or_an_episode_s_artwork(tmp_path, command):
+    """The show's image, an episode's image and a story's front-matter cover are inputs:
+    ``-o`` on any of them is refused before anything is written."""
+    path = write(
+        tmp_path,
+        HEADER.replace('title = "Slow Tides"', 'title = "Slow Tides"\nimage = "cover.png"')
+        + '[[episodes]]\nstory = "a.txt"\nimage = "art/a.png"\n[[episodes]]\nstory = "b.txt"\n',
+        {"a.txt": "The night is soft.", "b.txt": "---\ncover: b.png\n---\nThe sea is slow."},
+    )
+    (tmp_path / "art").mkdir()
+    for name, what in (("cover.png", "show artwork"), ("art/a.png", "artwork of episode 1"),
+                       ("b.png", "cover of episode 2")):  # fmt: skip
+        art = tmp_path / name
+        art.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+        result = CliRunner().invoke(app, [command, str(path), "-o", str(art)])
+        assert result.exit_code == 1, result.output
+        assert f"would overwrite the {what}" in result.output, result.output
+        assert art.read_bytes() == b"\x89PNG\r\n\x1a\n not really"
