@@ -184,3 +184,47 @@ def test_ctrl_c_at_any_stage_says_interrupted_and_leaves_nothing(tmp_path, stage
     while _holders(token) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _holders(token), f"interrupted at {stage}: processes left {_holders(token)}"
+
+
+def test_ctrl_c_twice_in_a_batch_stops_its_renders_and_leaves_nothing(tmp_path):
+    """Ctrl-C during a batch stops the renders under way, not only those not started, and a
+    second Ctrl-C while they stop cannot leave the batch waiting on its workers for ever
+    (it did: exit printed "interrupted", then joined workers that never got their stop)."""
+    long_story = "\n\n".join([STORY] * 3)
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.txt").write_text(long_story, encoding="utf-8")
+    (tmp_path / "podcast.toml").write_text(
+        'output_dir = "public"\nengine = "fake"\ntail = 4\n'
+        '[podcast]\ntitle = "Waves"\nauthor = "Me"\nbase_url = "https://example.org/w"\n'
+        '[[episodes]]\nstory = "one.txt"\n[[episodes]]\nstory = "two.txt"\n',
+        encoding="utf-8",
+    )
+    public, cache = tmp_path / "public", tmp_path / "cache"
+    token = uuid.uuid4().hex
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "narrator", "batch", str(tmp_path / "podcast.toml"), "--jobs",
+         "2", "--cache-dir", str(cache), "-q"],
+        env=_env(tmp_path, token), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )  # fmt: skip
+    deadline = time.monotonic() + 60.0
+    while not _scratch(public) and batch.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _scratch(public), "no render was under way to interrupt"
+    os.kill(batch.pid, signal.SIGINT)
+    time.sleep(0.2)
+    os.killpg(batch.pid, signal.SIGINT)  # the impatient second Ctrl-C, to the whole group
+    try:
+        _, err = batch.communicate(timeout=60)
+    finally:
+        if batch.poll() is None:
+            os.killpg(batch.pid, signal.SIGKILL)
+    assert batch.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "interrupted; finished passages are cached and a re-run resumes"
+    ], err
+    deadline = time.monotonic() + 5.0
+    while _holders(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _holders(token), f"processes left {_holders(token)}"
+    assert not _scratch(public, tmp_path / "system-temp", cache)

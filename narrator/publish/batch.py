@@ -23,6 +23,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -479,7 +480,11 @@ def _render(task: _Task) -> _Outcome:
     # share of cores and cache; then the manifest's options (the format among them, which the
     # output's name already says), over the story's front matter.
     machine = {"output": ep.output, "jobs": task.speech_jobs, "cache_dir": task.cache_dir}
+    global _rendering
+    worker = _rendering is not None
     try:
+        if worker:
+            _rendering = True
         result = render_story(
             ep.story,
             layers=[(CLI, {k: v for k, v in machine.items() if v is not None}),
@@ -495,6 +500,15 @@ def _render(task: _Task) -> _Outcome:
         return _Outcome(
             elapsed_s=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"
         )
+    except KeyboardInterrupt:
+        if not worker:
+            raise
+        # A worker told to stop: its finally below ends the process.
+    finally:
+        if worker:
+            _rendering = False
+            if _stopped:  # the render has unwound (its scratch is gone): end the worker
+                os._exit(143)
     return _Outcome(
         title=ep.title or str(result.report.get("title") or ""),
         duration_s=result.duration_s,
@@ -562,16 +576,59 @@ def _show_cover(manifest: Manifest) -> Path | None:
         return None
 
 
+#: Set in a batch's worker process: whether it is rendering an episode now.
+_rendering: bool | None = None
+#: Set in a batch's worker process told to stop (SIGTERM).
+_stopped = False
+
+
+def _become_worker(parent_pid: int) -> None:
+    """A batch worker dies with the batch and leaves Ctrl-C to it (:func:`become_child`);
+    SIGTERM, the batch's word to stop, unwinds a render under way (its ``finally`` blocks
+    remove its scratch and stop its own workers) and then ends the process, or ends an idle
+    one at once."""
+    global _rendering
+    become_child(parent_pid)
+    _rendering = False
+
+    def stop(signum: int, frame: object) -> None:
+        global _stopped
+        _stopped = True
+        if _rendering:
+            raise KeyboardInterrupt
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 @contextlib.contextmanager
 def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=become_child,  # dies with the batch, leaves Ctrl-C to it
+        initializer=_become_worker,
         initargs=(os.getpid(),),
     )
     try:
         yield pool
-    finally:
-        # On Ctrl-C, drop what has not started; finished episodes are already on disk.
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException as exc:
+        # Ctrl-C (or a failure here): stop the renders under way as well as those not
+        # started (finished episodes are already on disk). The workers end themselves on
+        # SIGTERM, so the pool breaks instead of waiting on them; a second Ctrl-C meanwhile
+        # must not cut this short, or the workers are left waiting for work for ever. After
+        # a Ctrl-C it stays ignored: the batch is on its way out, and one more must not kill
+        # it without its word.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            # The pool has no public way to stop its workers before Python 3.14
+            # (terminate_workers); its process table is the one place they are named.
+            for process in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(OSError, ValueError):
+                    process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            if not isinstance(exc, KeyboardInterrupt):
+                signal.signal(signal.SIGINT, previous)
+        raise
+    else:
+        pool.shutdown(wait=True)
