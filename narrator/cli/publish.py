@@ -55,7 +55,7 @@ def batch(
         str | None,
         typer.Option(
             help="Render on a Dask cluster: its scheduler (tcp://HOST:8786), or local:N for N "
-            "worker processes here. Needs pip install 'narrator[cluster]'."
+            "worker processes here. Needs pip install 'narrator\\[cluster]'."
         ),
     ] = None,
     shared_dir: Annotated[
