@@ -177,6 +177,11 @@ def parse_manifest(data: Mapping[str, Any], *, path: Path) -> Manifest:
     podcast = _podcast(data.get("podcast"), path)
     output_name = _text(data, "output_dir", f"{path}: top level", DEFAULT_OUTPUT_DIR)
     output_dir = folder / output_name
+    if output_dir.exists() and not output_dir.is_dir():
+        raise PublishError(
+            f"{path}: output_dir {brief(output_name)} is a file, not a folder; name a folder "
+            f'inside the manifest\'s folder, e.g. output_dir = "{DEFAULT_OUTPUT_DIR}"'
+        )
     if not _strictly_inside(output_dir, folder):
         raise PublishError(
             f"{path}: output_dir {brief(output_name)} must be a folder inside the manifest's "

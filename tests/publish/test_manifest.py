@@ -359,3 +359,13 @@ def test_no_publishing_output_lands_on_the_show_s_or_an_episode_s_artwork(tmp_pa
         assert result.exit_code == 1, result.output
         assert f"would overwrite the {what}" in result.output, result.output
         assert art.read_bytes() == b"\x89PNG\r\n\x1a\n not really"
+
+
+@pytest.mark.parametrize("name", ["afile", "podcast.toml"])
+def test_an_output_dir_that_is_a_file_is_one_error_before_any_episode(tmp_path, name):
+    (tmp_path / "afile").write_text("mine", encoding="utf-8")
+    path = write(tmp_path, HEADER.replace('output_dir = "site"', f'output_dir = "{name}"')
+                 + '[[episodes]]\nstory = "a.txt"\n')  # fmt: skip
+    with pytest.raises(PublishError, match=rf"output_dir '{name}' is a file, not a folder"):
+        load_manifest(path)
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine"
