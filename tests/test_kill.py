@@ -228,3 +228,5 @@ def test_ctrl_c_twice_in_a_batch_stops_its_renders_and_leaves_nothing(tmp_path):
         time.sleep(0.1)
     assert not _holders(token), f"processes left {_holders(token)}"
     assert not _scratch(public, tmp_path / "system-temp", cache)
+    # Stopped, not waited for: a render takes seconds, and both were under way.
+    assert not all((public / f"{name}.mp3").exists() for name in ("one", "two"))

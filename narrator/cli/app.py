@@ -32,8 +32,15 @@ _stopped_by: int | None = None
 
 
 def _on_stop_signal(signum: int, frame: object) -> None:
+    import signal
+
     global _stopped_by
     _stopped_by = signum
+    # One Ctrl-C stops the command; an impatient second one while it stops its workers and
+    # removes its scratch must not cut that short (a batch was left joining workers that
+    # never heard their stop). SIGTERM, someone else's word, still raises each time.
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 

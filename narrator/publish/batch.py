@@ -23,7 +23,7 @@ import json
 import multiprocessing
 import os
 import re
-import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -38,10 +38,11 @@ import narrator
 from narrator.errors import NarratorError
 from narrator.publish import PublishError
 from narrator.publish.manifest import Episode, Manifest, manifest_inputs, story_cover
+from narrator.publish.workers import become_batch_worker, episode_render, stop_workers
 from narrator.render.sidecars import sidecar_path
-from soundscapes.children import become_child, usable_cpus
+from soundscapes.children import usable_cpus
 from soundscapes.errors import SoundscapeError
-from soundscapes.files import check_outputs
+from soundscapes.files import check_outputs, sweep_scratch
 from soundscapes.output.export import write_text_atomic
 
 if TYPE_CHECKING:
@@ -178,8 +179,8 @@ def _speech_identity(episode: Episode) -> str | None:
 
     try:
         return speech_identity(episode.story, [(MANIFEST, episode.options)])
-    except (NarratorError, SoundscapeError):
-        return None
+    except (NarratorError, SoundscapeError, OSError, ImportError):
+        return None  # a voice file unreadable, an engine's package broken: the render says
 
 
 def fingerprint(inputs: dict[str, Any]) -> str:
@@ -208,6 +209,7 @@ def is_up_to_date(manifest: Manifest, episode: Episode) -> bool:
     return (
         record is not None
         and inputs["story_sha256"] is not None
+        and inputs["speech"] is not None
         and record.get("fingerprint") == fingerprint(inputs)
     )
 
@@ -339,7 +341,9 @@ def run_batch(
         for task in todo:
             settle(_result(task, _render(task)))
     else:
-        with _pool(at_once) as pool:
+        # Where a stopped render may leave scratch: its episode's folder and the system's.
+        folders = {t.episode.output.parent for t in todo} | {Path(tempfile.gettempdir())}
+        with _pool(at_once, sweep=sorted(folders)) as pool:
             futures: dict[Future[_Outcome], _Task] = {pool.submit(_render, t): t for t in todo}
             for future in as_completed(futures):
                 task = futures[future]
@@ -480,35 +484,23 @@ def _render(task: _Task) -> _Outcome:
     # share of cores and cache; then the manifest's options (the format among them, which the
     # output's name already says), over the story's front matter.
     machine = {"output": ep.output, "jobs": task.speech_jobs, "cache_dir": task.cache_dir}
-    global _rendering
-    worker = _rendering is not None
     try:
-        if worker:
-            _rendering = True
-        result = render_story(
-            ep.story,
-            layers=[(CLI, {k: v for k, v in machine.items() if v is not None}),
-                    (MANIFEST, ep.options)],
-            title=ep.title,
-            artist=task.artist,
-            episode=task.meta,
-        )  # fmt: skip
-        _store_fingerprint(ep.output, task.inputs)
+        with episode_render():  # in a worker told to stop, ends the process once unwound
+            result = render_story(
+                ep.story,
+                layers=[(CLI, {k: v for k, v in machine.items() if v is not None}),
+                        (MANIFEST, ep.options)],
+                title=ep.title,
+                artist=task.artist,
+                episode=task.meta,
+            )  # fmt: skip
+            _store_fingerprint(ep.output, task.inputs)
     except (NarratorError, SoundscapeError) as exc:
         return _Outcome(elapsed_s=time.perf_counter() - started, error=str(exc))
     except Exception as exc:  # a bug in one episode must not stop the batch: report it by name
         return _Outcome(
             elapsed_s=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"
         )
-    except KeyboardInterrupt:
-        if not worker:
-            raise
-        # A worker told to stop: its finally below ends the process.
-    finally:
-        if worker:
-            _rendering = False
-            if _stopped:  # the render has unwound (its scratch is gone): end the worker
-                os._exit(143)
     return _Outcome(
         title=ep.title or str(result.report.get("title") or ""),
         duration_s=result.duration_s,
@@ -576,59 +568,26 @@ def _show_cover(manifest: Manifest) -> Path | None:
         return None
 
 
-#: Set in a batch's worker process: whether it is rendering an episode now.
-_rendering: bool | None = None
-#: Set in a batch's worker process told to stop (SIGTERM).
-_stopped = False
-
-
-def _become_worker(parent_pid: int) -> None:
-    """A batch worker dies with the batch and leaves Ctrl-C to it (:func:`become_child`);
-    SIGTERM, the batch's word to stop, unwinds a render under way (its ``finally`` blocks
-    remove its scratch and stop its own workers) and then ends the process, or ends an idle
-    one at once."""
-    global _rendering
-    become_child(parent_pid)
-    _rendering = False
-
-    def stop(signum: int, frame: object) -> None:
-        global _stopped
-        _stopped = True
-        if _rendering:
-            raise KeyboardInterrupt
-        os._exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, stop)
-
-
 @contextlib.contextmanager
-def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+def _pool(workers: int, *, sweep: list[Path]) -> Iterator[ProcessPoolExecutor]:
+    """The batch's render workers; if the batch stops (Ctrl-C), they stop too, and the
+    scratch they leave in the ``sweep`` folders goes with them."""
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_become_worker,
+        initializer=become_batch_worker,
         initargs=(os.getpid(),),
     )
     try:
         yield pool
-    except BaseException as exc:
+    except BaseException:
         # Ctrl-C (or a failure here): stop the renders under way as well as those not
-        # started (finished episodes are already on disk). The workers end themselves on
-        # SIGTERM, so the pool breaks instead of waiting on them; a second Ctrl-C meanwhile
-        # must not cut this short, or the workers are left waiting for work for ever. After
-        # a Ctrl-C it stays ignored: the batch is on its way out, and one more must not kill
-        # it without its word.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            # The pool has no public way to stop its workers before Python 3.14
-            # (terminate_workers); its process table is the one place they are named.
-            for process in list(getattr(pool, "_processes", {}).values()):
-                with contextlib.suppress(OSError, ValueError):
-                    process.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-        finally:
-            if not isinstance(exc, KeyboardInterrupt):
-                signal.signal(signal.SIGINT, previous)
+        # started; finished episodes are already on disk.
+        stop_workers(pool)
+        # A worker stopped in the instant between making a scratch file and guarding it
+        # leaves it behind; its owner is gone now, so it goes.
+        for folder in sweep:
+            sweep_scratch(folder)
         raise
     else:
         pool.shutdown(wait=True)

@@ -218,6 +218,9 @@ class FfmpegEncoder:
         # the encoder itself (abort), rather than ffmpeg dying first and its exit reading as
         # an encoding error. If this process is killed, ffmpeg reads the end of its input
         # and exits.
+        self._decoder: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+        self._read_error: BaseException | None = None
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
@@ -225,10 +228,23 @@ class FfmpegEncoder:
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
+        try:
+            self._start_decoder(tee, muxer, fmt, channels, decoded)
+        except BaseException:
+            # An interrupt while starting: the encoder, in a session of its own, would
+            # otherwise outlive us and write the file after it was cleaned away.
+            self.abort()
+            raise
+
+    def _start_decoder(
+        self,
+        tee: bool,
+        muxer: str,
+        fmt: str,
+        channels: int,
+        decoded: Callable[[np.ndarray], None] | None,
+    ) -> None:
         _widen_pipe(self._proc.stdin)
-        self._decoder: subprocess.Popen | None = None
-        self._reader: threading.Thread | None = None
-        self._read_error: BaseException | None = None
         if tee:
             rate = self.decoded_rate_hz(fmt)
             self._decoder = subprocess.Popen(
