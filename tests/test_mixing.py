@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from soundscapes.errors import SoundscapeError
 from soundscapes.output.export import Destination, atomic_path
 from soundscapes.output.formats import format_for
-from soundscapes.output.master import TruePeakLimiter, master_to_file, parse_target
+from soundscapes.output.master import (
+    TruePeakLimiter,
+    master_to_file,
+    missed_target,
+    parse_target,
+)
 from soundscapes.output.meter import measure
 from soundscapes.output.mix import DuckingEnvelope, DuckingSettings, SpeechMask, ducked_regions
 from soundscapes.output.tags import Tags
@@ -164,6 +172,10 @@ def test_a_target_the_ceiling_cannot_reach_is_said_and_one_it_can_is_not(tmp_pat
             assert "choose a quieter --loudness" in warning
         else:
             assert result.warnings == ()
+    # Louder than asked, or silent, is not the ceiling's doing: nothing to say about it.
+    loud = result.loudness
+    for level in (target.integrated_lufs + 1.0, -math.inf):
+        assert missed_target(replace(loud, integrated_lufs=level), target, 0.3) is None
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):

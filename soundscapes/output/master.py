@@ -12,6 +12,7 @@ error corrected.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -98,7 +99,8 @@ def missed_target(loudness: Loudness, target: LoudnessTarget, tolerance_lu: floa
     loud as the ceiling lets it be, and the user is told what to change.
     """
     off_lu = loudness.integrated_lufs - target.integrated_lufs
-    if abs(off_lu) <= tolerance_lu:
+    # Only short of the target: louder cannot be the ceiling's doing, and silence has no level.
+    if off_lu >= -tolerance_lu or not math.isfinite(off_lu):
         return None
     return (
         f"the master reached {loudness.integrated_lufs:.1f} LUFS, not the "
@@ -178,9 +180,13 @@ def master_to_file(
             meter = LoudnessMeter(rate, channels)
             meter.record_series = record_series
         written = meter if lossless else None
-        encoder = open_encoder(dest, decoded=meter.add if streamed and meter is not None else None)
         gain = np.float32(10.0 ** (gain_db / 20.0))
+        encoder = None
         try:
+            # Inside the try: an interrupt just after the encoder starts still stops it.
+            encoder = open_encoder(
+                dest, decoded=meter.add if streamed and meter is not None else None
+            )
             for block in blocks():
                 t0 = time.perf_counter()
                 limited = limiter.process(block * gain)
@@ -195,7 +201,8 @@ def master_to_file(
                 written.add(tail)
             encoder.write(tail)
         except BaseException:
-            encoder.abort()  # an error or an interrupt upstream: it, not the encoder, is news
+            if encoder is not None:  # an error or an interrupt upstream: it is the news
+                encoder.abort()
             raise
         encoder.close()
         t0 = time.perf_counter()
