@@ -211,6 +211,14 @@ def test_the_words_of_an_html_block_are_spoken_and_its_tags_comments_and_scripts
     spoken = [w for p in script.passages for w in words_of(p.text)]
     assert spoken == ["First", "para", "The", "sea", "was", "calm", "Dusk", "falls", "slowly",
                       "here", "Tea", "and", "toast", "Some", "bold", "text"]  # fmt: skip
+    # Inline tags join what they split; entities are decoded once; <pre> is code, unspoken;
+    # a cue in a comment still counts, as it does in a plain paragraph.
+    script = parse_md(
+        "<p>un<b>believ</b>able &amp;lt; &#42;x&#42;</p>\n\n<pre>print(1)</pre>\n\n"
+        "<p>One. <!-- [pause 5s] --> Two.</p>\n"
+    )
+    assert [p.text for p in script.passages] == ["unbelievable &lt; *x*", "One.", "Two."]
+    assert script.passages[1].pause_after_s == 5.0
 
 
 def test_passages_command_json_round_trips_and_table_shows_the_plan(tmp_path):

@@ -92,29 +92,51 @@ def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -
 
 
 class _HtmlText(HTMLParser):
-    """The words of an HTML fragment: text and entities, not tags, comments, scripts or
-    styles; block-level tags separate words."""
+    """The words of an HTML fragment: its text, not its tags, comments, scripts, styles or
+    preformatted code; block-level tags separate words, inline ones do not. Entities are
+    kept as written, for the Markdown reader to decode once; a cue's placeholder is kept
+    wherever it stands, as in a paragraph."""
 
-    _UNSPOKEN = frozenset({"script", "style", "template"})
+    _UNSPOKEN = frozenset({"script", "style", "template", "pre"})
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__(convert_charrefs=False)
         self.parts: list[str] = []
         self._hidden = 0
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
+    def _tag(self, tag: str, *, start: bool) -> None:
         if tag in self._UNSPOKEN:
-            self._hidden += 1
-        self.parts.append(" ")
+            self._hidden = self._hidden + 1 if start else max(0, self._hidden - 1)
+        if _BREAKING_TAG.match(f"<{tag}"):
+            self.parts.append(" ")
+        if start:  # a cue written in an attribute still counts
+            self._placeholders(self.get_starttag_text() or "")
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._tag(tag, start=True)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._UNSPOKEN and self._hidden:
-            self._hidden -= 1
-        self.parts.append(" ")
+        self._tag(tag, start=False)
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
+        if self._hidden:
+            self._placeholders(data)
+        else:
             self.parts.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if not self._hidden:
+            self.parts.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        if not self._hidden:
+            self.parts.append(f"&#{name};")
+
+    def handle_comment(self, data: str) -> None:
+        self._placeholders(data)
+
+    def _placeholders(self, text: str) -> None:
+        self.parts.extend(f" {m.group(0)} " for m in PLACEHOLDER_RE.finditer(text))
 
 
 def _html_text(html: str) -> str:
