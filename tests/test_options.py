@@ -222,3 +222,7 @@ def test_an_output_on_the_command_line_wins_over_the_front_matters_format(tmp_pa
     assert sf.info(str(out)).format == "FLAC"
     result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "t.flac"), "--format", "wav"])
     assert result.exit_code == 1 and "--format wav does not match the .flac name" in result.output
+    # An output with no format suffix keeps the front matter's format.
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "night")])
+    assert result.exit_code == 0, result.output
+    assert sf.info(str(tmp_path / "night")).format == "WAV"

@@ -261,7 +261,8 @@ def render_story(
         rank = {CLI: 0, MANIFEST: 1, FRONT: 2}
         fmt_rank = rank.get(settings.sources.get("format", FRONT), 2)
         lower = fmt_rank > rank.get(settings.sources.get("output", CLI), 0)
-        fmt = format_for(settings.output, None if lower else settings.fmt)
+        named = settings.output.suffix.lower() in {f.suffix for f in formats().values()}
+        fmt = format_for(settings.output, None if lower and named else settings.fmt)
     else:
         fmt = settings.fmt or DEFAULT_FORMAT
     target = parse_target(settings.loudness)
