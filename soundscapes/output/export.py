@@ -229,37 +229,27 @@ class FfmpegEncoder:
             start_new_session=True,
         )
         try:
-            self._start_decoder(tee, muxer, fmt, channels, decoded)
+            _widen_pipe(self._proc.stdin)
+            if tee:
+                rate = self.decoded_rate_hz(fmt)
+                self._decoder = subprocess.Popen(
+                    [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+                     "-f", muxer, "-i", "pipe:0", "-f", "f32le", "-ar", str(rate),
+                     "-ac", str(channels), "pipe:1"],
+                    stdin=self._proc.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    start_new_session=True,
+                )  # fmt: skip
+                assert self._proc.stdout is not None
+                self._proc.stdout.close()  # the decoder holds it now
+                self._reader = threading.Thread(
+                    target=self._read_decoded, args=(decoded, channels), daemon=True
+                )
+                self._reader.start()
         except BaseException:
             # An interrupt while starting: the encoder, in a session of its own, would
             # otherwise outlive us and write the file after it was cleaned away.
             self.abort()
             raise
-
-    def _start_decoder(
-        self,
-        tee: bool,
-        muxer: str,
-        fmt: str,
-        channels: int,
-        decoded: Callable[[np.ndarray], None] | None,
-    ) -> None:
-        _widen_pipe(self._proc.stdin)
-        if tee:
-            rate = self.decoded_rate_hz(fmt)
-            self._decoder = subprocess.Popen(
-                [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
-                 "-f", muxer, "-i", "pipe:0", "-f", "f32le", "-ar", str(rate),
-                 "-ac", str(channels), "pipe:1"],
-                stdin=self._proc.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True,
-            )  # fmt: skip
-            assert self._proc.stdout is not None
-            self._proc.stdout.close()  # the decoder holds it now
-            self._reader = threading.Thread(
-                target=self._read_decoded, args=(decoded, channels), daemon=True
-            )
-            self._reader.start()
 
     @classmethod
     def can_decode_while_encoding(cls, fmt: str, path: Path) -> bool:
