@@ -46,9 +46,10 @@ _HALF_PIPE_BYTES = 1 << 20
 SPLIT_MIN_S = 20.0
 
 _context = multiprocessing.get_context("forkserver")
-# Imported once by the fork server, not again by every child it forks.
-_PRELOAD = ["numpy", "scipy.signal", "soundscapes.timeline", "soundscapes.output.meter",
-            "soundscapes.output.mix"]  # fmt: skip
+# Imported once by the fork server, not again by every child it forks; the first makes every
+# child start with Ctrl-C ignored (soundscapes.forkserver_signals).
+_PRELOAD = ["soundscapes.forkserver_signals", "numpy", "scipy.signal", "soundscapes.timeline",
+            "soundscapes.output.meter", "soundscapes.output.mix"]  # fmt: skip
 _context.set_forkserver_preload(_PRELOAD)
 
 

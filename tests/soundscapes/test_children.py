@@ -29,3 +29,24 @@ def test_a_killed_owner_not_yet_reaped_is_gone() -> None:
         owner.kill()
         owner.wait()
     assert not children.process_alive(owner.pid) and not children._running(owner.pid)
+
+
+def _sigint_handler(queue) -> None:
+    queue.put(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+
+
+def test_a_fork_server_child_starts_with_ctrl_c_ignored_and_an_importer_keeps_its_own() -> None:
+    """Before any code of the child's runs: a Ctrl-C to the group as a child starts printed
+    its traceback beside the command's one line."""
+    import soundscapes.forkserver_signals  # noqa: F401  (imported here: changes nothing here)
+    from soundscapes.background import child_context
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    context = child_context()
+    queue = context.Queue()
+    child = context.Process(target=_sigint_handler, args=(queue,))
+    child.start()
+    try:
+        assert queue.get(timeout=60) is True
+    finally:
+        child.join(timeout=60)
