@@ -38,10 +38,19 @@ def _sigint_handler(queue) -> None:
 def test_a_fork_server_child_starts_with_ctrl_c_ignored_and_an_importer_keeps_its_own() -> None:
     """Before any code of the child's runs: a Ctrl-C to the group as a child starts printed
     its traceback beside the command's one line."""
-    import soundscapes.forkserver_signals  # noqa: F401  (imported here: changes nothing here)
+    import importlib
+
+    import soundscapes.forkserver_signals
     from soundscapes.background import child_context
 
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Run here (not in the fork server), the module leaves this process's handler as it was.
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        importlib.reload(soundscapes.forkserver_signals)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)
     context = child_context()
     queue = context.Queue()
     child = context.Process(target=_sigint_handler, args=(queue,))
