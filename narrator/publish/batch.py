@@ -37,7 +37,13 @@ from urllib.parse import urlsplit
 import narrator
 from narrator.errors import NarratorError
 from narrator.publish import PublishError
-from narrator.publish.manifest import Episode, Manifest, manifest_inputs, story_cover
+from narrator.publish.manifest import (
+    Episode,
+    Manifest,
+    manifest_inputs,
+    story_cover,
+    story_front_matter,
+)
 from narrator.publish.workers import become_batch_worker, episode_render, stop_workers
 from narrator.render.sidecars import sidecar_path
 from soundscapes.children import usable_cpus
@@ -48,6 +54,7 @@ from soundscapes.output.export import write_text_atomic
 if TYPE_CHECKING:
     from narrator.publish.cluster import ClusterProgress
     from narrator.render.pipeline import EpisodeMeta
+    from narrator.text.frontmatter import StoryMeta
 
 Status = Literal["rendered", "skipped", "failed"]
 
@@ -152,12 +159,13 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
         # By its name: the record must not carry this machine's folders. Its content is in
         # "speech" (the model's and config's hashes, computed once per process).
         options["voice"] = Path(voice).name
+    meta = story_front_matter(episode.story)  # read once: the voice and the cover
     return {
         "narrator": narrator.__version__,
-        "speech": _speech_identity(episode),
+        "speech": _speech_identity(episode, meta),
         "story_sha256": _sha256_of(episode.story),
         "files_sha256": files,
-        "cover_sha256": _sha256_of(story_cover(episode.story)),
+        "cover_sha256": _sha256_of(story_cover(episode.story, meta)),
         "options": options,
         "title": episode.title,
         "artist": manifest.podcast.author,
@@ -169,16 +177,18 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
     }
 
 
-def _speech_identity(episode: Episode) -> str | None:
+def _speech_identity(episode: Episode, meta: StoryMeta | None) -> str | None:
     """The engine and voice that would speak the episode, by version and file hashes: a new
     piper, a re-trained voice at the same path or an updated voice package renders the
     episode again, as it would miss the speech cache. ``None`` when they cannot be resolved
     (the render will fail and say why)."""
-    from narrator.options import MANIFEST
+    from narrator.options import FRONT, MANIFEST
     from narrator.render.pipeline import speech_identity
 
+    if meta is None:  # the story cannot be read: the render says why
+        return None
     try:
-        return speech_identity(episode.story, [(MANIFEST, episode.options)])
+        return speech_identity([(MANIFEST, episode.options), (FRONT, meta.options)])
     except (NarratorError, SoundscapeError, OSError, ImportError):
         return None  # a voice file unreadable, an engine's package broken: the render says
 

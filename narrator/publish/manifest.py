@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from narrator.errors import NarratorError, brief, clip
@@ -38,6 +38,9 @@ from narrator.options import MANIFEST, OptionError, check_table
 from narrator.publish import PublishError
 from soundscapes.files import InputError, read_input
 from soundscapes.output.formats import DEFAULT_FORMAT, get_format
+
+if TYPE_CHECKING:
+    from narrator.text.frontmatter import StoryMeta
 
 #: Default folder for rendered episodes, relative to the manifest: the folder you upload to
 #: ``base_url``.
@@ -450,8 +453,9 @@ def manifest_inputs(manifest: Manifest) -> list[tuple[str, Path]]:
     return inputs
 
 
-def story_cover(story: Path) -> Path | None:
-    """The cover image the story's front matter names, if any (it is part of the output)."""
+def story_front_matter(story: Path) -> StoryMeta | None:
+    """The story's front matter, or ``None`` when the story cannot be read or parsed (the
+    render reports what is wrong with it)."""
     from narrator.text.frontmatter import split_front_matter
     from narrator.text.script import read_story
 
@@ -459,8 +463,15 @@ def story_cover(story: Path) -> Path | None:
         text, _ = read_story(story)
         meta, _, _ = split_front_matter(text, source=str(story))
     except NarratorError:
-        return None  # the render reports what is wrong with the story
-    if not meta.cover:
+        return None
+    return meta
+
+
+def story_cover(story: Path, meta: StoryMeta | None = None) -> Path | None:
+    """The cover image the story's front matter (``meta``, read from ``story`` if not given)
+    names, if any (it is part of the output)."""
+    meta = meta or story_front_matter(story)
+    if meta is None or not meta.cover:
         return None
     cover = Path(meta.cover)
     return cover if cover.is_absolute() else story.parent / cover

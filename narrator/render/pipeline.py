@@ -188,20 +188,18 @@ def speech_spec(settings: RenderSettings) -> EngineSpec:
     )
 
 
-def speech_identity(story: Path, layers: Layers = ()) -> str:
-    """What would speak ``story`` with ``layers`` over its front matter: the engine's name
-    and its version string (the engine's and the voice files' versions or hashes, as in
-    every speech cache key). Cheap: the story's text is not parsed past its front matter,
-    and a voice file's hash is computed once per process.
+def speech_identity(layers: Layers) -> str:
+    """What would speak a story with these option ``layers`` (its front matter's the last):
+    the engine's name and its version string (the engine's and the voice files' versions or
+    hashes, as in every speech cache key). Cheap: a voice file's hash is computed once per
+    process.
 
     Raises
     ------
     NarratorError
-        The story cannot be read, or its options or voice are bad (the render would fail).
+        Bad options or voice (the render would fail).
     """
-    text, _ = read_story(story)
-    meta, _, _ = split_front_matter(text, source=str(story))
-    spec = speech_spec(resolve([*layers, (FRONT, meta.options)]))
+    spec = speech_spec(resolve(layers))
     return f"{spec.engine}:{engine_version(spec)}"
 
 
