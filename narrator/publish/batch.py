@@ -178,10 +178,8 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
 
 
 def _speech_identity(episode: Episode, meta: StoryMeta | None) -> str | None:
-    """The engine and voice that would speak the episode, by version and file hashes: a new
-    piper, a re-trained voice at the same path or an updated voice package renders the
-    episode again, as it would miss the speech cache. ``None`` when they cannot be resolved
-    (the render will fail and say why)."""
+    """The engine and voice that would speak the episode, as the speech cache keys them (a
+    new piper or a re-trained voice renders it again); ``None`` when they cannot be resolved."""
     from narrator.options import FRONT, MANIFEST
     from narrator.render.pipeline import speech_identity
 
@@ -594,8 +592,7 @@ def _pool(workers: int, *, sweep: list[Path]) -> Iterator[ProcessPoolExecutor]:
         # Ctrl-C (or a failure here): stop the renders under way as well as those not
         # started; finished episodes are already on disk.
         stop_workers(pool)
-        # A worker stopped in the instant between making a scratch file and guarding it
-        # leaves it behind; its owner is gone now, so it goes.
+        # A worker stopped between making a scratch file and guarding it left it: it goes.
         for folder in sweep:
             sweep_scratch(folder)
         raise
