@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from soundscapes.background import BackgroundAnalysis, StemMeasure, split_pays
-from soundscapes.errors import SoundscapeError
+from soundscapes.errors import LayerError, SoundscapeError
 from soundscapes.files import human_size, scratch_file, short_of_space
 from soundscapes.output.export import Destination, atomic_path, check_writable
 from soundscapes.output.formats import get_format
@@ -117,7 +117,13 @@ def _wait(
 
 
 def scene_from_layers(names: Sequence[str]) -> Scene:
-    """An ad-hoc scene of equal-gain layers."""
+    """An ad-hoc scene of equal-gain layers, each named once."""
+    twice = sorted({n for n in names if list(names).count(n) > 1})
+    if twice:
+        raise LayerError(
+            f"layer {twice[0]!r} is named twice; name each layer once (a scene of your own, "
+            "--scenes, can make one louder)"
+        )
     return Scene(name="+".join(names), layers=tuple(LayerSpec(name=n) for n in names))
 
 

@@ -98,13 +98,26 @@ BUILTIN_SCENES: dict[str, Scene] = {
 
 
 def get_scene(name: str, scenes: dict[str, Scene] | None = None) -> Scene:
-    """Look up a scene by name; :class:`LayerError` lists the closest names when unknown."""
+    """Look up a scene by name; :class:`LayerError` names the closest ones when unknown, or
+    every one when none is close (the first few alphabetically would be no hint)."""
     table = BUILTIN_SCENES if scenes is None else scenes
     try:
         return table[name]
     except KeyError:
-        close = difflib.get_close_matches(name, list(table), n=3) or sorted(table)[:5]
-        raise LayerError(f"unknown scene {name!r}; did you mean {', '.join(close)}?") from None
+        close = difflib.get_close_matches(name, list(table), n=3)
+        every = ", ".join(sorted(table))
+        hint = f"did you mean {', '.join(close)}?" if close else f"use one of {every}"
+        raise LayerError(f"unknown scene {name!r}; {hint}") from None
+
+
+#: The bed a story gets when it names no sound at all: a soft pad that suggests no place. A
+#: planner's scene, not the library's (:data:`BUILTIN_SCENES`): it is never composed from
+#: words, but a cue, a plan file or a command may name it.
+SOFT_BED = Scene(
+    name="soft-bed",
+    layers=(LayerSpec(name="drone", gain_db=0.0),),
+    description="a soft pad, for a story that names no sounds",
+)
 
 
 def available_scenes() -> dict[str, Scene]:

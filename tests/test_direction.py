@@ -250,6 +250,11 @@ def test_the_soft_bed_a_plan_file_lists_may_be_chosen_by_name():
     plan = plan_story(parse_text(text))
     assert [s.name for s in plan.scenes] == ["soft-bed"]
     assert plan.scenes[0].layer_names == ("drone",)
+    # A cue may name it too, and the words do not move it.
+    plan = plan_story(
+        parse_text("The waves roll in.\n\n[scene: soft-bed]\nGulls cry over the waves.")
+    )
+    assert [s.name for s in plan.scenes] == ["coast", "soft-bed"] and plan.sources[1] == "cue"
 
 
 def test_heard_explains_the_plan():

@@ -13,6 +13,7 @@ from pathlib import Path
 import mutagen
 import numpy as np
 import pytest
+import soundfile as sf
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from PIL import Image
@@ -239,6 +240,30 @@ def test_soundscape_command_renders_ambience_on_target(tmp_path):
     assert result.exit_code == 1 and "not both" in result.stderr
     result = runner.invoke(app, ["soundscape", "tdie", "-o", str(tmp_path / "x.mp3")])
     assert result.exit_code == 1 and "tide" in result.stderr
+
+
+def test_soundscape_plays_the_soft_bed_and_refuses_a_twice_named_layer(tmp_path):
+    from narrator.direction.plan import SOFT_BED
+
+    out = tmp_path / "soft.flac"
+    result = runner.invoke(app, ["soundscape", "--scene", "soft-bed", "-d", "30s", "-o", str(out),
+                                 "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    # The soft bed is its drone: nearly all of its energy sits below 500 Hz.
+    audio, rate = sf.read(out, dtype="float32")
+    spectrum = np.abs(np.fft.rfft(audio.mean(axis=1))) ** 2
+    freqs = np.fft.rfftfreq(len(audio), 1 / rate)
+    assert spectrum[freqs < 500].sum() > 0.9 * spectrum.sum()
+    assert [layer.name for layer in SOFT_BED.layers] == ["drone"]
+    for argv, says in [
+        (["--scene", "zzzz"], r"unknown scene 'zzzz'; use one of amphitheater, .*soft-bed, storm$"),
+        (["rain", "rain"], r"layer 'rain' is named twice; name each layer once"),
+    ]:
+        bad = tmp_path / "bad.flac"
+        result = runner.invoke(app, ["soundscape", *argv, "-d", "5s", "-o", str(bad)])
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 1 and len(lines) == 1 and re.search(says, lines[0]), lines
+        assert not bad.exists()
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,12 @@ def test_pause_cues(cue, seconds):
         ("Hello [pasue 2s] there.", r"story\.txt:1: unknown cue \[pasue 2s\]; cues are pause"),
         ("A\n[scene: caost]\nB", r"story\.txt:2: unknown scene 'caost'; did you mean coast"),
         ("[add: rian] B", r"story\.txt:1: unknown layer 'rian'; did you mean rain"),
+        # Nothing close: every name, not the first few of the alphabet as a "did you mean".
+        (
+            "A\n[scene: zzzz]\nB",
+            r":2: unknown scene 'zzzz'; use one of amphitheater, .*soft-bed, storm$",
+        ),
+        ("[add: qqqq] B", r":1: unknown layer 'qqqq'; use one of breathing-mirrors, .*, wind$"),
         ("A [pause soon] B", r"needs a duration such as 2s"),
         ('A <break strength="huge"/> B', r"unknown strength"),
     ],

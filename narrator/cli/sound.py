@@ -69,6 +69,7 @@ def soundscape(
     # The fork server (the bed's processes come from it) boots, most of a second of imports,
     # while this process imports the mastering and checks what was asked for.
     warm_up()
+    from narrator.direction.plan import SOFT_BED
     from soundscapes.ambience import (
         bed_timeline,
         parse_duration,
@@ -87,7 +88,8 @@ def soundscape(
     if layers:
         for name in layers:
             layer_info(name)  # unknown names fail here with the closest valid ones
-    table = {**BUILTIN_SCENES, **load_scenes(scenes)} if scenes else None
+    # The soft bed a plan names may be chosen here too; a scene of the user's own wins.
+    table = {**BUILTIN_SCENES, SOFT_BED.name: SOFT_BED, **(load_scenes(scenes) if scenes else {})}
     chosen = get_scene(scene, table) if scene else scene_from_layers(layers or [])
     inputs = [("scene file", scenes)] if scenes else []
     inputs += [

@@ -320,7 +320,7 @@ def _entry_scene(
         if name not in builtins:
             raise PlanError(
                 f"{lines.in_entry(order, 'scene')}: passage {index}: unknown scene {name!r}; "
-                f"did you mean {', '.join(_close(name, builtins))}? (or give its layers)"
+                f"{_hint(name, builtins)} (or give its layers)"
             )
         return index, builtins[name]
     layers = _layers(entry["layers"], order, index, lines)
@@ -348,10 +348,7 @@ def _layers(value: Any, order: int, index: int, lines: _Lines) -> tuple[LayerSpe
     for name, setting in value.items():
         at = lines.in_entry(order, name)
         if name not in known:
-            raise PlanError(
-                f"{at}: passage {index}: unknown layer {name!r}; did you mean "
-                f"{', '.join(_close(name, known))}?"
-            )
+            raise PlanError(f"{at}: passage {index}: unknown layer {name!r}; {_hint(name, known)}")
         params: dict[str, Any] = {}
         if isinstance(setting, dict):
             params = dict(setting)
@@ -381,8 +378,8 @@ def _params(
         if spec is None:
             valid = ["gain_db", *info]
             raise PlanError(
-                f"{at}: passage {index}: layer {layer!r} has no parameter {key!r}; did you mean "
-                f"{', '.join(_close(key, valid))}?"
+                f"{at}: passage {index}: layer {layer!r} has no parameter {key!r}; "
+                f"{_hint(key, valid)}"
             )
         if (
             isinstance(value, bool)
@@ -398,9 +395,12 @@ def _params(
     return tuple(out)
 
 
-def _close(name: str, valid: Any) -> list[str]:
+def _hint(name: str, valid: Any) -> str:
+    """The closest names, or every one when none is close (the first few would be no hint)."""
     names = list(valid)
-    return difflib.get_close_matches(name, names, n=3) or sorted(names)[:5]
+    close = difflib.get_close_matches(name, names, n=3)
+    every = ", ".join(sorted(names))
+    return f"did you mean {', '.join(close)}?" if close else f"use one of {every}"
 
 
 class _Lines:

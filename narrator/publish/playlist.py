@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import narrator
+from narrator.direction.plan import SOFT_BED
+from narrator.direction.planfile import known_scenes
 from narrator.publish import PublishError
 from narrator.publish.batch import fingerprint, load_rendered, published_files, read_fingerprint
 from narrator.publish.manifest import Manifest, manifest_inputs
@@ -31,7 +33,7 @@ from soundscapes.output.export import (
 from soundscapes.output.formats import DEFAULT_FORMAT, get_format
 from soundscapes.output.master import LoudnessTarget, parse_target
 from soundscapes.output.tags import Tags
-from soundscapes.scene import Scene, available_scenes, get_scene
+from soundscapes.scene import BUILTIN_SCENES, Scene, get_scene
 
 DEFAULT_PLAYLIST_NAME = "bedtime.m3u8"
 #: Scene of the closer when none is named and the last episode's report has none.
@@ -243,10 +245,11 @@ def render_closer(path: Path, closer: Closer, progress: PlaylistProgress | None 
 
 
 def closing_scene(report: dict) -> Scene:
-    """The library scene nearest to what plays under a render's last passage: that scene if
-    the library has it, else the one sharing most of its layers, its leading layer counting
-    double (a story's own mix, ``coast+breathing-mirrors``, is not a library scene)."""
-    library = available_scenes()
+    """The library scene (or the soft bed) nearest to what plays under a render's last
+    passage: that scene if the library has it, else the one sharing most of its layers, its
+    leading layer counting double (a story's own mix, ``coast+breathing-mirrors``, is not a
+    library scene)."""
+    library = known_scenes()
     last = (report.get("passages") or [{}])[-1]
     name = str(last.get("scene") or "")
     for candidate in (name, name.split("+")[0]):
@@ -266,9 +269,9 @@ def closing_scene(report: dict) -> Scene:
 
 def _scene(name: str) -> Scene:
     try:
-        scene = get_scene(name)
+        scene = get_scene(name, {**BUILTIN_SCENES, SOFT_BED.name: SOFT_BED})
     except SoundscapeError as exc:
         raise PublishError(f"--closer-scene: {exc}") from None
-    if scene.name not in available_scenes():
+    if scene.name not in known_scenes():
         raise PublishError(f"--closer-scene {name!r}: a layer of that scene is not installed")
     return scene

@@ -196,8 +196,12 @@ def _cue(
 def _known(name: str, valid: Collection[str], what: str, source: str) -> str:
     if name in valid:
         return name
-    close = difflib.get_close_matches(name[:40], list(valid), n=3) or sorted(valid)[:5]
-    raise ScriptError(f"{source}: unknown {what} {brief(name)}; did you mean {', '.join(close)}?")
+    close = difflib.get_close_matches(name[:40], list(valid), n=3)
+    # With nothing close, every name: the first few alphabetically would be no hint.
+    hint = (
+        f"did you mean {', '.join(close)}?" if close else f"use one of {', '.join(sorted(valid))}"
+    )
+    raise ScriptError(f"{source}: unknown {what} {brief(name)}; {hint}")
 
 
 def _duration(text: str, source: str, cue: str) -> float:

@@ -524,19 +524,43 @@ def test_the_readme_publishing_commands_work_as_written(tmp_path):
         ("coast", ["tide"], "coast"),  # a library scene stays itself
         ("coast+breathing-mirrors", ["tide", "breathing-mirrors"], "coast"),  # a story's mix
         ("night", ["night"], "night-garden"),  # a layer's name, not a scene: the nearest scene
-        ("soft-bed", ["drone"], "amphitheater"),  # led by the drone, as the soft bed is
+        ("soft-bed", ["drone"], "soft-bed"),  # the planner's own bed may close too
+        ("drone", ["drone"], "amphitheater"),  # led by the drone, first of the ties
         ("", [], "coast"),  # nothing known: the fallback
     ],
 )
 def test_the_closer_defaults_to_the_library_scene_nearest_the_last_passage(scene, layers, closer):
+    from narrator.direction.planfile import known_scenes
     from narrator.publish.playlist import closing_scene
-    from soundscapes.scene import available_scenes
 
     report = {
         "passages": [{"scene": "rain", "layers": ["rain"]}, {"scene": scene, "layers": layers}]
     }
     chosen = closing_scene(report)
-    assert chosen.name == closer and chosen.name in available_scenes()
+    assert chosen.name == closer and chosen == known_scenes()[closer]
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("soft-bed", None),
+        ("rian", r"--closer-scene: unknown scene 'rian'; did you mean rain\?"),
+        (
+            "zzzz",
+            r"--closer-scene: unknown scene 'zzzz'; use one of amphitheater, .*, soft-bed, storm$",
+        ),
+    ],
+)
+def test_the_closer_scene_may_be_the_soft_bed_and_an_unknown_one_lists_them(name, error):
+    from narrator.direction.plan import SOFT_BED
+    from narrator.publish import PublishError
+    from narrator.publish.playlist import _scene
+
+    if error is None:
+        assert _scene(name) == SOFT_BED
+    else:
+        with pytest.raises(PublishError, match=error):
+            _scene(name)
 
 
 def test_a_category_written_with_spaces_round_the_slash_is_apple_s(show, tmp_path):
