@@ -249,3 +249,18 @@ def test_passages_command_json_round_trips_and_table_shows_the_plan(tmp_path):
     empty.write_text("  \n", encoding="utf-8")
     bad = runner.invoke(app, ["passages", str(empty)])
     assert bad.exit_code == 1 and bad.stderr.startswith("error:") and "empty" in bad.stderr
+
+
+def test_cues_after_the_last_words_are_warned_of_by_line_not_dropped_silently():
+    text = "Hello there. [pause 2s] A short story. [pause 5s]\n\n[scene: rain] [add: wind]\n"
+    script = parse_text(text, source="story.txt")
+    # The pause inside is played (after the first passage); nothing follows the last ones.
+    assert script.passages[0].pause_after_s == 2.0
+    assert [w.split(" after the last words ")[0] for w in script.warnings] == [
+        "story.txt:1: the [pause 5s]",
+        "story.txt:3: the [scene: rain] cue",
+        "story.txt:3: the [add: wind] cue",
+    ]
+    assert "--tail" in script.warnings[0] and "move it before" in script.warnings[1]
+    # Cues that words follow are no news.
+    assert parse_text("[scene: rain]\nRain. [pause 1s] More rain.\n").warnings == ()

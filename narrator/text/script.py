@@ -262,6 +262,7 @@ def parse_text(
         warnings.append(
             f"{source}: dropped {builder.dropped_symbols} emoji or symbols that cannot be spoken"
         )
+    warnings += [_unplayed(cue, source) for cue in builder.since_last]
     chapters, passages = _number_chapters(builder, story_title)
     return Script(
         title=story_title,
@@ -272,6 +273,19 @@ def parse_text(
         passages=tuple(passages),
         opening_pause_s=builder.opening_pause_s,
         warnings=tuple(warnings),
+    )
+
+
+def _unplayed(cue: Cue, source: str) -> str:
+    """What a cue after the story's last words is told: nothing follows it to play."""
+    if cue.kind == "pause":
+        return (
+            f"{source}:{cue.line}: the [pause {cue.seconds:g}s] after the last words adds "
+            "nothing: the ambience plays on after them for the tail; lengthen that (--tail)"
+        )
+    return (
+        f"{source}:{cue.line}: the [{cue.kind}: {', '.join(cue.names)}] cue after the last "
+        "words changes nothing: no words follow it; move it before the passage it is for"
     )
 
 
@@ -329,6 +343,8 @@ class _Builder:
         self.opening_pause_s = 0.0
         self.dropped_symbols = 0
         self._pending: dict[str, Any] = {}
+        #: Cues met since the last passage began: after the story's last words, unplayed.
+        self.since_last: list[Cue] = []
 
     def start_chapter(self, title: str, line: int) -> None:
         self.chapters.append(Chapter(index=len(self.chapters), title=title, line=line))
@@ -343,6 +359,7 @@ class _Builder:
                 continue
             self._flush(buffer, line, ends_paragraph=False)
             buffer = pieces[k + 1]
+            self.since_last.append(cue)
             if cue.kind == "pause":
                 if self.passages:
                     self.passages[-1]["pause_after_s"] += cue.seconds
@@ -381,6 +398,7 @@ class _Builder:
                 entry.update(self._pending)
                 self._pending = {}
             self.passages.append(entry)
+            self.since_last = []
 
 
 def bounded_sentences(text: str) -> list[str]:
