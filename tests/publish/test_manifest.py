@@ -81,6 +81,21 @@ def test_defaults_merge_under_episode_options_and_paths_resolve(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("published", "expected"),
+    [
+        ("2025-01-13T21:00:00", datetime(2025, 1, 13, 21, 0, tzinfo=UTC)),  # no offset: UTC
+        ('"2025-01-13 21:00"', datetime(2025, 1, 13, 21, 0, tzinfo=UTC)),  # text, no offset
+        ("2025-01-13T21:00:00-05:00", datetime(2025, 1, 14, 2, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_published_time_without_an_offset_is_utc_as_the_readme_says(
+    tmp_path, published, expected
+):
+    path = write(tmp_path, HEADER + f'[[episodes]]\nstory = "a.txt"\npublished = {published}\n')
+    assert load_manifest(path).episodes[0].published == expected
+
+
+@pytest.mark.parametrize(
     ("episode", "expected"),
     [
         (
