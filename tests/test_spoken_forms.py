@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from narrator.errors import ScriptError
 from narrator.text.script import parse_text
 from narrator.text.spoken import spell_out
 
@@ -130,6 +131,13 @@ def test_ambiguous_slash_dates_follow_the_story_language():
     assert said(story.format("en-US")) == "On June first, twenty twenty-five it snowed."
     # Unambiguous dates read the one way that makes sense, whatever the language.
     assert said(story.format("en-US").replace("06/01", "13/01")).startswith("On January thirteenth")
+    assert said(story.format("en_gb")).startswith("On January sixth")  # a POSIX locale's way
+    # What is not a language code is an error at its line, not a silent month-first reading.
+    for wrong in ("English", "klingon", "e", "en-", "en gb"):
+        with pytest.raises(
+            ScriptError, match=rf"s\.md:2: language '{wrong}' is not a language code"
+        ):
+            parse_text(story.format(wrong), source="s.md")
 
 
 NUMERIC_ALPHABET = list("0123456789" * 3 + ".,:/-–^eE+%$€°#()xX*= ²³¹⁻½₂３٣kmgsthndaApP'\n")

@@ -51,6 +51,9 @@ class StoryMeta:
 
 _TEXT_KEYS = {"title", "author", "series", "genre", "description", "language", "cover"}
 _YEAR_RANGE = (1, 9999)
+#: A BCP 47 tag's shape (RFC 5646): a 2- or 3-letter language, then subtags of 1 to 8
+#: letters or digits (region, script, variant); ``_`` is read as ``-``, as POSIX locales write it.
+_LANGUAGE_TAG_RE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 METADATA_KEYS = (*(f.name for f in fields(StoryMeta) if f.name != "options"),)
 KNOWN_KEYS = (*METADATA_KEYS, *keys_for(FRONT))
 #: Deepest nesting of lists and tables front matter may have (``pronounce:`` needs two levels).
@@ -199,6 +202,11 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise ScriptError(f"{where}: {key} must be text, got {brief(value)}")
             out[key] = str(value)
+            if key == "language" and not _LANGUAGE_TAG_RE.fullmatch(out[key].strip()):
+                raise ScriptError(
+                    f"{where}: language {brief(value)} is not a language code; write one such "
+                    "as en, en-gb, fr or de (it decides how numeric dates are read)"
+                )
         elif key == "year":
             low, high = _YEAR_RANGE
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
