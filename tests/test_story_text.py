@@ -264,3 +264,24 @@ def test_cues_after_the_last_words_are_warned_of_by_line_not_dropped_silently():
     assert "--tail" in script.warnings[0] and "move it before" in script.warnings[1]
     # Cues that words follow are no news.
     assert parse_text("[scene: rain]\nRain. [pause 1s] More rain.\n").warnings == ()
+
+
+def test_a_layer_cue_a_scene_cue_replaces_before_any_words_is_warned_of_once():
+    text = (
+        "Rain begins. [add: rain]\n\n[scene: hearth]\n"
+        "The fire settles. [remove: fire] [scene: coast]"
+    )
+    script = parse_text(text, source="story.txt")
+    assert [p.scene for p in script.passages] == [None, "hearth"]
+    assert script.passages[1].add_layers == ()
+    assert script.warnings == (
+        "story.txt:1: the [add: rain] cue is undone by the [scene: hearth] cue after it, before "
+        "any words; put it after the scene cue, or words between them",
+        "story.txt:4: the [remove: fire] cue is undone by the [scene: coast] cue after it, before "
+        "any words; put it after the scene cue, or words between them",
+        "story.txt:4: the [scene: coast] cue after the last words changes nothing: no words "
+        "follow it; move it before the passage it is for",
+    )
+    # After the scene cue, the layer cue plays with it.
+    script = parse_text("Rain begins.\n\n[scene: hearth] [add: rain]\nThe fire settles.")
+    assert script.passages[1].add_layers == ("rain",) and script.warnings == ()

@@ -262,7 +262,13 @@ def parse_text(
         warnings.append(
             f"{source}: dropped {builder.dropped_symbols} emoji or symbols that cannot be spoken"
         )
-    warnings += [_unplayed(cue, source) for cue in builder.since_last]
+    warnings += [
+        f"{source}:{cue.line}: {_shown(cue)} is undone by {_shown(scene)} after it, before any "
+        "words; put it after the scene cue, or words between them"
+        for cue, scene in builder.undone
+    ]
+    told = {id(cue) for cue, _ in builder.undone}  # each cue is told of once
+    warnings += [_unplayed(cue, source) for cue in builder.since_last if id(cue) not in told]
     chapters, passages = _number_chapters(builder, story_title)
     return Script(
         title=story_title,
@@ -276,6 +282,11 @@ def parse_text(
     )
 
 
+def _shown(cue: Cue) -> str:
+    """A scene or layer cue as written: ``the [add: rain, wind] cue``."""
+    return f"the [{cue.kind}: {', '.join(cue.names)}] cue"
+
+
 def _unplayed(cue: Cue, source: str) -> str:
     """What a cue after the story's last words is told: nothing follows it to play."""
     if cue.kind == "pause":
@@ -284,8 +295,8 @@ def _unplayed(cue: Cue, source: str) -> str:
             "nothing: the ambience plays on after them for the tail; lengthen that (--tail)"
         )
     return (
-        f"{source}:{cue.line}: the [{cue.kind}: {', '.join(cue.names)}] cue after the last "
-        "words changes nothing: no words follow it; move it before the passage it is for"
+        f"{source}:{cue.line}: {_shown(cue)} after the last words changes nothing: no words "
+        "follow it; move it before the passage it is for"
     )
 
 
@@ -345,6 +356,9 @@ class _Builder:
         self._pending: dict[str, Any] = {}
         #: Cues met since the last passage began: after the story's last words, unplayed.
         self.since_last: list[Cue] = []
+        #: ``[add:]``/``[remove:]`` cues a ``[scene:]`` replaced before any words: (it, scene).
+        self.undone: list[tuple[Cue, Cue]] = []
+        self._layer_cues: list[Cue] = []
 
     def start_chapter(self, title: str, line: int) -> None:
         self.chapters.append(Chapter(index=len(self.chapters), title=title, line=line))
@@ -369,9 +383,12 @@ class _Builder:
                 self._pending["scene"] = cue.names[0]
                 self._pending.pop("add_layers", None)
                 self._pending.pop("remove_layers", None)
+                self.undone += [(undone, cue) for undone in self._layer_cues]
+                self._layer_cues = []
             else:
                 key = f"{cue.kind}_layers"
                 self._pending[key] = (*self._pending.get(key, ()), *cue.names)
+                self._layer_cues.append(cue)
         self._flush(buffer, line, ends_paragraph=True)
         if self.passages:
             self.passages[-1]["ends_paragraph"] = True
@@ -399,6 +416,7 @@ class _Builder:
                 self._pending = {}
             self.passages.append(entry)
             self.since_last = []
+            self._layer_cues = []
 
 
 def bounded_sentences(text: str) -> list[str]:
