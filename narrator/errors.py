@@ -6,8 +6,9 @@ as one line.
 
 from __future__ import annotations
 
-# How error lines quote a user's value (cut with an ellipsis): one rule for both packages.
-from soundscapes.errors import QUOTE_CHARS, brief, clip  # noqa: F401
+# How error lines quote a user's value (cut with an ellipsis) and hint at a mistyped name: one
+# rule for both packages.
+from soundscapes.errors import QUOTE_CHARS, brief, clip, name_hint  # noqa: F401
 
 
 class NarratorError(Exception):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class SoundscapeError(Exception):
     """Root of every error :mod:`soundscapes` raises on purpose."""
@@ -23,6 +26,16 @@ QUOTE_CHARS = 60
 def clip(text: str, limit: int = QUOTE_CHARS) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def name_hint(name: str, valid: Iterable[str]) -> str:
+    """``did you mean coast, dawn-coast?`` for a mistyped ``name``, or ``use one of …`` with
+    every valid name when none is close (the first few of the alphabet would be no hint)."""
+    names = list(valid)
+    close = difflib.get_close_matches(name[:40], names, n=3)
+    if close:
+        return f"did you mean {', '.join(close)}?"
+    return f"use one of {', '.join(sorted(names))}"
 
 
 def brief(value: object, limit: int = QUOTE_CHARS) -> str:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from soundscapes.errors import LayerError, SoundscapeError
+from soundscapes.errors import LayerError, SoundscapeError, name_hint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,10 +104,7 @@ def get_scene(name: str, scenes: dict[str, Scene] | None = None) -> Scene:
     try:
         return table[name]
     except KeyError:
-        close = difflib.get_close_matches(name, list(table), n=3)
-        every = ", ".join(sorted(table))
-        hint = f"did you mean {', '.join(close)}?" if close else f"use one of {every}"
-        raise LayerError(f"unknown scene {name!r}; {hint}") from None
+        raise LayerError(f"unknown scene {name!r}; {name_hint(name, table)}") from None
 
 
 #: The bed a story gets when it names no sound at all: a soft pad that suggests no place. A

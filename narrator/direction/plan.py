@@ -24,7 +24,6 @@ otherwise inference from the words:
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from narrator.direction.words import SceneWords, bed_layers, scene_words
 from narrator.errors import ScriptError
 from narrator.speech.pacing import DEFAULT_PACE_WPM
 from narrator.text.script import Passage, Script
+from soundscapes.errors import name_hint
 from soundscapes.layers import layer_names
 from soundscapes.scene import SOFT_BED, LayerSpec, Scene, available_scenes
 
@@ -211,12 +211,9 @@ def _front_matter_scene(
     known = _choosable(scenes)
     if name in known:
         return known[name]
-    close = difflib.get_close_matches(name, list(known), n=3)
-    every = ", ".join(sorted(known))
-    hint = f"did you mean {', '.join(close)}?" if close else f"use one of {every}"
     raise ScriptError(
         f"{script.source}: {'--scene' if settings.scene else 'front matter scene'} {name!r} "
-        f"is unknown; {hint}"
+        f"is unknown; {name_hint(name, known)}"
     )
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from narrator.direction.plan import SOFT_BED, Plan
-from narrator.errors import NarratorError
+from narrator.errors import NarratorError, name_hint
 from narrator.text.script import Script
 from soundscapes.files import InputError, read_input
 from soundscapes.layers import layer_info, layer_names
@@ -320,7 +320,7 @@ def _entry_scene(
         if name not in builtins:
             raise PlanError(
                 f"{lines.in_entry(order, 'scene')}: passage {index}: unknown scene {name!r}; "
-                f"{_hint(name, builtins)} (or give its layers)"
+                f"{name_hint(name, builtins)} (or give its layers)"
             )
         return index, builtins[name]
     layers = _layers(entry["layers"], order, index, lines)
@@ -348,7 +348,9 @@ def _layers(value: Any, order: int, index: int, lines: _Lines) -> tuple[LayerSpe
     for name, setting in value.items():
         at = lines.in_entry(order, name)
         if name not in known:
-            raise PlanError(f"{at}: passage {index}: unknown layer {name!r}; {_hint(name, known)}")
+            raise PlanError(
+                f"{at}: passage {index}: unknown layer {name!r}; {name_hint(name, known)}"
+            )
         params: dict[str, Any] = {}
         if isinstance(setting, dict):
             params = dict(setting)
@@ -379,7 +381,7 @@ def _params(
             valid = ["gain_db", *info]
             raise PlanError(
                 f"{at}: passage {index}: layer {layer!r} has no parameter {key!r}; "
-                f"{_hint(key, valid)}"
+                f"{name_hint(key, valid)}"
             )
         if (
             isinstance(value, bool)
@@ -393,14 +395,6 @@ def _params(
             )
         out.append((key, float(value)))
     return tuple(out)
-
-
-def _hint(name: str, valid: Any) -> str:
-    """The closest names, or every one when none is close (the first few would be no hint)."""
-    names = list(valid)
-    close = difflib.get_close_matches(name, names, n=3)
-    every = ", ".join(sorted(names))
-    return f"did you mean {', '.join(close)}?" if close else f"use one of {every}"
 
 
 class _Lines:

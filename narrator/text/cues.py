@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from narrator.errors import QUOTE_CHARS, ScriptError, brief
+from narrator.errors import QUOTE_CHARS, ScriptError, brief, name_hint
 
 #: Pauses longer than this are almost certainly a typo (an hour of silence is not a story).
 MAX_PAUSE_S = 60.0
@@ -196,12 +196,7 @@ def _cue(
 def _known(name: str, valid: Collection[str], what: str, source: str) -> str:
     if name in valid:
         return name
-    close = difflib.get_close_matches(name[:40], list(valid), n=3)
-    # With nothing close, every name: the first few alphabetically would be no hint.
-    hint = (
-        f"did you mean {', '.join(close)}?" if close else f"use one of {', '.join(sorted(valid))}"
-    )
-    raise ScriptError(f"{source}: unknown {what} {brief(name)}; {hint}")
+    raise ScriptError(f"{source}: unknown {what} {brief(name)}; {name_hint(name, valid)}")
 
 
 def _duration(text: str, source: str, cue: str) -> float:
