@@ -245,3 +245,22 @@ def test_a_pace_held_up_by_cue_pauses_says_so_not_that_the_voice_is_slow(tmp_pat
     (warning,) = json.loads(out.with_name("keeper.mp3.report.json").read_text())["warnings"]
     assert "slower than --pace 130" in warning and "fixed pauses ([pause] cues" in warning
     assert "length_scale" not in warning
+
+
+def test_an_earlier_interrupt_in_process_is_not_the_next_commands(tmp_path, capsys):
+    import signal
+
+    import narrator.cli.app as cli_app
+    from narrator.cli import main
+
+    story = tmp_path / "s.txt"
+    story.write_text("Hello.\n\n[scene: zzzz]\nThere.\n", encoding="utf-8")
+    before = signal.getsignal(signal.SIGINT)
+    cli_app._stopped_by = signal.SIGINT  # as an interrupted earlier call left it
+    with pytest.raises(SystemExit) as exit_info:
+        main(["passages", str(story)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "interrupted" not in err
+    assert err.startswith("error: ") and "unknown scene 'zzzz'; use one of" in err
+    # Called in-process, it gives the caller's handler back.
+    assert signal.getsignal(signal.SIGINT) is before

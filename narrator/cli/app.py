@@ -44,14 +44,17 @@ def _on_stop_signal(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _catch_stop_signals() -> None:
+def _catch_stop_signals() -> dict[int, object]:
     """Ctrl-C (SIGINT) and SIGTERM unwind the command: every ``finally`` runs, so temporary
-    files go and worker processes are stopped (a plain SIGTERM would skip all that)."""
+    files go and worker processes are stopped (a plain SIGTERM would skip all that). Returns
+    the handlers they replaced."""
     import signal
 
+    replaced: dict[int, object] = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them
-            signal.signal(signum, _on_stop_signal)
+            replaced[signum] = signal.signal(signum, _on_stop_signal)
+    return replaced
 
 
 def handles_errors(func):
@@ -94,7 +97,23 @@ def _interrupted(command: str) -> typer.Exit:
 def main(argv: list[str] | None = None) -> None:
     """The ``narrator`` command. A mistyped command line (a word where a number belongs, an
     unknown option) is one ``error:`` line and exit code 1, like every other bad input."""
-    _catch_stop_signals()
+    global _stopped_by
+    _stopped_by = None  # an earlier call's interrupt (in-process callers) is not this one's
+    replaced = _catch_stop_signals()
+    try:
+        _run(argv)
+    finally:
+        # Called in-process, the caller's handlers come back; after an interrupt SIGINT stays
+        # ignored, so an impatient second Ctrl-C cannot cut the interpreter's exit short.
+        if _stopped_by is None:
+            import signal
+
+            for signum, handler in replaced.items():
+                with contextlib.suppress(ValueError, OSError, TypeError):
+                    signal.signal(signum, handler)
+
+
+def _run(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, prog_name="narrator", standalone_mode=False)
     except BrokenPipeError:  # e.g. `narrator voices | head`
