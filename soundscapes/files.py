@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from soundscapes.children import process_alive
-from soundscapes.errors import ExportError, SoundscapeError
+from soundscapes.errors import ExportError, SoundscapeError, clip
 
 #: Stories, manifests, plans, scene files and lexicons are text a person wrote: 16 MB is a
 #: long novel several times over, and bounds what a mistaken path can make us read.
@@ -41,7 +41,8 @@ class InputError(SoundscapeError, ValueError):
 
 
 class OutputClashError(SoundscapeError, ValueError):
-    """An output path that would overwrite an input, another output or a special file."""
+    """An output path that would overwrite an input, another output or a special file, or
+    whose name the disk cannot hold."""
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -212,6 +213,7 @@ def check_outputs(
     seen: list[tuple[str, Path]] = []
     for role, path in outputs:
         path = Path(path)
+        _check_name_length(path, role)
         with contextlib.suppress(OSError):
             mode = path.stat().st_mode
             if stat.S_ISDIR(mode):
@@ -237,6 +239,35 @@ def check_outputs(
                     "choose other paths"
                 )
         seen.append((role, path))
+
+
+#: The longest file name most Linux file systems take, bytes (ext4, XFS, Btrfs, tmpfs).
+_DEFAULT_NAME_MAX = 255
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name ``folder``'s file system takes (of its nearest existing folder:
+    the output's folder may not exist yet), in bytes."""
+    for candidate in (folder, *folder.parents):
+        try:
+            return int(os.pathconf(candidate, "PC_NAME_MAX"))
+        except (OSError, ValueError):  # not there yet (or a name too long itself): go up
+            continue
+    return _DEFAULT_NAME_MAX
+
+
+def _check_name_length(path: Path, role: str) -> None:
+    """Refuse a file name the disk cannot hold, before any work: it would fail only when the
+    file is put in place, after the render (a sidecar's name is the output's and more)."""
+    limit = _name_max(path.parent)
+    for part in path.parts:
+        length = len(os.fsencode(part))
+        if length > limit:
+            what = "file name" if part == path.name else f"folder name {clip(repr(part), 30)}"
+            raise OutputClashError(
+                f"{clip(str(path))}: the {role}'s {what} is {length} bytes and this disk takes "
+                f"at most {limit}; choose a shorter name"
+            )
 
 
 # --- scratch ----------------------------------------------------------------------------------

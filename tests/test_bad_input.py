@@ -155,3 +155,40 @@ def test_a_disk_too_full_for_the_mix_is_one_line_before_mixing(story, tmp_path, 
     )
     assert "MB free there while it mixes" in result.stderr
     assert not out.exists() and list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # The story's own name is fine, but out/NAME.mp3.report.json is not.
+        (
+            ["render", "{long_story}", "--engine", "fake", "--tail", "1"],
+            "the report's file name is",
+        ),
+        (
+            ["render", "{story}", "--engine", "fake", "-o", "{long}.mp3"],
+            "the output's file name is",
+        ),
+        (
+            ["render", "{story}", "--engine", "fake", "-o", "{long}/x.mp3"],
+            "the output's folder name",
+        ),
+        (["soundscape", "rain", "-d", "3s", "-o", "{long}.mp3"], "the output's file name is"),
+        (["plan", "{story}", "-o", "{long}.toml"], "the plan's file name is"),
+    ],
+    ids=["render-sidecar", "render", "render-folder", "soundscape", "plan"],
+)
+def test_a_name_too_long_for_the_disk_is_one_error_before_any_work(
+    story, tmp_path, monkeypatch, argv, expected
+):
+    monkeypatch.chdir(tmp_path)
+    long_story = tmp_path / ("d" * 245 + ".txt")
+    long_story.write_text(STORY, encoding="utf-8")
+    before = _files(tmp_path)
+    args = [a.format(story=story, long_story=long_story, long="e" * 300) for a in argv]
+    result = runner.invoke(
+        app, [*args, "--cache-dir", str(tmp_path / "c")] if argv[0] == "render" else args
+    )
+    _one_error_line(result, expected)
+    assert "at most 255; choose a shorter name" in result.stderr
+    assert _files(tmp_path) == before  # nothing half-written, no sidecar, no scratch
