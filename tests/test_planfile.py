@@ -118,7 +118,8 @@ def test_stale_plan_names_the_changed_passage(dream, tmp_path):
         read_plan(text, changed, source="plan.toml")
     assert str(info.value) == (
         "plan.toml: passage 8 changed since the plan was written "
-        "('The moon's surface softens into grey…'); run narrator plan again"
+        "('The moon's surface softens into grey…'); write it anew with narrator plan --force "
+        "(then carry your edits over)"
     )
     assert isinstance(info.value, NarratorError) and isinstance(info.value, ValueError)
 
@@ -237,3 +238,16 @@ def test_render_with_an_edited_plan_plays_the_edit(tmp_path):
     assert [c["scene"] for c in report["scenes"]] == [scenes[0][0], "fireside"]
     saved = json.loads((tmp_path / "shore.wav.report.json").read_text(encoding="utf-8"))
     assert saved["passages"][2]["scene"] == "fireside"
+    # Planning again keeps the edit unless told to write over it.
+    again = runner.invoke(app, ["plan", str(story), "-o", str(plan_path)])
+    assert again.exit_code == 1 and plan_path.read_text(encoding="utf-8") == text
+    lines = again.stderr.strip().splitlines()
+    assert len(lines) == 1 and "a plan is there already and differs" in lines[0], lines
+    assert f"--plan {plan_path}" in lines[0] and "--force" in lines[0]
+    forced = runner.invoke(app, ["plan", str(story), "-o", str(plan_path), "--force"])
+    assert forced.exit_code == 0 and "fireside" not in plan_path.read_text(encoding="utf-8")
+    # The same plan again: nothing written, and it says so.
+    stamp = plan_path.stat().st_mtime_ns
+    same = runner.invoke(app, ["plan", str(story), "-o", str(plan_path)])
+    assert same.exit_code == 0 and "is up to date" in same.output
+    assert plan_path.stat().st_mtime_ns == stamp

@@ -125,11 +125,16 @@ def plan(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Plan file (default: STORY.plan.toml).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write over a plan file that differs (your edits go).")
+    ] = False,
 ) -> None:
     """Write the scene plan of STORY as an editable TOML file, for render --plan.
 
     The plan is made as a render would make it with the same options: at a slower --pace each
-    passage lasts longer, so a briefer mention can hold a scene of its own."""
+    passage lasts longer, so a briefer mention can hold a scene of its own. A plan file that is
+    there already and differs (edited, or made before the story changed) is kept unless
+    --force."""
     from narrator.direction.planfile import write_plan
     from narrator.render.files import render_inputs
     from narrator.render.pipeline import load_story, story_plan
@@ -142,5 +147,20 @@ def plan(
     target = output or story.with_name(story.stem + ".plan.toml")
     check_outputs([("plan", target)], render_inputs(story, settings, script, user_scenes))
     check_writable(target)
-    write_text_atomic(target, write_plan(script, story_plan(script, settings, user_scenes)))
+    text = write_plan(script, story_plan(script, settings, user_scenes))
+    if target.is_file():
+        try:
+            there = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            there = None
+        if there == text:
+            out.print(f"{escape(str(target))} is up to date", highlight=False)
+            return
+        if not force:
+            raise fail(
+                f"{target}: a plan is there already and differs from the one made now (edited, "
+                f"or made before the story changed); render it with --plan {target}, write the "
+                "new one elsewhere with -o, or over it with --force (its edits go)"
+            )
+    write_text_atomic(target, text)
     out.print(f"wrote {escape(str(target))}: {len(script.passages)} passages", highlight=False)

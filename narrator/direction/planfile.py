@@ -261,7 +261,7 @@ def _check_fingerprint(
         e.get("index"): str(e.get("words", "")) for e in entries if isinstance(e.get("words"), str)
     }
     source = lines.source
-    again = "run narrator plan again"
+    again = "write it anew with narrator plan --force (then carry your edits over)"
     if not set(fingerprint) & set(now):
         raise StalePlanError(
             f"{source}: written for other passages (none of its {len(fingerprint)} matches the "
