@@ -114,7 +114,16 @@ def test_pause_cues(cue, seconds):
             "Hello.\n\nThen [pause 3600s] more.",
             r"story\.txt:3: \[pause 3600s\] is 3600 s; pauses go",
         ),
-        ("Hello [pasue 2s] there.", r"story\.txt:1: unknown cue \[pasue 2s\]; cues are pause"),
+        (
+            "Hello [pasue 2s] there.",
+            r"story\.txt:1: unknown cue \[pasue 2s\]; did you mean pause\? cues are pause, scene, "
+            r"add, remove \(write",
+        ),
+        # Not close to one: every cue, not the nearest as if it were the list.
+        (
+            "[to do] The sea.",
+            r":1: unknown cue \[to do\]; cues are pause, scene, add, remove",
+        ),
         ("A\n[scene: caost]\nB", r"story\.txt:2: unknown scene 'caost'; did you mean coast"),
         ("[add: rian] B", r"story\.txt:1: unknown layer 'rian'; did you mean rain"),
         # Nothing close: every name, not the first few of the alphabet as a "did you mean".

@@ -186,9 +186,10 @@ def _cue(
         if not names:
             raise ScriptError(f"{source}: [{_cut(body)}] names no layer; e.g. [{name}: rain]")
         return Cue(kind=name, line=line, names=names)
-    close = difflib.get_close_matches(name[:40], CUE_NAMES, n=2) or list(CUE_NAMES)
+    close = difflib.get_close_matches(name[:40], CUE_NAMES, n=1)
+    guess = f"did you mean {close[0]}? " if close else ""
     raise ScriptError(
-        f"{source}: unknown cue [{_cut(body)}]; cues are {', '.join(close)} "
+        f"{source}: unknown cue [{_cut(body)}]; {guess}cues are {', '.join(CUE_NAMES)} "
         f"(write \\[ and \\] for literal brackets)"
     )
 
