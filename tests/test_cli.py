@@ -264,3 +264,21 @@ def test_an_earlier_interrupt_in_process_is_not_the_next_commands(tmp_path, caps
     assert err.startswith("error: ") and "unknown scene 'zzzz'; use one of" in err
     # Called in-process, it gives the caller's handler back.
     assert signal.getsignal(signal.SIGINT) is before
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ([], "fm.md:3: front matter scene 'caost' is unknown; did you mean coast?"),
+        (["--scene", "qqq"], "fm.md: --scene 'qqq' is unknown; use one of amphitheater, "),
+    ],
+)
+def test_an_unknown_scene_is_told_where_it_was_set(tmp_path, extra, says):
+    story = tmp_path / "fm.md"
+    story.write_text("---\ntitle: T\nscene: caost\n---\nThe sea.\n", encoding="utf-8")
+    out = tmp_path / "fm.mp3"
+    result = render([str(story), "-o", str(out), "--engine", "fake", *extra])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {tmp_path}/{says}"), lines
+    assert not out.exists()

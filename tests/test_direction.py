@@ -236,9 +236,18 @@ def test_front_matter_scene_replaces_inference():
 
 
 def test_unknown_front_matter_scene_is_a_clear_error():
-    script = parse_text("---\nscene: caost\n---\nThe waves roll in.\n", source="story.md")
-    with pytest.raises(ScriptError, match=r"story\.md: front matter scene 'caost'.*coast"):
+    script = parse_text("---\ntitle: T\nscene: caost\n---\nThe waves roll in.\n", source="story.md")
+    with pytest.raises(ScriptError, match=r"^story\.md:3: front matter scene 'caost'.*coast\?$"):
         plan_story(script)
+    # The same name reaching the planner as the resolved option: where it was set is told.
+    for origin, said in [
+        ("front matter", r"^story\.md:3: front matter scene 'caost'"),
+        ("manifest", r"^story\.md: the manifest's scene 'caost' is unknown"),
+        ("command line", r"^story\.md: --scene 'caost' is unknown"),
+    ]:
+        settings = DirectionSettings(scene="caost", scene_from=origin)
+        with pytest.raises(ScriptError, match=said):
+            plan_story(script, settings=settings)
     # Nothing close: every scene that may be chosen, the planner's soft bed among them.
     script = parse_text("---\nscene: zzzz\n---\nThe waves roll in.\n", source="story.md")
     with pytest.raises(ScriptError, match=r"'zzzz' is unknown; use one of .*rain, soft-bed"):

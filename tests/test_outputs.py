@@ -225,6 +225,9 @@ def test_front_matter_cover_is_used_and_a_missing_one_is_an_error(tmp_path):
     result = runner.invoke(app, ["render", str(story), "-o", str(tmp_path / "t.mp3"),
                                  "--engine", "fake", "-q"])  # fmt: skip
     assert result.exit_code == 1 and "cover image" in result.stderr
+    # At the front matter's line, the file named once.
+    missing = tmp_path / "missing.png"
+    assert result.stderr.startswith(f"error: {story}:2: cover: {missing}: no such file")
     assert not (tmp_path / "t.mp3").exists()
 
 

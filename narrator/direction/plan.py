@@ -70,6 +70,9 @@ class DirectionSettings:
     """Pace for the seconds estimate (``--pace``); ``None``: the front matter's, else 130."""
     scene: str | None = None
     """One scene for the whole story (``--scene``); ``None``: the front matter's, if any."""
+    scene_from: str = "command line"
+    """Where :attr:`scene` was set (``command line``, ``manifest`` or ``front matter``), for
+    the message that names an unknown one."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,10 +214,12 @@ def _front_matter_scene(
     known = _choosable(scenes)
     if name in known:
         return known[name]
-    raise ScriptError(
-        f"{script.source}: {'--scene' if settings.scene else 'front matter scene'} {name!r} "
-        f"is unknown; {name_hint(name, known)}"
-    )
+    where, what = script.source, "--scene"
+    if not settings.scene or settings.scene_from == "front matter":
+        where, what = f"{script.source}:{script.meta.lines.get('scene', 1)}", "front matter scene"
+    elif settings.scene_from != "command line":
+        what = f"the {settings.scene_from}'s scene"
+    raise ScriptError(f"{where}: {what} {name!r} is unknown; {name_hint(name, known)}")
 
 
 def _segment(

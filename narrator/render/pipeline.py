@@ -210,7 +210,11 @@ def story_plan(script: Script, settings: RenderSettings, user_scenes: dict[str, 
         return load_plan(settings.plan, script)
     return plan_story(
         script,
-        settings=DirectionSettings(pace_wpm=settings.pace_wpm, scene=settings.scene),
+        settings=DirectionSettings(
+            pace_wpm=settings.pace_wpm,
+            scene=settings.scene,
+            scene_from=settings.sources.get("scene", "command line"),
+        ),
         extra_scenes=user_scenes,
     )
 
@@ -296,7 +300,9 @@ def render_story(
         start_workers(script.passages, spec, cache, jobs=jobs) or nullcontext() as workers,
     ):
         if script.meta.cover:
-            cover, cover_mime = load_cover(story, script.meta.cover)
+            cover, cover_mime = load_cover(
+                story, script.meta.cover, line=script.meta.lines.get("cover")
+            )
         elif episode.cover is not None:
             # Absolute, so that it is not read relative to the story's folder.
             cover, cover_mime = load_cover(story, str(episode.cover.absolute()))

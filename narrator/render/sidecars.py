@@ -125,7 +125,7 @@ def cover_path(story: Path, cover: str) -> Path:
     return path if path.is_absolute() else story.parent / path
 
 
-def load_cover(story: Path, cover: str) -> tuple[bytes, str]:
+def load_cover(story: Path, cover: str, *, line: int | None = None) -> tuple[bytes, str]:
     """The cover image named in the front matter, checked by its content and re-encoded for
     embedding: ``(JPEG bytes, "image/jpeg")``, at most :data:`EMBEDDED_ART_PX` on a side.
 
@@ -144,11 +144,12 @@ def load_cover(story: Path, cover: str) -> tuple[bytes, str]:
     from soundscapes.files import InputError, read_input
 
     path = cover_path(story, cover)
-    where = f"{story}: cover {brief(cover)}"
+    at = f"{story}:{line}" if line else f"{story}"  # ``line``: the front matter's
+    where = f"{at}: cover {brief(cover)}"
     try:
         data = read_input(path, what="cover image", max_bytes=COVER_MAX_BYTES)
-    except InputError as exc:
-        raise RenderError(f"{where}: {exc}") from None
+    except InputError as exc:  # it names the file
+        raise RenderError(f"{at}: cover: {exc}") from None
     too_big = RenderError(
         f"{where} is an image of more pixels than a cover may have "
         f"({COVER_MAX_PIXELS // 1_000_000} million); use one of at most 3000×3000"

@@ -47,6 +47,9 @@ class StoryMeta:
     pronounce: dict[str, str] = field(default_factory=dict)
     #: Render options by key (``pace``, ``seed``, …), as the front matter sets them.
     options: dict[str, Any] = field(default_factory=dict)
+    #: The story file's line of each key set, for messages checked later (a scene's name
+    #: is known only once the scene files are read).
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 _TEXT_KEYS = {"title", "author", "series", "genre", "description", "language", "cover"}
@@ -54,7 +57,7 @@ _YEAR_RANGE = (1, 9999)
 #: A BCP 47 tag's shape (RFC 5646): a 2- or 3-letter language, then subtags of 1 to 8
 #: letters or digits (region, script, variant); ``_`` is read as ``-``, as POSIX locales write it.
 _LANGUAGE_TAG_RE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
-METADATA_KEYS = (*(f.name for f in fields(StoryMeta) if f.name != "options"),)
+METADATA_KEYS = (*(f.name for f in fields(StoryMeta) if f.name not in ("options", "lines")),)
 KNOWN_KEYS = (*METADATA_KEYS, *keys_for(FRONT))
 #: Deepest nesting of lists and tables front matter may have (``pronounce:`` needs two levels).
 MAX_DEPTH = 20
@@ -226,4 +229,5 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
                 options[key] = check_value(BY_KEY[key], value, where, base=base)
             except OptionError as exc:
                 raise ScriptError(str(exc)) from None
-    return StoryMeta(**out, options=options)
+    lines = {str(k): key_lines.get(str(k), 1) for k in values}
+    return StoryMeta(**out, options=options, lines=lines)
