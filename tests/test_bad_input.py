@@ -192,3 +192,13 @@ def test_a_name_too_long_for_the_disk_is_one_error_before_any_work(
     _one_error_line(result, expected)
     assert "at most 255; choose a shorter name" in result.stderr
     assert _files(tmp_path) == before  # nothing half-written, no sidecar, no scratch
+
+
+def test_a_folder_named_as_the_output_is_told_as_a_folder_with_a_name_to_use(story, tmp_path):
+    folder = tmp_path / "episodes"
+    folder.mkdir()
+    before = _files(tmp_path)
+    result = runner.invoke(app, ["render", str(story), "--engine", "fake", "-o", str(folder)])
+    _one_error_line(result, f"{folder}: that is a folder; give a file name inside it, e.g. -o ")
+    assert result.stderr.rstrip().endswith(f"-o {folder / 'calm.mp3'}")  # not "(no suffix)"
+    assert _files(tmp_path) == before

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -254,6 +255,11 @@ def render_story(
     if settings.output is not None and str(settings.output) == "-":
         raise RenderError(
             "-o -: a render writes a file and its sidecars, not a stream; give a file name"
+        )
+    if settings.output is not None and os.path.isdir(settings.output):  # before its suffix
+        inside = settings.output / default_output(story, settings.fmt or DEFAULT_FORMAT).name
+        raise RenderError(
+            f"{settings.output}: that is a folder; give a file name inside it, e.g. -o {inside}"
         )
     # The format was checked as a registered name when resolved; only its agreement with the
     # output's suffix is left to check.
