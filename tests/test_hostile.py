@@ -422,6 +422,36 @@ def test_cache_clear_refuses_a_folder_that_is_not_a_speech_cache(hostile, tmp_pa
     )
 
 
+@pytest.mark.parametrize(
+    ("make", "argv", "says", "code"),
+    [
+        ("file", ["--clear"], "is a file, not a cache folder; check --cache-dir", 1),
+        ("file", [], "is a file, not a cache folder; check --cache-dir", 1),
+        ("empty", ["--clear"], "not a narrator speech cache (no CACHEDIR.TAG); nothing was", 1),
+        ("empty", [], ": 0 passages, 0.0 MiB (not a narrator speech cache)", 0),
+        ("none", ["--clear"], ": no speech cache there yet; nothing to clear", 0),
+        ("none", [], ": no speech cache there yet; nothing to show", 0),
+    ],
+)
+def test_the_cache_command_says_what_a_cache_dir_that_is_not_a_cache_is(
+    tmp_path, make, argv, says, code
+):
+    from typer.testing import CliRunner
+
+    from narrator.cli import app
+
+    folder = tmp_path / "c"
+    if make == "file":
+        folder.write_text("A story, not a cache.\n", encoding="utf-8")
+    elif make == "empty":
+        folder.mkdir()
+    result = CliRunner().invoke(app, ["cache", *argv, "--cache-dir", str(folder)])
+    assert result.exit_code == code and says in result.output, result.output
+    assert "cleared" not in result.output and "Traceback" not in result.output
+    if make == "file":
+        assert folder.read_text(encoding="utf-8") == "A story, not a cache.\n"
+
+
 # --- publishing is confined -------------------------------------------------------------------
 
 

@@ -25,17 +25,27 @@ def cache(
     from narrator.speech import SpeechCache
 
     speech_cache = SpeechCache(cache_dir) if cache_dir else SpeechCache()
+    speech_cache.check_folder()
+    if not speech_cache.exists():
+        out.print(
+            f"{speech_cache.folder}: no speech cache there yet; nothing to "
+            f"{'clear' if clear else 'show'}",
+            highlight=False,
+            soft_wrap=True,  # a long folder must not break the line (scripts read it)
+        )
+        return
     if clear:
         removed = speech_cache.clear()
         out.print(
             f"cleared {removed} cached passages from {speech_cache.folder}",
             highlight=False,
-            soft_wrap=True,  # a long folder must not break the line (scripts read it)
+            soft_wrap=True,
         )
         return
     size = speech_cache.size_bytes()
+    ours = "" if speech_cache.is_ours() or cache_dir is None else " (not a narrator speech cache)"
     out.print(
-        f"{speech_cache.folder}: {len(speech_cache)} passages, {size / 2**20:.1f} MiB",
+        f"{speech_cache.folder}: {len(speech_cache)} passages, {size / 2**20:.1f} MiB{ours}",
         highlight=False,
         soft_wrap=True,
     )

@@ -215,6 +215,21 @@ class SpeechCache:
             "choose another --cache-dir, or render with --no-cache"
         )
 
+    def check_folder(self) -> None:
+        """Refuse a cache "folder" that is something else (a story passed as --cache-dir).
+
+        Raises
+        ------
+        CacheError
+            Saying what is there instead.
+        """
+        if self.folder.exists() and not self.folder.is_dir():
+            raise CacheError(f"{self.folder}: is a file, not a cache folder; check --cache-dir")
+
+    def exists(self) -> bool:
+        """Whether the folder is there (a fresh user's is not, until a first render)."""
+        return self.folder.is_dir()
+
     def _files(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
@@ -241,11 +256,12 @@ class SpeechCache:
         Raises
         ------
         CacheError
-            The folder has entries but is not tagged as a narrator speech cache (``--cache-dir``
+            The folder is a file, or is not tagged as a narrator speech cache (``--cache-dir``
             pointed at some other folder): nothing there is deleted.
         """
+        self.check_folder()
         default = self.folder.resolve() == default_cache_folder().resolve()
-        if not default and self._files() and not self.is_ours():
+        if not default and self.folder.is_dir() and not self.is_ours():
             raise CacheError(
                 f"{self.folder}: not a narrator speech cache (no {CACHEDIR_TAG}); nothing was "
                 "deleted. Check --cache-dir"
