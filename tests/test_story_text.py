@@ -294,3 +294,20 @@ def test_a_layer_cue_a_scene_cue_replaces_before_any_words_is_warned_of_once():
     # After the scene cue, the layer cue plays with it.
     script = parse_text("Rain begins.\n\n[scene: hearth] [add: rain]\nThe fire settles.")
     assert script.passages[1].add_layers == ("rain",) and script.warnings == ()
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read_with_a_warning(tmp_path, codec):
+    path = tmp_path / "notepad.txt"
+    path.write_bytes("Café by the sea. The tide is slow.\n".encode(codec))
+    script = parse_story(path)
+    assert [p.text for p in script.passages] == ["Café by the sea. The tide is slow."]
+    assert any("UTF-16 without a byte-order mark" in w for w in script.warnings)
+
+
+def test_a_binary_file_is_refused_saying_what_a_story_is(tmp_path):
+    path = tmp_path / "picture.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    said = r"picture\.txt: looks like a binary file, not text; give a story saved as text \(UTF-8\)"
+    with pytest.raises(ScriptError, match=said):
+        parse_story(path)

@@ -27,9 +27,16 @@ def decode_story_bytes(data: bytes, *, source: str, warnings: list[str] | None =
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise ScriptError(f"{source}: broken UTF-16 text; save the story as UTF-8") from None
+    elif b"\x00" in data and (bomless := _bomless_utf16(data)) is not None:
+        text = bomless
+        if warnings is not None:
+            warnings.append(
+                f"{source}: UTF-16 without a byte-order mark; read as such. Save it as UTF-8 "
+                "to be sure every character is right"
+            )
     else:
         if b"\x00" in data:
-            raise ScriptError(f"{source}: looks like a binary file, not text; pass a .txt story")
+            raise ScriptError(f"{source}: {_BINARY}")
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         try:
@@ -43,11 +50,36 @@ def decode_story_bytes(data: bytes, *, source: str, warnings: list[str] | None =
                 )
     controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
     if text and controls / len(text) > _BINARY_CONTROL_SHARE:
-        raise ScriptError(f"{source}: looks like a binary file, not text; pass a .txt story")
+        raise ScriptError(f"{source}: {_BINARY}")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ScriptError(f"{source}: the story is empty; write some text in it")
     return text
+
+
+_BINARY = "looks like a binary file, not text; give a story saved as text (UTF-8), .txt or .md"
+#: Share of one byte lane (the high bytes) that must be NUL for text to be read as UTF-16 with
+#: no byte-order mark: Latin text in UTF-16 has a NUL high byte for nearly every character.
+_UTF16_NUL_SHARE = 0.3
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """``data`` decoded as UTF-16 without a byte-order mark (what some Windows editors save),
+    when its NULs all sit in one byte lane and it decodes; else ``None`` (a binary file)."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2], data[1::2]
+    nul_even, nul_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if nul_odd >= _UTF16_NUL_SHARE and nul_even == 0:
+        codec = "utf-16-le"
+    elif nul_even >= _UTF16_NUL_SHARE and nul_odd == 0:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        return None
 
 
 _REPLACEMENTS = {
