@@ -37,7 +37,7 @@ from narrator.errors import NarratorError, brief, clip
 from narrator.options import MANIFEST, OptionError, check_table
 from narrator.publish import PublishError
 from soundscapes.files import InputError, read_input
-from soundscapes.output.formats import DEFAULT_FORMAT, get_format
+from soundscapes.output.formats import DEFAULT_FORMAT, formats, get_format
 
 if TYPE_CHECKING:
     from narrator.text.frontmatter import StoryMeta
@@ -304,14 +304,18 @@ def _episode(
         **defaults,
         **_options(raw, path.parent, where, _EPISODE_KEYS),
     }
-    suffix = get_format(options["format"]).suffix
     name = _text(raw, "output", where)
     if name is not None and (Path(name).is_absolute() or ".." in Path(name).parts):
         raise PublishError(f"{where}: output {name!r} must be a file name inside output_dir")
+    by_suffix = {f.suffix: key for key, f in formats().items()}
+    if name is not None and "format" not in raw and Path(name).suffix.lower() in by_suffix:
+        # As -o on the command line: the episode's file names its format, over [defaults].
+        options["format"] = by_suffix[Path(name).suffix.lower()]
+    suffix = get_format(options["format"]).suffix
     output = output_dir / (name or f"{PurePosixPath(story_ref).stem}{suffix}")
     if output.suffix.lower() != suffix:
         raise PublishError(
-            f"{where}: output {output.name!r} does not end in {suffix} for format "
+            f"{where}: output {name!r} does not end in {suffix} for format "
             f"{options['format']!r}; rename it or set format"
         )
     return Episode(
@@ -428,9 +432,14 @@ SITE_INDEX = "index.html"
 SITE_PAGES = "episodes"
 
 
+def page_name(episode: Episode) -> str:
+    """The file name of ``episode``'s page: its file's, without folder or suffix, ``.html``."""
+    return PurePosixPath(episode.output.name).stem + ".html"
+
+
 def episode_page(manifest: Manifest, episode: Episode) -> Path:
     """Where the website's page of ``episode`` goes: ``public/episodes/lighthouse.html``."""
-    return manifest.output_dir / SITE_PAGES / (PurePosixPath(episode.output.name).stem + ".html")
+    return manifest.output_dir / SITE_PAGES / page_name(episode)
 
 
 def manifest_inputs(manifest: Manifest) -> list[tuple[str, Path]]:
@@ -479,6 +488,7 @@ def story_cover(story: Path, meta: StoryMeta | None = None) -> Path | None:
 
 def _check_unique(episodes: list[Episode], path: Path) -> None:
     seen_out: dict[Path, Episode] = {}
+    seen_page: dict[str, Episode] = {}
     seen_story: dict[str, Episode] = {}
     seen_number: dict[tuple[int | None, int], Episode] = {}
     for ep in episodes:
@@ -501,5 +511,13 @@ def _check_unique(episodes: list[Episode], path: Path) -> None:
                 f"{path}: {ep.name} repeats the story of {other.name}; give it its own "
                 'guid = "…" (and output = "…") so podcast apps can tell the two apart'
             )
+        page = page_name(ep)
+        if (other := seen_page.get(page)) is not None:
+            raise PublishError(
+                f"{path}: {ep.name} and {other.name} would share the web page "
+                f"{SITE_PAGES}/{page} (their files differ only in folder or suffix); give one "
+                "of them another output name"
+            )
         seen_out[ep.output] = ep
+        seen_page[page] = ep
         seen_story[ep.story_ref] = ep

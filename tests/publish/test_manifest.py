@@ -81,6 +81,22 @@ def test_defaults_merge_under_episode_options_and_paths_resolve(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("defaults", "episode", "fmt", "output"),
+    [
+        ("", 'output = "sub/two.flac"', "flac", "sub/two.flac"),  # the suffix names it
+        ('format = "ogg"\n', 'output = "two.m4b"', "m4b", "two.m4b"),  # over [defaults]
+        ('format = "ogg"\n', "", "ogg", "a.ogg"),
+        ("", 'format = "wav"\noutput = "x.wav"', "wav", "x.wav"),
+    ],
+)
+def test_an_episode_output_names_its_format_as_o_does(tmp_path, defaults, episode, fmt, output):
+    header = HEADER.replace("tail = 2\n", "tail = 2\n" + defaults, 1)  # the show's defaults
+    path = write(tmp_path, header + f'[[episodes]]\nstory = "a.txt"\n{episode}\n')
+    loaded = load_manifest(path).episodes[0]
+    assert loaded.options["format"] == fmt and loaded.output == tmp_path / "site" / output
+
+
+@pytest.mark.parametrize(
     ("published", "expected"),
     [
         ("2025-01-13T21:00:00", datetime(2025, 1, 13, 21, 0, tzinfo=UTC)),  # no offset: UTC
@@ -106,7 +122,11 @@ def test_a_published_time_without_an_offset_is_utc_as_the_readme_says(
         ('story = "a.txt"\nformat = "aiff"', "episode 1 (a.txt): format must be one of mp3, wav"),
         ('story = "a.txt"\npublished = "soon"', "published 'soon' is not a date"),
         ('title = "no story"', "episode 1: story is missing"),
-        ('story = "a.txt"\noutput = "a.flac"', "does not end in .mp3"),
+        (
+            'story = "a.txt"\nformat = "mp3"\noutput = "sub/a.flac"',
+            "output 'sub/a.flac' does not end in .mp3 for format 'mp3'",
+        ),
+        ('story = "a.txt"\noutput = "a.aiff"', "output 'a.aiff' does not end in .mp3"),
     ],
 )
 def test_bad_episode_entries_say_where_and_how_to_fix(tmp_path, episode, expected):
@@ -402,3 +422,19 @@ def test_an_output_dir_that_is_a_file_is_one_error_before_any_episode(tmp_path, 
     with pytest.raises(PublishError, match=rf"output_dir '{name}' is a file, not a folder"):
         load_manifest(path)
     assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine"
+
+
+def test_two_episodes_whose_files_differ_only_in_folder_or_suffix_are_refused(tmp_path):
+    episodes = (
+        '[[episodes]]\nstory = "a.txt"\noutput = "one/night.mp3"\n'
+        '[[episodes]]\nstory = "b.txt"\noutput = "two/night.flac"\n'
+    )
+    path = write(tmp_path, HEADER + episodes, {"a.txt": "One.", "b.txt": "Two."})
+    with pytest.raises(PublishError) as caught:
+        load_manifest(path)
+    message = str(caught.value)
+    assert (
+        "episode 2 (b.txt) and episode 1 (a.txt) would share the web page episodes/night.html"
+        in (message)
+    )
+    assert message.endswith("give one of them another output name") and "\n" not in message
