@@ -247,6 +247,26 @@ def test_a_pace_held_up_by_cue_pauses_says_so_not_that_the_voice_is_slow(tmp_pat
     assert "length_scale" not in warning
 
 
+def test_a_pace_held_up_by_chapter_breaks_blames_the_breaks_and_shows_the_summary_s_figure(
+    tmp_path, fake_args
+):
+    # Short chapters: their 2 s breaks (the least a chapter break may be) outlast what 130 wpm
+    # leaves for pauses, while the fake voice speaks at the pace itself.
+    story = tmp_path / "h.md"
+    story.write_text(
+        "# One\n\nThe sea is calm tonight.\n\n# Two\n\nThe boats are still.\n\n"
+        "# Three\n\nThe lamps go out.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "h.mp3"
+    result = render([str(story), "-o", str(out), *fake_args])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(out.with_name("h.mp3.report.json").read_text())
+    (warning,) = report["warnings"]
+    assert "shortest breaks between chapters" in warning and "length_scale" not in warning
+    assert f"runs at {report['pace_wpm']:.0f} wpm" in warning  # the summary line's figure
+
+
 def test_an_earlier_interrupt_in_process_is_not_the_next_commands(tmp_path, capsys):
     import signal
 

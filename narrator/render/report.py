@@ -77,19 +77,27 @@ def portable(paths: dict[str, Path]) -> dict[str, str]:
     return {key: Path(value).name for key, value in paths.items()}
 
 
+#: A voice this close to the pace (or quicker) is not what slows a narration down: its own
+#: rate follows --pace, and a few percent is the engine's rounding of it.
+VOICE_AT_PACE = 0.97
+
+
 def pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
     """A warning when the pauses could not bring the narration within 5 % of ``pace_wpm``."""
     if narration.words == 0 or abs(narration.pace_wpm - pace_wpm) <= 0.05 * pace_wpm:
         return []
     voice_wpm = narration.words / narration.speech_s * 60.0 if narration.speech_s else 0.0
     way = "slower" if narration.pace_wpm < pace_wpm else "faster"
-    said = f"the narration runs at {narration.pace_wpm:.0f} wpm, {way} than --pace {pace_wpm:g}"
-    if way == "slower" and voice_wpm > pace_wpm:
-        # The voice is quick enough: what holds it up are the pauses nothing may shorten.
+    # Rounded as the report keeps it, so the warning and the summary line show one figure.
+    shown_wpm = round(narration.pace_wpm, 1)
+    said = f"the narration runs at {shown_wpm:.0f} wpm, {way} than --pace {pace_wpm:g}"
+    if way == "slower" and voice_wpm >= VOICE_AT_PACE * pace_wpm:
+        # The voice keeps the pace: what holds it up are the pauses nothing may shorten.
         return [
             f"{said}: the voice alone speaks at {voice_wpm:.0f} wpm, but the story's fixed "
-            "pauses ([pause] cues, and the shortest breath between sentences) take longer "
-            "than the pace leaves for pauses; shorten the cues, or set a slower --pace"
+            "pauses ([pause] cues, and the shortest breaks between chapters, paragraphs and "
+            "sentences) take longer than the pace leaves for pauses; shorten the cues, or set "
+            "a slower --pace"
         ]
     return [
         f"{said}: the voice alone speaks at {voice_wpm:.0f} wpm and the pauses cannot make up "
