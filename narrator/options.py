@@ -192,6 +192,8 @@ def check_value(option: Option, raw: Any, where: str, *, base: Path | None = Non
             raise bad(f"{what} from {extent}" if " to " in extent else what)
         high = math.inf if option.high is None else option.high
         if option.low is not None and not option.low <= number <= high:
+            if number > high and " to " not in extent:  # a bound too big for the help's text
+                raise bad(f"from {option.low:g} to {option.high:,}")
             raise bad(f"from {extent}" if " to " in extent else extent)
         return number
     if kind == "bool":

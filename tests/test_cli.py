@@ -202,7 +202,6 @@ def test_keep_mix_must_be_a_wav_and_not_the_output(short_story, tmp_path, fake_a
         (["render", "s.txt", "--bitrate", "high"], "'--bitrate'"),
         (["render", "s.txt", "--colour"], "--colour"),
         (["soundscape", "tide", "--seed", "x"], "'--seed'"),
-        (["soundscape", "tide", "--seed", "-3"], "'--seed'"),
         (["rendr", "s.txt"], "rendr"),
     ],
 )
@@ -216,6 +215,26 @@ def test_a_mistyped_command_line_is_one_error_line_and_exit_1(argv, says, capsys
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], captured.err
     assert "--help" in lines[0] and "Traceback" not in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["render", "s.txt", "--seed", "-3"], "--seed must be 0 or more, got -3"),
+        (["soundscape", "tide", "--seed", "-3"], "--seed must be 0 or more, got -3"),
+        (["render", "s.txt", "--seed", str(2**63)], "--seed must be from 0 to 9,223,372,036,"),
+        (["soundscape", "tide", "--seed", str(2**63)], "--seed must be from 0 to 9,223,372,036,"),
+        (["render", "s.txt", "--jobs", "99999"], "--jobs must be from 1 to 4096, got 99999"),
+        (["batch", "podcast.toml", "--jobs", "99999"], "--jobs must be from 1 to 4096, got 99999"),
+    ],
+)
+def test_a_number_out_of_range_is_told_the_same_range_by_every_command(argv, says, capsys):
+    from narrator.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and err.startswith(f"error: {says}"), err
 
 
 def test_pace_reaches_the_engine_and_a_missed_pace_is_a_warning(short_story, tmp_path, fake_args):

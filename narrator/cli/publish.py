@@ -65,10 +65,13 @@ def batch(
     quiet: Quiet = False,
 ) -> None:
     """Render every episode of MANIFEST that changed since its last render, in parallel."""
+    from narrator.options import BY_KEY, check_value
     from narrator.publish.batch import EpisodeResult, run_batch
     from narrator.publish.manifest import load_manifest
     from soundscapes.children import usable_cpus
 
+    if jobs is not None:  # the range render's --jobs has: a job is a process
+        jobs = check_value(BY_KEY["jobs"], jobs, "--jobs")
     spec = load_manifest(manifest)
     workers = jobs if jobs is not None else usable_cpus()
     with display.progress_bars(

@@ -60,7 +60,7 @@ def soundscape(
         str | None, typer.Option("--format", help="mp3, m4b, opus, ogg, flac or wav.")
     ] = None,
     loudness: Annotated[str, typer.Option(help="Target: a preset or LUFS.")] = "sleep",
-    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Same seed, same sound.")] = 0,
+    seed: Annotated[int, typer.Option(help="Same seed, same sound (0 or more).")] = 0,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
 ) -> None:
     """Render ambience alone (a scene or layers) for a given time: a bed for bedtime playlists."""
@@ -70,6 +70,7 @@ def soundscape(
     # while this process imports the mastering and checks what was asked for.
     warm_up()
     from narrator.direction.plan import SOFT_BED
+    from narrator.options import BY_KEY, check_value
     from soundscapes.ambience import (
         bed_timeline,
         parse_duration,
@@ -83,6 +84,7 @@ def soundscape(
     from soundscapes.recording import is_recording_name, recording_path
     from soundscapes.scene import BUILTIN_SCENES, get_scene, load_scenes
 
+    seed = check_value(BY_KEY["seed"], seed, "--seed")  # the range render's --seed has
     if bool(layers) == bool(scene):
         raise fail("give either layers (e.g. tide gulls) or --scene NAME, not both or neither")
     if layers:

@@ -374,7 +374,7 @@ def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:
         or (kind is int and not float(value).is_integer())
         or not low <= value <= high
     ):
-        raise PublishError(f"{where}: {key} must be {unit} from {low:g} to {high:g}, got {value!r}")
+        raise PublishError(f"{where}: {key} must be {unit} from {low} to {high:,}, got {value!r}")
     return kind(value)
 
 
