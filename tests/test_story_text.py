@@ -88,6 +88,9 @@ def test_toml_front_matter_and_unknown_key_errors():
         parse_text("---\npace: fast\n---\nText.", source="s.txt")
     with pytest.raises(ScriptError, match="never closed"):
         parse_text("---\ntitle: X\nText.", source="s.txt")
+    # A key set twice: YAML would keep the last without a word.
+    with pytest.raises(ScriptError, match=r"^s\.txt:4: 'pace' is set twice \(line 2 too\); keep"):
+        parse_text("---\npace: 120\ntitle: T\npace: 130\n---\nText.", source="s.txt")
 
 
 @pytest.mark.parametrize(

@@ -179,7 +179,15 @@ def _parse(raw: str, fence: str, source: str) -> tuple[dict[str, Any], dict[str,
         return {}, {}
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
         raise ScriptError(f"{source}:2: front matter must be 'key: value' lines")
-    key_lines = {k.value: k.start_mark.line + 2 for k, _ in node.value}
+    key_lines: dict[str, int] = {}
+    for key, _ in node.value:
+        line = key.start_mark.line + 2
+        if key.value in key_lines:  # YAML keeps the last one silently; TOML refuses it
+            raise ScriptError(
+                f"{source}:{line}: {brief(key.value)} is set twice (line {key_lines[key.value]} "
+                "too); keep one"
+            )
+        key_lines[key.value] = line
     return values, key_lines
 
 
