@@ -321,3 +321,17 @@ def test_an_unknown_scene_is_told_where_it_was_set(tmp_path, extra, says):
     assert result.exit_code == 1 and len(lines) == 1, result.stderr
     assert lines[0].startswith(f"error: {tmp_path}/{says}"), lines
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "last_line"),
+    [
+        ("Hello there, moon.\n", "1 passage, 3 words, about 1 s at 130 wpm"),
+        (("The sea is calm tonight. " * 40) + "\n", "2 passages, 200 words, about 1.5 min at"),
+    ],
+)
+def test_passages_sums_up_in_words_a_person_would_write(tmp_path, text, last_line):
+    story = tmp_path / "s.txt"
+    story.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["passages", str(story)])
+    assert result.exit_code == 0 and result.output.strip().splitlines()[-1].startswith(last_line)

@@ -103,9 +103,11 @@ def passages(
             row["scene_source"],
         )
     out.print(table)
+    count, words, seconds = len(overview["rows"]), overview["words"], overview["estimated_s"]
+    length = f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
     out.print(
-        f"{len(overview['rows'])} passages, {overview['words']} words, about "
-        f"{overview['estimated_s'] / 60:.1f} min at {overview['pace_wpm']:g} wpm"
+        f"{count} passage{'s' * (count != 1)}, {words} word{'s' * (words != 1)}, about {length} "
+        f"at {overview['pace_wpm']:g} wpm"
     )
 
 
