@@ -86,8 +86,8 @@ def _o(key: str, field_name: str, kind: str, default: Any, text: str, **extra: A
 OPTIONS: tuple[Option, ...] = (
     _o("output", "output", "path", None, "output file; its suffix picks the format",
        places=frozenset({CLI}), short="-o", default_text="out/STORY.mp3"),
-    _o("format", "fmt", "format", None, f"output format (default: from -o, else {DEFAULT_FORMAT})",
-       default_text="from -o"),
+    _o("format", "fmt", "format", None, "output format",
+       default_text=f"from -o, else {DEFAULT_FORMAT}"),
     _o("engine", "engine", "text", "piper",
        "speech engine: piper (natural, neural), kokoro (Kokoro-82M, neural, slower), "
        "system (espeak-ng), fake (test tones)"),
