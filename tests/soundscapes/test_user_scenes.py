@@ -143,3 +143,21 @@ def test_unreadable_and_invalid_files(folder: Path) -> None:
     with pytest.raises(SoundscapeError, match="no such file; check the path") as caught:
         load_scenes(missing)
     assert str(missing) in str(caught.value)
+
+
+def test_the_readme_s_scene_file_loads_as_written(tmp_path: Path) -> None:
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**Your own scenes**")
+    block = re.search(r"```toml\n(.*?)```", readme[start:], re.S)
+    assert block, "the README's scene-file example is gone"
+    rng = np.random.default_rng(0)
+    soundfile.write(tmp_path / "brook.flac", 0.1 * rng.standard_normal(3 * SR), SR)
+    scenes = load_scenes(_write(tmp_path, block.group(1)))
+    assert list(scenes) == ["brook-night", "windy-shore"]
+    brook = scenes["brook-night"]
+    assert [spec.name for spec in brook.layers] == [f"file:{tmp_path / 'brook.flac'}", "shimmer"]
+    assert scenes["windy-shore"].layers[1] == LayerSpec(
+        name="wind", gain_db=-4.0, params=(("intensity", 0.6),)
+    )
