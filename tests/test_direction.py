@@ -324,3 +324,19 @@ def test_every_passage_has_a_scene_with_a_bed_and_scenes_last(text, front, min_s
         whole = len(runs) == 1
         demanded = cue_at(first) or (end < len(passages) and cue_at(end))
         assert seconds >= min_scene_s - 1e-6 or whole or demanded, (first, end, scene.name)
+
+
+def test_a_layer_cue_that_changes_nothing_is_warned_of_by_line():
+    text = "The waves roll in over the shore.\n\n[remove: rain] [add: tide, wind] The gulls cry.\n"
+    plan = plan_story(parse_text(text, source="s.txt"))
+    scene = plan.scenes[0]
+    assert "tide" in scene.layer_names and "rain" not in scene.layer_names
+    shown = f"{scene.name} ({', '.join(scene.layer_names)})"
+    assert plan.warnings == (
+        f"s.txt:3: the [remove: rain] cue before passage 1 changes nothing: rain is not playing "
+        f"in {shown}",
+        f"s.txt:3: the [add: tide] cue before passage 1 changes nothing: tide is playing in "
+        f"{shown} already",
+    )
+    assert "wind" in plan.scenes[1].layer_names  # the cue's other layer still joins
+    assert plan_story(parse_text("Rain on the roof.\n\n[remove: rain] Quiet now.\n")).warnings == ()

@@ -82,11 +82,13 @@ class Plan:
     ``sources`` says where each scene came from (``cue``, ``front matter``, ``inferred`` or
     ``plan``); ``heard`` lists the scene words found in each passage, for explanations
     ("ember (weak)": only in a simile or a compound). Both may be empty for a hand-made plan.
+    ``warnings``: layer cues that changed nothing (a layer removed that was not playing).
     """
 
     scenes: tuple[Scene, ...]
     sources: tuple[str, ...] = ()
     heard: tuple[tuple[str, ...], ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def scene_for(self, passage_index: int) -> Scene:
         return self.scenes[passage_index]
@@ -152,14 +154,38 @@ def plan_story(
 
     chosen: list[Scene] = []
     sources: list[str] = []
+    warnings: list[str] = []
     for a, b, scene, source in filled:
         current, edited = scene, False
         for passage in script.passages[a:b]:
             if passage.add_layers or passage.remove_layers:
+                warnings += _idle_layer_cues(current, passage, script.source)
                 current, edited = _edit(current, passage.add_layers, passage.remove_layers), True
             chosen.append(current)
             sources.append("cue" if edited else source)
-    return Plan(scenes=tuple(chosen), sources=tuple(sources), heard=heard)
+    return Plan(
+        scenes=tuple(chosen), sources=tuple(sources), heard=heard, warnings=tuple(warnings)
+    )
+
+
+def _idle_layer_cues(scene: Scene, passage: Passage, source: str) -> list[str]:
+    """What a passage's layer cues would change nothing in ``scene`` by: a layer removed that
+    is not playing, or added that is."""
+    playing = scene.layer_names
+    where = f"{source}:{passage.line}: the [{{}}: {{}}] cue before passage {passage.index}"
+    shown = f"{scene.name} ({', '.join(playing)})"
+    return [
+        *(
+            f"{where.format('remove', name)} changes nothing: {name} is not playing in {shown}"
+            for name in passage.remove_layers
+            if name not in playing
+        ),
+        *(
+            f"{where.format('add', name)} changes nothing: {name} is playing in {shown} already"
+            for name in passage.add_layers
+            if name in playing
+        ),
+    ]
 
 
 def _infer(

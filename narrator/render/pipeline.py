@@ -478,6 +478,7 @@ def render_story(
         "words": narration.words,
         "warnings": [
             *script.warnings,
+            *plan.warnings,
             *jobs_warnings,
             *engine_warnings(spec),
             *pace_warnings(narration, settings.pace_wpm),
