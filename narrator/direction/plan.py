@@ -163,9 +163,7 @@ def plan_story(
                 current, edited = _edit(current, passage.add_layers, passage.remove_layers), True
             chosen.append(current)
             sources.append("cue" if edited else source)
-    return Plan(
-        scenes=tuple(chosen), sources=tuple(sources), heard=heard, warnings=tuple(warnings)
-    )
+    return Plan(scenes=tuple(chosen), sources=tuple(sources), heard=heard, warnings=tuple(warnings))
 
 
 def _idle_layer_cues(scene: Scene, passage: Passage, source: str) -> list[str]:

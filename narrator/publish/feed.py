@@ -25,7 +25,7 @@ import narrator
 from narrator.errors import NarratorError
 from narrator.publish import PublishError
 from narrator.publish.artwork import artwork_source, prepare_artwork
-from narrator.publish.batch import Rendered, load_rendered, published_files
+from narrator.publish.batch import published_files
 from narrator.publish.check import check_episode, check_show
 from narrator.publish.manifest import (
     Episode,
@@ -34,6 +34,7 @@ from narrator.publish.manifest import (
     manifest_inputs,
     web_address,
 )
+from narrator.publish.rendered import Rendered, load_rendered
 from soundscapes.files import check_outputs
 from soundscapes.output.export import write_bytes_if_changed
 from soundscapes.output.formats import get_format
@@ -117,7 +118,7 @@ def build_feed(
 
     ``pages`` are the episodes' web pages by position in the manifest (``narrator site``):
     each item's ``<link>`` when the manifest gives the episode no ``link`` of its own.
-    ``rendered``: the episodes as :func:`~narrator.publish.batch.load_rendered` read them,
+    ``rendered``: the episodes as :func:`~narrator.publish.rendered.load_rendered` read them,
     when the caller has them already (reading them hashes every input again).
 
     Raises

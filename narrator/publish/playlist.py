@@ -20,8 +20,9 @@ import narrator
 from narrator.direction.plan import SOFT_BED
 from narrator.direction.planfile import known_scenes
 from narrator.publish import PublishError
-from narrator.publish.batch import fingerprint, load_rendered, published_files, read_fingerprint
+from narrator.publish.batch import fingerprint, published_files, read_fingerprint
 from narrator.publish.manifest import Manifest, manifest_inputs
+from narrator.publish.rendered import load_rendered
 from narrator.render.sidecars import sidecar_path
 from soundscapes.ambience import bed_timeline, render_ambience
 from soundscapes.errors import SoundscapeError

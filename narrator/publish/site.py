@@ -26,7 +26,7 @@ from narrator.page.index import EpisodeEntry, ShowView, index_html
 from narrator.page.markup import GENERATOR_MARK
 from narrator.page.transcript import read_vtt
 from narrator.publish import PublishError
-from narrator.publish.batch import Rendered, load_rendered, published_files
+from narrator.publish.batch import published_files
 from narrator.publish.feed import (
     FeedResult,
     ShowArt,
@@ -47,6 +47,7 @@ from narrator.publish.manifest import (
     manifest_inputs,
     web_address,
 )
+from narrator.publish.rendered import Rendered, load_rendered
 from narrator.render.sidecars import sidecar_path
 from soundscapes.files import check_outputs, human_size, same_file
 from soundscapes.output.export import write_bytes_if_changed

@@ -20,9 +20,10 @@ from typer.testing import CliRunner
 
 import narrator.cli.publish  # noqa: F401  (registers batch, feed and playlist)
 from narrator.cli import app
-from narrator.publish.batch import load_rendered, run_batch
+from narrator.publish.batch import run_batch
 from narrator.publish.feed import PODCAST_NS, podcast_guid
 from narrator.publish.manifest import load_manifest
+from narrator.publish.rendered import load_rendered
 from soundscapes.output.export import audio_info
 from tests.conftest import ffmpeg_loudness, show_toml, write_show
 

@@ -1,0 +1,77 @@
+"""An episode's finished render as the feed, the website and the playlist read it: its report,
+its file's size, when it was first rendered, and whether it is still what the manifest and the
+story describe (:func:`load_rendered` refuses what cannot be published as it stands)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from narrator.publish import PublishError
+from narrator.publish.batch import episode_inputs, fingerprint, read_fingerprint, report_path
+from narrator.publish.manifest import Episode, Manifest
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rendered:
+    """An episode's finished render, as the feed and the playlist read it."""
+
+    episode: Episode
+    report: dict[str, Any]
+    size_bytes: int
+    #: When the episode was first rendered (kept across re-renders), if known.
+    first_rendered: datetime | None
+    #: The inputs changed since this render: publishing it would publish the old version.
+    stale: bool
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.report["duration_s"])
+
+    @property
+    def title(self) -> str:
+        """The manifest's title for the episode, else the story's."""
+        return self.episode.title or str(self.report.get("title") or self.episode.story_ref)
+
+
+def load_rendered(manifest: Manifest, episode: Episode) -> Rendered:
+    """The episode's render: its report, file size and freshness.
+
+    Raises
+    ------
+    PublishError
+        The episode has not been rendered (or its report is unreadable).
+    """
+    out = episode.output
+    where = f"{manifest.path}: {episode.name}"
+    try:
+        size_bytes = out.stat().st_size
+        report = json.loads(report_path(out).read_text(encoding="utf-8"))
+        float(report["duration_s"])
+    except FileNotFoundError as exc:
+        raise PublishError(
+            f"{where}: not rendered yet ({exc.filename} is missing); run "
+            f"narrator batch {manifest.path} first"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PublishError(
+            f"{where}: cannot read the render's report ({exc}); run narrator batch "
+            f"{manifest.path} --force"
+        ) from None
+    record = read_fingerprint(out) or {}
+    first: datetime | None = None
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        first = datetime.fromisoformat(record["first_rendered"])
+    if first is None:
+        first = datetime.fromtimestamp(out.stat().st_mtime, tz=UTC)
+    stale = record.get("fingerprint") != fingerprint(episode_inputs(manifest, episode))
+    return Rendered(
+        episode=episode,
+        report=report,
+        size_bytes=size_bytes,
+        first_rendered=first,
+        stale=stale,
+    )
