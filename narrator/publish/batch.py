@@ -219,6 +219,7 @@ def is_up_to_date(manifest: Manifest, episode: Episode) -> bool:
         and inputs["story_sha256"] is not None
         and inputs["speech"] is not None
         and record.get("fingerprint") == fingerprint(inputs)
+        and record.get("size_bytes", out.stat().st_size) == out.stat().st_size
     )
 
 
@@ -463,6 +464,7 @@ def _store_fingerprint(output: Path, inputs: dict[str, Any]) -> None:
         # Kept across re-renders: the feed's pubDate when the manifest gives no date.
         "first_rendered": previous.get("first_rendered", now),
         "rendered": now,
+        "size_bytes": output.stat().st_size,  # a file damaged since then is not up to date
     }
     write_text_atomic(fingerprint_path(output), json.dumps(record, indent=2, ensure_ascii=False))
 

@@ -208,19 +208,23 @@ class Closer:
 
 
 def ensure_closer(path: Path, closer: Closer, progress: PlaylistProgress | None = None) -> bool:
-    """Render ``closer`` to ``path`` unless the file there was made from the same inputs.
+    """Render ``closer`` to ``path`` unless the file there was made from the same inputs and
+    is the size it was written at (a damaged one is rendered again).
 
     Returns whether it rendered.
     """
     inputs = closer.inputs()
     stamp = fingerprint(inputs)
-    record = read_fingerprint(path)
-    if path.is_file() and record is not None and record.get("fingerprint") == stamp:
+    record = read_fingerprint(path) or {}
+    size_bytes = path.stat().st_size if path.is_file() else None
+    # A record from before sizes were kept vouches for the fingerprint alone.
+    same_size = record.get("size_bytes", size_bytes) == size_bytes
+    if size_bytes is not None and record.get("fingerprint") == stamp and same_size:
         return False
     render_closer(path, closer, progress)
+    record = {"fingerprint": stamp, "inputs": inputs, "size_bytes": path.stat().st_size}
     write_text_atomic(
-        sidecar_path(path, ".fingerprint.json"),
-        json.dumps({"fingerprint": stamp, "inputs": inputs}, indent=2, ensure_ascii=False),
+        sidecar_path(path, ".fingerprint.json"), json.dumps(record, indent=2, ensure_ascii=False)
     )
     return True
 

@@ -43,10 +43,17 @@ def load_rendered(manifest: Manifest, episode: Episode) -> Rendered:
     Raises
     ------
     PublishError
-        The episode has not been rendered (or its report is unreadable).
+        The episode has not been rendered (or its report is unreadable), its story is not
+        there (an episode is known by its story's path: its GUID would change), or its file
+        is not the one its render wrote.
     """
     out = episode.output
     where = f"{manifest.path}: {episode.name}"
+    if not episode.story.is_file():
+        raise PublishError(
+            f"{where}: its story {episode.story_ref} is not there; restore it or fix story = "
+            "(podcast apps know an episode by its story's path: a new path is a new episode)"
+        )
     try:
         size_bytes = out.stat().st_size
         report = json.loads(report_path(out).read_text(encoding="utf-8"))
@@ -62,6 +69,12 @@ def load_rendered(manifest: Manifest, episode: Episode) -> Rendered:
             f"{manifest.path} --force"
         ) from None
     record = read_fingerprint(out) or {}
+    written = record.get("size_bytes")
+    if isinstance(written, int) and written != size_bytes:
+        raise PublishError(
+            f"{where}: {out.name} is {size_bytes:,} bytes, not the {written:,} its render wrote "
+            f"(damaged or replaced); render it again with narrator batch {manifest.path} --force"
+        )
     first: datetime | None = None
     with contextlib.suppress(KeyError, TypeError, ValueError):
         first = datetime.fromisoformat(record["first_rendered"])

@@ -202,10 +202,40 @@ def test_playlist_closer_is_ambience_under_the_episodes_and_rendered_once(site, 
     result, text = cli(*args)
     assert result.exit_code == 0 and "(up to date)" in text
     assert closer.stat().st_mtime_ns == stamp
+    # A damaged closer is ours to make again, not an error every run after.
+    with closer.open("r+b") as file:
+        file.truncate(1000)
+    result, text = cli(*args)
+    assert result.exit_code == 0 and "(rendered)" in text, text
+    assert audio_info(closer)[2] == pytest.approx(30.0, abs=0.05)
     result, text = cli(
         "playlist", str(manifest_path), "--closer-minutes", "1", "--closer-scene", "rian"
     )
     assert result.exit_code == 1 and "unknown scene 'rian'; did you mean rain" in text
+
+
+def test_a_damaged_file_or_a_missing_story_is_not_published_as_it_stands(site, tmp_path):
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    manifest = load_manifest(manifest_path)
+    damaged = manifest.episodes[0].output
+    size = damaged.stat().st_size
+    with damaged.open("r+b") as file:
+        file.truncate(1000)
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 1 and f"is 1,000 bytes, not the {size:,} its render wrote" in text
+    assert "narrator batch" in text and "--force" in text
+    # The batch sees it as not up to date, and renders that one only.
+    outcome = run_batch(manifest, jobs=1)
+    assert [r.status for r in outcome.results] == ["rendered"] + ["skipped"] * 3
+    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    # A story that is not there: its episode would come back under a new GUID.
+    story = manifest.episodes[1].story
+    story.rename(story.with_suffix(".moved"))
+    for command in ("feed", "site", "playlist"):
+        result, text = cli(command, str(manifest_path))
+        assert result.exit_code == 1, (command, text)
+        assert "episode 2 (stories/two.md): its story stories/two.md is not there" in text
 
 
 def test_a_second_batch_renders_nothing_and_says_so(site, tmp_path):
