@@ -142,9 +142,17 @@ def build_feed(
         episode = check_episode(manifest, r.episode, title=r.title, description=description[0])
         findings.errors += episode.errors
         findings.warnings += episode.warnings
+    channel_guid = pod.guid or podcast_guid(feed_url)
+    owners: dict[str, Episode] = {}
+    for r in rendered:  # apps keep one episode per GUID: a second would hide or replace it
+        guid = episode_guid(channel_guid, r.episode)
+        if (other := owners.setdefault(guid, r.episode)) is not r.episode:
+            findings.errors.append(
+                f"{manifest.path}: {r.episode.name} and {other.name} have the same GUID "
+                f"{guid!r}; give each its own guid = (or none: then it is made from the story)"
+            )
     if findings.errors:
         raise PublishError("\n".join(findings.errors))
-    channel_guid = pod.guid or podcast_guid(feed_url)
 
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")

@@ -256,7 +256,7 @@ def _podcast(raw: Any, path: Path) -> Podcast:
         feed_url=web_address(_text(raw, "feed_url", where), f"{where} feed_url")
         if feed_url
         else None,
-        guid=_text(raw, "guid", where),
+        guid=_guid(raw, where),
         copyright=_text(raw, "copyright", where, ""),
         type=show_type,
         locked=locked,
@@ -329,7 +329,7 @@ def _episode(
         number=_number(raw, "number", where),
         season=_number(raw, "season", where),
         published=_published(raw.get("published"), where),
-        guid=_text(raw, "guid", where),
+        guid=_guid(raw, where),
         link=web_address(_text(raw, "link", where), f"{where} link") if raw.get("link") else None,
         image=_image_ref(_text(raw, "image", where), where) if raw.get("image") else None,
     )
@@ -361,6 +361,17 @@ def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = No
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise PublishError(f"{where}: {key} must be text (in quotes), got {value!r}")
     return str(value)
+
+
+def _guid(raw: Mapping[str, Any], where: str) -> str | None:
+    """A ``guid`` given, or ``None``; a blank one is refused rather than read as none."""
+    guid = _text(raw, "guid", where)
+    if guid is not None and not guid.strip():
+        raise PublishError(
+            f'{where}: guid is empty; give the GUID to keep (from the feed), or remove the line '
+            "to have one made"
+        )
+    return guid.strip() if guid is not None else None
 
 
 def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:

@@ -127,6 +127,7 @@ def test_a_published_time_without_an_offset_is_utc_as_the_readme_says(
             "output 'sub/a.flac' does not end in .mp3 for format 'mp3'",
         ),
         ('story = "a.txt"\noutput = "a.aiff"', "output 'a.aiff' does not end in .mp3"),
+        ('story = "a.txt"\nguid = "  "', "episode 1 (a.txt): guid is empty; give the GUID to keep"),
     ],
 )
 def test_bad_episode_entries_say_where_and_how_to_fix(tmp_path, episode, expected):
@@ -342,6 +343,31 @@ def test_feed_refuses_an_episode_that_was_never_rendered(tmp_path):
         PublishError, match=r"episode 1 \(a.txt\): not rendered yet.*narrator batch"
     ):
         build_feed(load_manifest(path), feed_url="https://example.org/f.xml")
+
+
+def test_two_episodes_with_one_guid_are_refused_naming_both(tmp_path):
+    show = (
+        HEADER
+        + 'categories = ["Health & Fitness/Mental Health"]\n'
+        + 'description = "Stories."\nimage = "https://example.org/cover.jpg"\n'
+    )
+    path = write(
+        tmp_path,
+        show + '[[episodes]]\nstory = "a.txt"\n[[episodes]]\nstory = "b.txt"\nguid = "x"\n',
+        {"a.txt": "One.", "b.txt": "Two."},
+    )
+    manifest = load_manifest(path)
+    fake_render(path, [{"duration_s": 61.6, "title": "A"}, {"duration_s": 30.0, "title": "B"}])
+    build_feed(manifest, feed_url="https://example.org/f.xml")  # two GUIDs: fine
+    # The second's guid copied from the first's item (a slip following the rename advice).
+    first = episode_guid(podcast_guid("https://example.org/f.xml"), manifest.episodes[0])
+    path.write_text(path.read_text("utf-8").replace('guid = "x"', f'guid = "{first}"'), "utf-8")
+    with pytest.raises(PublishError) as caught:
+        build_feed(load_manifest(path), feed_url="https://example.org/f.xml")
+    assert str(caught.value) == (
+        f"{path}: episode 2 (b.txt) and episode 1 (a.txt) have the same GUID '{first}'; give "
+        "each its own guid = (or none: then it is made from the story)"
+    )
 
 
 def test_playlist_text_is_extended_m3u_that_a_parser_reads(tmp_path):
