@@ -138,9 +138,11 @@ def check_show(manifest, *, image_set: bool, file_names: list[str]) -> Findings:
     if not pod.email:
         warn(f'{where} email is missing; add email = "you@example.org": Spotify checks '
              "ownership through it, and podcast:locked names it")  # fmt: skip
-    urls = [pod.base_url, pod.link or "", pod.feed_url or ""]
-    if any(urlsplit(u).scheme == "http" for u in urls if u):
-        warn(f"{where} base_url is http; Podcasting 2.0 asks for HTTPS everywhere")
+    urls = {"base_url": pod.base_url, "link": pod.link, "feed_url": pod.feed_url}
+    plain = [key for key, url in urls.items() if url and urlsplit(url).scheme == "http"]
+    if plain:
+        warn(f"{where} {' and '.join(plain)} {'is' if len(plain) == 1 else 'are'} http; "
+             "Podcasting 2.0 asks for HTTPS everywhere")  # fmt: skip
     for name in file_names:
         if not name.isascii() or " " in name:
             warn(f"{manifest.path}: {name!r}: Apple asks for ASCII file names (a-z, 0-9, - _ .); "

@@ -219,7 +219,7 @@ def _podcast(raw: Any, path: Path) -> Podcast:
     for key in ("title", "base_url"):
         if not raw.get(key):
             raise PublishError(f'{where}: {key} is missing; add {key} = "…"')
-    base_url = web_address(_text(raw, "base_url", where), f"{where} base_url")
+    base_url = web_address(_text(raw, "base_url", where), f"{where} base_url", folder=True)
     categories = raw.get("categories", [])
     if isinstance(categories, str):
         categories = [categories]
@@ -368,7 +368,7 @@ def _guid(raw: Mapping[str, Any], where: str) -> str | None:
     guid = _text(raw, "guid", where)
     if guid is not None and not guid.strip():
         raise PublishError(
-            f'{where}: guid is empty; give the GUID to keep (from the feed), or remove the line '
+            f"{where}: guid is empty; give the GUID to keep (from the feed), or remove the line "
             "to have one made"
         )
     return guid.strip() if guid is not None else None
@@ -389,15 +389,42 @@ def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:
     return kind(value)
 
 
-def web_address(value: str, where: str) -> str:
-    """A web address, with spaces and other characters a URL cannot hold percent-encoded."""
+def web_address(value: str, where: str, *, folder: bool = False) -> str:
+    """A web address, with spaces and other characters a URL cannot hold percent-encoded in
+    its path; ``folder``: one files are served under (no ``?query``, no ``#fragment``)."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise PublishError(
             f"{where}: {value!r} is not a web address; write it in full, e.g. "
             "https://example.org/podcast/"
         )
+    try:
+        parts.port  # noqa: B018 -- raises for a port out of range
+    except ValueError:
+        raise PublishError(f"{where}: {value!r} has a port out of range (1 to 65535)") from None
+    host = _ascii_host(parts.hostname or "")
+    problem = None
+    if parts.username is not None or parts.password is not None:
+        problem = "holds a user name or password, which a public feed would publish; remove it"
+    elif host is None:
+        problem = "has no host name a browser can reach; write it like example.org"
+    elif folder and (parts.query or parts.fragment):
+        problem = "has a ?query or #fragment; files are served under it: remove them"
+    if problem or host is None:
+        raise PublishError(f"{where}: {value!r} {problem}")
+    # Otherwise as written (a show's GUID is made from its feed's address), percent-encoded.
     return quote(value.strip(), safe=_URL_SAFE)
+
+
+def _ascii_host(host: str) -> str | None:
+    """``host`` as DNS would spell it (an international name in IDNA), or ``None`` if it cannot
+    be one (empty, spaces, characters no host name holds)."""
+    if not host or any(c.isspace() or c in '<>"{}|\\^`%' for c in host):
+        return None
+    try:
+        return host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return None
 
 
 def _published(value: Any, where: str) -> datetime | None:

@@ -464,3 +464,36 @@ def test_two_episodes_whose_files_differ_only_in_folder_or_suffix_are_refused(tm
         in (message)
     )
     assert message.endswith("give one of them another output name") and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("base_url", "says"),
+    [
+        ("https://example.org/st/#top", "has a ?query or #fragment; files are served under it"),
+        ("https://example.org/st/?a=1", "has a ?query or #fragment"),
+        ("https://exa mple.org/st/", "has no host name a browser can reach"),
+        ("https://example.org:99999/st/", "has a port out of range (1 to 65535)"),
+        ("https://user:pw@example.org/st/", "holds a user name or password"),
+    ],
+)
+def test_a_base_url_a_feed_cannot_be_served_under_is_refused(tmp_path, base_url, says):
+    header = HEADER.replace(
+        'base_url = "https://example.org/slow-tides"', f'base_url = "{base_url}"'
+    )
+    path = write(tmp_path, header + '[[episodes]]\nstory = "a.txt"\n')
+    with pytest.raises(PublishError) as caught:
+        load_manifest(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: [podcast] base_url: {base_url!r} ") and says in message
+
+
+def test_the_http_warning_names_the_addresses_that_are_http(tmp_path):
+    from narrator.publish.check import check_show
+
+    header = HEADER + 'feed_url = "http://other.org/f.xml"\n'
+    manifest = load_manifest(write(tmp_path, header + '[[episodes]]\nstory = "a.txt"\n'))
+    found = check_show(manifest, image_set=True, file_names=["a.mp3"])
+    (warning,) = [w for w in found.warnings if "http;" in w]
+    assert (
+        "feed_url is http; Podcasting 2.0 asks for HTTPS" in warning and "base_url" not in warning
+    )
