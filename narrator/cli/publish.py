@@ -156,8 +156,8 @@ def feed(
     feed_url: FeedUrl = None,
 ) -> None:
     """Write the podcast feed (RSS 2.0, iTunes and Podcasting 2.0) of MANIFEST's episodes."""
-    from narrator.publish.feed import DEFAULT_FEED_NAME, write_feed
-    from narrator.publish.manifest import load_manifest
+    from narrator.publish.feed import write_feed
+    from narrator.publish.manifest import DEFAULT_FEED_NAME, load_manifest
 
     spec = load_manifest(manifest)
     result = write_feed(spec, output or spec.output_dir / DEFAULT_FEED_NAME, feed_url=feed_url)
@@ -188,8 +188,7 @@ def site(
     """Write the show's website into OUTPUT_DIR with its feed: index.html (cover, description,
     the feed to subscribe to, the episodes newest first) and a page per episode (player,
     chapters, transcript, download). Only pages whose episode or show changed are written."""
-    from narrator.publish.feed import DEFAULT_FEED_NAME
-    from narrator.publish.manifest import load_manifest
+    from narrator.publish.manifest import DEFAULT_FEED_NAME, load_manifest
     from narrator.publish.site import write_site
 
     spec = load_manifest(manifest)
@@ -235,8 +234,8 @@ def playlist(
     quiet: Quiet = False,
 ) -> None:
     """Write an extended M3U bedtime playlist of MANIFEST's episodes, optionally with a closer."""
-    from narrator.publish.manifest import load_manifest
-    from narrator.publish.playlist import DEFAULT_PLAYLIST_NAME, write_playlist
+    from narrator.publish.manifest import DEFAULT_PLAYLIST_NAME, load_manifest
+    from narrator.publish.playlist import write_playlist
 
     spec = load_manifest(manifest)
     with display.progress_display(quiet) as progress:

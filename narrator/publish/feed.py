@@ -32,6 +32,8 @@ from narrator.publish.manifest import (
     Manifest,
     episode_page,
     manifest_inputs,
+    others,
+    show_files,
     web_address,
 )
 from narrator.publish.rendered import Rendered, load_rendered
@@ -45,7 +47,6 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 #: Podcasting 2.0 namespace, ``<podcast:guid>``: UUIDv5 of the feed URL (without scheme and
 #: trailing slashes) in this namespace.
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-DEFAULT_FEED_NAME = "feed.xml"
 
 for _prefix, _uri in (("itunes", ITUNES_NS), ("podcast", PODCAST_NS), ("atom", ATOM_NS)):
     ET.register_namespace(_prefix, _uri)
@@ -262,7 +263,12 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
     """Write the feed to ``output`` (atomically; not at all when its bytes are the same) and
     say what went in. Items link to their pages on the show's website where ``narrator site``
     has made them."""
-    check_outputs([("feed", output)], [*manifest_inputs(manifest), *published_files(manifest)])
+    made = [
+        *manifest_inputs(manifest),
+        *published_files(manifest),
+        *others(show_files(manifest), "feed"),
+    ]
+    check_outputs([("feed", output)], made)
     pages = {
         ep.number_in_manifest: file_url(manifest, page)
         for ep in manifest.episodes

@@ -468,6 +468,11 @@ def _strictly_inside(path: Path, folder: Path) -> bool:
 #: episode in this folder under it, named as the episode's file is without its suffix.
 SITE_INDEX = "index.html"
 SITE_PAGES = "episodes"
+#: The feed's and the playlist's file names in ``output_dir`` (unless given another).
+DEFAULT_FEED_NAME = "feed.xml"
+DEFAULT_PLAYLIST_NAME = "bedtime.m3u8"
+#: How a playlist's closer is named in ``output_dir``: ``closer-coast-60min.mp3``.
+CLOSER_PREFIX = "closer-"
 
 
 def page_name(episode: Episode) -> str:
@@ -478,6 +483,26 @@ def page_name(episode: Episode) -> str:
 def episode_page(manifest: Manifest, episode: Episode) -> Path:
     """Where the website's page of ``episode`` goes: ``public/episodes/lighthouse.html``."""
     return manifest.output_dir / SITE_PAGES / page_name(episode)
+
+
+def show_files(manifest: Manifest) -> list[tuple[str, Path]]:
+    """What narrator publishes for the show beside the episodes, as ``(role, path)``: the
+    website's index and pages, the feed and the playlist at their usual names, and the
+    closers there. None may be written over by another of them (``feed -o index.html``)."""
+    folder = manifest.output_dir
+    closers = sorted(folder.glob(f"{CLOSER_PREFIX}*")) if folder.is_dir() else []
+    return [
+        ("website's index", folder / SITE_INDEX),
+        *((f"page of {ep.name}", episode_page(manifest, ep)) for ep in manifest.episodes),
+        ("feed", folder / DEFAULT_FEED_NAME),
+        ("playlist", folder / DEFAULT_PLAYLIST_NAME),
+        *(("closer", path) for path in closers if not path.name.endswith(".json")),
+    ]
+
+
+def others(files: list[tuple[str, Path]], *roles: str) -> list[tuple[str, Path]]:
+    """``files`` but those of ``roles`` (what a command writes itself)."""
+    return [(role, path) for role, path in files if role not in roles]
 
 
 def manifest_inputs(manifest: Manifest) -> list[tuple[str, Path]]:

@@ -21,7 +21,13 @@ from narrator.direction.plan import SOFT_BED
 from narrator.direction.planfile import known_scenes
 from narrator.publish import PublishError
 from narrator.publish.batch import fingerprint, published_files, read_fingerprint
-from narrator.publish.manifest import Manifest, manifest_inputs
+from narrator.publish.manifest import (
+    CLOSER_PREFIX,
+    Manifest,
+    manifest_inputs,
+    others,
+    show_files,
+)
 from narrator.publish.rendered import load_rendered
 from narrator.render.sidecars import sidecar_path
 from soundscapes.ambience import bed_timeline, render_ambience
@@ -36,7 +42,6 @@ from soundscapes.output.master import LoudnessTarget, parse_target
 from soundscapes.output.tags import Tags
 from soundscapes.scene import BUILTIN_SCENES, Scene, get_scene
 
-DEFAULT_PLAYLIST_NAME = "bedtime.m3u8"
 #: Scene of the closer when none is named and the last episode's report has none.
 FALLBACK_CLOSER_SCENE = "coast"
 #: Longest closer, in minutes: a night.
@@ -101,6 +106,7 @@ def write_playlist(
         An episode has not been rendered, or a bad closer length or scene.
     """
     inputs = [*manifest_inputs(manifest), *published_files(manifest)]
+    inputs += others(show_files(manifest), "playlist")
     check_outputs([("playlist", output)], inputs)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
     entries = [
@@ -127,9 +133,11 @@ def write_playlist(
         fmt = manifest.defaults.get("format", DEFAULT_FORMAT)
         closer = (
             manifest.output_dir
-            / f"closer-{scene.name}-{closer_minutes:g}min{get_format(fmt).suffix}"
+            / f"{CLOSER_PREFIX}{scene.name}-{closer_minutes:g}min{get_format(fmt).suffix}"
         )
-        check_outputs([("playlist", output), ("closer", closer)], inputs)
+        # The closer it makes may be there from before: that one is its to write.
+        mine = [(role, path) for role, path in inputs if path != closer]
+        check_outputs([("playlist", output), ("closer", closer)], mine)
         loudness = manifest.defaults.get("loudness", "sleep")
         try:
             target = closer_target(parse_target(loudness))

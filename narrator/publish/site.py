@@ -25,7 +25,6 @@ from narrator.page.episode import EpisodeView, Link, episode_html
 from narrator.page.index import EpisodeEntry, ShowView, index_html
 from narrator.page.markup import GENERATOR_MARK
 from narrator.page.transcript import read_vtt
-from narrator.publish import PublishError
 from narrator.publish.batch import published_files
 from narrator.publish.feed import (
     FeedResult,
@@ -45,6 +44,7 @@ from narrator.publish.manifest import (
     Manifest,
     episode_page,
     manifest_inputs,
+    show_files,
     web_address,
 )
 from narrator.publish.rendered import Rendered, load_rendered
@@ -74,18 +74,7 @@ def site_outputs(manifest: Manifest) -> list[tuple[str, Path]]:
     PublishError
         Two episodes whose files differ only in their suffix (or folder) would share a page.
     """
-    outputs = [("website's index", manifest.output_dir / SITE_INDEX)]
-    owners: dict[Path, str] = {}
-    for ep in manifest.episodes:
-        page = episode_page(manifest, ep)
-        if page in owners:
-            raise PublishError(
-                f"{manifest.path}: {ep.name} and {owners[page]} would share the page "
-                f'{page.name}; give one of them another output name (output = "…")'
-            )
-        owners[page] = ep.name
-        outputs.append((f"page of {ep.name}", page))
-    return outputs
+    return [pair for pair in show_files(manifest) if pair[0] not in ("feed", "playlist", "closer")]
 
 
 def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -> SiteResult:
@@ -101,9 +90,9 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
         One line per problem, saying what to do.
     """
     outputs = site_outputs(manifest)
-    check_outputs(
-        [*outputs, ("feed", feed)], [*manifest_inputs(manifest), *published_files(manifest)]
-    )
+    made = [*manifest_inputs(manifest), *published_files(manifest)]
+    made += [pair for pair in show_files(manifest) if pair[0] in ("playlist", "closer")]
+    check_outputs([*outputs, ("feed", feed)], made)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]  # before any write
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, feed)
     pages = {ep.number_in_manifest: episode_page(manifest, ep) for ep in manifest.episodes}

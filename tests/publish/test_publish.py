@@ -238,6 +238,29 @@ def test_a_damaged_file_or_a_missing_story_is_not_published_as_it_stands(site, t
         assert "episode 2 (stories/two.md): its story stories/two.md is not there" in text
 
 
+def test_no_publishing_command_writes_over_another_one_s_file(site, tmp_path):
+    folder = copy_of(site, tmp_path)
+    manifest_path = str(folder / "podcast.toml")
+    public = folder / "public"
+    for args in (["site"], ["playlist", "--closer-minutes", "0.1", "--closer-scene", "rain"]):
+        result, text = cli(args[0], manifest_path, *args[1:])
+        assert result.exit_code == 0, text
+    (closer,) = public.glob("closer-rain-*.mp3")
+    page = next((public / "episodes").glob("*.html"))
+    before = mtimes(public)
+    for command, target, says in [
+        ("feed", public / "index.html", "the feed would overwrite the website's index"),
+        ("feed", page, "the feed would overwrite the page of episode"),
+        ("feed", public / "bedtime.m3u8", "the feed would overwrite the playlist"),
+        ("playlist", public / "feed.xml", "the playlist would overwrite the feed"),
+        ("playlist", closer, "the playlist would overwrite the closer"),
+        ("playlist", page, "the playlist would overwrite the page of episode"),
+    ]:
+        result, text = cli(command, manifest_path, "-o", str(target))
+        assert result.exit_code == 1 and says in text, (command, target, text)
+    assert mtimes(public) == before
+
+
 def test_a_second_batch_renders_nothing_and_says_so(site, tmp_path):
     folder = copy_of(site, tmp_path)
     before = mtimes(folder / "public")

@@ -267,7 +267,7 @@ def test_two_episodes_that_would_share_a_page_are_refused(tmp_path):
     assert code == 1
     line = one_error(text)
     shared = "episode 2 (stories/rain.txt) and episode 1 (stories/harbour.md) would share"
-    assert f"{shared} the page harbour.html" in line
+    assert f"{shared} the web page episodes/harbour.html" in line
     assert not (tmp_path / "public").exists()
 
 
