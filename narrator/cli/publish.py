@@ -165,8 +165,8 @@ def feed(
         warn(warning)
     out.print(
         escape(
-            f"wrote {result.path}: {result.items} episodes; subscribe at {result.feed_url} "
-            f"(podcast:guid {result.podcast_guid})"
+            f"{'wrote' if result.changed else 'up to date:'} {result.path}: {result.items} "
+            f"episodes; subscribe at {result.feed_url} (podcast:guid {result.podcast_guid})"
         ),
         highlight=False,
         soft_wrap=True,
@@ -197,11 +197,13 @@ def site(
         warn(warning)
     pages = len(result.pages) + 1
     changed = len(result.written)
+    feed = "" if result.feed.changed else " (up to date)"
+    verb = "wrote" if changed or result.feed.changed or result.removed else "up to date:"
     out.print(
         escape(
-            f"wrote the website {result.index} ({pages} pages: {changed} changed, "
+            f"{verb} the website {result.index} ({pages} pages: {changed} changed, "
             f"{pages - changed} up to date{_removed(result.removed)}) and the feed "
-            f"{result.feed.path}; subscribe at {result.feed.feed_url}"
+            f"{result.feed.path}{feed}; subscribe at {result.feed.feed_url}"
         ),
         highlight=False,
         soft_wrap=True,
@@ -254,7 +256,8 @@ def playlist(
         closer = f"; closer {result.closer.name} ({state})"
     out.print(
         escape(
-            f"wrote {result.path}: {len(result.entries)} entries, "
+            f"{'wrote' if result.changed else 'up to date:'} {result.path}: "
+            f"{len(result.entries)} entries, "
             f"{display.minutes(result.duration_s)}"
         )
         + escape(closer),

@@ -78,6 +78,8 @@ class FeedResult:
     items: int
     #: Episodes whose inputs changed since their render: the feed has the old version.
     warnings: tuple[str, ...] = ()
+    #: Whether the file changed (it is left alone, time and all, when its bytes would not).
+    changed: bool = True
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -278,13 +280,14 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
     art, art_warnings = publish_artwork(manifest)
     xml, warnings = build_feed(manifest, feed_url=url, art=art, pages=pages)
     warnings = [*art_warnings, *warnings]
-    write_bytes_if_changed(output, xml)
+    changed = write_bytes_if_changed(output, xml)
     return FeedResult(
         path=output,
         feed_url=url,
         podcast_guid=manifest.podcast.guid or podcast_guid(url),
         items=len(manifest.episodes),
         warnings=tuple(warnings),
+        changed=changed,
     )
 
 

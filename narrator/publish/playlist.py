@@ -33,10 +33,7 @@ from narrator.render.sidecars import sidecar_path
 from soundscapes.ambience import bed_timeline, render_ambience
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import check_outputs
-from soundscapes.output.export import (
-    audio_info,
-    write_text_atomic,
-)
+from soundscapes.output.export import audio_info, write_bytes_if_changed, write_text_atomic
 from soundscapes.output.formats import DEFAULT_FORMAT, get_format
 from soundscapes.output.master import LoudnessTarget, parse_target
 from soundscapes.output.tags import Tags
@@ -69,6 +66,8 @@ class PlaylistResult:
     closer: Path | None = None
     closer_rendered: bool = False
     warnings: tuple[str, ...] = ()
+    #: Whether the playlist file changed (left alone, time and all, when it would not).
+    changed: bool = True
 
     @property
     def duration_s(self) -> float:
@@ -165,8 +164,10 @@ def write_playlist(
                 duration_s=audio_info(closer)[2],
             )
         )
-    write_text_atomic(output, m3u8_text(entries, relative_to=output.parent))
+    text = m3u8_text(entries, relative_to=output.parent)
+    changed = write_bytes_if_changed(output, text.encode("utf-8"))
     return PlaylistResult(
+        changed=changed,
         path=output,
         entries=tuple(entries),
         closer=closer,

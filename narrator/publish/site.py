@@ -108,7 +108,7 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
     index = manifest.output_dir / SITE_INDEX
     texts[index] = _index_page(manifest, rendered, url, art)
     written = [path for path, text in texts.items() if write_bytes_if_changed(path, text.encode())]
-    write_bytes_if_changed(feed, xml)
+    feed_changed = write_bytes_if_changed(feed, xml)
     # Last, once the new site is whole: a failure above leaves the old pages in place.
     removed = _remove_stale_pages(manifest, set(pages.values()))
     return SiteResult(
@@ -121,6 +121,7 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
             feed_url=url,
             podcast_guid=manifest.podcast.guid or podcast_guid(url),
             items=len(manifest.episodes),
+            changed=feed_changed,
             warnings=tuple([*art_warnings, *warnings]),
         ),
     )

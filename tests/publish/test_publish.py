@@ -261,6 +261,22 @@ def test_no_publishing_command_writes_over_another_one_s_file(site, tmp_path):
     assert mtimes(public) == before
 
 
+def test_feed_site_and_playlist_run_again_change_nothing_and_say_so(site, tmp_path):
+    folder = copy_of(site, tmp_path)
+    manifest_path = str(folder / "podcast.toml")
+    public = folder / "public"
+    for command in ("site", "playlist"):
+        result, text = cli(command, manifest_path)
+        said = [line for line in text.splitlines() if not line.startswith("warning:")]
+        assert result.exit_code == 0 and said[0].startswith("wrote"), (command, text)
+    before = mtimes(public)
+    for command in ("site", "playlist", "feed"):
+        result, text = cli(command, manifest_path)
+        said = [line for line in text.splitlines() if not line.startswith("warning:")]
+        assert result.exit_code == 0 and said[0].startswith("up to date:"), (command, text)
+    assert mtimes(public) == before  # an uploader sees nothing new
+
+
 def test_a_second_batch_renders_nothing_and_says_so(site, tmp_path):
     folder = copy_of(site, tmp_path)
     before = mtimes(folder / "public")
