@@ -25,6 +25,7 @@ manifest's folder.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -252,7 +253,7 @@ def _podcast(raw: Any, path: Path) -> Podcast:
         categories=tuple(c.strip() for c in categories),
         explicit=explicit,
         link=web_address(_text(raw, "link", where), f"{where} link") if raw.get("link") else None,
-        email=_text(raw, "email", where),
+        email=_email(raw, where),
         feed_url=web_address(_text(raw, "feed_url", where), f"{where} feed_url")
         if feed_url
         else None,
@@ -324,8 +325,8 @@ def _episode(
         story=path.parent / story_ref,
         output=output,
         options=options,
-        title=_text(raw, "title", where),
-        description=_text(raw, "description", where),
+        title=_filled(raw, "title", where, instead="the story's title"),
+        description=_filled(raw, "description", where, instead="the story's opening lines"),
         number=_number(raw, "number", where),
         season=_number(raw, "season", where),
         published=_published(raw.get("published"), where),
@@ -363,15 +364,34 @@ def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = No
     return str(value)
 
 
-def _guid(raw: Mapping[str, Any], where: str) -> str | None:
-    """A ``guid`` given, or ``None``; a blank one is refused rather than read as none."""
-    guid = _text(raw, "guid", where)
-    if guid is not None and not guid.strip():
+#: An e-mail address's shape: something, one @, and a domain with a dot (RFC 5322 allows more,
+#: but Apple and Spotify write to it: a typo must not go into the feed).
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def _email(raw: Mapping[str, Any], where: str) -> str | None:
+    email = _text(raw, "email", where)
+    if email is not None and not _EMAIL_RE.fullmatch(email.strip()):
         raise PublishError(
-            f"{where}: guid is empty; give the GUID to keep (from the feed), or remove the line "
-            "to have one made"
+            f"{where} email {email!r} is not an e-mail address; write one like "
+            "night@example.org (directories verify the show through it)"
         )
-    return guid.strip() if guid is not None else None
+    return email.strip() if email is not None else None
+
+
+def _filled(raw: Mapping[str, Any], key: str, where: str, *, instead: str) -> str | None:
+    """``key``'s text, or ``None`` when absent; a blank one is refused, not published empty
+    nor read as absent (``instead``: what stands in for it then)."""
+    value = _text(raw, key, where)
+    if value is not None and not value.strip():
+        raise PublishError(
+            f"{where}: {key} is empty; write one, or remove the line to have {instead}"
+        )
+    return value.strip() if value is not None else None
+
+
+def _guid(raw: Mapping[str, Any], where: str) -> str | None:
+    return _filled(raw, "guid", where, instead="one made from the story's path")
 
 
 def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:
@@ -442,7 +462,7 @@ def _published(value: Any, where: str) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime.combine(value, time(0, 0), tzinfo=UTC)
-    raise PublishError(f"{where}: published must be a date such as 2025-01-06, got {value!r}")
+    raise PublishError(f"{where}: published must be a date such as 2025-01-06, got {value}")
 
 
 def _image_ref(value: str, where: str) -> str:

@@ -127,7 +127,19 @@ def test_a_published_time_without_an_offset_is_utc_as_the_readme_says(
             "output 'sub/a.flac' does not end in .mp3 for format 'mp3'",
         ),
         ('story = "a.txt"\noutput = "a.aiff"', "output 'a.aiff' does not end in .mp3"),
-        ('story = "a.txt"\nguid = "  "', "episode 1 (a.txt): guid is empty; give the GUID to keep"),
+        ('story = "a.txt"\nguid = "  "', "episode 1 (a.txt): guid is empty; write one, or remove"),
+        (
+            'story = "a.txt"\ndescription = " "',
+            "description is empty; write one, or remove the line",
+        ),
+        (
+            'story = "a.txt"\ntitle = ""',
+            "title is empty; write one, or remove the line to have the",
+        ),
+        (
+            'story = "a.txt"\npublished = 21:00:00',
+            "published must be a date such as 2025-01-06, got 21:00:00",
+        ),
     ],
 )
 def test_bad_episode_entries_say_where_and_how_to_fix(tmp_path, episode, expected):
@@ -141,6 +153,8 @@ def test_bad_episode_entries_say_where_and_how_to_fix(tmp_path, episode, expecte
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        (HEADER + 'email = "night"\n[[episodes]]\nstory = "a.txt"\n',
+         "[podcast] email 'night' is not an e-mail address; write one like night@example.org"),
         ('[podcast]\ntitle = "x"\n[[episodes]]\nstory = "a.txt"\n', "base_url is missing"),
         ('[podcast]\ntitle = "x"\nbase_url = "example.org"\n[[episodes]]\nstory = "a.txt"\n',
          "is not a web address"),
