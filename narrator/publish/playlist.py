@@ -30,6 +30,7 @@ from narrator.publish.manifest import (
 )
 from narrator.publish.rendered import load_rendered
 from narrator.render.sidecars import sidecar_path
+from narrator.speech.filehash import file_sha256
 from soundscapes.ambience import bed_timeline, render_ambience
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import check_outputs
@@ -37,7 +38,8 @@ from soundscapes.output.export import audio_info, write_bytes_if_changed, write_
 from soundscapes.output.formats import DEFAULT_FORMAT, get_format
 from soundscapes.output.master import LoudnessTarget, parse_target
 from soundscapes.output.tags import Tags
-from soundscapes.scene import BUILTIN_SCENES, Scene, get_scene
+from soundscapes.recording import is_recording_name, recording_path
+from soundscapes.scene import BUILTIN_SCENES, Scene, get_scene, load_scenes
 
 #: Scene of the closer when none is named and the last episode's report has none.
 FALLBACK_CLOSER_SCENE = "coast"
@@ -128,7 +130,9 @@ def write_playlist(
                 f"--closer-minutes {closer_minutes:g} is out of range; use more than 0 and up "
                 f"to {MAX_CLOSER_MINUTES}"
             )
-        scene = _scene(closer_scene) if closer_scene else closing_scene(rendered[-1].report)
+        own = _show_scenes(manifest)
+        last = rendered[-1].report
+        scene = _scene(closer_scene, own) if closer_scene else closing_scene(last, own)
         fmt = manifest.defaults.get("format", DEFAULT_FORMAT)
         closer = (
             manifest.output_dir
@@ -204,7 +208,9 @@ class Closer:
         return {
             "narrator": narrator.__version__,
             "scene": self.scene.name,
-            "layers": [[x.name, x.gain_db, list(x.params)] for x in self.scene.layers],
+            "layers": [
+                [_layer_identity(x.name), x.gain_db, list(x.params)] for x in self.scene.layers
+            ],
             "duration_s": self.duration_s,
             "fmt": self.fmt,
             "seed": self.seed,
@@ -214,6 +220,19 @@ class Closer:
             "artist": self.tags.artist,
             "album": self.tags.album,
         }
+
+
+def _layer_identity(name: str) -> str:
+    """A layer's name, or a recording's file name and the hash of its bytes: a new take of the
+    recording is a new closer, and no path of this machine goes into the published folder."""
+    if not is_recording_name(name):
+        return name
+    path = recording_path(name)
+    try:
+        digest = file_sha256(path)
+    except OSError:  # the render says what is wrong with it
+        digest = "unreadable"
+    return f"file:{path.name}:{digest}"
 
 
 def ensure_closer(path: Path, closer: Closer, progress: PlaylistProgress | None = None) -> bool:
@@ -258,12 +277,24 @@ def render_closer(path: Path, closer: Closer, progress: PlaylistProgress | None 
         raise PublishError(f"{path}: the closer could not be written ({exc})") from None
 
 
-def closing_scene(report: dict) -> Scene:
-    """The library scene (or the soft bed) nearest to what plays under a render's last
-    passage: that scene if the library has it, else the one sharing most of its layers, its
-    leading layer counting double (a story's own mix, ``coast+breathing-mirrors``, is not a
-    library scene)."""
-    library = known_scenes()
+def _show_scenes(manifest: Manifest) -> dict[str, Scene]:
+    """The show's own scenes (``scenes = "…"`` among the manifest's defaults), which its
+    episodes may play and so its closer too."""
+    path = manifest.defaults.get("scenes")
+    if not path:
+        return {}
+    try:
+        return load_scenes(path)
+    except SoundscapeError as exc:
+        raise PublishError(f"{manifest.path}: {exc}") from None
+
+
+def closing_scene(report: dict, own: dict[str, Scene] | None = None) -> Scene:
+    """The library scene (or the soft bed, or one of the show's ``own``) nearest to what plays
+    under a render's last passage: that scene if there is one of its name, else the one
+    sharing most of its layers, its leading layer counting double (a story's own mix,
+    ``coast+breathing-mirrors``, is not a library scene)."""
+    library = {**known_scenes(), **(own or {})}
     last = (report.get("passages") or [{}])[-1]
     name = str(last.get("scene") or "")
     for candidate in (name, name.split("+")[0]):
@@ -281,11 +312,11 @@ def closing_scene(report: dict) -> Scene:
     return best
 
 
-def _scene(name: str) -> Scene:
+def _scene(name: str, own: dict[str, Scene] | None = None) -> Scene:
     try:
-        scene = get_scene(name, {**BUILTIN_SCENES, SOFT_BED.name: SOFT_BED})
+        scene = get_scene(name, {**BUILTIN_SCENES, SOFT_BED.name: SOFT_BED, **(own or {})})
     except SoundscapeError as exc:
         raise PublishError(f"--closer-scene: {exc}") from None
-    if scene.name not in known_scenes():
+    if scene.name not in {**known_scenes(), **(own or {})}:
         raise PublishError(f"--closer-scene {name!r}: a layer of that scene is not installed")
     return scene

@@ -588,3 +588,33 @@ def test_a_show_image_that_is_not_an_image_stops_the_batch_in_one_line(tmp_path)
     assert code == 1 and len(errors) == 1, text
     assert "[podcast] image 'secret.png' is not a PNG or JPEG image" in errors[0], text
     assert not list((tmp_path / "public").glob("*.mp3")), "an episode rendered anyway"
+
+
+def test_the_closer_may_be_one_of_the_show_s_own_scenes_and_names_no_path(tmp_path):
+    import numpy as np
+    import soundfile
+
+    from narrator.publish.playlist import Closer, _scene, closing_scene
+    from soundscapes.output.master import parse_target
+    from soundscapes.output.tags import Tags
+    from soundscapes.scene import load_scenes
+
+    soundfile.write(
+        tmp_path / "brook.flac", 0.1 * np.random.default_rng(0).standard_normal(44100), 44100
+    )
+    (tmp_path / "scenes.toml").write_text(
+        "[scenes.windy-shore]\nlayers = { tide = 0, wind = -4 }\n"
+        '[scenes.brook-night]\nlayers = { "file:brook.flac" = 0, shimmer = -6 }\n',
+        encoding="utf-8",
+    )
+    own = load_scenes(tmp_path / "scenes.toml")
+    assert _scene("windy-shore", own) == own["windy-shore"]
+    report = {"passages": [{"scene": "windy-shore", "layers": ["tide", "wind"]}]}
+    assert closing_scene(report, own) == own["windy-shore"]
+    assert closing_scene(report).name != "windy-shore"  # without the show's scenes: the nearest
+    closer = Closer(scene=own["brook-night"], duration_s=60.0, fmt="mp3", seed=0,
+                    target=parse_target("sleep"), tags=Tags(title="t"))  # fmt: skip
+    layers = closer.inputs()["layers"]
+    assert layers[0][0].startswith("file:brook.flac:") and str(tmp_path) not in str(layers)
+    (tmp_path / "brook.flac").write_bytes((tmp_path / "brook.flac").read_bytes()[:-100])
+    assert closer.inputs()["layers"] != layers  # a new take of the recording: a new closer
