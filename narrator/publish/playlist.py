@@ -43,6 +43,8 @@ from soundscapes.scene import BUILTIN_SCENES, Scene, get_scene, load_scenes
 
 #: Scene of the closer when none is named and the last episode's report has none.
 FALLBACK_CLOSER_SCENE = "coast"
+#: Shortest closer, in minutes: a second, as the shortest bed (a shorter one is all fade).
+MIN_CLOSER_MINUTES = 1 / 60
 #: Longest closer, in minutes: a night.
 MAX_CLOSER_MINUTES = 12 * 60
 _BLOCK_FRAMES = 1 << 16
@@ -125,10 +127,10 @@ def write_playlist(
     if closer_scene is not None and closer_minutes is None:
         raise PublishError("--closer-scene needs --closer-minutes (how long the closer plays)")
     if closer_minutes is not None:
-        if not 0 < closer_minutes <= MAX_CLOSER_MINUTES:
+        if not MIN_CLOSER_MINUTES <= closer_minutes <= MAX_CLOSER_MINUTES:
             raise PublishError(
-                f"--closer-minutes {closer_minutes:g} is out of range; use more than 0 and up "
-                f"to {MAX_CLOSER_MINUTES}"
+                f"--closer-minutes {closer_minutes:g} is out of range; use from "
+                f"{MIN_CLOSER_MINUTES:.2f} (a second) to {MAX_CLOSER_MINUTES}"
             )
         own = _show_scenes(manifest)
         last = rendered[-1].report

@@ -212,6 +212,12 @@ def test_playlist_closer_is_ambience_under_the_episodes_and_rendered_once(site, 
         "playlist", str(manifest_path), "--closer-minutes", "1", "--closer-scene", "rian"
     )
     assert result.exit_code == 1 and "unknown scene 'rian'; did you mean rain" in text
+    for minutes in ("0.001", "721", "0"):  # too short to be more than its fades, or a night+
+        result, text = cli("playlist", str(manifest_path), "--closer-minutes", minutes)
+        assert result.exit_code == 1, text
+        assert (
+            f"--closer-minutes {minutes} is out of range; use from 0.02 (a second) to 720" in text
+        )
 
 
 def test_a_damaged_file_or_a_missing_story_is_not_published_as_it_stands(site, tmp_path):
