@@ -216,8 +216,8 @@ def build_feed(
     ET.indent(rss, space="  ")
     xml = ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
     warnings = findings.warnings + [
-        f"{manifest.path}: {r.episode.name} changed since its last render; the feed has the "
-        f"old version until you run narrator batch {manifest.path}"
+        f"{manifest.path}: {r.episode.name} changed since its last render{r.what_changed}; the "
+        f"feed has the old version until you run narrator batch {manifest.path}"
         for r in rendered
         if r.stale
     ]

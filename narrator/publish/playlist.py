@@ -117,8 +117,8 @@ def write_playlist(
         for r in rendered
     ]
     warnings = [
-        f"{manifest.path}: {r.episode.name} changed since its last render; the playlist has "
-        f"the old version until you run narrator batch {manifest.path}"
+        f"{manifest.path}: {r.episode.name} changed since its last render{r.what_changed}; the "
+        f"playlist has the old version until you run narrator batch {manifest.path}"
         for r in rendered
         if r.stale
     ]

@@ -26,6 +26,13 @@ class Rendered:
     first_rendered: datetime | None
     #: The inputs changed since this render: publishing it would publish the old version.
     stale: bool
+    #: What changed, in words (``the story``, ``the show's title``), when the record says.
+    changed: tuple[str, ...] = ()
+
+    @property
+    def what_changed(self) -> str:
+        """``" (the show's title)"``, or nothing when not known: for a stale episode's line."""
+        return f" ({', '.join(self.changed)})" if self.changed else ""
 
     @property
     def duration_s(self) -> float:
@@ -80,11 +87,36 @@ def load_rendered(manifest: Manifest, episode: Episode) -> Rendered:
         first = datetime.fromisoformat(record["first_rendered"])
     if first is None:
         first = datetime.fromtimestamp(out.stat().st_mtime, tz=UTC)
-    stale = record.get("fingerprint") != fingerprint(episode_inputs(manifest, episode))
+    inputs = episode_inputs(manifest, episode)
+    stale = record.get("fingerprint") != fingerprint(inputs)
+    before = record.get("inputs") if isinstance(record.get("inputs"), dict) else {}
+    changed = tuple(
+        _INPUT_WORDS.get(key, key.replace("_", " "))
+        for key in inputs
+        if stale and before and before.get(key) != inputs[key]
+    )
     return Rendered(
         episode=episode,
         report=report,
         size_bytes=size_bytes,
         first_rendered=first,
         stale=stale,
+        changed=changed,
     )
+
+
+#: The fingerprint's inputs (:func:`~narrator.publish.batch.episode_inputs`) in words.
+_INPUT_WORDS = {
+    "narrator": "narrator's version",
+    "speech": "the engine or voice",
+    "story_sha256": "the story",
+    "files_sha256": "a file its options name",
+    "cover_sha256": "the story's cover",
+    "options": "its options",
+    "title": "its title",
+    "artist": "the show's author",
+    "album": "the show's title",
+    "number": "its number",
+    "published": "its date",
+    "show_cover_sha256": "the show's artwork",
+}

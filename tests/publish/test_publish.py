@@ -303,7 +303,18 @@ def test_changing_one_input_re_renders_only_that_episode(site, tmp_path):
     assert load_rendered(manifest, manifest.episodes[1]).stale
     assert not load_rendered(manifest, manifest.episodes[0]).stale
     feed_result, feed_text = cli("feed", str(manifest_path))
-    assert feed_result.exit_code == 0 and "episode 2 (stories/two.md) changed" in feed_text
+    assert feed_result.exit_code == 0
+    assert "episode 2 (stories/two.md) changed since its last render (the story); the" in feed_text
+    # What changed is named: the show's title is every episode's album, not their stories.
+    manifest_text = manifest_path.read_text(encoding="utf-8")
+    retitled = manifest_text.replace('title = "', 'title = "New ', 1)
+    assert retitled != manifest_text
+    manifest_path.write_text(retitled, encoding="utf-8")
+    feed_result, feed_text = cli("feed", str(manifest_path))
+    assert "episode 1 (stories/one.txt) changed since its last render (the show's title)" in (
+        feed_text
+    )
+    manifest_path.write_text(manifest_text, encoding="utf-8")
 
     events: list[tuple[int, str, int, int]] = []
     result = run_batch(
