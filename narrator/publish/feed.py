@@ -34,9 +34,9 @@ from narrator.publish.manifest import (
     manifest_inputs,
     others,
     show_files,
-    web_address,
 )
 from narrator.publish.rendered import Rendered, load_rendered
+from narrator.publish.web import web_address
 from soundscapes.files import check_outputs
 from soundscapes.output.export import write_bytes_if_changed
 from soundscapes.output.formats import get_format

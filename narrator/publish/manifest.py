@@ -32,11 +32,12 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from narrator.errors import NarratorError, brief, clip
 from narrator.options import MANIFEST, OptionError, check_table
 from narrator.publish import PublishError
+from narrator.publish.web import web_address
 from soundscapes.files import InputError, read_input
 from soundscapes.output.formats import DEFAULT_FORMAT, formats, get_format
 
@@ -46,9 +47,6 @@ if TYPE_CHECKING:
 #: Default folder for rendered episodes, relative to the manifest: the folder you upload to
 #: ``base_url``.
 DEFAULT_OUTPUT_DIR = "public"
-# What may stay as is in a URL (RFC 3986 reserved and unreserved characters, and "%" so that
-# an address already percent-encoded is not encoded twice).
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -407,44 +405,6 @@ def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:
     ):
         raise PublishError(f"{where}: {key} must be {unit} from {low} to {high:,}, got {value!r}")
     return kind(value)
-
-
-def web_address(value: str, where: str, *, folder: bool = False) -> str:
-    """A web address, with spaces and other characters a URL cannot hold percent-encoded in
-    its path; ``folder``: one files are served under (no ``?query``, no ``#fragment``)."""
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PublishError(
-            f"{where}: {value!r} is not a web address; write it in full, e.g. "
-            "https://example.org/podcast/"
-        )
-    try:
-        parts.port  # noqa: B018 -- raises for a port out of range
-    except ValueError:
-        raise PublishError(f"{where}: {value!r} has a port out of range (1 to 65535)") from None
-    host = _ascii_host(parts.hostname or "")
-    problem = None
-    if parts.username is not None or parts.password is not None:
-        problem = "holds a user name or password, which a public feed would publish; remove it"
-    elif host is None:
-        problem = "has no host name a browser can reach; write it like example.org"
-    elif folder and (parts.query or parts.fragment):
-        problem = "has a ?query or #fragment; files are served under it: remove them"
-    if problem or host is None:
-        raise PublishError(f"{where}: {value!r} {problem}")
-    # Otherwise as written (a show's GUID is made from its feed's address), percent-encoded.
-    return quote(value.strip(), safe=_URL_SAFE)
-
-
-def _ascii_host(host: str) -> str | None:
-    """``host`` as DNS would spell it (an international name in IDNA), or ``None`` if it cannot
-    be one (empty, spaces, characters no host name holds)."""
-    if not host or any(c.isspace() or c in '<>"{}|\\^`%' for c in host):
-        return None
-    try:
-        return host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        return None
 
 
 def _published(value: Any, where: str) -> datetime | None:

@@ -45,9 +45,9 @@ from narrator.publish.manifest import (
     episode_page,
     manifest_inputs,
     show_files,
-    web_address,
 )
 from narrator.publish.rendered import Rendered, load_rendered
+from narrator.publish.web import web_address
 from narrator.render.sidecars import sidecar_path
 from soundscapes.files import check_outputs, human_size, same_file
 from soundscapes.output.export import write_bytes_if_changed
