@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +116,12 @@ SOFT_BED = Scene(
     layers=(LayerSpec(name="drone", gain_db=0.0),),
     description="a soft pad, for a story that names no sounds",
 )
+
+
+def choosable(scenes: Mapping[str, Scene]) -> dict[str, Scene]:
+    """``scenes`` and the soft bed, in that order: what a cue, a plan, ``--scene`` or a
+    closer may name. A scene of that name in ``scenes`` (a user's own) wins."""
+    return {**scenes, SOFT_BED.name: scenes.get(SOFT_BED.name, SOFT_BED)}
 
 
 def available_scenes() -> dict[str, Scene]:

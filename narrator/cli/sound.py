@@ -69,7 +69,6 @@ def soundscape(
     # The fork server (the bed's processes come from it) boots, most of a second of imports,
     # while this process imports the mastering and checks what was asked for.
     warm_up()
-    from narrator.direction.plan import SOFT_BED
     from narrator.options import BY_KEY, check_value
     from soundscapes.ambience import (
         bed_timeline,
@@ -82,7 +81,7 @@ def soundscape(
     from soundscapes.output.formats import format_for
     from soundscapes.output.master import parse_target
     from soundscapes.recording import is_recording_name, recording_path
-    from soundscapes.scene import BUILTIN_SCENES, get_scene, load_scenes
+    from soundscapes.scene import BUILTIN_SCENES, choosable, get_scene, load_scenes
 
     seed = check_value(BY_KEY["seed"], seed, "--seed")  # the range render's --seed has
     if bool(layers) == bool(scene):
@@ -91,7 +90,7 @@ def soundscape(
         for name in layers:
             layer_info(name)  # unknown names fail here with the closest valid ones
     # The soft bed a plan names may be chosen here too; a scene of the user's own wins.
-    table = {**BUILTIN_SCENES, SOFT_BED.name: SOFT_BED, **(load_scenes(scenes) if scenes else {})}
+    table = choosable({**BUILTIN_SCENES, **(load_scenes(scenes) if scenes else {})})
     chosen = get_scene(scene, table) if scene else scene_from_layers(layers or [])
     inputs = [("scene file", scenes)] if scenes else []
     inputs += [

@@ -36,7 +36,7 @@ from narrator.speech.pacing import DEFAULT_PACE_WPM
 from narrator.text.script import Passage, Script
 from soundscapes.errors import name_hint
 from soundscapes.layers import layer_names
-from soundscapes.scene import SOFT_BED, LayerSpec, Scene, available_scenes
+from soundscapes.scene import SOFT_BED, LayerSpec, Scene, available_scenes, choosable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,7 +147,7 @@ def plan_story(
         filled: list[tuple[int, int, Scene, str]] = []
         for a, b in ranges:
             cue = script.passages[a].scene
-            named = _choosable(scenes)[cue] if cue else fixed
+            named = choosable(scenes)[cue] if cue else fixed
             filled.append((a, b, named, "cue" if cue else "front matter"))
     else:
         filled = _infer(script, ranges, scenes, settings, words)
@@ -209,7 +209,7 @@ def _infer(
         cue = script.passages[a].scene
         for k, (s, e) in enumerate(zip(cuts, [*cuts[1:], b - a], strict=True)):
             if k == 0 and cue:
-                segments.append((a + s, a + e, _choosable(scenes)[cue], "cue"))
+                segments.append((a + s, a + e, choosable(scenes)[cue], "cue"))
             else:
                 segments.append((a + s, a + e, None, "inferred"))
     return _compose_segments(segments, carried, layers, scenes, settings)
@@ -223,19 +223,13 @@ def _heard(terms: list[tuple[str, float]]) -> tuple[str, ...]:
     return tuple(t if s >= 1.0 else f"{t} (weak)" for t, s in strongest.items())
 
 
-def _choosable(scenes: Mapping[str, Scene]) -> dict[str, Scene]:
-    """The scenes a cue, the front matter or ``--scene`` may name: ``scenes`` and the soft bed,
-    the planner's own scene, which a plan file lists (a user scene of that name wins)."""
-    return {SOFT_BED.name: SOFT_BED, **scenes}
-
-
 def _front_matter_scene(
     script: Script, scenes: dict[str, Scene], settings: DirectionSettings
 ) -> Scene | None:
     name = settings.scene or script.meta.options.get("scene")
     if not name:
         return None
-    known = _choosable(scenes)
+    known = choosable(scenes)
     if name in known:
         return known[name]
     where, what = script.source, "--scene"

@@ -30,12 +30,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from narrator.direction.plan import SOFT_BED, Plan
+from narrator.direction.plan import Plan
 from narrator.errors import NarratorError, name_hint
 from narrator.text.script import Script
 from soundscapes.files import InputError, read_input
 from soundscapes.layers import layer_info, layer_names
-from soundscapes.scene import LayerSpec, Scene, available_scenes
+from soundscapes.scene import LayerSpec, Scene, available_scenes, choosable
 
 #: Version of the file layout; bumped when an old reader would misread a new file.
 PLAN_VERSION = 1
@@ -75,7 +75,7 @@ def first_words(text: str, count: int = FIRST_WORDS) -> str:
 
 def known_scenes() -> dict[str, Scene]:
     """Scenes a plan may name without layers: the built-ins and the soft bed."""
-    return {**available_scenes(), SOFT_BED.name: SOFT_BED}
+    return choosable(available_scenes())
 
 
 # --------------------------------------------------------------------------- writing

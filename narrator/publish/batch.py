@@ -205,6 +205,15 @@ def read_fingerprint(output: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+def written_whole(output: Path, record: dict[str, Any]) -> bool:
+    """Whether ``output`` is the size its fingerprint ``record`` says it was written at (a
+    file damaged or replaced since is made again); a record from before sizes were kept
+    vouches for the fingerprint alone."""
+    return output.is_file() and record.get("size_bytes", output.stat().st_size) == (
+        output.stat().st_size
+    )
+
+
 def is_up_to_date(manifest: Manifest, episode: Episode) -> bool:
     """True when the episode's output and sidecars exist and were made from today's inputs."""
     out = episode.output
@@ -219,7 +228,7 @@ def is_up_to_date(manifest: Manifest, episode: Episode) -> bool:
         and inputs["story_sha256"] is not None
         and inputs["speech"] is not None
         and record.get("fingerprint") == fingerprint(inputs)
-        and record.get("size_bytes", out.stat().st_size) == out.stat().st_size
+        and written_whole(out, record)
     )
 
 

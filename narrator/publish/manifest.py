@@ -39,7 +39,7 @@ from narrator.options import MANIFEST, OptionError, check_table
 from narrator.publish import PublishError
 from narrator.publish.web import web_address
 from soundscapes.files import InputError, read_input
-from soundscapes.output.formats import DEFAULT_FORMAT, formats, get_format
+from soundscapes.output.formats import DEFAULT_FORMAT, format_named_by, get_format
 
 if TYPE_CHECKING:
     from narrator.text.frontmatter import StoryMeta
@@ -306,10 +306,10 @@ def _episode(
     name = _text(raw, "output", where)
     if name is not None and (Path(name).is_absolute() or ".." in Path(name).parts):
         raise PublishError(f"{where}: output {name!r} must be a file name inside output_dir")
-    by_suffix = {f.suffix: key for key, f in formats().items()}
-    if name is not None and "format" not in raw and Path(name).suffix.lower() in by_suffix:
+    named = format_named_by(Path(name)) if name is not None else None
+    if named is not None and "format" not in raw:
         # As -o on the command line: the episode's file names its format, over [defaults].
-        options["format"] = by_suffix[Path(name).suffix.lower()]
+        options["format"] = named
     suffix = get_format(options["format"]).suffix
     output = output_dir / (name or f"{PurePosixPath(story_ref).stem}{suffix}")
     if output.suffix.lower() != suffix:

@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import narrator
-from narrator.direction.plan import SOFT_BED
 from narrator.direction.planfile import known_scenes
 from narrator.publish import PublishError
-from narrator.publish.batch import fingerprint, published_files, read_fingerprint
+from narrator.publish.batch import (
+    fingerprint,
+    published_files,
+    read_fingerprint,
+    written_whole,
+)
 from narrator.publish.manifest import (
     CLOSER_PREFIX,
     Manifest,
@@ -39,7 +43,7 @@ from soundscapes.output.formats import DEFAULT_FORMAT, get_format
 from soundscapes.output.master import LoudnessTarget, parse_target
 from soundscapes.output.tags import Tags
 from soundscapes.recording import is_recording_name, recording_path
-from soundscapes.scene import BUILTIN_SCENES, Scene, get_scene, load_scenes
+from soundscapes.scene import BUILTIN_SCENES, Scene, choosable, get_scene, load_scenes
 
 #: Scene of the closer when none is named and the last episode's report has none.
 FALLBACK_CLOSER_SCENE = "coast"
@@ -246,10 +250,7 @@ def ensure_closer(path: Path, closer: Closer, progress: PlaylistProgress | None 
     inputs = closer.inputs()
     stamp = fingerprint(inputs)
     record = read_fingerprint(path) or {}
-    size_bytes = path.stat().st_size if path.is_file() else None
-    # A record from before sizes were kept vouches for the fingerprint alone.
-    same_size = record.get("size_bytes", size_bytes) == size_bytes
-    if size_bytes is not None and record.get("fingerprint") == stamp and same_size:
+    if record.get("fingerprint") == stamp and written_whole(path, record):
         return False
     render_closer(path, closer, progress)
     record = {"fingerprint": stamp, "inputs": inputs, "size_bytes": path.stat().st_size}
@@ -316,7 +317,7 @@ def closing_scene(report: dict, own: dict[str, Scene] | None = None) -> Scene:
 
 def _scene(name: str, own: dict[str, Scene] | None = None) -> Scene:
     try:
-        scene = get_scene(name, {**BUILTIN_SCENES, SOFT_BED.name: SOFT_BED, **(own or {})})
+        scene = get_scene(name, choosable({**BUILTIN_SCENES, **(own or {})}))
     except SoundscapeError as exc:
         raise PublishError(f"--closer-scene: {exc}") from None
     if scene.name not in {**known_scenes(), **(own or {})}:

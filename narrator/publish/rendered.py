@@ -11,7 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from narrator.publish import PublishError
-from narrator.publish.batch import episode_inputs, fingerprint, read_fingerprint, report_path
+from narrator.publish.batch import (
+    episode_inputs,
+    fingerprint,
+    read_fingerprint,
+    report_path,
+    written_whole,
+)
 from narrator.publish.manifest import Episode, Manifest
 
 
@@ -76,11 +82,12 @@ def load_rendered(manifest: Manifest, episode: Episode) -> Rendered:
             f"{manifest.path} --force"
         ) from None
     record = read_fingerprint(out) or {}
-    written = record.get("size_bytes")
-    if isinstance(written, int) and written != size_bytes:
+    if not written_whole(out, record):
+        written = record.get("size_bytes")
+        shown = f"{written:,}" if isinstance(written, int) else repr(written)
         raise PublishError(
-            f"{where}: {out.name} is {size_bytes:,} bytes, not the {written:,} its render wrote "
-            f"(damaged or replaced); render it again with narrator batch {manifest.path} --force"
+            f"{where}: {out.name} is {size_bytes:,} bytes, not the {shown} its render wrote "
+            f"(damaged or replaced); render it again with narrator batch {manifest.path}"
         )
     first: datetime | None = None
     with contextlib.suppress(KeyError, TypeError, ValueError):

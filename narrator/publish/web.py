@@ -25,26 +25,26 @@ def web_address(value: str, where: str, *, folder: bool = False) -> str:
         parts.port  # noqa: B018 -- raises for a port out of range
     except ValueError:
         raise PublishError(f"{where}: {value!r} has a port out of range (1 to 65535)") from None
-    host = _ascii_host(parts.hostname or "")
     problem = None
     if parts.username is not None or parts.password is not None:
         problem = "holds a user name or password, which a public feed would publish; remove it"
-    elif host is None:
+    elif not _host_name(parts.hostname or ""):
         problem = "has no host name a browser can reach; write it like example.org"
     elif folder and (parts.query or parts.fragment):
         problem = "has a ?query or #fragment; files are served under it: remove them"
-    if problem or host is None:
+    if problem:
         raise PublishError(f"{where}: {value!r} {problem}")
     # Otherwise as written (a show's GUID is made from its feed's address), percent-encoded.
     return quote(value.strip(), safe=_URL_SAFE)
 
 
-def _ascii_host(host: str) -> str | None:
-    """``host`` as DNS would spell it (an international name in IDNA), or ``None`` if it cannot
-    be one (empty, spaces, characters no host name holds)."""
+def _host_name(host: str) -> bool:
+    """Whether ``host`` can be a host name: not empty, no spaces or characters none holds, and
+    an international one spellable in IDNA, as DNS needs it."""
     if not host or any(c.isspace() or c in '<>"{}|\\^`%' for c in host):
-        return None
+        return False
     try:
-        return host.encode("idna").decode("ascii") if not host.isascii() else host
+        host.encode("idna")
     except UnicodeError:
-        return None
+        return False
+    return True

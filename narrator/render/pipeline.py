@@ -81,7 +81,13 @@ from soundscapes.output.export import (
     check_writable,
     write_text_atomic,
 )
-from soundscapes.output.formats import DEFAULT_FORMAT, format_for, formats, get_format
+from soundscapes.output.formats import (
+    DEFAULT_FORMAT,
+    format_for,
+    format_named_by,
+    formats,
+    get_format,
+)
 from soundscapes.output.master import master_to_file, parse_target
 from soundscapes.output.mix import (
     AmbienceStem,
@@ -269,7 +275,7 @@ def render_story(
         rank = {CLI: 0, MANIFEST: 1, FRONT: 2}
         fmt_rank = rank.get(settings.sources.get("format", FRONT), 2)
         lower = fmt_rank > rank.get(settings.sources.get("output", CLI), 0)
-        named = settings.output.suffix.lower() in {f.suffix for f in formats().values()}
+        named = format_named_by(settings.output) is not None
         fmt = format_for(settings.output, None if lower and named else settings.fmt)
     else:
         fmt = settings.fmt or DEFAULT_FORMAT

@@ -222,7 +222,7 @@ def parse_text(
         Bad front matter or cues (with ``file:line``), or a story with no words to speak.
     """
     from soundscapes.layers import layer_names
-    from soundscapes.scene import SOFT_BED, available_scenes
+    from soundscapes.scene import available_scenes, choosable
 
     warnings = list(warnings or [])
     if len(text) > MAX_STORY_CHARS:
@@ -232,7 +232,7 @@ def parse_text(
         body,
         source=source,
         first_line=first_line,
-        scenes=[*available_scenes(), SOFT_BED.name, *extra_scenes],
+        scenes=[*choosable(available_scenes()), *extra_scenes],
         layers=layer_names(),
         markdown=markdown,
         warnings=warnings,

@@ -78,6 +78,12 @@ def get_format(name: str) -> OutputFormat:
         ) from None
 
 
+def format_named_by(path: Path) -> str | None:
+    """The format ``path``'s suffix names (``.flac``: ``flac``), or ``None``."""
+    suffix = path.suffix.lower()
+    return next((f.name for f in _REGISTRY.values() if f.suffix == suffix), None)
+
+
 def format_for(path: Path, explicit: str | None = None) -> str:
     """The output format: ``explicit`` if given, else from the file suffix.
 
@@ -88,14 +94,14 @@ def format_for(path: Path, explicit: str | None = None) -> str:
         named ``.flac`` would fool every player).
     """
     suffix = path.suffix.lstrip(".").lower()
-    by_suffix = {f.suffix.lstrip("."): f.name for f in _REGISTRY.values()}
-    name = (explicit or by_suffix.get(suffix, suffix)).lower()
+    named = format_named_by(path)
+    name = (explicit or named or suffix).lower()
     if name not in _REGISTRY:
         raise ExportError(
             f"{path}: unknown output format {name or '(no suffix)'!r}; "
             f"use one of {', '.join(_REGISTRY)} (e.g. -o story.mp3)"
         )
-    if suffix in by_suffix and by_suffix[suffix] != name:
+    if named is not None and named != name:
         raise ExportError(
             f"{path}: --format {name} does not match the .{suffix} name; "
             f"name it .{name} or drop --format"
