@@ -52,6 +52,11 @@ def warn(message: str) -> None:
     err.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``count(1, "episode")`` → ``1 episode``; ``count(3, "entry", "entries")`` → ``3 entries``."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def clock(seconds: float) -> str:
     """``3725`` → ``1:02:05``; under an hour ``2:05``."""
     h, rest = divmod(round(seconds), 3600)

@@ -134,7 +134,7 @@ def batch(
     else:
         minutes = result.elapsed_s / 60
         jobs = result.jobs
-        where = f"on {scheduler}" if scheduler else f"with {jobs} job{'s' * (jobs != 1)}"
+        where = f"on {scheduler}" if scheduler else f"with {display.count(jobs, 'job')}"
         rate = f", {rendered / minutes:.1f} episodes/min" if rendered and minutes > 0 else ""
         out.print(
             f"{rendered} rendered, {skipped} up to date, {failed} failed in "
@@ -165,8 +165,9 @@ def feed(
         warn(warning)
     out.print(
         escape(
-            f"{'wrote' if result.changed else 'up to date:'} {result.path}: {result.items} "
-            f"episodes; subscribe at {result.feed_url} (podcast:guid {result.podcast_guid})"
+            f"{'wrote' if result.changed else 'up to date:'} {result.path}: "
+            f"{display.count(result.items, 'episode')}; subscribe at {result.feed_url} "
+            f"(podcast:guid {result.podcast_guid})"
         ),
         highlight=False,
         soft_wrap=True,
@@ -197,11 +198,12 @@ def site(
         warn(warning)
     pages = len(result.pages) + 1
     changed = len(result.written)
+    counted = display.count(pages, "page")
     feed = "" if result.feed.changed else " (up to date)"
     verb = "wrote" if changed or result.feed.changed or result.removed else "up to date:"
     out.print(
         escape(
-            f"{verb} the website {result.index} ({pages} pages: {changed} changed, "
+            f"{verb} the website {result.index} ({counted}: {changed} changed, "
             f"{pages - changed} up to date{_removed(result.removed)}) and the feed "
             f"{result.feed.path}{feed}; subscribe at {result.feed.feed_url}"
         ),
@@ -257,7 +259,7 @@ def playlist(
     out.print(
         escape(
             f"{'wrote' if result.changed else 'up to date:'} {result.path}: "
-            f"{len(result.entries)} entries, "
+            f"{display.count(len(result.entries), 'entry', 'entries')}, "
             f"{display.minutes(result.duration_s)}"
         )
         + escape(closer),

@@ -106,7 +106,7 @@ def passages(
     count, words, seconds = len(overview["rows"]), overview["words"], overview["estimated_s"]
     length = f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
     out.print(
-        f"{count} passage{'s' * (count != 1)}, {words} word{'s' * (words != 1)}, about {length} "
+        f"{display.count(count, 'passage')}, {display.count(words, 'word')}, about {length} "
         f"at {overview['pace_wpm']:g} wpm"
     )
 
@@ -165,4 +165,7 @@ def plan(
                 "new one elsewhere with -o, or over it with --force (its edits go)"
             )
     write_text_atomic(target, text)
-    out.print(f"wrote {escape(str(target))}: {len(script.passages)} passages", highlight=False)
+    out.print(
+        f"wrote {escape(str(target))}: {display.count(len(script.passages), 'passage')}",
+        highlight=False,
+    )

@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from narrator.cli.app import app, handles_errors
-from narrator.cli.display import out
+from narrator.cli.display import count, out
 from narrator.errors import SpeechError
 
 
@@ -37,15 +37,16 @@ def cache(
     if clear:
         removed = speech_cache.clear()
         out.print(
-            f"cleared {removed} cached passages from {speech_cache.folder}",
+            f"cleared {count(removed, 'cached passage')} from {speech_cache.folder}",
             highlight=False,
             soft_wrap=True,
         )
         return
     size = speech_cache.size_bytes()
     ours = "" if speech_cache.is_ours() or cache_dir is None else " (not a narrator speech cache)"
+    clips = count(len(speech_cache), "passage")
     out.print(
-        f"{speech_cache.folder}: {len(speech_cache)} passages, {size / 2**20:.1f} MiB{ours}",
+        f"{speech_cache.folder}: {clips}, {size / 2**20:.1f} MiB{ours}",
         highlight=False,
         soft_wrap=True,
     )

@@ -391,3 +391,17 @@ def test_feed_lists_the_newest_episode_first(site, tmp_path):
     parsed = feedparser.parse(data)
     dates = [entry.published_parsed for entry in parsed.entries]
     assert dates == sorted(dates, reverse=True), "pubDate does not fall from item to item"
+
+
+def test_a_one_episode_show_is_counted_in_the_singular(site, tmp_path):
+    """'1 episode', '1 entry': the lines a one-episode show prints read as English."""
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    show, first = MANIFEST.split("[[episodes]]")[:2]
+    manifest_path.write_text(show + "[[episodes]]" + first, encoding="utf-8")
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 0, text
+    assert ": 1 episode; subscribe at" in " ".join(text.split()), text
+    result, text = cli("playlist", str(manifest_path), "-q")
+    assert result.exit_code == 0, text
+    assert ": 1 entry, " in " ".join(text.split()), text
