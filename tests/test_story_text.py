@@ -93,6 +93,17 @@ def test_toml_front_matter_and_unknown_key_errors():
         parse_text("---\npace: 120\ntitle: T\npace: 130\n---\nText.", source="s.txt")
 
 
+def test_a_title_written_as_a_yaml_block_is_one_line_and_a_description_keeps_its_lines():
+    script = parse_text(
+        "---\ntitle: |\n  The Slow\n  Tide\nauthor: >-\n  Ada\n\n  Brook\n"
+        "description: |\n  One.\n  Two.\n---\nRain falls.",
+        source="s.md",
+    )
+    assert script.title == "The Slow Tide"
+    assert script.meta.author == "Ada Brook"
+    assert script.meta.description == "One.\nTwo."
+
+
 @pytest.mark.parametrize(
     ("cue", "seconds"),
     [

@@ -359,8 +359,15 @@ def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = No
         return default
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise PublishError(f"{where}: {key} must be text (in quotes), got {value!r}")
+    if key in _ONE_LINE_KEYS:
+        # A title in a multi-line string ("""…""") is one line to an app, a tag and a page.
+        return " ".join(str(value).split())
     return str(value)
 
+
+#: Keys whose text is one line wherever it is shown: line breaks and runs of spaces in them
+#: become one space.
+_ONE_LINE_KEYS = frozenset({"title", "author", "copyright"})
 
 #: An e-mail address's shape: something, one @, and a domain with a dot (RFC 5322 allows more,
 #: but Apple and Spotify write to it: a typo must not go into the feed).

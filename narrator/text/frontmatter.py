@@ -53,6 +53,8 @@ class StoryMeta:
 
 
 _TEXT_KEYS = {"title", "author", "series", "genre", "description", "language", "cover"}
+#: Text keys shown as one line: line breaks and runs of spaces in them become one space.
+_ONE_LINE_KEYS = frozenset({"title", "author", "series", "genre"})
 _YEAR_RANGE = (1, 9999)
 #: A BCP 47 tag's shape (RFC 5646): a 2- or 3-letter language, then subtags of 1 to 8
 #: letters or digits (region, script, variant); ``_`` is read as ``-``, as POSIX locales write it.
@@ -213,6 +215,10 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise ScriptError(f"{where}: {key} must be text, got {brief(value)}")
             out[key] = str(value)
+            if key in _ONE_LINE_KEYS:
+                # A YAML block (title: |) keeps its line breaks; a title is one line in a
+                # tag, a feed and a player.
+                out[key] = " ".join(out[key].split())
             if key == "language" and not _LANGUAGE_TAG_RE.fullmatch(out[key].strip()):
                 raise ScriptError(
                     f"{where}: language {brief(value)} is not a language code; write one such "

@@ -511,3 +511,16 @@ def test_the_http_warning_names_the_addresses_that_are_http(tmp_path):
     assert (
         "feed_url is http; Podcasting 2.0 asks for HTTPS" in warning and "base_url" not in warning
     )
+
+
+def test_titles_written_over_several_lines_are_one_line(tmp_path):
+    """A TOML multi-line string in title, author or copyright is one line for a feed, a tag
+    and a page: its line breaks and runs of spaces become single spaces."""
+    manifest = HEADER.replace('title = "Slow Tides"', 'title = """Slow\n  Tides"""') + (
+        'copyright = """2026\nThe Night Desk"""\n'
+        + episodes_toml({"story": "a.txt", "title": "Soft\nNight"})
+    )
+    spec = load_manifest(write(tmp_path, manifest))
+    assert spec.podcast.title == "Slow Tides"
+    assert spec.podcast.copyright == "2026 The Night Desk"
+    assert spec.episodes[0].title == "Soft Night"
