@@ -475,7 +475,7 @@ def render_story(
         "master_gain_db": round(mastered.gain_db, 2),
         "master_passes": mastered.passes,
         "title": script.title,
-        "author": script.author,
+        "author": script.author or episode.artist,
         "engine": spec.engine,
         "voice": voice_name(spec.voice),
         "seed": settings.seed,

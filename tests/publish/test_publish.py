@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 import m3u8
+import mutagen
 import pytest
 from typer.testing import CliRunner
 
@@ -405,3 +406,10 @@ def test_a_one_episode_show_is_counted_in_the_singular(site, tmp_path):
     result, text = cli("playlist", str(manifest_path), "-q")
     assert result.exit_code == 0, text
     assert ": 1 entry, " in " ".join(text.split()), text
+
+
+def test_an_episode_whose_story_names_no_author_reports_the_show_s(site):
+    """The report (and so the listening page) names the author the file's artist tag has."""
+    output = load_manifest(site / "podcast.toml").episodes[0].output
+    assert report_of(output)["author"] == "The Night Desk"
+    assert mutagen.File(output, easy=True)["artist"] == ["The Night Desk"]
