@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from narrator.errors import brief
 from narrator.publish import PublishError
 from narrator.render.sidecars import flattened
 from soundscapes.files import InputError, read_input
 from soundscapes.output.export import write_bytes_if_changed
+
+if TYPE_CHECKING:
+    from narrator.publish.manifest import Episode, Manifest
 
 MIN_PX = 1400
 MAX_PX = 3000
@@ -43,6 +48,32 @@ class Artwork:
     size_bytes: int
     mime: str
     warnings: tuple[str, ...] = ()
+
+
+def show_artwork_stem(ref: str) -> str:
+    """The show's artwork is published under its own name: new art under a new name is a new
+    URL, as Apple asks ("Change the artwork file name and URL at the same time")."""
+    return PurePosixPath(ref).stem
+
+
+def episode_artwork_stem(episode: Episode) -> str:
+    """An episode's artwork is published beside its file: ``night.mp3`` → ``night-cover``."""
+    return episode.output.name.rsplit(".", 1)[0] + "-cover"
+
+
+def published_artwork(manifest: Manifest) -> list[tuple[str, Path]]:
+    """Where the feed and the site put the show's and episodes' artwork, as ``(role, path)``:
+    both names each may take (fitted art is JPEG, or PNG when a PNG fits as it is), so that no
+    other output lands on it."""
+    refs = [("show's published artwork", manifest.podcast.image, None)]
+    refs += [(f"published artwork of {ep.name}", ep.image, ep) for ep in manifest.episodes]
+    return [
+        (role, manifest.output_dir / f"{stem}{suffix}")
+        for role, ref, ep in refs
+        if ref and not urlsplit(ref).scheme
+        for stem in [show_artwork_stem(ref) if ep is None else episode_artwork_stem(ep)]
+        for suffix in (".jpg", ".png")
+    ]
 
 
 def prepare_artwork(source: Path, folder: Path, stem: str, *, where: str) -> Artwork:

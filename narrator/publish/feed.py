@@ -24,7 +24,13 @@ from urllib.parse import quote, urljoin, urlsplit
 import narrator
 from narrator.errors import NarratorError
 from narrator.publish import PublishError
-from narrator.publish.artwork import artwork_source, prepare_artwork
+from narrator.publish.artwork import (
+    artwork_source,
+    episode_artwork_stem,
+    prepare_artwork,
+    published_artwork,
+    show_artwork_stem,
+)
 from narrator.publish.batch import published_files
 from narrator.publish.check import check_episode, check_show
 from narrator.publish.manifest import (
@@ -237,9 +243,7 @@ def publish_artwork(manifest: Manifest) -> tuple[ShowArt, list[str]]:
             "directories need a square JPEG or PNG of 1400 to 3000 px"
         )
     elif pod.image:
-        # Named as the author named it: new art under a new name is a new URL, as Apple asks
-        # ("Change the artwork file name and URL at the same time").
-        stem = PurePosixPath(pod.image).stem
+        stem = show_artwork_stem(pod.image)
         art = _prepared(manifest, pod.image, stem, f"{manifest.path}: [podcast]")
         show, warnings = file_url(manifest, art.path), [*warnings, *art.warnings]
         show_file = art.path
@@ -247,7 +251,7 @@ def publish_artwork(manifest: Manifest) -> tuple[ShowArt, list[str]]:
         if ep.image and urlsplit(ep.image).scheme:
             episodes[ep.number_in_manifest] = ep.image
         elif ep.image:
-            stem = ep.output.name.rsplit(".", 1)[0] + "-cover"
+            stem = episode_artwork_stem(ep)
             art = _prepared(manifest, ep.image, stem, f"{manifest.path}: {ep.name}")
             episodes[ep.number_in_manifest] = file_url(manifest, art.path)
             episode_files[ep.number_in_manifest] = art.path
@@ -269,6 +273,7 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
         *manifest_inputs(manifest),
         *published_files(manifest),
         *others(show_files(manifest), "feed"),
+        *published_artwork(manifest),
     ]
     check_outputs([("feed", output)], made)
     pages = {

@@ -19,6 +19,7 @@ from pathlib import Path
 import narrator
 from narrator.direction.planfile import known_scenes
 from narrator.publish import PublishError
+from narrator.publish.artwork import published_artwork
 from narrator.publish.batch import (
     fingerprint,
     published_files,
@@ -113,7 +114,7 @@ def write_playlist(
         An episode has not been rendered, or a bad closer length or scene.
     """
     inputs = [*manifest_inputs(manifest), *published_files(manifest)]
-    inputs += others(show_files(manifest), "playlist")
+    inputs += [*others(show_files(manifest), "playlist"), *published_artwork(manifest)]
     check_outputs([("playlist", output)], inputs)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
     entries = [

@@ -25,6 +25,7 @@ from narrator.page.episode import EpisodeView, Link, episode_html
 from narrator.page.index import EpisodeEntry, ShowView, index_html
 from narrator.page.markup import GENERATOR_MARK
 from narrator.page.transcript import read_vtt
+from narrator.publish.artwork import published_artwork
 from narrator.publish.batch import published_files
 from narrator.publish.feed import (
     FeedResult,
@@ -92,6 +93,7 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
     outputs = site_outputs(manifest)
     made = [*manifest_inputs(manifest), *published_files(manifest)]
     made += [pair for pair in show_files(manifest) if pair[0] in ("playlist", "closer")]
+    made += published_artwork(manifest)
     check_outputs([*outputs, ("feed", feed)], made)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]  # before any write
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, feed)

@@ -454,6 +454,25 @@ def test_no_publishing_output_lands_on_the_show_s_or_an_episode_s_artwork(tmp_pa
         assert art.read_bytes() == b"\x89PNG\r\n\x1a\n not really"
 
 
+@pytest.mark.parametrize("command", ["feed", "playlist"])
+def test_no_publishing_output_lands_where_the_feed_publishes_artwork(tmp_path, command):
+    """The feed copies the show's and episodes' artwork into output_dir (cover.jpg or .png,
+    a-cover.jpg or .png): -o there would be overwritten by the next feed or overwrite it."""
+    path = write(
+        tmp_path,
+        HEADER.replace('title = "Slow Tides"', 'title = "Slow Tides"\nimage = "cover.png"')
+        + '[[episodes]]\nstory = "a.txt"\nimage = "art/a.png"\n',
+    )
+    for name, what in (("cover.jpg", "show's published artwork"),
+                       ("cover.png", "show's published artwork"),
+                       ("a-cover.jpg", "published artwork of episode 1")):  # fmt: skip
+        target = tmp_path / "site" / name
+        result = CliRunner().invoke(app, [command, str(path), "-o", str(target)])
+        assert result.exit_code == 1, result.output
+        assert f"would overwrite the {what}" in result.output, result.output
+        assert not target.exists()
+
+
 @pytest.mark.parametrize("name", ["afile", "podcast.toml"])
 def test_an_output_dir_that_is_a_file_is_one_error_before_any_episode(tmp_path, name):
     (tmp_path / "afile").write_text("mine", encoding="utf-8")
