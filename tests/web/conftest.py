@@ -113,9 +113,11 @@ def rendered_page(tmp_path_factory) -> Path:
     return output.with_name(output.name + ".html")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for these tests. Closed when they end: Playwright's sync API runs
+    an event loop in this thread while it is open, and ``asyncio.run`` (Dask's client, in
+    tests run after these) refuses to start inside it."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (bash .ci/setup does)")
     sync_api = pytest.importorskip(
