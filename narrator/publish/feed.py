@@ -110,8 +110,25 @@ def episode_guid(channel_guid: str, episode: Episode) -> str:
 
 
 def feed_url_for(manifest: Manifest, output: Path) -> str:
-    """Where the feed is served: the manifest's ``feed_url``, else ``base_url`` + its name."""
-    return manifest.podcast.feed_url or urljoin(manifest.podcast.base_url, quote(output.name))
+    """Where the feed is served: the manifest's ``feed_url``, else ``base_url`` + its path
+    under the output folder (``feeds/sleep.xml``), or + its name when it is written elsewhere
+    (see :func:`served_elsewhere`)."""
+    if manifest.podcast.feed_url:
+        return manifest.podcast.feed_url
+    folder, where = manifest.output_dir.resolve(), output.resolve()
+    relative = where.relative_to(folder).as_posix() if where.is_relative_to(folder) else where.name
+    return urljoin(manifest.podcast.base_url, quote(relative))
+
+
+def served_elsewhere(manifest: Manifest, output: Path, url: str) -> str | None:
+    """A warning when the feed is written outside the output folder and nothing says where it
+    is served: its self link (``url``) is then only a guess."""
+    if manifest.podcast.feed_url or output.resolve().is_relative_to(manifest.output_dir.resolve()):
+        return None
+    return (
+        f"{output} is outside the output folder {manifest.output_dir}, so the feed says it is "
+        f"served at {url}; if it is not, set feed_url in [podcast] or give --feed-url"
+    )
 
 
 def build_feed(
@@ -282,9 +299,10 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
         if (page := episode_page(manifest, ep)).is_file()
     }
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, output)
+    guess = None if feed_url else served_elsewhere(manifest, output, url)
     art, art_warnings = publish_artwork(manifest)
     xml, warnings = build_feed(manifest, feed_url=url, art=art, pages=pages)
-    warnings = [*art_warnings, *warnings]
+    warnings = [*art_warnings, *warnings, *([guess] if guess else [])]
     changed = write_bytes_if_changed(output, xml)
     return FeedResult(
         path=output,

@@ -351,6 +351,35 @@ def test_feed_escapes_every_kind_of_text_and_drops_what_xml_cannot_hold(tmp_path
     assert warnings  # stand-ins have no fingerprint: the feed says they may be stale
 
 
+def test_a_feed_in_a_subfolder_says_its_path_and_one_outside_warns_where_it_guessed(tmp_path):
+    """The feed's self link is where it is served: base_url + its path under output_dir;
+    written outside output_dir, the guess (base_url + its name) is said as a warning."""
+    path = write(
+        tmp_path,
+        HEADER
+        + 'categories = ["Health & Fitness/Mental Health"]\ndescription = "Sleep."\n'
+        + 'image = "https://example.org/cover.jpg"\n[[episodes]]\nstory = "a.txt"\n',
+    )
+    fake_render(path, [{"duration_s": 61.6, "title": "A", "author": ""}])
+    inside = tmp_path / "site" / "feeds" / "sleep night.xml"
+    result = CliRunner().invoke(app, ["feed", str(path), "-o", str(inside)])
+    assert result.exit_code == 0, result.output
+    self_link = "https://example.org/slow-tides/feeds/sleep%20night.xml"
+    assert f'href="{self_link}"' in inside.read_text("utf-8")
+    assert "outside the output folder" not in result.output
+    outside = tmp_path / "elsewhere" / "f.xml"
+    outside.parent.mkdir()
+    result = CliRunner().invoke(app, ["feed", str(path), "-o", str(outside)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"{outside} is outside the output folder" in said
+    assert "served at https://example.org/slow-tides/f.xml; if it is not, set feed_url" in said
+    result = CliRunner().invoke(
+        app, ["feed", str(path), "-o", str(outside), "--feed-url", "https://cdn.example.org/f.xml"]
+    )
+    assert result.exit_code == 0 and "outside the output folder" not in result.output
+
+
 def test_feed_refuses_an_episode_that_was_never_rendered(tmp_path):
     path = write(tmp_path, HEADER + '[[episodes]]\nstory = "a.txt"\n')
     with pytest.raises(
