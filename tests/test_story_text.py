@@ -133,11 +133,7 @@ def test_pause_cues(cue, seconds):
             r"story\.txt:1: unknown cue \[pasue 2s\]; did you mean pause\? cues are pause, scene, "
             r"add, remove \(write",
         ),
-        # Not close to one: every cue, not the nearest as if it were the list.
-        (
-            "[to do] The sea.",
-            r":1: unknown cue \[to do\]; cues are pause, scene, add, remove",
-        ),
+        ("[Paused 2s] The sea.", r":1: unknown cue \[Paused 2s\]; did you mean pause\?"),
         ("A\n[scene: caost]\nB", r"story\.txt:2: unknown scene 'caost'; did you mean coast"),
         ("[add: rian] B", r"story\.txt:1: unknown layer 'rian'; did you mean rain"),
         # Nothing close: every name, not the first few of the alphabet as a "did you mean".
@@ -153,6 +149,42 @@ def test_pause_cues(cue, seconds):
 def test_bad_cues_name_file_line_and_closest_names(text, message):
     with pytest.raises(ScriptError, match=message):
         parse_text(text, source="story.txt")
+
+
+def test_cues_side_by_side_are_each_a_cue_and_none_is_read_aloud():
+    script = parse_text("A [pause 1.5s][pause 1.5s] B.\n\n[scene: coast][add: gulls] C.")
+    assert [p.text for p in script.passages] == ["A", "B.", "C."]
+    assert script.passages[0].pause_after_s == pytest.approx(3.0)
+    assert script.passages[2].scene == "coast" and script.passages[2].add_layers == ("gulls",)
+    assert not script.warnings
+
+
+def test_brackets_that_name_no_cue_are_read_as_text_with_one_warning():
+    script = parse_text("He wrote [sic] it.\n\nAnd [to do] there.", source="s.txt")
+    assert [p.text for p in script.passages] == ["He wrote [sic] it.", "And [to do] there."]
+    (warning,) = script.warnings
+    assert warning.startswith("s.txt:1: [sic] is no cue, so it is read as text (lines 1, 3)")
+
+
+def test_markdown_links_footnotes_task_boxes_code_and_comments_are_not_cues():
+    story = (
+        "See [the sea][1] and [the shore](https://example.org/shore).\n\n"
+        "[1]: https://example.org/sea\n\n"
+        "A word[^1] with a note.\n\n"
+        "- [ ] the lamp\n- [x] the door\n\n"
+        "Say `[pause 9s]` and `[pause]` softly. <!-- [scene: stormm] --> Then rest.\n\n"
+        "<!--\n[scene: stormm]\n[pause 60s]\n-->\n"
+        "[^1]: The note is read.\n"
+    )
+    script = parse_text(story, source="s.md", markdown=True)
+    said = " ".join(p.text for p in script.passages)
+    assert said == (
+        "See the sea and the shore. A word with a note. the lamp the door Say [pause nines] "
+        "and [pause] softly. Then rest. The note is read."
+    )
+    assert all(p.pause_after_s < 9 for p in script.passages)
+    assert {p.scene for p in script.passages} == {None}
+    assert not script.warnings
 
 
 def test_layer_cues_and_escaped_brackets():
@@ -241,13 +273,13 @@ def test_the_words_of_an_html_block_are_spoken_and_its_tags_comments_and_scripts
     assert spoken == ["First", "para", "The", "sea", "was", "calm", "Dusk", "falls", "slowly",
                       "here", "Tea", "and", "toast", "Some", "bold", "text"]  # fmt: skip
     # Inline tags join what they split; entities are decoded once; <pre> is code, unspoken;
-    # a cue in a comment still counts, as it does in a plain paragraph.
+    # a cue in a comment is commented out, as a cue is in any comment.
     script = parse_md(
         "<p>un<b>believ</b>able &amp;lt; &#42;x&#42;</p>\n\n<pre>print(1)</pre>\n\n"
         "<p>One. <!-- [pause 5s] --> Two.</p>\n"
     )
-    assert [p.text for p in script.passages] == ["unbelievable &lt; *x*", "One.", "Two."]
-    assert script.passages[1].pause_after_s == 5.0
+    assert [p.text for p in script.passages] == ["unbelievable &lt; *x*", "One. Two."]
+    assert script.passages[1].pause_after_s == 0.0
 
 
 def test_passages_command_json_round_trips_and_table_shows_the_plan(tmp_path):

@@ -346,7 +346,7 @@ def test_thousands_of_cues_parse_in_linear_time():
 @pytest.mark.parametrize(
     ("story", "start"),
     [
-        ("a [" + "x" * 200_000 + "] b", "story.md:1: unknown cue [xxx"),
+        ("a [pauses " + "x" * 200_000 + "] b", "story.md:1: unknown cue [pauses xxx"),
         ("a [scene: " + "x" * 200_000 + "] b", "story.md:1: unknown scene 'xxx"),
         ("a [add: rain, " + "x" * 200_000 + "] b", "story.md:1: unknown layer 'xxx"),
         ("a [pause " + "9" * 200_000 + "] b", "story.md:1: [pause 999"),

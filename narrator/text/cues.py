@@ -11,6 +11,12 @@ never mistakes them for markup and an escaped bracket is never taken for a cue.
 A cue is closed on its own line. An opening ``[`` followed by a cue word (``[pause 3s`` with no
 ``]``) or a ``<break`` with no ``>`` is an error, since it is surely a cue that lost its end;
 any other bracket left unmatched is read as text, with a warning.
+
+Brackets that hold no cue word are text (``[sic]``), with a warning, unless the word is close
+to one (``[pasue 2s]``: an error). In Markdown, brackets that are markup are left to the
+Markdown parser: a link's text before ``(``, ``[`` or ``:`` and a reference after ``]``;
+footnote marks (``[^1]``) and task boxes (``- [ ]``) are not spoken; cues inside inline code
+or an HTML comment are not cues.
 """
 
 from __future__ import annotations
@@ -39,8 +45,17 @@ _SSML_STRENGTH_S = {
 _TOKEN_RE = re.compile(
     r"(?P<escape>\\[\[\]<])"
     r"|(?P<ssml><break\b[^<>\n]*>)"
-    r"|(?<!!)\[(?P<body>[^\[\]\n]*)\](?![(\[:])"
+    r"|(?<!!)\[(?P<body>[^\[\]\n]*)\]"
 )
+#: Markdown spans whose text is never spoken, so cues in them are not cues: inline code (a
+#: run of backticks to the same run) and an HTML comment (to its end, or the line's).
+_QUIET_RE = re.compile(r"(?P<ticks>`+).*?(?<!`)(?P=ticks)(?!`)|<!--.*?(?:-->|$)")
+#: A footnote's mark where its note begins: ``[^1]: …``.
+_FOOTNOTE_RE = re.compile(r"^(?<!\\)\[\^[^\[\]\n]*\]:")
+#: A list item's task box: ``- [ ] `` or ``1. [x] ``.
+_TASK_BOX_RE = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])\s+$")
+#: How close a bracketed word must be to a cue word to be taken for a mistyped cue.
+_TYPO_CUTOFF = 0.75
 _DURATION_RE = re.compile(
     r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|sec|secs|seconds?|m|min|mins|minutes?)?$"
 )
@@ -91,7 +106,8 @@ def extract_cues(
     cues: list[Cue] = []
     out_lines: list[str] = []
     unmatched_lines: list[int] = []
-    in_fence = False
+    as_text: list[tuple[int, str]] = []
+    in_fence = in_comment = False
     for offset, line in enumerate(text.split("\n")):
         number = first_line + offset
         if markdown and _FENCE_RE.match(line):
@@ -100,27 +116,115 @@ def extract_cues(
             out_lines.append(line)
             continue
 
-        def replace(match: re.Match[str], number: int = number) -> str:
-            cue = _cue(
-                match, source=f"{source}:{number}", line=number, scenes=scenes, layers=layers
-            )
+        def mark(cue: Cue) -> str:
             cues.append(cue)
-            mark = f"\ue000{len(cues) - 1}\ue001"
-            return mark if cue.kind == "literal" else f" {mark} "
+            return f"\ue000{len(cues) - 1}\ue001"
 
-        out = _TOKEN_RE.sub(replace, line)
-        if _unmatched_brackets(out, source=f"{source}:{number}"):
+        def replace(match: re.Match[str], line: str, number: int = number) -> str:
+            where = f"{source}:{number}"
+            body = match["body"]
+            if body is not None and not _names_a_cue(body, where):
+                after = line[match.end() : match.end() + 1]
+                before = line[match.start() - 1 : match.start()] if match.start() else ""
+                if markdown and (
+                    body.startswith("^")
+                    or (body in (" ", "x", "X") and _TASK_BOX_RE.fullmatch(line[: match.start()]))
+                ):
+                    return " "  # a footnote's mark (its note is read) or a task box: for the eye
+                if markdown and (after in ("(", "[", ":") or before == "]"):
+                    return match[0]  # a link's or a reference's brackets: Markdown's own
+                as_text.append((number, body))
+                opening = mark(Cue(kind="literal", line=number, text="["))
+                return f"{opening}{body}{mark(Cue(kind='literal', line=number, text=']'))}"
+            cue = _cue(match, source=where, line=number, scenes=scenes, layers=layers)
+            return mark(cue) if cue.kind == "literal" else f" {mark(cue)} "
+
+        spoken, quiet = [line], []
+        if markdown:
+            spoken, quiet, in_comment = _split_quiet(line, in_comment)
+        if markdown:  # a footnote's note is read; its mark is for the eye
+            spoken[0] = _FOOTNOTE_RE.sub("", spoken[0])
+        parts = [_TOKEN_RE.sub(lambda m, part=part: replace(m, part), part) for part in spoken]
+        if _unmatched_brackets("".join(parts), source=f"{source}:{number}"):
             unmatched_lines.append(number)
-        out_lines.append(out)
-    if unmatched_lines and warnings is not None:
-        shown = ", ".join(str(n) for n in unmatched_lines[:_WARN_LINES])
-        more = ", …" if len(unmatched_lines) > _WARN_LINES else ""
-        where = f" (lines {shown}{more})" if len(unmatched_lines) > 1 else ""
-        warnings.append(
-            f"{source}:{unmatched_lines[0]}: an unmatched bracket is read as text{where}; "
-            "write \\[ or \\] for a literal bracket, or close the cue with ]"
-        )
+        out_lines.append("".join(p for pair in zip(parts, [*quiet, ""], strict=True) for p in pair))
+    if warnings is not None:
+        warnings += _bracket_warnings(source, unmatched_lines, as_text)
     return "\n".join(out_lines), cues
+
+
+def _split_quiet(line: str, in_comment: bool) -> tuple[list[str], list[str], bool]:
+    """``line`` cut into the parts that may hold cues and, between them, the quiet spans
+    (inline code, HTML comments) that may not: ``spoken`` has one part more than ``quiet``.
+    ``in_comment``: the line starts inside an HTML comment; the third value: it ends so."""
+    spoken, quiet, start = [], [], 0
+    if in_comment:
+        end = line.find("-->")
+        if end < 0:
+            return ["", ""], [line], True
+        spoken.append("")
+        quiet.append(line[: end + 3])
+        start, in_comment = end + 3, False
+    for m in _QUIET_RE.finditer(line, start):
+        spoken.append(line[start : m.start()])
+        quiet.append(m[0])
+        start = m.end()
+        in_comment = m[0].startswith("<!--") and not m[0].endswith("-->")
+    spoken.append(line[start:])
+    return spoken, quiet, in_comment
+
+
+def _names_a_cue(body: str, where: str) -> bool:
+    """Whether ``[body]`` is a cue: its first word is a cue word. One close to a cue word
+    (``pasue``) is a mistyped cue, an error; any other is text.
+
+    Raises
+    ------
+    ScriptError
+        A word close to a cue word.
+    """
+    head = re.match(r"\s*([A-Za-z][\w-]*)", body)
+    name = head[1].lower() if head else ""
+    if name in CUE_NAMES:
+        return True
+    close = difflib.get_close_matches(name[:40], CUE_NAMES, n=1, cutoff=_TYPO_CUTOFF)
+    if close:
+        raise ScriptError(
+            f"{where}: unknown cue [{_cut(body.strip())}]; did you mean {close[0]}? cues are "
+            f"{', '.join(CUE_NAMES)} (write \\[ and \\] for literal brackets)"
+        )
+    return False
+
+
+def _bracket_warnings(
+    source: str, unmatched_lines: list[int], as_text: list[tuple[int, str]]
+) -> list[str]:
+    """One warning for the lines with unmatched brackets, one for bracketed words that are no
+    cue (each names its first line and up to :data:`_WARN_LINES` lines)."""
+    out = []
+    if unmatched_lines:
+        out.append(
+            f"{source}:{unmatched_lines[0]}: an unmatched bracket is read as text"
+            f"{_lines(unmatched_lines)}; write \\[ or \\] for a literal bracket, or close the "
+            "cue with ]"
+        )
+    if as_text:
+        first_line, body = as_text[0]
+        out.append(
+            f"{source}:{first_line}: [{_cut(body)}] is no cue, so it is read as text"
+            f"{_lines([n for n, _ in as_text])}; cues are {', '.join(CUE_NAMES)} (write "
+            f"\\[{_cut(body)}\\] to read it without this warning)"
+        )
+    return out
+
+
+def _lines(numbers: list[int]) -> str:
+    """`` (lines 3, 7, …)`` for several lines, nothing for one."""
+    numbers = sorted(set(numbers))
+    if len(numbers) < 2:
+        return ""
+    more = ", …" if len(numbers) > _WARN_LINES else ""
+    return f" (lines {', '.join(str(n) for n in numbers[:_WARN_LINES])}{more})"
 
 
 def _unmatched_brackets(line: str, *, source: str) -> bool:
@@ -186,12 +290,7 @@ def _cue(
         if not names:
             raise ScriptError(f"{source}: [{_cut(body)}] names no layer; e.g. [{name}: rain]")
         return Cue(kind=name, line=line, names=names)
-    close = difflib.get_close_matches(name[:40], CUE_NAMES, n=1)
-    guess = f"did you mean {close[0]}? " if close else ""
-    raise ScriptError(
-        f"{source}: unknown cue [{_cut(body)}]; {guess}cues are {', '.join(CUE_NAMES)} "
-        f"(write \\[ and \\] for literal brackets)"
-    )
+    raise AssertionError(f"not a cue: {body!r}")  # _names_a_cue sorts the others out
 
 
 def _known(name: str, valid: Collection[str], what: str, source: str) -> str:
