@@ -282,6 +282,25 @@ def test_the_words_of_an_html_block_are_spoken_and_its_tags_comments_and_scripts
     assert script.passages[1].pause_after_s == 0.0
 
 
+def test_passages_json_takes_front_matter_paths_and_round_trips(tmp_path):
+    """Front matter's lexicon: and scenes: are paths; --json wrote a traceback for them."""
+    from typer.testing import CliRunner
+
+    from narrator.cli import app
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "lex.toml").write_text('Nyx = "nicks"\n', encoding="utf-8")
+    (tmp_path / "sc.toml").write_text("[scenes.calm]\nlayers = { rain = 0 }\n", encoding="utf-8")
+    story = tmp_path / "sub" / "a.md"
+    story.write_text("---\nlexicon: lex.toml\nscenes: ../sc.toml\n---\nNyx walks.\n", "utf-8")
+    result = CliRunner().invoke(app, ["passages", str(story), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["script"]["meta"]["options"]["lexicon"] == str(tmp_path / "sub" / "lex.toml")
+    assert data["script"]["passages"][0]["say"] == ["nicks walks."]
+    assert Script.from_dict(data["script"]).meta == parse_story(story).meta
+
+
 def test_passages_command_json_round_trips_and_table_shows_the_plan(tmp_path):
     from typer.testing import CliRunner
 

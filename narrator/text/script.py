@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from narrator.errors import ScriptError
+from narrator.options import BY_KEY
 from narrator.text.cues import PLACEHOLDER_RE, Cue, extract_cues
 from narrator.text.frontmatter import StoryMeta, split_front_matter
 from narrator.text.markup import Block, markdown_blocks, plain_blocks
@@ -108,7 +109,12 @@ class Script:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict; :meth:`from_dict` reads it back into an equal Script."""
-        return asdict(self)
+        data = asdict(self)
+        options = data["meta"]["options"]  # front matter's lexicon, plan, scenes: paths
+        data["meta"]["options"] = {
+            k: str(v) if isinstance(v, Path) else v for k, v in options.items()
+        }
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Script:
@@ -119,7 +125,12 @@ class Script:
             }
 
         top = pick(cls, data)
-        top["meta"] = StoryMeta(**pick(StoryMeta, data.get("meta", {})))
+        meta = pick(StoryMeta, data.get("meta", {}))
+        meta["options"] = {
+            k: Path(v) if k in BY_KEY and BY_KEY[k].kind == "path" and v is not None else v
+            for k, v in meta.get("options", {}).items()
+        }
+        top["meta"] = StoryMeta(**meta)
         top["chapters"] = tuple(Chapter(**pick(Chapter, c)) for c in data.get("chapters", []))
         top["passages"] = tuple(Passage(**pick(Passage, p)) for p in data.get("passages", []))
         return cls(**top)
