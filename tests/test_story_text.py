@@ -214,6 +214,15 @@ def test_lexicon_file(tmp_path):
     path.write_text("Aoife = 3\n", encoding="utf-8")
     with pytest.raises(ScriptError, match="must be text"):
         load_lexicon(path)
+    # A respelling that says nothing would drop the word from the voice, not the transcript.
+    for entry, says in (('Aoife = ""', "'Aoife' is respelled as '', which says nothing"),
+                        ('Aoife = " - "', "'Aoife' is respelled as ' - ', which says nothing"),
+                        ('"" = "x"', "an entry has no word to respell")):  # fmt: skip
+        path.write_text(entry + "\n", encoding="utf-8")
+        with pytest.raises(ScriptError, match=f"^{path}: {says}"):
+            load_lexicon(path)
+    with pytest.raises(ScriptError, match=r"^s\.md:2: pronounce: 'Nyx' is respelled as ''"):
+        parse_text('---\npronounce:\n  Nyx: ""\n---\nNyx lit the lamp.', source="s.md")
 
 
 @pytest.mark.parametrize(

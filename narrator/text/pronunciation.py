@@ -39,6 +39,14 @@ def check_entries(entries: Mapping[object, object], where: str) -> None:
                 f"{where}: entry {brief(key)} is longer than {MAX_ENTRY_CHARS} characters; "
                 "entries are words or short phrases"
             )
+        if not key.strip():
+            raise ScriptError(f'{where}: an entry has no word to respell; e.g. Nyx = "nicks"')
+        if not any(ch.isalnum() for ch in value):
+            # Respelled as nothing, the word would go unsaid while the transcript shows it.
+            raise ScriptError(
+                f"{where}: {brief(key)} is respelled as {brief(value)}, which says nothing; "
+                'write how it is said, e.g. Nyx = "nicks", or remove the entry'
+            )
 
 
 class Lexicon:
@@ -47,10 +55,8 @@ class Lexicon:
     def __init__(self, entries: Mapping[str, str] | None = None) -> None:
         # Keys with their inner spaces folded: the patterns match any run of spaces between the
         # words of a phrase, and the match is looked up again by its folded spelling.
-        self.entries = {
-            " ".join(k.split()): v.strip() for k, v in (entries or {}).items() if k.strip()
-        }
-        check_entries(self.entries, "lexicon")
+        check_entries(entries or {}, "lexicon")
+        self.entries = {" ".join(k.split()): v.strip() for k, v in (entries or {}).items()}
         said = {k: spell_out(v) for k, v in self.entries.items()}
         for key, value in list(said.items()):
             spelled = " ".join(spell_out(key).split())
