@@ -133,9 +133,12 @@ def speakers(voice: str) -> list[tuple[int, str]]:
     VoiceError
         Unknown voice, or its config cannot be read.
     """
-    config = _read_config(_voice_files(resolve_voice(voice))[1])
+    model, config_path = _voice_files(resolve_voice(voice))
+    config = _read_config(config_path)
     names = {int(i): str(name) for name, i in config.speaker_id_map.items()}
     count = max(int(config.num_speakers), 1)
+    if count == 1 and not names:  # one unnamed speaker: the voice's own name says who it is
+        return [(0, Path(model).name.removesuffix(".onnx"))]
     return [(i, names.get(i, str(i))) for i in range(count)]
 
 

@@ -111,8 +111,8 @@ def list_speakers(name: str, voice: str) -> list[tuple[int, str]]:
     VoiceError
         Unknown voice.
     """
-    found = engine(name)
-    return list(found.speakers(found.resolve_voice(voice)))
+    # Checked as a render checks it (Kokoro's names against its voices file), then listed.
+    return list(engine(name).speakers(default_spec(name, voice).voice))
 
 
 def default_spec(

@@ -71,6 +71,15 @@ def test_voices_lists_the_speakers_of_a_voice(voice):
     assert [line.split() for line in lines[1:4]] == [["0", "ada"], ["1", "ben"], ["2", "cleo"]]
     single = runner.invoke(app, ["voices", "--engine", "piper", "--voice", "joe"])
     assert single.exit_code == 0 and "1 speaker(s)" in single.stdout
+    assert single.stdout.splitlines()[1].split() == ["0", "en_US-joe-medium"]  # not "0 0"
+    # A voice the engine does not have is an error, as it is for render: Kokoro's names are
+    # checked against its voices file.
+    for engine, voice, says in (("kokoro", "bogus", "unknown Kokoro voice 'bogus'"),
+                                ("piper", "bogus", "unknown piper voice 'bogus'")):  # fmt: skip
+        result = runner.invoke(app, ["voices", "--engine", engine, "--voice", voice])
+        assert result.exit_code == 1 and says in result.stderr, result.output
+    kumo = runner.invoke(app, ["voices", "--engine", "kokoro", "--voice", "jm_kumo"])
+    assert kumo.exit_code == 0 and kumo.stdout.splitlines()[1].split() == ["0", "jm_kumo"]
 
 
 @pytest.mark.parametrize(
