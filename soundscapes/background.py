@@ -30,7 +30,7 @@ from typing import Protocol, Self, runtime_checkable
 
 import numpy as np
 
-from soundscapes.children import become_child, usable_cpus
+from soundscapes.children import become_child, hangups_ignored, usable_cpus
 from soundscapes.errors import SoundscapeError
 from soundscapes.scratch import ScratchWriter
 from soundscapes.source import SAMPLE_RATE_HZ, Source
@@ -98,7 +98,8 @@ def warm_up() -> None:
     work instead of delaying the first child; a no-op once it runs."""
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+    with hangups_ignored():  # the server and the resource tracker it starts first
+        forkserver.ensure_running()
 
 
 class _ChildFailed(SoundscapeError):
@@ -170,6 +171,7 @@ def _start(
     if pipe_bytes and hasattr(fcntl, "F_SETPIPE_SZ"):
         with contextlib.suppress(OSError):  # above the system's limit: the default will do
             fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, pipe_bytes)
+    warm_up()  # started here if no command did: with SIGHUP ignored, as there
     proc = _context.Process(target=target, args=(*args, send), name=name)
     proc.daemon = True
     try:

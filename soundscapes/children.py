@@ -9,9 +9,12 @@ PID 1, holding a voice model in memory. :func:`become_child` makes a worker proc
 - with an owner that is not its parent (a child of a fork server works for the process that
   asked for it), exit when the owner is gone: the watchdog looks for it too, and counts a
   killed owner whose parent has not yet reaped it (a zombie) as gone;
-- ignore SIGINT, so a Ctrl-C at the terminal (sent to the whole process group) reaches the
-  parent only, which stops its workers in order and says "interrupted" once, instead of every
-  worker printing a traceback.
+- ignore SIGINT and SIGHUP, so a Ctrl-C at the terminal or its closing (sent to the whole
+  process group) reaches the parent only, which stops its workers in order and says
+  "interrupted" once, instead of every worker printing a traceback or dying with its scratch.
+
+Helper processes that multiprocessing starts itself (the fork server, the resource tracker)
+start under :func:`hangups_ignored` for the same reason.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 
 #: How often the watchdog looks for its parent, seconds.
 WATCH_INTERVAL_S = 0.25
@@ -45,6 +49,7 @@ def become_child(owner_pid: int | None = None) -> None:
     parent = os.getppid()
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
@@ -54,6 +59,23 @@ def become_child(owner_pid: int | None = None) -> None:
     threading.Thread(
         target=_watch, args=(parent, owner_pid), name="narrator-orphan-watch", daemon=True
     ).start()
+
+
+@contextlib.contextmanager
+def hangups_ignored() -> Iterator[None]:
+    """SIGHUP ignored while helper processes start: an ignored signal stays ignored in a
+    child, even across ``exec``, so when a closing terminal sends SIGHUP to the whole group,
+    multiprocessing's resource tracker and fork server live on until the command, unwinding,
+    is done with them (the tracker died, and its relaunch printed a traceback)."""
+    try:
+        previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    except ValueError:  # not the main thread: handlers are not this thread's to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def process_alive(pid: int) -> bool:

@@ -45,13 +45,13 @@ def _on_stop_signal(signum: int, frame: object) -> None:
 
 
 def _catch_stop_signals() -> dict[int, object]:
-    """Ctrl-C (SIGINT) and SIGTERM unwind the command: every ``finally`` runs, so temporary
-    files go and worker processes are stopped (a plain SIGTERM would skip all that). Returns
-    the handlers they replaced."""
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal or SSH session closed) unwind the
+    command: every ``finally`` runs, so temporary files go and worker processes are stopped
+    (the default action would skip all that). Returns the handlers they replaced."""
     import signal
 
     replaced: dict[int, object] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them
             replaced[signum] = signal.signal(signum, _on_stop_signal)
     return replaced
@@ -59,7 +59,7 @@ def _catch_stop_signals() -> dict[int, object]:
 
 def handles_errors(func):
     """Turn the packages' own errors into one red line and exit code 1 (no traceback); an
-    interrupt into "interrupted" and exit code 130 (143 for SIGTERM)."""
+    interrupt into "interrupted" and exit code 130 (143 for SIGTERM, 129 for SIGHUP)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -90,8 +90,10 @@ def _interrupted(command: str) -> typer.Exit:
         if command in ("render", "batch")
         else "nothing was written"
     )
-    err.print(f"interrupted; {note}", highlight=False)
-    return typer.Exit(code=143 if _stopped_by == signal.SIGTERM else 130)
+    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+        err.print(f"interrupted; {note}", highlight=False)
+    # 128 + the signal, as a shell reports it: 130 for Ctrl-C, 143 SIGTERM, 129 SIGHUP.
+    return typer.Exit(code=128 + (_stopped_by or signal.SIGINT))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,7 +46,7 @@ from narrator.publish.manifest import (
 )
 from narrator.publish.workers import become_batch_worker, episode_render, stop_workers
 from narrator.render.sidecars import sidecar_path
-from soundscapes.children import usable_cpus
+from soundscapes.children import hangups_ignored, usable_cpus
 from soundscapes.errors import SoundscapeError
 from soundscapes.files import check_outputs, sweep_scratch
 from soundscapes.output.export import write_text_atomic
@@ -529,12 +529,13 @@ def _show_cover(manifest: Manifest) -> Path | None:
 def _pool(workers: int, *, sweep: list[Path]) -> Iterator[ProcessPoolExecutor]:
     """The batch's render workers; if the batch stops (Ctrl-C), they stop too, and the
     scratch they leave in the ``sweep`` folders goes with them."""
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=become_batch_worker,
-        initargs=(os.getpid(),),
-    )
+    with hangups_ignored():  # the resource tracker its queues start
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=become_batch_worker,
+            initargs=(os.getpid(),),
+        )
     try:
         yield pool
     except BaseException:

@@ -39,7 +39,7 @@ from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
 from narrator.speech.registry import check_spec, create_engine, engine, engine_version
 from narrator.text.script import Passage
-from soundscapes.background import child_context
+from soundscapes.background import child_context, warm_up
 from soundscapes.children import become_child
 
 Progress = Callable[[int, int], None]
@@ -70,6 +70,7 @@ class SpeechWorkers:
     def __init__(self, spec: EngineSpec, count: int) -> None:
         self.spec = spec
         self.count = count
+        warm_up()  # the fork server, with SIGHUP ignored, if no command started it
         self._pool = ProcessPoolExecutor(
             max_workers=count,
             mp_context=child_context(),
