@@ -169,9 +169,19 @@ def test_a_target_the_ceiling_cannot_reach_is_said_and_one_it_can_is_not(tmp_pat
         if missed:
             (warning,) = result.warnings
             assert f"reached {result.loudness.integrated_lufs:.1f} LUFS, not the -9" in warning
-            assert "choose a quieter --loudness" in warning
+            assert (
+                "ceiling of -2 dBTP leaves no more room; choose a quieter --loudness (e.g. -12)"
+                in warning
+            )
         else:
             assert result.warnings == ()
+    # Short of the target with peaks far under the ceiling: not the ceiling's doing.
+    quiet = replace(result.loudness, integrated_lufs=-16.5, true_peak_dbtp=-7.4)
+    said = missed_target(quiet, target, 0.3, passes=3)
+    assert said == (
+        "the master reached -16.5 LUFS, not the -16 LUFS asked: its loudness did not settle "
+        "in 3 passes (a very short file?)"
+    )
     # Louder than asked, or silent, is not the ceiling's doing: nothing to say about it.
     loud = result.loudness
     for level in (target.integrated_lufs + 1.0, -math.inf):
