@@ -480,3 +480,24 @@ def test_a_story_of_a_few_seconds_is_mastered_on_target_without_a_false_warning(
     # The render's own meter; ffmpeg's reads 0.4 LU apart on a file this short (ten 400 ms
     # blocks, placed differently); on a story's length they agree (test_end_to_end).
     assert report["integrated_lufs"] == pytest.approx(-20.0, abs=0.3)
+
+
+def test_a_render_without_plot_page_or_stems_removes_an_earlier_render_s(tmp_path):
+    """Left beside new audio, an earlier render's page, plot and stems would show its
+    transcript, levels and sound as this file's."""
+    story = tmp_path / "s.txt"
+    story.write_text("The tide comes in. The night is still.\n", encoding="utf-8")
+    out = tmp_path / "s.mp3"
+    args = ["render", str(story), "--engine", "fake", "--tail", "2", "-o", str(out),
+            "--cache-dir", str(tmp_path / "cache"), "-q"]  # fmt: skip
+    suffixes = (".html", ".png", ".stages.png", ".voice.wav", ".ambience.wav")
+    extras = [out.with_name(f"s.mp3{suffix}") for suffix in suffixes]
+    result = runner.invoke(app, [*args, "--page", "--plot", "--stems"])
+    assert result.exit_code == 0, result.stderr
+    assert all(p.is_file() for p in extras)
+    mine = tmp_path / "notes.png"  # not a sidecar of s.mp3: left alone
+    mine.write_bytes(b"mine")
+    result = runner.invoke(app, [*args, "--page"])
+    assert result.exit_code == 0, result.stderr
+    assert [p.name for p in extras if p.exists()] == ["s.mp3.html"]
+    assert out.with_name("s.mp3.vtt").is_file() and mine.read_bytes() == b"mine"

@@ -56,6 +56,23 @@ def render_outputs(
     return outputs
 
 
+def remove_stale_sidecars(
+    output: Path, outputs: list[tuple[str, Path]], inputs: list[tuple[str, Path]]
+) -> list[Path]:
+    """Remove what an earlier render of ``output`` wrote beside it and this one did not (a
+    plot, a listening page, stems, from --plot, --page, --stems then): left, they would show
+    a transcript, levels and sound of audio that is gone. Returns what went."""
+    kept = {Path(path).resolve() for _, path in (*outputs, *inputs) if str(path) != "-"}
+    every = render_outputs(output, plot=True, page=True, stems=True)
+    removed = []
+    for _, path in every:
+        if path.resolve() not in kept and path.is_file() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def render_inputs(
     story: Path, settings: RenderSettings, script: Script, user_scenes: dict[str, Scene]
 ) -> list[tuple[str, Path]]:

@@ -41,6 +41,7 @@ from narrator.render.files import (
     KeptStems,
     check_space,
     default_output,
+    remove_stale_sidecars,
     render_inputs,
     render_outputs,
     speech_cache,
@@ -285,19 +286,18 @@ def render_story(
         raise RenderError(f"--keep-mix {settings.keep_mix}: the mix is a WAV file; name it .wav")
     # Nothing this render writes may be something it reads, and a folder that cannot take
     # the file fails now, not after minutes of synthesis.
-    check_outputs(
-        render_outputs(
-            output,
-            plot=settings.plot,
-            page=settings.page,
-            stems=settings.stems,
-            keep_mix=settings.keep_mix,
-        ),
-        [
-            *render_inputs(story, settings, script, user_scenes),
-            *([("show artwork", episode.cover)] if episode and episode.cover else []),
-        ],
+    outputs = render_outputs(
+        output,
+        plot=settings.plot,
+        page=settings.page,
+        stems=settings.stems,
+        keep_mix=settings.keep_mix,
     )
+    inputs = [
+        *render_inputs(story, settings, script, user_scenes),
+        *([("show artwork", episode.cover)] if episode and episode.cover else []),
+    ]
+    check_outputs(outputs, inputs)
     for path in (output, settings.keep_mix):
         if path is not None:
             check_writable(path)
@@ -531,6 +531,7 @@ def render_story(
     report["sidecars"] = portable(sidecar_paths)
     report["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     write_report(sidecar_path(output, ".report.json"), report)
+    remove_stale_sidecars(output, outputs, inputs)
     return RenderResult.from_report(
         report, output=output, sidecars=sidecar_paths, settings=settings
     )
