@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -339,4 +340,25 @@ def test_a_layer_cue_that_changes_nothing_is_warned_of_by_line():
         f"{shown} already",
     )
     assert "wind" in plan.scenes[1].layer_names  # the cue's other layer still joins
+    # Named for what changed: wind joined; tide (playing) and rain (not) did not move.
+    assert plan.scenes[1].name == f"{scene.name}+wind"
     assert plan_story(parse_text("Rain on the roof.\n\n[remove: rain] Quiet now.\n")).warnings == ()
+    # Cues that change nothing leave the scene as it was: no new name, no change in the plan.
+    idle = plan_story(parse_text(text.replace(", wind", ""), source="s.txt"))
+    assert idle.scenes[1] is idle.scenes[0] and idle.sources[1] == idle.sources[0]
+
+
+def test_passages_shows_the_plan_s_warnings_as_render_does(tmp_path):
+    from typer.testing import CliRunner
+
+    from narrator.cli import app
+
+    story = tmp_path / "s.txt"
+    story.write_text("The waves roll in.\n\n[remove: fire] The gulls cry.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["passages", str(story)])
+    assert result.exit_code == 0, result.output
+    assert "s.txt:3: the [remove: fire] cue before passage 1 changes nothing" in " ".join(
+        result.stderr.split()
+    )
+    result = CliRunner().invoke(app, ["passages", str(story), "--json"])
+    assert any("[remove: fire]" in w for w in json.loads(result.stdout)["warnings"])

@@ -76,7 +76,7 @@ def passages(
     if as_json:
         out.print_json(json.dumps(overview), ensure_ascii=False)
         return
-    for warning in overview["script"]["warnings"]:
+    for warning in overview["warnings"]:
         warn(warning)
     table = Table(
         "#",

@@ -160,7 +160,8 @@ def plan_story(
         for passage in script.passages[a:b]:
             if passage.add_layers or passage.remove_layers:
                 warnings += _idle_layer_cues(current, passage, script.source)
-                current, edited = _edit(current, passage.add_layers, passage.remove_layers), True
+                changed = _edit(current, passage.add_layers, passage.remove_layers)
+                current, edited = changed, edited or changed is not current
             chosen.append(current)
             sources.append("cue" if edited else source)
     return Plan(scenes=tuple(chosen), sources=tuple(sources), heard=heard, warnings=tuple(warnings))
@@ -415,11 +416,17 @@ def _name_scene(gains: dict[str, float], table: Mapping[str, Scene]) -> Scene:
 
 
 def _edit(scene: Scene, add: tuple[str, ...], remove: tuple[str, ...]) -> Scene:
-    """``scene`` with cue layers added and removed; a bed stays, so it never falls silent."""
+    """``scene`` with cue layers added and removed; a bed stays, so it never falls silent.
+    Named for what changed (``coast+rain``); ``scene`` itself when the cues change nothing (a
+    layer added that plays already, or removed that does not: warned of by the plan)."""
+    playing = set(scene.layer_names)
+    add = tuple(dict.fromkeys(n for n in add if n not in playing))
+    remove = tuple(dict.fromkeys(n for n in remove if n in playing))
+    if not add and not remove:
+        return scene
     layers = [layer for layer in scene.layers if layer.name not in remove]
-    have = {layer.name for layer in layers}
     # An added layer joins a little under the scene's main layer.
-    layers += [LayerSpec(name=n, gain_db=-3.0) for n in add if n not in have]
+    layers += [LayerSpec(name=n, gain_db=-3.0) for n in add]
     if not bed_layers() & {layer.name for layer in layers}:
         layers.append(LayerSpec(name="drone", gain_db=-6.0 if layers else 0.0))
     name = scene.name

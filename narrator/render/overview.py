@@ -44,6 +44,8 @@ def passages_overview(story: Path, options: Mapping[str, Any] | None = None) -> 
         )
     return {
         "script": script.to_dict(),
+        # What a render of it would warn of before any sound: the story's and the plan's.
+        "warnings": [*script.warnings, *plan.warnings],
         "rows": rows,
         "words": script.word_count,
         "pace_wpm": pace,
