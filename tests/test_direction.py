@@ -234,6 +234,13 @@ def test_front_matter_scene_replaces_inference():
     plan = plan_story(parse_text(text))
     assert [s.name for s in plan.scenes] == ["night-garden", "rain"]
     assert plan.sources == ("front matter", "cue")
+    # --scene (or a manifest's scene) wins, and the plan says where it came from.
+    for origin in ("command line", "manifest"):
+        chosen = plan_story(
+            parse_text(text), settings=DirectionSettings(scene="hearth", scene_from=origin)
+        )
+        assert [s.name for s in chosen.scenes] == ["hearth", "rain"]
+        assert chosen.sources == (origin, "cue")
 
 
 def test_unknown_front_matter_scene_is_a_clear_error():

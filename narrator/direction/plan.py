@@ -148,7 +148,8 @@ def plan_story(
         for a, b in ranges:
             cue = script.passages[a].scene
             named = choosable(scenes)[cue] if cue else fixed
-            filled.append((a, b, named, "cue" if cue else "front matter"))
+            given = settings.scene_from if settings.scene else "front matter"
+            filled.append((a, b, named, "cue" if cue else given))
     else:
         filled = _infer(script, ranges, scenes, settings, words)
 
