@@ -168,6 +168,28 @@ def test_an_unclosed_cue_from_the_command_line_is_one_line(tmp_path):
     assert f"{story}:3: cue '[pause 3s the sea.' is not closed" in line
 
 
+@pytest.mark.parametrize(
+    ("front", "line", "says"),
+    [
+        ("title: T\nengine: bogus\n", 3, "unknown speech engine 'bogus'"),
+        ("voice: /nowhere/x.onnx\n", 2, "piper voice file /nowhere/x.onnx does not exist"),
+        ("engine: kokoro\nsetting:\n  lang: xx\n", 3, "setting lang='xx' of the kokoro engine"),
+    ],
+)
+def test_a_front_matter_engine_voice_or_setting_that_cannot_speak_names_its_line(
+    tmp_path, front, line, says
+):
+    story = tmp_path / "story.md"
+    story.write_text(f"---\n{front}---\nHello.\n", encoding="utf-8")
+    args = ["render", str(story), "-o", str(tmp_path / "o.mp3"), "-q"]
+    assert one_error_line(runner.invoke(app, args)).startswith(f"error: {story}:{line}: {says}")
+    # Set on the command line, the same mistake is not the story's: no line.
+    if "engine: bogus" in front:
+        story.write_text("Hello.\n", encoding="utf-8")
+        said = one_error_line(runner.invoke(app, [*args, "--engine", "bogus"]))
+        assert said.startswith("error: unknown speech engine 'bogus'")
+
+
 # --- 4. TOML errors have their line -----------------------------------------------------------
 
 

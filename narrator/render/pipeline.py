@@ -24,7 +24,7 @@ import numpy as np
 
 from narrator.direction.plan import DirectionSettings, Plan, plan_story
 from narrator.direction.planfile import load_plan
-from narrator.errors import RenderError
+from narrator.errors import RenderError, SpeechError
 from narrator.options import (
     BY_KEY,
     CLI,
@@ -196,6 +196,20 @@ def speech_spec(settings: RenderSettings) -> EngineSpec:
     )
 
 
+def _story_speech_spec(settings: RenderSettings, script: Script) -> EngineSpec:
+    """:func:`speech_spec`, whose error names the story's line when the front matter set
+    what it is about (the engine, the voice or a setting)."""
+    try:
+        return speech_spec(settings)
+    except SpeechError as exc:
+        text = str(exc)
+        # Most specific first: a setting's error names its engine too.
+        key = next(k for k in ("setting", "voice", "engine", "") if k in text)
+        if key and settings.sources.get(key) == FRONT:
+            raise type(exc)(f"{script.source}:{script.meta.lines.get(key, 1)}: {text}") from None
+        raise
+
+
 def speech_identity(layers: Layers) -> str:
     """What would speak a story with these option ``layers`` (its front matter's the last):
     the engine's name and its version string (the engine's and the voice files' versions or
@@ -302,7 +316,7 @@ def render_story(
         if path is not None:
             check_writable(path)
     episode = episode or EpisodeMeta()
-    spec = speech_spec(settings)
+    spec = _story_speech_spec(settings, script)
     jobs, jobs_warnings = usable_jobs(settings.jobs)
     sweep_scratch(tempfile.gettempdir())  # a killed render's speech (--no-cache, system voice)
     with (
