@@ -231,6 +231,17 @@ def test_lexicon_file(tmp_path):
         ("Dr. Lee met Mr. Park.", "Doctor Lee met Mister Park."),
         ("at 3:45 p.m. sharp", "at three forty-five p.m. sharp"),
         ("on Jan. 5th", "on January fifth"),
+        # Before a number only: one sentence, every word said in full.
+        (
+            "See Fig. 3 on p. 12 in ch. 4 of vol. 2, pt. 1.",
+            "See figure three on page twelve in chapter four of volume two, part one.",
+        ),
+        # A unit's full stop where the sentence goes on does not end it.
+        (
+            "approx. 5 ft. tall, 3 oz. of tea, 2 mi. away.",
+            "approximately five feet tall, three ounces of tea, two miles away.",
+        ),
+        ("The end, etc. The night.", "The end, et cetera. The night."),
         ("the 21st night", "the twenty-first night"),
         ("1,200 stars", "one thousand, two hundred stars"),
         ("in 1984 it", "in nineteen eighty-four it"),
@@ -242,6 +253,19 @@ def test_lexicon_file(tmp_path):
 )
 def test_normalization_reads_as_a_narrator_would(written, said):
     assert spell_out(written) == said
+
+
+def test_abbreviations_before_numbers_and_units_do_not_split_a_sentence():
+    """Each split added a sentence pause in the middle of a phrase ("on p." | "twelve")."""
+    text = "See Fig. 3 on p. 12, approx. 5 ft. tall, vs. the No. 9 bus, 3 oz. of tea."
+    (passage,) = parse_text(text).passages
+    assert passage.sentences == (
+        "See figure three on page twelve, approximately five feet tall, versus the number "
+        "nine bus, three ounces of tea.",
+    )
+    assert [p.sentences for p in parse_text("It is 5 ft. Then it ends.").passages] == [
+        ("It is five feet.", "Then it ends.")
+    ]
 
 
 def test_emoji_are_dropped_with_a_warning():

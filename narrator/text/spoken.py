@@ -80,6 +80,14 @@ _ABBREV_RE = re.compile(
 _SAINT_RE = re.compile(r"(?<![\w.])St\.(?=\s+[A-Z])")
 _STREET_RE = re.compile(r"(?<=[A-Za-z])\s+St\.(?!\w)")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:No\.|№|#)\s?(?=\d)")
+#: Abbreviations read in full before a number only ("p. 12"; a "p." alone may be anything).
+_BEFORE_NUMBER = {"p": "page", "pp": "pages", "ch": "chapter", "vol": "volume", "fig": "figure",
+                  "pt": "part"}  # fmt: skip
+_BEFORE_NUMBER_RE = re.compile(
+    r"(?<![\w.])(?P<a>" + "|".join(_BEFORE_NUMBER) + r")\.\s?(?=\d)", re.IGNORECASE
+)
+#: "etc." ending a sentence: read in full, it still ends it.
+_ETC_END_RE = re.compile(r"(?<![\w.])etc\.(?=\s*$|\s+[\"“‘(]?[A-Z])")
 
 # Phone numbers: +country groups, (area) exchange-line, area-exchange-line, and a bare
 # exchange-line whose exchange starts with 2-9 (the North American numbering plan's rule, which
@@ -173,6 +181,8 @@ _UNIT_RE = re.compile(
     + r"))?(?P<space>\s?)(?P<unit>"
     + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
     + r")(?:\^(?P<power>[23]))?(?![\w/^])"
+    # "5 ft. tall": the unit's full stop, where the sentence goes on, is not a sentence's end.
+    + r"(?:\.(?=\s+[a-z0-9]))?"
 )
 _FRACTION_NAMES = {
     2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters"),
@@ -539,6 +549,8 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     text = _SAINT_RE.sub("Saint", text)
     text = _STREET_RE.sub(" Street", text)
     text = _NUMBER_SIGN_RE.sub("number ", text)
+    text = _BEFORE_NUMBER_RE.sub(lambda m: _BEFORE_NUMBER[m["a"].lower()] + " ", text)
+    text = _ETC_END_RE.sub("et cetera.", text)
     text = _ABBREV_RE.sub(lambda m: _ABBREVIATIONS[m[1]], text)
     if not any(c.isdigit() for c in text):
         return text.replace(" & ", " and ")
