@@ -99,6 +99,14 @@ HARD_FORMS = [
     ("5km", "five kilometers"),
     ("3kg", "three kilograms"),
     ("5 m²", "five square meters"),
+    ("9.8 m/s²", "nine point eight meters per second squared"),  # the second's power
+    ("He was 6'2\" tall.", "He was six foot two tall."),
+    ("5′11″", "five foot eleven"),
+    ("10\u00a0000 stars", "ten thousand stars"),  # a no-break space between thousands
+    (
+        "1\u202f234\u202f567",
+        "one million, two hundred and thirty-four thousand, five hundred and sixty-seven",
+    ),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

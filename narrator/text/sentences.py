@@ -91,6 +91,8 @@ _REPLACEMENTS = {
 
 
 _DASH_RE = re.compile(r"\s*([—–])\s*")
+_THOUSANDS_SPACE_RE = re.compile("[\u00a0\u202f\u2009]")
+_SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u202f\u2009]\d{3})+(?!\d)")
 
 
 def _dash(m: re.Match[str]) -> str:
@@ -111,6 +113,8 @@ def normalize_for_speech(text: str) -> str:
     :func:`narrator.text.spoken.spell_out` to read as "to".
     """
     text = unicodedata.normalize("NFC", text)
+    # "10 000" with a no-break or thin space (SI and French style) is one number, not four.
+    text = _SPACED_THOUSANDS_RE.sub(lambda m: _THOUSANDS_SPACE_RE.sub("", m[0]), text)
     for old, new in _REPLACEMENTS.items():
         text = text.replace(old, new)
     text = _DASH_RE.sub(_dash, text)

@@ -80,6 +80,10 @@ _ABBREV_RE = re.compile(
 _SAINT_RE = re.compile(r"(?<![\w.])St\.(?=\s+[A-Z])")
 _STREET_RE = re.compile(r"(?<=[A-Za-z])\s+St\.(?!\w)")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:No\.|№|#)\s?(?=\d)")
+#: Feet and inches: 6'2" (or with primes, 6′2″); "6'" alone is left as written.
+_FEET_INCHES_RE = re.compile(
+    r"(?<![\w.])(?P<ft>\d{1,2})\s?['′]\s?(?P<inch>\d{1,2})\s?(?:\"|″|'')(?![\w'′])"
+)
 #: Abbreviations read in full before a number only ("p. 12"; a "p." alone may be anything).
 _BEFORE_NUMBER = {"p": "page", "pp": "pages", "ch": "chapter", "vol": "volume", "fig": "figure",
                   "pt": "part"}  # fmt: skip
@@ -459,9 +463,16 @@ def _unit(m: re.Match[str]) -> str:
         return m[0]  # "5 m" may be minutes, meters or a million: left to be read as written
     one, many = _UNITS[unit]
     name = one if _is_one(m["n"]) and not m["n2"] else many
-    if m["power"]:
+    if m["power"] and "/" in unit:  # m/s²: the power is the second's, "per second squared"
+        name = f"{name} {'squared' if m['power'] == '2' else 'cubed'}"
+    elif m["power"]:
         name = f"{'square' if m['power'] == '2' else 'cubic'} {name}"
     return f"{_range_or(m['n'], m['n2'])} {name}"
+
+
+def _feet_inches(m: re.Match[str]) -> str:
+    """6'2" → "six foot two", as a height is said."""
+    return f"{_cardinal(int(m['ft']))} foot {_cardinal(int(m['inch']))}"
 
 
 def _fraction_words(a: int, b: int) -> str | None:
@@ -554,6 +565,7 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     text = _ABBREV_RE.sub(lambda m: _ABBREVIATIONS[m[1]], text)
     if not any(c.isdigit() for c in text):
         return text.replace(" & ", " and ")
+    text = _FEET_INCHES_RE.sub(_feet_inches, text)
     text = _PHONE_RE.sub(_phone, text)
     text = _ISO_DATE_RE.sub(_iso_date, text)
     text = _SLASH_DATE_RE.sub(lambda m: _slash_date(m, day_first=day_first), text)
