@@ -296,6 +296,15 @@ def test_words_survive_markdown_inline_forms():
     assert words_of(script.passages[0].text) == ["A", "b", "c", "d", "e", "g", "h"]
 
 
+def test_a_markdown_table_is_read_a_row_at_a_time_not_as_pipes_and_dashes():
+    script = parse_md("Before.\n\n| Name | Age |\n|------|-----|\n| Tom | 42 |\n| | |\n\nAfter.\n")
+    assert [p.sentences for p in script.passages] == [
+        ("Before.",),
+        ("Name, Age.", "Tom, forty-two."),
+        ("After.",),
+    ]
+
+
 def test_the_words_of_an_html_block_are_spoken_and_its_tags_comments_and_scripts_are_not():
     script = parse_md(
         "First para.\n\n<p>The sea was calm.</p>\n\n<div>Dusk</div> falls *slowly* "

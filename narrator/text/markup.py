@@ -58,7 +58,8 @@ def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -
     ScriptError
         Lists or quotes nested so deep that markdown-it would skip text, with ``file:line``.
     """
-    tokens = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).parse(text)
+    # Tables too (GitHub's): read a row at a time, not as the pipes and dashes they are typed.
+    tokens = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table").parse(text)
     # A token at the last level may mean markdown-it stopped there and dropped what follows.
     deep = next((t for t in tokens if t.level >= MAX_NESTING - 1), None)
     if deep is not None:
@@ -69,8 +70,26 @@ def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -
         )
     out: list[Block] = []
     inline = MarkdownIt("commonmark")
+    # A table is one paragraph, a sentence a row ("Tom, forty-two."); cells of the row under way.
+    rows: list[str] = []
+    row: list[str] | None = None
+    table_line = first_line
     for i, token in enumerate(tokens):
         line = first_line + (token.map[0] if token.map else 0)
+        if token.type == "table_open":
+            rows, table_line = [], line
+        elif token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close":
+            if cells := [cell for cell in row or [] if cell]:
+                rows.append(", ".join(cells).rstrip(".") + ".")
+            row = None
+        elif token.type == "table_close" and rows:
+            out.append(Block(text=" ".join(rows), line=table_line))
+        elif row is not None and token.type == "inline":
+            row.append(_inline_text(token.children or []).strip())
+        if token.type.startswith(("table", "thead", "tbody", "tr", "th", "td")) or row is not None:
+            continue
         if token.type == "html_block":
             # A paragraph wrapped in <p> or <div>: its tags are not spoken, its words are
             # (CommonMark leaves the Markdown inside unparsed, so it is read inline here).
