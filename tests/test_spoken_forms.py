@@ -107,6 +107,11 @@ HARD_FORMS = [
         "1\u202f234\u202f567",
         "one million, two hundred and thirty-four thousand, five hundred and sixty-seven",
     ),
+    # Roman numerals where they are plainly numbers (the voice said "Chapter Roman 4").
+    ("Chapter IV begins.", "Chapter four begins."),
+    ("King Henry VIII slept.", "King Henry the Eighth slept."),
+    ("Louis XIV met John Paul II.", "Louis the Fourteenth met John Paul the Second."),
+    ("Act III, Scene IV.", "Act three, Scene four."),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),
@@ -118,6 +123,15 @@ HARD_FORMS = [
 
 def said(written: str, **kw) -> str:
     return " ".join(p.text for p in parse_text(written, source="story.txt", **kw).passages)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["In the scene I saw a cat.", "Scene I saw.", "Malcolm X spoke.", "Vitamin C helps.",
+     "So II things.", "MIX it, DIV it.", "chapter iv"],
+)  # fmt: skip
+def test_letters_that_only_look_like_roman_numerals_stay_as_written(written):
+    assert spell_out(written) == written
 
 
 def test_the_table_is_large():

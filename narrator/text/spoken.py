@@ -38,8 +38,9 @@ from functools import lru_cache
 
 from num2words import num2words
 
-#: Whole numbers up to this many digits are read as numbers ("nine hundred trillion, …"); longer
-#: ones digit by digit, in groups of three.
+from narrator.text.roman import read_roman_numerals
+
+#: Whole numbers up to this many digits are read as numbers; longer ones in groups of three.
 MAX_NUMBER_DIGITS = 15
 
 _MONTHS = {
@@ -552,11 +553,10 @@ def drop_symbols(text: str) -> tuple[str, int]:
 
 
 def spell_out(text: str, *, day_first: bool = False) -> str:
-    """Abbreviations, times, dates, numbers and their symbols as words; no digit is left.
-
-    ``day_first``: an ambiguous slash date (``06/01/2025``) is the 6th of January, not June 1st.
-    """
-    text = _fold_numerals(text)
+    """Abbreviations, times, dates, numbers (Roman ones where plainly numbers: see
+    :mod:`narrator.text.roman`) and their symbols as words; no digit is left. ``day_first``:
+    an ambiguous slash date (``06/01/2025``) is the 6th of January, not June 1st."""
+    text = read_roman_numerals(_fold_numerals(text))
     text = _SAINT_RE.sub("Saint", text)
     text = _STREET_RE.sub(" Street", text)
     text = _NUMBER_SIGN_RE.sub("number ", text)

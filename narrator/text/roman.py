@@ -1,0 +1,67 @@
+"""Roman numerals read as a narrator reads them.
+
+An engine spells them, or reads them as letters ("Chapter Roman 4", "King Henry V I I I"), so
+the two places they are plainly numbers become words before anything else reads the text:
+
+- after a word that numbers things (``Chapter IV``, ``Book XII``, ``Act III``, ``World War
+  II``): the cardinal, "Chapter four";
+- after a name, as monarchs and popes are numbered (``Henry VIII``, ``Louis XIV``, ``John Paul
+  II``): "the" and the ordinal, "Henry the Eighth". Only numerals of two letters or more, and
+  only I, V and X (up to 39): ``Malcolm X``, ``Vitamin C`` and the pronoun I stay as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from num2words import num2words
+
+_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+#: A well-formed numeral from 1 to 3999 (no IIII, no VX).
+_NUMERAL = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+#: Words after which a numeral counts: "Chapter IV" is chapter four.
+_COUNTING_WORDS = (
+    "Chapter", "Book", "Part", "Volume", "Act", "Scene", "Section", "Psalm", "Canto", "Article",
+    "Appendix", "Phase", "Stage", "Level", "Round", "Episode", "Season", "Movement", "Verse",
+    "Vol.", "Ch.", "War",
+)  # fmt: skip
+_COUNTED_RE = re.compile(
+    r"\b(?P<word>" + "|".join(re.escape(w) for w in _COUNTING_WORDS) + r")\s+"
+    r"(?P<n>" + _NUMERAL + r")(?![\w'’])"
+    # A lone I before a word in lower case is the pronoun: "Scene I saw" is no scene one.
+    r"(?<!\bI(?=\s+[a-z]))"
+)
+#: A name (one capital, then lower case) and a numeral of I, V and X of two letters or more.
+_REGNAL_RE = re.compile(r"\b(?P<name>[A-Z][a-z]+)\s+(?P<n>X{0,3}(?:IX|IV|V?I{0,3}))(?![\w'’])")
+#: Capitalised words that open sentences and are no names: "So II" is not a king.
+_NOT_NAMES = frozenset(
+    {"The", "A", "An", "And", "But", "So", "Then", "If", "In", "On", "At", "To", "Of", "Is"}
+)
+
+
+def roman_value(numeral: str) -> int:
+    """``"XIV"`` → 14 (the numeral is well formed)."""
+    total = 0
+    for a, b in zip(numeral, [*numeral[1:], ""], strict=True):
+        value = _VALUES[a]
+        total += -value if b and _VALUES[b] > value else value
+    return total
+
+
+def read_roman_numerals(text: str) -> str:
+    """``text`` with its counted and regnal numerals as words (see the module docstring)."""
+    if not re.search(r"\b[IVXLCDM]", text):
+        return text
+
+    def counted(m: re.Match[str]) -> str:
+        if not m["n"]:
+            return m[0]
+        return f"{m['word']} {num2words(roman_value(m['n']))}"
+
+    def regnal(m: re.Match[str]) -> str:
+        numeral = m["n"]
+        if len(numeral) < 2 or m["name"] in _NOT_NAMES:
+            return m[0]
+        return f"{m['name']} the {num2words(roman_value(numeral), to='ordinal').capitalize()}"
+
+    return _REGNAL_RE.sub(regnal, _COUNTED_RE.sub(counted, text))
