@@ -19,7 +19,8 @@ from narrator.text.script import (
     words_of,
 )
 from narrator.text.sentences import decode_story_bytes, normalize_for_speech, split_sentences
-from narrator.text.spoken import drop_symbols, spell_out
+from narrator.text.spoken import spell_out
+from narrator.text.symbols import drop_symbols
 
 SEED_STORY = Path(__file__).resolve().parents[1] / "seeds" / "dream.txt"
 

@@ -272,6 +272,10 @@ def test_emoji_are_dropped_with_a_warning():
     script = parse_text("Goodnight 🌙 moon ✨.", source="s.txt")
     assert script.passages[0].text == "Goodnight moon."
     assert any("dropped 2 emoji" in w for w in script.warnings)
+    # Counted as a reader sees them: a joined family, a flag, a toned thumb, a styled heart.
+    script = parse_text("Home 👨‍👩‍👧 and 🇫🇷, 👍🏽 ❤️ now.", source="s.txt")
+    assert script.passages[0].text == "Home and, now."
+    assert any("dropped 4 emoji" in w for w in script.warnings), script.warnings
 
 
 def test_windows_1252_bytes_decode_with_a_warning(tmp_path):

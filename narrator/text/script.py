@@ -22,7 +22,8 @@ from narrator.text.frontmatter import StoryMeta, split_front_matter
 from narrator.text.markup import Block, markdown_blocks, plain_blocks
 from narrator.text.pronunciation import Lexicon
 from narrator.text.sentences import decode_story_bytes, normalize_for_speech, split_sentences
-from narrator.text.spoken import drop_symbols, spell_out
+from narrator.text.spoken import spell_out
+from narrator.text.symbols import drop_symbols
 from soundscapes.files import InputError, check_input_file, read_input
 
 #: Longest passage handed to an engine in one go, in characters. Long inputs are where other

@@ -530,28 +530,6 @@ def _leftover(m: re.Match[str]) -> str:
     return (" " if before.isalpha() else "") + words + (" " if after.isalnum() else "")
 
 
-def drop_symbols(text: str) -> tuple[str, int]:
-    """Remove emoji and pictographs (Unicode "So" symbols and their modifiers); count them.
-
-    Symbols that are read as words (°, ℃, ℉, №) are kept for :func:`spell_out`.
-    """
-    kept: list[str] = []
-    dropped = 0
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if ch in "°℃℉№":
-            kept.append(ch)
-            continue
-        if cat == "So" or (cat == "Sk" and 0x1F3FB <= ord(ch) <= 0x1F3FF) or ch in "\u200d\ufe0f":
-            dropped += cat == "So"
-            continue
-        kept.append(ch)
-    text = "".join(kept)
-    if dropped:
-        text = re.sub(r"(?<=\S)\s+(?=[.,;:!?](?:\s|$))", "", text)  # "moon ✨." → "moon."
-    return text, dropped
-
-
 def spell_out(text: str, *, day_first: bool = False) -> str:
     """Abbreviations, times, dates, numbers (Roman ones where plainly numbers: see
     :mod:`narrator.text.roman`) and their symbols as words; no digit is left. ``day_first``:
