@@ -407,6 +407,18 @@ def test_a_layer_cue_a_scene_cue_replaces_before_any_words_is_warned_of_once():
     assert script.passages[1].add_layers == ("rain",) and script.warnings == ()
 
 
+@pytest.mark.parametrize("codec", ["utf-32", "utf-32-be", "utf-16", "utf-8-sig"])
+def test_a_story_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path, codec):
+    story = tmp_path / "s.txt"
+    data = "Café au lait, 静か. The night is soft.".encode(codec)
+    if codec == "utf-32-be":
+        data = b"\x00\x00\xfe\xff" + data  # Python writes no mark for a named byte order
+    story.write_bytes(data)
+    script = parse_story(story)
+    assert script.passages[0].text.startswith("Café au lait, 静か.")
+    assert script.warnings == ()
+
+
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
 def test_utf16_without_a_byte_order_mark_is_read_with_a_warning(tmp_path, codec):
     path = tmp_path / "notepad.txt"

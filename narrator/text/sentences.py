@@ -14,7 +14,7 @@ _BINARY_CONTROL_SHARE = 0.10
 def decode_story_bytes(data: bytes, *, source: str, warnings: list[str] | None = None) -> str:
     """Decode a story file's bytes, refusing binary files.
 
-    UTF-8 (with or without BOM) and UTF-16 with BOM are read; other bytes fall back to
+    UTF-8 (with or without BOM) and UTF-16 and UTF-32 with BOM are read; other bytes fall back to
     Windows-1252. Line endings become ``\\n``.
 
     Raises
@@ -22,7 +22,12 @@ def decode_story_bytes(data: bytes, *, source: str, warnings: list[str] | None =
     ScriptError
         Empty, whitespace-only or binary input.
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # before UTF-16's
+        try:
+            text = data.decode("utf-32")
+        except UnicodeDecodeError:
+            raise ScriptError(f"{source}: broken UTF-32 text; save the story as UTF-8") from None
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
