@@ -407,15 +407,29 @@ def test_a_layer_cue_a_scene_cue_replaces_before_any_words_is_warned_of_once():
     assert script.passages[1].add_layers == ("rain",) and script.warnings == ()
 
 
+def test_words_an_english_voice_would_spell_letter_by_letter_are_warned_of_with_their_line():
+    text = "The sea.\n\nShe whispered שלום and 静かな夜 to the moon; café, π.\n"
+    script = parse_text(text, source="s.txt")
+    assert script.warnings == (
+        "s.txt:3: 'שלום', '静かな夜' are in Hebrew and Chinese or Japanese letters, which an "
+        "English voice spells one by one; write how they sound in Latin letters, or respell "
+        "them (pronounce: in the front matter, or --lexicon)",
+    )
+    # Respelled, or a story in another language: nothing to say.
+    respelled = "---\npronounce:\n  שלום: shalom\n  静かな夜: shizuka na yoru\n---\n" + text
+    assert parse_text(respelled, source="s.md").warnings == ()
+    assert parse_text("---\nlanguage: he\n---\nשלום.\n", source="s.md").warnings == ()
+
+
 @pytest.mark.parametrize("codec", ["utf-32", "utf-32-be", "utf-16", "utf-8-sig"])
 def test_a_story_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path, codec):
     story = tmp_path / "s.txt"
-    data = "Café au lait, 静か. The night is soft.".encode(codec)
+    data = "Café au lait, ναί. The night is soft.".encode(codec)
     if codec == "utf-32-be":
         data = b"\x00\x00\xfe\xff" + data  # Python writes no mark for a named byte order
     story.write_bytes(data)
     script = parse_story(story)
-    assert script.passages[0].text.startswith("Café au lait, 静か.")
+    assert script.passages[0].text.startswith("Café au lait, ναί.")
     assert script.warnings == ()
 
 

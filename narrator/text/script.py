@@ -19,6 +19,7 @@ from narrator.errors import ScriptError
 from narrator.options import BY_KEY
 from narrator.text.cues import PLACEHOLDER_RE, Cue, extract_cues
 from narrator.text.frontmatter import StoryMeta, split_front_matter
+from narrator.text.letters import spelled_warning, spelled_words
 from narrator.text.markup import Block, markdown_blocks, plain_blocks
 from narrator.text.pronunciation import Lexicon
 from narrator.text.sentences import decode_story_bytes, normalize_for_speech, split_sentences
@@ -281,6 +282,10 @@ def parse_text(
     ]
     told = {id(cue) for cue, _ in builder.undone}  # each cue is told of once
     warnings += [_unplayed(cue, source) for cue in builder.since_last if id(cue) not in told]
+    if (meta.language or "en").lower().startswith("en"):  # what is said, respellings applied
+        said = [(p["line"], " ".join(p["say"] or p["sentences"])) for p in builder.passages]
+        if spelled := spelled_warning(source, spelled_words(said)):
+            warnings.append(spelled)
     chapters, passages = _number_chapters(builder, story_title)
     return Script(
         title=story_title,
