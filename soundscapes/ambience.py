@@ -26,7 +26,13 @@ import numpy as np
 
 from soundscapes.background import BackgroundAnalysis, StemMeasure, split_pays
 from soundscapes.errors import LayerError, SoundscapeError
-from soundscapes.files import human_size, scratch_file, short_of_space
+from soundscapes.files import (
+    human_duration,
+    human_size,
+    scratch_file,
+    short_of_space,
+    space_shortfall,
+)
 from soundscapes.output.export import Destination, atomic_path, check_writable
 from soundscapes.output.formats import get_format
 from soundscapes.output.master import LoudnessTarget, master_to_file
@@ -98,9 +104,9 @@ def _check_scratch_space(folder: Path, frames: int) -> None:
     free = short_of_space(folder, needed)
     if free is not None:
         raise SoundscapeError(
-            f"{folder}: a bed of {frames / SAMPLE_RATE_HZ / 3600:.1f} h needs about "
-            f"{human_size(needed)} free there while it is mastered ({human_size(free)} free); "
-            "free some space or write the bed to another disk"
+            f"{folder}: a bed of {human_duration(frames / SAMPLE_RATE_HZ)} needs about "
+            f"{human_size(needed)} free there while it is mastered "
+            f"{space_shortfall(needed, free)}; free some space or write the bed to another disk"
         )
 
 

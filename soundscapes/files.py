@@ -139,6 +139,18 @@ def human_size(n: float) -> str:
     return f"{int(n)} bytes"
 
 
+def human_duration(seconds: float) -> str:
+    """``45`` → ``45 seconds``, ``600`` → ``10 minutes``, ``28800`` → ``8.0 hours``."""
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 60:.0f} minutes" if seconds >= 90 else f"{seconds:.0f} seconds"
+
+
+def space_shortfall(needed: float, free: float) -> str:
+    """``(2.5 MB free, 40.0 kB short)``: the gap said even where the two round alike."""
+    return f"({human_size(free)} free, {human_size(max(needed - free, 1))} short)"
+
+
 # --- outputs ----------------------------------------------------------------------------------
 
 

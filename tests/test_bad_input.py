@@ -151,10 +151,18 @@ def test_a_disk_too_full_for_the_mix_is_one_line_before_mixing(story, tmp_path, 
     result = runner.invoke(app, ["render", str(story), *args, "-o", str(out), "-q"])
     _one_error_line(result, "needs about ")
     assert re.search(
-        r"needs about \d+\.\d MB free there while it mixes \(1\.0 MB free\)", result.stderr
+        r"a render of 10 minutes needs about (\d+\.\d) MB free there while it mixes "
+        r"\(1\.0 MB free, \d+\.\d MB short\)",
+        result.stderr,
     )
-    assert "MB free there while it mixes" in result.stderr
     assert not out.exists() and list(out.parent.iterdir()) == []
+    # A bed says its length as a person would ("30 seconds", not "0.0 h").
+    bed = tmp_path / "bed.flac"
+    result = runner.invoke(app, ["soundscape", "tide", "-d", "30s", "-o", str(bed), "-q"])
+    _one_error_line(result, "needs about ")
+    assert "a bed of 30 seconds needs about " in result.stderr and not bed.exists()
+    result = runner.invoke(app, ["soundscape", "tide", "-d", "30s", "-o", "-", "-q"])
+    _one_error_line(result, "-o -: a bed is written to a file, not a stream; give a file name")
 
 
 @pytest.mark.parametrize(

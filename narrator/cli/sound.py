@@ -84,6 +84,8 @@ def soundscape(
     from soundscapes.scene import BUILTIN_SCENES, choosable, get_scene, load_scenes
 
     seed = check_value(BY_KEY["seed"], seed, "--seed")  # the range render's --seed has
+    if str(output) == "-":
+        raise fail("-o -: a bed is written to a file, not a stream; give a file name")
     if bool(layers) == bool(scene):
         raise fail("give either layers (e.g. tide gulls) or --scene NAME, not both or neither")
     if layers:

@@ -16,7 +16,13 @@ from narrator.options import RenderSettings
 from narrator.render.sidecars import cover_path, sidecar_path
 from narrator.speech import SpeechCache
 from narrator.text.script import Script
-from soundscapes.files import human_size, scratch_name, short_of_space
+from soundscapes.files import (
+    human_duration,
+    human_size,
+    scratch_name,
+    short_of_space,
+    space_shortfall,
+)
 from soundscapes.output.export import FloatWav, atomic_path
 from soundscapes.output.formats import DEFAULT_FORMAT, get_format
 from soundscapes.scene import Scene
@@ -124,14 +130,10 @@ def check_space(folder: Path, frames: int, fmt: str, *, kept_wavs: int) -> None:
     free = short_of_space(folder, needed)
     if free is not None:
         raise RenderError(
-            f"{folder}: a render of {_duration(seconds)} needs about "
-            f"{human_size(needed)} free there while it mixes ({human_size(free)} free); "
+            f"{folder}: a render of {human_duration(seconds)} needs about "
+            f"{human_size(needed)} free there while it mixes {space_shortfall(needed, free)}; "
             "free some space or choose an -o folder on another disk"
         )
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds / 60:.0f} minutes" if seconds >= 90 else f"{seconds:.0f} seconds"
 
 
 def stem_paths(output: Path) -> dict[str, Path]:
