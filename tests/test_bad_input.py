@@ -100,7 +100,7 @@ def _joe_config() -> dict:
     [
         (None, None, [], "does not exist"),
         (b"\x08\x01", {}, [], "cannot be read (missing 'num_symbols')"),
-        (b"not a model", "joe", [], "cannot be loaded"),
+        (b"not a model", "joe", [], "voice.onnx cannot be loaded ("),
         ("joe", None, ["--setting", "speaker_id=3"], "has no speaker_id 3; it has one speaker"),
     ],
     ids=["missing-onnx", "bad-config", "bad-model", "unknown-speaker"],
@@ -123,6 +123,9 @@ def test_a_broken_piper_voice_is_one_line(story, tmp_path, model, config, settin
     )  # fmt: skip
     _one_error_line(result, expected)
     assert not out.exists() and not list((tmp_path / "cache").rglob("*.npz"))
+    if model == b"not a model":  # the voice's fault, not a passage's, and what to do
+        assert "error: piper voice " in result.stderr and "passage" not in result.stderr
+        assert "download the .onnx and its .onnx.json again" in result.stderr
 
 
 @pytest.mark.real_engine

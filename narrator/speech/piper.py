@@ -241,7 +241,10 @@ class PiperEngine:
         try:
             session = one_thread_session(model, ["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise VoiceError(f"piper voice {model} cannot be loaded: {exc}") from None
+            raise VoiceError(
+                f"piper voice {model} cannot be loaded ({str(exc).strip()}); the file is damaged "
+                "or not a piper voice: download the .onnx and its .onnx.json again"
+            ) from None
         self._voice = piper.PiperVoice(session=session, config=config)
         self.sample_rate_hz = int(config.sample_rate)
         settings = canonical_settings(spec.voice, dict(spec.settings))

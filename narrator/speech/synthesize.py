@@ -33,7 +33,7 @@ from typing import Self
 
 import numpy as np
 
-from narrator.errors import CacheError, NarratorError, SpeechError
+from narrator.errors import CacheError, NarratorError, SpeechError, VoiceError
 from narrator.speech import preload_workers
 from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
@@ -261,7 +261,7 @@ def _run_here(
     def one(job: _Job) -> _Job:
         try:
             _synthesize_into(engine, job, cache)
-        except CacheError:
+        except (CacheError, VoiceError):
             raise
         except NarratorError as exc:
             raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
@@ -317,6 +317,8 @@ def _run_pool(
             job = chunk.job
             try:
                 rate, audio = future.result()
+            except VoiceError:
+                raise  # the voice, not the passage: it fails whatever is said
             except NarratorError as exc:
                 raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
             except BrokenProcessPool:
