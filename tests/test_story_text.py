@@ -93,6 +93,17 @@ def test_toml_front_matter_and_unknown_key_errors():
         parse_text("---\npace: 120\ntitle: T\npace: 130\n---\nText.", source="s.txt")
 
 
+def test_front_matter_after_blank_lines_is_front_matter_with_its_lines_right():
+    """It was read as a heading (title: Late over a ---), and the title was lost in silence."""
+    script = parse_text("\n\n---\ntitle: Late\n---\nHello.\n", source="s.md", markdown=True)
+    assert script.title == "Late" and script.passages[0].line == 6
+    with pytest.raises(ScriptError, match=r"^s\.md:5: pace must be a number"):
+        parse_text("\n\n---\ntitle: Late\npace: fast\n---\nHello.", source="s.md")
+    # A rule after blank lines, with no key under it, is a rule.
+    rule = parse_text("\n\n---\n\nA rule.\n\n---\n\nMore.\n", source="s.md", markdown=True)
+    assert [p.text for p in rule.passages] == ["A rule.", "More."]
+
+
 def test_a_title_written_as_a_yaml_block_is_one_line_and_a_description_keeps_its_lines():
     script = parse_text(
         "---\ntitle: |\n  The Slow\n  Tide\nauthor: >-\n  Ada\n\n  Brook\n"

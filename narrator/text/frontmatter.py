@@ -63,6 +63,8 @@ METADATA_KEYS = (*(f.name for f in fields(StoryMeta) if f.name not in ("options"
 KNOWN_KEYS = (*METADATA_KEYS, *keys_for(FRONT))
 #: Deepest nesting of lists and tables front matter may have (``pronounce:`` needs two levels).
 MAX_DEPTH = 20
+#: A front-matter line that sets a key (YAML's ``title:``, TOML's ``title =``).
+_KEY_LINE_RE = re.compile(r"\s*[A-Za-z_][\w-]*\s*[:=]")
 _TOML_WHERE_RE = re.compile(r"\s*\((?:at line (?P<line>\d+), column \d+|at end of document)\)$")
 
 
@@ -128,17 +130,23 @@ def _cut(text: str) -> str:
 def split_front_matter(text: str, *, source: str) -> tuple[StoryMeta, str, int]:
     """Return ``(meta, body, body_first_line)``; ``body_first_line`` is 1-based."""
     lines = text.split("\n")
-    fence = lines[0].strip() if lines else ""
-    if fence not in ("---", "+++"):
+    # Blank lines before it are invisible in an editor: front matter after them is still
+    # front matter when a key follows its fence (a lone --- is a rule in Markdown).
+    skip = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    fence = lines[skip].strip() if lines else ""
+    if fence not in ("---", "+++") or (
+        skip and not (skip + 1 < len(lines) and _KEY_LINE_RE.match(lines[skip + 1]))
+    ):
         return StoryMeta(), text, 1
     try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == fence)
+        end = next(i for i in range(skip + 1, len(lines)) if lines[i].strip() == fence)
     except StopIteration:
         raise ScriptError(
-            f"{source}:1: front matter opened with {fence} is never closed; add a {fence} line "
-            "after it"
+            f"{source}:{skip + 1}: front matter opened with {fence} is never closed; add a "
+            f"{fence} line after it"
         ) from None
-    raw = "\n".join(lines[1:end])
+    # Lines as in the file: the blank ones before stay, so every line number is right.
+    raw = "\n" * skip + "\n".join(lines[skip + 1 : end])
     values, key_lines = _parse(raw, fence, source)
     meta = _validate(values, key_lines, source)
     return meta, "\n".join(lines[end + 1 :]), end + 2
