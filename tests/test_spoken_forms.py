@@ -107,6 +107,9 @@ HARD_FORMS = [
         "1\u202f234\u202f567",
         "one million, two hundred and thirty-four thousand, five hundred and sixty-seven",
     ),
+    # A web address is its site, not its letters and marks.
+    ("See https://Example.org/a_b?x=1, then rest.", "See example dot org, then rest."),
+    ("Visit www.example.co.uk.", "Visit example dot co dot uk."),
     # Roman numerals where they are plainly numbers (the voice said "Chapter Roman 4").
     ("Chapter IV begins.", "Chapter four begins."),
     ("King Henry VIII slept.", "King Henry the Eighth slept."),

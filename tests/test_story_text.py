@@ -311,6 +311,20 @@ def test_words_survive_markdown_inline_forms():
     assert words_of(script.passages[0].text) == ["A", "b", "c", "d", "e", "g", "h"]
 
 
+def test_a_plain_text_story_s_borrowed_markdown_marks_are_not_read():
+    text = (
+        "# The Title\n\nFirst *soft* _slow_ **part** of snake_case.\n\n- a bullet\n\n-----\n\n"
+        "— Who is there?\n"
+    )
+    said = [p.text for p in parse_text(text, source="s.txt").passages]
+    assert said == [
+        "The Title",
+        "First soft slow part of snake_case.",
+        "a bullet",
+        "Who is there?",
+    ]
+
+
 def test_a_markdown_table_is_read_a_row_at_a_time_not_as_pipes_and_dashes():
     script = parse_md("Before.\n\n| Name | Age |\n|------|-----|\n| Tom | 42 |\n| | |\n\nAfter.\n")
     assert [p.sentences for p in script.passages] == [

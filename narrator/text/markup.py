@@ -1,6 +1,7 @@
 """Story body → blocks (headings and paragraphs) with their line numbers.
 
-Plain text: paragraphs are separated by blank lines. Markdown (through markdown-it-py, a
+Plain text: paragraphs are separated by blank lines; the Markdown marks such text borrows (a
+heading's #, a bullet, *emphasis*) are not read. Markdown (through markdown-it-py, a
 CommonMark parser): headings become chapter titles; emphasis and links are read as their words;
 code, images, HTML tags and comments are not spoken, the words inside HTML blocks are.
 """
@@ -32,8 +33,14 @@ class Block:
     level: int = 0
 
 
+#: Marks a plain-text story borrows from Markdown and e-mail, which the voice must not read:
+#: a heading's #s and a list's bullet opening a line, and *emphasis* or _emphasis_ around words.
+_LINE_MARK_RE = re.compile(r"^(?:#{1,6}|[-*+•])\s+")
+_EMPHASIS_RE = re.compile(r"(?<![\w*_])(\*{1,2}|_{1,2})(?=[^\s*_])(.+?)(?<=[^\s*_])\1(?![\w*_])")
+
+
 def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
-    """Paragraphs separated by blank (whitespace-only) lines."""
+    """Paragraphs separated by blank (whitespace-only) lines, without the marks above."""
     out: list[Block] = []
     current: list[str] = []
     start = first_line
@@ -41,7 +48,7 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
         if raw.strip():
             if not current:
                 start = number
-            current.append(raw.strip())
+            current.append(_EMPHASIS_RE.sub(r"\2", _LINE_MARK_RE.sub("", raw.strip())))
         elif current:
             out.append(Block(text=" ".join(current), line=start))
             current = []

@@ -107,6 +107,8 @@ def _dash(m: re.Match[str]) -> str:
     )
     if between_digits and (m[1] == "–" or m[0] == m[1]):
         return "–"  # a range: "1990–1995", "pages 3 – 7" (an unspaced em dash is a typo for it)
+    if not text[: m.start()].strip():
+        return ""  # a dialogue dash opening the line: "— Who is there?" has no pause before
     return ", "
 
 

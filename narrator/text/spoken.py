@@ -81,6 +81,9 @@ _ABBREV_RE = re.compile(
 _SAINT_RE = re.compile(r"(?<![\w.])St\.(?=\s+[A-Z])")
 _STREET_RE = re.compile(r"(?<=[A-Za-z])\s+St\.(?!\w)")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:No\.|№|#)\s?(?=\d)")
+#: A web address: read as its site ("example dot org"), not letter by letter, path and all.
+_URL_RE = re.compile(r"\b(?:https?://|www\.)(?:www\.)?(?P<host>[\w.-]+\.[A-Za-z]{2,})[^\s<>\"]*?"
+                     r"(?=[.,;:!?)\]]*(?:\s|$))")  # fmt: skip
 #: Feet and inches: 6'2" (or with primes, 6′2″); "6'" alone is left as written.
 _FEET_INCHES_RE = re.compile(
     r"(?<![\w.])(?P<ft>\d{1,2})\s?['′]\s?(?P<inch>\d{1,2})\s?(?:\"|″|'')(?![\w'′])"
@@ -534,6 +537,7 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     """Abbreviations, times, dates, numbers (Roman ones where plainly numbers: see
     :mod:`narrator.text.roman`) and their symbols as words; no digit is left. ``day_first``:
     an ambiguous slash date (``06/01/2025``) is the 6th of January, not June 1st."""
+    text = _URL_RE.sub(lambda m: m["host"].lower().replace(".", " dot "), text)
     text = read_roman_numerals(_fold_numerals(text))
     text = _SAINT_RE.sub("Saint", text)
     text = _STREET_RE.sub(" Street", text)
