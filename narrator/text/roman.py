@@ -5,7 +5,7 @@ the two places they are plainly numbers become words before anything else reads 
 
 - after a word that numbers things (``Chapter IV``, ``Book XII``, ``Act III``, ``World War
   II``): the cardinal, "Chapter four";
-- after a name, as monarchs and popes are numbered (``Henry VIII``, ``Louis XIV``, ``John Paul
+- after a name monarchs and popes are numbered by (``Henry VIII``, ``Louis XIV``, ``John Paul
   II``): "the" and the ordinal, "Henry the Eighth". Only numerals of two letters or more, and
   only I, V and X (up to 39): ``Malcolm X``, ``Vitamin C`` and the pronoun I stay as written.
 """
@@ -23,7 +23,8 @@ _NUMERAL = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 _COUNTING_WORDS = (
     "Chapter", "Book", "Part", "Volume", "Act", "Scene", "Section", "Psalm", "Canto", "Article",
     "Appendix", "Phase", "Stage", "Level", "Round", "Episode", "Season", "Movement", "Verse",
-    "Vol.", "Ch.", "War",
+    "Vol.", "Ch.", "War", "Type", "Class", "Grade", "Category", "Schedule", "Mark", "Apollo",
+    "Gemini", "Tier", "Title", "Unit", "Division",
 )  # fmt: skip
 _COUNTED_RE = re.compile(
     r"\b(?P<word>" + "|".join(re.escape(w) for w in _COUNTING_WORDS) + r")\s+"
@@ -31,11 +32,22 @@ _COUNTED_RE = re.compile(
     # A lone I before a word in lower case is the pronoun: "Scene I saw" is no scene one.
     r"(?<!\bI(?=\s+[a-z]))"
 )
-#: A name (one capital, then lower case) and a numeral of I, V and X of two letters or more.
-_REGNAL_RE = re.compile(r"\b(?P<name>[A-Z][a-z]+)\s+(?P<n>X{0,3}(?:IX|IV|V?I{0,3}))(?![\w'’])")
-#: Capitalised words that open sentences and are no names: "So II" is not a king.
-_NOT_NAMES = frozenset(
-    {"The", "A", "An", "And", "But", "So", "Then", "If", "In", "On", "At", "To", "Of", "Is"}
+#: Names monarchs and popes are numbered by: only these, since "Type II", "Rocky II" and
+#: "Apollo XI" are no kings.
+_REGNAL_NAMES = (
+    "Henry", "Edward", "George", "William", "Richard", "Elizabeth", "Charles", "James", "Louis",
+    "John", "Paul", "Pius", "Benedict", "Gregory", "Leo", "Innocent", "Clement", "Urban", "Peter",
+    "Frederick", "Philip", "Ferdinand", "Victor", "Emmanuel", "Napoleon", "Mary", "Anne",
+    "Catherine", "Ivan", "Nicholas", "Alexander", "Constantine", "Ramesses", "Ptolemy",
+    "Amenhotep", "Thutmose", "Rameses", "Otto", "Harald", "Olaf", "Haakon", "Gustav", "Carl",
+    "Christian", "Frederik", "Alfonso", "Juan", "Felipe", "Wilhelm", "Friedrich", "Ludwig",
+    "Rudolf", "Leopold", "Franz", "Sixtus", "Julius", "Boniface", "Celestine", "Honorius",
+    "Malcolm", "David", "Robert", "Stephen", "Matilda", "Victoria", "Isabella", "Baldwin",
+)  # fmt: skip
+#: A monarch's name and a numeral of I, V and X of two letters or more (a lone I is the
+#: pronoun as often, and "Malcolm X" is no tenth).
+_REGNAL_RE = re.compile(
+    r"\b(?P<name>" + "|".join(_REGNAL_NAMES) + r")\s+(?P<n>X{0,3}(?:IX|IV|V?I{0,3}))(?![\w'’])"
 )
 
 
@@ -60,7 +72,7 @@ def read_roman_numerals(text: str) -> str:
 
     def regnal(m: re.Match[str]) -> str:
         numeral = m["n"]
-        if len(numeral) < 2 or m["name"] in _NOT_NAMES:
+        if len(numeral) < 2:
             return m[0]
         return f"{m['name']} the {num2words(roman_value(numeral), to='ordinal').capitalize()}"
 
