@@ -201,6 +201,9 @@ def test_keep_mix_must_be_a_wav_and_not_the_output(short_story, tmp_path, fake_a
         (["render", "s.txt", "--tail", "long"], "'--tail'"),
         (["render", "s.txt", "--bitrate", "high"], "'--bitrate'"),
         (["render", "s.txt", "--colour"], "--colour"),
+        # Only close options are offered: "--jobs" is nothing like "--bogus".
+        (["render", "s.txt", "--bogus"], "No such option: --bogus; see: narrator render --help"),
+        (["render", "s.txt", "--pase", "9"], "--pase (did you mean --page, --pace?); see:"),
         (["soundscape", "tide", "--seed", "x"], "'--seed'"),
         (["rendr", "s.txt"], "rendr"),
     ],

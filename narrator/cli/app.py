@@ -115,6 +115,15 @@ def main(argv: list[str] | None = None) -> None:
                     signal.signal(signum, handler)
 
 
+def _no_such_option(name: str, possibilities: list[str]) -> str:
+    """Click's "No such option", with only the options close to what was typed: it offered
+    "--jobs" for "--bogus" (its cutoff takes a shared "--" and a letter or two for close)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, possibilities, n=3, cutoff=0.75)
+    return f"No such option: {name}" + (f" (did you mean {', '.join(close)}?)" if close else "")
+
+
 def _run(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, prog_name="narrator", standalone_mode=False)
@@ -123,13 +132,15 @@ def _run(argv: list[str] | None) -> None:
         return
     except typer.Abort:  # an interrupt outside a command's own body (click turns it into this)
         err.print("interrupted; nothing was written", highlight=False)
-        sys.exit(143 if _stopped_by == 15 else 130)
+        sys.exit(128 + (_stopped_by or 2))  # 130 for Ctrl-C, 143 SIGTERM, 129 SIGHUP
     except typer.TyperException as exc:  # typer's usage errors (its click's ClickException)
         show = getattr(exc, "show", None)
         if type(exc).__name__ == "NoArgsIsHelpError" and show is not None:
             show()  # `narrator` alone: the help
             sys.exit(0)
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if getattr(exc, "possibilities", None) is not None and getattr(exc, "option_name", None):
+            message = _no_such_option(exc.option_name, exc.possibilities)
         context = getattr(exc, "ctx", None)
         where = f"; see: {context.command_path} --help" if context is not None else ""
         print_error(" ".join(message.split()).rstrip(".") + where)
