@@ -501,3 +501,20 @@ def test_a_render_without_plot_page_or_stems_removes_an_earlier_render_s(tmp_pat
     assert result.exit_code == 0, result.stderr
     assert [p.name for p in extras if p.exists()] == ["s.mp3.html"]
     assert out.with_name("s.mp3.vtt").is_file() and mine.read_bytes() == b"mine"
+
+
+def test_the_page_shows_a_scene_and_its_slower_self_as_one_scene():
+    """The sleep arc crossfades the middle scene to a slower copy of the same name: the page
+    showed "coast | coast"."""
+    from narrator.page.picture import scene_spans, scene_timeline
+
+    report = {
+        "duration_s": 60.0,
+        "scenes": [
+            {"start_s": 0.0, "scene": "coast"},
+            {"start_s": 20.0, "scene": "coast"},
+            {"start_s": 40.0, "scene": "dawn-coast+melody"},
+        ],
+    }
+    assert scene_spans(report) == [(0.0, 40.0, "coast"), (40.0, 60.0, "dawn-coast+melody")]
+    assert scene_timeline(report).count("<button") == 2

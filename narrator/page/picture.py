@@ -42,11 +42,14 @@ def _x(t_s: float, duration_s: float) -> float:
 
 
 def scene_spans(report: Mapping[str, Any]) -> list[tuple[float, float, str]]:
-    """Every scene of the report as ``(start_s, end_s, name)``, in order."""
+    """Every scene of the report as ``(start_s, end_s, name)``, in order. A scene followed by
+    its slower self (the sleep arc's, at the story's middle) is one scene to a listener."""
     duration_s = float(report.get("duration_s") or 0.0)
-    scenes = [
-        (float(s["start_s"]), str(s.get("scene", ""))) for s in timed(report, "scenes", "start_s")
-    ]
+    scenes: list[tuple[float, str]] = []
+    for s in timed(report, "scenes", "start_s"):
+        name = str(s.get("scene", ""))
+        if not scenes or scenes[-1][1] != name:
+            scenes.append((float(s["start_s"]), name))
     if not scenes:
         return []
     ends = [start for start, _ in scenes[1:]] + [duration_s]

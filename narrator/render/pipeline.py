@@ -461,7 +461,12 @@ def render_story(
                         mastered.series,
                         target_lufs=target.integrated_lufs,
                         chapters=chapters,
-                        scenes=[(c.start_s, c.scene.name) for c in cues],
+                        # A scene's slower self (the arc's) is no new scene to mark.
+                        scenes=[
+                            (c.start_s, c.scene.name)
+                            for i, c in enumerate(cues)
+                            if i == 0 or c.scene.name != cues[i - 1].scene.name
+                        ],
                         title=script.title,
                     )
                 sidecars["plot"] = str(plot)
