@@ -388,6 +388,8 @@ def heard_settings(settings: RenderSettings) -> dict[str, dict[str, Any]]:
         value = getattr(settings, option.field)
         if isinstance(value, Path):
             value = value.name
+        elif option.kind == "voice" and str(value).endswith(".onnx"):  # a voice file, too
+            value = Path(str(value)).name
         elif isinstance(value, tuple):
             value = dict(value)
         out[option.key] = {"value": value, "from": settings.sources.get(option.key, "default")}

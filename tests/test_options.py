@@ -195,6 +195,22 @@ def test_a_piper_voice_file_is_relative_to_where_it_is_written_and_a_voice_name_
     assert check_value(voice, "voices/alba.onnx", "--voice") == "voices/alba.onnx"
 
 
+def test_the_report_names_every_file_it_was_given_by_its_name_alone(tmp_path) -> None:
+    """A moved or published report carries no paths of this machine: the voice file as the
+    lexicon and scene file (it was relative to the folder the render ran in)."""
+    from narrator.options import heard_settings
+
+    folder = tmp_path / "stories"
+    values = {
+        "voice": check_value(BY_KEY["voice"], "voices/alba.onnx", "s.md", base=folder),
+        "scenes": check_value(BY_KEY["scenes"], "../sc/my.toml", "s.md", base=folder),
+    }
+    heard = heard_settings(resolve([(FRONT, values)]))
+    assert heard["voice"] == {"value": "alba.onnx", "from": FRONT}
+    assert heard["scenes"] == {"value": "my.toml", "from": FRONT}
+    assert heard_settings(resolve([(CLI, {"voice": "gmw/en-us"})]))["voice"]["value"] == "gmw/en-us"
+
+
 def test_the_readme_option_table_is_the_declaration() -> None:
     from narrator.cli.declared import readme_table
 
