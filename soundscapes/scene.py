@@ -233,7 +233,7 @@ def load_scenes(path: str | Path) -> dict[str, Scene]:
 
     file = Path(path).expanduser()
     try:
-        document = tomllib.loads(read_input(file, what="scene file").decode("utf-8"))
+        document = tomllib.loads(read_input(file, what="scene file").decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise SoundscapeError(f"{file}: not UTF-8 text; save the scene file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:

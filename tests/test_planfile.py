@@ -251,3 +251,29 @@ def test_render_with_an_edited_plan_plays_the_edit(tmp_path):
     same = runner.invoke(app, ["plan", str(story), "-o", str(plan_path)])
     assert same.exit_code == 0 and "is up to date" in same.output
     assert plan_path.stat().st_mtime_ns == stamp
+
+
+def test_toml_inputs_saved_with_a_byte_order_mark_are_read(tmp_path):
+    """Some editors save UTF-8 with a byte-order mark; TOML calls it an 'Invalid statement'
+    at line 1. A plan, a scene file, a lexicon and a manifest are read as without it."""
+    from narrator.publish.manifest import load_manifest
+    from narrator.text.pronunciation import load_lexicon
+    from soundscapes.scene import load_scenes
+
+    bom = b"\xef\xbb\xbf"
+    story = parse_text("The waves roll in.\n\nRain falls on the roof.\n")
+    plan = tmp_path / "s.plan.toml"
+    plan.write_bytes(bom + write_plan(story, plan_story(story)).encode("utf-8"))
+    assert load_plan(plan, story).scenes == plan_story(story).scenes
+    scenes = tmp_path / "my.toml"
+    scenes.write_bytes(bom + b"[scenes.calm]\nlayers = { rain = 0 }\n")
+    assert "calm" in load_scenes(scenes)
+    lexicon = tmp_path / "lex.toml"
+    lexicon.write_bytes(bom + b'Nyx = "nicks"\n')
+    assert load_lexicon(lexicon).entries == {"Nyx": "nicks"}
+    manifest = tmp_path / "podcast.toml"
+    manifest.write_bytes(
+        bom + b'[podcast]\ntitle = "T"\nbase_url = "https://e.org/"\n'
+        b'[[episodes]]\nstory = "a.txt"\n'
+    )
+    assert load_manifest(manifest).podcast.title == "T"

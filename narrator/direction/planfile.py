@@ -177,8 +177,9 @@ def load_plan(path: Path | str, script: Script) -> Plan:
     path = Path(path)
     if not path.exists() and not path.is_symlink():
         raise PlanError(f"{path}: no such plan file; write one with narrator plan STORY -o {path}")
+    # utf-8-sig: a byte-order mark some editors save is no TOML (as for every TOML input).
     try:
-        text = read_input(path, what="plan").decode("utf-8")
+        text = read_input(path, what="plan").decode("utf-8-sig")
     except InputError as exc:
         raise PlanError(str(exc)) from None
     except UnicodeDecodeError:

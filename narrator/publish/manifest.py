@@ -162,7 +162,7 @@ def load_manifest(path: Path | str) -> Manifest:
     if path.is_dir():
         raise PublishError(f"{path}: is a folder; pass the manifest file (podcast.toml)")
     try:
-        data = tomllib.loads(read_input(path, what="manifest").decode("utf-8"))
+        data = tomllib.loads(read_input(path, what="manifest").decode("utf-8-sig"))
     except InputError as exc:
         raise PublishError(str(exc)) from None
     except UnicodeDecodeError:

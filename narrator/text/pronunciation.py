@@ -125,7 +125,7 @@ def _trie_regex(keys: list[str]) -> str:
 def load_lexicon(path: Path) -> Lexicon:
     """Read a TOML lexicon file."""
     try:
-        data = tomllib.loads(read_input(path, what="lexicon").decode("utf-8"))
+        data = tomllib.loads(read_input(path, what="lexicon").decode("utf-8-sig"))
     except InputError as exc:
         raise ScriptError(str(exc)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
