@@ -245,6 +245,15 @@ def test_soundscape_command_renders_ambience_on_target(tmp_path):
     assert result.exit_code == 1 and "tide" in result.stderr
 
 
+def test_soundscape_without_o_names_its_file_for_format_as_render_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["soundscape", "tide", "-d", "3s", "--format", "wav", "-q"])
+    assert result.exit_code == 0, result.stderr  # it said "--format wav does not match .mp3"
+    assert sf.info(str(tmp_path / "out" / "ambience.wav")).format == "WAV"
+    result = runner.invoke(app, ["soundscape", "tide", "-d", "3s", "-q"])
+    assert result.exit_code == 0 and (tmp_path / "out" / "ambience.mp3").is_file()
+
+
 def test_soundscape_plays_the_soft_bed_and_refuses_a_twice_named_layer(tmp_path):
     from narrator.direction.plan import SOFT_BED
 

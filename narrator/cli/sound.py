@@ -53,9 +53,10 @@ def soundscape(
     duration: Annotated[
         str, typer.Option("-d", "--duration", help="Length: 8h, 45m, 1h30m, 90s or 1:30:00.")
     ] = "10m",
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")] = Path(
-        "out/ambience.mp3"
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Output file (default: out/ambience.FORMAT)."),
+    ] = None,
     fmt: Annotated[
         str | None, typer.Option("--format", help="mp3, m4b, opus, ogg, flac or wav.")
     ] = None,
@@ -78,12 +79,15 @@ def soundscape(
     )
     from soundscapes.files import check_outputs
     from soundscapes.layers import layer_info
-    from soundscapes.output.formats import format_for
+    from soundscapes.output.formats import DEFAULT_FORMAT, format_for, get_format
     from soundscapes.output.master import parse_target
     from soundscapes.recording import is_recording_name, recording_path
     from soundscapes.scene import BUILTIN_SCENES, choosable, get_scene, load_scenes
 
     seed = check_value(BY_KEY["seed"], seed, "--seed")  # the range render's --seed has
+    if output is None:  # --format names the suffix, as render's default output does
+        named = format_for(Path("--format"), fmt or DEFAULT_FORMAT)
+        output = Path("out") / f"ambience{get_format(named).suffix}"
     if str(output) == "-":
         raise fail("-o -: a bed is written to a file, not a stream; give a file name")
     if bool(layers) == bool(scene):
