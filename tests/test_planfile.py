@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from narrator.direction.plan import plan_story
@@ -277,3 +278,47 @@ def test_toml_inputs_saved_with_a_byte_order_mark_are_read(tmp_path):
         b'[[episodes]]\nstory = "a.txt"\n'
     )
     assert load_manifest(manifest).podcast.title == "T"
+
+
+def test_a_plan_of_a_story_with_its_own_scenes_and_a_recording_renders_as_written(tmp_path):
+    """The plan wrote file:/abs/path that the render then refused as an unknown layer, and a
+    scene named alone knew only the built-in ones (the story's own "coast" lost to them)."""
+    import soundfile as sf
+    from typer.testing import CliRunner
+
+    from narrator.cli import app
+
+    rng = np.random.default_rng(0)
+    sf.write(tmp_path / "brook.flac", (0.1 * rng.standard_normal((3 * 44100, 2))), 44100)
+    (tmp_path / "my.toml").write_text(
+        '[scenes.brook-night]\nlayers = { "file:brook.flac" = 0, shimmer = -6 }\n'
+        "[scenes.coast]\nlayers = { tide = -2, gulls = -10 }\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "sub").mkdir()
+    story = tmp_path / "sub" / "s.md"
+    story.write_text(
+        "---\nscenes: ../my.toml\nscene: brook-night\n---\nThe brook runs under the night.\n\n"
+        "[scene: coast]\nGulls call over the tide.\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["plan", str(story)]).exit_code == 0
+    plan = story.with_name("s.plan.toml")
+    text = plan.read_text("utf-8")
+    assert '"file:../brook.flac" = 0.0' in text and '"file:/' not in text
+    # Name both scenes alone: the story's own are played, not the built-in coast.
+    plan.write_text(re.sub(r"\nlayers = .*", "", text), encoding="utf-8")
+    out = tmp_path / "out" / "s.mp3"
+    args = ["render", str(story), "--plan", str(plan), "--engine", "fake", "--tail", "2",
+            "-o", str(out), "--cache-dir", str(tmp_path / "cache"), "-q"]  # fmt: skip
+    result = runner.invoke(app, [*args, "--scene", "rain"])
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"--scene rain is not played: the plan {plan} sets the scene of every passage" in said
+    report = json.loads(out.with_name("s.mp3.report.json").read_text("utf-8"))
+    assert [p["layers"] for p in report["passages"]] == [
+        ["file:brook.flac", "shimmer"],  # by name: a published report holds no local path
+        ["tide", "gulls"],
+    ]
+    assert "file:/" not in json.dumps(report)

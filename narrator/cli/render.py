@@ -149,7 +149,7 @@ def plan(
     target = output or story.with_name(story.stem + ".plan.toml")
     check_outputs([("plan", target)], render_inputs(story, settings, script, user_scenes))
     check_writable(target)
-    text = write_plan(script, story_plan(script, settings, user_scenes))
+    text = write_plan(script, story_plan(script, settings, user_scenes), target.parent)
     if target.is_file():
         try:
             there = target.read_text(encoding="utf-8")

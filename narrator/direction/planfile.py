@@ -24,9 +24,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 import textwrap
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from narrator.errors import NarratorError, name_hint
 from narrator.text.script import Script
 from soundscapes.files import InputError, read_input
 from soundscapes.layers import layer_info, layer_names
+from soundscapes.recording import is_recording_name, recording_path
 from soundscapes.scene import LayerSpec, Scene, available_scenes, choosable
 
 #: Version of the file layout; bumped when an old reader would misread a new file.
@@ -81,8 +84,9 @@ def known_scenes() -> dict[str, Scene]:
 # --------------------------------------------------------------------------- writing
 
 
-def write_plan(script: Script, plan: Plan) -> str:
-    """The plan as editable TOML text (see the module docstring for the layout).
+def write_plan(script: Script, plan: Plan, folder: Path | None = None) -> str:
+    """The plan as editable TOML text (see the module docstring for the layout), for a file in
+    ``folder``: recordings (``file:``) are written relative to it, so the plan moves with them.
 
     Reading it back with :func:`read_plan` gives the same scenes.
     """
@@ -97,7 +101,7 @@ def write_plan(script: Script, plan: Plan) -> str:
         " scene and layers of any passage, then render with: narrator render STORY --plan FILE",
         f"layers = {{ name = gain in dB ({MIN_GAIN_DB:g} to +{MAX_GAIN_DB:g}), … }}; a layer"
         " with parameters: tide = { gain_db = 0.0, intensity = 0.6 }. A scene named alone"
-        ' (scene = "coast", no layers) plays as built in.',
+        ' (scene = "coast", no layers) plays as built in, or as your scene file has it.',
         "Layers: " + ", ".join(layer_names()) + ".",
         "Built-in scenes: "
         + ", ".join(f"{s.name} ({', '.join(s.layer_names)})" for s in builtins.values())
@@ -129,7 +133,7 @@ def write_plan(script: Script, plan: Plan) -> str:
         builtin = builtins.get(scene.name)
         if scene.description and (builtin is None or builtin.description != scene.description):
             lines.append(f"description = {_string(scene.description)}")
-        lines.append(f"layers = {_layers_toml(scene.layers)}")
+        lines.append(f"layers = {_layers_toml(scene.layers, folder)}")
         note = _note(plan, i)
         if note:
             lines.append(f"# {note}")
@@ -145,10 +149,13 @@ def _note(plan: Plan, i: int) -> str:
     return source or (f"heard: {', '.join(heard)}" if heard else "")
 
 
-def _layers_toml(layers: tuple[LayerSpec, ...]) -> str:
+def _layers_toml(layers: tuple[LayerSpec, ...], folder: Path | None = None) -> str:
     parts = []
     for layer in layers:
-        key = layer.name if _BARE_KEY.match(layer.name) else _string(layer.name)
+        name = layer.name
+        if is_recording_name(name) and folder is not None:
+            name = f"file:{os.path.relpath(recording_path(name), folder.absolute())}"
+        key = name if _BARE_KEY.match(name) else _string(name)
         if layer.params:
             inner = ", ".join(
                 [f"gain_db = {_number(layer.gain_db)}"]
@@ -172,8 +179,9 @@ def _string(text: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def load_plan(path: Path | str, script: Script) -> Plan:
-    """Read the plan file at ``path`` for ``script`` (see :func:`read_plan`)."""
+def load_plan(path: Path | str, script: Script, scenes: Mapping[str, Scene] | None = None) -> Plan:
+    """Read the plan file at ``path`` for ``script`` (see :func:`read_plan`); ``scenes``: the
+    user's own, which it may name as built-in ones (and which win over them, as in cues)."""
     path = Path(path)
     if not path.exists() and not path.is_symlink():
         raise PlanError(f"{path}: no such plan file; write one with narrator plan STORY -o {path}")
@@ -184,10 +192,17 @@ def load_plan(path: Path | str, script: Script) -> Plan:
         raise PlanError(str(exc)) from None
     except UnicodeDecodeError:
         raise PlanError(f"{path}: cannot be read (not UTF-8 text); check the file") from None
-    return read_plan(text, script, source=str(path))
+    return read_plan(text, script, source=str(path), scenes=scenes, folder=path.parent)
 
 
-def read_plan(text: str, script: Script, *, source: str = "<plan>") -> Plan:
+def read_plan(
+    text: str,
+    script: Script,
+    *,
+    source: str = "<plan>",
+    scenes: Mapping[str, Scene] | None = None,
+    folder: Path | None = None,
+) -> Plan:
     """The plan in ``text`` (TOML written by :func:`write_plan`, maybe edited) for ``script``.
 
     The result plays exactly what the file says: every passage's scene and layers, with no
@@ -228,23 +243,24 @@ def read_plan(text: str, script: Script, *, source: str = "<plan>") -> Plan:
         raise PlanError(f"{lines.find('passage')}: passages must be [[passage]] tables")
     _check_fingerprint(header["fingerprint"], entries, script, lines)
 
-    scenes: dict[int, Scene] = {}
+    named = {**known_scenes(), **(scenes or {})}
+    chosen: dict[int, Scene] = {}
     for order, entry in enumerate(entries):
-        index, scene = _entry_scene(entry, order, len(script.passages), lines)
-        if index in scenes:
+        index, scene = _entry_scene(entry, order, len(script.passages), lines, named, folder)
+        if index in chosen:
             raise PlanError(
                 f"{lines.in_entry(order, 'index')}: passage {index} appears twice; "
                 "keep one entry per passage"
             )
-        scenes[index] = scene
-    missing = [i for i in range(len(script.passages)) if i not in scenes]
+        chosen[index] = scene
+    missing = [i for i in range(len(script.passages)) if i not in chosen]
     if missing:
         raise PlanError(
             f"{source}: passage {missing[0]} has no [[passage]] entry "
             f"('{first_words(script.passages[missing[0]].text, 6)}'); every passage needs one"
         )
     n = len(script.passages)
-    return Plan(scenes=tuple(scenes[i] for i in range(n)), sources=("plan",) * n)
+    return Plan(scenes=tuple(chosen[i] for i in range(n)), sources=("plan",) * n)
 
 
 def _check_fingerprint(
@@ -293,7 +309,12 @@ def _check_fingerprint(
 
 
 def _entry_scene(
-    entry: dict[str, Any], order: int, passages: int, lines: _Lines
+    entry: dict[str, Any],
+    order: int,
+    passages: int,
+    lines: _Lines,
+    named: Mapping[str, Scene],
+    folder: Path | None,
 ) -> tuple[int, Scene]:
     where = lines.in_entry(order, "index")
     for key in entry:
@@ -314,25 +335,26 @@ def _entry_scene(
     description = entry.get("description")
     if description is not None and not isinstance(description, str):
         raise PlanError(f"{lines.in_entry(order, 'description')}: description must be text")
-    builtins = known_scenes()
     if "layers" not in entry:
         if not name:
             raise PlanError(f"{where}: passage {index} needs a scene or layers (or both)")
-        if name not in builtins:
+        if name not in named:
             raise PlanError(
                 f"{lines.in_entry(order, 'scene')}: passage {index}: unknown scene {name!r}; "
-                f"{name_hint(name, builtins)} (or give its layers)"
+                f"{name_hint(name, named)} (or give its layers)"
             )
-        return index, builtins[name]
-    layers = _layers(entry["layers"], order, index, lines)
+        return index, named[name]
+    layers = _layers(entry["layers"], order, index, lines, folder)
     if not name:
         name = "+".join(layer.name for layer in layers)
     if description is None:
-        description = builtins[name].description if name in builtins else ""
+        description = named[name].description if name in named else ""
     return index, Scene(name=name, layers=layers, description=description)
 
 
-def _layers(value: Any, order: int, index: int, lines: _Lines) -> tuple[LayerSpec, ...]:
+def _layers(
+    value: Any, order: int, index: int, lines: _Lines, folder: Path | None
+) -> tuple[LayerSpec, ...]:
     where = lines.in_entry(order, "layers")
     if not isinstance(value, dict):
         raise PlanError(
@@ -348,7 +370,16 @@ def _layers(value: Any, order: int, index: int, lines: _Lines) -> tuple[LayerSpe
     out: list[LayerSpec] = []
     for name, setting in value.items():
         at = lines.in_entry(order, name)
-        if name not in known:
+        if is_recording_name(name):  # a recording: relative to the plan, as a scene file's
+            path = recording_path(name)
+            path = path if path.is_absolute() or folder is None else folder / path
+            if not path.is_file():
+                raise PlanError(
+                    f"{at}: passage {index}: recording not found: {path}; paths are relative "
+                    "to the plan file"
+                )
+            name = f"file:{path.resolve()}"
+        elif name not in known:
             raise PlanError(
                 f"{at}: passage {index}: unknown layer {name!r}; {name_hint(name, known)}"
             )

@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ from narrator.render.report import (
     loudness_over_time,
     pace_warnings,
     portable,
+    portable_layers,
     voice_name,
     write_report,
 )
@@ -229,7 +230,15 @@ def story_plan(script: Script, settings: RenderSettings, user_scenes: dict[str, 
     """The scene under each passage: the plan file's, else inferred at the settings' pace
     (which sets how long each passage is estimated to last) and scene."""
     if settings.plan:
-        return load_plan(settings.plan, script)
+        plan = load_plan(settings.plan, script, user_scenes)
+        given = settings.sources.get("scene")
+        if settings.scene and given != FRONT:
+            # The plan names every passage's scene: a --scene beside it would go unheard.
+            what = "--scene" if given == CLI else f"the {given}'s scene"
+            said = f"{what} {settings.scene} is not played: the plan {settings.plan} sets the "
+            said += "scene of every passage; edit the plan, or render without it"
+            plan = replace(plan, warnings=(*plan.warnings, said))
+        return plan
     return plan_story(
         script,
         settings=DirectionSettings(
@@ -519,7 +528,7 @@ def render_story(
                 "end_s": round(t.end_s, 3),
                 "text": p.text,
                 "scene": plan.scene_for(p.index).name,
-                "layers": list(plan.scene_for(p.index).layer_names),
+                "layers": portable_layers(plan.scene_for(p.index).layer_names),
                 "scene_source": plan.source_for(p.index),
             }
             for p, t in zip(script.passages, narration.passages, strict=True)

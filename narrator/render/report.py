@@ -13,6 +13,7 @@ from typing import Any
 from narrator.options import RenderSettings
 from narrator.speech import Narration
 from soundscapes.output.export import write_text_atomic
+from soundscapes.recording import FILE_PREFIX
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +76,17 @@ def portable(paths: dict[str, Path]) -> dict[str, str]:
     """Files by name alone: they sit beside the report (a kept mix elsewhere by its name), so
     a folder of renders can be moved or uploaded without carrying this machine's paths."""
     return {key: Path(value).name for key, value in paths.items()}
+
+
+def portable_layers(names: tuple[str, ...]) -> list[str]:
+    """Layer names for the report: a recording by its file's name (``file:brook.flac``), as
+    :func:`portable` names files, never this machine's path to it."""
+    return [
+        f"{FILE_PREFIX}{Path(name[len(FILE_PREFIX) :]).name}"
+        if name.startswith(FILE_PREFIX)
+        else name
+        for name in names
+    ]
 
 
 #: A voice this close to the pace (or quicker) is not what slows a narration down: its own
