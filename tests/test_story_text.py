@@ -343,6 +343,9 @@ def test_the_words_of_an_html_block_are_spoken_and_its_tags_comments_and_scripts
     spoken = [w for p in script.passages for w in words_of(p.text)]
     assert spoken == ["First", "para", "The", "sea", "was", "calm", "Dusk", "falls", "slowly",
                       "here", "Tea", "and", "toast", "Some", "bold", "text"]  # fmt: skip
+    # A script inside a paragraph is no more spoken than one on its own.
+    inline = parse_md("Rain fell <script>alert(1)</script> and <style>p{}</style> it was calm.")
+    assert inline.passages[0].text == "Rain fell and it was calm."
     # Inline tags join what they split; entities are decoded once; <pre> is code, unspoken;
     # a cue in a comment is commented out, as a cue is in any comment.
     script = parse_md(

@@ -19,6 +19,7 @@ from narrator.errors import ScriptError
 from narrator.text.cues import PLACEHOLDER_RE
 
 _BREAKING_TAG = re.compile(r"</?(br|p|div|li|hr|tr|td|h\d)\b", re.IGNORECASE)
+_UNSPOKEN_TAG = re.compile(r"<(?P<close>/)?(?:script|style|template)\b", re.IGNORECASE)
 #: Deepest block nesting markdown-it parses (each list level takes two: list and item). Past it
 #: markdown-it skips the rest of the document without a word, so reaching it is an error here.
 MAX_NESTING = 60
@@ -174,6 +175,7 @@ def _html_text(html: str) -> str:
 
 def _inline_text(children: list[Token]) -> str:
     parts: list[str] = []
+    hidden = 0  # inside an inline <script> or <style>: its text is code, never spoken
     for child in children:
         kind = child.type
         if kind == "image":
@@ -182,7 +184,11 @@ def _inline_text(children: list[Token]) -> str:
             # Tags are not spoken; block-ish ones (<br>, <p>) still separate words.
             if _BREAKING_TAG.match(child.content):
                 parts.append(" ")
+            if m := _UNSPOKEN_TAG.match(child.content):
+                hidden = max(0, hidden + (-1 if m["close"] else 1))
             parts.extend(f" {m.group(0)} " for m in PLACEHOLDER_RE.finditer(child.content))
+            continue
+        if hidden:
             continue
         if kind in ("text", "code_inline"):
             parts.append(child.content)
