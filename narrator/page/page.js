@@ -75,6 +75,8 @@
     mark("scene", scenes, t);
   };
   const seekTo = (t) => { audio.currentTime = Math.min(Math.max(0, t), length()); update(); };
+  // A chapter, scene, sentence or point of the picture: listen from there (the slider only seeks).
+  const listenFrom = (t) => { seekTo(t); if (audio.paused) audio.play().catch(() => {}); };
 
   play.addEventListener("click", () => { if (audio.paused) audio.play().catch(() => {}); else audio.pause(); });
   audio.addEventListener("play", () => { player.classList.add("playing"); play.setAttribute("aria-label", "Pause"); });
@@ -85,10 +87,10 @@
   seek.addEventListener("input", () => { dragging = true; time.textContent = `${clock(+seek.value)} / ${clock(length())}`; });
   seek.addEventListener("change", () => { dragging = false; seekTo(parseFloat(seek.value)); });
   document.querySelectorAll("[data-t]").forEach((el) => {
-    el.addEventListener("click", () => seekTo(parseFloat(el.dataset.t)));
+    el.addEventListener("click", () => listenFrom(parseFloat(el.dataset.t)));
     if (el.classList.contains("cue")) {
       el.addEventListener("keydown", (ev) => {
-        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); seekTo(parseFloat(el.dataset.t)); }
+        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); listenFrom(parseFloat(el.dataset.t)); }
       });
     }
   });
@@ -96,7 +98,7 @@
   if (picture) {
     picture.addEventListener("click", (ev) => {
       const box = picture.getBoundingClientRect();
-      seekTo(((ev.clientX - box.left) / box.width) * length());
+      listenFrom(((ev.clientX - box.left) / box.width) * length());
     });
   }
   if ("mediaSession" in navigator && window.MediaMetadata) {

@@ -138,14 +138,23 @@ _CLS = (
 )
 
 
+#: Playback held still: a click that seeks also asks to play (to listen from there), and a
+#: playing clock would move under the seek tests. The asks are counted in ``window.__plays``.
+_STILL = (
+    "window.__plays = 0; HTMLMediaElement.prototype.play = function () { window.__plays += 1; "
+    "return Promise.resolve(); };"
+)
+
+
 @pytest.fixture
 def open_page(browser):
-    """``open_page(path, width=390, height=844, scheme="dark")``: a fresh browser context at
-    that size and colour scheme, on the page at ``path`` (from file://), with the clipboard
-    granted; ``page.errors`` collects console errors and uncaught exceptions."""
+    """``open_page(path, width=390, height=844, scheme="dark", still=True)``: a fresh browser
+    context at that size and colour scheme, on the page at ``path`` (from file://), with the
+    clipboard granted; ``page.errors`` collects console errors and uncaught exceptions. With
+    ``still``, the audio never really plays (see :data:`_STILL`)."""
     contexts = []
 
-    def open_(path: Path, *, width: int = 390, height: int = 844, scheme: str = "dark"):
+    def open_(path: Path, *, width: int = 390, height: int = 844, scheme: str = "dark", still=True):
         context = browser.new_context(
             viewport={"width": width, "height": height}, color_scheme=scheme
         )
@@ -156,6 +165,8 @@ def open_page(browser):
         page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
         page.on("pageerror", lambda e: page.errors.append(str(e)))
         page.add_init_script(_CLS)
+        if still:
+            page.add_init_script(_STILL)
         page.goto(path.as_uri())
         if page.locator("#audio").count():
             page.wait_for_function("document.getElementById('audio').readyState >= 1")

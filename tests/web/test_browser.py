@@ -50,6 +50,7 @@ def test_a_chapter_seeks_and_the_sentence_read_there_is_highlighted(open_page, r
     page.locator(".chapters button").nth(1).click()
     settle(page)
     assert page.evaluate(f"{AUDIO}.currentTime") == pytest.approx(second["start_s"], abs=0.05)
+    assert page.evaluate("window.__plays") == 1  # clicked while paused: it plays from there
     assert page.locator(".chapters button").nth(1).get_attribute("aria-current") == "true"
     # The chapter starts in the pause before its first sentence: the one before is still lit.
     first_passage = next(p for p in report["passages"] if p["chapter"] == 1)
@@ -85,6 +86,7 @@ def test_a_sentence_and_a_scene_and_the_picture_seek(open_page, rendered_page):
     box = page.locator(".loudness").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     settle(page)
+    assert page.evaluate("window.__plays") == 3  # a sentence, a scene, the picture: each plays
     duration = page.evaluate(f"{AUDIO}.duration")
     assert page.evaluate(f"{AUDIO}.currentTime") == pytest.approx(duration / 2, abs=duration / 50)
     x = float(page.locator("#playhead").get_attribute("x1"))
@@ -93,7 +95,7 @@ def test_a_sentence_and_a_scene_and_the_picture_seek(open_page, rendered_page):
 
 
 def test_the_player_plays_and_pauses(open_page, show):
-    page = open_page(show / "public/episodes/harbour.html")
+    page = open_page(show / "public/episodes/harbour.html", still=False)
     play = page.locator("#play")
     assert play.get_attribute("aria-label") == "Play"
     label = "document.getElementById('play').getAttribute('aria-label')"
