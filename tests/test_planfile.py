@@ -322,3 +322,20 @@ def test_a_plan_of_a_story_with_its_own_scenes_and_a_recording_renders_as_writte
         ["tide", "gulls"],
     ]
     assert "file:/" not in json.dumps(report)
+
+
+def test_a_scene_cue_written_after_the_plan_is_warned_of_not_lost(tmp_path):
+    from narrator.direction.planfile import overridden
+
+    before = parse_text("The waves roll in.\n\nThe gulls call.\n", source="s.txt")
+    text = write_plan(before, plan_story(before))
+    after = parse_text("The waves roll in.\n\n[scene: rain]\nThe gulls call.\n", source="s.txt")
+    plan = read_plan(text, after, source="s.plan.toml")  # the words are the same: it loads
+    said = overridden(after, plan, Path("s.plan.toml"), scene=None)
+    assert len(said) == 1 and said[0].startswith(
+        "s.txt:3: the [scene: rain] cue is not played: the plan s.plan.toml has passage 1 in "
+    )
+    assert overridden(before, plan_story(before), Path("p"), scene=None) == []
+    assert overridden(before, plan, Path("p"), scene="hearth")[0].startswith(
+        "--scene hearth is not played: the plan p sets the scene of every passage"
+    )

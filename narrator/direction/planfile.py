@@ -81,6 +81,34 @@ def known_scenes() -> dict[str, Scene]:
     return choosable(available_scenes())
 
 
+def overridden(
+    script: Script, plan: Plan, path: Path, *, scene: str | None, scene_named: str = "--scene"
+) -> list[str]:
+    """What the plan at ``path`` keeps from being heard: a ``scene`` given beside it, and scene
+    cues of the story it does not play (written after it: its fingerprint is the words alone).
+    Said, not lost in silence."""
+    said = []
+    if scene:
+        said.append(
+            f"{scene_named} {scene} is not played: the plan {path} sets the scene of every "
+            "passage; edit the plan, or render without it"
+        )
+    unplayed = [
+        p
+        for p in script.passages
+        if p.scene and not re.match(rf"{re.escape(p.scene)}(?:$|[+-])", plan.scenes[p.index].name)
+    ]
+    if unplayed:
+        first = unplayed[0]
+        more = f" (and {len(unplayed) - 1} more)" if len(unplayed) > 1 else ""
+        said.append(
+            f"{script.source}:{first.line}: the [scene: {first.scene}] cue is not played{more}: "
+            f"the plan {path} has passage {first.index} in {plan.scenes[first.index].name}; "
+            "edit the plan, or write it again"
+        )
+    return said
+
+
 # --------------------------------------------------------------------------- writing
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from narrator.direction.plan import DirectionSettings, Plan, plan_story
-from narrator.direction.planfile import load_plan
+from narrator.direction.planfile import load_plan, overridden
 from narrator.errors import RenderError, SpeechError
 from narrator.options import (
     BY_KEY,
@@ -232,13 +232,10 @@ def story_plan(script: Script, settings: RenderSettings, user_scenes: dict[str, 
     if settings.plan:
         plan = load_plan(settings.plan, script, user_scenes)
         given = settings.sources.get("scene")
-        if settings.scene and given != FRONT:
-            # The plan names every passage's scene: a --scene beside it would go unheard.
-            what = "--scene" if given == CLI else f"the {given}'s scene"
-            said = f"{what} {settings.scene} is not played: the plan {settings.plan} sets the "
-            said += "scene of every passage; edit the plan, or render without it"
-            plan = replace(plan, warnings=(*plan.warnings, said))
-        return plan
+        scene = settings.scene if given != FRONT else None  # the front matter's is a cue's
+        what = "--scene" if given == CLI else f"the {given}'s scene"
+        said = overridden(script, plan, settings.plan, scene=scene, scene_named=what)
+        return replace(plan, warnings=(*plan.warnings, *said))
     return plan_story(
         script,
         settings=DirectionSettings(
