@@ -58,7 +58,12 @@ def parse_duration(text: str) -> float:
     seconds: float | None = None
     if ":" in value:
         parts = value.split(":")
-        if 2 <= len(parts) <= 3 and all(p.replace(".", "", 1).isdigit() for p in parts):
+        # Minutes and seconds after the first field are under 60 on a clock ("1:75" is no time).
+        if (
+            2 <= len(parts) <= 3
+            and all(p.replace(".", "", 1).isdigit() for p in parts)
+            and all(float(p) < 60 for p in parts[1:])
+        ):
             seconds = 0.0
             for part in parts:
                 seconds = seconds * 60 + float(part)
@@ -66,7 +71,12 @@ def parse_duration(text: str) -> float:
         m = _DURATION_RE.match(value)
         # A bare number is seconds only alone: "1h2" could mean 1h02m or 1h00m02s.
         bare_tail = bool(m and m["s"] and (m["h"] or m["m"]) and not value.endswith("s"))
-        if m and any(m.groupdict().values()) and not bare_tail:
+        # Minutes under an hour and seconds under a minute, once a larger unit is written:
+        # "1h61m" is a typo for something, not 2h01m.
+        minutes_over = bool(m and m["m"] and m["h"] and float(m["m"]) >= 60)
+        seconds_over = bool(m and m["s"] and (m["h"] or m["m"]) and float(m["s"]) >= 60)
+        overflow = minutes_over or seconds_over
+        if m and any(m.groupdict().values()) and not bare_tail and not overflow:
             seconds = float(m["h"] or 0) * 3600 + float(m["m"] or 0) * 60 + float(m["s"] or 0)
     if seconds is None:
         raise SoundscapeError(

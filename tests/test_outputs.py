@@ -295,7 +295,9 @@ def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["soon", "13h", "0s", "1:xx", "1h2", "3m30"])
+@pytest.mark.parametrize(
+    "text", ["soon", "13h", "0s", "1:xx", "1h2", "3m30", "1:75", "1h61m", "2m90s"]
+)
 def test_parse_duration_errors(text):
     with pytest.raises(SoundscapeError):
         parse_duration(text)
