@@ -325,6 +325,16 @@ def test_a_plain_text_story_s_borrowed_markdown_marks_are_not_read():
     ]
 
 
+def test_a_heading_with_no_words_under_it_is_warned_of_not_dropped_in_silence():
+    script = parse_md("# Story\n\n## One\n\nWords.\n\n## Empty\n\n## Two\n\nMore.\n\n## End\n")
+    assert [c.title for c in script.chapters] == ["One", "Two"]
+    assert script.warnings == (
+        "story.md:7: the heading 'Empty' has no words under it (and 1 more), so it is no "
+        "chapter (a chapter starts where its words are read); write some under it, or remove it",
+    )
+    assert parse_md("# Story\n\n## One\n\nWords.\n").warnings == ()
+
+
 def test_a_markdown_table_is_read_a_row_at_a_time_not_as_pipes_and_dashes():
     script = parse_md("Before.\n\n| Name | Age |\n|------|-----|\n| Tom | 42 |\n| | |\n\nAfter.\n")
     assert [p.sentences for p in script.passages] == [

@@ -286,6 +286,14 @@ def parse_text(
         said = [(p["line"], " ".join(p["say"] or p["sentences"])) for p in builder.passages]
         if spelled := spelled_warning(source, spelled_words(said)):
             warnings.append(spelled)
+    used = {p["chapter"] for p in builder.passages}
+    if empty := [c for c in builder.chapters if c.index not in used]:
+        more = f" (and {len(empty) - 1} more)" if len(empty) > 1 else ""
+        warnings.append(
+            f"{source}:{empty[0].line}: the heading {empty[0].title!r} has no words under it"
+            f"{more}, so it is no chapter (a chapter starts where its words are read); write "
+            "some under it, or remove it"
+        )
     chapters, passages = _number_chapters(builder, story_title)
     return Script(
         title=story_title,
