@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,6 +204,9 @@ def _user_layer(where: str, name: object, value: object, folder: Path) -> LayerS
     return LayerSpec(name=name, gain_db=gain_db, params=tuple(sorted(params)))
 
 
+_SCENE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
 def load_scenes(path: str | Path) -> dict[str, Scene]:
     """Read user scenes from a TOML file, in file order.
 
@@ -252,6 +256,13 @@ def load_scenes(path: str | Path) -> dict[str, Scene]:
         where = f"{file}: scene {scene_name!r}"
         if not isinstance(table, dict):
             raise LayerError(f"{where}: must be a table, [scenes.{scene_name}]")
+        if not _SCENE_NAME_RE.fullmatch(scene_name):
+            # A cue must be able to name it ([scene: a]b] cannot), and "+" and "-" join a
+            # scene to the layers a cue adds or removes (hearth+tide).
+            raise LayerError(
+                f"{where}: a scene name is letters, digits, - and _ (starting with a letter or "
+                "digit, no spaces, + or brackets), e.g. [scenes.brook-night]"
+            )
         for key in table:
             if key not in _SCENE_KEYS:
                 raise LayerError(

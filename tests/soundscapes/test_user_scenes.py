@@ -134,6 +134,10 @@ def test_scene_shape_errors(folder: Path) -> None:
         folder, "[scenes.s]\ndescription = 3\nlayers = { tide = 0 }\n"
     )
     assert "no scenes" in _error(folder, "# nothing here\n")
+    # A name a cue cannot say, or that reads as a scene with a layer added: refused.
+    for name in ('"a]b"', '"a+b"', '"my scene"', '""'):
+        said = _error(folder, f"[scenes.{name}]\nlayers = {{ tide = 0 }}\n")
+        assert "a scene name is letters, digits, - and _" in said, said
     assert "unknown top-level key 'scene'" in _error(folder, "[scene.s]\nlayers = { tide = 0 }\n")
 
 
