@@ -173,6 +173,7 @@ def test_stale_plan_names_added_and_removed_passages(dream):
         ({"layer": "{ tide = 0.0 }"}, r"plan\.toml:(\d+): unknown key 'layer'; did you mean"),
         ({"index": "3"}, r"plan\.toml:(\d+): passage 3 appears twice"),
         ({"index": "40"}, r"plan\.toml:(\d+): passage 40 does not exist"),
+        ({"scene": '""'}, r"plan\.toml:(\d+): scene must be a name, e\.g\. \"coast\""),
     ],
 )
 def test_plan_mistakes_are_one_line_errors_with_the_line(dream, edit, message):
@@ -183,6 +184,15 @@ def test_plan_mistakes_are_one_line_errors_with_the_line(dream, edit, message):
     line = int(re.match(message, str(info.value))[1])
     a, b = entry_block(text, 4)
     assert text.count("\n", 0, a) < line <= text.count("\n", 0, b)  # inside passage 4's table
+
+
+def test_an_unknown_key_in_the_plan_header_is_an_error_with_its_line(dream):
+    text = write_plan(dream, plan_story(dream)).replace("[plan]\n", "[plan]\nversoin = 2\n")
+    with pytest.raises(
+        PlanError,
+        match=r"^plan\.toml:\d+: unknown key 'versoin' in \[plan\]; did you mean 'version'",
+    ):
+        read_plan(text, dream, source="plan.toml")
 
 
 def test_missing_passage_and_bad_toml(dream):

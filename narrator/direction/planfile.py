@@ -50,6 +50,7 @@ MAX_GAIN_DB = 12.0
 FIRST_WORDS = 8
 
 _PASSAGE_KEYS = ("index", "words", "scene", "description", "layers")
+_HEADER_KEYS = ("version", "story", "title", "passages", "fingerprint")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -260,6 +261,12 @@ def read_plan(
         raise PlanError(
             f"{source}: no [plan] table with a fingerprint; write the plan with narrator plan"
         )
+    for key in [*header, *(k for k in data if k not in ("plan", "passage"))]:
+        if key not in _HEADER_KEYS:  # a typo here would otherwise be ignored in silence
+            close = difflib.get_close_matches(str(key), _HEADER_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(_HEADER_KEYS)}"
+            table = " in [plan]" if key in header else ""
+            raise PlanError(f"{lines.find(str(key))}: unknown key {key!r}{table}; {hint}")
     version = header.get("version")
     if version != PLAN_VERSION:
         raise PlanError(
@@ -358,8 +365,11 @@ def _entry_scene(
             f"{where}: passage {index} does not exist; the story has passages 0 to {passages - 1}"
         )
     name = entry.get("scene")
-    if name is not None and not isinstance(name, str):
-        raise PlanError(f'{lines.in_entry(order, "scene")}: scene must be text, e.g. "coast"')
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise PlanError(
+            f'{lines.in_entry(order, "scene")}: scene must be a name, e.g. "coast" (or remove '
+            "the line: the layers name the scene)"
+        )
     description = entry.get("description")
     if description is not None and not isinstance(description, str):
         raise PlanError(f"{lines.in_entry(order, 'description')}: description must be text")
