@@ -43,9 +43,13 @@ def spelled_words(lines: Iterable[tuple[int, str]]) -> list[tuple[int, str, str]
     found: list[tuple[int, str, str]] = []
     seen: set[str] = set()
     for line, text in lines:
+        if text.isascii():  # Latin letters only: nothing to look up (nearly every story)
+            continue
         for word in _WORD_RE.findall(text):
-            if word not in seen and (script := script_of(word)) is not None:
-                seen.add(word)
+            if word in seen or word.isascii():
+                continue
+            seen.add(word)
+            if (script := script_of(word)) is not None:
                 found.append((line, word, script))
     return found
 
