@@ -433,3 +433,19 @@ def test_lexicon_entries_longer_than_a_phrase_are_refused_with_their_place(tmp_p
     path.write_text(f'"{long_key}" = "x"\n', encoding="utf-8")
     with pytest.raises(ScriptError, match=r"words\.toml: entry 'word word.*longer than 100"):
         load_lexicon(path)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "*a " * 60_000,  # emphasis opened and never closed: three minutes, quadratic
+        "_a " * 60_000,
+        "See https://a.bc" + "." * 50_000 + "x now.",  # a web address with a run of marks: 30 s
+    ],
+    ids=["stars", "underscores", "address"],
+)
+def test_plain_text_marks_and_web_addresses_take_linear_time(line):
+    start = time.perf_counter()
+    script = parse_text(line, source="s.txt")
+    assert time.perf_counter() - start < 10  # about 1 s here
+    assert script.passages

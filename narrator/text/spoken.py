@@ -82,8 +82,10 @@ _SAINT_RE = re.compile(r"(?<![\w.])St\.(?=\s+[A-Z])")
 _STREET_RE = re.compile(r"(?<=[A-Za-z])\s+St\.(?!\w)")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:No\.|№|#)\s?(?=\d)")
 #: A web address: read as its site ("example dot org"), not letter by letter, path and all.
-_URL_RE = re.compile(r"\b(?:https?://|www\.)(?:www\.)?(?P<host>[\w.-]+\.[A-Za-z]{2,})[^\s<>\"]*?"
-                     r"(?=[.,;:!?)\]]*(?:\s|$))")  # fmt: skip
+#: The address runs to the next space; the sentence's marks after it are put back, stripped
+#: off its end (a lazy match looking ahead past every mark took 30 s on 50,000 dots).
+_URL_RE = re.compile(r"\b(?:https?://|www\.)(?:www\.)?(?P<host>[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})"
+                     r"(?P<rest>[^\s<>\"]*)")  # fmt: skip
 #: Feet and inches: 6'2" (or with primes, 6′2″); "6'" alone is left as written.
 _FEET_INCHES_RE = re.compile(
     r"(?<![\w.])(?P<ft>\d{1,2})\s?['′]\s?(?P<inch>\d{1,2})\s?(?:\"|″|'')(?![\w'′])"
@@ -474,6 +476,12 @@ def _unit(m: re.Match[str]) -> str:
     return f"{_range_or(m['n'], m['n2'])} {name}"
 
 
+def _web_address(m: re.Match[str]) -> str:
+    """``https://Example.org/a?b=1,`` → ``example dot org,``: the site, and the marks after."""
+    rest = m["rest"]
+    return m["host"].lower().replace(".", " dot ") + rest[len(rest.rstrip(".,;:!?)]")) :]
+
+
 def _feet_inches(m: re.Match[str]) -> str:
     """6'2" → "six foot two", as a height is said."""
     return f"{_cardinal(int(m['ft']))} foot {_cardinal(int(m['inch']))}"
@@ -537,7 +545,7 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     """Abbreviations, times, dates, numbers (Roman ones where plainly numbers: see
     :mod:`narrator.text.roman`) and their symbols as words; no digit is left. ``day_first``:
     an ambiguous slash date (``06/01/2025``) is the 6th of January, not June 1st."""
-    text = _URL_RE.sub(lambda m: m["host"].lower().replace(".", " dot "), text)
+    text = _URL_RE.sub(_web_address, text)
     text = read_roman_numerals(_fold_numerals(text))
     text = _SAINT_RE.sub("Saint", text)
     text = _STREET_RE.sub(" Street", text)
