@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import multiprocessing
 import os
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -174,8 +175,14 @@ def _start(
     warm_up()  # started here if no command did: with SIGHUP ignored, as there
     proc = _context.Process(target=target, args=(*args, send), name=name)
     proc.daemon = True
+    # A stop (Ctrl-C, a batch's SIGTERM) waits until the child has its start-up data: cut
+    # off mid-handshake, the fork server's child printed "EOFError: Ran out of input".
     try:
-        proc.start()
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            proc.start()
+        finally:  # the mask as it was (a batch worker may hold SIGTERM itself)
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
     except BaseException:
         receive.close()
         raise
