@@ -119,8 +119,8 @@ def test_stale_plan_names_the_changed_passage(dream, tmp_path):
         read_plan(text, changed, source="plan.toml")
     assert str(info.value) == (
         "plan.toml: passage 8 changed since the plan was written "
-        "('The moon's surface softens into grey…'); write it anew with narrator plan --force "
-        "(then carry your edits over)"
+        "('The moon's surface softens into grey…'); bring it up to date, its edits kept, with "
+        "narrator plan dream.txt -o plan.toml --update"
     )
     assert isinstance(info.value, NarratorError) and isinstance(info.value, ValueError)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,9 @@ from narrator.cli.app import app, handles_errors
 from narrator.cli.declared import with_options
 from narrator.cli.display import Quiet, StoryFile, fail, out, warn
 from narrator.options import CLI, keys_for
+
+if TYPE_CHECKING:
+    from narrator.direction.planupdate import PlanUpdate
 
 
 @app.command(
@@ -130,42 +133,101 @@ def plan(
     force: Annotated[
         bool, typer.Option("--force", help="Write over a plan file that differs (your edits go).")
     ] = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Bring a plan made before the story changed up to date, keeping its edits.",
+        ),
+    ] = False,
 ) -> None:
     """Write the scene plan of STORY as an editable TOML file, for render --plan.
 
     The plan is made as a render would make it with the same options: at a slower --pace each
     passage lasts longer, so a briefer mention can hold a scene of its own. A plan file that is
     there already and differs (edited, or made before the story changed) is kept unless
-    --force."""
+    --force. After editing the story, --update carries the plan's scenes and gains over to
+    it: passages unchanged or edited in place keep theirs, new passages are planned (comments
+    added to the file are not kept)."""
     from narrator.direction.planfile import write_plan
+    from narrator.direction.planupdate import is_stale, update_plan
     from narrator.render.files import render_inputs
     from narrator.render.pipeline import load_story, story_plan
     from soundscapes.files import check_outputs
     from soundscapes.output.export import check_writable, write_text_atomic
 
+    if force and update:
+        raise fail(
+            "--force and --update disagree: --update keeps the plan's edits, --force drops "
+            "them; give one"
+        )
     script, settings, user_scenes = load_story(story, options)
     if output is None and str(story) == "-":
         raise fail("a story from standard input has no name to derive the plan's: give -o")
     target = output or story.with_name(story.stem + ".plan.toml")
     check_outputs([("plan", target)], render_inputs(story, settings, script, user_scenes))
     check_writable(target)
-    text = write_plan(script, story_plan(script, settings, user_scenes), target.parent)
-    if target.is_file():
-        try:
-            there = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            there = None
+    fresh = story_plan(script, settings, user_scenes)
+    there = _plan_there(target)
+    if update and there is not None:
+        if not is_stale(there, script):
+            out.print(f"{escape(str(target))} is up to date with the story", highlight=False)
+            return
+        done = update_plan(
+            there, script, fresh, source=str(target), scenes=user_scenes, folder=target.parent
+        )
+        write_text_atomic(target, write_plan(script, done.plan, target.parent))
+        out.print(f"updated {escape(str(target))}: {_carried(done)}", highlight=False)
+        return
+    text = write_plan(script, fresh, target.parent)
+    if there is not None:
         if there == text:
             out.print(f"{escape(str(target))} is up to date", highlight=False)
             return
+        if not force and is_stale(there, script):
+            raise fail(
+                f"{target}: the plan there was made before the story changed; bring it up to "
+                "date with --update (its edits stay), or write over it with --force (they go)"
+            )
         if not force:
             raise fail(
-                f"{target}: a plan is there already and differs from the one made now (edited, "
-                f"or made before the story changed); render it with --plan {target}, write the "
-                "new one elsewhere with -o, or over it with --force (its edits go)"
+                f"{target}: a plan is there already and differs from the one made now (edited); "
+                f"render it with --plan {target}, write the new one elsewhere with -o, or over "
+                "it with --force (its edits go)"
             )
     write_text_atomic(target, text)
     out.print(
         f"wrote {escape(str(target))}: {display.count(len(script.passages), 'passage')}",
         highlight=False,
     )
+
+
+def _plan_there(target: Path) -> str | None:
+    """The text of the plan file at ``target``, or ``None`` if there is none (or it is no
+    text: writing over it is then what --force is for)."""
+    if not target.is_file():
+        return None
+    try:
+        return target.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _carried(done: PlanUpdate) -> str:
+    """What ``plan --update`` did, for the user: passages kept, planned anew, dropped."""
+
+    def which(indices: tuple[int, ...]) -> str:
+        shown = ", ".join(str(i) for i in indices[:6]) + (", …" if len(indices) > 6 else "")
+        return f" ({'passage' if len(indices) == 1 else 'passages'} {shown})"
+
+    said = [f"{display.count(len(done.kept) + len(done.edited), 'passage')} kept their scenes"]
+    if done.edited:
+        said[0] += f", {len(done.edited)} of them edited{which(done.edited)}"
+    if done.new:
+        said.append(f"{len(done.new)} planned anew{which(done.new)}")
+    if done.dropped:
+        said.append(
+            f"{len(done.dropped)} old {'entry' if len(done.dropped) == 1 else 'entries'} "
+            f"dropped{which(done.dropped)}"
+        )
+    return "; ".join(said)

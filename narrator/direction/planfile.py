@@ -246,6 +246,49 @@ def read_plan(
         The file is not valid TOML, or names an unknown scene, layer or parameter, or a gain
         out of range (with ``file:line`` and the closest valid names).
     """
+    header, entries, lines = _parsed(text, source)
+    _check_fingerprint(header["fingerprint"], entries, script, lines)
+    chosen = _chosen(entries, len(script.passages), lines, scenes, folder)
+    missing = [i for i in range(len(script.passages)) if i not in chosen]
+    if missing:
+        raise PlanError(
+            f"{source}: passage {missing[0]} has no [[passage]] entry "
+            f"('{first_words(script.passages[missing[0]].text, 6)}'); every passage needs one"
+        )
+    n = len(script.passages)
+    return Plan(scenes=tuple(chosen[i] for i in range(n)), sources=("plan",) * n)
+
+
+def plan_entries(
+    text: str,
+    *,
+    source: str = "<plan>",
+    scenes: Mapping[str, Scene] | None = None,
+    folder: Path | None = None,
+) -> tuple[tuple[str, ...], dict[int, Scene], dict[int, str]]:
+    """What the plan in ``text`` says, whatever story it was written for: its fingerprint, the
+    scene of each passage index it has an entry for, and each entry's first words.
+
+    Raises
+    ------
+    PlanError
+        As :func:`read_plan` does, but for staleness.
+    """
+    header, entries, lines = _parsed(text, source)
+    fingerprint = header["fingerprint"]
+    if not isinstance(fingerprint, list) or not all(isinstance(h, str) for h in fingerprint):
+        raise PlanError(
+            f"{lines.find('fingerprint')}: fingerprint must be a list of passage hashes; "
+            "write the plan again with narrator plan"
+        )
+    chosen = _chosen(entries, len(fingerprint), lines, scenes, folder)
+    words = {e["index"]: str(e.get("words", "")) for e in entries}
+    return tuple(fingerprint), chosen, words
+
+
+def _parsed(text: str, source: str) -> tuple[dict[str, Any], list[dict[str, Any]], _Lines]:
+    """The ``[plan]`` header, the ``[[passage]]`` tables and the lines of a plan's TOML, its
+    header checked."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -276,26 +319,28 @@ def read_plan(
     entries = data.get("passage", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise PlanError(f"{lines.find('passage')}: passages must be [[passage]] tables")
-    _check_fingerprint(header["fingerprint"], entries, script, lines)
+    return header, entries, lines
 
+
+def _chosen(
+    entries: list[dict[str, Any]],
+    passages: int,
+    lines: _Lines,
+    scenes: Mapping[str, Scene] | None,
+    folder: Path | None,
+) -> dict[int, Scene]:
+    """The scene of each entry's passage (of ``passages``), by index; each index once."""
     named = {**known_scenes(), **(scenes or {})}
     chosen: dict[int, Scene] = {}
     for order, entry in enumerate(entries):
-        index, scene = _entry_scene(entry, order, len(script.passages), lines, named, folder)
+        index, scene = _entry_scene(entry, order, passages, lines, named, folder)
         if index in chosen:
             raise PlanError(
                 f"{lines.in_entry(order, 'index')}: passage {index} appears twice; "
                 "keep one entry per passage"
             )
         chosen[index] = scene
-    missing = [i for i in range(len(script.passages)) if i not in chosen]
-    if missing:
-        raise PlanError(
-            f"{source}: passage {missing[0]} has no [[passage]] entry "
-            f"('{first_words(script.passages[missing[0]].text, 6)}'); every passage needs one"
-        )
-    n = len(script.passages)
-    return Plan(scenes=tuple(chosen[i] for i in range(n)), sources=("plan",) * n)
+    return chosen
 
 
 def _check_fingerprint(
@@ -313,11 +358,13 @@ def _check_fingerprint(
         e.get("index"): str(e.get("words", "")) for e in entries if isinstance(e.get("words"), str)
     }
     source = lines.source
-    again = "write it anew with narrator plan --force (then carry your edits over)"
+    story = script.source or "STORY"
+    again = f"bring it up to date, its edits kept, with narrator plan {story} -o {source} --update"
     if not set(fingerprint) & set(now):
         raise StalePlanError(
             f"{source}: written for other passages (none of its {len(fingerprint)} matches the "
-            f"story's {len(now)}); is it the plan of another story? {again}"
+            f"story's {len(now)}); is it the plan of another story? Write the story's own "
+            "with narrator plan"
         )
     matcher = difflib.SequenceMatcher(None, fingerprint, now, autojunk=False)
     changes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
