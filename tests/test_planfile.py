@@ -195,6 +195,17 @@ def test_an_unknown_key_in_the_plan_header_is_an_error_with_its_line(dream):
         read_plan(text, dream, source="plan.toml")
 
 
+def test_a_changed_passage_count_in_the_header_is_refused_with_its_line(dream):
+    """It was accepted and did nothing; the user meant something by changing it."""
+    text = write_plan(dream, plan_story(dream)).replace("passages = 11\n", "passages = 12\n")
+    with pytest.raises(PlanError) as info:
+        read_plan(text, dream, source="plan.toml")
+    line = text.split("\n").index("passages = 12") + 1
+    assert str(info.value).startswith(
+        f"plan.toml:{line}: passages = 12, but the fingerprint lists 11"
+    )
+
+
 def test_missing_passage_and_bad_toml(dream):
     text = write_plan(dream, plan_story(dream))
     a, b = entry_block(text, 7)

@@ -136,7 +136,8 @@ def write_plan(script: Script, plan: Plan, folder: Path | None = None) -> str:
         + ", ".join(f"{s.name} ({', '.join(s.layer_names)})" for s in builtins.values())
         + ".",
         "The fingerprint ties this plan to the story's passages: when they change, the plan"
-        " stops working until it is written again.",
+        " stops working until narrator plan STORY -o FILE --update carries it over (your edits"
+        " stay).",
     ]
     lines = [
         *(f"# {line}" for para in about for line in textwrap.wrap(para, 96)),
@@ -315,6 +316,13 @@ def _parsed(text: str, source: str) -> tuple[dict[str, Any], list[dict[str, Any]
         raise PlanError(
             f"{lines.find('version')}: plan version {version!r} is not {PLAN_VERSION}; "
             "write the plan again with this narrator"
+        )
+    count, fingerprint = header.get("passages"), header["fingerprint"]
+    if count is not None and isinstance(fingerprint, list) and count != len(fingerprint):
+        raise PlanError(
+            f"{lines.find('passages')}: passages = {count!r}, but the fingerprint lists "
+            f"{len(fingerprint)}; narrator plan writes the count: set it back to "
+            f"{len(fingerprint)}"
         )
     entries = data.get("passage", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
