@@ -198,6 +198,30 @@ def test_markdown_links_footnotes_task_boxes_code_and_comments_are_not_cues():
     assert not script.warnings
 
 
+@pytest.mark.parametrize(
+    ("story", "line"),
+    [
+        ("The sea is calm.\n\n<!-- a note never closed\n\nThe gulls -- far off -- call.\n", 3),
+        (
+            "A <!-- one --> b.\n\n<!--\nmulti\n-->\n\nC `<!--` d.\n\n"
+            "x <!-- y --> z <!-- open\n\nw\n",
+            9,
+        ),
+        ("<!-- a -->\n<!-- b\nc -->\n<!-- d\ne\n", 4),
+    ],
+)
+def test_an_html_comment_never_closed_is_an_error_at_its_line(story, line):
+    """Its note was read aloud ("-- a note never closed The gulls …"), and Markdown itself
+    would hide every word after it."""
+    with pytest.raises(ScriptError) as info:
+        parse_text(story, source="s.md", markdown=True)
+    assert str(info.value) == (
+        f"s.md:{line}: an HTML comment opened here (<!--) is never closed; end it with -->"
+    )
+    # In plain text there are no comments: the marks are read as they are.
+    assert parse_text(story, source="s.txt").passages
+
+
 def test_layer_cues_and_escaped_brackets():
     script = parse_text(r"Quiet. [add: rain, wind] Rain now. [remove: wind] Only rain. \[sic\] ok")
     assert script.passages[1].add_layers == ("rain", "wind")

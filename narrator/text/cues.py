@@ -108,6 +108,7 @@ def extract_cues(
     unmatched_lines: list[int] = []
     as_text: list[tuple[int, str]] = []
     in_fence = in_comment = False
+    comment_line = 0  # where the comment open at the end of a line began
     for offset, line in enumerate(text.split("\n")):
         number = first_line + offset
         if markdown and _FENCE_RE.match(line):
@@ -141,13 +142,23 @@ def extract_cues(
 
         spoken, quiet = [line], []
         if markdown:
+            was_in_comment = in_comment
             spoken, quiet, in_comment = _split_quiet(line, in_comment)
+            if in_comment and not (was_in_comment and len(quiet) == 1):
+                comment_line = number  # opened on this line (not only carried through it)
         if markdown:  # a footnote's note is read; its mark is for the eye
             spoken[0] = _FOOTNOTE_RE.sub("", spoken[0])
         parts = [_TOKEN_RE.sub(lambda m, part=part: replace(m, part), part) for part in spoken]
         if _unmatched_brackets("".join(parts), source=f"{source}:{number}"):
             unmatched_lines.append(number)
         out_lines.append("".join(p for pair in zip(parts, [*quiet, ""], strict=True) for p in pair))
+    if in_comment:
+        # Markdown hides everything after it, and the words would be lost; read as text, the
+        # note meant for the eye would be spoken: neither is what was meant.
+        raise ScriptError(
+            f"{source}:{comment_line}: an HTML comment opened here (<!--) is never closed; "
+            "end it with -->"
+        )
     if warnings is not None:
         warnings += _bracket_warnings(source, unmatched_lines, as_text)
     return "\n".join(out_lines), cues
