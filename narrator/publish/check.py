@@ -58,9 +58,8 @@ def language_problem(code: str) -> str | None:
     """What is wrong with ``code`` as a feed's language, or ``None``: an ISO 639-1 code
     (``en``), optionally with an ISO 3166-1 region (``en-gb``)."""
     data = _languages()
-    language, _, region = code.strip().lower().partition("-")
-    if "_" in code:
-        return f"{brief(code)} uses an underscore; write it with a hyphen, e.g. en-us"
+    # en_GB as a POSIX locale writes it is en-gb (as a story's front matter reads it).
+    language, _, region = code.strip().lower().replace("_", "-").partition("-")
     if language not in data["languages"]:
         replaced = data["replaced"].get(language)
         if replaced and replaced.get("preferred"):

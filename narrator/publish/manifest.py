@@ -246,7 +246,8 @@ def _podcast(raw: Any, path: Path) -> Podcast:
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         author=_text(raw, "author", where, ""),
         description=_text(raw, "description", where, ""),
-        language=_text(raw, "language", where, "en"),
+        # en_GB as a POSIX locale writes it: en-GB in the feed and the pages' lang.
+        language=_text(raw, "language", where, "en").strip().replace("_", "-"),
         image=image,
         categories=tuple(c.strip() for c in categories),
         explicit=explicit,

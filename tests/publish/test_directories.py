@@ -357,6 +357,21 @@ def test_the_fixture_show_passes_and_parses(show):
     assert rain.findtext("description").startswith("Rain falls on the roof.")
 
 
+def test_a_language_written_as_a_locale_is_taken_as_its_tag(show, tmp_path):
+    """en_GB (as a POSIX locale, and as a story's front matter takes it) was refused here."""
+    import shutil
+
+    folder = tmp_path / "show"
+    shutil.copytree(show, folder)
+    manifest = SHOW.replace('language = "en-gb"', 'language = "en_GB"')
+    assert manifest != SHOW
+    (folder / "podcast.toml").write_text(manifest, encoding="utf-8")
+    code, text = cli("feed", str(folder / "podcast.toml"))
+    assert code == 0, text
+    channel = ET.parse(folder / "public" / "feed.xml").getroot().find("channel")
+    assert _one(channel, "language").text == "en-gb"
+
+
 # --- a manifest missing each required piece -----------------------------------------------
 
 
@@ -375,7 +390,8 @@ def test_the_fixture_show_passes_and_parses(show):
          r"\[podcast\] categories: 'Sleep' is not an Apple Podcasts category"),
         (('"Fiction/Drama"', '"Fiction/Dramas"'),
          r"'Dramas' is not a subcategory of Fiction; did you mean 'Drama'\?"),
-        (('language = "en-gb"', 'language = "en_GB"'), r"uses an underscore"),
+        (('language = "en-gb"', 'language = "en-uk"'),
+         r"language 'en-uk': 'uk' is not an ISO 3166-1 country code"),
         (('copyright = "The Night Desk"', 'copyright = "The Night Desk"\ntype = "serial"'),
          None),
     ],
