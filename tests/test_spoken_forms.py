@@ -122,6 +122,18 @@ HARD_FORMS = [
     ("MP3", "MP three"),
     ("H₂O", "H two O"),
     ("３ cats", "three cats"),
+    # Hours and minutes run together; a decimal comma; weekday ranges; early years in context.
+    ("It took 2h30.", "It took two hours and thirty minutes."),
+    ("A 1h 30m walk.", "A one hour and thirty minutes walk."),
+    ("1h45", "one hour and forty-five minutes"),
+    ("It weighs 1,5 kg.", "It weighs one point five kilograms."),
+    ("pi is 3,14", "pi is three point one four"),
+    ("Open Mon–Fri.", "Open Monday to Friday."),
+    ("Sat to Sun 9–5", "Saturday to Sunday nine to five"),
+    ("In 1066 the king fell.", "In ten sixty-six the king fell."),
+    ("from 1020 to 1080", "from ten twenty to ten eighty"),
+    ("1066 soldiers", "one thousand and sixty-six soldiers"),
+    ("1,500 people", "one thousand, five hundred people"),
 ]
 
 

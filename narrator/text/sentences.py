@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from narrator.errors import ScriptError
+from narrator.text.conventions import joins_days
 
 #: Share of control bytes above which a file is taken for binary rather than text.
 _BINARY_CONTROL_SHARE = 0.10
@@ -107,6 +108,8 @@ def _dash(m: re.Match[str]) -> str:
     )
     if between_digits and (m[1] == "–" or m[0] == m[1]):
         return "–"  # a range: "1990–1995", "pages 3 – 7" (an unspaced em dash is a typo for it)
+    if m[1] == "–" and joins_days(text, m.start(), m.end()):
+        return "–"  # "Mon–Fri": read "Monday to Friday"
     if not text[: m.start()].strip():
         return ""  # a dialogue dash opening the line: "— Who is there?" has no pause before
     return ", "

@@ -38,6 +38,7 @@ from functools import lru_cache
 
 from num2words import num2words
 
+from narrator.text.conventions import read_conventions
 from narrator.text.roman import read_roman_numerals
 
 #: Whole numbers up to this many digits are read as numbers; longer ones in groups of three.
@@ -546,6 +547,7 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     :mod:`narrator.text.roman`) and their symbols as words; no digit is left. ``day_first``:
     an ambiguous slash date (``06/01/2025``) is the 6th of January, not June 1st."""
     text = _URL_RE.sub(_web_address, text)
+    text = read_conventions(text)
     text = read_roman_numerals(_fold_numerals(text))
     text = _SAINT_RE.sub("Saint", text)
     text = _STREET_RE.sub(" Street", text)

@@ -1,0 +1,81 @@
+"""Ways of writing times and numbers that the general rules of :mod:`narrator.text.spoken`
+misread, rewritten before them: hours and minutes run together (``2h30``, ``1h 30m``: the
+minutes were read as metres), a decimal comma (``1,5 m``: "one,five"), a range of weekdays
+(``Mon–Fri``: "Mon, Fri"), and a year before 1100 where the words before it say it is one
+(``in 1066``: "one thousand and sixty-six").
+"""
+
+from __future__ import annotations
+
+import re
+
+from num2words import num2words
+
+_DAYS = {
+    "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday",
+    "thu": "Thursday", "thur": "Thursday", "thurs": "Thursday", "fri": "Friday",
+    "sat": "Saturday", "sun": "Sunday",
+}  # fmt: skip
+_DAY = r"(?:Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)"
+#: ``Mon–Fri``, ``Mon.-Fri.``, ``Sat to Sun``: both ends abbreviated, so it is plainly a range.
+_DAY_RANGE_RE = re.compile(
+    rf"\b(?P<a>{_DAY})\.?(?:\s?[–—-]\s?|\s+(?P<word>to|through|till|until)\s+)(?P<b>{_DAY})\b"
+)
+_DAY_BEFORE_RE = re.compile(rf"(?:^|[^A-Za-z]){_DAY}\.?$")
+_DAY_AFTER_RE = re.compile(rf"{_DAY}\b")
+#: ``2h30``, ``2 h 30``, ``1h 30m``, ``1h45min``: hours, then minutes under sixty.
+_HOURS_MINUTES_RE = re.compile(
+    r"(?<![\w.,])(?P<h>\d+)\s?h\s?(?P<m>[0-5]?\d)(?:\s?(?:min|mins|m)\b|(?![\w,]|\.\d))"
+)
+#: ``1,5`` and ``0,25``: a comma before one or two digits, in no list of numbers (``10,20,30``)
+#: and no thousands (``1,500``), is a decimal comma.
+_DECIMAL_COMMA_RE = re.compile(r"(?<![\d,.])(?P<a>\d+),(?P<b>\d{1,2})(?![\d,]|\.\d)")
+#: A year from 1000 to 1099 after a word that says so (the general rules read 1100-2099 as
+#: years anywhere; a count such as "1066 soldiers" stays a count), and the range it may start.
+_EARLY_YEAR_RE = re.compile(
+    r"\b(?P<w>[Ii]n|[Ss]ince|[Uu]ntil|[Tt]ill|[Yy]ear|[Bb]efore|[Aa]fter|[Ff]rom|[Bb]y|"
+    r"[Cc]irca|[Bb]etween|AD|A\.D\.)\s+(?P<a>10\d\d)"
+    r"(?:(?P<sep>\s?[–-]\s?|\s+(?:to|and|until|till)\s+)(?P<b>1[0-9]\d\d))?(?![\d,.]?\d)"
+)
+
+
+def _year(digits: str) -> str:
+    return num2words(int(digits), to="year").replace("thousand and", "thousand")
+
+
+def _day_range(m: re.Match[str]) -> str:
+    return f"{_DAYS[m['a'].lower()]} {m['word'] or 'to'} {_DAYS[m['b'].lower()]}"
+
+
+def _hours_minutes(m: re.Match[str]) -> str:
+    hours, minutes = int(m["h"]), int(m["m"])
+    said = f"{m['h']} hour{'s' if hours != 1 else ''}"
+    return f"{said} and {minutes} minute{'s' if minutes != 1 else ''}" if minutes else said
+
+
+def _early_year(m: re.Match[str]) -> str:
+    said = f"{m['w']} {_year(m['a'])}"
+    if m["b"]:
+        sep = m["sep"].strip()
+        said += f" {'to' if sep in ('–', '-') else sep} {_year(m['b'])}"
+    return said
+
+
+def joins_days(text: str, start: int, end: int) -> bool:
+    """Whether the dash at ``text[start:end]`` joins two weekdays (``Mon–Fri``): a range,
+    read "to", not a pause."""
+    before = text[max(0, start - 7) : start]  # a day and its stop, and what comes before
+    return bool(_DAY_BEFORE_RE.search(before) and _DAY_AFTER_RE.match(text, end))
+
+
+def read_conventions(text: str) -> str:
+    """``text`` with the writings of the module docstring made plain for the later rules."""
+    text = _DAY_RANGE_RE.sub(_day_range, text)
+    if not any(c.isdigit() for c in text):
+        return text
+    text = _HOURS_MINUTES_RE.sub(_hours_minutes, text)
+    text = _DECIMAL_COMMA_RE.sub(r"\g<a>.\g<b>", text)
+    return _EARLY_YEAR_RE.sub(_early_year, text)
+
+
+__all__ = ["joins_days", "read_conventions"]
