@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from soundscapes.errors import LayerError, SoundscapeError, name_hint
+from soundscapes.tomlfile import TomlLines, toml_error
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,15 +238,26 @@ def load_scenes(path: str | Path) -> dict[str, Scene]:
 
     file = Path(path).expanduser()
     try:
-        document = tomllib.loads(read_input(file, what="scene file").decode("utf-8-sig"))
+        text = read_input(file, what="scene file").decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SoundscapeError(f"{file}: not UTF-8 text; save the scene file as UTF-8") from None
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SoundscapeError(f"{file}: not valid TOML: {exc}") from None
+        raise SoundscapeError(
+            toml_error(
+                exc,
+                str(file),
+                text,
+                fix="write scenes like [scenes.calm] with layers = { rain = 0, wind = -6 }",
+            )
+        ) from None
+    lines = TomlLines(text, str(file))
     extra = [key for key in document if key != "scenes"]
     if extra:
         raise LayerError(
-            f"{file}: unknown top-level key {extra[0]!r}; scenes go under [scenes.NAME]"
+            f"{lines.find(str(extra[0]))}: unknown top-level key {extra[0]!r}; scenes go under "
+            "[scenes.NAME]"
         )
     tables = document.get("scenes")
     if not isinstance(tables, dict) or not tables:
@@ -253,7 +265,8 @@ def load_scenes(path: str | Path) -> dict[str, Scene]:
     folder = file.resolve().parent
     scenes: dict[str, Scene] = {}
     for scene_name, table in tables.items():
-        where = f"{file}: scene {scene_name!r}"
+        start, end = lines.table("scenes", scene_name)
+        where = f"{lines.at(start)}: scene {scene_name!r}"
         if not isinstance(table, dict):
             raise LayerError(f"{where}: must be a table, [scenes.{scene_name}]")
         if not _SCENE_NAME_RE.fullmatch(scene_name):
@@ -266,14 +279,19 @@ def load_scenes(path: str | Path) -> dict[str, Scene]:
         for key in table:
             if key not in _SCENE_KEYS:
                 raise LayerError(
-                    f"{where}: unknown key {key!r}; {_closest(key, list(_SCENE_KEYS))}"
+                    f"{lines.find(key, start, end)}: scene {scene_name!r}: unknown key {key!r}; "
+                    f"{_closest(key, list(_SCENE_KEYS))}"
                 )
         description = table.get("description", "")
         if not isinstance(description, str):
-            raise LayerError(f"{where}: description must be a string")
+            at = lines.find("description", start, end)
+            raise LayerError(f"{at}: scene {scene_name!r}: description must be a string")
         layers = table.get("layers")
         if not isinstance(layers, dict) or not layers:
             raise LayerError(f"{where}: needs layers, e.g. layers = {{ tide = 0, wind = -6 }}")
-        specs = tuple(_user_layer(where, n, v, folder) for n, v in layers.items())
+        specs = tuple(
+            _user_layer(f"{lines.find(str(n), start, end)}: scene {scene_name!r}", n, v, folder)
+            for n, v in layers.items()
+        )
         scenes[scene_name] = Scene(name=scene_name, layers=specs, description=description)
     return scenes

@@ -39,6 +39,7 @@ from soundscapes.files import InputError, read_input
 from soundscapes.layers import layer_info, layer_names
 from soundscapes.recording import is_recording_name, recording_path
 from soundscapes.scene import LayerSpec, Scene, available_scenes, choosable
+from soundscapes.tomlfile import TomlLines, toml_error
 
 #: Version of the file layout; bumped when an old reader would misread a new file.
 PLAN_VERSION = 1
@@ -293,12 +294,7 @@ def _parsed(text: str, source: str) -> tuple[dict[str, Any], list[dict[str, Any]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        where = f"{source}:{line[1]}" if line else source
-        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise PlanError(
-            f"{where}: not valid TOML ({reason}); check the quotes and brackets"
-        ) from None
+        raise PlanError(toml_error(exc, source, text)) from None
     lines = _Lines(text, source)
     header = data.get("plan")
     if not isinstance(header, dict) or "fingerprint" not in header:
@@ -522,26 +518,14 @@ def _params(
     return tuple(out)
 
 
-class _Lines:
-    """Finds the line of a key in the TOML text, for ``file:line`` in messages (tomllib keeps
-    no positions)."""
+class _Lines(TomlLines):
+    """:class:`TomlLines` that also knows the plan's ``[[passage]]`` tables."""
 
     def __init__(self, text: str, source: str) -> None:
-        self.source = source
-        self.lines = text.split("\n")
+        super().__init__(text, source)
         self.entries = [
             n for n, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*passage\s*\]\]", line)
         ]
-
-    def find(self, key: str, start: int = 0, end: int | None = None) -> str:
-        """``source:line`` of the first ``key =`` (or ``[key]`` header) in lines ``start:end``."""
-        k = re.escape(key)
-        pattern = re.compile(rf'(^|[\s{{,])("{k}"|{k})\s*=|^\s*\[+\s*([\w.-]+\.)?{k}\s*\]')
-        for n in range(start, len(self.lines) if end is None else end):
-            line = self.lines[n]
-            if not line.lstrip().startswith("#") and pattern.search(line):
-                return f"{self.source}:{n + 1}"
-        return f"{self.source}:{start + 1}" if start else self.source
 
     def in_entry(self, order: int, key: str) -> str:
         """``source:line`` of ``key`` inside the ``order``-th ``[[passage]]`` table."""

@@ -40,6 +40,7 @@ from narrator.publish import PublishError
 from narrator.publish.web import web_address
 from soundscapes.files import InputError, read_input
 from soundscapes.output.formats import DEFAULT_FORMAT, format_named_by, get_format
+from soundscapes.tomlfile import toml_error
 
 if TYPE_CHECKING:
     from narrator.text.frontmatter import StoryMeta
@@ -162,13 +163,14 @@ def load_manifest(path: Path | str) -> Manifest:
     if path.is_dir():
         raise PublishError(f"{path}: is a folder; pass the manifest file (podcast.toml)")
     try:
-        data = tomllib.loads(read_input(path, what="manifest").decode("utf-8-sig"))
+        text = read_input(path, what="manifest").decode("utf-8-sig")
+        data = tomllib.loads(text)
     except InputError as exc:
         raise PublishError(str(exc)) from None
     except UnicodeDecodeError:
         raise PublishError(f"{path}: is not UTF-8 text; save the manifest as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise PublishError(f"{path}: not valid TOML ({exc})") from None
+        raise PublishError(toml_error(exc, str(path), text)) from None
     return parse_manifest(data, path=path)
 
 

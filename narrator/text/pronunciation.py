@@ -14,9 +14,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from narrator.errors import QUOTE_CHARS, ScriptError, brief
+from narrator.errors import ScriptError, brief
 from narrator.text.spoken import spell_out
 from soundscapes.files import InputError, read_input
+from soundscapes.tomlfile import toml_error
 
 #: Longest word or phrase a lexicon respells, characters (a key is matched character by
 #: character through a trie, whose depth this bounds).
@@ -124,14 +125,17 @@ def _trie_regex(keys: list[str]) -> str:
 
 def load_lexicon(path: Path) -> Lexicon:
     """Read a TOML lexicon file."""
+    text = ""
     try:
-        data = tomllib.loads(read_input(path, what="lexicon").decode("utf-8-sig"))
+        text = read_input(path, what="lexicon").decode("utf-8-sig")
+        data = tomllib.loads(text)
     except InputError as exc:
         raise ScriptError(str(exc)) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        problem = str(exc) if len(str(exc)) <= QUOTE_CHARS else str(exc)[: QUOTE_CHARS - 1] + "…"
+    except UnicodeDecodeError:
+        raise ScriptError(f"{path}: not UTF-8 text; save the lexicon as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
         raise ScriptError(
-            f'{path}: not a valid TOML lexicon ({problem}); write lines like Nyx = "nicks"'
+            toml_error(exc, str(path), text, fix='write lines like Nyx = "nicks"')
         ) from None
     except RecursionError:
         raise ScriptError(f'{path}: nests too deeply; write lines like Nyx = "nicks"') from None
