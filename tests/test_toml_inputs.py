@@ -80,3 +80,24 @@ def test_syntax_errors_read_alike_with_their_line_in_every_toml_input(tmp_path):
                              (plan, "s.plan.toml", plan_line)]:  # fmt: skip
         assert str(info.value).startswith(f"{path}:{line}: not valid TOML ("), str(info.value)
     assert str(lex.value).endswith('write lines like Nyx = "nicks"')
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("lexicon", "nolex.toml", "nolex.toml: no such file; check the path of the lexicon"),
+        ("scenes", "nothere.toml", "nothere.toml: no such file; check the path of the scene file"),
+        ("scenes", "bad.toml", "bad.toml:1: scene 'calm': unknown layer 'rian'"),
+    ],
+)
+def test_a_file_the_front_matter_names_is_said_at_its_line_of_the_story(tmp_path, key, value, said):
+    """The path alone did not say that the story's front matter gave it, nor where."""
+    from narrator.errors import NarratorError
+    from narrator.render.story import load_story
+
+    (tmp_path / "bad.toml").write_text("scenes.calm.layers = { rian = 0 }\n", encoding="utf-8")
+    story = tmp_path / "story.md"
+    story.write_text(f"---\ntitle: Night\n{key}: {value}\n---\nThe rain falls.\n", encoding="utf-8")
+    with pytest.raises((NarratorError, SoundscapeError)) as info:
+        load_story(story)
+    assert str(info.value).startswith(f"{story}:3: {tmp_path / said}")

@@ -152,7 +152,8 @@ def plan(
     from narrator.direction.planfile import write_plan
     from narrator.direction.planupdate import is_stale, update_plan
     from narrator.render.files import render_inputs
-    from narrator.render.pipeline import load_story, story_plan
+    from narrator.render.pipeline import story_plan
+    from narrator.render.story import load_story
     from soundscapes.files import check_outputs
     from soundscapes.output.export import check_writable, write_text_atomic
 

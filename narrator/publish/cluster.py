@@ -281,7 +281,7 @@ def payload_for(
     from narrator.options import MANIFEST
     from narrator.publish.batch import fingerprint
     from narrator.render.files import render_inputs
-    from narrator.render.pipeline import load_story
+    from narrator.render.story import load_story
 
     ep, folder = task.episode, manifest.folder.resolve()
     where = f"{manifest.path}: {ep.name}"

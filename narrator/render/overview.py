@@ -16,7 +16,8 @@ def passages_overview(story: Path, options: Mapping[str, Any] | None = None) -> 
     Estimated seconds are words at the pace; the pace includes pauses, so the estimates add
     up to the narration's length.
     """
-    from narrator.render.pipeline import load_story, story_plan
+    from narrator.render.pipeline import story_plan
+    from narrator.render.story import load_story
 
     script, settings, user_scenes = load_story(Path(story), options)
     pace = settings.pace_wpm

@@ -13,7 +13,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
@@ -26,13 +26,10 @@ from narrator.direction.plan import DirectionSettings, Plan, plan_story
 from narrator.direction.planfile import load_plan, overridden
 from narrator.errors import RenderError, SpeechError
 from narrator.options import (
-    BY_KEY,
     CLI,
     FRONT,
     MANIFEST,
-    OptionError,
     RenderSettings,
-    check_value,
     heard_settings,
     resolve,
 )
@@ -64,13 +61,12 @@ from narrator.render.sidecars import (
     write_text_sidecars,
 )
 from narrator.render.stages import StageClock, stages_plot
+from narrator.render.story import Layers, load_story
 from narrator.render.timing import chapter_marks, scene_cues
 from narrator.speech import default_spec, narrate, start_workers
 from narrator.speech.base import EngineSpec
 from narrator.speech.registry import engine_version, engine_warnings
-from narrator.text.frontmatter import split_front_matter
-from narrator.text.pronunciation import load_lexicon
-from narrator.text.script import Script, is_markdown, parse_text, read_story, title_from_path
+from narrator.text.script import Script
 from soundscapes.arc import SleepArc
 from soundscapes.background import warm_up
 from soundscapes.children import usable_cpus
@@ -102,7 +98,7 @@ from soundscapes.output.mix import (
     plan_mix,
 )
 from soundscapes.output.tags import Tags
-from soundscapes.scene import Scene, load_scenes
+from soundscapes.scene import Scene
 from soundscapes.source import SAMPLE_RATE_HZ
 from soundscapes.timeline import Timeline
 
@@ -114,7 +110,6 @@ LAYER_LUFS = -30.0
 OPEN_GAP_LU = 9.0
 
 ProgressCallback = Callable[[str, int, int], None]
-Layers = Sequence[tuple[str, Mapping[str, Any]]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,53 +127,6 @@ class EpisodeMeta:
     date: date | None = None
     #: The show's artwork, when the story has no ``cover:`` of its own.
     cover: Path | None = None
-
-
-def checked_options(options: Mapping[str, Any], where: str = "render_story") -> dict[str, Any]:
-    """Options given by key (``{"engine": "fake", "tail": 3}``), checked against their
-    declaration (:data:`narrator.options.OPTIONS`).
-
-    Raises
-    ------
-    OptionError
-        An unknown key or a bad value.
-    """
-    out: dict[str, Any] = {}
-    for key, value in options.items():
-        if key not in BY_KEY:
-            raise OptionError(f"{where}: unknown option {key!r}")
-        if value is not None:
-            out[key] = check_value(BY_KEY[key], value, f"{where}: {key}")
-    return out
-
-
-def load_story(
-    story: Path,
-    options: Mapping[str, Any] | None = None,
-    *,
-    layers: Layers = (),
-    title: str | None = None,
-) -> tuple[Script, RenderSettings, dict[str, Scene]]:
-    """Read ``story``, resolve its options (``options`` over ``layers`` over its front
-    matter), and parse it with the lexicon and scenes they name: the script, the settings,
-    and the user's scenes."""
-    text, text_warnings = read_story(story)
-    source = "<stdin>" if str(story) == "-" else str(story)
-    meta, _, _ = split_front_matter(text, source=source)
-    settings = resolve([(CLI, checked_options(options or {})), *layers, (FRONT, meta.options)])
-    lexicon = load_lexicon(settings.lexicon) if settings.lexicon else None
-    user_scenes = _load_user_scenes(settings.scenes_file)
-    script = parse_text(
-        text,
-        source=source,
-        title=title,
-        default_title=title_from_path(story),
-        lexicon=lexicon,
-        markdown=is_markdown(story),
-        warnings=text_warnings,
-        extra_scenes=user_scenes,
-    )
-    return script, settings, user_scenes
 
 
 def speech_spec(settings: RenderSettings) -> EngineSpec:
@@ -579,12 +527,6 @@ def _bitrate_warnings(bitrate_kbps: int | None, fmt: str) -> list[str]:
         return []
     takes = ", ".join(name for name, f in formats().items() if f.by_ffmpeg)
     return [f"--bitrate {bitrate_kbps} applies to {takes}; the {fmt} file is written without it"]
-
-
-def _load_user_scenes(path: Path | None) -> dict[str, Scene]:
-    if path is None:
-        return {}
-    return load_scenes(path)
 
 
 __all__ = ["EpisodeMeta", "RenderResult", "render_story"]
