@@ -41,15 +41,17 @@ def _prepared_path(model: Path, providers: Sequence[str], version: str) -> Path 
     """The kept graph of ``model`` (by its path, size and time: no read of its bytes), or
     ``None`` when the model cannot be looked at."""
     try:
-        stat = model.resolve().stat()
+        real = model.resolve()
+        stat = real.stat()
     except OSError:
         return None
     identity = repr(
-        (_PREPARED_FORMAT, str(model.resolve()), stat.st_size, stat.st_mtime_ns, version,
+        (_PREPARED_FORMAT, str(real), stat.st_size, stat.st_mtime_ns, version,
          tuple(providers), platform.machine())
     )  # fmt: skip
     digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return prepared_folder() / f"{model.stem}-{digest}.onnx"
+    # Named by the file itself: a link to it (voices/my.onnx -> joe.onnx) shares its graph.
+    return prepared_folder() / f"{real.stem}-{digest}.onnx"
 
 
 def one_thread_session(model: Path, providers: Sequence[str]) -> Any:

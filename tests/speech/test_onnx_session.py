@@ -74,3 +74,19 @@ def test_a_cache_that_cannot_be_written_costs_only_time(tmp_path, monkeypatch):
     assert len(_speech()) == len(SENTENCES)
     assert seen == [str(joe.model_path())]
     assert onnx_session.prepared_folder() == blocked / "models"
+
+
+def test_a_link_to_a_model_shares_its_kept_graph(tmp_path, monkeypatch):
+    """A voice linked under another name got a second kept graph (61 MB for joe)."""
+    monkeypatch.setenv("NARRATOR_MODEL_CACHE", str(tmp_path / "models"))
+    model = tmp_path / "voices" / "joe.onnx"
+    model.parent.mkdir()
+    model.write_bytes(b"a model")
+    link = tmp_path / "mine.onnx"
+    link.symlink_to(model)
+    kept = onnx_session._prepared_path(model, ["CPUExecutionProvider"], "1.0")
+    assert kept is not None and kept.parent == tmp_path / "models"
+    assert onnx_session._prepared_path(link, ["CPUExecutionProvider"], "1.0") == kept
+    # Another file (or the same one changed) is another graph.
+    model.write_bytes(b"another model")
+    assert onnx_session._prepared_path(link, ["CPUExecutionProvider"], "1.0") != kept
