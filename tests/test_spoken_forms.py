@@ -116,6 +116,8 @@ HARD_FORMS = [
     ("Louis XIV met John Paul II.", "Louis the Fourteenth met John Paul the Second."),
     ("Act III, Scene IV.", "Act three, Scene four."),
     ("Type II and Apollo XI.", "Type two and Apollo eleven."),  # counted, not kings
+    ("Part I and Part II are long.", "Part one and Part two are long."),
+    ("Chapters I and II.", "Chapters one and two."),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

@@ -29,8 +29,16 @@ _COUNTING_WORDS = (
 _COUNTED_RE = re.compile(
     r"\b(?P<word>" + "|".join(re.escape(w) for w in _COUNTING_WORDS) + r")\s+"
     r"(?P<n>" + _NUMERAL + r")(?![\w'’])"
-    # A lone I before a word in lower case is the pronoun: "Scene I saw" is no scene one.
-    r"(?<!\bI(?=\s+[a-z]))"
+    # A lone I before a word in lower case is the pronoun: "Scene I saw" is no scene one;
+    # but not before "and" (or "to") and another numeral: "Part I and Part II".
+    r"(?<!\bI(?=\s+(?!(?:and|or|to|through)\s+(?:(?:" + "|".join(_COUNTING_WORDS) + r")\s+)?"
+    r"[IVXLC]+(?![\w'’]))[a-z]))"
+)
+#: "Chapters I and II", "Acts III–V": the second numeral of a pair counts too.
+_COUNTED_PAIR_RE = re.compile(
+    r"\b(?P<word>(?:" + "|".join(re.escape(w) for w in _COUNTING_WORDS) + r")s?)\s+"
+    r"(?P<a>" + _NUMERAL + r")(?P<join>\s+(?:and|or|to|through)\s+|\s?[–-]\s?)"
+    r"(?P<b>" + _NUMERAL + r")(?![\w'’])(?<!\bI(?=\s+[a-z]))"
 )
 #: Names monarchs and popes are numbered by: only these, since "Type II", "Rocky II" and
 #: "Apollo XI" are no kings.
@@ -76,4 +84,13 @@ def read_roman_numerals(text: str) -> str:
             return m[0]
         return f"{m['name']} the {num2words(roman_value(numeral), to='ordinal').capitalize()}"
 
+    def pair(m: re.Match[str]) -> str:
+        if not (m["a"] and m["b"]):
+            return m[0]
+        join = m["join"].strip()
+        join = "to" if join in ("–", "-") else join
+        a, b = (num2words(roman_value(m[k])) for k in "ab")
+        return f"{m['word']} {a} {join} {b}"
+
+    text = _COUNTED_PAIR_RE.sub(pair, text)
     return _REGNAL_RE.sub(regnal, _COUNTED_RE.sub(counted, text))
