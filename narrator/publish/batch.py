@@ -329,7 +329,7 @@ def _run_on_cluster(
     def done_with(task: _Task) -> Callable[[dict[str, Any]], None]:
         def done(answer: dict[str, Any]) -> None:
             if "error" not in answer:
-                _store_fingerprint(task.episode.output, task.inputs)
+                _store_fingerprint(task.episode, task.inputs)
             outcome = _Outcome(
                 title=task.episode.title or str(answer.get("title") or ""),
                 duration_s=answer.get("duration_s"),
@@ -450,7 +450,7 @@ def _render(task: _Task) -> _Outcome:
                 artist=task.artist,
                 episode=task.meta,
             )  # fmt: skip
-            _store_fingerprint(ep.output, task.inputs)
+            _store_fingerprint(ep, task.inputs)
     except (NarratorError, SoundscapeError) as exc:
         return _Outcome(elapsed_s=time.perf_counter() - started, error=str(exc))
     except Exception as exc:  # a bug in one episode must not stop the batch: report it by name
@@ -464,18 +464,38 @@ def _render(task: _Task) -> _Outcome:
     )
 
 
-def _store_fingerprint(output: Path, inputs: dict[str, Any]) -> None:
+def _store_fingerprint(episode: Episode, inputs: dict[str, Any]) -> None:
+    output = episode.output
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    previous = read_fingerprint(output) or {}
+    previous = read_fingerprint(output) or _under_another_name(episode) or {}
     record = {
         "fingerprint": fingerprint(inputs),
         "inputs": inputs,
+        # Which episode it is (its story in the manifest, as its feed GUID): found again when
+        # its file is renamed (another format, another output name).
+        "episode": episode.story_ref,
         # Kept across re-renders: the feed's pubDate when the manifest gives no date.
         "first_rendered": previous.get("first_rendered", now),
         "rendered": now,
         "size_bytes": output.stat().st_size,  # a file damaged since then is not up to date
     }
     write_text_atomic(fingerprint_path(output), json.dumps(record, indent=2, ensure_ascii=False))
+
+
+def _under_another_name(episode: Episode) -> dict[str, Any] | None:
+    """The record of the episode's earlier file beside its new one, if it was renamed: the
+    first render's date (its feed pubDate) stays, so it does not show up as new in apps."""
+    folder = episode.output.parent
+    if not folder.is_dir():
+        return None
+    for sidecar in sorted(folder.glob("*.fingerprint.json")):
+        try:
+            record = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("episode") == episode.story_ref:
+            return record
+    return None
 
 
 def _read_report(episode: Episode) -> dict[str, Any]:

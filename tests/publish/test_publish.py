@@ -165,6 +165,28 @@ def test_guids_and_dates_survive_a_re_render(site, tmp_path):
         assert int(enclosure.length) == local_file(enclosure.href, folder / "public").stat().st_size
 
 
+def test_an_episode_renamed_keeps_its_first_date_in_the_feed(site, tmp_path):
+    """Episode 4 has no date of its own: its pubDate is its first render's. Written in another
+    format (a new file name), it was dated anew, and apps listed it as a new episode."""
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    before = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    text = manifest_path.read_text("utf-8")
+    manifest_path.write_text(text.replace("number = 4\n", 'number = 4\nformat = "ogg"\n'), "utf-8")
+    first = json.loads((folder / "public" / "four.mp3.fingerprint.json").read_text("utf-8"))
+    first["first_rendered"] = "2024-03-01T20:00:00+00:00"  # a date no rerun could make
+    (folder / "public" / "four.mp3.fingerprint.json").write_text(json.dumps(first), "utf-8")
+    result = run_batch(load_manifest(manifest_path), jobs=1)
+    assert [r.status for r in result.results] == ["skipped"] * 3 + ["rendered"]
+    assert (folder / "public" / "four.ogg").is_file()
+    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    after = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    (entry,) = [e for e in after.entries if e.enclosures[0].href.endswith("four.ogg")]
+    assert entry.published == "Fri, 01 Mar 2024 20:00:00 GMT"
+    assert {e.id for e in after.entries} == {e.id for e in before.entries}
+
+
 def test_playlist_parses_and_its_durations_match_the_reports(site, tmp_path):
     out = tmp_path / "lists" / "bedtime.m3u8"
     result, text = cli("playlist", str(site / "podcast.toml"), "-o", str(out))
