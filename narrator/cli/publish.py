@@ -121,6 +121,14 @@ def batch(
             f"{r.elapsed_s:.1f}" if r.status != "skipped" else "",
         )
     out.print(table)
+    for r in result.results:
+        if r.replaced is not None:
+            out.print(
+                f"{escape(r.episode.name)}: written as {escape(r.episode.output.name)} now; "
+                f"its earlier file {escape(r.replaced.name)} and its sidecars are removed",
+                highlight=False,
+                soft_wrap=True,
+            )
     for r in result.failed:
         err.print(Text.assemble(("error:", "bold red"), " ", r.error or ""), soft_wrap=True)
     rendered, skipped, failed = len(result.rendered), len(result.skipped), len(result.failed)

@@ -45,6 +45,7 @@ from narrator.publish.manifest import (
     story_front_matter,
 )
 from narrator.publish.workers import become_batch_worker, episode_render, stop_workers
+from narrator.render.files import render_outputs
 from narrator.render.sidecars import sidecar_path
 from soundscapes.children import hangups_ignored, usable_cpus
 from soundscapes.errors import SoundscapeError
@@ -73,6 +74,9 @@ class EpisodeResult:
     elapsed_s: float = 0.0
     #: One line saying what went wrong (``failed`` only).
     error: str | None = None
+    #: The episode's file under its earlier name, removed now that it is written under this
+    #: one (another format or output name).
+    replaced: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -328,9 +332,11 @@ def _run_on_cluster(
 
     def done_with(task: _Task) -> Callable[[dict[str, Any]], None]:
         def done(answer: dict[str, Any]) -> None:
+            replaced = None
             if "error" not in answer:
-                _store_fingerprint(task.episode, task.inputs)
+                replaced = _store_fingerprint(task.episode, task.inputs)
             outcome = _Outcome(
+                replaced=replaced,
                 title=task.episode.title or str(answer.get("title") or ""),
                 duration_s=answer.get("duration_s"),
                 elapsed_s=float(answer.get("elapsed_s") or 0.0),
@@ -376,6 +382,7 @@ class _Outcome:
     duration_s: float | None = None
     elapsed_s: float = 0.0
     error: str | None = None
+    replaced: Path | None = None
 
 
 def _task(
@@ -416,6 +423,7 @@ def _result(task: _Task, outcome: _Outcome) -> EpisodeResult:
         title=outcome.title,
         duration_s=outcome.duration_s,
         elapsed_s=outcome.elapsed_s,
+        replaced=outcome.replaced,
     )
 
 
@@ -450,7 +458,7 @@ def _render(task: _Task) -> _Outcome:
                 artist=task.artist,
                 episode=task.meta,
             )  # fmt: skip
-            _store_fingerprint(ep, task.inputs)
+            replaced = _store_fingerprint(ep, task.inputs)
     except (NarratorError, SoundscapeError) as exc:
         return _Outcome(elapsed_s=time.perf_counter() - started, error=str(exc))
     except Exception as exc:  # a bug in one episode must not stop the batch: report it by name
@@ -461,13 +469,18 @@ def _render(task: _Task) -> _Outcome:
         title=ep.title or str(result.report.get("title") or ""),
         duration_s=result.duration_s,
         elapsed_s=time.perf_counter() - started,
+        replaced=replaced,
     )
 
 
-def _store_fingerprint(episode: Episode, inputs: dict[str, Any]) -> None:
+def _store_fingerprint(episode: Episode, inputs: dict[str, Any]) -> Path | None:
+    """Record what ``episode``'s file was made from; if it was written under another name
+    before, remove that file and its sidecars (a stale copy of the episode, published with
+    the folder) and return its path."""
     output = episode.output
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    previous = read_fingerprint(output) or _under_another_name(episode) or {}
+    earlier = None if fingerprint_path(output).is_file() else _under_another_name(episode)
+    previous = read_fingerprint(output) or (earlier[1] if earlier else {})
     record = {
         "fingerprint": fingerprint(inputs),
         "inputs": inputs,
@@ -480,9 +493,18 @@ def _store_fingerprint(episode: Episode, inputs: dict[str, Any]) -> None:
         "size_bytes": output.stat().st_size,  # a file damaged since then is not up to date
     }
     write_text_atomic(fingerprint_path(output), json.dumps(record, indent=2, ensure_ascii=False))
+    if earlier is None:
+        return None
+    old = earlier[0]
+    every = render_outputs(old, plot=True, page=True, stems=True)
+    for _, path in [*every, ("fingerprint", fingerprint_path(old))]:
+        if path.is_file() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return old
 
 
-def _under_another_name(episode: Episode) -> dict[str, Any] | None:
+def _under_another_name(episode: Episode) -> tuple[Path, dict[str, Any]] | None:
     """The record of the episode's earlier file beside its new one, if it was renamed: the
     first render's date (its feed pubDate) stays, so it does not show up as new in apps."""
     folder = episode.output.parent
@@ -493,8 +515,13 @@ def _under_another_name(episode: Episode) -> dict[str, Any] | None:
             record = json.loads(sidecar.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(record, dict) and record.get("episode") == episode.story_ref:
-            return record
+        old = sidecar.with_name(sidecar.name.removesuffix(".fingerprint.json"))
+        if (
+            isinstance(record, dict)
+            and record.get("episode") == episode.story_ref
+            and old != episode.output
+        ):
+            return old, record
     return None
 
 

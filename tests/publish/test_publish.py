@@ -165,9 +165,10 @@ def test_guids_and_dates_survive_a_re_render(site, tmp_path):
         assert int(enclosure.length) == local_file(enclosure.href, folder / "public").stat().st_size
 
 
-def test_an_episode_renamed_keeps_its_first_date_in_the_feed(site, tmp_path):
+def test_an_episode_renamed_keeps_its_first_date_and_leaves_no_old_copy(site, tmp_path):
     """Episode 4 has no date of its own: its pubDate is its first render's. Written in another
-    format (a new file name), it was dated anew, and apps listed it as a new episode."""
+    format (a new file name), it was dated anew, and apps listed it as a new episode; and its
+    old file stayed in the published folder."""
     folder = copy_of(site, tmp_path)
     manifest_path = folder / "podcast.toml"
     assert cli("feed", str(manifest_path))[0].exit_code == 0
@@ -177,9 +178,14 @@ def test_an_episode_renamed_keeps_its_first_date_in_the_feed(site, tmp_path):
     first = json.loads((folder / "public" / "four.mp3.fingerprint.json").read_text("utf-8"))
     first["first_rendered"] = "2024-03-01T20:00:00+00:00"  # a date no rerun could make
     (folder / "public" / "four.mp3.fingerprint.json").write_text(json.dumps(first), "utf-8")
-    result = run_batch(load_manifest(manifest_path), jobs=1)
-    assert [r.status for r in result.results] == ["skipped"] * 3 + ["rendered"]
-    assert (folder / "public" / "four.ogg").is_file()
+    result, text = cli("batch", str(manifest_path), "--jobs", "1")
+    assert result.exit_code == 0, text
+    assert "1 rendered, 3 up to date" in text
+    public = folder / "public"
+    assert (public / "four.ogg").is_file()
+    # The copy under the old name is gone with its sidecars (it was published with the folder).
+    assert not [p.name for p in public.iterdir() if p.name.startswith("four.mp3")]
+    assert "written as four.ogg now; its earlier file four.mp3 and its sidecars are removed" in text
     assert cli("feed", str(manifest_path))[0].exit_code == 0
     after = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
     (entry,) = [e for e in after.entries if e.enclosures[0].href.endswith("four.ogg")]
