@@ -274,3 +274,9 @@ def playlist(
         highlight=False,
         soft_wrap=True,
     )
+    for gone in result.retired:
+        out.print(
+            escape(f"removed {gone.name}: no playlist ends with it now"),
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -10,6 +10,7 @@ a minute.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -77,6 +78,8 @@ class PlaylistResult:
     warnings: tuple[str, ...] = ()
     #: Whether the playlist file changed (left alone, time and all, when it would not).
     changed: bool = True
+    #: Closers this playlist ended with before and no playlist plays now: removed.
+    retired: tuple[Path, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -176,8 +179,11 @@ def write_playlist(
             )
         )
     text = m3u8_text(entries, relative_to=output.parent)
+    before = _closers_in(output, manifest.output_dir)
     changed = write_bytes_if_changed(output, text.encode("utf-8"))
+    retired = _retire(before - {closer.resolve() if closer else None}, output, manifest.output_dir)
     return PlaylistResult(
+        retired=retired,
         changed=changed,
         path=output,
         entries=tuple(entries),
@@ -185,6 +191,42 @@ def write_playlist(
         closer_rendered=closer_rendered,
         warnings=tuple(warnings),
     )
+
+
+def _closers_in(playlist: Path, folder: Path) -> set[Path]:
+    """The closers (narrator's, in ``folder``) the playlist file at ``playlist`` plays."""
+    try:
+        lines = playlist.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    found = set()
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        path = (playlist.parent / line.strip()).resolve()
+        made = sidecar_path(path, ".fingerprint.json").is_file()
+        if path.name.startswith(CLOSER_PREFIX) and path.parent == folder.resolve() and made:
+            found.add(path)
+    return found
+
+
+def _retire(closers: set[Path], playlist: Path, folder: Path) -> tuple[Path, ...]:
+    """Remove ``closers`` (with their fingerprints) that no playlist beside ``playlist`` or in
+    ``folder`` plays any more: a closer of another length or scene is a new file, and the old
+    one (an hour of audio, in the published folder) was left behind."""
+    if not closers:
+        return ()
+    playing: set[Path] = set()
+    for place in {playlist.parent.resolve(), folder.resolve()}:
+        for other in place.glob("*.m3u*"):
+            playing |= _closers_in(other, folder)
+    retired = []
+    for path in sorted(closers - playing):
+        for gone in (path, sidecar_path(path, ".fingerprint.json")):
+            with contextlib.suppress(OSError):
+                gone.unlink()
+        retired.append(path)
+    return tuple(retired)
 
 
 def closer_target(episode_target: LoudnessTarget) -> LoudnessTarget:

@@ -249,6 +249,35 @@ def test_playlist_closer_is_ambience_under_the_episodes_and_rendered_once(site, 
         )
 
 
+def test_a_closer_no_playlist_plays_any_more_is_removed(site, tmp_path):
+    """Each new closer length or scene was a new file, and the old ones piled up in the
+    published folder; one that another playlist still plays stays."""
+    folder = copy_of(site, tmp_path)
+    public = folder / "public"
+    manifest = str(folder / "podcast.toml")
+    rain = ["--closer-scene", "rain"]
+    other = public / "other.m3u8"
+    assert cli("playlist", manifest, "--closer-minutes", "0.1", *rain)[0].exit_code == 0
+    assert (
+        cli("playlist", manifest, "-o", str(other), "--closer-minutes", "0.2", *rain)[0].exit_code
+        == 0
+    )
+    assert (public / "closer-rain-0.1min.mp3").is_file()
+    result, text = cli("playlist", manifest, "--closer-minutes", "0.3", *rain)
+    assert result.exit_code == 0, text
+    assert "removed closer-rain-0.1min.mp3: no playlist ends with it now" in text
+    closers = sorted(p.name for p in public.iterdir() if p.name.startswith("closer-"))
+    assert closers == [
+        "closer-rain-0.2min.mp3", "closer-rain-0.2min.mp3.fingerprint.json",
+        "closer-rain-0.3min.mp3", "closer-rain-0.3min.mp3.fingerprint.json",
+    ]  # fmt: skip
+    # Without a closer now: the one it had goes too; the other playlist's stays.
+    result, text = cli("playlist", manifest)
+    assert result.exit_code == 0 and "removed closer-rain-0.3min.mp3" in text
+    assert not (public / "closer-rain-0.3min.mp3").exists()
+    assert (public / "closer-rain-0.2min.mp3").is_file()
+
+
 def test_a_damaged_file_or_a_missing_story_is_not_published_as_it_stands(site, tmp_path):
     folder = copy_of(site, tmp_path)
     manifest_path = folder / "podcast.toml"
