@@ -118,6 +118,9 @@ HARD_FORMS = [
     ("Type II and Apollo XI.", "Type two and Apollo eleven."),  # counted, not kings
     ("Part I and Part II are long.", "Part one and Part two are long."),
     ("Chapters I and II.", "Chapters one and two."),
+    ("It was 5° north, 5°N.", "It was five degrees north, five degrees N."),
+    ("Good night🌙sleep well.", "Good night sleep well."),
+    ("At 9.15 a.m. and 7.30pm.", "At nine fifteen a.m. and seven thirty p.m."),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

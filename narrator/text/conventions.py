@@ -1,8 +1,9 @@
 """Ways of writing times and numbers that the general rules of :mod:`narrator.text.spoken`
 misread, rewritten before them: hours and minutes run together (``2h30``, ``1h 30m``: the
-minutes were read as metres), a decimal comma (``1,5 m``: "one,five"), a range of weekdays
-(``Mon–Fri``: "Mon, Fri"), and a year before 1100 where the words before it say it is one
-(``in 1066``: "one thousand and sixty-six").
+minutes were read as metres), a British time (``9.15 a.m.``: "nine point one five"), a
+decimal comma (``1,5 m``: "one,five"), a range of weekdays (``Mon–Fri``: "Mon, Fri"), and a
+year before 1100 where the words before it say it is one (``in 1066``: "one thousand and
+sixty-six").
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ _DAY_AFTER_RE = re.compile(rf"{_DAY}\b")
 #: ``2h30``, ``2 h 30``, ``1h 30m``, ``1h45min``: hours, then minutes under sixty.
 _HOURS_MINUTES_RE = re.compile(
     r"(?<![\w.,])(?P<h>\d+)\s?h\s?(?P<m>[0-5]?\d)(?:\s?(?:min|mins|m)\b|(?![\w,]|\.\d))"
+)
+#: ``9.15 a.m.``, ``7.30pm``: a British time, hours and minutes parted by a stop.
+_DOTTED_TIME_RE = re.compile(
+    r"(?<![\w.,])(?P<h>1[0-2]|0?\d)\.(?P<m>[0-5]\d)(?=\s?(?:[ap]\.?m\b|[AP]\.?M\b))"
 )
 #: ``1,5`` and ``0,25``: a comma before one or two digits, in no list of numbers (``10,20,30``)
 #: and no thousands (``1,500``), is a decimal comma.
@@ -74,6 +79,7 @@ def read_conventions(text: str) -> str:
     if not any(c.isdigit() for c in text):
         return text
     text = _HOURS_MINUTES_RE.sub(_hours_minutes, text)
+    text = _DOTTED_TIME_RE.sub(r"\g<h>:\g<m>", text)
     text = _DECIMAL_COMMA_RE.sub(r"\g<a>.\g<b>", text)
     return _EARLY_YEAR_RE.sub(_early_year, text)
 

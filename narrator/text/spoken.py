@@ -159,7 +159,7 @@ _PERCENT_RE = re.compile(
 )
 _DEGREE_RE = re.compile(
     _LEFT + r"(?P<n>" + _NUM + r")(?:[-–](?P<n2>" + _NUM + r"))?\s?"
-    r"(?:°\s?(?P<scale>[CFK](?![A-Za-z]))?|(?P<sign>[℃℉]))"
+    r"(?:°(?:\s?(?P<scale>[CFK](?![A-Za-z])))?|(?P<sign>[℃℉]))"
 )
 #: Units read after a number: symbol → (singular, plural). Single letters only when glued
 #: ("5m"), since "5 m" may be minutes or a million.
@@ -461,7 +461,8 @@ def _degrees(m: re.Match[str]) -> str:
     if scale == "K":
         unit = "kelvin"
         name = ""
-    return f"{_range_or(m['n'], m['n2'])} {unit}{name}"
+    glued = m.string[m.end() : m.end() + 1].isalpha()  # "5°N": five degrees N
+    return f"{_range_or(m['n'], m['n2'])} {unit}{name}" + (" " if glued else "")
 
 
 def _unit(m: re.Match[str]) -> str:

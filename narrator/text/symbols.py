@@ -23,6 +23,7 @@ def drop_symbols(text: str) -> tuple[str, int]:
     dropped = 0
     joined = False  # the symbol before was joined to this one
     flag_half = False  # a regional indicator waits for its pair
+    gap = False  # a symbol was dropped since the last character kept
     for ch in text:
         cat, code = unicodedata.category(ch), ord(ch)
         if ch in "°℃℉№":
@@ -41,8 +42,12 @@ def drop_symbols(text: str) -> tuple[str, int]:
                 dropped += not joined
                 flag_half = False
             joined = False
+            gap = True
             continue
         joined = flag_half = False
+        if gap and kept and not kept[-1].isspace() and (ch.isalnum() or ch in "\"'‘“("):
+            kept.append(" ")  # "night🌙sleep" is two words, not "nightsleep"
+        gap = False
         kept.append(ch)
     text = "".join(kept)
     if dropped:
