@@ -148,6 +148,12 @@ def write_playlist(
             manifest.output_dir
             / f"{CLOSER_PREFIX}{scene.name}-{closer_minutes:g}min{get_format(fmt).suffix}"
         )
+        episodes = {path.resolve(): role for role, path in published_files(manifest)}
+        if closer.resolve() in episodes:
+            raise PublishError(
+                f"{closer}: the closer would write over the {episodes[closer.resolve()]}; give "
+                "that episode another output name in the manifest"
+            )
         # The closer it makes may be there from before: that one is its to write.
         mine = [(role, path) for role, path in inputs if path != closer]
         check_outputs([("playlist", output), ("closer", closer)], mine)

@@ -278,6 +278,26 @@ def test_a_closer_no_playlist_plays_any_more_is_removed(site, tmp_path):
     assert (public / "closer-rain-0.2min.mp3").is_file()
 
 
+def test_a_closer_never_writes_over_an_episode_named_like_it(site, tmp_path):
+    """An episode written as closer-rain-0.5min.mp3 was replaced by the closer, fingerprint and
+    all, and the feed published the ambience as that episode."""
+    folder = copy_of(site, tmp_path)
+    manifest = folder / "podcast.toml"
+    text = manifest.read_text("utf-8")
+    manifest.write_text(
+        text.replace("number = 4\n", 'number = 4\noutput = "closer-rain-0.5min.mp3"\n'), "utf-8"
+    )
+    assert cli("batch", str(manifest), "--jobs", "1")[0].exit_code == 0
+    episode = folder / "public" / "closer-rain-0.5min.mp3"
+    before = episode.read_bytes()
+    result, said = cli(
+        "playlist", str(manifest), "--closer-minutes", "0.5", "--closer-scene", "rain"
+    )
+    assert result.exit_code == 1
+    assert "the closer would write over the audio of episode 4" in said
+    assert episode.read_bytes() == before
+
+
 def test_a_damaged_file_or_a_missing_story_is_not_published_as_it_stands(site, tmp_path):
     folder = copy_of(site, tmp_path)
     manifest_path = folder / "podcast.toml"
