@@ -119,3 +119,14 @@ def test_plan_update_from_the_command_line(tmp_path):
     same = runner.invoke(app, ["plan", str(story), "-o", str(plan), "--update"])
     assert same.exit_code == 0 and "up to date with the story" in same.output
     assert plan.stat().st_mtime_ns == stamp
+
+
+def test_a_passage_moved_whole_keeps_its_entry():
+    story = "The tide draws out over the sand.\n\nA fire crackles in the grate.\n\nYou rest.\n"
+    script = parse_text(story)
+    text = edit_entry(write_plan(script, plan_story(script)), 1, scene=STORM, layers=STORM_LAYERS)
+    moved = "A fire crackles in the grate.\n\nThe tide draws out over the sand.\n\nYou rest.\n"
+    now = parse_text(moved)
+    done = update_plan(text, now, plan_story(now))
+    assert [s.name == "storm" for s in done.plan.scenes] == [True, False, False]
+    assert done.new == () and done.dropped == () and done.edited == ()

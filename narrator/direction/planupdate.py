@@ -5,7 +5,8 @@ matches), and writing it anew would drop every scene and gain the producer chose
 old plan's passages are lined up with the story's (:class:`difflib.SequenceMatcher` over the
 passage hashes, as the staleness message does): a passage whose text is unchanged keeps its
 entry; a passage edited in place (a typo fixed, a sentence added) keeps it too; a passage that
-is new gets the scene the planner gives it now; an entry whose passage is gone is dropped.
+is new gets the scene the planner gives it now; an entry whose passage is gone is dropped. A
+passage moved whole elsewhere in the story keeps its entry too.
 
 In a run of changed passages the old and new ones pair by position when there are as many of
 each (edited in place); otherwise a new passage takes the entry of an old one that began with
@@ -91,6 +92,16 @@ def update_plan(
             pairs = _pairs(range(i1, i2), range(j1, j2), old_words, script)
             carried.update(pairs)
             edited += list(pairs)
+    # A passage moved whole (cut and pasted elsewhere) is the same text: it keeps its entry.
+    loose = [i for i in range(len(fingerprint)) if i not in carried.values()]
+    for j in range(len(now)):
+        if j not in carried:
+            same = next((i for i in loose if fingerprint[i] == now[j]), None)
+            if same is not None:
+                carried[j] = same
+                loose.remove(same)
+                if j in edited:
+                    edited.remove(j)
     carried = {j: i for j, i in carried.items() if i in old_scenes}
     edited = [j for j in edited if j in carried]
     scenes_now, sources, heard = [], [], []
