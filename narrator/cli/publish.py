@@ -122,6 +122,8 @@ def batch(
         )
     out.print(table)
     for r in result.results:
+        for warning in r.warnings:
+            warn(warning)
         if r.replaced is not None:
             out.print(
                 f"{escape(r.episode.name)}: written as {escape(r.episode.output.name)} now; "

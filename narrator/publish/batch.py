@@ -77,6 +77,8 @@ class EpisodeResult:
     #: The episode's file under its earlier name, removed now that it is written under this
     #: one (another format or output name).
     replaced: Path | None = None
+    #: What the render warned of (a bracket read as text, a symbol dropped, ...).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -341,6 +343,7 @@ def _run_on_cluster(
                 duration_s=answer.get("duration_s"),
                 elapsed_s=float(answer.get("elapsed_s") or 0.0),
                 error=answer.get("error"),
+                warnings=tuple(answer.get("warnings") or ()),
             )
             settle(_result(task, outcome))
 
@@ -383,6 +386,7 @@ class _Outcome:
     elapsed_s: float = 0.0
     error: str | None = None
     replaced: Path | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def _task(
@@ -424,6 +428,10 @@ def _result(task: _Task, outcome: _Outcome) -> EpisodeResult:
         duration_s=outcome.duration_s,
         elapsed_s=outcome.elapsed_s,
         replaced=outcome.replaced,
+        warnings=tuple(
+            f"{task.episode.name}: {_without_story_path(w, task.episode.story)}"
+            for w in outcome.warnings
+        ),
     )
 
 
@@ -470,6 +478,7 @@ def _render(task: _Task) -> _Outcome:
         duration_s=result.duration_s,
         elapsed_s=time.perf_counter() - started,
         replaced=replaced,
+        warnings=tuple(result.warnings),
     )
 
 

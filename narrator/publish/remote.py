@@ -109,6 +109,7 @@ def render_remote(payload: dict[str, Any]) -> dict[str, Any]:
             "files": [_described(p) for p in sorted(output.parent.iterdir()) if p.is_file()],
             "title": result.report.get("title") or "",
             "duration_s": result.duration_s,
+            "warnings": list(result.warnings),
             "elapsed_s": time.perf_counter() - started,
         }
     except BaseException:

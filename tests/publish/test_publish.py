@@ -298,6 +298,18 @@ def test_a_closer_never_writes_over_an_episode_named_like_it(site, tmp_path):
     assert episode.read_bytes() == before
 
 
+def test_a_batch_says_what_each_render_warned_of(tmp_path):
+    """The warnings were only inside the reports; narrator render prints them."""
+    manifest = lay_out(
+        tmp_path,
+        show_toml({"title": "T", "base_url": BASE_URL}, {"story": "stories/w.txt"}),
+        {"stories/w.txt": "He wrote [sic] it. You rest now.\n"},
+    )
+    result, text = cli("batch", str(manifest), "--jobs", "1")
+    assert result.exit_code == 0, text
+    assert "episode 1 (stories/w.txt): line 1: [sic] is no cue, so it is read as text" in text
+
+
 def test_a_damaged_file_or_a_missing_story_is_not_published_as_it_stands(site, tmp_path):
     folder = copy_of(site, tmp_path)
     manifest_path = folder / "podcast.toml"
