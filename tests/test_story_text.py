@@ -510,3 +510,16 @@ def test_a_binary_file_is_refused_saying_what_a_story_is(tmp_path):
     said = r"picture\.txt: looks like a binary file, not text; give a story saved as text \(UTF-8\)"
     with pytest.raises(ScriptError, match=said):
         parse_story(path)
+
+
+def test_a_cue_in_a_markdown_heading_acts_where_the_heading_is():
+    """It was dropped without a word: no scene, no pause, no warning."""
+    story = (
+        "# Night\n\n## Part One [scene: music]\n\nThe hall is quiet.\n\n"
+        "## Part Two [pause 5s]\n\nYou rest.\n\nSleep.\n"
+    )
+    script = parse_text(story, source="s.md", markdown=True)
+    assert [c.title for c in script.chapters] == ["Part One", "Part Two"]
+    assert script.passages[0].scene == "music"
+    assert script.passages[0].pause_after_s == 5.0
+    assert [p.text for p in script.passages] == ["The hall is quiet.", "You rest.", "Sleep."]

@@ -262,12 +262,16 @@ def parse_text(
         title or meta.title or (_display(title_block.text, cues) if title_block else default_title)
     )
     for block in blocks:
-        if block is title_block:
-            continue
         if block.level:
-            if block.level == chapter_level:
+            if block.level == chapter_level and block is not title_block:
                 builder.start_chapter(_display(block.text, cues), block.line)
-            continue  # deeper headings are structure for the eye only
+            # Deeper headings are structure for the eye only; a cue in any heading acts, as
+            # on a line of its own there ("## Part One [scene: music]" was dropped silently).
+            acting = [m[0] for m in PLACEHOLDER_RE.finditer(block.text)
+                      if cues[int(m[1])].kind != "literal"]  # fmt: skip
+            if acting:
+                builder.paragraph(" ".join(acting), block.line)
+            continue
         builder.paragraph(block.text, block.line)
     if not builder.passages:
         raise ScriptError(f"{source}: the story has no words to speak; write some text in it")
