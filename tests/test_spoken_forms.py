@@ -121,6 +121,7 @@ HARD_FORMS = [
     ("It was 5° north, 5°N.", "It was five degrees north, five degrees N."),
     ("Good night🌙sleep well.", "Good night sleep well."),
     ("At 9.15 a.m. and 7.30pm.", "At nine fifteen a.m. and seven thirty p.m."),
+    ("Open 9:00–17:30.", "Open nine o'clock to seventeen thirty."),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

@@ -32,6 +32,8 @@ _HOURS_MINUTES_RE = re.compile(
 _DOTTED_TIME_RE = re.compile(
     r"(?<![\w.,])(?P<h>1[0-2]|0?\d)\.(?P<m>[0-5]\d)(?=\s?(?:[ap]\.?m\b|[AP]\.?M\b))"
 )
+#: ``9:00–17:30``, ``10:00-11:00``: a span of clock times (the dash reached the voice).
+_TIME_RANGE_RE = re.compile(r"(?<![\w:])(?P<a>\d{1,2}:[0-5]\d)\s?[–-]\s?(?P<b>\d{1,2}:[0-5]\d)\b")
 #: ``1,5`` and ``0,25``: a comma before one or two digits, in no list of numbers (``10,20,30``)
 #: and no thousands (``1,500``), is a decimal comma.
 _DECIMAL_COMMA_RE = re.compile(r"(?<![\d,.])(?P<a>\d+),(?P<b>\d{1,2})(?![\d,]|\.\d)")
@@ -80,6 +82,7 @@ def read_conventions(text: str) -> str:
         return text
     text = _HOURS_MINUTES_RE.sub(_hours_minutes, text)
     text = _DOTTED_TIME_RE.sub(r"\g<h>:\g<m>", text)
+    text = _TIME_RANGE_RE.sub(r"\g<a> to \g<b>", text)
     text = _DECIMAL_COMMA_RE.sub(r"\g<a>.\g<b>", text)
     return _EARLY_YEAR_RE.sub(_early_year, text)
 
