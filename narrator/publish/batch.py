@@ -44,8 +44,8 @@ from narrator.publish.manifest import (
     story_cover,
     story_front_matter,
 )
+from narrator.publish.renamed import earlier_name, remove_render
 from narrator.publish.workers import become_batch_worker, episode_render, stop_workers
-from narrator.render.files import render_outputs
 from narrator.render.sidecars import sidecar_path
 from soundscapes.children import hangups_ignored, usable_cpus
 from soundscapes.errors import SoundscapeError
@@ -336,7 +336,7 @@ def _run_on_cluster(
         def done(answer: dict[str, Any]) -> None:
             replaced = None
             if "error" not in answer:
-                replaced = _store_fingerprint(task.episode, task.inputs)
+                replaced = _store_fingerprint(task.episode, task.inputs, task.kin)
             outcome = _Outcome(
                 replaced=replaced,
                 title=task.episode.title or str(answer.get("title") or ""),
@@ -377,6 +377,8 @@ class _Task:
     inputs: dict[str, Any]
     speech_jobs: int
     cache_dir: Path | None
+    #: The other episodes' files (``None``: another tells the same story; see _store_fingerprint).
+    kin: frozenset[Path] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -408,6 +410,9 @@ def _task(
         inputs=episode_inputs(manifest, episode),
         speech_jobs=speech_jobs,
         cache_dir=cache_dir or manifest.cache_dir,
+        kin=None
+        if [e.story_ref for e in manifest.episodes].count(episode.story_ref) > 1
+        else frozenset(e.output.resolve() for e in manifest.episodes if e is not episode),
     )
 
 
@@ -466,7 +471,7 @@ def _render(task: _Task) -> _Outcome:
                 artist=task.artist,
                 episode=task.meta,
             )  # fmt: skip
-            replaced = _store_fingerprint(ep, task.inputs)
+            replaced = _store_fingerprint(ep, task.inputs, task.kin)
     except (NarratorError, SoundscapeError) as exc:
         return _Outcome(elapsed_s=time.perf_counter() - started, error=str(exc))
     except Exception as exc:  # a bug in one episode must not stop the batch: report it by name
@@ -482,56 +487,30 @@ def _render(task: _Task) -> _Outcome:
     )
 
 
-def _store_fingerprint(episode: Episode, inputs: dict[str, Any]) -> Path | None:
-    """Record what ``episode``'s file was made from; if it was written under another name
-    before, remove that file and its sidecars (a stale copy of the episode, published with
-    the folder) and return its path."""
+def _store_fingerprint(
+    episode: Episode, inputs: dict[str, Any], kin: frozenset[Path] | None = None
+) -> Path | None:
+    """Record what ``episode``'s file was made from. With ``kin`` (the other episodes' files;
+    ``None`` when another episode tells the same story): if it was written under another name
+    before, that file and its sidecars go (a stale copy published with the folder), its first
+    render's date stays (its feed pubDate), and its path is returned."""
     output = episode.output
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    earlier = None if fingerprint_path(output).is_file() else _under_another_name(episode)
+    earlier = None
+    if kin is not None and not fingerprint_path(output).is_file():
+        earlier = earlier_name(output, episode.story_ref, kin)
     previous = read_fingerprint(output) or (earlier[1] if earlier else {})
     record = {
         "fingerprint": fingerprint(inputs),
         "inputs": inputs,
-        # Which episode it is (its story in the manifest, as its feed GUID): found again when
-        # its file is renamed (another format, another output name).
-        "episode": episode.story_ref,
+        "episode": episode.story_ref,  # found again when its file is renamed
         # Kept across re-renders: the feed's pubDate when the manifest gives no date.
         "first_rendered": previous.get("first_rendered", now),
         "rendered": now,
         "size_bytes": output.stat().st_size,  # a file damaged since then is not up to date
     }
     write_text_atomic(fingerprint_path(output), json.dumps(record, indent=2, ensure_ascii=False))
-    if earlier is None:
-        return None
-    old = earlier[0]
-    every = render_outputs(old, plot=True, page=True, stems=True)
-    for _, path in [*every, ("fingerprint", fingerprint_path(old))]:
-        if path.is_file() and not path.is_symlink():
-            with contextlib.suppress(OSError):
-                path.unlink()
-    return old
-
-
-def _under_another_name(episode: Episode) -> tuple[Path, dict[str, Any]] | None:
-    """The record of the episode's earlier file beside its new one, if it was renamed: the
-    first render's date (its feed pubDate) stays, so it does not show up as new in apps."""
-    folder = episode.output.parent
-    if not folder.is_dir():
-        return None
-    for sidecar in sorted(folder.glob("*.fingerprint.json")):
-        try:
-            record = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        old = sidecar.with_name(sidecar.name.removesuffix(".fingerprint.json"))
-        if (
-            isinstance(record, dict)
-            and record.get("episode") == episode.story_ref
-            and old != episode.output
-        ):
-            return old, record
-    return None
+    return remove_render(earlier[0]) if earlier else None
 
 
 def _read_report(episode: Episode) -> dict[str, Any]:

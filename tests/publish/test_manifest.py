@@ -311,7 +311,7 @@ def test_fingerprint_follows_the_engine_and_the_voice_files_that_speak_the_episo
         own.output.with_name(own.output.name + ".chapters.json"),
     ):
         path.write_text("{}", encoding="utf-8")
-    _store_fingerprint(own.output, episode_inputs(manifest, own))
+    _store_fingerprint(own, episode_inputs(manifest, own))
     assert not is_up_to_date(manifest, own)
 
 

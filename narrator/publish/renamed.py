@@ -1,0 +1,48 @@
+"""An episode's file under an earlier name: found by the record beside it, removed with its
+sidecars once the episode is written under its new name (another format or output name)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from narrator.render.files import render_outputs
+from narrator.render.sidecars import sidecar_path
+
+_RECORD = ".fingerprint.json"
+
+
+def earlier_name(
+    output: Path, story_ref: str, kin: frozenset[Path]
+) -> tuple[Path, dict[str, Any]] | None:
+    """The file beside ``output`` whose record names the episode of ``story_ref`` and that no
+    other episode (``kin``, resolved) writes, with its record; ``None`` if there is none."""
+    folder = output.parent
+    if not folder.is_dir():
+        return None
+    for sidecar in sorted(folder.glob(f"*{_RECORD}")):
+        old = sidecar.with_name(sidecar.name.removesuffix(_RECORD))
+        if old == output or old.resolve() in kin:
+            continue
+        try:
+            record = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("episode") == story_ref:
+            return old, record
+    return None
+
+
+def remove_render(old: Path) -> Path:
+    """Remove ``old`` and everything a render and a batch wrote beside it; returns ``old``."""
+    every = render_outputs(old, plot=True, page=True, stems=True)
+    for _, path in [*every, ("record", sidecar_path(old, _RECORD))]:
+        if path.is_file() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return old
+
+
+__all__ = ["earlier_name", "remove_render"]
