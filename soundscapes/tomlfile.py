@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 import tomllib
 
+from soundscapes.errors import clip
+
 #: Where tomllib says the mistake is, at the end of its message.
 _WHERE_RE = re.compile(r"\s*\((?:at line (?P<line>\d+), column \d+|at end of document)\)$")
-#: Longest parser message quoted: it may quote the user's text.
-_REASON_CHARS = 80
 #: What a syntax error asks for when the caller has no better example.
 CHECK_SYNTAX = "check the quotes, brackets and = signs"
 
@@ -22,18 +22,18 @@ def toml_error(
     text: str,
     *,
     first_line: int = 1,
+    subject: str = "",
     fix: str = CHECK_SYNTAX,
 ) -> str:
     """One line for a file that is not valid TOML: ``source:line: not valid TOML (why); fix``.
 
-    ``first_line``: the file line ``text`` starts on (front matter starts after its fence).
+    ``first_line``: the file line ``text`` starts on (front matter starts after its fence);
+    ``subject`` goes before "not valid TOML" (``front matter is ``).
     """
     where = _WHERE_RE.search(str(exc))
     line = int(where["line"]) if where and where["line"] else text.rstrip("\n").count("\n") + 1
-    reason = _WHERE_RE.sub("", str(exc))
-    if len(reason) > _REASON_CHARS:
-        reason = reason[: _REASON_CHARS - 1] + "…"
-    return f"{source}:{line + first_line - 1}: not valid TOML ({reason}); {fix}"
+    reason = clip(_WHERE_RE.sub("", str(exc)))  # it may quote the user's text
+    return f"{source}:{line + first_line - 1}: {subject}not valid TOML ({reason}); {fix}"
 
 
 class TomlLines:

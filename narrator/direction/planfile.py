@@ -278,11 +278,6 @@ def plan_entries(
     """
     header, entries, lines = _parsed(text, source)
     fingerprint = header["fingerprint"]
-    if not isinstance(fingerprint, list) or not all(isinstance(h, str) for h in fingerprint):
-        raise PlanError(
-            f"{lines.find('fingerprint')}: fingerprint must be a list of passage hashes; "
-            "write the plan again with narrator plan"
-        )
     chosen = _chosen(entries, len(fingerprint), lines, scenes, folder)
     words = {e["index"]: str(e.get("words", "")) for e in entries}
     return tuple(fingerprint), chosen, words
@@ -314,7 +309,12 @@ def _parsed(text: str, source: str) -> tuple[dict[str, Any], list[dict[str, Any]
             "write the plan again with this narrator"
         )
     count, fingerprint = header.get("passages"), header["fingerprint"]
-    if count is not None and isinstance(fingerprint, list) and count != len(fingerprint):
+    if not isinstance(fingerprint, list) or not all(isinstance(h, str) for h in fingerprint):
+        raise PlanError(
+            f"{lines.find('fingerprint')}: fingerprint must be a list of passage hashes; "
+            "write the plan again with narrator plan"
+        )
+    if count is not None and count != len(fingerprint):
         raise PlanError(
             f"{lines.find('passages')}: passages = {count!r}, but the fingerprint lists "
             f"{len(fingerprint)}; narrator plan writes the count: set it back to "
@@ -348,13 +348,8 @@ def _chosen(
 
 
 def _check_fingerprint(
-    fingerprint: Any, entries: list[dict[str, Any]], script: Script, lines: _Lines
+    fingerprint: list[str], entries: list[dict[str, Any]], script: Script, lines: _Lines
 ) -> None:
-    if not isinstance(fingerprint, list) or not all(isinstance(h, str) for h in fingerprint):
-        raise PlanError(
-            f"{lines.find('fingerprint')}: fingerprint must be a list of passage hashes; "
-            "write the plan again with narrator plan"
-        )
     now = list(story_fingerprint(script))
     if fingerprint == now:
         return

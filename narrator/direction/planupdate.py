@@ -100,8 +100,6 @@ def update_plan(
             if same is not None:
                 carried[j] = same
                 loose.remove(same)
-                if j in edited:
-                    edited.remove(j)
     carried = {j: i for j, i in carried.items() if i in old_scenes}
     edited = [j for j in edited if j in carried]
     scenes_now, sources, heard = [], [], []

@@ -10,7 +10,6 @@ a minute.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from narrator.publish.manifest import (
     others,
     show_files,
 )
+from narrator.publish.renamed import remove_render
 from narrator.publish.rendered import load_rendered
 from narrator.render.sidecars import sidecar_path
 from narrator.speech.filehash import file_sha256
@@ -226,13 +226,7 @@ def _retire(closers: set[Path], playlist: Path, folder: Path) -> tuple[Path, ...
     for place in {playlist.parent.resolve(), folder.resolve()}:
         for other in place.glob("*.m3u*"):
             playing |= _closers_in(other, folder)
-    retired = []
-    for path in sorted(closers - playing):
-        for gone in (path, sidecar_path(path, ".fingerprint.json")):
-            with contextlib.suppress(OSError):
-                gone.unlink()
-        retired.append(path)
-    return tuple(retired)
+    return tuple(remove_render(path) for path in sorted(closers - playing))
 
 
 def closer_target(episode_target: LoudnessTarget) -> LoudnessTarget:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from narrator.render.files import render_outputs
+from narrator.render.files import remove_stale_sidecars
 from narrator.render.sidecars import sidecar_path
 
 _RECORD = ".fingerprint.json"
@@ -36,12 +36,13 @@ def earlier_name(
 
 
 def remove_render(old: Path) -> Path:
-    """Remove ``old`` and everything a render and a batch wrote beside it; returns ``old``."""
-    every = render_outputs(old, plot=True, page=True, stems=True)
-    for _, path in [*every, ("record", sidecar_path(old, _RECORD))]:
-        if path.is_file() and not path.is_symlink():
-            with contextlib.suppress(OSError):
-                path.unlink()
+    """Remove ``old`` and everything a render, a batch or a playlist wrote beside it (its
+    record); returns ``old``."""
+    remove_stale_sidecars(old, [], [])  # nothing of it is kept: the audio goes too
+    record = sidecar_path(old, _RECORD)
+    if record.is_file() and not record.is_symlink():
+        with contextlib.suppress(OSError):
+            record.unlink()
     return old
 
 

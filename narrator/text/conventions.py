@@ -46,8 +46,10 @@ _EARLY_YEAR_RE = re.compile(
 )
 
 
-def _year(digits: str) -> str:
-    return num2words(int(digits), to="year").replace("thousand and", "thousand")
+def year_words(year: int) -> str:
+    """``1984`` → "nineteen eighty-four"; ``2005`` → "two thousand five", as American
+    narrators say it, not "two thousand and five"."""
+    return num2words(year, to="year").replace("thousand and", "thousand")
 
 
 def _day_range(m: re.Match[str]) -> str:
@@ -61,10 +63,10 @@ def _hours_minutes(m: re.Match[str]) -> str:
 
 
 def _early_year(m: re.Match[str]) -> str:
-    said = f"{m['w']} {_year(m['a'])}"
+    said = f"{m['w']} {year_words(int(m['a']))}"
     if m["b"]:
         sep = m["sep"].strip()
-        said += f" {'to' if sep in ('–', '-') else sep} {_year(m['b'])}"
+        said += f" {'to' if sep in ('–', '-') else sep} {year_words(int(m['b']))}"
     return said
 
 
@@ -87,4 +89,4 @@ def read_conventions(text: str) -> str:
     return _EARLY_YEAR_RE.sub(_early_year, text)
 
 
-__all__ = ["joins_days", "read_conventions"]
+__all__ = ["joins_days", "read_conventions", "year_words"]

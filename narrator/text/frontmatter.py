@@ -29,6 +29,7 @@ from narrator.options import (
     keys_for,
 )
 from narrator.text.pronunciation import check_entries
+from soundscapes.tomlfile import toml_error
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +66,6 @@ KNOWN_KEYS = (*METADATA_KEYS, *keys_for(FRONT))
 MAX_DEPTH = 20
 #: A front-matter line that sets a key (YAML's ``title:``, TOML's ``title =``).
 _KEY_LINE_RE = re.compile(r"\s*[A-Za-z_][\w-]*\s*[:=]")
-_TOML_WHERE_RE = re.compile(r"\s*\((?:at line (?P<line>\d+), column \d+|at end of document)\)$")
 
 
 #: libyaml's loader when PyYAML was built with it (forty times faster), else the pure-Python one.
@@ -159,12 +159,15 @@ def _parse(raw: str, fence: str, source: str) -> tuple[dict[str, Any], dict[str,
             values = tomllib.loads(raw)
         except tomllib.TOMLDecodeError as exc:
             # The front matter starts on line 2, after the opening +++.
-            where = _TOML_WHERE_RE.search(str(exc))
-            line = int(where["line"]) if where and where["line"] else raw.count("\n") + 1
-            problem = _TOML_WHERE_RE.sub("", str(exc))
             raise ScriptError(
-                f"{source}:{line + 1}: front matter is not valid TOML ({_cut(problem)}); "
-                'write lines like title = "The Lighthouse"'
+                toml_error(
+                    exc,
+                    source,
+                    raw,
+                    first_line=2,
+                    subject="front matter is ",
+                    fix='write lines like title = "The Lighthouse"',
+                )
             ) from None
         except RecursionError:
             raise ScriptError(

@@ -26,17 +26,18 @@ _COUNTING_WORDS = (
     "Vol.", "Ch.", "War", "Type", "Class", "Grade", "Category", "Schedule", "Mark", "Apollo",
     "Gemini", "Tier", "Title", "Unit", "Division",
 )  # fmt: skip
+_COUNTING = "|".join(re.escape(w) for w in _COUNTING_WORDS)
 _COUNTED_RE = re.compile(
-    r"\b(?P<word>" + "|".join(re.escape(w) for w in _COUNTING_WORDS) + r")\s+"
+    r"\b(?P<word>" + _COUNTING + r")\s+"
     r"(?P<n>" + _NUMERAL + r")(?![\w'’])"
     # A lone I before a word in lower case is the pronoun: "Scene I saw" is no scene one;
     # but not before "and" (or "to") and another numeral: "Part I and Part II".
-    r"(?<!\bI(?=\s+(?!(?:and|or|to|through)\s+(?:(?:" + "|".join(_COUNTING_WORDS) + r")\s+)?"
+    r"(?<!\bI(?=\s+(?!(?:and|or|to|through)\s+(?:(?:" + _COUNTING + r")\s+)?"
     r"[IVXLC]+(?![\w'’]))[a-z]))"
 )
 #: "Chapters I and II", "Acts III–V": the second numeral of a pair counts too.
 _COUNTED_PAIR_RE = re.compile(
-    r"\b(?P<word>(?:" + "|".join(re.escape(w) for w in _COUNTING_WORDS) + r")s?)\s+"
+    r"\b(?P<word>(?:" + _COUNTING + r")s?)\s+"
     r"(?P<a>" + _NUMERAL + r")(?P<join>\s+(?:and|or|to|through)\s+|\s?[–-]\s?)"
     r"(?P<b>" + _NUMERAL + r")(?![\w'’])(?<!\bI(?=\s+[a-z]))"
 )

@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from num2words import num2words
 
-from narrator.text.conventions import read_conventions
+from narrator.text.conventions import read_conventions, year_words
 from narrator.text.roman import read_roman_numerals
 
 #: Whole numbers up to this many digits are read as numbers; longer ones in groups of three.
@@ -241,9 +241,8 @@ def _digit_groups(digits: str) -> str:
     return ", ".join(_digit_words(g) for g in groups)
 
 
-def _year(n: int) -> str:
-    # "two thousand five", as American narrators say it, not "two thousand and five".
-    return num2words(n, to="year").replace("thousand and", "thousand")
+# "two thousand five", as American narrators say it, not "two thousand and five".
+_year = year_words
 
 
 def _integer(written: str, *, year: bool = False) -> str:
