@@ -208,14 +208,35 @@ def same_file(a: Path, b: Path) -> bool:
     return ida is not None and ida == _identity(Path(b))
 
 
+#: How audio files this project writes begin (ID3 tags or an MPEG frame's sync, RIFF/RF64
+#: WAV, FLAC, Ogg, an MP4's ``ftyp`` box at byte 4).
+_AUDIO_HEADS = (b"ID3", b"RIFF", b"RF64", b"fLaC", b"OggS")
+
+
+def is_audio_file(path: Path) -> bool:
+    """Whether ``path`` begins like an audio file (or is empty: nothing to lose)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return True  # not there (or not readable): nothing of the user's is replaced
+    mpeg_sync = len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
+    return not head or head.startswith(_AUDIO_HEADS) or mpeg_sync or head[4:8] == b"ftyp"
+
+
 def check_outputs(
-    outputs: Sequence[tuple[str, Path]], inputs: Sequence[tuple[str, Path]] = ()
+    outputs: Sequence[tuple[str, Path]],
+    inputs: Sequence[tuple[str, Path]] = (),
+    *,
+    audio: Sequence[str] = (),
 ) -> None:
     """Refuse, before any work, a set of outputs that would overwrite something.
 
     ``outputs`` and ``inputs`` are ``(role, path)`` pairs, e.g. ``("transcript",
     out/night.mp3.vtt)`` and ``("story", night.mp3.vtt)``. An output clashes when it is one of
     the inputs, when two outputs are one file, or when it exists and is not a regular file.
+    The roles in ``audio`` are audio files: one that exists and is not audio (``-o notes.txt
+    --format mp3``) is the user's and is not replaced.
 
     Raises
     ------
@@ -244,6 +265,11 @@ def check_outputs(
                     f"{path}: the {role} would overwrite the {in_role} {source}; "
                     "choose another output path (-o)"
                 )
+        if role in audio and not is_audio_file(path):
+            raise OutputClashError(
+                f"{path}: that file is there and is not audio; the {role} would "
+                "overwrite it: choose another output path (-o), or remove it first"
+            )
         for other_role, other in seen:
             if same_file(path, other):
                 raise OutputClashError(

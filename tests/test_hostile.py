@@ -251,6 +251,27 @@ def test_an_output_that_is_not_a_regular_file_is_refused(hostile, tmp_path, kind
     assert os.path.exists("/dev/null") and stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
+def test_an_existing_file_that_is_not_audio_is_not_replaced_by_audio(hostile, tmp_path):
+    """``-o notes.txt --format mp3`` (or ``--keep-mix`` onto a text file named .wav) would
+    write over the user's file; an earlier render's audio there is replaced as before."""
+    story = _story(tmp_path)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n", encoding="utf-8")
+    expect = r"notes\.txt: that file is there and is not audio"
+    hostile(["render", str(story), "-o", str(notes), "--format", "mp3", *FAKE], expect=expect)
+    hostile(["soundscape", "tide", "-d", "2s", "-o", str(notes), "--format", "wav"], expect=expect)
+    fake_wav = tmp_path / "notes.wav"
+    fake_wav.write_text("not a mix\n", encoding="utf-8")
+    hostile(
+        ["render", str(story), "-o", str(tmp_path / "a.mp3"), "--keep-mix", str(fake_wav), *FAKE],
+        expect=r"notes\.wav: that file is there and is not audio; the kept mix",
+    )
+    again = tmp_path / "again.mp3"
+    for _ in range(2):
+        hostile(["render", str(story), "-o", str(again), *FAKE], code=0, creates=lambda p: True)
+    assert again.read_bytes()[:3] == b"ID3"
+
+
 def test_standard_output_is_not_a_file_named_dash(hostile, tmp_path):
     story = _story(tmp_path)
     hostile(["render", str(story), "-o", "-", *FAKE], expect="not a stream")

@@ -104,7 +104,7 @@ def soundscape(
         for layer in chosen.layers
         if is_recording_name(layer.name)
     ]
-    check_outputs([("output", output)], inputs)
+    check_outputs([("output", output)], inputs, audio=("output",))
     with display.progress_display(quiet) as progress:
         result = render_ambience(
             bed_timeline(chosen, parse_duration(duration), seed=seed),

@@ -156,7 +156,7 @@ def write_playlist(
             )
         # The closer it makes may be there from before: that one is its to write.
         mine = [(role, path) for role, path in inputs if path != closer]
-        check_outputs([("playlist", output), ("closer", closer)], mine)
+        check_outputs([("playlist", output), ("closer", closer)], mine, audio=("closer",))
         loudness = manifest.defaults.get("loudness", "sleep")
         try:
             target = closer_target(parse_target(loudness))

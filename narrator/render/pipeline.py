@@ -265,7 +265,7 @@ def render_story(
         *render_inputs(story, settings, script, user_scenes),
         *([("show artwork", episode.cover)] if episode and episode.cover else []),
     ]
-    check_outputs(outputs, inputs)
+    check_outputs(outputs, inputs, audio=("output", "kept mix", "voice stem", "ambience stem"))
     for path in (output, settings.keep_mix):
         if path is not None:
             check_writable(path)
