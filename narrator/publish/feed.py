@@ -15,7 +15,7 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path, PurePosixPath
@@ -33,6 +33,7 @@ from narrator.publish.artwork import (
 )
 from narrator.publish.batch import published_files
 from narrator.publish.check import check_episode, check_show
+from narrator.publish.earlier import EarlierFeed, earlier_feed
 from narrator.publish.manifest import (
     Episode,
     Manifest,
@@ -109,6 +110,33 @@ def episode_guid(channel_guid: str, episode: Episode) -> str:
     return str(uuid.uuid5(space, "episode:" + episode.story_ref))
 
 
+def show_guid(manifest: Manifest, feed_url: str, earlier: EarlierFeed) -> tuple[str, str | None]:
+    """The show's ``podcast:guid`` and a warning: the manifest's ``guid``, else the one the
+    feed already written there carries (its address may have moved: the GUID must not), else
+    the UUIDv5 of ``feed_url``."""
+    derived = podcast_guid(feed_url)
+    if manifest.podcast.guid or not earlier.guid or earlier.guid == derived:
+        return manifest.podcast.guid or derived, None
+    return earlier.guid, (
+        f"{manifest.path}: kept the show's GUID {earlier.guid} of the feed written before: "
+        f"its address is now {feed_url}, whose GUID would make every episode new to podcast "
+        f'apps; pin it with guid = "{earlier.guid}" in [podcast]'
+    )
+
+
+def with_earlier_dates(
+    rendered: Sequence[Rendered], channel_guid: str, earlier: EarlierFeed
+) -> list[Rendered]:
+    """``rendered``, each episode without a date in the manifest dated as the feed written
+    before dated it: a date once published stays when the episode is rendered afresh (into a
+    new output folder, its record lost), so apps do not list it as new again."""
+    out = []
+    for r in rendered:
+        when = earlier.dates.get(episode_guid(channel_guid, r.episode))
+        out.append(replace(r, first_rendered=when) if when and not r.episode.published else r)
+    return out
+
+
 def feed_url_for(manifest: Manifest, output: Path) -> str:
     """Where the feed is served: the manifest's ``feed_url``, else ``base_url`` + its path
     under the output folder (``feeds/sleep.xml``), or + its name when it is written elsewhere
@@ -138,6 +166,7 @@ def build_feed(
     art: ShowArt | None = None,
     pages: dict[int, str] | None = None,
     rendered: Sequence[Rendered] | None = None,
+    earlier: EarlierFeed | None = None,
 ) -> tuple[bytes, list[str]]:
     """The feed as UTF-8 XML bytes, and warnings: what the directories recommend and the
     show lacks, and episodes whose render is out of date.
@@ -146,6 +175,8 @@ def build_feed(
     each item's ``<link>`` when the manifest gives the episode no ``link`` of its own.
     ``rendered``: the episodes as :func:`~narrator.publish.rendered.load_rendered` read them,
     when the caller has them already (reading them hashes every input again).
+    ``earlier``: the feed written before at the same place, whose show GUID and dates are kept
+    (see :mod:`~narrator.publish.earlier`).
 
     Raises
     ------
@@ -168,7 +199,9 @@ def build_feed(
         episode = check_episode(manifest, r.episode, title=r.title, description=description[0])
         findings.errors += episode.errors
         findings.warnings += episode.warnings
-    channel_guid = pod.guid or podcast_guid(feed_url)
+    earlier = earlier or EarlierFeed()
+    channel_guid, kept = show_guid(manifest, feed_url, earlier)
+    rendered = with_earlier_dates(rendered, channel_guid, earlier)
     owners: dict[str, Episode] = {}
     for r in rendered:  # apps keep one episode per GUID: a second would hide or replace it
         guid = episode_guid(channel_guid, r.episode)
@@ -238,12 +271,16 @@ def build_feed(
 
     ET.indent(rss, space="  ")
     xml = ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
-    warnings = findings.warnings + [
-        f"{manifest.path}: {r.episode.name} changed since its last render{r.what_changed}; the "
-        f"feed has the old version until you run narrator batch {manifest.path}"
-        for r in rendered
-        if r.stale
-    ]
+    warnings = (
+        findings.warnings
+        + ([kept] if kept else [])
+        + [
+            f"{manifest.path}: {r.episode.name} changed since its last render{r.what_changed}; the "
+            f"feed has the old version until you run narrator batch {manifest.path}"
+            for r in rendered
+            if r.stale
+        ]
+    )
     return xml, warnings
 
 
@@ -301,13 +338,14 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, output)
     guess = None if feed_url else served_elsewhere(manifest, output, url)
     art, art_warnings = publish_artwork(manifest)
-    xml, warnings = build_feed(manifest, feed_url=url, art=art, pages=pages)
+    earlier = earlier_feed(output)
+    xml, warnings = build_feed(manifest, feed_url=url, art=art, pages=pages, earlier=earlier)
     warnings = [*art_warnings, *warnings, *([guess] if guess else [])]
     changed = write_bytes_if_changed(output, xml)
     return FeedResult(
         path=output,
         feed_url=url,
-        podcast_guid=manifest.podcast.guid or podcast_guid(url),
+        podcast_guid=show_guid(manifest, url, earlier)[0],
         items=len(manifest.episodes),
         warnings=tuple(warnings),
         changed=changed,

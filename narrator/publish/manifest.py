@@ -25,6 +25,7 @@ manifest's folder.
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 import tomllib
 from collections.abc import Mapping
@@ -292,7 +293,9 @@ def _episode(
     story_ref = raw.get("story")
     if not isinstance(story_ref, str) or not story_ref.strip():
         raise PublishError(f'{where}: story is missing; add story = "stories/name.md"')
-    story_ref = PurePosixPath(story_ref.strip().replace("\\", "/")).as_posix()
+    # One spelling per story ("./s/a.md", "s//a.md", "s/../s/a.md" are "s/a.md"): it is the
+    # episode's identity, its GUID in the feed.
+    story_ref = posixpath.normpath(story_ref.strip().replace("\\", "/"))
     where = f"{where} ({clip(story_ref)})"
     if PurePosixPath(story_ref).is_absolute() or not _strictly_inside(
         path.parent / story_ref, path.parent

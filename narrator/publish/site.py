@@ -27,6 +27,7 @@ from narrator.page.markup import GENERATOR_MARK
 from narrator.page.transcript import read_vtt
 from narrator.publish.artwork import published_artwork
 from narrator.publish.batch import published_files
+from narrator.publish.earlier import earlier_feed
 from narrator.publish.feed import (
     FeedResult,
     ShowArt,
@@ -35,9 +36,10 @@ from narrator.publish.feed import (
     feed_url_for,
     file_url,
     newest_first,
-    podcast_guid,
     publication_date,
     publish_artwork,
+    show_guid,
+    with_earlier_dates,
 )
 from narrator.publish.manifest import (
     SITE_INDEX,
@@ -97,6 +99,9 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
     check_outputs([*outputs, ("feed", feed)], made)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]  # before any write
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, feed)
+    earlier = earlier_feed(feed)
+    guid = show_guid(manifest, url, earlier)[0]
+    rendered = with_earlier_dates(rendered, guid, earlier)  # the pages date as the feed does
     pages = {ep.number_in_manifest: episode_page(manifest, ep) for ep in manifest.episodes}
     art, art_warnings = publish_artwork(manifest)
     xml, warnings = build_feed(
@@ -105,6 +110,7 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
         art=art,
         pages={n: file_url(manifest, page) for n, page in pages.items()},
         rendered=rendered,
+        earlier=earlier,
     )
     texts = {pages[r.episode.number_in_manifest]: _episode_page(manifest, r, art) for r in rendered}
     index = manifest.output_dir / SITE_INDEX
@@ -121,7 +127,7 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
         feed=FeedResult(
             path=feed,
             feed_url=url,
-            podcast_guid=manifest.podcast.guid or podcast_guid(url),
+            podcast_guid=guid,
             items=len(manifest.episodes),
             changed=feed_changed,
             warnings=tuple([*art_warnings, *warnings]),

@@ -225,6 +225,14 @@ def test_episode_guid_depends_on_the_story_identity_only(tmp_path):
     path.write_text(path.read_text().replace('title = "First"\n', 'title = "New"\npace = 90\n'))
     a2 = load_manifest(path).episodes[0]
     assert a2.title == "New" and episode_guid(show, a2) == episode_guid(show, a)
+    # Another spelling of the story's path is the same story (it changed the GUID).
+    for spelling in ("./a.txt", "s/../a.txt", "s//../a.txt"):
+        path.write_text(path.read_text().replace('story = "a.txt"', f'story = "{spelling}"'))
+        respelled = load_manifest(path).episodes[0]
+        assert respelled.story_ref == "a.txt" and episode_guid(show, respelled) == episode_guid(
+            show, a
+        )
+        path.write_text(path.read_text().replace(f'story = "{spelling}"', 'story = "a.txt"'))
 
 
 def test_fingerprint_changes_with_story_bytes_options_and_lexicon(tmp_path):

@@ -165,6 +165,46 @@ def test_guids_and_dates_survive_a_re_render(site, tmp_path):
         assert int(enclosure.length) == local_file(enclosure.href, folder / "public").stat().st_size
 
 
+def test_a_feed_that_moves_keeps_its_show_guid_and_every_episode_s_guid_and_date(site, tmp_path):
+    """A new base_url made a new show GUID, and with it new episode GUIDs: podcast apps took
+    every episode as new. An episode rendered afresh (into a new folder: its first render's
+    date is now) was re-dated. The feed written before keeps both."""
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    before = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    text = manifest_path.read_text("utf-8")
+    manifest_path.write_text(text.replace(BASE_URL, "https://cdn.example.net/tides/"), "utf-8")
+    record_path = folder / "public" / "four.mp3.fingerprint.json"
+    record = json.loads(record_path.read_text("utf-8"))
+    record["first_rendered"] = "2026-11-30T20:00:00+00:00"  # as if rendered again today
+    record_path.write_text(json.dumps(record), "utf-8")
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 0, text
+    guid = before.feed.podcast_guid
+    assert f"kept the show's GUID {guid} of the feed written before" in text
+    assert f'guid = "{guid}" in [podcast]' in " ".join(text.split())
+    after = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    assert after.feed.podcast_guid == guid
+    assert [e.id for e in after.entries] == [e.id for e in before.entries]
+    assert [e.published for e in after.entries] == [e.published for e in before.entries]
+    assert all(e.enclosures[0].href.startswith("https://cdn.example.net/") for e in after.entries)
+    # Pinned, it is the manifest's and nothing is said; a feed written afresh elsewhere takes
+    # the GUID of its own address.
+    pinned = text_of(manifest_path).replace("[podcast]\n", f'[podcast]\nguid = "{guid}"\n', 1)
+    manifest_path.write_text(pinned, "utf-8")
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 0 and "kept the show's GUID" not in text, text
+    manifest_path.write_text(text_of(manifest_path).replace(f'guid = "{guid}"\n', ""), "utf-8")
+    result, text = cli("feed", str(manifest_path), "-o", str(folder / "public" / "new.xml"))
+    fresh = feedparser.parse((folder / "public" / "new.xml").read_bytes())
+    assert fresh.feed.podcast_guid == podcast_guid("https://cdn.example.net/tides/new.xml")
+
+
+def text_of(path: Path) -> str:
+    return path.read_text("utf-8")
+
+
 def test_an_episode_renamed_keeps_its_first_date_and_leaves_no_old_copy(site, tmp_path):
     """Episode 4 has no date of its own: its pubDate is its first render's. Written in another
     format (a new file name), it was dated anew, and apps listed it as a new episode; and its
@@ -186,6 +226,7 @@ def test_an_episode_renamed_keeps_its_first_date_and_leaves_no_old_copy(site, tm
     # The copy under the old name is gone with its sidecars (it was published with the folder).
     assert not [p.name for p in public.iterdir() if p.name.startswith("four.mp3")]
     assert "written as four.ogg now; its earlier file four.mp3 and its sidecars are removed" in text
+    (folder / "public" / "feed.xml").unlink()  # its date from the record, not the feed before
     assert cli("feed", str(manifest_path))[0].exit_code == 0
     after = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
     (entry,) = [e for e in after.entries if e.enclosures[0].href.endswith("four.ogg")]
