@@ -303,6 +303,29 @@ def test_abbreviations_before_numbers_and_units_do_not_split_a_sentence():
     ]
 
 
+def test_an_abbreviation_that_ends_a_sentence_still_ends_it_and_others_do_not():
+    """Read in full, "Ave." and "St." lost their stop: "Elm Avenue The house was old" was one
+    sentence, read without a pause. "Fr.", "ca.", "est.", "Ln.", "Apt." were not known: each
+    split its sentence in two and reached the voice as letters."""
+    text = (
+        "She lived on Elm Ave. The house was old. Fog lay on Baker St. The cab waited. "
+        "He met Dr. Jones Jr. He smiled. Fr. Brown came in, ca. 1850, to a shop est. 1920. "
+        "Apt. 5 on Elm Ln. near the river was dark. They sailed to St. Ives by Mount St. Helens."
+    )
+    (passage,) = parse_text(text).passages
+    assert passage.sentences == (
+        "She lived on Elm Avenue.",
+        "The house was old.",
+        "Fog lay on Baker Street.",
+        "The cab waited.",
+        "He met Doctor Jones Junior.",
+        "He smiled.",
+        "Father Brown came in, circa eighteen fifty, to a shop established nineteen twenty.",
+        "Apartment five on Elm Lane near the river was dark.",
+        "They sailed to Saint Ives by Mount Saint Helens.",
+    )
+
+
 def test_emoji_are_dropped_with_a_warning():
     script = parse_text("Goodnight 🌙 moon ✨.", source="s.txt")
     assert script.passages[0].text == "Goodnight moon."

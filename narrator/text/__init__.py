@@ -6,6 +6,7 @@
 - :mod:`~narrator.text.cues`: ``[pause 3s]``, ``[scene: coast]`` and the like;
 - :mod:`~narrator.text.sentences`: decoding, speech normalization, sentence splitting;
 - :mod:`~narrator.text.spoken`: numbers, dates, times, abbreviations → the words said;
+- :mod:`~narrator.text.abbreviations`: "Dr.", "St.", "p. 12" in full, a sentence's stop kept;
 - :mod:`~narrator.text.pronunciation`: the user's pronunciation lexicon.
 """
 

@@ -38,6 +38,7 @@ from functools import lru_cache
 
 from num2words import num2words
 
+from narrator.text.abbreviations import read_abbreviations
 from narrator.text.conventions import read_conventions, year_words
 from narrator.text.roman import read_roman_numerals
 
@@ -56,14 +57,6 @@ _MONTH_RE = (
     r"April|May|June|July|August|September|October|November|December)"
 )
 
-#: Abbreviations read in full. "St." is "Saint" before a name and "Street" after one.
-_ABBREVIATIONS = {
-    "Dr.": "Doctor", "Mr.": "Mister", "Mrs.": "Missus", "Ms.": "Miz", "Prof.": "Professor",
-    "Jr.": "Junior", "Sr.": "Senior", "Mt.": "Mount", "vs.": "versus", "etc.": "et cetera",
-    "e.g.": "for example", "i.e.": "that is", "approx.": "approximately", "Capt.": "Captain",
-    "Gen.": "General", "Lt.": "Lieutenant", "Sgt.": "Sergeant", "Rev.": "Reverend",
-    "Ave.": "Avenue", "Rd.": "Road",
-}  # fmt: skip
 
 _DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -74,14 +67,6 @@ _LEFT = r"(?<![\w.,\-–/:^])"
 #: … nor on its right, unless the mark is not followed by a digit ("5-year-old", "5.").
 _RIGHT = r"(?!\w|[\-–/:^.,]\d)"
 
-_ABBREV_RE = re.compile(
-    r"(?<![\w.])("
-    + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True))
-    + r")(?!\w)"
-)
-_SAINT_RE = re.compile(r"(?<![\w.])St\.(?=\s+[A-Z])")
-_STREET_RE = re.compile(r"(?<=[A-Za-z])\s+St\.(?!\w)")
-_NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:No\.|№|#)\s?(?=\d)")
 #: A web address: read as its site ("example dot org"), not letter by letter, path and all.
 #: The address runs to the next space; the sentence's marks after it are put back, stripped
 #: off its end (a lazy match looking ahead past every mark took 30 s on 50,000 dots).
@@ -91,14 +76,6 @@ _URL_RE = re.compile(r"\b(?:https?://|www\.)(?:www\.)?(?P<host>[\w-]+(?:\.[\w-]+
 _FEET_INCHES_RE = re.compile(
     r"(?<![\w.])(?P<ft>\d{1,2})\s?['′]\s?(?P<inch>\d{1,2})\s?(?:\"|″|'')(?![\w'′])"
 )
-#: Abbreviations read in full before a number only ("p. 12"; a "p." alone may be anything).
-_BEFORE_NUMBER = {"p": "page", "pp": "pages", "ch": "chapter", "vol": "volume", "fig": "figure",
-                  "pt": "part"}  # fmt: skip
-_BEFORE_NUMBER_RE = re.compile(
-    r"(?<![\w.])(?P<a>" + "|".join(_BEFORE_NUMBER) + r")\.\s?(?=\d)", re.IGNORECASE
-)
-#: "etc." ending a sentence: read in full, it still ends it.
-_ETC_END_RE = re.compile(r"(?<![\w.])etc\.(?=\s*$|\s+[\"“‘(]?[A-Z])")
 
 # Phone numbers: +country groups, (area) exchange-line, area-exchange-line, and a bare
 # exchange-line whose exchange starts with 2-9 (the North American numbering plan's rule, which
@@ -549,12 +526,7 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     text = _URL_RE.sub(_web_address, text)
     text = read_conventions(text)
     text = read_roman_numerals(_fold_numerals(text))
-    text = _SAINT_RE.sub("Saint", text)
-    text = _STREET_RE.sub(" Street", text)
-    text = _NUMBER_SIGN_RE.sub("number ", text)
-    text = _BEFORE_NUMBER_RE.sub(lambda m: _BEFORE_NUMBER[m["a"].lower()] + " ", text)
-    text = _ETC_END_RE.sub("et cetera.", text)
-    text = _ABBREV_RE.sub(lambda m: _ABBREVIATIONS[m[1]], text)
+    text = read_abbreviations(text)
     if not any(c.isdigit() for c in text):
         return text.replace(" & ", " and ")
     text = _FEET_INCHES_RE.sub(_feet_inches, text)

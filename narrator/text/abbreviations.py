@@ -1,0 +1,72 @@
+"""Abbreviations read in full: "Dr." is "Doctor", "p. 12" is "page twelve", "No. 5" is
+"number five", and "St." is "Saint" before a name and "Street" after one.
+
+Engines read them differently (espeak says "St." as "S T") and a stop left behind looks like
+a sentence's end, so they are spelled out before the text is cut into sentences. An
+abbreviation that comes after a name or a number ("Elm Ave.", "Jones Jr.", "etc.") may end
+the sentence with its stop too: followed by a capital or by nothing, it keeps the stop there,
+or "Elm Ave. The house was old." would be one sentence, "Elm Avenue The house was old".
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = {
+    "Dr.": "Doctor", "Mr.": "Mister", "Mrs.": "Missus", "Ms.": "Miz", "Prof.": "Professor",
+    "Jr.": "Junior", "Sr.": "Senior", "Mt.": "Mount", "vs.": "versus", "etc.": "et cetera",
+    "e.g.": "for example", "i.e.": "that is", "approx.": "approximately", "Capt.": "Captain",
+    "Gen.": "General", "Lt.": "Lieutenant", "Sgt.": "Sergeant", "Rev.": "Reverend",
+    "Fr.": "Father", "Ave.": "Avenue", "Rd.": "Road", "Ln.": "Lane", "Blvd.": "Boulevard",
+    "Hwy.": "Highway", "Apt.": "Apartment",
+}  # fmt: skip
+#: Those whose stop may end the sentence too (they come after a name or a number).
+_MAY_END = frozenset({"Jr.", "Sr.", "Ave.", "Rd.", "Ln.", "Blvd.", "Hwy.", "etc.", "St."})
+#: What follows a stop that ends a sentence: nothing, or a capital (after an opening quote).
+_SENTENCE_NEXT_RE = re.compile(r"\s*$|\s+[\"“‘(]?[A-Z]")
+
+_ABBREV_RE = re.compile(
+    r"(?<![\w.])("
+    + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True))
+    + r")(?!\w)"
+)
+_ST_RE = re.compile(r"(?<![\w.])St\.(?!\w)")
+#: Words that open a sentence, not a saint's name: "Baker St. The cab waited."
+_OPENER_RE = re.compile(
+    r"\s+[\"“‘(]?(?:The|A|An|It|He|She|They|We|I|You|His|Her|Its|Their|There|Then|But|And|"
+    r"In|On|At|So)\b"
+)
+_AFTER_WORD_RE = re.compile(r"[A-Za-z]\s+$")
+_NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:No\.|№|#)\s?(?=\d)")
+#: Abbreviations read in full before a number only ("p. 12"; a "p." alone may be anything).
+_BEFORE_NUMBER = {"p": "page", "pp": "pages", "ch": "chapter", "vol": "volume", "fig": "figure",
+                  "pt": "part", "ca": "circa", "est": "established"}  # fmt: skip
+_BEFORE_NUMBER_RE = re.compile(
+    r"(?<![\w.])(?P<a>" + "|".join(_BEFORE_NUMBER) + r")\.\s?(?=\d)", re.IGNORECASE
+)
+
+
+def _in_full(m: re.Match[str], written: str, full: str) -> str:
+    """``full`` for the abbreviation ``written`` matched by ``m``, with its stop when that
+    also ends the sentence."""
+    ends = written in _MAY_END and _SENTENCE_NEXT_RE.match(m.string, m.end())
+    return full + "." if ends else full
+
+
+def _saint_or_street(m: re.Match[str]) -> str:
+    after_word = _AFTER_WORD_RE.search(m.string[max(0, m.start() - 40) : m.start()])
+    name_next = re.match(r"\s+[A-Z]", m.string[m.end() : m.end() + 2])
+    if name_next and not (after_word and _OPENER_RE.match(m.string, m.end())):
+        return "Saint"
+    return _in_full(m, "St.", "Street") if after_word else m[0]
+
+
+def read_abbreviations(text: str) -> str:
+    """``text`` with the abbreviations of the module docstring in full."""
+    text = _ST_RE.sub(_saint_or_street, text)
+    text = _NUMBER_SIGN_RE.sub("number ", text)
+    text = _BEFORE_NUMBER_RE.sub(lambda m: _BEFORE_NUMBER[m["a"].lower()] + " ", text)
+    return _ABBREV_RE.sub(lambda m: _in_full(m, m[1], _ABBREVIATIONS[m[1]]), text)
+
+
+__all__ = ["read_abbreviations"]
