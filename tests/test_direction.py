@@ -79,6 +79,28 @@ def test_similes_and_compounds_count_little():
     assert scores["rain"] == pytest.approx(1.0) and scores["tide"] < 0.5
 
 
+def test_a_sound_the_story_denies_is_not_played():
+    """ "There was no rain" played rain: the planner heard the word and not the "no"."""
+    lex = SceneWords()
+    for denied in (
+        "There was no rain that night.",
+        "Not a single gull cried.",
+        "There wasn't a gull in sight.",
+        "They sat without a fire.",
+        "no waves, no wind, no gulls.",
+    ):
+        assert lex.terms(denied) == [], denied
+    # What the denial does not reach is heard: past "but", after its clause, uncounted.
+    assert [t for t, _ in lex.terms("No sound but the sea.")] == ["sea"]
+    assert [t for t, _ in lex.terms("No wind, and the rain fell.")] == ["rain"]
+    assert [t for t, _ in lex.terms("It shows not the reflection but the lake.")] == [
+        "reflection", "lake"
+    ]  # fmt: skip
+    clear = "The night was clear, with no rain and no wind. Crickets sang in the garden."
+    assert layers_of(parse_text(clear), 0) & {"rain", "wind"} == set()
+    assert "crickets" in layers_of(parse_text(clear), 0)
+
+
 def test_repeats_count_less_and_less():
     lex = SceneWords()
     once, twice, four = (lex.scores(" ".join(["The rain."] * n))["rain"] for n in (1, 2, 4))

@@ -92,7 +92,8 @@ class SceneWords:
 
         A word in a simile counts :data:`SIMILE_STRENGTH` ("glowing like an ember" lights no
         fire): a comparison names a sound the listener is not in. So does a word inside a
-        hyphenated compound, which describes something else ("mirror-smooth water").
+        hyphenated compound, which describes something else ("mirror-smooth water"). A word
+        negated before it in its clause ("no rain", "not a gull", "without wind") is not found.
         """
         found: list[tuple[str, float]] = []
         # Phrases and similes end with their clause: "like the sea, the rain fell" is rain.
@@ -104,6 +105,9 @@ class SceneWords:
                 for size in range(min(self._longest, len(tokens) - i), 0, -1):
                     window = tokens[i : i + size]
                     term = self._forms.get(tuple(w for w, _ in window))
+                    if term is not None and _negated(words, i):
+                        i += size  # "no rain", "without a breath of wind": not heard
+                        break
                     if term is not None:
                         strength = min(f for _, f in window)
                         if _in_simile(words, i):
@@ -138,6 +142,31 @@ COMPOUND_STRENGTH = 0.3
 SIMILE_REACH = 4
 _CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\"“”—–]+|\s-\s")
 _SIMILE_MARKS = {("like",), ("as", "if"), ("as", "though"), ("resembling",)}
+
+
+#: Words that deny what follows within :data:`NEGATION_REACH` words of their clause ("there
+#: was no rain", "without a breath of wind"), unless "but" or "except" turns it back ("no
+#: sound but the sea"). "not", "never" and "-n't" deny only a thing counted ("not a gull");
+#: "shows not the reflection but …" still takes place among mirrors, and "nothing stirred in
+#: the rain" is rain.
+_NEGATIONS = frozenset({"no", "without", "nor", "neither"})
+_WEAK_NEGATIONS = frozenset({"not", "never"})
+_COUNTED = frozenset({"a", "an", "any", "one", "single", "even"})
+NEGATION_REACH = 4
+
+
+def _negated(words: list[str], i: int) -> bool:
+    start = max(0, i - NEGATION_REACH)
+    for k in range(i - 1, start - 1, -1):
+        word = words[k]
+        if word in ("but", "except", "save"):
+            return False
+        if word in _NEGATIONS:
+            return True
+        weak = word in _WEAK_NEGATIONS or word.endswith(("n't", "n’t"))
+        if weak and k + 1 < i and words[k + 1] in _COUNTED:
+            return True
+    return False
 
 
 def _in_simile(words: list[str], i: int) -> bool:
