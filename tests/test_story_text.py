@@ -372,6 +372,36 @@ def test_a_plain_text_story_s_borrowed_markdown_marks_are_not_read():
     ]
 
 
+def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
+    """Lines of a poem and items of a list ran into each other ("the moon lies fair Upon the
+    straits", "a blanket a lantern"), and "1." of a numbered list was read "one." as a
+    sentence of its own."""
+    text = (
+        "The sea is calm tonight\nThe tide is full, the moon lies fair\nUpon the straits\n"
+        "and on the shore the light\n\n"
+        "She packed three things:\n- a blanket\n- a lantern\n- a little book.\n\n"
+        "She counted:\n1. the stars\n2) the waves\n\n"
+        "It was a long night, and the wind had long since dropped to nothing at\n"
+        "12. Then all was still, and the sea lay quiet under the thin and patient\n"
+        "moon.\n\nTwo short\nlines of prose."
+    )
+    said = [p.text for p in parse_text(text, source="s.txt").passages]
+    assert said == [
+        "The sea is calm tonight, The tide is full, the moon lies fair, Upon the straits, "
+        "and on the shore the light",
+        "She packed three things: a blanket, a lantern, a little book.",
+        "She counted: the stars, the waves",
+        "It was a long night, and the wind had long since dropped to nothing at twelve. Then "
+        "all was still, and the sea lay quiet under the thin and patient moon.",
+        "Two short lines of prose.",
+    ]
+    # Markdown: a hard break (two spaces, a backslash) is a pause; a soft one in verse too.
+    md = parse_md("# T\n\nThe sea is calm  \nThe tide is full\\\nUpon the straits\n")
+    assert [p.text for p in md.passages] == ["The sea is calm, The tide is full, Upon the straits"]
+    md = parse_md("# T\n\nThe sea is calm\nThe tide is full\nUpon the straits\n")
+    assert [p.text for p in md.passages] == ["The sea is calm, The tide is full, Upon the straits"]
+
+
 def test_a_heading_with_no_words_under_it_is_warned_of_not_dropped_in_silence():
     script = parse_md("# Story\n\n## One\n\nWords.\n\n## Empty\n\n## Two\n\nMore.\n\n## End\n")
     assert [c.title for c in script.chapters] == ["One", "Two"]

@@ -44,6 +44,48 @@ _EMPHASIS_RE = re.compile(
 )
 
 
+#: A list item opening a line: a bullet, or a number or letter with a stop ("2.", "b)"): the
+#: latter only where two lines of the paragraph have one, so that a wrapped line opening with
+#: "12. Then" or "A. A. Milne" keeps its words.
+_BULLET_RE = re.compile(r"^[-*+•]\s+(?=\S)")
+_NUMBERED_RE = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z]\))\s+(?=\S)")
+#: A paragraph of three or more lines all this short (its last aside) is verse, or a list
+#: without bullets: each line ends with a pause. Prose wrapped by hand runs to 60–80
+#: characters.
+VERSE_LINE_CHARS = 55
+#: What already ends a line with a pause (a cue's placeholder counts: it makes its own).
+_PAUSED_END_RE = re.compile(r"(?:[.,;:!?…—–\-]|[.,;:!?…][\"”’')\]]|\ue001)$")
+#: A hard line break (Markdown's two trailing spaces or backslash): always a pause.
+_HARD_BREAK = "\u2028"
+
+
+def _paused(line: str) -> str:
+    line = line.rstrip()
+    return line if not line or _PAUSED_END_RE.search(line) else line + ","
+
+
+def joined_lines(lines: list[str]) -> str:
+    """A paragraph's lines as the text to read. Lines wrapped by hand join with a space; a
+    list item's line ("- a lantern", "2. a book") and a line of verse end with a pause (a
+    comma where they have no mark of their own) instead of running into the next, as
+    "the moon lies fair Upon the straits" did, and the item's bullet or number is not read."""
+    lines = [line.strip() for line in lines if line.strip()]
+    verse = len(lines) > 1 and max(len(line) for line in lines[:-1]) <= VERSE_LINE_CHARS
+    numbered = sum(1 for line in lines if _NUMBERED_RE.match(line)) > 1
+    out = ""
+    for line in lines:
+        item = _BULLET_RE.match(line) or (numbered and _NUMBERED_RE.match(line))
+        line = line[item.end() :] if item else line
+        if out:
+            # Two short lines are verse only when the second opens with a capital: "Two
+            # lines / of a paragraph." is one line wrapped early.
+            line_of_verse = verse and (len(lines) > 2 or line[:1].isupper())
+            out = (_paused(out) if item or line_of_verse else out) + " "
+        *broken, last = line.split(_HARD_BREAK)
+        out += "".join(_paused(part) + " " for part in broken) + last.strip()
+    return out.strip()
+
+
 def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
     """Paragraphs separated by blank (whitespace-only) lines, without the marks above."""
     out: list[Block] = []
@@ -53,12 +95,14 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
         if raw.strip():
             if not current:
                 start = number
-            current.append(_EMPHASIS_RE.sub(r"\2", _LINE_MARK_RE.sub("", raw.strip())))
+            line = raw.strip()
+            line = line if _BULLET_RE.match(line) else _LINE_MARK_RE.sub("", line)
+            current.append(_EMPHASIS_RE.sub(r"\2", line))
         elif current:
-            out.append(Block(text=" ".join(current), line=start))
+            out.append(Block(text=joined_lines(current), line=start))
             current = []
     if current:
-        out.append(Block(text=" ".join(current), line=start))
+        out.append(Block(text=joined_lines(current), line=start))
     return out
 
 
@@ -196,6 +240,8 @@ def _inline_text(children: list[Token]) -> str:
             continue
         if kind in ("text", "code_inline"):
             parts.append(child.content)
-        elif kind in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return "".join(parts)
+        elif kind == "softbreak":
+            parts.append("\n")
+        elif kind == "hardbreak":
+            parts.append(_HARD_BREAK)
+    return joined_lines("".join(parts).split("\n"))
