@@ -103,6 +103,8 @@ HARD_FORMS = [
     ("He was 6'2\" tall.", "He was six foot two tall."),
     ("5′11″", "five foot eleven"),
     ("10\u00a0000 stars", "ten thousand stars"),  # a no-break space between thousands
+    # …and a plain one (it was read "one hundred zero zero zero").
+    ("Near 100 000 stars.", "Near one hundred thousand stars."),
     (
         "1\u202f234\u202f567",
         "one million, two hundred and thirty-four thousand, five hundred and sixty-seven",
@@ -166,6 +168,13 @@ def test_hard_forms_are_read_as_words(written, spoken):
     out = said(written)
     assert out == spoken
     assert not re.search(r"[\d^/]|\b[eE]\b", out), out
+
+
+def test_spaced_digit_groups_that_are_not_one_number_are_not_joined():
+    """Plain-space thousands are joined only where nothing makes them separate groups."""
+    assert "fifty-five thousand" not in said("Call 555 123 4567.")  # not 555123, 4567
+    assert "twenty thousand" not in said("Call 020 7946 0958.")  # a leading zero: no number
+    assert said("In 1990 100 ships came.") == "In nineteen ninety one hundred ships came."
 
 
 def test_ambiguous_slash_dates_follow_the_story_language():

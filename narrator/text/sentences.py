@@ -99,6 +99,9 @@ _REPLACEMENTS = {
 _DASH_RE = re.compile(r"\s*([—–])\s*")
 _THOUSANDS_SPACE_RE = re.compile("[\u00a0\u202f\u2009]")
 _SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u202f\u2009]\d{3})+(?!\d)")
+#: "100 000" with a plain space: the same, where nothing makes it a run of digit groups (a
+#: phone number "555 123 4567", "020 7946 0958"): no leading zero, no group before or after.
+_PLAIN_SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])(?<!\d )[1-9]\d{0,2}(?: \d{3})+(?![\d.,]| \d)")
 
 
 def _dash(m: re.Match[str]) -> str:
@@ -125,6 +128,7 @@ def normalize_for_speech(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     # "10 000" with a no-break or thin space (SI and French style) is one number, not four.
     text = _SPACED_THOUSANDS_RE.sub(lambda m: _THOUSANDS_SPACE_RE.sub("", m[0]), text)
+    text = _PLAIN_SPACED_THOUSANDS_RE.sub(lambda m: m[0].replace(" ", ""), text)
     for old, new in _REPLACEMENTS.items():
         text = text.replace(old, new)
     text = _DASH_RE.sub(_dash, text)
