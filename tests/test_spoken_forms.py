@@ -124,6 +124,12 @@ HARD_FORMS = [
     ("Good night🌙sleep well.", "Good night sleep well."),
     ("At 9.15 a.m. and 7.30pm.", "At nine fifteen a.m. and seven thirty p.m."),
     ("Open 9:00–17:30.", "Open nine o'clock to seventeen thirty."),
+    # Ranges of days in a month and of hours (the dash reached the voice, or was a pause).
+    ("From 12–14 June.", "From the twelfth to the fourteenth of June."),
+    ("The 12th-14th of June.", "The twelfth to the fourteenth of June."),
+    ("On Jun 12-14, 2025.", "On June twelfth to fourteenth, twenty twenty-five."),
+    ("At 5–7 p.m. we slept.", "At five to seven p.m. we slept."),
+    ("From 8:30am–9:15am.", "From eight thirty a.m. to nine fifteen a.m."),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

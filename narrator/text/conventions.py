@@ -1,9 +1,10 @@
 """Ways of writing times and numbers that the general rules of :mod:`narrator.text.spoken`
 misread, rewritten before them: hours and minutes run together (``2h30``, ``1h 30m``: the
 minutes were read as metres), a British time (``9.15 a.m.``: "nine point one five"), a
-decimal comma (``1,5 m``: "one,five"), a range of weekdays (``Mon–Fri``: "Mon, Fri"), and a
-year before 1100 where the words before it say it is one (``in 1066``: "one thousand and
-sixty-six").
+decimal comma (``1,5 m``: "one,five"), a range of weekdays (``Mon–Fri``: "Mon, Fri"),
+of days in a month (``12–14 June``: "twelve–the fourteenth of June"; ``June 12-14``) and of
+hours (``5–7 p.m.``, ``8:30am–9:15am``), and a year before 1100 where the words before it say
+it is one (``in 1066``: "one thousand and sixty-six").
 """
 
 from __future__ import annotations
@@ -11,6 +12,32 @@ from __future__ import annotations
 import re
 
 from num2words import num2words
+
+MONTHS = {
+    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
+    "jun": "June", "jul": "July", "aug": "August", "sep": "September", "sept": "September",
+    "oct": "October", "nov": "November", "dec": "December",
+}  # fmt: skip
+_MONTH_NAMES = {m.lower(): m for m in MONTHS.values()}
+MONTH_RE = (
+    r"(?P<month>(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?|January|February|March|"
+    r"April|May|June|July|August|September|October|November|December)"
+)
+_DAY_OF_MONTH = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
+_DASH = r"\s?[–-]\s?"
+#: ``12–14 June``, ``12th-14th of June``; ``June 12-14``, ``Jun. 12–14th``.
+_DAYS_MONTH_RE = re.compile(
+    rf"(?<![\w.,:])(?:(?P<the>[Tt]he)\s+)?(?P<a>{_DAY_OF_MONTH}){_DASH}(?P<b>{_DAY_OF_MONTH})\s+(?:of\s+)?{MONTH_RE}(?!\w)"
+)
+_MONTH_DAYS_RE = re.compile(
+    rf"\b{MONTH_RE}\s+(?P<a>{_DAY_OF_MONTH}){_DASH}(?P<b>{_DAY_OF_MONTH})(?![\w:]|[.,]\d)"
+)
+_AMPM = r"\s?[aApP]\.?\s?[mM]\b\.?"
+#: ``5–7 p.m.``, ``8am-9am``, ``8:30am–9:15am``: a span of hours, the last with its a.m./p.m.
+_HOURS_RANGE_RE = re.compile(
+    rf"(?<![\w:.])(?P<a>(?:1[0-2]|0?[1-9])(?::[0-5]\d)?(?:{_AMPM})?){_DASH}"
+    rf"(?P<b>(?:1[0-2]|0?[1-9])(?::[0-5]\d)?{_AMPM})"
+)
 
 _DAYS = {
     "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday",
@@ -44,6 +71,16 @@ _EARLY_YEAR_RE = re.compile(
     r"[Cc]irca|[Bb]etween|AD|A\.D\.)\s+(?P<a>10\d\d)"
     r"(?:(?P<sep>\s?[–-]\s?|\s+(?:to|and|until|till)\s+)(?P<b>1[0-9]\d\d))?(?![\d,.]?\d)"
 )
+
+
+def month_name(token: str) -> str:
+    """``Jun.``, ``sept``, ``JUNE`` → "June"; anything else as it is."""
+    key = token.rstrip(".").lower()
+    return MONTHS.get(key[:4] if key.startswith("sept") else key[:3], _MONTH_NAMES.get(key, token))
+
+
+def _ordinal(day: str) -> str:
+    return num2words(int(day.rstrip("stndrh")), to="ordinal")
 
 
 def year_words(year: int) -> str:
@@ -82,6 +119,17 @@ def read_conventions(text: str) -> str:
     text = _DAY_RANGE_RE.sub(_day_range, text)
     if not any(c.isdigit() for c in text):
         return text
+    text = _DAYS_MONTH_RE.sub(
+        lambda m: (
+            f"{m['the'] or 'the'} {_ordinal(m['a'])} to the {_ordinal(m['b'])} of "
+            f"{month_name(m['month'])}"
+        ),
+        text,
+    )
+    text = _MONTH_DAYS_RE.sub(
+        lambda m: f"{month_name(m['month'])} {_ordinal(m['a'])} to {_ordinal(m['b'])}", text
+    )
+    text = _HOURS_RANGE_RE.sub(r"\g<a> to \g<b>", text)
     text = _HOURS_MINUTES_RE.sub(_hours_minutes, text)
     text = _DOTTED_TIME_RE.sub(r"\g<h>:\g<m>", text)
     text = _TIME_RANGE_RE.sub(r"\g<a> to \g<b>", text)
@@ -89,4 +137,4 @@ def read_conventions(text: str) -> str:
     return _EARLY_YEAR_RE.sub(_early_year, text)
 
 
-__all__ = ["joins_days", "read_conventions", "year_words"]
+__all__ = ["MONTHS", "MONTH_RE", "joins_days", "month_name", "read_conventions", "year_words"]

@@ -104,11 +104,14 @@ _SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u202f\u2009]\d{
 _PLAIN_SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])(?<!\d )[1-9]\d{0,2}(?: \d{3})+(?![\d.,]| \d)")
 
 
+_NUMBER_END_RE = re.compile(r"\d(?:\s?[aApP]\.?[mM]\.?)?$")
+
+
 def _dash(m: re.Match[str]) -> str:
     text = m.string
-    between_digits = (
-        text[m.start() - 1 : m.start()].isdigit() and text[m.end() : m.end() + 1].isdigit()
-    )
+    # After a number, or an hour's a.m./p.m. ("8:30am–9:15am" is a range too).
+    after_number = bool(_NUMBER_END_RE.search(text, max(0, m.start() - 6), m.start()))
+    between_digits = after_number and text[m.end() : m.end() + 1].isdigit()
     if between_digits and (m[1] == "–" or m[0] == m[1]):
         return "–"  # a range: "1990–1995", "pages 3 – 7" (an unspaced em dash is a typo for it)
     if m[1] == "–" and joins_days(text, m.start(), m.end()):

@@ -39,23 +39,13 @@ from functools import lru_cache
 from num2words import num2words
 
 from narrator.text.abbreviations import read_abbreviations
-from narrator.text.conventions import read_conventions, year_words
+from narrator.text.conventions import MONTH_RE, MONTHS, month_name, read_conventions, year_words
 from narrator.text.roman import read_roman_numerals
 
 #: Whole numbers up to this many digits are read as numbers; longer ones in groups of three.
 MAX_NUMBER_DIGITS = 15
 
-_MONTHS = {
-    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
-    "jun": "June", "jul": "July", "aug": "August", "sep": "September", "sept": "September",
-    "oct": "October", "nov": "November", "dec": "December",
-}  # fmt: skip
-_MONTH_NAMES = {m.lower(): m for m in _MONTHS.values()}
-_MONTH_LIST = list(_MONTH_NAMES.values())
-_MONTH_RE = (
-    r"(?P<month>(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?|January|February|March|"
-    r"April|May|June|July|August|September|October|November|December)"
-)
+_MONTH_LIST = list(dict.fromkeys(MONTHS.values()))  # January … December
 
 
 _DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -90,10 +80,8 @@ _PHONE_RE = re.compile(
 _ISO_DATE_RE = re.compile(_LEFT + r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})" + _RIGHT)
 _SLASH_DATE_RE = re.compile(_LEFT + r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})" + _RIGHT)
 _DOT_DATE_RE = re.compile(_LEFT + r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})" + _RIGHT)
-_DATE_MD_RE = re.compile(_MONTH_RE + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b")
-_DATE_DM_RE = re.compile(
-    r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r"(?!\w)"
-)
+_DATE_MD_RE = re.compile(MONTH_RE + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b")
+_DATE_DM_RE = re.compile(r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?" + MONTH_RE + r"(?!\w)")
 _TIME_RE = re.compile(
     r"(?<![\d:.])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
     r"(?:\s*(?P<ampm>[aApP])\.?\s?[mM]\.?(?![A-Za-z]))?"
@@ -318,11 +306,6 @@ def _numeral(m: re.Match[str]) -> str:
 # --- The forms ------------------------------------------------------------------------------
 
 
-def _month(token: str) -> str:
-    key = token.rstrip(".").lower()
-    return _MONTHS.get(key[:4] if key.startswith("sept") else key[:3], _MONTH_NAMES.get(key, token))
-
-
 def _days_in_month(year: int, month: int) -> int:
     if month == 2:
         leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
@@ -535,10 +518,10 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     text = _SLASH_DATE_RE.sub(lambda m: _slash_date(m, day_first=day_first), text)
     text = _DOT_DATE_RE.sub(_dot_date, text)
     text = _DATE_MD_RE.sub(
-        lambda m: f"{_month(m['month'])} {num2words(int(m['day']), to='ordinal')}", text
+        lambda m: f"{month_name(m['month'])} {num2words(int(m['day']), to='ordinal')}", text
     )
     text = _DATE_DM_RE.sub(
-        lambda m: f"the {num2words(int(m['day']), to='ordinal')} of {_month(m['month'])}", text
+        lambda m: f"the {num2words(int(m['day']), to='ordinal')} of {month_name(m['month'])}", text
     )
     text = _TIME_RE.sub(_time, text)
     text = _HOUR_AMPM_RE.sub(lambda m: f"{_cardinal(int(m['h']))} {m['ampm'].lower()}.m.", text)
