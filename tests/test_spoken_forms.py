@@ -124,6 +124,13 @@ HARD_FORMS = [
     ("Good night🌙sleep well.", "Good night sleep well."),
     ("At 9.15 a.m. and 7.30pm.", "At nine fifteen a.m. and seven thirty p.m."),
     ("Open 9:00–17:30.", "Open nine o'clock to seventeen thirty."),
+    # Marks a narrator reads as words, or not at all (each engine said them its own way).
+    ("Write to anna.b@Example.org soon.", "Write to anna dot b at example dot org soon."),
+    ("See § 4 and §§ 5.", "See section four and sections five."),
+    ("It weighs ~5 kg.", "It weighs about five kilograms."),
+    ("Go left → then right.", "Go left, then right."),
+    ("Salt + pepper, a <3 heart.", "Salt and pepper, a heart."),
+    ("It was ~~not~~ fine @home.", "It was not fine at home."),
     # Ranges of days in a month and of hours (the dash reached the voice, or was a pause).
     ("From 12–14 June.", "From the twelfth to the fourteenth of June."),
     ("The 12th-14th of June.", "The twelfth to the fourteenth of June."),

@@ -101,9 +101,10 @@ def test_a_fake_render_keeps_the_long_word_in_one_cue(tmp_path):
 
 
 def test_transcript_escapes_what_webvtt_would_read_as_markup():
-    script = parse_text("Tom & Jerry, AT&T <b>bold</b> and x --> y.")
+    # ("x --> y" is an arrow, read as a pause; unspaced it stays, and must not end the cue.)
+    script = parse_text("Tom & Jerry, AT&T <b>bold</b> and x-->y.")
     cues = vtt_cue_texts(transcript_vtt(script, fake_timings(script)))
-    assert cues == ["Tom and Jerry, AT&amp;T &lt;b&gt;bold&lt;/b&gt; and x --&gt; y."]
+    assert cues == ["Tom and Jerry, AT&amp;T &lt;b&gt;bold&lt;/b&gt; and x--&gt;y."]
 
 
 # --- 3. Cues that lost their end ------------------------------------------------------------

@@ -377,7 +377,7 @@ def test_a_word_longer_than_a_line_stands_alone_and_whole(length):
 
 def test_the_escaping_is_kept_in_split_cues():
     sentence = (
-        "Tom & Jerry walk to the shore at night, where the <sea> meets the sand --> and the "
+        "Tom & Jerry walk to the shore at night, where the <sea> meets the sand-->and the "
         "tide, and AT&T's old cable hums beneath the water as the moon rises over the bay."
     )
     script = parse_text(sentence)

@@ -40,6 +40,7 @@ from num2words import num2words
 
 from narrator.text.abbreviations import read_abbreviations
 from narrator.text.conventions import MONTH_RE, MONTHS, month_name, read_conventions, year_words
+from narrator.text.marks import read_marks
 from narrator.text.roman import read_roman_numerals
 
 #: Whole numbers up to this many digits are read as numbers; longer ones in groups of three.
@@ -506,7 +507,7 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     """Abbreviations, times, dates, numbers (Roman ones where plainly numbers: see
     :mod:`narrator.text.roman`) and their symbols as words; no digit is left. ``day_first``:
     an ambiguous slash date (``06/01/2025``) is the 6th of January, not June 1st."""
-    text = _URL_RE.sub(_web_address, text)
+    text = read_marks(_URL_RE.sub(_web_address, text))
     text = read_conventions(text)
     text = read_roman_numerals(_fold_numerals(text))
     text = read_abbreviations(text)
