@@ -383,7 +383,12 @@ def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
         "She counted:\n1. the stars\n2) the waves\n\n"
         "It was a long night, and the wind had long since dropped to nothing at\n"
         "12. Then all was still, and the sea lay quiet under the thin and patient\n"
-        "moon.\n\nTwo short\nlines of prose."
+        "moon.\n\nTwo short\nlines of prose.\n\n"
+        "The old keeper climbed the stairs slowly, one hand\n"
+        "on the cold iron rail, and at the top he paused to\n"
+        "look out over the dark water where the small boats\n"
+        "rocked gently at their moorings and the gulls had\nlong since gone to sleep.\n\n"
+        "Over the hill\nand far away\n— so we sleep"
     )
     said = [p.text for p in parse_text(text, source="s.txt").passages]
     assert said == [
@@ -394,12 +399,27 @@ def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
         "It was a long night, and the wind had long since dropped to nothing at twelve. Then "
         "all was still, and the sea lay quiet under the thin and patient moon.",
         "Two short lines of prose.",
+        # Wrapped at 50 columns, it is prose: each line break a space, no pause.
+        "The old keeper climbed the stairs slowly, one hand on the cold iron rail, and at the "
+        "top he paused to look out over the dark water where the small boats rocked gently at "
+        "their moorings and the gulls had long since gone to sleep.",
+        "Over the hill, and far away, so we sleep",  # a dash line has its own pause
     ]
     # Markdown: a hard break (two spaces, a backslash) is a pause; a soft one in verse too.
     md = parse_md("# T\n\nThe sea is calm  \nThe tide is full\\\nUpon the straits\n")
     assert [p.text for p in md.passages] == ["The sea is calm, The tide is full, Upon the straits"]
     md = parse_md("# T\n\nThe sea is calm\nThe tide is full\nUpon the straits\n")
     assert [p.text for p in md.passages] == ["The sea is calm, The tide is full, Upon the straits"]
+    # The width is the lines' as typed: *emphasis* shortened this wrapped prose's lines.
+    wrapped = (
+        "# T\n\nThe old keeper climbed the stairs slowly, one hand\n"
+        "on the cold iron rail, and at the **top** he paused\n"
+        "to look out over the dark water where the boats\nrocked gently.\n"
+    )
+    assert parse_md(wrapped).passages[0].text == (
+        "The old keeper climbed the stairs slowly, one hand on the cold iron rail, and at the "
+        "top he paused to look out over the dark water where the boats rocked gently."
+    )
 
 
 def test_a_heading_with_no_words_under_it_is_warned_of_not_dropped_in_silence():

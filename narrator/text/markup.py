@@ -8,6 +8,7 @@ code, images, HTML tags and comments are not spoken, the words inside HTML block
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -49,10 +50,13 @@ _EMPHASIS_RE = re.compile(
 #: "12. Then" or "A. A. Milne" keeps its words.
 _BULLET_RE = re.compile(r"^[-*+•]\s+(?=\S)")
 _NUMBERED_RE = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z]\))\s+(?=\S)")
-#: A paragraph of three or more lines all this short (its last aside) is verse, or a list
-#: without bullets: each line ends with a pause. Prose wrapped by hand runs to 60–80
-#: characters.
-VERSE_LINE_CHARS = 55
+#: A paragraph of three or more lines, one of which could have taken the next line's first
+#: word and stayed within the longest, was not wrapped to a width: it is verse, or a list
+#: without bullets, and each line ends with a pause. (Wrapped prose never leaves such room:
+#: a wrapper breaks a line only when the next word does not fit.)
+VERSE_MIN_LINES = 3
+#: Nobody wraps prose this narrow: three lines all shorter are verse, room or none.
+PROSE_MIN_WIDTH = 40
 #: What already ends a line with a pause (a cue's placeholder counts: it makes its own).
 _PAUSED_END_RE = re.compile(r"(?:[.,;:!?…—–\-]|[.,;:!?…][\"”’')\]]|\ue001)$")
 #: A hard line break (Markdown's two trailing spaces or backslash): always a pause.
@@ -64,23 +68,34 @@ def _paused(line: str) -> str:
     return line if not line or _PAUSED_END_RE.search(line) else line + ","
 
 
-def joined_lines(lines: list[str]) -> str:
+def is_verse(lines: list[str]) -> bool:
+    """Whether ``lines`` as typed (marks and all: the width was theirs) are verse."""
+    lines = [line.strip() for line in lines if line.strip()]
+    if len(lines) < VERSE_MIN_LINES:
+        return False
+    width = max(len(line) for line in lines)
+    return width < PROSE_MIN_WIDTH or any(
+        len(line) + 1 + len(after.split()[0]) <= width for line, after in itertools.pairwise(lines)
+    )
+
+
+def joined_lines(lines: list[str], *, verse: bool | None = None) -> str:
     """A paragraph's lines as the text to read. Lines wrapped by hand join with a space; a
     list item's line ("- a lantern", "2. a book") and a line of verse end with a pause (a
     comma where they have no mark of their own) instead of running into the next, as
-    "the moon lies fair Upon the straits" did, and the item's bullet or number is not read."""
+    "the moon lies fair Upon the straits" did, and the item's bullet or number is not read.
+    ``verse``: :func:`is_verse` of the lines as typed, when marks were taken out since."""
     lines = [line.strip() for line in lines if line.strip()]
-    verse = len(lines) > 1 and max(len(line) for line in lines[:-1]) <= VERSE_LINE_CHARS
+    verse = is_verse(lines) if verse is None else verse
     numbered = sum(1 for line in lines if _NUMBERED_RE.match(line)) > 1
     out = ""
     for line in lines:
         item = _BULLET_RE.match(line) or (numbered and _NUMBERED_RE.match(line))
         line = line[item.end() :] if item else line
         if out:
-            # Two short lines are verse only when the second opens with a capital: "Two
-            # lines / of a paragraph." is one line wrapped early.
-            line_of_verse = verse and (len(lines) > 2 or line[:1].isupper())
-            out = (_paused(out) if item or line_of_verse else out) + " "
+            # A line opening with a dash has its pause ("— and so we sleep").
+            pause = (item or verse) and not line.startswith(("—", "–", "- "))
+            out = (_paused(out) if pause else out) + " "
         *broken, last = line.split(_HARD_BREAK)
         out += "".join(_paused(part) + " " for part in broken) + last.strip()
     return out.strip()
@@ -90,6 +105,7 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
     """Paragraphs separated by blank (whitespace-only) lines, without the marks above."""
     out: list[Block] = []
     current: list[str] = []
+    typed: list[str] = []  # the same lines as written, for their width
     start = first_line
     for number, raw in enumerate(text.split("\n"), start=first_line):
         if raw.strip():
@@ -98,11 +114,12 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
             line = raw.strip()
             line = line if _BULLET_RE.match(line) else _LINE_MARK_RE.sub("", line)
             current.append(_EMPHASIS_RE.sub(r"\2", line))
+            typed.append(raw)
         elif current:
-            out.append(Block(text=joined_lines(current), line=start))
-            current = []
+            out.append(Block(text=joined_lines(current, verse=is_verse(typed)), line=start))
+            current, typed = [], []
     if current:
-        out.append(Block(text=joined_lines(current), line=start))
+        out.append(Block(text=joined_lines(current, verse=is_verse(typed)), line=start))
     return out
 
 
@@ -156,7 +173,7 @@ def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -
         if token.type != "inline":
             continue
         opener = tokens[i - 1]
-        words = _inline_text(token.children or [])
+        words = _inline_text(token.children or [], verse=is_verse(token.content.split("\n")))
         if not words.strip():
             continue
         if opener.type == "heading_open":
@@ -221,7 +238,7 @@ def _html_text(html: str) -> str:
     return " ".join("".join(parser.parts).split())
 
 
-def _inline_text(children: list[Token]) -> str:
+def _inline_text(children: list[Token], *, verse: bool = False) -> str:
     parts: list[str] = []
     hidden = 0  # inside an inline <script> or <style>: its text is code, never spoken
     for child in children:
@@ -244,4 +261,4 @@ def _inline_text(children: list[Token]) -> str:
             parts.append("\n")
         elif kind == "hardbreak":
             parts.append(_HARD_BREAK)
-    return joined_lines("".join(parts).split("\n"))
+    return joined_lines("".join(parts).split("\n"), verse=verse)
