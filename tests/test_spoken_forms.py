@@ -124,6 +124,10 @@ HARD_FORMS = [
     ("Good night🌙sleep well.", "Good night sleep well."),
     ("At 9.15 a.m. and 7.30pm.", "At nine fifteen a.m. and seven thirty p.m."),
     ("Open 9:00–17:30.", "Open nine o'clock to seventeen thirty."),
+    # A numeral of one letter L, C, D or M is a letter; a possessive or capitals still count.
+    ("In Appendix C, Grade D.", "In Appendix C, Grade D."),
+    ("Henry VIII's wives, CHAPTER IV.", "Henry the Eighth's wives, CHAPTER four."),
+    ("Vol. II, on the 5th of May.", "Volume two, on the fifth of May."),
     # Marks a narrator reads as words, or not at all (each engine said them its own way).
     ("Write to anna.b@Example.org soon.", "Write to anna dot b at example dot org soon."),
     ("See § 4 and §§ 5.", "See section four and sections five."),

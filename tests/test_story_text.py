@@ -372,6 +372,19 @@ def test_a_plain_text_story_s_borrowed_markdown_marks_are_not_read():
     ]
 
 
+def test_a_letter_or_initialism_before_a_sentence_s_opening_word_ends_the_sentence():
+    """ "coach B. Then she slept" was one sentence (the segmenter took "B." for an initial)."""
+    text = "She boarded coach B. Then she slept. He saw J. A. Smith. Dr. Lee, M.D. They slept."
+    (passage,) = parse_text(text).passages
+    assert passage.sentences == (
+        "She boarded coach B.",
+        "Then she slept.",
+        "He saw J. A. Smith.",
+        "Doctor Lee, M.D.",
+        "They slept.",
+    )
+
+
 def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
     """Lines of a poem and items of a list ran into each other ("the moon lies fair Upon the
     straits", "a blanket a lantern"), and "1." of a numbered list was read "one." as a

@@ -27,19 +27,27 @@ _COUNTING_WORDS = (
     "Gemini", "Tier", "Title", "Unit", "Division",
 )  # fmt: skip
 _COUNTING = "|".join(re.escape(w) for w in _COUNTING_WORDS)
+#: What may follow a numeral: no more of a word, but a possessive ("Henry VIII's wives").
+_AFTER = r"(?!\w|['’](?!s\b))"
 _COUNTED_RE = re.compile(
-    r"\b(?P<word>" + _COUNTING + r")\s+"
-    r"(?P<n>" + _NUMERAL + r")(?![\w'’])"
+    r"\b(?P<word>(?i:" + _COUNTING + r"))\s+"
+    r"(?P<n>"
+    + _NUMERAL
+    + r")"
+    + _AFTER
+    +
     # A lone I before a word in lower case is the pronoun: "Scene I saw" is no scene one;
     # but not before "and" (or "to") and another numeral: "Part I and Part II".
-    r"(?<!\bI(?=\s+(?!(?:and|or|to|through)\s+(?:(?:" + _COUNTING + r")\s+)?"
+    r"(?<!\bI(?=\s+(?!(?:and|or|to|through)\s+(?:(?:"
+    + _COUNTING
+    + r")\s+)?"
     r"[IVXLC]+(?![\w'’]))[a-z]))"
 )
 #: "Chapters I and II", "Acts III–V": the second numeral of a pair counts too.
 _COUNTED_PAIR_RE = re.compile(
-    r"\b(?P<word>(?:" + _COUNTING + r")s?)\s+"
+    r"\b(?P<word>(?i:(?:" + _COUNTING + r")s?))\s+"
     r"(?P<a>" + _NUMERAL + r")(?P<join>\s+(?:and|or|to|through)\s+|\s?[–-]\s?)"
-    r"(?P<b>" + _NUMERAL + r")(?![\w'’])(?<!\bI(?=\s+[a-z]))"
+    r"(?P<b>" + _NUMERAL + r")" + _AFTER + r"(?<!\bI(?=\s+[a-z]))"
 )
 #: Names monarchs and popes are numbered by: only these, since "Type II", "Rocky II" and
 #: "Apollo XI" are no kings.
@@ -56,7 +64,7 @@ _REGNAL_NAMES = (
 #: A monarch's name and a numeral of I, V and X of two letters or more (a lone I is the
 #: pronoun as often, and "Malcolm X" is no tenth).
 _REGNAL_RE = re.compile(
-    r"\b(?P<name>" + "|".join(_REGNAL_NAMES) + r")\s+(?P<n>X{0,3}(?:IX|IV|V?I{0,3}))(?![\w'’])"
+    r"\b(?P<name>" + "|".join(_REGNAL_NAMES) + r")\s+(?P<n>X{0,3}(?:IX|IV|V?I{0,3}))" + _AFTER
 )
 
 
@@ -69,15 +77,25 @@ def roman_value(numeral: str) -> int:
     return total
 
 
+#: Numerals of one letter that are letters where they stand: "Appendix C", "Grade D", "Part
+#: L" are no hundred, five hundred or fifty.
+_LETTERS = frozenset("LCDM")
+
+
+def _word(word: str) -> str:
+    """The counting word as said: "Vol." and "Ch." in full (their stop ended a sentence)."""
+    return {"vol.": "Volume", "ch.": "Chapter"}.get(word.lower(), word)
+
+
 def read_roman_numerals(text: str) -> str:
     """``text`` with its counted and regnal numerals as words (see the module docstring)."""
     if not re.search(r"\b[IVXLCDM]", text):
         return text
 
     def counted(m: re.Match[str]) -> str:
-        if not m["n"]:
+        if not m["n"] or m["n"] in _LETTERS:
             return m[0]
-        return f"{m['word']} {num2words(roman_value(m['n']))}"
+        return f"{_word(m['word'])} {num2words(roman_value(m['n']))}"
 
     def regnal(m: re.Match[str]) -> str:
         numeral = m["n"]
@@ -86,12 +104,12 @@ def read_roman_numerals(text: str) -> str:
         return f"{m['name']} the {num2words(roman_value(numeral), to='ordinal').capitalize()}"
 
     def pair(m: re.Match[str]) -> str:
-        if not (m["a"] and m["b"]):
+        if not (m["a"] and m["b"]) or {m["a"], m["b"]} & _LETTERS:
             return m[0]
         join = m["join"].strip()
         join = "to" if join in ("–", "-") else join
         a, b = (num2words(roman_value(m[k])) for k in "ab")
-        return f"{m['word']} {a} {join} {b}"
+        return f"{_word(m['word'])} {a} {join} {b}"
 
     text = _COUNTED_PAIR_RE.sub(pair, text)
     return _REGNAL_RE.sub(regnal, _COUNTED_RE.sub(counted, text))

@@ -199,6 +199,15 @@ def _window_cuts(text: str) -> list[int]:
     return cuts
 
 
+#: A letter or an initialism with its stop, then a word that opens sentences: the segmenter
+#: takes "coach B. Then she slept" for an initial in a name and runs the two together.
+_LETTER_END_RE = re.compile(
+    r"(?<![\w.])(?:[A-Z]\.){1,4}(?=\s+[\"“‘(]?(?:The|Then|She|He|It|They|We|I|You|Her|His|"
+    r"Its|Their|There|This|That|These|Those|A|An|In|On|At|So|As|When|After|Before|Now|But|And|"
+    r"Yet|Still|Soon|Later|Outside|Inside|Slowly|Here)\b(?!\.))"
+)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split normalized text into sentences with a real segmenter (pysbd).
 
@@ -207,7 +216,8 @@ def split_sentences(text: str) -> list[str]:
     """
     if not text.strip():
         return []
-    cuts = [c for c in _window_cuts(text) if 0 < c < len(text)]
+    cuts = sorted({*_window_cuts(text), *(m.end() for m in _LETTER_END_RE.finditer(text))})
+    cuts = [c for c in cuts if 0 < c < len(text)]
     pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     # A cut inside a word (which pysbd should never make) is undone by joining the pieces.
     out: list[str] = []

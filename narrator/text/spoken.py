@@ -82,7 +82,11 @@ _ISO_DATE_RE = re.compile(_LEFT + r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})" + _R
 _SLASH_DATE_RE = re.compile(_LEFT + r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})" + _RIGHT)
 _DOT_DATE_RE = re.compile(_LEFT + r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})" + _RIGHT)
 _DATE_MD_RE = re.compile(MONTH_RE + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b")
-_DATE_DM_RE = re.compile(r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?" + MONTH_RE + r"(?!\w)")
+_DATE_DM_RE = re.compile(
+    r"(?:\b(?P<the>[Tt]he)\s+)?\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + MONTH_RE
+    + r"(?!\w)"
+)
 _TIME_RE = re.compile(
     r"(?<![\d:.])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
     r"(?:\s*(?P<ampm>[aApP])\.?\s?[mM]\.?(?![A-Za-z]))?"
@@ -522,7 +526,11 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
         lambda m: f"{month_name(m['month'])} {num2words(int(m['day']), to='ordinal')}", text
     )
     text = _DATE_DM_RE.sub(
-        lambda m: f"the {num2words(int(m['day']), to='ordinal')} of {month_name(m['month'])}", text
+        lambda m: (
+            f"{m['the'] or 'the'} {num2words(int(m['day']), to='ordinal')} of "
+            f"{month_name(m['month'])}"
+        ),
+        text,
     )
     text = _TIME_RE.sub(_time, text)
     text = _HOUR_AMPM_RE.sub(lambda m: f"{_cardinal(int(m['h']))} {m['ampm'].lower()}.m.", text)
