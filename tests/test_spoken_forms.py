@@ -47,7 +47,7 @@ HARD_FORMS = [
     ("5-10 minutes", "five to ten minutes"),
     ("pages 3–7", "pages three to seven"),
     ("2 - 3 hours", "two to three hours"),
-    ("Chapter 3 - The Sea", "Chapter three - The Sea"),
+    ("Chapter 3 - The Sea", "Chapter three, The Sea"),  # a pause, not a range
     ("100-1000", "one hundred to one thousand"),
     ("5-10%", "five to ten percent"),
     # Fractions.

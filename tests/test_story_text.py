@@ -385,6 +385,19 @@ def test_a_letter_or_initialism_before_a_sentence_s_opening_word_ends_the_senten
     )
 
 
+def test_each_speaker_s_line_is_a_sentence_and_typed_dashes_are_pauses():
+    """Quoted lines on one line of text ran together with no pause between speakers; " - ",
+    " -- " and "a--b" reached the voice as typed (an em dash is a pause)."""
+    (talk,) = parse_text('"Mother?" "Yes, dear?" "Goodnight." \'Hush.\' \'Yes.\'').passages
+    assert talk.sentences == ('"Mother?"', '"Yes, dear?"', '"Goodnight."', "'Hush.'", "'Yes.'")
+    text = "The sea - calm and grey -- stretched on--and on. A 5 - 10 minute walk, 2 -- 3 hours."
+    (dashes,) = parse_text(text).passages
+    assert dashes.sentences == (
+        "The sea, calm and grey, stretched on, and on.",
+        "A five to ten minute walk, two to three hours.",
+    )
+
+
 def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
     """Lines of a poem and items of a list ran into each other ("the moon lies fair Upon the
     straits", "a blanket a lantern"), and "1." of a numbered list was read "one." as a

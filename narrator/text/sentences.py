@@ -96,7 +96,8 @@ _REPLACEMENTS = {
 }  # fmt: skip
 
 
-_DASH_RE = re.compile(r"\s*([—–])\s*")
+#: Dashes between words: em and en dashes, and as typed on a keyboard, " - ", " -- ", "a--b".
+_DASH_RE = re.compile(r"\s*([—–]|(?<=\s)--?(?=\s)|(?<=[^\W_])--(?=[^\W_]))\s*")
 _THOUSANDS_SPACE_RE = re.compile("[\u00a0\u202f\u2009]")
 _SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u202f\u2009]\d{3})+(?!\d)")
 #: "100 000" with a plain space: the same, where nothing makes it a run of digit groups (a
@@ -112,11 +113,13 @@ def _dash(m: re.Match[str]) -> str:
     # After a number, or an hour's a.m./p.m. ("8:30am–9:15am" is a range too).
     after_number = bool(_NUMBER_END_RE.search(text, max(0, m.start() - 6), m.start()))
     between_digits = after_number and text[m.end() : m.end() + 1].isdigit()
-    if between_digits and (m[1] == "–" or m[0] == m[1]):
+    if between_digits and m[1] == "-":
+        return m[0]  # "2 - 3 hours": a range, read "to" by spell_out
+    if between_digits and (m[1] in ("–", "--") or m[0] == m[1]):
         return "–"  # a range: "1990–1995", "pages 3 – 7" (an unspaced em dash is a typo for it)
     if m[1] == "–" and joins_days(text, m.start(), m.end()):
         return "–"  # "Mon–Fri": read "Monday to Friday"
-    if not text[: m.start()].strip():
+    if m.start() == 0:  # (the match takes the spaces before it)
         return ""  # a dialogue dash opening the line: "— Who is there?" has no pause before
     return ", "
 
@@ -208,6 +211,10 @@ _LETTER_END_RE = re.compile(
 )
 
 
+#: A quotation's end, then another's start: one speaker's line, then the next's.
+_QUOTE_TURN_RE = re.compile(r"[.?!]\.{0,2}[\"'](?=\s+[\"'][^\W\d_])")
+
+
 def split_sentences(text: str) -> list[str]:
     """Split normalized text into sentences with a real segmenter (pysbd).
 
@@ -216,7 +223,13 @@ def split_sentences(text: str) -> list[str]:
     """
     if not text.strip():
         return []
-    cuts = sorted({*_window_cuts(text), *(m.end() for m in _LETTER_END_RE.finditer(text))})
+    cuts = sorted(
+        {
+            *_window_cuts(text),
+            *(m.end() for m in _LETTER_END_RE.finditer(text)),
+            *(m.end() for m in _QUOTE_TURN_RE.finditer(text)),
+        }
+    )
     cuts = [c for c in cuts if 0 < c < len(text)]
     pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     # A cut inside a word (which pysbd should never make) is undone by joining the pieces.
