@@ -239,6 +239,12 @@ def test_lexicon_whole_words_and_case():
     lex = Lexicon({"nyx": "nicks", "May": "Mae", "St Ives": "Saint Ives"})
     assert lex.apply("Nyx and NYX, but not Nyxes.") == "nicks and nicks, but not Nyxes."
     assert lex.apply("May may come to St Ives.") == "Mae may come to Saint Ives."
+    # A name's possessive and a compound it heads were sent to the voice unrespelled.
+    lex = Lexicon({"Siobhan": "shiv-awn", "nyx": "nicks", "don": "dawn"})
+    assert lex.apply("Siobhan's coat, Siobhan’s cat, Siobhan-like.") == (
+        "shiv-awn's coat, shiv-awn’s cat, shiv-awn-like."
+    )
+    assert lex.apply("Nyx's cat; I don't don it.") == "nicks's cat; I don't dawn it."
 
 
 def test_lexicon_file(tmp_path):

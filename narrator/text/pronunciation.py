@@ -67,16 +67,19 @@ class Lexicon:
         keys = sorted(said, key=len, reverse=True)
         exact = [k for k in keys if k != k.lower()]
         folded = [k for k in keys if k == k.lower()]
-        self._exact = self._pattern(exact, 0)
+        self._exact = self._pattern(exact, 0, names=True)
         self._folded = self._pattern(folded, re.IGNORECASE)
         self._lower = {k.lower(): v for k, v in said.items() if k == k.lower()}
 
     @staticmethod
-    def _pattern(keys: list[str], flags: int) -> re.Pattern[str] | None:
+    def _pattern(keys: list[str], flags: int, *, names: bool = False) -> re.Pattern[str] | None:
+        """Whole words only ("don" is not in "don't"), but with their possessive ("Nyx's");
+        a name (a key with capitals) also at the head of a compound ("Nyx-like")."""
         if not keys:
             return None
         alternatives = _trie_regex(keys)
-        return re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w'’-])", flags)
+        after = r"(?!\w|['’](?!s\b))" + ("" if names else r"(?!-)")
+        return re.compile(rf"(?<![\w'’-])(?:{alternatives}){after}", flags)
 
     def __bool__(self) -> bool:
         return bool(self.entries)
