@@ -128,6 +128,15 @@ HARD_FORMS = [
     ("In Appendix C, Grade D.", "In Appendix C, Grade D."),
     ("Henry VIII's wives, CHAPTER IV.", "Henry the Eighth's wives, CHAPTER four."),
     ("Vol. II, on the 5th of May.", "Volume two, on the fifth of May."),
+    # Titles and "no." in full (each left its stop to split the sentence).
+    (
+        "Berth no. 12, Sr. Agnes and John Smith Sr.",
+        "Berth number twelve, Sister Agnes and John Smith Senior.",
+    ),
+    (
+        "Pvt. Ryan met Lt. Col. Mason and the Hon. Mrs. Vane.",
+        "Private Ryan met Lieutenant Colonel Mason and the Honourable Missus Vane.",
+    ),
     # Marks a narrator reads as words, or not at all (each engine said them its own way).
     ("Write to anna.b@Example.org soon.", "Write to anna dot b at example dot org soon."),
     ("See § 4 and §§ 5.", "See section four and sections five."),

@@ -18,8 +18,13 @@ _ABBREVIATIONS = {
     "e.g.": "for example", "i.e.": "that is", "approx.": "approximately", "Capt.": "Captain",
     "Gen.": "General", "Lt.": "Lieutenant", "Sgt.": "Sergeant", "Rev.": "Reverend",
     "Fr.": "Father", "Ave.": "Avenue", "Rd.": "Road", "Ln.": "Lane", "Blvd.": "Boulevard",
-    "Hwy.": "Highway", "Apt.": "Apartment",
+    "Hwy.": "Highway", "Apt.": "Apartment", "Pvt.": "Private", "Cpl.": "Corporal",
+    "Col.": "Colonel", "Maj.": "Major", "Adm.": "Admiral", "Pres.": "President",
+    "Gov.": "Governor", "Sen.": "Senator", "Insp.": "Inspector", "Det.": "Detective",
+    "Supt.": "Superintendent", "Hon.": "Honourable", "Mx.": "Mix", "Ft.": "Fort",
 }  # fmt: skip
+#: "Sr." after a name is "Senior" (John Smith Sr.); before one, "Sister" (Sr. Agnes).
+_NAME_BEFORE_RE = re.compile(r"[A-Z][\w'’-]*\.?\s+$")
 #: Those whose stop may end the sentence too (they come after a name or a number).
 _MAY_END = frozenset({"Jr.", "Sr.", "Ave.", "Rd.", "Ln.", "Blvd.", "Hwy.", "etc.", "St."})
 #: What follows a stop that ends a sentence: nothing, or a capital (after an opening quote).
@@ -37,7 +42,7 @@ _OPENER_RE = re.compile(
     r"In|On|At|So)\b"
 )
 _AFTER_WORD_RE = re.compile(r"[A-Za-z]\s+$")
-_NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:No\.|№|#)\s?(?=\d)")
+_NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:[Nn]o\.|№|#)\s?(?=\d)")
 #: Abbreviations read in full before a number only ("p. 12"; a "p." alone may be anything).
 _BEFORE_NUMBER = {"p": "page", "pp": "pages", "ch": "chapter", "vol": "volume", "fig": "figure",
                   "pt": "part", "ca": "circa", "est": "established"}  # fmt: skip
@@ -49,6 +54,10 @@ _BEFORE_NUMBER_RE = re.compile(
 def _in_full(m: re.Match[str], written: str, full: str) -> str:
     """``full`` for the abbreviation ``written`` matched by ``m``, with its stop when that
     also ends the sentence."""
+    if written == "Sr." and not _NAME_BEFORE_RE.search(
+        m.string[max(0, m.start() - 40) : m.start()]
+    ):
+        return "Sister"
     ends = written in _MAY_END and _SENTENCE_NEXT_RE.match(m.string, m.end())
     return full + "." if ends else full
 
