@@ -56,7 +56,7 @@ HARD_FORMS = [
     ("2 1/2", "two and a half"),
     ("½", "one half"),
     ("2½ cups", "two and a half cups"),
-    ("24/7", "twenty-four over seven"),
+    ("22/7", "twenty-two over seven"),  # (24/7 is an idiom: below)
     # Versions and decimals.
     ("v1.2.3", "version one point two point three"),
     ("Python 3.11", "Python three point one one"),
@@ -137,6 +137,10 @@ HARD_FORMS = [
         "Pvt. Ryan met Lt. Col. Mason and the Hon. Mrs. Vane.",
         "Private Ryan met Lieutenant Colonel Mason and the Honourable Missus Vane.",
     ),
+    # Dollars of a country, so much per night or per day, numbers said as idioms.
+    ("US$200, or $45/night.", "two hundred US dollars, or forty-five dollars a night."),
+    ("3 pills/day, $3.50/hour.", "three pills a day, three dollars and fifty cents an hour."),
+    ("Open 24/7, a 50/50 chance.", "Open twenty-four seven, a fifty-fifty chance."),
     # Marks a narrator reads as words, or not at all (each engine said them its own way).
     ("Write to anna.b@Example.org soon.", "Write to anna dot b at example dot org soon."),
     ("See § 4 and §§ 5.", "See section four and sections five."),

@@ -39,6 +39,13 @@ _HOURS_RANGE_RE = re.compile(
     rf"(?P<b>(?:1[0-2]|0?[1-9])(?::[0-5]\d)?{_AMPM})"
 )
 
+#: ``$45/night``, ``3 pills/day``: so much per unit of time or per person, read "a".
+_PER_RE = re.compile(r"(?<=\w)\s?/\s?(?=(?:night|day|hour|week|month|year|person|head)\b)")
+
+#: Numbers said as idioms, not as fractions: "twenty-four over seven".
+_IDIOMS = {"24/7": "twenty-four seven", "50/50": "fifty-fifty", "9/11": "nine eleven"}
+_IDIOM_RE = re.compile(r"(?<![\w/.])(?:24/7|50/50|9/11)(?![\w/]|[.,]\d)")
+
 _DAYS = {
     "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday",
     "thu": "Thursday", "thur": "Thursday", "thurs": "Thursday", "fri": "Friday",
@@ -130,6 +137,8 @@ def read_conventions(text: str) -> str:
         lambda m: f"{month_name(m['month'])} {_ordinal(m['a'])} to {_ordinal(m['b'])}", text
     )
     text = _HOURS_RANGE_RE.sub(r"\g<a> to \g<b>", text)
+    text = _IDIOM_RE.sub(lambda m: _IDIOMS[m[0]], text)
+    text = _PER_RE.sub(lambda m: " an " if m.string.startswith("hour", m.end()) else " a ", text)
     text = _HOURS_MINUTES_RE.sub(_hours_minutes, text)
     text = _DOTTED_TIME_RE.sub(r"\g<h>:\g<m>", text)
     text = _TIME_RANGE_RE.sub(r"\g<a> to \g<b>", text)

@@ -115,11 +115,15 @@ _CURRENCY_SYMBOLS = {
 }
 _SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "mn": "million",
            "bn": "billion", "B": "billion"}  # fmt: skip
+#: Dollars named by their country: "US$200" is "two hundred US dollars".
+_DOLLAR_COUNTRIES = {"US": "US", "CA": "Canadian", "C": "Canadian", "AU": "Australian",
+                     "A": "Australian", "NZ": "New Zealand", "HK": "Hong Kong",
+                     "S": "Singapore"}  # fmt: skip
 _CURRENCY_RE = re.compile(
-    r"(?<![\w.])(?P<sym>[$£€¥₹])\s?(?P<n>" + _NUM + r")"
+    r"(?<![\w.])(?:(?P<cc>US|CA|AU|NZ|HK|[CAS])(?=\$))?(?P<sym>[$£€¥₹])\s?(?P<n>" + _NUM + r")"
     r"(?:\s?[-–]\s?[$£€¥₹]?(?P<n2>" + _NUM + r"))?"
     r"(?:\s(?P<word>thousand|million|billion|trillion)|(?P<abbr>k|K|mn|m|M|bn|B))?"
-    r"(?![\w\-–/^]|[.,]\d)"
+    r"(?![\w\-–^]|/\d|[.,]\d)"
 )
 _CURRENCY_AFTER_RE = re.compile(
     _LEFT + r"(?P<n>" + _NUM + r")(?:[-–](?P<n2>" + _NUM + r"))?\s?(?P<sym>[€£¢])"
@@ -393,6 +397,8 @@ def _range_or(n: str, n2: str | None) -> str:
 
 def _currency(m: re.Match[str]) -> str:
     one, many, small_one, small_many = _CURRENCY_SYMBOLS[m["sym"]]
+    if m["cc"]:
+        one, many = (f"{_DOLLAR_COUNTRIES[m['cc']]} {unit}" for unit in (one, many))
     scale = m["word"] or _SCALES.get(m["abbr"] or "", "")
     if scale:
         return f"{_range_or(m['n'], m['n2'])} {scale} {many}"
