@@ -141,6 +141,15 @@ HARD_FORMS = [
     ("US$200, or $45/night.", "two hundred US dollars, or forty-five dollars a night."),
     ("3 pills/day, $3.50/hour.", "three pills a day, three dollars and fifty cents an hour."),
     ("Open 24/7, a 50/50 chance.", "Open twenty-four seven, a fifty-fifty chance."),
+    # A British time after "at", "by", … without a.m./p.m.; a 24-hour clock's hour.
+    (
+        "At 9.30 she woke; by 21.00 she slept.",
+        "At nine thirty she woke; by twenty-one hundred she slept.",
+    ),
+    (
+        "At 2.50 metres, at 9.30 percent, at 2.99.",
+        "At two point five zero metres, at nine point three zero percent, at two point nine nine.",
+    ),
     # Marks a narrator reads as words, or not at all (each engine said them its own way).
     ("Write to anna.b@Example.org soon.", "Write to anna dot b at example dot org soon."),
     ("See § 4 and §§ 5.", "See section four and sections five."),

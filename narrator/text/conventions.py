@@ -66,6 +66,18 @@ _HOURS_MINUTES_RE = re.compile(
 _DOTTED_TIME_RE = re.compile(
     r"(?<![\w.,])(?P<h>1[0-2]|0?\d)\.(?P<m>[0-5]\d)(?=\s?(?:[ap]\.?m\b|[AP]\.?M\b))"
 )
+#: What makes ``2.50`` a measure, not a time.
+_MEASURES = (
+    r"(?:k?m|cm|mm|kg|mg|g|lbs?|oz|ft|mi|m?l|s|h|x|p|per|percent|metres?|meters?|miles|feet|"
+    r"inches|litres?|liters?|pounds|dollars|euros|degrees|times|hours|minutes|seconds|points|"
+    r"acres)\b"
+)
+#: ``at 9.30``, ``until 21.00``: a time after a word that says one follows, in the British
+#: way without a.m. or p.m. ("nine point three zero"); "at 2.50 metres" stays a measure.
+_AT_DOTTED_TIME_RE = re.compile(
+    r"\b(?P<w>[Aa]t|[Bb]y|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Ff]rom|[Ss]ince|[Pp]ast|[Aa]round)"
+    r"\s(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.,]?\d)(?!\s?(?:%|°|" + _MEASURES + r"))"
+)
 #: ``9:00–17:30``, ``10:00-11:00``: a span of clock times (the dash reached the voice).
 _TIME_RANGE_RE = re.compile(r"(?<![\w:])(?P<a>\d{1,2}:[0-5]\d)\s?[–-]\s?(?P<b>\d{1,2}:[0-5]\d)\b")
 #: ``1,5`` and ``0,25``: a comma before one or two digits, in no list of numbers (``10,20,30``)
@@ -141,6 +153,7 @@ def read_conventions(text: str) -> str:
     text = _PER_RE.sub(lambda m: " an " if m.string.startswith("hour", m.end()) else " a ", text)
     text = _HOURS_MINUTES_RE.sub(_hours_minutes, text)
     text = _DOTTED_TIME_RE.sub(r"\g<h>:\g<m>", text)
+    text = _AT_DOTTED_TIME_RE.sub(r"\g<w> \g<h>:\g<m>", text)
     text = _TIME_RANGE_RE.sub(r"\g<a> to \g<b>", text)
     text = _DECIMAL_COMMA_RE.sub(r"\g<a>.\g<b>", text)
     return _EARLY_YEAR_RE.sub(_early_year, text)

@@ -365,6 +365,9 @@ def _time(match: re.Match[str]) -> str:
     hour, minute = int(match["h"]), int(match["m"])
     ampm = match["ampm"]
     suffix = f" {ampm.lower()}.m." if ampm else ""
+    if minute == 0 and not ampm and (hour == 0 or hour > 12):
+        # A 24-hour clock's hour: "twenty-one hundred" (not "twenty-one o'clock").
+        return "midnight" if hour == 0 else f"{num2words(hour)} hundred"
     if minute == 0:
         return f"{num2words(hour)}{suffix}" if ampm else f"{num2words(hour)} o'clock"
     minutes = f"oh {num2words(minute)}" if minute < 10 else num2words(minute)
