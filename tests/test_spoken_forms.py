@@ -224,6 +224,12 @@ def test_ambiguous_slash_dates_follow_the_story_language():
     # Unambiguous dates read the one way that makes sense, whatever the language.
     assert said(story.format("en-US").replace("06/01", "13/01")).startswith("On January thirteenth")
     assert said(story.format("en_gb")).startswith("On January sixth")  # a POSIX locale's way
+    # A two-digit year too (it was read "zero six slash zero one slash twenty-five").
+    short = story.replace("2025", "25")
+    assert said(short.format("en-GB")) == "On January sixth, twenty twenty-five it snowed."
+    assert said(short.format("en-US").replace("06/01/25", "5/6/87")).startswith(
+        "On May sixth, nineteen eighty-seven"
+    )
     # What is not a language code is an error at its line, not a silent month-first reading.
     for wrong in ("English", "klingon", "e", "en-", "en gb"):
         with pytest.raises(

@@ -79,7 +79,7 @@ _PHONE_RE = re.compile(
     r")(?![\w\-/]|[.,]\d)"
 )
 _ISO_DATE_RE = re.compile(_LEFT + r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})" + _RIGHT)
-_SLASH_DATE_RE = re.compile(_LEFT + r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})" + _RIGHT)
+_SLASH_DATE_RE = re.compile(_LEFT + r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4}|\d{2})" + _RIGHT)
 _DOT_DATE_RE = re.compile(_LEFT + r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})" + _RIGHT)
 _DATE_MD_RE = re.compile(MONTH_RE + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b")
 _DATE_DM_RE = re.compile(
@@ -342,6 +342,8 @@ def _dot_date(m: re.Match[str]) -> str:
 
 def _slash_date(m: re.Match[str], *, day_first: bool) -> str:
     a, b, year = int(m["a"]), int(m["b"]), int(m["y"])
+    if len(m["y"]) == 2:  # "4/3/24": 2024, "5/6/87": 1987 (the pivot most software uses)
+        year += 2000 if year < 50 else 1900
     month_first_ok = _valid_date(year, a, b)
     day_first_ok = _valid_date(year, b, a)
     if month_first_ok and (not day_first_ok or not day_first):
