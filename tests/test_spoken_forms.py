@@ -150,6 +150,9 @@ HARD_FORMS = [
         "At 2.50 metres, at 9.30 percent, at 2.99.",
         "At two point five zero metres, at nine point three zero percent, at two point nine nine.",
     ),
+    # Years behind a prefix or before an era; ratios.
+    ("A pre-1914 map from 2560 BCE.", "A pre-nineteen fourteen map from twenty-five sixty BCE."),
+    ("A ratio of 3:1, odds 2:1.", "A ratio of three to one, odds two to one."),
     # Marks a narrator reads as words, or not at all (each engine said them its own way).
     ("Write to anna.b@Example.org soon.", "Write to anna dot b at example dot org soon."),
     ("See § 4 and §§ 5.", "See section four and sections five."),

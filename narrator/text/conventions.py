@@ -78,6 +78,16 @@ _AT_DOTTED_TIME_RE = re.compile(
     r"\b(?P<w>[Aa]t|[Bb]y|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Ff]rom|[Ss]ince|[Pp]ast|[Aa]round)"
     r"\s(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.,]?\d)(?!\s?(?:%|°|" + _MEASURES + r"))"
 )
+#: ``pre-1914``, ``post-1945``: a year after a prefix (the hyphen hid it: "pre-one thousand,
+#: nine hundred and fourteen"); ``2560 BCE``, ``AD 79``: a year by its era.
+_PREFIXED_YEAR_RE = re.compile(
+    r"\b(?P<p>[Pp]re|[Pp]ost|[Mm]id|[Ll]ate|[Ee]arly)-(?P<y>1[1-9]\d\d|20\d\d)\b(?!s)"
+)
+_ERA_YEAR_RE = re.compile(
+    r"(?<![\w.,])(?P<y>[1-9]\d{2,3})\s?(?P<era>BCE|BC|CE|AD|B\.C\.(?:E\.)?|A\.D\.|C\.E\.)(?!\w)"
+)
+#: ``a ratio of 3:1``, ``odds 2:1``: "three to one", not a time or "three one".
+_RATIO_RE = re.compile(r"\b(?P<w>ratios?|odds|scale)(?P<of>\s+of)?\s+(?P<a>\d+):(?P<b>\d+)\b")
 #: ``9:00–17:30``, ``10:00-11:00``: a span of clock times (the dash reached the voice).
 _TIME_RANGE_RE = re.compile(r"(?<![\w:])(?P<a>\d{1,2}:[0-5]\d)\s?[–-]\s?(?P<b>\d{1,2}:[0-5]\d)\b")
 #: ``1,5`` and ``0,25``: a comma before one or two digits, in no list of numbers (``10,20,30``)
@@ -151,6 +161,9 @@ def read_conventions(text: str) -> str:
     text = _HOURS_RANGE_RE.sub(r"\g<a> to \g<b>", text)
     text = _IDIOM_RE.sub(lambda m: _IDIOMS[m[0]], text)
     text = _PER_RE.sub(lambda m: " an " if m.string.startswith("hour", m.end()) else " a ", text)
+    text = _PREFIXED_YEAR_RE.sub(lambda m: f"{m['p']}-{year_words(int(m['y']))}", text)
+    text = _ERA_YEAR_RE.sub(lambda m: f"{year_words(int(m['y']))} {m['era']}", text)
+    text = _RATIO_RE.sub(lambda m: f"{m['w']}{m['of'] or ''} {m['a']} to {m['b']}", text)
     text = _HOURS_MINUTES_RE.sub(_hours_minutes, text)
     text = _DOTTED_TIME_RE.sub(r"\g<h>:\g<m>", text)
     text = _AT_DOTTED_TIME_RE.sub(r"\g<w> \g<h>:\g<m>", text)
