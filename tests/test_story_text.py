@@ -91,6 +91,9 @@ def test_toml_front_matter_and_unknown_key_errors():
     # A key set twice: YAML would keep the last without a word.
     with pytest.raises(ScriptError, match=r"^s\.txt:4: 'pace' is set twice \(line 2 too\); keep"):
         parse_text("---\npace: 120\ntitle: T\npace: 130\n---\nText.", source="s.txt")
+    # A line without its colon is named, not the line after it (the YAML scanner's mark).
+    with pytest.raises(ScriptError, match=r"^s\.txt:3: front matter is not valid YAML"):
+        parse_text("---\ntitle: A\nauthor B\nvoice: x\n---\nText.", source="s.txt")
 
 
 def test_front_matter_after_blank_lines_is_front_matter_with_its_lines_right():
