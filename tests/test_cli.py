@@ -287,6 +287,8 @@ def test_a_pace_held_up_by_chapter_breaks_blames_the_breaks_and_shows_the_summar
     (warning,) = report["warnings"]
     assert "shortest breaks between chapters" in warning and "length_scale" not in warning
     assert f"runs at {report['pace_wpm']:.0f} wpm" in warning  # the summary line's figure
+    # The story has no [pause] cue: the advice does not send the user to look for one.
+    assert "cue" not in warning and "set a slower --pace" in warning
 
 
 def test_an_earlier_interrupt_in_process_is_not_the_next_commands(tmp_path, capsys):

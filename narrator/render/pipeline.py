@@ -460,7 +460,11 @@ def render_story(
             *plan.warnings,
             *jobs_warnings,
             *engine_warnings(spec),
-            *pace_warnings(narration, settings.pace_wpm),
+            *pace_warnings(
+                narration,
+                settings.pace_wpm,
+                cue_pauses_s=sum(p.pause_after_s for p in script.passages) + script.opening_pause_s,
+            ),
             *mastered.warnings,
             *_bitrate_warnings(settings.bitrate_kbps, fmt),
         ],

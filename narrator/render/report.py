@@ -94,8 +94,9 @@ def portable_layers(names: tuple[str, ...]) -> list[str]:
 VOICE_AT_PACE = 0.97
 
 
-def pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
-    """A warning when the pauses could not bring the narration within 5 % of ``pace_wpm``."""
+def pace_warnings(narration: Narration, pace_wpm: float, *, cue_pauses_s: float = 0.0) -> list[str]:
+    """A warning when the pauses could not bring the narration within 5 % of ``pace_wpm``;
+    ``cue_pauses_s``: the story's ``[pause]`` cues, named in the advice only when it has some."""
     if narration.words == 0 or abs(narration.pace_wpm - pace_wpm) <= 0.05 * pace_wpm:
         return []
     voice_wpm = narration.words / narration.speech_s * 60.0 if narration.speech_s else 0.0
@@ -105,11 +106,16 @@ def pace_warnings(narration: Narration, pace_wpm: float) -> list[str]:
     said = f"the narration runs at {shown_wpm:.0f} wpm, {way} than --pace {pace_wpm:g}"
     if way == "slower" and voice_wpm >= VOICE_AT_PACE * pace_wpm:
         # The voice keeps the pace: what holds it up are the pauses nothing may shorten.
+        if cue_pauses_s > 0:
+            fixed = "([pause] cues, and the shortest breaks between chapters, paragraphs and "
+            fixed += "sentences)"
+            advice = "shorten the cues, or set a slower --pace"
+        else:  # a short story: its breaks between paragraphs and sentences are most of it
+            fixed = "(the shortest breaks between chapters, paragraphs and sentences)"
+            advice = "set a slower --pace (a story this short cannot keep a faster one)"
         return [
             f"{said}: the voice alone speaks at {voice_wpm:.0f} wpm, but the story's fixed "
-            "pauses ([pause] cues, and the shortest breaks between chapters, paragraphs and "
-            "sentences) take longer than the pace leaves for pauses; shorten the cues, or set "
-            "a slower --pace"
+            f"pauses {fixed} take longer than the pace leaves for pauses; {advice}"
         ]
     return [
         f"{said}: the voice alone speaks at {voice_wpm:.0f} wpm and the pauses cannot make up "
