@@ -153,6 +153,9 @@ HARD_FORMS = [
     # Years behind a prefix or before an era; ratios.
     ("A pre-1914 map from 2560 BCE.", "A pre-nineteen fourteen map from twenty-five sixty BCE."),
     ("A ratio of 3:1, odds 2:1.", "A ratio of three to one, odds two to one."),
+    # Phone numbers in spaced groups, with a trunk 0 or North American, digit by digit.
+    ("Call 020 7946 0958.", "Call zero two zero, seven nine four six, zero nine five eight."),
+    ("Or 555 123 4567.", "Or five five five, one two three, four five six seven."),
     # Marks a narrator reads as words, or not at all (each engine said them its own way).
     ("Write to anna.b@Example.org soon.", "Write to anna dot b at example dot org soon."),
     ("See § 4 and §§ 5.", "See section four and sections five."),

@@ -399,11 +399,15 @@ def test_each_speaker_s_line_is_a_sentence_and_typed_dashes_are_pauses():
     " -- " and "a--b" reached the voice as typed (an em dash is a pause)."""
     (talk,) = parse_text('"Mother?" "Yes, dear?" "Goodnight." \'Hush.\' \'Yes.\'').passages
     assert talk.sentences == ('"Mother?"', '"Yes, dear?"', '"Goodnight."', "'Hush.'", "'Yes.'")
-    text = "The sea - calm and grey -- stretched on--and on. A 5 - 10 minute walk, 2 -- 3 hours."
+    text = (
+        "The sea - calm and grey -- stretched on--and on. A 5 - 10 minute walk, 2 -- 3 hours. "
+        "The London–Paris train left."
+    )
     (dashes,) = parse_text(text).passages
     assert dashes.sentences == (
         "The sea, calm and grey, stretched on, and on.",
         "A five to ten minute walk, two to three hours.",
+        "The London to Paris train left.",  # an unspaced en dash between places: a route
     )
 
 

@@ -108,6 +108,9 @@ _PLAIN_SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])(?<!\d )[1-9]\d{0,2}(?: \d{
 _NUMBER_END_RE = re.compile(r"\d(?:\s?[aApP]\.?[mM]\.?)?$")
 
 
+_PLACE_BEFORE_RE = re.compile(r"(?<![\w'’-])[A-Z][a-z]+$")
+
+
 def _dash(m: re.Match[str]) -> str:
     text = m.string
     # After a number, or an hour's a.m./p.m. ("8:30am–9:15am" is a range too).
@@ -119,6 +122,12 @@ def _dash(m: re.Match[str]) -> str:
         return "–"  # a range: "1990–1995", "pages 3 – 7" (an unspaced em dash is a typo for it)
     if m[1] == "–" and joins_days(text, m.start(), m.end()):
         return "–"  # "Mon–Fri": read "Monday to Friday"
+    if (
+        m[0] == "–"
+        and _PLACE_BEFORE_RE.search(text, 0, m.start())
+        and text[m.end() : m.end() + 1].isupper()
+    ):
+        return " to "  # "the London–Paris train": a route, as an unspaced en dash joins them
     if m.start() == 0:  # (the match takes the spaces before it)
         return ""  # a dialogue dash opening the line: "— Who is there?" has no pause before
     return ", "
