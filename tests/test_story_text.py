@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -343,6 +344,36 @@ def test_emoji_are_dropped_with_a_warning():
     script = parse_text("Home 👨‍👩‍👧 and 🇫🇷, 👍🏽 ❤️ now.", source="s.txt")
     assert script.passages[0].text == "Home and, now."
     assert any("dropped 4 emoji" in w for w in script.warnings), script.warnings
+
+
+def test_a_web_page_is_read_as_its_story_rtf_is_refused_stdin_markdown_is_markdown(
+    tmp_path, monkeypatch
+):
+    """A story saved as .html was read as plain text (its tags reached the voice), an RTF
+    document too (all control words), and Markdown on standard input lost its chapters."""
+    page = tmp_path / "sea.html"
+    page.write_text(
+        "<!DOCTYPE html>\n<html><head><title>Page</title><style>p{color:red}</style></head>"
+        "<body>\n<h1>The Sea</h1>\n<p>The sea is <em>calm</em>\ntonight &amp; still.</p>"
+        "<script>alert(1)</script><h2>Two</h2><p>Line one<br>line two<br>line three</p>"
+        "</body></html>\n",
+        encoding="utf-8",
+    )
+    script = parse_story(page)
+    assert script.title == "The Sea" and [c.title for c in script.chapters] == ["The Sea", "Two"]
+    assert [p.text for p in script.passages] == [
+        "The sea is calm tonight and still.",
+        "Line one, line two, line three",
+    ]
+    rtf = tmp_path / "sea.txt"
+    rtf.write_text("{\\rtf1\\ansi {\\b Hello} world.}\n", encoding="utf-8")
+    with pytest.raises(ScriptError, match=r"sea\.txt: this is an RTF document .*save it as plain"):
+        parse_story(rtf)
+    stdin = "# Night\n\n## One\n\nSome *soft* words, [a link](https://example.org).\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    script = parse_story("-")
+    assert script.title == "Night" and [c.title for c in script.chapters] == ["One"]
+    assert [p.text for p in script.passages] == ["Some soft words, a link."]
 
 
 def test_windows_1252_bytes_decode_with_a_warning(tmp_path):

@@ -12,7 +12,13 @@ from narrator.errors import NarratorError
 from narrator.options import BY_KEY, CLI, FRONT, OptionError, RenderSettings, check_value, resolve
 from narrator.text.frontmatter import StoryMeta, split_front_matter
 from narrator.text.pronunciation import load_lexicon
-from narrator.text.script import Script, is_markdown, parse_text, read_story, title_from_path
+from narrator.text.script import (
+    Script,
+    parse_text,
+    read_story,
+    story_markup,
+    title_from_path,
+)
 from soundscapes.errors import SoundscapeError
 from soundscapes.scene import Scene, load_scenes
 
@@ -48,6 +54,7 @@ def load_story(
     matter), and parse it with the lexicon and scenes they name: the script, the settings,
     and the user's scenes."""
     text, text_warnings = read_story(story)
+    text, markdown = story_markup(story, text)
     source = "<stdin>" if str(story) == "-" else str(story)
     meta, _, _ = split_front_matter(text, source=source)
     settings = resolve([(CLI, checked_options(options or {})), *layers, (FRONT, meta.options)])
@@ -61,7 +68,7 @@ def load_story(
         title=title,
         default_title=title_from_path(story),
         lexicon=lexicon,
-        markdown=is_markdown(story),
+        markdown=markdown,
         warnings=text_warnings,
         extra_scenes=user_scenes,
     )

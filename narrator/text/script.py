@@ -19,6 +19,7 @@ from narrator.errors import ScriptError
 from narrator.options import BY_KEY
 from narrator.text.cues import PLACEHOLDER_RE, Cue, extract_cues
 from narrator.text.frontmatter import StoryMeta, split_front_matter
+from narrator.text.html import HTML_SUFFIXES, html_to_markdown, looks_like_html, looks_like_rtf
 from narrator.text.letters import spelled_warning, spelled_words
 from narrator.text.markup import Block, markdown_blocks, plain_blocks
 from narrator.text.pronunciation import Lexicon
@@ -159,7 +160,13 @@ def read_story(path: Path) -> tuple[str, list[str]]:
     if len(data) > _MAX_STORY_BYTES:
         _too_long(source, f"more than {_MAX_STORY_BYTES / 1e6:.0f} MB")
     warnings: list[str] = []
-    return decode_story_bytes(data, source=source, warnings=warnings), warnings
+    text = decode_story_bytes(data, source=source, warnings=warnings)
+    if looks_like_rtf(text):
+        raise ScriptError(
+            f"{source}: this is an RTF document (a word processor's file), not story text; "
+            "save it as plain text (.txt) or Markdown (.md) and give that"
+        )
+    return text, warnings
 
 
 def _too_long(source: str, size: str) -> NoReturn:
@@ -185,6 +192,20 @@ def is_markdown(path: Path) -> bool:
     return path.suffix.lower() in MARKDOWN_SUFFIXES
 
 
+#: Standard input has no suffix: Markdown by its headings or links.
+_MARKDOWN_SIGNS_RE = re.compile(r"^#{1,6}[ \t]+\S|\[[^\]\n]+\]\([^)\s]+\)", re.MULTILINE)
+
+
+def story_markup(path: Path, text: str) -> tuple[str, bool]:
+    """The text to parse and whether it is Markdown: a web page (by its suffix or its first
+    tag) as the Markdown it stands for, standard input by its look, a file by its suffix."""
+    if path.suffix.lower() in HTML_SUFFIXES or looks_like_html(text):
+        return html_to_markdown(text), True
+    if str(path) == "-":
+        return text, bool(_MARKDOWN_SIGNS_RE.search(text))
+    return text, is_markdown(path)
+
+
 def parse_story(
     path: Path | str,
     *,
@@ -197,7 +218,8 @@ def parse_story(
     path = Path(path)
     text, warnings = read_story(path)
     source = "<stdin>" if str(path) == "-" else str(path)
-    is_md = is_markdown(path) if markdown is None else markdown
+    text, is_md = story_markup(path, text)
+    is_md = is_md if markdown is None else markdown
     return parse_text(
         text,
         source=source,
