@@ -99,6 +99,10 @@ def test_a_sound_the_story_denies_is_not_played():
     clear = "The night was clear, with no rain and no wind. Crickets sang in the garden."
     assert layers_of(parse_text(clear), 0) & {"rain", "wind"} == set()
     assert "crickets" in layers_of(parse_text(clear), 0)
+    # Nor as a built-in's quiet extra: the hearth brings faint rain, unless the story says no.
+    assert layers_of(parse_text("The fire crackled in the stove."), 0) == {"fire", "rain"}
+    dry = "There was no rain tonight. The fire crackled in the stove."
+    assert layers_of(parse_text(dry), 0) == {"fire"}
 
 
 def test_repeats_count_less_and_less():

@@ -201,6 +201,7 @@ def _infer(
     pace = settings.pace_wpm or script.meta.options.get("pace") or DEFAULT_PACE_WPM
     layers = layer_names()
     found = [words.scores(p.text) for p in script.passages]
+    denied = [words.denied(p.text) for p in script.passages]
     raw = np.array([[f.get(k, 0.0) for k in layers] for f in found]).reshape(n, len(layers))
     seconds = np.array([estimate_seconds(p, pace) for p in script.passages])
     carried = np.zeros_like(raw)
@@ -214,7 +215,7 @@ def _infer(
                 segments.append((a + s, a + e, choosable(scenes)[cue], "cue"))
             else:
                 segments.append((a + s, a + e, None, "inferred"))
-    return _compose_segments(segments, carried, layers, scenes, settings)
+    return _compose_segments(segments, carried, layers, scenes, settings, denied)
 
 
 def _heard(terms: list[tuple[str, float]]) -> tuple[str, ...]:
@@ -321,8 +322,10 @@ def _compose_segments(
     layers: list[str],
     scenes: dict[str, Scene],
     settings: DirectionSettings,
+    denied: list[frozenset[str]],
 ) -> list[tuple[int, int, Scene, str]]:
-    """Fill in each inferred segment's scene from its evidence, and merge equal neighbours."""
+    """Fill in each inferred segment's scene from its evidence (without a layer its passages
+    deny), and merge equal neighbours."""
     out: list[tuple[int, int, Scene, str]] = []
     last_bed: str | None = None
     for a, b, given, source in segments:
@@ -335,6 +338,7 @@ def _compose_segments(
                     scenes=scenes,
                     last_bed=last_bed,
                     settings=settings,
+                    denied=frozenset().union(*denied[a:b]),
                 )
             else:
                 # No sound word in the whole stretch (a cut is never made to isolate silence):
@@ -359,6 +363,7 @@ def compose_scene(
     scenes: Mapping[str, Scene] | None = None,
     last_bed: str | None = None,
     settings: DirectionSettings | None = None,
+    denied: frozenset[str] = frozenset(),
 ) -> Scene:
     """The scene for some evidence (layer → score): its strongest layers and a soft bed.
 
@@ -366,6 +371,7 @@ def compose_scene(
     -12 dB). Without a bed among them, the last bed (or the drone) joins at -6 dB. The result
     is a built-in scene when its layers are one's (or a subset, led by the same layer), a
     built-in with extras ("music+shimmer") when they hold one, else named by its layers.
+    A ``denied`` layer ("no rain") joins neither as a built-in's quiet extra nor as the bed.
     """
     settings = settings or DirectionSettings()
     table = dict(available_scenes() if scenes is None else scenes)
@@ -383,8 +389,9 @@ def compose_scene(
             gains[name] = 0.0 if not gains else min(-3.0, max(-12.0, round(db * 2) / 2))
     beds = bed_layers()
     if not beds & set(gains):
-        gains[last_bed if last_bed in beds else "drone"] = -6.0
-    return _name_scene(gains, table)
+        gains[last_bed if last_bed in beds - denied else "drone"] = -6.0
+    allowed = {k: s for k, s in table.items() if not (set(s.layer_names) - set(gains)) & denied}
+    return _name_scene(gains, allowed)
 
 
 def _name_scene(gains: dict[str, float], table: Mapping[str, Scene]) -> Scene:

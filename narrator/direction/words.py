@@ -95,7 +95,16 @@ class SceneWords:
         hyphenated compound, which describes something else ("mirror-smooth water"). A word
         negated before it in its clause ("no rain", "not a gull", "without wind") is not found.
         """
+        return self._scan(text)[0]
+
+    def denied(self, text: str) -> frozenset[str]:
+        """The layers whose words ``text`` denies ("there was no rain"): a scene for it must
+        not bring them in as a built-in's quiet extra either."""
+        return frozenset(layer for term in self._scan(text)[1] for layer in self.weights[term])
+
+    def _scan(self, text: str) -> tuple[list[tuple[str, float]], set[str]]:
         found: list[tuple[str, float]] = []
+        denied: set[str] = set()
         # Phrases and similes end with their clause: "like the sea, the rain fell" is rain.
         for clause in _CLAUSE_BREAK.split(text):
             tokens = _tokens(clause)
@@ -106,7 +115,8 @@ class SceneWords:
                     window = tokens[i : i + size]
                     term = self._forms.get(tuple(w for w, _ in window))
                     if term is not None and _negated(words, i):
-                        i += size  # "no rain", "without a breath of wind": not heard
+                        denied.add(term)  # "no rain", "without a breath of wind": not heard
+                        i += size
                         break
                     if term is not None:
                         strength = min(f for _, f in window)
@@ -117,7 +127,7 @@ class SceneWords:
                         break
                 else:
                     i += 1
-        return found
+        return found, denied
 
     def scores(self, text: str) -> dict[str, float]:
         """Evidence for each layer in ``text`` (layers with none are left out).
