@@ -344,6 +344,9 @@ def test_emoji_are_dropped_with_a_warning():
     script = parse_text("Home 👨‍👩‍👧 and 🇫🇷, 👍🏽 ❤️ now.", source="s.txt")
     assert script.passages[0].text == "Home and, now."
     assert any("dropped 4 emoji" in w for w in script.warnings), script.warnings
+    # The warning says where the first went (a story may hold hundreds of lines).
+    script = parse_text("Calm.\n\nThe sea.\n\nA 🌊 wave and a ✨.\n", source="s.txt")
+    assert any(w.startswith("s.txt:5: dropped 2 emoji") for w in script.warnings), script.warnings
 
 
 def test_a_web_page_is_read_as_its_story_rtf_is_refused_stdin_markdown_is_markdown(

@@ -299,7 +299,9 @@ def parse_text(
         raise ScriptError(f"{source}: the story has no words to speak; write some text in it")
     if builder.dropped_symbols:
         warnings.append(
-            f"{source}: dropped {builder.dropped_symbols} emoji or symbols that cannot be spoken"
+            f"{source}:{builder.first_dropped_line}: dropped {builder.dropped_symbols} emoji or "
+            "symbols that cannot be spoken (the first in the paragraph here); where one means "
+            "something, write the word instead"
         )
     warnings += [
         f"{source}:{cue.line}: {_shown(cue)} is undone by {_shown(scene)} after it, before any "
@@ -404,6 +406,7 @@ class _Builder:
         self.chapters: list[Chapter] = []
         self.opening_pause_s = 0.0
         self.dropped_symbols = 0
+        self.first_dropped_line = 0
         self._pending: dict[str, Any] = {}
         #: Cues met since the last passage began: after the story's last words, unplayed.
         self.since_last: list[Cue] = []
@@ -446,6 +449,8 @@ class _Builder:
 
     def _flush(self, raw: str, line: int, *, ends_paragraph: bool) -> None:
         text, dropped = drop_symbols(raw)
+        if dropped and not self.dropped_symbols:
+            self.first_dropped_line = line
         self.dropped_symbols += dropped
         sentences = bounded_sentences(
             spell_out(normalize_for_speech(text), day_first=self.day_first)
