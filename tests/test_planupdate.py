@@ -130,3 +130,29 @@ def test_a_passage_moved_whole_keeps_its_entry():
     done = update_plan(text, now, plan_story(now))
     assert [s.name == "storm" for s in done.plan.scenes] == [True, False, False]
     assert done.new == () and done.dropped == () and done.edited == ()
+
+
+def test_a_scene_cue_written_after_the_plan_is_taken_in_by_update(tmp_path):
+    """The fingerprint is the words alone: a cue added to an unedited passage left the plan
+    'up to date', and the render said the cue was not played."""
+    runner = CliRunner()
+    story = tmp_path / "s.txt"
+    words = "The fire crackles in the stove.\n\n{cue}The room is warm.\n\nThe sea rolls on.\n"
+    story.write_text(words.format(cue=""), encoding="utf-8")
+    plan = tmp_path / "s.plan.toml"
+    assert runner.invoke(app, ["plan", str(story), "-o", str(plan)]).exit_code == 0
+    text = edit_entry(plan.read_text(encoding="utf-8"), 2, scene=STORM, layers=STORM_LAYERS)
+    plan.write_text(text, encoding="utf-8")
+    story.write_text(words.format(cue="[scene: night-garden]\n"), encoding="utf-8")
+    render = runner.invoke(app, ["passages", str(story), "--plan", str(plan)])
+    assert f"narrator plan {story} -o {plan} --update" in render.stderr.replace("\n", " ")
+    updated = runner.invoke(app, ["plan", str(story), "-o", str(plan), "--update"])
+    assert updated.exit_code == 0, updated.stderr
+    said = " ".join(updated.output.split())
+    assert "2 passages kept their scenes; 1 takes the scene of its cue (passage 1)" in said
+    scenes = [
+        s.name for s in read_plan(plan.read_text("utf-8"), parse_text(story.read_text())).scenes
+    ]
+    assert scenes[1] == "night-garden" and scenes[2] == "storm"  # the hand edit stays
+    again = runner.invoke(app, ["plan", str(story), "-o", str(plan), "--update"])
+    assert "up to date with the story" in " ".join(again.output.split())

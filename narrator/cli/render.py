@@ -171,12 +171,12 @@ def plan(
     fresh = story_plan(script, settings, user_scenes)
     there = _plan_there(target)
     if update and there is not None:
-        if not is_stale(there, script):
-            out.print(f"{escape(str(target))} is up to date with the story", highlight=False)
-            return
         done = update_plan(
             there, script, fresh, source=str(target), scenes=user_scenes, folder=target.parent
         )
+        if not is_stale(there, script) and not done.cued:
+            out.print(f"{escape(str(target))} is up to date with the story", highlight=False)
+            return
         write_text_atomic(target, write_plan(script, done.plan, target.parent))
         out.print(f"updated {escape(str(target))}: {_carried(done)}", highlight=False)
         return
@@ -226,6 +226,9 @@ def _carried(done: PlanUpdate) -> str:
         said[0] += f", {len(done.edited)} of them edited{which(done.edited)}"
     if done.new:
         said.append(f"{len(done.new)} planned anew{which(done.new)}")
+    if done.cued:
+        takes = "takes the scene of its cue" if len(done.cued) == 1 else "take their cues' scenes"
+        said.append(f"{len(done.cued)} {takes}{which(done.cued)}")
     if done.dropped:
         said.append(
             f"{len(done.dropped)} old {'entry' if len(done.dropped) == 1 else 'entries'} "

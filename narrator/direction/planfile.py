@@ -34,7 +34,7 @@ from typing import Any
 
 from narrator.direction.plan import Plan
 from narrator.errors import NarratorError, name_hint
-from narrator.text.script import Script
+from narrator.text.script import Passage, Script
 from soundscapes.files import InputError, read_input
 from soundscapes.layers import layer_info, layer_names
 from soundscapes.recording import is_recording_name, recording_path
@@ -83,6 +83,12 @@ def known_scenes() -> dict[str, Scene]:
     return choosable(available_scenes())
 
 
+def plays_cue(passage: Passage, scene: Scene) -> bool:
+    """Whether ``scene`` plays the passage's scene cue (or it has none): the cue's scene, or
+    that scene with layers added or taken away ("hearth+tide")."""
+    return not passage.scene or bool(re.match(rf"{re.escape(passage.scene)}(?:$|[+-])", scene.name))
+
+
 def overridden(
     script: Script, plan: Plan, path: Path, *, scene: str | None, scene_named: str = "--scene"
 ) -> list[str]:
@@ -95,18 +101,15 @@ def overridden(
             f"{scene_named} {scene} is not played: the plan {path} sets the scene of every "
             "passage; edit the plan, or render without it"
         )
-    unplayed = [
-        p
-        for p in script.passages
-        if p.scene and not re.match(rf"{re.escape(p.scene)}(?:$|[+-])", plan.scenes[p.index].name)
-    ]
+    unplayed = [p for p in script.passages if not plays_cue(p, plan.scenes[p.index])]
     if unplayed:
         first = unplayed[0]
         more = f" (and {len(unplayed) - 1} more)" if len(unplayed) > 1 else ""
         said.append(
             f"{script.source}:{first.line}: the [scene: {first.scene}] cue is not played{more}: "
             f"the plan {path} has passage {first.index} in {plan.scenes[first.index].name}; "
-            "edit the plan, or write it again"
+            f"edit the plan, or let it take the cue: narrator plan {script.source} -o {path} "
+            "--update"
         )
     return said
 

@@ -11,6 +11,9 @@ passage moved whole elsewhere in the story keeps its entry too.
 In a run of changed passages the old and new ones pair by position when there are as many of
 each (edited in place); otherwise a new passage takes the entry of an old one that began with
 nearly the same words, in order, and any other is planned anew.
+
+A passage whose entry does not play its scene cue (a cue written after the plan: the
+fingerprint is the words alone) takes the cue's scene: the cue is the user's newer word.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from narrator.direction.plan import Plan
-from narrator.direction.planfile import first_words, plan_entries, story_fingerprint
+from narrator.direction.planfile import first_words, plan_entries, plays_cue, story_fingerprint
 from narrator.text.script import Script
 from soundscapes.scene import Scene
 
@@ -47,6 +50,9 @@ class PlanUpdate:
     """Passages planned anew."""
     dropped: tuple[int, ...]
     """Indices in the old plan whose passages are no longer in the story."""
+    cued: tuple[int, ...] = ()
+    """Passages whose entry did not play their scene cue (one written since): they take the
+    cue's scene, as the planner gives it now."""
 
 
 def is_stale(text: str, script: Script) -> bool:
@@ -101,6 +107,10 @@ def update_plan(
                 carried[j] = same
                 loose.remove(same)
     carried = {j: i for j, i in carried.items() if i in old_scenes}
+    # A scene cue is the user's word, and newer than an entry that does not play it.
+    cued = [j for j, i in carried.items() if not plays_cue(script.passages[j], old_scenes[i])]
+    cued_old = {carried[j] for j in cued}
+    carried = {j: i for j, i in carried.items() if j not in cued}
     edited = [j for j in edited if j in carried]
     scenes_now, sources, heard = [], [], []
     for j in range(len(script.passages)):
@@ -118,8 +128,9 @@ def update_plan(
         plan=plan,
         kept=tuple(j for j in sorted(carried) if j not in edited),
         edited=tuple(sorted(edited)),
-        new=tuple(j for j in range(len(script.passages)) if j not in carried),
-        dropped=tuple(i for i in sorted(old_scenes) if i not in used),
+        new=tuple(j for j in range(len(script.passages)) if j not in carried and j not in cued),
+        dropped=tuple(i for i in sorted(old_scenes) if i not in used and i not in cued_old),
+        cued=tuple(sorted(cued)),
     )
 
 
