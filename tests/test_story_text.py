@@ -300,11 +300,16 @@ def test_normalization_reads_as_a_narrator_would(written, said):
     assert spell_out(written) == said
 
 
+def sentences_of(text: str) -> tuple[str, ...]:
+    """The sentences of ``text``, one paragraph, as the voice is given them."""
+    (passage,) = parse_text(text).passages
+    return passage.sentences
+
+
 def test_abbreviations_before_numbers_and_units_do_not_split_a_sentence():
     """Each split added a sentence pause in the middle of a phrase ("on p." | "twelve")."""
     text = "See Fig. 3 on p. 12, approx. 5 ft. tall, vs. the No. 9 bus, 3 oz. of tea."
-    (passage,) = parse_text(text).passages
-    assert passage.sentences == (
+    assert sentences_of(text) == (
         "See figure three on page twelve, approximately five feet tall, versus the number "
         "nine bus, three ounces of tea.",
     )
@@ -322,8 +327,7 @@ def test_an_abbreviation_that_ends_a_sentence_still_ends_it_and_others_do_not():
         "He met Dr. Jones Jr. He smiled. Fr. Brown came in, ca. 1850, to a shop est. 1920. "
         "Apt. 5 on Elm Ln. near the river was dark. They sailed to St. Ives by Mount St. Helens."
     )
-    (passage,) = parse_text(text).passages
-    assert passage.sentences == (
+    assert sentences_of(text) == (
         "She lived on Elm Avenue.",
         "The house was old.",
         "Fog lay on Baker Street.",
@@ -418,8 +422,7 @@ def test_a_plain_text_story_s_borrowed_markdown_marks_are_not_read():
 def test_a_letter_or_initialism_before_a_sentence_s_opening_word_ends_the_sentence():
     """ "coach B. Then she slept" was one sentence (the segmenter took "B." for an initial)."""
     text = "She boarded coach B. Then she slept. He saw J. A. Smith. Dr. Lee, M.D. They slept."
-    (passage,) = parse_text(text).passages
-    assert passage.sentences == (
+    assert sentences_of(text) == (
         "She boarded coach B.",
         "Then she slept.",
         "He saw J. A. Smith.",
@@ -437,8 +440,7 @@ def test_each_speaker_s_line_is_a_sentence_and_typed_dashes_are_pauses():
         "The sea - calm and grey -- stretched on--and on. A 5 - 10 minute walk, 2 -- 3 hours. "
         "The London–Paris train left."
     )
-    (dashes,) = parse_text(text).passages
-    assert dashes.sentences == (
+    assert sentences_of(text) == (
         "The sea, calm and grey, stretched on, and on.",
         "A five to ten minute walk, two to three hours.",
         "The London to Paris train left.",  # an unspaced en dash between places: a route
