@@ -29,6 +29,10 @@ class EarlierFeed:
     guid: str | None = None
     #: Each item's publication date by its GUID.
     dates: dict[str, datetime] = field(default_factory=dict)
+    #: Each item's title by its GUID.
+    titles: dict[str, str] = field(default_factory=dict)
+    #: Where it was read.
+    path: Path | None = None
 
 
 def earlier_feed(path: Path) -> EarlierFeed:
@@ -42,15 +46,19 @@ def earlier_feed(path: Path) -> EarlierFeed:
         return EarlierFeed()
     guid = (channel.findtext(_PODCAST_GUID) or "").strip()
     dates: dict[str, datetime] = {}
+    titles: dict[str, str] = {}
     for item in channel.iter("item"):
         item_guid = (item.findtext("guid") or "").strip()
+        if item_guid:
+            titles[item_guid] = (item.findtext("title") or "").strip()
         try:
             when = parsedate_to_datetime((item.findtext("pubDate") or "").strip())
         except (TypeError, ValueError):
             continue
         if item_guid:
             dates[item_guid] = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return EarlierFeed(guid=guid if _is_uuid(guid) else None, dates=dates)
+    guid = str(uuid.UUID(guid)) if _is_uuid(guid) else None
+    return EarlierFeed(guid=guid, dates=dates, titles=titles, path=path)
 
 
 def _is_uuid(text: str) -> bool:

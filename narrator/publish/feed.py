@@ -35,6 +35,7 @@ from narrator.publish.batch import published_files
 from narrator.publish.check import check_episode, check_show
 from narrator.publish.earlier import EarlierFeed, earlier_feed
 from narrator.publish.manifest import (
+    DEFAULT_FEED_NAME,
     Episode,
     Manifest,
     episode_page,
@@ -111,28 +112,69 @@ def episode_guid(channel_guid: str, episode: Episode) -> str:
 
 
 def show_guid(manifest: Manifest, feed_url: str, earlier: EarlierFeed) -> tuple[str, str | None]:
-    """The show's ``podcast:guid`` and a warning: the manifest's ``guid``, else the one the
-    feed already written there carries (its address may have moved: the GUID must not), else
-    the UUIDv5 of ``feed_url``."""
-    derived = podcast_guid(feed_url)
-    if manifest.podcast.guid or not earlier.guid or earlier.guid == derived:
-        return manifest.podcast.guid or derived, None
-    return earlier.guid, (
-        f"{manifest.path}: kept the show's GUID {earlier.guid} of the feed written before: "
-        f"its address is now {feed_url}, whose GUID would make every episode new to podcast "
-        f'apps; pin it with guid = "{earlier.guid}" in [podcast]'
+    """The show's ``podcast:guid`` and what to say of it. The manifest's ``guid``, else the one
+    the feed written before carries (its address may have moved: the GUID must not), else the
+    UUIDv5 of ``feed_url``. Podcast apps know the show, and every episode's GUID made from it,
+    by this value: one that differs from the feed written before is said, and so is one not
+    pinned when the feed is first written, each with the line that pins it."""
+    derived, pinned, before = podcast_guid(feed_url), manifest.podcast.guid, earlier.guid
+    where, pin = f"{manifest.path}: [podcast]", "podcast apps would take every episode as new"
+    if pinned:
+        if before and before != pinned:
+            return pinned, (
+                f"{where} guid {pinned} is not the GUID {before} of the feed written before "
+                f'({earlier.path}): {pin}; unless that is meant, set guid = "{before}"'
+            )
+        return pinned, None
+    if before and before != derived:
+        return before, (
+            f"{where} has no guid: kept the GUID {before} of the feed written before "
+            f"({earlier.path}), where its address {feed_url} would give another and {pin}; "
+            f'pin it with guid = "{before}"'
+        )
+    if before:  # said when the feed was first written; the same since
+        return derived, None
+    return derived, (
+        f"{where} has no guid: the show's GUID {derived} is made from its address {feed_url} and "
+        f'would change if the feed moved ({pin}); pin it with guid = "{derived}"'
     )
 
 
+def item_guids(
+    manifest: Manifest, rendered: Sequence[Rendered], channel_guid: str, earlier: EarlierFeed
+) -> tuple[list[str], list[str]]:
+    """Each episode's item GUID (see :func:`episode_guid`), and what to say of them.
+
+    An episode without a ``guid`` of its own that is new to the feed under the title of an
+    episode that left it is that one renamed (its story file moved, and the GUID is made from
+    the story's path): it keeps the GUID it was published under, or apps would list it twice.
+    Said, with the line that pins it (a new ``guid`` makes it a new episode instead)."""
+    guids = [episode_guid(channel_guid, r.episode) for r in rendered]
+    gone = {t: g for g, t in earlier.titles.items() if t and g not in guids}
+    said = []
+    for k, r in enumerate(rendered):
+        old = gone.pop(r.title, None)
+        if old is None or r.episode.guid or guids[k] in earlier.titles:
+            continue
+        guids[k] = old
+        said.append(
+            f"{manifest.path}: {r.episode.name} is new to the feed under the title of an episode "
+            f"that left it, so it keeps that one's GUID (its story renamed or moved): pin it "
+            f'with guid = "{old}" in its [[episodes]] table, or give it a guid of its own'
+        )
+    return guids, said
+
+
 def with_earlier_dates(
-    rendered: Sequence[Rendered], channel_guid: str, earlier: EarlierFeed
+    rendered: Sequence[Rendered], guids: Sequence[str], earlier: EarlierFeed
 ) -> list[Rendered]:
     """``rendered``, each episode without a date in the manifest dated as the feed written
-    before dated it: a date once published stays when the episode is rendered afresh (into a
-    new output folder, its record lost), so apps do not list it as new again."""
+    before dated it (``guids``: their item GUIDs): a date once published stays when the
+    episode is rendered afresh (into a new output folder, its record lost), so apps do not
+    list it as new again."""
     out = []
-    for r in rendered:
-        when = earlier.dates.get(episode_guid(channel_guid, r.episode))
+    for r, guid in zip(rendered, guids, strict=True):
+        when = earlier.dates.get(guid)
         out.append(replace(r, first_rendered=when) if when and not r.episode.published else r)
     return out
 
@@ -201,10 +243,11 @@ def build_feed(
         findings.warnings += episode.warnings
     earlier = earlier or EarlierFeed()
     channel_guid, kept = show_guid(manifest, feed_url, earlier)
-    rendered = with_earlier_dates(rendered, channel_guid, earlier)
+    guids, renamed = item_guids(manifest, rendered, channel_guid, earlier)
+    rendered = with_earlier_dates(rendered, guids, earlier)
     owners: dict[str, Episode] = {}
-    for r in rendered:  # apps keep one episode per GUID: a second would hide or replace it
-        guid = episode_guid(channel_guid, r.episode)
+    for r, guid in zip(rendered, guids, strict=True):
+        # Apps keep one episode per GUID: a second would hide or replace it.
         if (other := owners.setdefault(guid, r.episode)) is not r.episode:
             findings.errors.append(
                 f"{manifest.path}: {r.episode.name} and {other.name} have the same GUID "
@@ -212,6 +255,7 @@ def build_feed(
             )
     if findings.errors:
         raise PublishError("\n".join(findings.errors))
+    findings.warnings += renamed
 
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
@@ -259,7 +303,7 @@ def build_feed(
     episode_art = art.episodes or {}
     for i in order:
         ep = rendered[i].episode
-        item = _item(channel, manifest, rendered[i], dates[i], channel_guid)
+        item = _item(channel, manifest, rendered[i], dates[i], guids[i])
         _item_extras(
             item,
             manifest,
@@ -338,7 +382,11 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, output)
     guess = None if feed_url else served_elsewhere(manifest, output, url)
     art, art_warnings = publish_artwork(manifest)
+    # The feed written before: where this one goes, else the show's usual place (-o renames
+    # the file, not the show).
     earlier = earlier_feed(output)
+    if earlier.guid is None:
+        earlier = earlier_feed(manifest.output_dir / DEFAULT_FEED_NAME)
     xml, warnings = build_feed(manifest, feed_url=url, art=art, pages=pages, earlier=earlier)
     warnings = [*art_warnings, *warnings, *([guess] if guess else [])]
     changed = write_bytes_if_changed(output, xml)
@@ -359,7 +407,7 @@ def newest_first(dates: Sequence[datetime]) -> list[int]:
 
 
 def _item(
-    channel: ET.Element, manifest: Manifest, r: Rendered, published: datetime, channel_guid: str
+    channel: ET.Element, manifest: Manifest, r: Rendered, published: datetime, guid: str
 ) -> ET.Element:
     ep, pod = r.episode, manifest.podcast
     item = ET.SubElement(channel, "item")
@@ -373,7 +421,7 @@ def _item(
             "type": get_format(ep.fmt).mime,
         },
     )
-    _text(item, "guid", episode_guid(channel_guid, ep)).set("isPermaLink", "false")
+    _text(item, "guid", guid).set("isPermaLink", "false")
     _text(item, "pubDate", format_datetime(published, usegmt=True))
     _text(item, _q(ITUNES_NS, "duration"), str(round(r.duration_s)))
     author = r.report.get("author") or pod.author

@@ -28,6 +28,7 @@ import difflib
 import posixpath
 import re
 import tomllib
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time
@@ -259,7 +260,7 @@ def _podcast(raw: Any, path: Path) -> Podcast:
         feed_url=web_address(_text(raw, "feed_url", where), f"{where} feed_url")
         if feed_url
         else None,
-        guid=_guid(raw, where),
+        guid=_show_guid(raw, where),
         copyright=_text(raw, "copyright", where, ""),
         type=show_type,
         locked=locked,
@@ -403,6 +404,18 @@ def _filled(raw: Mapping[str, Any], key: str, where: str, *, instead: str) -> st
 
 def _guid(raw: Mapping[str, Any], where: str) -> str | None:
     return _filled(raw, "guid", where, instead="one made from the story's path")
+
+
+def _show_guid(raw: Mapping[str, Any], where: str) -> str | None:
+    """The show's ``podcast:guid``: a UUID (Podcasting 2.0), written as apps compare it."""
+    value = _filled(raw, "guid", where, instead="one made from the feed's address")
+    try:
+        return str(uuid.UUID(value)) if value is not None else None
+    except ValueError:
+        raise PublishError(
+            f"{where}: guid {clip(value)!r} is not a UUID (podcast:guid is one, e.g. the one "
+            "narrator feed made: see <podcast:guid> in the feed); fix it, or remove the line"
+        ) from None
 
 
 def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:

@@ -35,6 +35,7 @@ from narrator.publish.feed import (
     episode_description,
     feed_url_for,
     file_url,
+    item_guids,
     newest_first,
     publication_date,
     publish_artwork,
@@ -101,7 +102,8 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, feed)
     earlier = earlier_feed(feed)
     guid = show_guid(manifest, url, earlier)[0]
-    rendered = with_earlier_dates(rendered, guid, earlier)  # the pages date as the feed does
+    guids = item_guids(manifest, rendered, guid, earlier)[0]
+    rendered = with_earlier_dates(rendered, guids, earlier)  # the pages date as the feed does
     pages = {ep.number_in_manifest: episode_page(manifest, ep) for ep in manifest.episodes}
     art, art_warnings = publish_artwork(manifest)
     xml, warnings = build_feed(

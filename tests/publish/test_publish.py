@@ -168,11 +168,19 @@ def test_guids_and_dates_survive_a_re_render(site, tmp_path):
 def test_a_feed_that_moves_keeps_its_show_guid_and_every_episode_s_guid_and_date(site, tmp_path):
     """A new base_url made a new show GUID, and with it new episode GUIDs: podcast apps took
     every episode as new. An episode rendered afresh (into a new folder: its first render's
-    date is now) was re-dated. The feed written before keeps both."""
+    date is now) was re-dated. The feed written before keeps both, and says to pin the GUID."""
     folder = copy_of(site, tmp_path)
     manifest_path = folder / "podcast.toml"
-    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    (folder / "public" / "feed.xml").unlink(missing_ok=True)
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 0, text
     before = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    guid = before.feed.podcast_guid
+    said = " ".join(text.split())
+    # Written for the first time without a pin: said once, with the line that pins it.
+    assert f"has no guid: the show's GUID {guid} is made from its address" in said
+    assert f'pin it with guid = "{guid}"' in said
+    assert "has no guid" not in cli("feed", str(manifest_path))[1]
     text = manifest_path.read_text("utf-8")
     manifest_path.write_text(text.replace(BASE_URL, "https://cdn.example.net/tides/"), "utf-8")
     record_path = folder / "public" / "four.mp3.fingerprint.json"
@@ -181,24 +189,57 @@ def test_a_feed_that_moves_keeps_its_show_guid_and_every_episode_s_guid_and_date
     record_path.write_text(json.dumps(record), "utf-8")
     result, text = cli("feed", str(manifest_path))
     assert result.exit_code == 0, text
-    guid = before.feed.podcast_guid
-    assert f"kept the show's GUID {guid} of the feed written before" in text
-    assert f'guid = "{guid}" in [podcast]' in " ".join(text.split())
+    said = " ".join(text.split())
+    assert f"kept the GUID {guid} of the feed written before" in said
+    assert f'pin it with guid = "{guid}"' in said
     after = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
     assert after.feed.podcast_guid == guid
     assert [e.id for e in after.entries] == [e.id for e in before.entries]
     assert [e.published for e in after.entries] == [e.published for e in before.entries]
     assert all(e.enclosures[0].href.startswith("https://cdn.example.net/") for e in after.entries)
-    # Pinned, it is the manifest's and nothing is said; a feed written afresh elsewhere takes
-    # the GUID of its own address.
+    # Written under another name (-o): the show is the one at its usual place.
+    result, text = cli("feed", str(manifest_path), "-o", str(folder / "public" / "new.xml"))
+    renamed = feedparser.parse((folder / "public" / "new.xml").read_bytes())
+    assert renamed.feed.podcast_guid == guid
+    assert [e.id for e in renamed.entries] == [e.id for e in before.entries]
+    # Pinned, it is the manifest's and nothing is said; pinned to another, that is said.
     pinned = text_of(manifest_path).replace("[podcast]\n", f'[podcast]\nguid = "{guid}"\n', 1)
     manifest_path.write_text(pinned, "utf-8")
     result, text = cli("feed", str(manifest_path))
-    assert result.exit_code == 0 and "kept the show's GUID" not in text, text
-    manifest_path.write_text(text_of(manifest_path).replace(f'guid = "{guid}"\n', ""), "utf-8")
-    result, text = cli("feed", str(manifest_path), "-o", str(folder / "public" / "new.xml"))
-    fresh = feedparser.parse((folder / "public" / "new.xml").read_bytes())
-    assert fresh.feed.podcast_guid == podcast_guid("https://cdn.example.net/tides/new.xml")
+    assert result.exit_code == 0 and "GUID" not in text, text
+    other = "11111111-2222-5333-8444-555555555555"
+    manifest_path.write_text(text_of(manifest_path).replace(guid, other.upper()), "utf-8")
+    result, text = cli("feed", str(manifest_path))
+    said = " ".join(text.split())
+    assert f"guid {other} is not the GUID {guid} of the feed written before" in said, said
+    assert feedparser.parse((folder / "public" / "feed.xml").read_bytes()).feed.podcast_guid == (
+        other  # written as apps compare it: lower case
+    )
+    manifest_path.write_text(text_of(manifest_path).replace(other.upper(), "my-show"), "utf-8")
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 1 and "guid 'my-show' is not a UUID" in " ".join(text.split())
+
+
+def test_a_story_renamed_keeps_its_episode_s_guid_and_date(site, tmp_path):
+    """Its GUID is made from the story's path: renamed, the episode went out again as a new
+    one (apps listed it twice). New under the title of one that left, it keeps that GUID."""
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    before = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    (folder / "stories" / "three.txt").rename(folder / "stories" / "third.txt")
+    text = text_of(manifest_path).replace("stories/three.txt", "stories/third.txt")
+    manifest_path.write_text(text, "utf-8")
+    result, text = cli("batch", str(manifest_path), "--jobs", "1")
+    assert result.exit_code == 0, text
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 0, text
+    assert "(stories/third.txt) is new to the feed under the title of an episode that left it" in (
+        " ".join(text.split())
+    )
+    after = feedparser.parse((folder / "public" / "feed.xml").read_bytes())
+    assert {e.id for e in after.entries} == {e.id for e in before.entries}
+    assert sorted(e.published for e in after.entries) == sorted(e.published for e in before.entries)
 
 
 def text_of(path: Path) -> str:
