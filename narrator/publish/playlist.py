@@ -177,6 +177,8 @@ def write_playlist(
             ),
         )
         closer_rendered = ensure_closer(closer, spec, progress)
+        if not output.resolve().is_relative_to(manifest.output_dir.resolve()):
+            _played_outside(closer)
         entries.append(
             PlaylistEntry(
                 path=closer,
@@ -216,17 +218,35 @@ def _closers_in(playlist: Path, folder: Path) -> set[Path]:
     return found
 
 
+def _played_outside(closer: Path) -> None:
+    """Mark in the closer's record that a playlist outside the output folder plays it: no
+    playlist run can see that one, so none may take the closer away from under it."""
+    record = _record(closer)
+    if not record.get("played_outside"):
+        record["played_outside"] = True
+        write_text_atomic(
+            sidecar_path(closer, ".fingerprint.json"),
+            json.dumps(record, indent=2, ensure_ascii=False),
+        )
+
+
 def _retire(closers: set[Path], playlist: Path, folder: Path) -> tuple[Path, ...]:
     """Remove ``closers`` (with their fingerprints) that no playlist beside ``playlist`` or in
     ``folder`` plays any more: a closer of another length or scene is a new file, and the old
-    one (an hour of audio, in the published folder) was left behind."""
+    one (an hour of audio, in the published folder) was left behind. One a playlist outside
+    the folder played stays: that playlist may play it still."""
     if not closers:
         return ()
     playing: set[Path] = set()
     for place in {playlist.parent.resolve(), folder.resolve()}:
         for other in place.glob("*.m3u*"):
             playing |= _closers_in(other, folder)
-    return tuple(remove_render(path) for path in sorted(closers - playing))
+    unplayed = [c for c in sorted(closers - playing) if not _record(c).get("played_outside")]
+    return tuple(remove_render(path) for path in unplayed)
+
+
+def _record(path: Path) -> dict:
+    return read_fingerprint(path) or {}
 
 
 def closer_target(episode_target: LoudnessTarget) -> LoudnessTarget:
@@ -296,7 +316,8 @@ def ensure_closer(path: Path, closer: Closer, progress: PlaylistProgress | None 
     if record.get("fingerprint") == stamp and written_whole(path, record):
         return False
     render_closer(path, closer, progress)
-    record = {"fingerprint": stamp, "inputs": inputs, "size_bytes": path.stat().st_size}
+    kept = {"played_outside": True} if record.get("played_outside") else {}
+    record = {"fingerprint": stamp, "inputs": inputs, "size_bytes": path.stat().st_size, **kept}
     write_text_atomic(
         sidecar_path(path, ".fingerprint.json"), json.dumps(record, indent=2, ensure_ascii=False)
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -358,6 +359,15 @@ def test_a_closer_no_playlist_plays_any_more_is_removed(site, tmp_path):
     assert result.exit_code == 0 and "removed closer-rain-0.3min.mp3" in text
     assert not (public / "closer-rain-0.3min.mp3").exists()
     assert (public / "closer-rain-0.2min.mp3").is_file()
+    # A playlist outside the published folder, which no run can see: its closer stays.
+    outside = folder / "lists" / "bed.m3u8"
+    result, text = cli("playlist", manifest, "-o", str(outside), "--closer-minutes", "0.4")
+    assert result.exit_code == 0, text
+    (made,) = re.findall(r"closer (closer-[\w.-]+\.mp3)", text)
+    assert cli("playlist", manifest, "--closer-minutes", "0.4")[0].exit_code == 0
+    result, text = cli("playlist", manifest)
+    assert result.exit_code == 0 and made not in text, text
+    assert (public / made).is_file() and made in outside.read_text("utf-8")
 
 
 def test_a_closer_never_writes_over_an_episode_named_like_it(site, tmp_path):
