@@ -336,7 +336,7 @@ def _run_on_cluster(
         def done(answer: dict[str, Any]) -> None:
             replaced = None
             if "error" not in answer:
-                replaced = _store_fingerprint(task.episode, task.inputs, task.kin)
+                replaced = _store_fingerprint(task.episode, task.inputs, task.kin, task.folder)
             outcome = _Outcome(
                 replaced=replaced,
                 title=task.episode.title or str(answer.get("title") or ""),
@@ -379,6 +379,8 @@ class _Task:
     cache_dir: Path | None
     #: The other episodes' files (``None``: another tells the same story; see _store_fingerprint).
     kin: frozenset[Path] | None = None
+    #: The show's output folder, where an earlier name of the file is looked for.
+    folder: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -413,6 +415,7 @@ def _task(
         kin=None
         if [e.story_ref for e in manifest.episodes].count(episode.story_ref) > 1
         else frozenset(e.output.resolve() for e in manifest.episodes if e is not episode),
+        folder=manifest.output_dir,
     )
 
 
@@ -471,7 +474,7 @@ def _render(task: _Task) -> _Outcome:
                 artist=task.artist,
                 episode=task.meta,
             )  # fmt: skip
-            replaced = _store_fingerprint(ep, task.inputs, task.kin)
+            replaced = _store_fingerprint(ep, task.inputs, task.kin, task.folder)
     except (NarratorError, SoundscapeError) as exc:
         return _Outcome(elapsed_s=time.perf_counter() - started, error=str(exc))
     except Exception as exc:  # a bug in one episode must not stop the batch: report it by name
@@ -488,7 +491,10 @@ def _render(task: _Task) -> _Outcome:
 
 
 def _store_fingerprint(
-    episode: Episode, inputs: dict[str, Any], kin: frozenset[Path] | None = None
+    episode: Episode,
+    inputs: dict[str, Any],
+    kin: frozenset[Path] | None = None,
+    folder: Path | None = None,
 ) -> Path | None:
     """Record what ``episode``'s file was made from. With ``kin`` (the other episodes' files;
     ``None`` when another episode tells the same story): if it was written under another name
@@ -498,7 +504,7 @@ def _store_fingerprint(
     now = datetime.now(UTC).isoformat(timespec="seconds")
     earlier = None
     if kin is not None and not fingerprint_path(output).is_file():
-        earlier = earlier_name(output, episode.story_ref, kin)
+        earlier = earlier_name(output, episode.story_ref, kin, folder=folder)
     previous = read_fingerprint(output) or (earlier[1] if earlier else {})
     record = {
         "fingerprint": fingerprint(inputs),

@@ -15,14 +15,15 @@ _RECORD = ".fingerprint.json"
 
 
 def earlier_name(
-    output: Path, story_ref: str, kin: frozenset[Path]
+    output: Path, story_ref: str, kin: frozenset[Path], *, folder: Path | None = None
 ) -> tuple[Path, dict[str, Any]] | None:
-    """The file beside ``output`` whose record names the episode of ``story_ref`` and that no
-    other episode (``kin``, resolved) writes, with its record; ``None`` if there is none."""
-    folder = output.parent
-    if not folder.is_dir():
-        return None
-    for sidecar in sorted(folder.glob(f"*{_RECORD}")):
+    """The file whose record names the episode of ``story_ref`` and that no other episode
+    (``kin``, resolved) writes, with its record; ``None`` if there is none. Looked for beside
+    ``output`` first, then anywhere in ``folder`` (the show's output folder: the episode's
+    file may have moved into a subfolder, or out of one)."""
+    beside = sorted(output.parent.glob(f"*{_RECORD}")) if output.parent.is_dir() else []
+    anywhere = sorted(folder.rglob(f"*{_RECORD}")) if folder and folder.is_dir() else []
+    for sidecar in dict.fromkeys([*beside, *anywhere]):
         old = sidecar.with_name(sidecar.name.removesuffix(_RECORD))
         if old == output or old.resolve() in kin:
             continue

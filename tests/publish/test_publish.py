@@ -276,6 +276,23 @@ def test_an_episode_renamed_keeps_its_first_date_and_leaves_no_old_copy(site, tm
     assert {e.id for e in after.entries} == {e.id for e in before.entries}
 
 
+def test_an_episode_moved_into_a_subfolder_keeps_its_date_and_leaves_no_old_copy(site, tmp_path):
+    """Only a file beside the new one was found as the earlier name: moved into a subfolder,
+    the episode was dated anew and its old copy stayed in the published folder."""
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    public = folder / "public"
+    first = json.loads((public / "four.mp3.fingerprint.json").read_text("utf-8"))
+    text = text_of(manifest_path).replace("number = 4\n", 'number = 4\noutput = "s1/four.mp3"\n')
+    manifest_path.write_text(text, "utf-8")
+    result, text = cli("batch", str(manifest_path), "--jobs", "1")
+    assert result.exit_code == 0, text
+    assert (public / "s1" / "four.mp3").is_file()
+    assert not [p.name for p in public.iterdir() if p.name.startswith("four.mp3")]
+    moved = json.loads((public / "s1" / "four.mp3.fingerprint.json").read_text("utf-8"))
+    assert moved["first_rendered"] == first["first_rendered"]
+
+
 def test_playlist_parses_and_its_durations_match_the_reports(site, tmp_path):
     out = tmp_path / "lists" / "bedtime.m3u8"
     result, text = cli("playlist", str(site / "podcast.toml"), "-o", str(out))
