@@ -438,12 +438,13 @@ def test_each_speaker_s_line_is_a_sentence_and_typed_dashes_are_pauses():
     assert talk.sentences == ('"Mother?"', '"Yes, dear?"', '"Goodnight."', "'Hush.'", "'Yes.'")
     text = (
         "The sea - calm and grey -- stretched on--and on. A 5 - 10 minute walk, 2 -- 3 hours. "
-        "The London–Paris train left."
+        "The London–Paris train left. Austria–Hungary fell."
     )
     assert sentences_of(text) == (
         "The sea, calm and grey, stretched on, and on.",
         "A five to ten minute walk, two to three hours.",
-        "The London to Paris train left.",  # an unspaced en dash between places: a route
+        "The London Paris train left.",  # two names joined: no pause (and no "to": a union
+        "Austria Hungary fell.",  # is no route)
     )
 
 
@@ -463,7 +464,11 @@ def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
         "on the cold iron rail, and at the top he paused to\n"
         "look out over the dark water where the small boats\n"
         "rocked gently at their moorings and the gulls had\nlong since gone to sleep.\n\n"
-        "Over the hill\nand far away\n— so we sleep"
+        "Over the hill\nand far away\n— so we sleep\n\n"
+        "[scene: coast]\nThe waves rolled in slowly, one after another, under the\n"
+        "pale moon, and the boat rocked gently at its mooring by\nthe old stone pier.\n\n"
+        "Dear Anna,\nI hope this finds you well, and that the sea is kind to\n"
+        "you and the boats come home each night before the storms.\n"
     )
     said = [p.text for p in parse_text(text, source="s.txt").passages]
     assert said == [
@@ -479,6 +484,11 @@ def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
         "top he paused to look out over the dark water where the small boats rocked gently at "
         "their moorings and the gulls had long since gone to sleep.",
         "Over the hill, and far away, so we sleep",  # a dash line has its own pause
+        # One short line (a cue, a greeting) over wrapped prose does not make it verse.
+        "The waves rolled in slowly, one after another, under the pale moon, and the boat "
+        "rocked gently at its mooring by the old stone pier.",
+        "Dear Anna, I hope this finds you well, and that the sea is kind to you and the boats "
+        "come home each night before the storms.",
     ]
     # Markdown: a hard break (two spaces, a backslash) is a pause; a soft one in verse too.
     md = parse_md("# T\n\nThe sea is calm  \nThe tide is full\\\nUpon the straits\n")

@@ -50,10 +50,10 @@ _EMPHASIS_RE = re.compile(
 #: "12. Then" or "A. A. Milne" keeps its words.
 _BULLET_RE = re.compile(r"^[-*+•]\s+(?=\S)")
 _NUMBERED_RE = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z]\))\s+(?=\S)")
-#: A paragraph of three or more lines, one of which could have taken the next line's first
-#: word and stayed within the longest, was not wrapped to a width: it is verse, or a list
-#: without bullets, and each line ends with a pause. (Wrapped prose never leaves such room:
-#: a wrapper breaks a line only when the next word does not fit.)
+#: A paragraph of three or more lines, one of which (the first aside) could have taken the
+#: next line's first word and stayed within the longest, was not wrapped to a width: it is
+#: verse, or a list without bullets, and each line ends with a pause. (Wrapped prose leaves
+#: no such room: a wrapper breaks a line only when the next word does not fit.)
 VERSE_MIN_LINES = 3
 #: Nobody wraps prose this narrow: three lines all shorter are verse, room or none.
 PROSE_MIN_WIDTH = 40
@@ -74,8 +74,11 @@ def is_verse(lines: list[str]) -> bool:
     if len(lines) < VERSE_MIN_LINES:
         return False
     width = max(len(line) for line in lines)
+    # Not the first line's break: a short first line (a cue, "Chapter One", "Dear Anna,")
+    # over wrapped prose leaves room there.
     return width < PROSE_MIN_WIDTH or any(
-        len(line) + 1 + len(after.split()[0]) <= width for line, after in itertools.pairwise(lines)
+        len(line) + 1 + len(after.split()[0]) <= width
+        for line, after in itertools.pairwise(lines[1:])
     )
 
 
@@ -88,17 +91,16 @@ def joined_lines(lines: list[str], *, verse: bool | None = None) -> str:
     lines = [line.strip() for line in lines if line.strip()]
     verse = is_verse(lines) if verse is None else verse
     numbered = sum(1 for line in lines if _NUMBERED_RE.match(line)) > 1
-    out = ""
+    parts: list[str] = []  # the text read, a line at a time (only the last one is paused)
     for line in lines:
         item = _BULLET_RE.match(line) or (numbered and _NUMBERED_RE.match(line))
         line = line[item.end() :] if item else line
-        if out:
-            # A line opening with a dash has its pause ("— and so we sleep").
-            pause = (item or verse) and not line.startswith(("—", "–", "- "))
-            out = (_paused(out) if pause else out) + " "
+        # A line opening with a dash has its pause ("— and so we sleep").
+        if parts and (item or verse) and not line.startswith(("—", "–", "- ")):
+            parts[-1] = _paused(parts[-1])
         *broken, last = line.split(_HARD_BREAK)
-        out += "".join(_paused(part) + " " for part in broken) + last.strip()
-    return out.strip()
+        parts += [_paused(part) for part in broken] + [last.strip()]
+    return " ".join(part for part in parts if part).strip()
 
 
 def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:

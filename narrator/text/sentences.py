@@ -124,10 +124,12 @@ def _dash(m: re.Match[str]) -> str:
         return "–"  # "Mon–Fri": read "Monday to Friday"
     if (
         m[0] == "–"
-        and _PLACE_BEFORE_RE.search(text, 0, m.start())
+        and _PLACE_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
         and text[m.end() : m.end() + 1].isupper()
     ):
-        return " to "  # "the London–Paris train": a route, as an unspaced en dash joins them
+        # Two names joined ("the London–Paris train", "Austria–Hungary"): no pause, and no
+        # "to", which a route takes but a union or a pair of names does not.
+        return " "
     if m.start() == 0:  # (the match takes the spaces before it)
         return ""  # a dialogue dash opening the line: "— Who is there?" has no pause before
     return ", "
