@@ -338,6 +338,15 @@ def test_an_abbreviation_that_ends_a_sentence_still_ends_it_and_others_do_not():
         "Apartment five on Elm Lane near the river was dark.",
         "They sailed to Saint Ives by Mount Saint Helens.",
     )
+    # Before a name the stop is no sentence's end ("King Junior." | "Day…" was read).
+    named = (
+        "On King Jr. Day they met at the Park Ave. Hotel by Abbey Rd. Studios. Then Sr. Agnes "
+        "came in, est. 200 people."
+    )
+    assert sentences_of(named) == (
+        "On King Junior Day they met at the Park Avenue Hotel by Abbey Road Studios.",
+        "Then Sister Agnes came in, estimated two hundred people.",
+    )
 
 
 def test_emoji_are_dropped_with_a_warning():

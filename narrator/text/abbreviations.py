@@ -23,12 +23,12 @@ _ABBREVIATIONS = {
     "Gov.": "Governor", "Sen.": "Senator", "Insp.": "Inspector", "Det.": "Detective",
     "Supt.": "Superintendent", "Hon.": "Honourable", "Mx.": "Mix", "Ft.": "Fort",
 }  # fmt: skip
-#: "Sr." after a name is "Senior" (John Smith Sr.); before one, "Sister" (Sr. Agnes).
-_NAME_BEFORE_RE = re.compile(r"[A-Z][\w'’-]*\.?\s+$")
-#: Those whose stop may end the sentence too (they come after a name or a number).
+#: Those whose stop may end the sentence too (they come after a name or a number): it does
+#: before nothing, or before a word that opens sentences ("Elm Ave. The house"), not before
+#: a name ("Park Ave. Hotel", "King Jr. Day").
 _MAY_END = frozenset({"Jr.", "Sr.", "Ave.", "Rd.", "Ln.", "Blvd.", "Hwy.", "etc.", "St."})
-#: What follows a stop that ends a sentence: nothing, or a capital (after an opening quote).
-_SENTENCE_NEXT_RE = re.compile(r"\s*$|\s+[\"“‘(]?[A-Z]")
+_TEXT_END_RE = re.compile(r"\s*$")
+_NAME_NEXT_RE = re.compile(r"\s+[A-Z]")
 
 _ABBREV_RE = re.compile(
     r"(?<![\w.])("
@@ -39,7 +39,8 @@ _ST_RE = re.compile(r"(?<![\w.])St\.(?!\w)")
 #: Words that open a sentence, not a saint's name: "Baker St. The cab waited."
 _OPENER_RE = re.compile(
     r"\s+[\"“‘(]?(?:The|A|An|It|He|She|They|We|I|You|His|Her|Its|Their|There|Then|But|And|"
-    r"In|On|At|So)\b"
+    r"In|On|At|So|When|After|Before|Now|Later|Soon|This|That|These|Those|My|Our|Your|Yet|"
+    r"Still|Here|Nobody|Everyone|Someone|No|All)\b(?!\.)"
 )
 _AFTER_WORD_RE = re.compile(r"[A-Za-z]\s+$")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:[Nn]o\.|№|#)\s?(?=\d)")
@@ -54,11 +55,10 @@ _BEFORE_NUMBER_RE = re.compile(
 def _in_full(m: re.Match[str], written: str, full: str) -> str:
     """``full`` for the abbreviation ``written`` matched by ``m``, with its stop when that
     also ends the sentence."""
-    if written == "Sr." and not _NAME_BEFORE_RE.search(
-        m.string[max(0, m.start() - 40) : m.start()]
-    ):
-        return "Sister"
-    ends = written in _MAY_END and _SENTENCE_NEXT_RE.match(m.string, m.end())
+    opener = _OPENER_RE.match(m.string, m.end())
+    if written == "Sr." and _NAME_NEXT_RE.match(m.string, m.end()) and not opener:
+        return "Sister"  # before a name (Sr. Agnes); after one, "Senior" (John Smith Sr.)
+    ends = written in _MAY_END and (opener or _TEXT_END_RE.match(m.string, m.end()))
     return full + "." if ends else full
 
 
@@ -70,11 +70,21 @@ def _saint_or_street(m: re.Match[str]) -> str:
     return _in_full(m, "St.", "Street") if after_word else m[0]
 
 
+def _before_number(m: re.Match[str]) -> str:
+    said = _BEFORE_NUMBER[m["a"].lower()]
+    if said == "established" and not _YEAR_NEXT_RE.match(m.string, m.end()):
+        said = "estimated"  # "est. 200 people"; "est. 1920" is a year a place was founded
+    return said + " "
+
+
+_YEAR_NEXT_RE = re.compile(r"1[0-9]\d\d\b|20\d\d\b")
+
+
 def read_abbreviations(text: str) -> str:
     """``text`` with the abbreviations of the module docstring in full."""
     text = _ST_RE.sub(_saint_or_street, text)
     text = _NUMBER_SIGN_RE.sub("number ", text)
-    text = _BEFORE_NUMBER_RE.sub(lambda m: _BEFORE_NUMBER[m["a"].lower()] + " ", text)
+    text = _BEFORE_NUMBER_RE.sub(_before_number, text)
     return _ABBREV_RE.sub(lambda m: _in_full(m, m[1], _ABBREVIATIONS[m[1]]), text)
 
 
