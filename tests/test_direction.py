@@ -93,6 +93,13 @@ def test_a_sound_the_story_denies_is_not_played():
     # What the denial does not reach is heard: past "but", after its clause, uncounted.
     assert [t for t, _ in lex.terms("No sound but the sea.")] == ["sea"]
     assert [t for t, _ in lex.terms("No wind, and the rain fell.")] == ["rain"]
+    for not_denied in (  # a denial of something else before the word
+        "No one minded the rain.",
+        "She had no idea the rain would come.",
+        "She walked without hurry through the rain.",
+    ):
+        assert [t for t, _ in lex.terms(not_denied)] == ["rain"], not_denied
+    assert lex.terms("There was no sound of rain.") == []
     assert [t for t, _ in lex.terms("It shows not the reflection but the lake.")] == [
         "reflection", "lake"
     ]  # fmt: skip

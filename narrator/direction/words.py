@@ -154,28 +154,30 @@ _CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\"“”—–]+|\s-\s")
 _SIMILE_MARKS = {("like",), ("as", "if"), ("as", "though"), ("resembling",)}
 
 
-#: Words that deny what follows within :data:`NEGATION_REACH` words of their clause ("there
-#: was no rain", "without a breath of wind"), unless "but" or "except" turns it back ("no
-#: sound but the sea"). "not", "never" and "-n't" deny only a thing counted ("not a gull");
-#: "shows not the reflection but …" still takes place among mirrors, and "nothing stirred in
-#: the rain" is rain.
+#: Words that deny the scene word they govern: "no rain", "without a breath of wind", "nor
+#: gulls"; "not", "never" and "-n't" only a counted one ("not a gull", "never a sound of the
+#: sea"). Between the denial and the word only :data:`_DENIED_GAP` may stand, so "no one
+#: minded the rain", "no idea the rain would come" and "without hurry through the rain" are
+#: rain, and "shows not the reflection but …" still takes place among mirrors.
 _NEGATIONS = frozenset({"no", "without", "nor", "neither"})
 _WEAK_NEGATIONS = frozenset({"not", "never"})
 _COUNTED = frozenset({"a", "an", "any", "one", "single", "even"})
+_DENIED_GAP = frozenset(
+    {"a", "an", "any", "single", "even", "more", "longer", "of", "the", "sound", "sounds",
+     "trace", "sign", "signs", "breath", "hint", "whisper", "drop", "drops", "gust", "wisp",
+     "murmur", "cry", "cries", "call", "calls"}
+)  # fmt: skip
 NEGATION_REACH = 4
 
 
 def _negated(words: list[str], i: int) -> bool:
-    start = max(0, i - NEGATION_REACH)
-    for k in range(i - 1, start - 1, -1):
+    for k in range(i - 1, max(0, i - NEGATION_REACH) - 1, -1):
         word = words[k]
-        if word in ("but", "except", "save"):
-            return False
-        if word in _NEGATIONS:
-            return True
         weak = word in _WEAK_NEGATIONS or word.endswith(("n't", "n’t"))
-        if weak and k + 1 < i and words[k + 1] in _COUNTED:
+        if word in _NEGATIONS or (weak and k + 1 < i and words[k + 1] in _COUNTED):
             return True
+        if word not in _DENIED_GAP:
+            return False  # "no one minded the rain": the denial is of something else
     return False
 
 
