@@ -220,7 +220,16 @@ def is_audio_file(path: Path) -> bool:
             head = f.read(12)
     except OSError:
         return True  # not there (or not readable): nothing of the user's is replaced
-    mpeg_sync = len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
+    # An MPEG Layer III frame's header: 11 sync bits, a version that is not "reserved", layer
+    # III, a bitrate index that is not "bad" (a UTF-16 text's FF FE passed the sync alone).
+    mpeg_sync = (
+        len(head) >= 3
+        and head[0] == 0xFF
+        and head[1] & 0xE0 == 0xE0
+        and (head[1] >> 3) & 3 != 1
+        and head[1] & 0x06 == 0x02
+        and head[2] >> 4 != 0xF
+    )
     return not head or head.startswith(_AUDIO_HEADS) or mpeg_sync or head[4:8] == b"ftyp"
 
 

@@ -260,6 +260,12 @@ def test_an_existing_file_that_is_not_audio_is_not_replaced_by_audio(hostile, tm
     expect = r"notes\.txt: that file is there and is not audio"
     hostile(["render", str(story), "-o", str(notes), "--format", "mp3", *FAKE], expect=expect)
     hostile(["soundscape", "tide", "-d", "2s", "-o", str(notes), "--format", "wav"], expect=expect)
+    utf16 = tmp_path / "notes16.txt"  # Notepad's "Unicode": FF FE looked like an MP3 frame
+    utf16.write_text("my notes\n", encoding="utf-16")
+    hostile(
+        ["render", str(story), "-o", str(utf16), "--format", "mp3", *FAKE],
+        expect=r"notes16\.txt: that file is there and is not audio",
+    )
     fake_wav = tmp_path / "notes.wav"
     fake_wav.write_text("not a mix\n", encoding="utf-8")
     hostile(
