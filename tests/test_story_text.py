@@ -95,6 +95,9 @@ def test_toml_front_matter_and_unknown_key_errors():
     # A line without its colon is named, not the line after it (the YAML scanner's mark).
     with pytest.raises(ScriptError, match=r"^s\.txt:3: front matter is not valid YAML"):
         parse_text("---\ntitle: A\nauthor B\nvoice: x\n---\nText.", source="s.txt")
+    # A parser's error is where it stopped, not the mapping around it (line 2).
+    with pytest.raises(ScriptError, match=r"^s\.txt:5: front matter is not valid YAML"):
+        parse_text("---\ntitle: Night\nauthor: Ann\npace: 120\n- b\n---\nText.", source="s.txt")
 
 
 def test_front_matter_after_blank_lines_is_front_matter_with_its_lines_right():

@@ -184,9 +184,10 @@ def _parse(raw: str, fence: str, source: str) -> tuple[dict[str, Any], dict[str,
     except _Refused as exc:
         raise ScriptError(f"{source}:{exc.line + 2}: {exc.message}") from None
     except yaml.YAMLError as exc:
-        # Where the faulty thing began ("author B" lacks its colon: the scanner finds out a
-        # line later), else where the parser stopped.
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        # Where the faulty token began ("author B" lacks its colon: the scanner finds out a
+        # line later), else where the parser stopped (its context is the whole mapping).
+        scanned = isinstance(exc, yaml.scanner.ScannerError)
+        mark = (scanned and exc.context_mark) or getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 2}" if mark else source
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ScriptError(f"{where}: front matter is not valid YAML ({_cut(problem)})") from None
