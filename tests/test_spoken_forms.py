@@ -141,10 +141,15 @@ HARD_FORMS = [
     ("US$200, or $45/night.", "two hundred US dollars, or forty-five dollars a night."),
     ("3 pills/day, $3.50/hour.", "three pills a day, three dollars and fifty cents an hour."),
     ("Open 24/7, a 50/50 chance.", "Open twenty-four seven, a fifty-fifty chance."),
-    # A British time after "at", "by", … without a.m./p.m.; a 24-hour clock's hour.
+    # A British time after "at", "until", … without a.m./p.m.; a 24-hour clock's hour.
     (
-        "At 9.30 she woke; by 21.00 she slept.",
-        "At nine thirty she woke; by twenty-one hundred she slept.",
+        "At 9.30 she woke; until 21.00 she slept.",
+        "At nine thirty she woke; until twenty-one hundred she slept.",
+    ),
+    ("Up by 1.25, at 1.45 each.", "Up by one point two five, at one point four five each."),
+    (
+        "A day/night rhythm, 2 100-dollar bills.",
+        "A day/night rhythm, two one hundred-dollar bills.",
     ),
     (
         "At 2.50 metres, at 9.30 percent, at 2.99.",

@@ -39,8 +39,12 @@ _HOURS_RANGE_RE = re.compile(
     rf"(?P<b>(?:1[0-2]|0?[1-9])(?::[0-5]\d)?{_AMPM})"
 )
 
-#: ``$45/night``, ``3 pills/day``: so much per unit of time or per person, read "a".
-_PER_RE = re.compile(r"(?<=\w)\s?/\s?(?=(?:night|day|hour|week|month|year|person|head)\b)")
+#: ``$45/night``, ``3 pills/day``: so much per unit of time or per person, read "a" (a
+#: "day/night rhythm" has no number: it stays).
+_PER_RE = re.compile(
+    r"(?P<q>(?<![\w.,])\d[\d.,]*(?:\s?[A-Za-z]+)?)\s?/\s?"
+    r"(?=(?:night|day|hour|week|month|year|person|head)\b)"
+)
 
 #: Numbers said as idioms, not as fractions: "twenty-four over seven".
 _IDIOMS = {"24/7": "twenty-four seven", "50/50": "fifty-fifty", "9/11": "nine eleven"}
@@ -70,12 +74,12 @@ _DOTTED_TIME_RE = re.compile(
 _MEASURES = (
     r"(?:k?m|cm|mm|kg|mg|g|lbs?|oz|ft|mi|m?l|s|h|x|p|per|percent|metres?|meters?|miles|feet|"
     r"inches|litres?|liters?|pounds|dollars|euros|degrees|times|hours|minutes|seconds|points|"
-    r"acres)\b"
+    r"acres|each|apiece)\b"
 )
 #: ``at 9.30``, ``until 21.00``: a time after a word that says one follows, in the British
 #: way without a.m. or p.m. ("nine point three zero"); "at 2.50 metres" stays a measure.
 _AT_DOTTED_TIME_RE = re.compile(
-    r"\b(?P<w>[Aa]t|[Bb]y|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Ff]rom|[Ss]ince|[Pp]ast|[Aa]round)"
+    r"\b(?P<w>[Aa]t|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Ff]rom|[Ss]ince|[Pp]ast|[Aa]round)"
     r"\s(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.,]?\d)(?!\s?(?:%|°|" + _MEASURES + r"))"
 )
 #: ``pre-1914``, ``post-1945``: a year after a prefix (the hyphen hid it: "pre-one thousand,
@@ -160,7 +164,9 @@ def read_conventions(text: str) -> str:
     )
     text = _HOURS_RANGE_RE.sub(r"\g<a> to \g<b>", text)
     text = _IDIOM_RE.sub(lambda m: _IDIOMS[m[0]], text)
-    text = _PER_RE.sub(lambda m: " an " if m.string.startswith("hour", m.end()) else " a ", text)
+    text = _PER_RE.sub(
+        lambda m: f"{m['q']} {'an' if m.string.startswith('hour', m.end()) else 'a'} ", text
+    )
     text = _PREFIXED_YEAR_RE.sub(lambda m: f"{m['p']}-{year_words(int(m['y']))}", text)
     text = _ERA_YEAR_RE.sub(lambda m: f"{year_words(int(m['y']))} {m['era']}", text)
     text = _RATIO_RE.sub(lambda m: f"{m['w']}{m['of'] or ''} {m['a']} to {m['b']}", text)

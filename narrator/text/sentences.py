@@ -102,7 +102,9 @@ _THOUSANDS_SPACE_RE = re.compile("[\u00a0\u202f\u2009]")
 _SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u202f\u2009]\d{3})+(?!\d)")
 #: "100 000" with a plain space: the same, where nothing makes it a run of digit groups (a
 #: phone number "555 123 4567", "020 7946 0958"): no leading zero, no group before or after.
-_PLAIN_SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])(?<!\d )[1-9]\d{0,2}(?: \d{3})+(?![\d.,]| \d)")
+_PLAIN_SPACED_THOUSANDS_RE = re.compile(
+    r"(?<![\d.,])(?<!\d )[1-9]\d{0,2}(?: \d{3})+(?![\d.,\-–]| \d)"
+)
 
 
 _NUMBER_END_RE = re.compile(r"\d(?:\s?[aApP]\.?[mM]\.?)?$")

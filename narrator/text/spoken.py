@@ -78,7 +78,7 @@ _PHONE_RE = re.compile(
     r"|(?P<local>[2-9]\d{2}-\d{4})"
     # A trunk 0 and groups (UK 020 7946 0958, 0131 496 0000), a North American number in
     # spaced groups (555 123 4567).
-    r"|(?P<trunk>0\d{2,4}(?:[ \-]\d{3,6}){1,2})|(?P<spaced>[2-9]\d{2} \d{3} \d{4})"
+    r"|(?P<trunk>0\d{2,4}(?: \d{3,6}){1,2})|(?P<spaced>[2-9]\d{2} \d{3} \d{4})"
     r")(?![\w\-/]|[.,]\d| \d)"
 )
 _ISO_DATE_RE = re.compile(_LEFT + r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})" + _RIGHT)
