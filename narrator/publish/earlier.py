@@ -57,11 +57,12 @@ def earlier_feed(path: Path) -> EarlierFeed:
             continue
         if item_guid:
             dates[item_guid] = when if when.tzinfo else when.replace(tzinfo=UTC)
-    guid = str(uuid.UUID(guid)) if _is_uuid(guid) else None
+    guid = str(uuid.UUID(guid)) if is_uuid(guid) else None
     return EarlierFeed(guid=guid, dates=dates, titles=titles, path=path)
 
 
-def _is_uuid(text: str) -> bool:
+def is_uuid(text: str) -> bool:
+    """Whether ``text`` is a UUID (a show's ``podcast:guid`` must be one)."""
     try:
         uuid.UUID(text)
     except ValueError:

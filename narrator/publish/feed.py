@@ -33,7 +33,7 @@ from narrator.publish.artwork import (
 )
 from narrator.publish.batch import published_files
 from narrator.publish.check import check_episode, check_show
-from narrator.publish.earlier import EarlierFeed, earlier_feed
+from narrator.publish.earlier import EarlierFeed, earlier_feed, is_uuid
 from narrator.publish.manifest import (
     DEFAULT_FEED_NAME,
     Episode,
@@ -120,6 +120,11 @@ def show_guid(manifest: Manifest, feed_url: str, earlier: EarlierFeed) -> tuple[
     derived, pinned, before = podcast_guid(feed_url), manifest.podcast.guid, earlier.guid
     where, pin = f"{manifest.path}: [podcast]", "podcast apps would take every episode as new"
     if pinned:
+        if not is_uuid(pinned):
+            return pinned, (
+                f"{where} guid {pinned!r} is no UUID, which Podcasting 2.0 asks for; keep it "
+                f'if feeds went out with it, else pin the one its address gives: guid = "{derived}"'
+            )
         if before and before != pinned:
             return pinned, (
                 f"{where} guid {pinned} is not the GUID {before} of the feed written before "
@@ -153,10 +158,9 @@ def item_guids(
     gone = {t: g for g, t in earlier.titles.items() if t and g not in guids}
     said = []
     for k, r in enumerate(rendered):
-        old = gone.pop(r.title, None)
-        if old is None or r.episode.guid or guids[k] in earlier.titles:
-            continue
-        guids[k] = old
+        if r.episode.guid or guids[k] in earlier.titles or r.title not in gone:
+            continue  # its own, or published before: it takes no other's
+        guids[k] = old = gone.pop(r.title)
         said.append(
             f"{manifest.path}: {r.episode.name} is new to the feed under the title of an episode "
             f"that left it, so it keeps that one's GUID (its story renamed or moved): pin it "

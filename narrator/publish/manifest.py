@@ -407,15 +407,13 @@ def _guid(raw: Mapping[str, Any], where: str) -> str | None:
 
 
 def _show_guid(raw: Mapping[str, Any], where: str) -> str | None:
-    """The show's ``podcast:guid``: a UUID (Podcasting 2.0), written as apps compare it."""
+    """The show's ``podcast:guid``: a UUID written as apps compare it (lower case); one that
+    is no UUID is kept as written (feeds may have gone out with it: the feed warns)."""
     value = _filled(raw, "guid", where, instead="one made from the feed's address")
     try:
         return str(uuid.UUID(value)) if value is not None else None
     except ValueError:
-        raise PublishError(
-            f"{where}: guid {clip(value)!r} is not a UUID (podcast:guid is one, e.g. the one "
-            "narrator feed made: see <podcast:guid> in the feed); fix it, or remove the line"
-        ) from None
+        return value
 
 
 def _number(raw: Mapping[str, Any], key: str, where: str) -> Any:
