@@ -231,16 +231,16 @@ def _played_outside(closer: Path) -> None:
 
 
 def _retire(closers: set[Path], playlist: Path, folder: Path) -> tuple[Path, ...]:
-    """Remove ``closers`` (with their fingerprints) that no playlist beside ``playlist`` or in
-    ``folder`` plays any more: a closer of another length or scene is a new file, and the old
-    one (an hour of audio, in the published folder) was left behind. One a playlist outside
-    the folder played stays: that playlist may play it still."""
+    """Remove ``closers`` (with their fingerprints) that no playlist beside ``playlist`` or
+    anywhere in ``folder`` plays any more: a closer of another length or scene is a new
+    file, and the old one (an hour of audio, in the published folder) was left behind. One a
+    playlist outside the folder played stays: that playlist may play it still."""
     if not closers:
         return ()
     playing: set[Path] = set()
-    for place in {playlist.parent.resolve(), folder.resolve()}:
-        for other in place.glob("*.m3u*"):
-            playing |= _closers_in(other, folder)
+    others = {*playlist.parent.resolve().glob("*.m3u*"), *folder.resolve().rglob("*.m3u*")}
+    for other in others:  # beside this one, and anywhere in the output folder
+        playing |= _closers_in(other, folder)
     unplayed = [c for c in sorted(closers - playing) if not _record(c).get("played_outside")]
     return tuple(remove_render(path) for path in unplayed)
 

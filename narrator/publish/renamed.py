@@ -19,11 +19,12 @@ def earlier_name(
 ) -> tuple[Path, dict[str, Any]] | None:
     """The file whose record names the episode of ``story_ref`` and that no other episode
     (``kin``, resolved) writes, with its record; ``None`` if there is none. Looked for beside
-    ``output`` first, then anywhere in ``folder`` (the show's output folder: the episode's
-    file may have moved into a subfolder, or out of one)."""
-    beside = sorted(output.parent.glob(f"*{_RECORD}")) if output.parent.is_dir() else []
-    anywhere = sorted(folder.rglob(f"*{_RECORD}")) if folder and folder.is_dir() else []
-    for sidecar in dict.fromkeys([*beside, *anywhere]):
+    ``output``, then in ``folder`` (the show's output folder: the file may have moved into a
+    subfolder) and beside the other episodes' files: the folders this show writes, never a
+    subfolder of another show's, whose stories may be named alike."""
+    places = [output.parent, *([folder] if folder else []), *sorted({k.parent for k in kin})]
+    found = [sorted(p.glob(f"*{_RECORD}")) for p in dict.fromkeys(places) if p.is_dir()]
+    for sidecar in dict.fromkeys(s for group in found for s in group):
         old = sidecar.with_name(sidecar.name.removesuffix(_RECORD))
         if old == output or old.resolve() in kin:
             continue

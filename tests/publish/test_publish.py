@@ -297,6 +297,27 @@ def test_an_episode_moved_into_a_subfolder_keeps_its_date_and_leaves_no_old_copy
     assert moved["first_rendered"] == first["first_rendered"]
 
 
+def test_another_show_s_file_in_a_subfolder_is_never_taken_for_an_earlier_name(site, tmp_path):
+    """The earlier name was looked for anywhere under the output folder: a new episode took
+    the date of another show's file (its story named alike) and removed it."""
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    kids = folder / "public" / "kids"
+    kids.mkdir()
+    (kids / "five.mp3").write_bytes(b"ID3 another show's episode")
+    record = {"episode": "stories/five.txt", "first_rendered": "2020-01-01T00:00:00+00:00"}
+    (kids / "five.mp3.fingerprint.json").write_text(json.dumps(record), "utf-8")
+    (folder / "stories" / "five.txt").write_text("The owl calls softly. You rest.\n", "utf-8")
+    manifest_path.write_text(
+        text_of(manifest_path) + '\n[[episodes]]\nstory = "stories/five.txt"\n'
+    )
+    result, text = cli("batch", str(manifest_path), "--jobs", "1")
+    assert result.exit_code == 0, text
+    assert (kids / "five.mp3").read_bytes() == b"ID3 another show's episode"
+    made = json.loads((folder / "public" / "five.mp3.fingerprint.json").read_text("utf-8"))
+    assert made["first_rendered"] != record["first_rendered"]
+
+
 def test_playlist_parses_and_its_durations_match_the_reports(site, tmp_path):
     out = tmp_path / "lists" / "bedtime.m3u8"
     result, text = cli("playlist", str(site / "podcast.toml"), "-o", str(out))
@@ -380,6 +401,14 @@ def test_a_closer_no_playlist_plays_any_more_is_removed(site, tmp_path):
     assert result.exit_code == 0 and "removed closer-rain-0.3min.mp3" in text
     assert not (public / "closer-rain-0.3min.mp3").exists()
     assert (public / "closer-rain-0.2min.mp3").is_file()
+    # A playlist in a subfolder of the published folder: its closer stays.
+    nested = public / "lists" / "kids.m3u8"
+    result, text = cli("playlist", manifest, "-o", str(nested), "--closer-minutes", "0.5")
+    assert result.exit_code == 0, text
+    (kept,) = re.findall(r"closer (closer-[\w.-]+\.mp3)", text)
+    assert cli("playlist", manifest, "--closer-minutes", "0.5")[0].exit_code == 0
+    assert cli("playlist", manifest)[0].exit_code == 0
+    assert (public / kept).is_file()
     # A playlist outside the published folder, which no run can see: its closer stays.
     outside = folder / "lists" / "bed.m3u8"
     result, text = cli("playlist", manifest, "-o", str(outside), "--closer-minutes", "0.4")
