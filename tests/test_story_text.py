@@ -384,6 +384,18 @@ def test_a_web_page_is_read_as_its_story_rtf_is_refused_stdin_markdown_is_markdo
         "The sea is calm tonight and still.",
         "Line one, line two, line three",
     ]
+    # "</head>" left out (HTML5 allows it), a paragraph opening with a year or a "#".
+    page.write_text(
+        "<html><head><title>T</title><body><h1>Night</h1><p>1914. The lamps went out.</p>"
+        "<p># Not a heading</p>",
+        encoding="utf-8",
+    )
+    script = parse_story(page)
+    assert [c.title for c in script.chapters] == ["Night"]
+    assert [p.text for p in script.passages] == [
+        "nineteen fourteen. The lamps went out.",
+        "Not a heading",
+    ]
     rtf = tmp_path / "sea.txt"
     rtf.write_text("{\\rtf1\\ansi {\\b Hello} world.}\n", encoding="utf-8")
     with pytest.raises(ScriptError, match=r"sea\.txt: this is an RTF document .*save it as plain"):

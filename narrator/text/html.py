@@ -16,6 +16,10 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _HTML_START_RE = re.compile(r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html\b)", re.I)
 _RTF_START_RE = re.compile(r"\A\s*\{\\rtf")
 
+#: A block's start Markdown would read as structure: a list's number (a backslash keeps it
+#: text), a heading's # or a bullet (not read: in a paragraph they are typing, not words).
+_NUMBER_START_RE = re.compile(r"^(\s*\d{1,9})(?=[.)]\s)")
+_MARK_START_RE = re.compile(r"^(\s*)(?:#+|[>+*-])\s")
 _SKIPPED = frozenset({"head", "title", "script", "style", "template", "noscript", "svg"})
 _BLOCKS = frozenset(
     {"p", "div", "li", "blockquote", "section", "article", "header", "footer", "main", "tr",
@@ -38,6 +42,8 @@ class _Page(HTMLParser):
         self._skipped = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "body":
+            self._skipped = 0  # "</head>" may be left out (HTML5): the body ends the head
         if tag in _SKIPPED:
             self._skipped += 1
         elif re.fullmatch(r"h[1-6]", tag):
@@ -55,8 +61,12 @@ class _Page(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._skipped:
-            # Within a block, a web page's line breaks are spaces.
-            self.out.append(re.sub(r"\s+", " ", data))
+            # Within a block, a web page's line breaks are spaces; what Markdown would take
+            # for a heading or a list item at a block's start is text ("1914. The year…").
+            text = re.sub(r"\s+", " ", data)
+            if not "".join(self.out[-1:]).strip():  # a block starts here
+                text = _MARK_START_RE.sub(r"\1", _NUMBER_START_RE.sub(r"\1\\", text))
+            self.out.append(text)
 
 
 def html_to_markdown(text: str) -> str:
