@@ -127,6 +127,7 @@ HARD_FORMS = [
     # A numeral of one letter L, C, D or M is a letter; a possessive or capitals still count.
     ("In Appendix C, Grade D.", "In Appendix C, Grade D."),
     ("Henry VIII's wives, CHAPTER IV.", "Henry the Eighth's wives, CHAPTER four."),
+    ("The audio book CD played.", "The audio book CD played."),  # "book" is no counting word
     ("Vol. II, on the 5th of May.", "Volume two, on the fifth of May."),
     # Titles and "no." in full (each left its stop to split the sentence).
     (

@@ -27,10 +27,14 @@ _COUNTING_WORDS = (
     "Gemini", "Tier", "Title", "Unit", "Division",
 )  # fmt: skip
 _COUNTING = "|".join(re.escape(w) for w in _COUNTING_WORDS)
+#: As written or in capitals ("CHAPTER IV"), not in lower case ("the audio book CD").
+_COUNTING_CASED = "|".join(
+    re.escape(w) for w in (*_COUNTING_WORDS, *map(str.upper, _COUNTING_WORDS))
+)
 #: What may follow a numeral: no more of a word, but a possessive ("Henry VIII's wives").
 _AFTER = r"(?!\w|['’](?!s\b))"
 _COUNTED_RE = re.compile(
-    r"\b(?P<word>(?i:" + _COUNTING + r"))\s+"
+    r"\b(?P<word>" + _COUNTING_CASED + r")\s+"
     r"(?P<n>"
     + _NUMERAL
     + r")"
@@ -45,7 +49,7 @@ _COUNTED_RE = re.compile(
 )
 #: "Chapters I and II", "Acts III–V": the second numeral of a pair counts too.
 _COUNTED_PAIR_RE = re.compile(
-    r"\b(?P<word>(?i:(?:" + _COUNTING + r")s?))\s+"
+    r"\b(?P<word>(?:" + _COUNTING_CASED + r")[sS]?)\s+"
     r"(?P<a>" + _NUMERAL + r")(?P<join>\s+(?:and|or|to|through)\s+|\s?[–-]\s?)"
     r"(?P<b>" + _NUMERAL + r")" + _AFTER + r"(?<!\bI(?=\s+[a-z]))"
 )
