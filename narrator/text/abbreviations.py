@@ -36,12 +36,16 @@ _ABBREV_RE = re.compile(
     + r")(?!\w)"
 )
 _ST_RE = re.compile(r"(?<![\w.])St\.(?!\w)")
-#: Words that open a sentence, not a saint's name: "Baker St. The cab waited."
-_OPENER_RE = re.compile(
-    r"\s+[\"“‘(]?(?:The|A|An|It|He|She|They|We|I|You|His|Her|Its|Their|There|Then|But|And|"
-    r"In|On|At|So|When|After|Before|Now|Later|Soon|This|That|These|Those|My|Our|Your|Yet|"
-    r"Still|Here|Nobody|Everyone|Someone|No|All)\b(?!\.)"
+#: Words that open sentences, not names: after "Baker St." or "coach B." they say that the
+#: stop ended a sentence ("Baker St. The cab waited"), where a name says it did not.
+SENTENCE_OPENERS = (
+    "The|A|An|It|He|She|They|We|I|You|His|Her|Its|Their|There|Then|But|And|In|On|At|So|As|"
+    "When|After|Before|Now|Later|Soon|This|That|These|Those|My|Our|Your|Yet|Still|Here|"
+    "Nobody|Everyone|Someone|No|All|Outside|Inside|Slowly"
 )
+#: An opener after a stop's space (and an opening quote), not itself an initial ("A.").
+OPENER_NEXT = rf"\s+[\"“‘(]?(?:{SENTENCE_OPENERS})\b(?!\.)"
+_OPENER_RE = re.compile(OPENER_NEXT)
 _AFTER_WORD_RE = re.compile(r"[A-Za-z]\s+$")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:[Nn]o\.|№|#)\s?(?=\d)")
 #: Abbreviations read in full before a number only ("p. 12"; a "p." alone may be anything).
@@ -88,4 +92,4 @@ def read_abbreviations(text: str) -> str:
     return _ABBREV_RE.sub(lambda m: _in_full(m, m[1], _ABBREVIATIONS[m[1]]), text)
 
 
-__all__ = ["read_abbreviations"]
+__all__ = ["OPENER_NEXT", "SENTENCE_OPENERS", "read_abbreviations"]

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from narrator.errors import ScriptError
+from narrator.text.abbreviations import OPENER_NEXT
 from narrator.text.conventions import joins_days
 
 #: Share of control bytes above which a file is taken for binary rather than text.
@@ -217,11 +218,7 @@ def _window_cuts(text: str) -> list[int]:
 
 #: A letter or an initialism with its stop, then a word that opens sentences: the segmenter
 #: takes "coach B. Then she slept" for an initial in a name and runs the two together.
-_LETTER_END_RE = re.compile(
-    r"(?<![\w.])(?:[A-Z]\.){1,4}(?=\s+[\"“‘(]?(?:The|Then|She|He|It|They|We|I|You|Her|His|"
-    r"Its|Their|There|This|That|These|Those|A|An|In|On|At|So|As|When|After|Before|Now|But|And|"
-    r"Yet|Still|Soon|Later|Outside|Inside|Slowly|Here)\b(?!\.))"
-)
+_LETTER_END_RE = re.compile(rf"(?<![\w.])(?:[A-Z]\.){{1,4}}(?={OPENER_NEXT})")
 
 
 #: A quotation's end, then another's start: one speaker's line, then the next's.
