@@ -151,8 +151,29 @@ def batch(
             f"{result.elapsed_s:.1f} s {where}{rate}",
             highlight=False,
         )
+    if rendered:
+        _say_what_to_publish(spec, manifest)
     if failed:
         raise typer.Exit(code=1)
+
+
+def _say_what_to_publish(spec, manifest: Path) -> None:
+    """After new renders: the feed, site and playlist already written in the output folder
+    still list the episodes as they were until their commands run again; say which."""
+    from narrator.publish.manifest import DEFAULT_FEED_NAME, DEFAULT_PLAYLIST_NAME, SITE_INDEX
+
+    there = {name for name in (DEFAULT_FEED_NAME, SITE_INDEX, DEFAULT_PLAYLIST_NAME)
+             if (spec.output_dir / name).is_file()}  # fmt: skip
+    # The site writes the feed too.
+    commands = ["site"] if SITE_INDEX in there else ["feed"] if DEFAULT_FEED_NAME in there else []
+    commands += ["playlist"] if DEFAULT_PLAYLIST_NAME in there else []
+    made = [f"narrator {command} {manifest}" for command in commands]
+    if made:
+        out.print(
+            f"to publish the new renders, run again: {'; '.join(escape(m) for m in made)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -525,6 +525,25 @@ def test_a_second_batch_renders_nothing_and_says_so(site, tmp_path):
     assert mtimes(folder / "public") == before
 
 
+def test_a_batch_that_renders_says_which_published_files_to_make_again(site, tmp_path):
+    """The feed, site and playlist listed the old renders until their commands ran again, and
+    nothing said so."""
+    folder = copy_of(site, tmp_path)
+    manifest = folder / "podcast.toml"
+    story = folder / "stories" / "one.txt"
+    story.write_text(story.read_text("utf-8") + "\nThe lamp is low.\n", encoding="utf-8")
+    assert cli("feed", str(manifest))[0].exit_code == 0
+    result, text = cli("batch", str(manifest), "--jobs", "1")
+    assert result.exit_code == 0, text
+    said = " ".join(text.split())
+    assert f"to publish the new renders, run again: narrator feed {manifest}" in said
+    assert cli("playlist", str(manifest))[0].exit_code == 0
+    result, text = cli("batch", str(manifest), "--jobs", "1", "--force")
+    said = " ".join(text.split())
+    assert f"narrator feed {manifest}; narrator playlist {manifest}" in said
+    assert "to publish" not in cli("batch", str(manifest), "--jobs", "1")[1]  # nothing new
+
+
 def test_changing_one_input_re_renders_only_that_episode(site, tmp_path):
     folder = copy_of(site, tmp_path)
     manifest_path = folder / "podcast.toml"
