@@ -33,17 +33,21 @@ class EarlierFeed:
     titles: dict[str, str] = field(default_factory=dict)
     #: Where it was read.
     path: Path | None = None
+    #: A file was there and could not be read as a feed (cut short, not RSS).
+    unreadable: bool = False
 
 
 def earlier_feed(path: Path) -> EarlierFeed:
     """What the RSS feed at ``path`` published. A missing, unreadable or foreign file gives
     an empty record: the feed is then made afresh, as before it was ever written."""
+    if not path.is_file():
+        return EarlierFeed()
     try:
         channel = ET.fromstring(read_input(path, what="feed")).find("channel")
     except (OSError, ValueError, ET.ParseError):  # InputError is a ValueError
-        return EarlierFeed()
+        channel = None
     if channel is None:
-        return EarlierFeed()
+        return EarlierFeed(path=path, unreadable=True)
     guid = (channel.findtext(_PODCAST_GUID) or "").strip()
     dates: dict[str, datetime] = {}
     titles: dict[str, str] = {}

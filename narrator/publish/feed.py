@@ -139,6 +139,12 @@ def show_guid(manifest: Manifest, feed_url: str, earlier: EarlierFeed) -> tuple[
         )
     if before:  # said when the feed was first written; the same since
         return derived, None
+    if earlier.unreadable:
+        return derived, (
+            f"{where} has no guid, and the feed written before ({earlier.path}) cannot be read "
+            f"to keep its GUIDs: if its podcast:guid was not {derived}, pin that one with "
+            f'guid = "…", or {pin}; else pin this one: guid = "{derived}"'
+        )
     return derived, (
         f"{where} has no guid: the show's GUID {derived} is made from its address {feed_url} and "
         f'would change if the feed moved ({pin}); pin it with guid = "{derived}"'
@@ -389,7 +395,7 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
     # The feed written before: where this one goes, else the show's usual place (-o renames
     # the file, not the show).
     earlier = earlier_feed(output)
-    if earlier.guid is None:
+    if earlier.guid is None and not earlier.unreadable:
         earlier = earlier_feed(manifest.output_dir / DEFAULT_FEED_NAME)
     xml, warnings = build_feed(manifest, feed_url=url, art=art, pages=pages, earlier=earlier)
     warnings = [*art_warnings, *warnings, *([guess] if guess else [])]

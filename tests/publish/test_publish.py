@@ -225,6 +225,21 @@ def test_a_feed_that_moves_keeps_its_show_guid_and_every_episode_s_guid_and_date
     )
 
 
+def test_an_earlier_feed_that_cannot_be_read_is_said_before_it_is_replaced(site, tmp_path):
+    """A feed cut short (an interrupted upload) was replaced without a word, its GUIDs lost."""
+    folder = copy_of(site, tmp_path)
+    manifest_path = folder / "podcast.toml"
+    feed = folder / "public" / "feed.xml"
+    assert cli("feed", str(manifest_path))[0].exit_code == 0
+    feed.write_bytes(feed.read_bytes()[:2000])
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 0, text
+    said = " ".join(text.split())
+    assert f"the feed written before ({feed.relative_to(folder)}) cannot be read" in said or (
+        f"the feed written before ({feed}) cannot be read" in said
+    ), said
+
+
 def test_a_story_renamed_keeps_its_episode_s_guid_and_date(site, tmp_path):
     """Its GUID is made from the story's path: renamed, the episode went out again as a new
     one (apps listed it twice). New under the title of one that left, it keeps that GUID."""
