@@ -128,6 +128,7 @@ HARD_FORMS = [
     ("In Appendix C, Grade D.", "In Appendix C, Grade D."),
     ("Henry VIII's wives, CHAPTER IV.", "Henry the Eighth's wives, CHAPTER four."),
     ("The audio book CD played.", "The audio book CD played."),  # "book" is no counting word
+    ("World War I ended, 3-2-1, go.", "World War one ended, three, two, one, go."),
     ("Vol. II, on the 5th of May.", "Volume two, on the fifth of May."),
     # Titles and "no." in full (each left its stop to split the sentence).
     (

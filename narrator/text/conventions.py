@@ -50,6 +50,9 @@ _PER_RE = re.compile(
 _IDIOMS = {"24/7": "twenty-four seven", "50/50": "fifty-fifty", "9/11": "nine eleven"}
 _IDIOM_RE = re.compile(r"(?<![\w/.])(?:24/7|50/50|9/11)(?![\w/]|[.,]\d)")
 
+#: ``3-2-1``, ``5-4-3-2-1``: a countdown, each number said with a pause ("three dash two").
+_COUNTDOWN_RE = re.compile(r"(?<![\w.,-])(?:[2-9]-){2,}1(?![\w-]|[.,]\d)")
+
 _DAYS = {
     "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday",
     "thu": "Thursday", "thur": "Thursday", "thurs": "Thursday", "fri": "Friday",
@@ -163,6 +166,7 @@ def read_conventions(text: str) -> str:
         lambda m: f"{month_name(m['month'])} {_ordinal(m['a'])} to {_ordinal(m['b'])}", text
     )
     text = _HOURS_RANGE_RE.sub(r"\g<a> to \g<b>", text)
+    text = _COUNTDOWN_RE.sub(lambda m: ", ".join(m[0].split("-")), text)
     text = _IDIOM_RE.sub(lambda m: _IDIOMS[m[0]], text)
     text = _PER_RE.sub(
         lambda m: f"{m['q']} {'an' if m.string.startswith('hour', m.end()) else 'a'} ", text

@@ -115,5 +115,7 @@ def read_roman_numerals(text: str) -> str:
         a, b = (num2words(roman_value(m[k])) for k in "ab")
         return f"{_word(m['word'])} {a} {join} {b}"
 
+    # "World War I ended": the war, whatever word follows (the pronoun guard kept its "I").
+    text = re.sub(r"\b(World War|WORLD WAR) I(?![\w'’])", r"\1 one", text)
     text = _COUNTED_PAIR_RE.sub(pair, text)
     return _REGNAL_RE.sub(regnal, _COUNTED_RE.sub(counted, text))
