@@ -189,6 +189,28 @@ def with_earlier_dates(
     return out
 
 
+@dataclass(frozen=True)
+class FeedIdentity:
+    """What a feed calls its show and episodes, kept from the feed written before: the show's
+    GUID, each episode's GUID, the episodes dated as it dated them, and what to say of it."""
+
+    guid: str
+    guids: list[str]
+    rendered: list[Rendered]
+    warnings: list[str]
+
+
+def feed_identity(
+    manifest: Manifest, feed_url: str, rendered: Sequence[Rendered], earlier: EarlierFeed
+) -> FeedIdentity:
+    """The feed's identity (see :class:`FeedIdentity`): :func:`show_guid`, :func:`item_guids`
+    and :func:`with_earlier_dates` together, as the feed and the site's pages both need."""
+    guid, kept = show_guid(manifest, feed_url, earlier)
+    guids, renamed = item_guids(manifest, rendered, guid, earlier)
+    dated = with_earlier_dates(rendered, guids, earlier)
+    return FeedIdentity(guid, guids, dated, [*([kept] if kept else []), *renamed])
+
+
 def feed_url_for(manifest: Manifest, output: Path) -> str:
     """Where the feed is served: the manifest's ``feed_url``, else ``base_url`` + its path
     under the output folder (``feeds/sleep.xml``), or + its name when it is written elsewhere
@@ -251,10 +273,8 @@ def build_feed(
         episode = check_episode(manifest, r.episode, title=r.title, description=description[0])
         findings.errors += episode.errors
         findings.warnings += episode.warnings
-    earlier = earlier or EarlierFeed()
-    channel_guid, kept = show_guid(manifest, feed_url, earlier)
-    guids, renamed = item_guids(manifest, rendered, channel_guid, earlier)
-    rendered = with_earlier_dates(rendered, guids, earlier)
+    identity = feed_identity(manifest, feed_url, rendered, earlier or EarlierFeed())
+    channel_guid, guids, rendered = identity.guid, identity.guids, identity.rendered
     owners: dict[str, Episode] = {}
     for r, guid in zip(rendered, guids, strict=True):
         # Apps keep one episode per GUID: a second would hide or replace it.
@@ -265,7 +285,6 @@ def build_feed(
             )
     if findings.errors:
         raise PublishError("\n".join(findings.errors))
-    findings.warnings += renamed
 
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
@@ -327,7 +346,7 @@ def build_feed(
     xml = ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
     warnings = (
         findings.warnings
-        + ([kept] if kept else [])
+        + identity.warnings
         + [
             f"{manifest.path}: {r.episode.name} changed since its last render{r.what_changed}; the "
             f"feed has the old version until you run narrator batch {manifest.path}"

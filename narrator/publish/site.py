@@ -33,14 +33,12 @@ from narrator.publish.feed import (
     ShowArt,
     build_feed,
     episode_description,
+    feed_identity,
     feed_url_for,
     file_url,
-    item_guids,
     newest_first,
     publication_date,
     publish_artwork,
-    show_guid,
-    with_earlier_dates,
 )
 from narrator.publish.manifest import (
     SITE_INDEX,
@@ -101,9 +99,8 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]  # before any write
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, feed)
     earlier = earlier_feed(feed)
-    guid = show_guid(manifest, url, earlier)[0]
-    guids = item_guids(manifest, rendered, guid, earlier)[0]
-    rendered = with_earlier_dates(rendered, guids, earlier)  # the pages date as the feed does
+    identity = feed_identity(manifest, url, rendered, earlier)
+    rendered = identity.rendered  # the pages date the episodes as the feed does
     pages = {ep.number_in_manifest: episode_page(manifest, ep) for ep in manifest.episodes}
     art, art_warnings = publish_artwork(manifest)
     xml, warnings = build_feed(
@@ -129,7 +126,7 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
         feed=FeedResult(
             path=feed,
             feed_url=url,
-            podcast_guid=guid,
+            podcast_guid=identity.guid,
             items=len(manifest.episodes),
             changed=feed_changed,
             warnings=tuple([*art_warnings, *warnings]),
