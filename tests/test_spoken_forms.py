@@ -173,6 +173,26 @@ HARD_FORMS = [
     ("On Jun 12-14, 2025.", "On June twelfth to fourteenth, twenty twenty-five."),
     ("At 5–7 p.m. we slept.", "At five to seven p.m. we slept."),
     ("From 8:30am–9:15am.", "From eight thirty a.m. to nine fifteen a.m."),
+    # Spaced metres before a measure's word, kitchen and land measures; verses of the Bible;
+    # spans of 24-hour times; a lone I where the words say it is a king's.
+    ("The cliff was 1,200 m high.", "The cliff was one thousand, two hundred meters high."),
+    (
+        "2 tbsp honey, 1 tsp salt, 3 ha.",
+        "two tablespoons honey, one teaspoon salt, three hectares.",
+    ),
+    (
+        "Luke 2:1-14, 1 John 3:16, Psalm 23:4.",
+        "Luke chapter two, verses one to fourteen, First John chapter three, verse sixteen, "
+        "Psalm twenty-three, verse four.",
+    ),
+    (
+        "Open 0900-1700, at John 9:30.",
+        "Open zero nine hundred to seventeen hundred, at John nine thirty.",
+    ),
+    (
+        "Charles I of England; Charles I was beheaded; ask John I think.",
+        "Charles the First of England; Charles the First was beheaded; ask John I think.",
+    ),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

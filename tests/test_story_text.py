@@ -455,6 +455,24 @@ def test_a_letter_or_initialism_before_a_sentence_s_opening_word_ends_the_senten
     )
 
 
+def test_a_time_phrase_is_no_sentence_of_its_own_and_an_answered_no_ends_one():
+    """ "At 5 a.m. John woke" was two sentences, "At five a.m." and "John woke"; "She said
+    no. 3 days later" was "number three days later"."""
+    text = (
+        "At 5 a.m. John woke. I woke at 6 a.m. Anna slept on. Tomorrow at 7 p.m. Anna leaves. "
+        "He said no. 3 days later he came. Take the no. 3 bus."
+    )
+    assert sentences_of(text) == (
+        "At five a.m. John woke.",
+        "I woke at six a.m.",
+        "Anna slept on.",
+        "Tomorrow at seven p.m. Anna leaves.",
+        "He said no.",
+        "three days later he came.",
+        "Take the number three bus.",
+    )
+
+
 def test_each_speaker_s_line_is_a_sentence_and_typed_dashes_are_pauses():
     """Quoted lines on one line of text ran together with no pause between speakers; " - ",
     " -- " and "a--b" reached the voice as typed (an em dash is a pause)."""

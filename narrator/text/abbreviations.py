@@ -81,13 +81,27 @@ def _before_number(m: re.Match[str]) -> str:
     return said + " "
 
 
+#: A word after which "no." is the answer, not "number": "She said no. 3 days later…".
+_ANSWER_BEFORE_RE = re.compile(
+    r"\b(?:said|say|says|saying|answered|replied|whispered|shouted|cried|nodded|shook|"
+    r"just|simply|firmly|quietly|softly|gently|flatly|oh|well)\s+$"
+)
+
+
+def _number_sign(m: re.Match[str]) -> str:
+    before = m.string[max(0, m.start() - 20) : m.start()]
+    if m[0].startswith("no.") and _ANSWER_BEFORE_RE.search(before):
+        return m[0]
+    return "number "
+
+
 _YEAR_NEXT_RE = re.compile(r"1[0-9]\d\d\b|20\d\d\b")
 
 
 def read_abbreviations(text: str) -> str:
     """``text`` with the abbreviations of the module docstring in full."""
     text = _ST_RE.sub(_saint_or_street, text)
-    text = _NUMBER_SIGN_RE.sub("number ", text)
+    text = _NUMBER_SIGN_RE.sub(_number_sign, text)
     text = _BEFORE_NUMBER_RE.sub(_before_number, text)
     return _ABBREV_RE.sub(lambda m: _in_full(m, m[1], _ABBREVIATIONS[m[1]]), text)
 

@@ -3,8 +3,9 @@ misread, rewritten before them: hours and minutes run together (``2h30``, ``1h 3
 minutes were read as metres), a British time (``9.15 a.m.``: "nine point one five"), a
 decimal comma (``1,5 m``: "one,five"), a range of weekdays (``Mon–Fri``: "Mon, Fri"),
 of days in a month (``12–14 June``: "twelve–the fourteenth of June"; ``June 12-14``) and of
-hours (``5–7 p.m.``, ``8:30am–9:15am``), and a year before 1100 where the words before it say
-it is one (``in 1066``: "one thousand and sixty-six").
+hours (``5–7 p.m.``, ``8:30am–9:15am``; ``0900-1700``: "zero nine zero zero"), a year before
+1100 where the words before it say it is one (``in 1066``: "one thousand and sixty-six"), and
+a verse of the Bible (``Luke 2:1-14``: "Luke two one dash fourteen").
 """
 
 from __future__ import annotations
@@ -108,6 +109,53 @@ _EARLY_YEAR_RE = re.compile(
     r"(?:(?P<sep>\s?[–-]\s?|\s+(?:to|and|until|till)\s+)(?P<b>1[0-9]\d\d))?(?![\d,.]?\d)"
 )
 
+#: ``0900-1700``, ``0630 – 1415``: a span of 24-hour times written as four digits, one with
+#: its leading zero at least (``1100-1400`` may be years, and reads the same as hours).
+_HOURS_SPAN_RE = re.compile(
+    r"(?<![\w.,:])(?P<a>(?:[01]\d|2[0-3])[0-5]\d)\s?[–-]\s?(?P<b>(?:[01]\d|2[0-3])[0-5]\d)"
+    r"(?![\w.,:]?\d)"
+)
+_BOOKS = (
+    "Genesis|Exodus|Leviticus|Numbers|Deuteronomy|Joshua|Judges|Ruth|Samuel|Kings|Chronicles|"
+    "Ezra|Nehemiah|Esther|Job|Psalms?|Proverbs|Ecclesiastes|Song of Songs|Song of Solomon|"
+    "Isaiah|Jeremiah|Lamentations|Ezekiel|Daniel|Hosea|Joel|Amos|Obadiah|Jonah|Micah|Nahum|"
+    "Habakkuk|Zephaniah|Haggai|Zechariah|Malachi|Matthew|Mark|Luke|John|Acts|Romans|"
+    "Corinthians|Galatians|Ephesians|Philippians|Colossians|Thessalonians|Timothy|Titus|"
+    "Philemon|Hebrews|James|Peter|Jude|Revelation"
+)
+#: ``Luke 2:1-14``, ``1 John 3:16``: a book, its chapter and verses (not after "at": "at
+#: John 9:30" is no verse; not before a.m. or p.m.).
+_VERSE_RE = re.compile(
+    r"(?<![Aa]t )(?<![Bb]y )\b(?:(?P<nth>[123]|I{1,3})\s)?(?P<book>" + _BOOKS + r")\s"
+    r"(?P<c>\d{1,3}):(?P<v>\d{1,3})(?:\s?[–-]\s?(?P<v2>\d{1,3}))?(?![\w:]|[.,]\d|\s?[ap]\.?m\b)"
+)
+_NTH = {"1": "First", "2": "Second", "3": "Third", "I": "First", "II": "Second", "III": "Third"}
+
+
+def _hour_words(hhmm: str) -> str:
+    """``0900`` → "zero nine hundred", ``1730`` → "seventeen thirty", as a 24-hour time."""
+    hours, minutes = int(hhmm[:2]), int(hhmm[2:])
+    said = ("zero " if hhmm[0] == "0" else "") + num2words(hours)
+    if not minutes:
+        return f"{said} hundred"
+    return f"{said} {'oh ' if minutes < 10 else ''}{num2words(minutes)}"
+
+
+def _hours_span(m: re.Match[str]) -> str:
+    if "0" not in (m["a"][0], m["b"][0]):
+        return m[0]  # "1100-1400" may be years
+    return f"{_hour_words(m['a'])} to {_hour_words(m['b'])}"
+
+
+def _verse(m: re.Match[str]) -> str:
+    book = f"{_NTH[m['nth']]} {m['book']}" if m["nth"] else m["book"]
+    chapter, verse = num2words(int(m["c"])), num2words(int(m["v"]))
+    # A psalm is numbered, not a chapter: "Psalm twenty-three, verse four".
+    chapter = chapter if book.startswith("Psalm") else f"chapter {chapter}"
+    if m["v2"]:
+        return f"{book} {chapter}, verses {verse} to {num2words(int(m['v2']))}"
+    return f"{book} {chapter}, verse {verse}"
+
 
 def month_name(token: str) -> str:
     """``Jun.``, ``sept``, ``JUNE`` → "June"; anything else as it is."""
@@ -178,6 +226,8 @@ def read_conventions(text: str) -> str:
     text = _DOTTED_TIME_RE.sub(r"\g<h>:\g<m>", text)
     text = _AT_DOTTED_TIME_RE.sub(r"\g<w> \g<h>:\g<m>", text)
     text = _TIME_RANGE_RE.sub(r"\g<a> to \g<b>", text)
+    text = _HOURS_SPAN_RE.sub(_hours_span, text)
+    text = _VERSE_RE.sub(_verse, text)
     text = _DECIMAL_COMMA_RE.sub(r"\g<a>.\g<b>", text)
     return _EARLY_YEAR_RE.sub(_early_year, text)
 

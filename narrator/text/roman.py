@@ -6,8 +6,10 @@ the two places they are plainly numbers become words before anything else reads 
 - after a word that numbers things (``Chapter IV``, ``Book XII``, ``Act III``, ``World War
   II``): the cardinal, "Chapter four";
 - after a name monarchs and popes are numbered by (``Henry VIII``, ``Louis XIV``, ``John Paul
-  II``): "the" and the ordinal, "Henry the Eighth". Only numerals of two letters or more, and
-  only I, V and X (up to 39): ``Malcolm X``, ``Vitamin C`` and the pronoun I stay as written.
+  II``): "the" and the ordinal, "Henry the Eighth". Only I, V and X (up to 39), of two
+  letters or more, or a lone I where the words around it say it is a king's (``Charles I of
+  England``, ``Charles I was beheaded``): ``Malcolm X``, ``Vitamin C`` and the pronoun I
+  stay as written.
 """
 
 from __future__ import annotations
@@ -70,6 +72,14 @@ _REGNAL_NAMES = (
 _REGNAL_RE = re.compile(
     r"\b(?P<name>" + "|".join(_REGNAL_NAMES) + r")\s+(?P<n>X{0,3}(?:IX|IV|V?I{0,3}))" + _AFTER
 )
+#: What says a lone I after a monarch's name is "the First", not the pronoun: a stop or the
+#: end, "of England", a possessive, "and James II", or what a reign does ("Charles I was
+#: beheaded"; "John I think" stays the pronoun).
+_FIRST_NEXT_RE = re.compile(
+    r"\s*(?:[,.;:!?)]|$)|['’]s\b|\s+(?:of|and)\s+[A-Z]|\s+(?:reigned|ruled|died|succeeded)\b"
+    r"|\s+was\s+(?:king|queen|emperor|empress|tsar|pope|crowned|born|beheaded|executed|buried"
+    r"|succeeded|deposed)\b"
+)
 
 
 def roman_value(numeral: str) -> int:
@@ -91,6 +101,11 @@ def _word(word: str) -> str:
     return {"vol.": "Volume", "ch.": "Chapter"}.get(word.lower(), word)
 
 
+def _first(m: re.Match[str]) -> bool:
+    """Whether the lone numeral of ``m`` (a regnal match) is "the First"."""
+    return m["n"] == "I" and bool(_FIRST_NEXT_RE.match(m.string, m.end()))
+
+
 def read_roman_numerals(text: str) -> str:
     """``text`` with its counted and regnal numerals as words (see the module docstring)."""
     if not re.search(r"\b[IVXLCDM]", text):
@@ -103,7 +118,7 @@ def read_roman_numerals(text: str) -> str:
 
     def regnal(m: re.Match[str]) -> str:
         numeral = m["n"]
-        if len(numeral) < 2:
+        if not numeral or (len(numeral) < 2 and not _first(m)):
             return m[0]
         return f"{m['name']} the {num2words(roman_value(numeral), to='ordinal').capitalize()}"
 

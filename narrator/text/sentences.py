@@ -225,6 +225,16 @@ _LETTER_END_RE = re.compile(rf"(?<![\w.])(?:[A-Z]\.){{1,4}}(?={OPENER_NEXT})")
 _QUOTE_TURN_RE = re.compile(r"[.?!]\.{0,2}[\"'](?=\s+[\"'][^\W\d_])")
 
 
+#: A time of day and the word that brings it, with no sentence of its own: the segmenter
+#: ends one at "a.m." before a name ("At five a.m. John woke" was "At five a.m.", "John woke").
+_TIME_PHRASE_RE = re.compile(
+    r"(?:(?:[Tt]omorrow|[Tt]onight|[Tt]oday|[Yy]esterday|[Tt]hen|[Aa]nd|[Bb]ut|[Ss]o|[Jj]ust"
+    r"|[Ee]xactly|[Pp]romptly|(?:[Ee]very|[Ee]ach) (?:day|morning|night|evening)),?\s+)?"
+    r"(?:[Aa]t|[Bb]y|[Aa]round|[Aa]bout|[Bb]efore|[Aa]fter|[Uu]ntil|[Tt]ill|[Ss]ince|[Ff]rom"
+    r"|[Nn]ear|[Tt]owards?|[Pp]ast)\s+[\w' -]{1,30}?\s?[ap]\.m\."
+)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split normalized text into sentences with a real segmenter (pysbd).
 
@@ -245,7 +255,10 @@ def split_sentences(text: str) -> list[str]:
     # A cut inside a word (which pysbd should never make) is undone by joining the pieces.
     out: list[str] = []
     for piece in pieces:
-        if out and piece[:1].isalnum() and out[-1][-1:].isalnum():
+        if out and (
+            (piece[:1].isalnum() and out[-1][-1:].isalnum())
+            or _TIME_PHRASE_RE.fullmatch(out[-1].strip())
+        ):
             out[-1] += piece
         else:
             out.append(piece)

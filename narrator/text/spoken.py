@@ -159,7 +159,14 @@ _UNITS = {
     "kB": ("kilobyte", "kilobytes"), "MB": ("megabyte", "megabytes"),
     "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"),
     "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"), "V": ("volt", "volts"),
+    "tbsp": ("tablespoon", "tablespoons"), "tsp": ("teaspoon", "teaspoons"),
+    "ha": ("hectare", "hectares"),
 }  # fmt: skip
+#: A measure's word after "30 m": "a cliff 30 m high" is meters, whatever "5 m" is alone.
+_MEASURE_NEXT_RE = re.compile(
+    r"\s+(?:high|tall|long|wide|deep|thick|away|above|below|beneath|across|offshore|inland"
+    r"|ahead|behind|down|up|further|farther|apart|square|in (?:height|length|width|depth))\b"
+)
 _UNIT_RE = re.compile(
     _LEFT
     + r"(?P<n>"
@@ -445,7 +452,8 @@ def _degrees(m: re.Match[str]) -> str:
 
 def _unit(m: re.Match[str]) -> str:
     unit = m["unit"]
-    if m["space"] and len(unit) == 1 and not m["power"]:
+    measured = unit == "m" and _MEASURE_NEXT_RE.match(m.string, m.end())
+    if m["space"] and len(unit) == 1 and not m["power"] and not measured:
         return m[0]  # "5 m" may be minutes, meters or a million: left to be read as written
     one, many = _UNITS[unit]
     name = one if _is_one(m["n"]) and not m["n2"] else many
