@@ -74,6 +74,21 @@ def test_markdown_story_with_four_chapters():
     assert script.passages[2].say == ("nicks watches the sea.",)
 
 
+def test_the_only_heading_at_a_story_s_top_is_its_title_not_the_file_name(tmp_path):
+    """A story of one "# The Lighthouse Keeper" over its paragraphs was titled "Lone" (its
+    file name) in its tags, feed and page; a heading further down stays a chapter."""
+    lone = tmp_path / "lone.md"
+    lone.write_text("# The Lighthouse Keeper\n\nShe slept.\n\nThe waves came.\n")
+    script = parse_story(lone)
+    assert script.title == "The Lighthouse Keeper"
+    assert [c.title for c in script.chapters] == ["The Lighthouse Keeper"]
+    below = tmp_path / "below.md"
+    below.write_text("She slept.\n\n# Morning\n\nThe waves came.\n")
+    script = parse_story(below)
+    assert script.title == "Below"
+    assert [c.title for c in script.chapters] == ["Below", "Morning"]
+
+
 def test_passages_json_round_trips_into_the_same_script():
     script = parse_md(FOUR_CHAPTERS)
     again = Script.from_dict(json.loads(json.dumps(script.to_dict())))

@@ -384,6 +384,8 @@ def _chapter_level(blocks: list[Block]) -> tuple[int, Block | None]:
     deeper = [b for b in headings if b.level > top]
     if len(tops) == 1 and deeper and blocks[0] is tops[0]:
         return min(b.level for b in deeper), tops[0]
+    if len(headings) == 1 and blocks[0] is tops[0]:
+        return top, tops[0]  # "# The Lighthouse" over the whole story is its title
     return top, None
 
 
