@@ -516,6 +516,7 @@ def episode_description(r: Rendered) -> tuple[str | None, str]:
     story's opening sentences, which stand in for it when there is none (never the title:
     Apple advises against repeating it)."""
     from narrator.text.script import parse_story
+    from narrator.text.sentences import split_sentences
 
     ep = r.episode
     try:
@@ -523,7 +524,9 @@ def episode_description(r: Rendered) -> tuple[str | None, str]:
     except NarratorError:
         return ep.description, r.title
     opening = ""
-    for sentence in (s for p in script.passages for s in p.sentences):
+    # As written ("Dr. Lee, 5 p.m."), not as said ("Doctor Lee, five p.m.").
+    written = split_sentences(script.opening) if script.opening else None
+    for sentence in written or (s for p in script.passages for s in p.sentences):
         if opening and len(opening) + len(sentence) > _OPENING_CHARS:
             break
         opening = f"{opening} {sentence}".strip()

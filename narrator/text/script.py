@@ -105,6 +105,9 @@ class Script:
     passages: tuple[Passage, ...] = field(default_factory=tuple)
     opening_pause_s: float = 0.0
     warnings: tuple[str, ...] = ()
+    #: The first paragraphs as written (markup and cues gone, numbers as typed), for a feed's
+    #: or a page's summary: the passages hold what the voice says ("Doctor", "nineteen").
+    opening: str = ""
 
     @property
     def word_count(self) -> int:
@@ -332,7 +335,26 @@ def parse_text(
         passages=tuple(passages),
         opening_pause_s=builder.opening_pause_s,
         warnings=tuple(warnings),
+        opening=_opening(blocks, cues),
     )
+
+
+#: How much of the story's written opening a Script keeps (a summary takes less).
+_OPENING_KEPT_CHARS = 1000
+
+
+def _opening(blocks: list[Block], cues: list[Cue]) -> str:
+    """The story's first paragraphs as written, headings left out."""
+    out = ""
+    for block in blocks:
+        if not block.level and (text := _display(block.text, cues)):
+            out = f"{out} {text}".strip()
+            if len(out) >= _OPENING_KEPT_CHARS:
+                break
+    return _SPACE_BEFORE_MARK_RE.sub(r"\1", out)  # "day [scene: coast]." left "day ."
+
+
+_SPACE_BEFORE_MARK_RE = re.compile(r"\s+([.,;:!?])")
 
 
 def _shown(cue: Cue) -> str:

@@ -262,6 +262,21 @@ def test_a_story_renamed_keeps_its_episode_s_guid_and_date(site, tmp_path):
     assert sorted(e.published for e in after.entries) == sorted(e.published for e in before.entries)
 
 
+def test_an_episode_without_a_description_is_summed_up_in_its_story_s_own_words(site, tmp_path):
+    """The stand-in description was the text as the voice says it: "Doctor Lee", "five
+    p.m.", "nineteen twenty-three", not as the story wrote it."""
+    folder = copy_of(site, tmp_path)
+    story = folder / "stories" / "four.txt"
+    story.write_text("In 1923, at 5 p.m., Dr. Lee lit the *stove* [scene: hearth]. It hums.\n")
+    manifest_path = folder / "podcast.toml"
+    assert cli("batch", str(manifest_path), "--jobs", "1")[0].exit_code == 0
+    result, text = cli("feed", str(manifest_path))
+    assert result.exit_code == 0, text
+    items = ET.parse(folder / "public" / "feed.xml").getroot().findall("channel/item")
+    four = next(i for i in items if "four" in i.find("enclosure").get("url"))
+    assert four.findtext("description") == "In 1923, at 5 p.m., Dr. Lee lit the stove. It hums."
+
+
 def text_of(path: Path) -> str:
     return path.read_text("utf-8")
 
