@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from narrator.errors import brief
+from narrator.errors import NarratorError, brief
 from narrator.publish import PublishError
 from narrator.render.sidecars import flattened
 from soundscapes.files import InputError, read_input
@@ -214,3 +214,34 @@ def artwork_source(ref: str, manifest_folder: Path, output_dir: Path, *, where: 
         f"{where}: image {brief(ref)} is not a file (looked in {manifest_folder} and "
         f"{output_dir}); put the artwork beside the manifest and name it there"
     )
+
+
+def embedded_cover(manifest: Manifest, episode: Episode | None = None) -> Path | None:
+    """The artwork an episode's audio embeds when its story has no cover of its own: the
+    episode's ``image`` when that is a file, else the show's; ``None`` for web addresses.
+    A missing file is the feed's error to report; the episode then gets a drawn cover."""
+    for image in (episode.image if episode else None, manifest.podcast.image):
+        if not image or urlsplit(image).scheme:  # a web address (the manifest allows http(s))
+            continue
+        try:
+            return artwork_source(image, manifest.folder, manifest.output_dir, where="")
+        except PublishError:
+            return None
+    return None
+
+
+def check_embedded_covers(manifest: Manifest) -> None:
+    """Each file :func:`embedded_cover` gives, checked once as the renders will read it: a bad
+    one is one error before anything renders, not a failure of every episode."""
+    from narrator.render.sidecars import load_cover
+
+    whose = {embedded_cover(manifest): "[podcast] image"}
+    for episode in manifest.episodes:
+        whose.setdefault(embedded_cover(manifest, episode), f"the image of {episode.name}")
+    for cover, name in whose.items():
+        if cover is None:
+            continue
+        try:
+            load_cover(manifest.path, str(cover.relative_to(manifest.folder)))
+        except NarratorError as exc:  # "podcast.toml: cover 'art.png' is not a …"
+            raise PublishError(str(exc).replace(": cover ", f": {name} ", 1)) from None

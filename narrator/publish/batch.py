@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 import narrator
 from narrator.errors import NarratorError
 from narrator.publish import PublishError
+from narrator.publish.artwork import check_embedded_covers, embedded_cover
 from narrator.publish.manifest import (
     Episode,
     Manifest,
@@ -179,7 +179,7 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
         "album": manifest.podcast.title,
         "number": episode.number,
         "published": episode.published.isoformat() if episode.published else None,
-        "show_cover_sha256": _sha256_of(_show_cover(manifest)),
+        "show_cover_sha256": _sha256_of(embedded_cover(manifest, episode)),
     }
 
 
@@ -267,7 +267,7 @@ def run_batch(
         raise PublishError(f"speech_jobs {speech_jobs} must be at least 1")
     # No episode's files may land on a story, a lexicon or the manifest.
     check_outputs(published_files(manifest), manifest_inputs(manifest))
-    _check_show_cover(manifest)
+    check_embedded_covers(manifest)
     started = time.perf_counter()
     total = len(manifest.episodes)
     settled: dict[int, EpisodeResult] = {}
@@ -407,7 +407,7 @@ def _task(
             artist=manifest.podcast.author,
             track=episode.number,
             date=episode.published,
-            cover=_show_cover(manifest),
+            cover=embedded_cover(manifest, episode),
         ),
         inputs=episode_inputs(manifest, episode),
         speech_jobs=speech_jobs,
@@ -533,36 +533,6 @@ def _sha256_of(path: Path | None) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
-        return None
-
-
-def _check_show_cover(manifest: Manifest) -> None:
-    """The show's artwork, which every episode without a cover of its own embeds, checked once
-    (as the renders will read it): a bad one is one error before anything renders, not a
-    failure of every episode."""
-    from narrator.render.sidecars import load_cover
-
-    show = _show_cover(manifest)
-    if show is None:
-        return
-    try:
-        load_cover(manifest.path, str(show.relative_to(manifest.folder)))
-    except NarratorError as exc:  # "podcast.toml: cover 'art.png' is not a …"
-        raise PublishError(str(exc).replace(": cover ", ": [podcast] image ", 1)) from None
-
-
-def _show_cover(manifest: Manifest) -> Path | None:
-    """The show's artwork when the manifest's ``image`` is a file (not a web address), found
-    where the feed finds it: embedded in the episodes whose stories have no cover of their
-    own. A missing file is the feed's error to report; the episodes then get a drawn cover."""
-    from narrator.publish.artwork import artwork_source
-
-    image = manifest.podcast.image
-    if not image or urlsplit(image).scheme:  # a web address (the manifest allows http(s))
-        return None
-    try:
-        return artwork_source(image, manifest.folder, manifest.output_dir, where="")
-    except PublishError:
         return None
 
 

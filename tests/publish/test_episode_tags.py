@@ -187,3 +187,34 @@ def test_changing_the_show_re_renders_every_episode(site, tmp_path):
     on_disk = ID3(folder / "public" / "one.mp3", translate=False)
     assert on_disk["TRCK"].text == ["5"] and on_disk["TDAT"].text == ["0302"]
     assert "nothing to render" in batch(manifest)
+
+
+def test_an_episode_s_own_image_is_embedded_in_its_audio(site, tmp_path):
+    """The feed showed an episode's ``image`` but its audio embedded the show's artwork, so a
+    player showed another picture than the podcast app. A web address cannot be embedded:
+    that episode keeps the show's; an image that is no picture is one error, by its episode."""
+    folder = tmp_path / "show"
+    shutil.copytree(site, folder)
+    gradient(1400, flip=True).save(folder / "harbour.png")
+    manifest = folder / "podcast.toml"
+    own = MANIFEST.replace(
+        'story = "stories/three.md"', 'story = "stories/three.md"\nimage = "harbour.png"'
+    ).replace(
+        'story = "stories/four.md"',
+        'story = "stories/four.md"\nimage = "https://example.org/orchard.jpg"',
+    )
+    assert own.count("image = ") == 3
+    manifest.write_text(own)
+    assert "1 rendered, 3 up to date, 0 failed" in batch(manifest)  # the harbour alone
+    (cover,) = MP4(folder / "public" / "three.m4b")["covr"]
+    check_art(bytes(cover), folder / "harbour.png", folder / "cover.png")
+    (picture,) = mutagen.File(folder / "public" / "four.flac").pictures
+    check_art(picture.data, folder / "cover.png", folder / "harbour.png")
+    (folder / "harbour.png").write_text("not a picture")
+    result = runner.invoke(app, ["batch", str(manifest)])
+    text = " ".join((result.output + result.stderr).split())
+    assert (
+        result.exit_code == 1
+        and "the image of episode 3 (stories/three.md) 'harbour.png' is not" in text
+    ), text
+    assert "Traceback" not in text
