@@ -402,3 +402,28 @@ def test_the_meter_keeps_constant_memory_however_long_it_measures():
         tracemalloc.stop()
     assert after_2_h - after_10_min < 50_000  # bytes; a list of every block would be ~600 kB
     assert -40 < meter.integrated_lufs < -10 and meter.loudness_range_lu > 1.0
+
+
+def test_the_loudness_series_reads_every_half_second_whatever_the_block_size():
+    """The master meters blocks of about 1.5 s: the series had a reading per block, so the
+    report's value a second repeated every third value. A tone rising 1 dB a second must
+    rise in every second of the report, read from big blocks as from small ones."""
+    from narrator.render.report import loudness_over_time
+
+    rate, seconds = 44100, 20
+    t = np.arange(rate * seconds) / rate
+    tone = (np.sin(2 * np.pi * 1000 * t) * 10 ** ((-40 + t) / 20)).astype(np.float32)
+    stereo = np.stack([tone, tone])
+    reports = []
+    for block in (65536, 4096):
+        meter = LoudnessMeter(rate, 2)
+        meter.record_series = True
+        for i in range(0, stereo.shape[1], block):
+            meter.add(stereo[:, i : i + block])
+        times = [t_s for t_s, _ in meter.series]
+        assert max(np.diff(times)) <= 0.5 + 1e-9
+        reports.append(loudness_over_time(meter.series, seconds)["short_term_lufs"])
+    big, small = reports
+    assert big == small
+    rises = np.diff(big[3:])  # past the first 3 s window's filling
+    assert np.all(rises > 0.5), big
