@@ -529,3 +529,14 @@ def test_the_page_shows_a_scene_and_its_slower_self_as_one_scene():
     }
     assert scene_spans(report) == [(0.0, 40.0, "coast"), (40.0, 60.0, "dawn-coast+melody")]
     assert scene_timeline(report).count("<button") == 2
+
+
+def test_the_report_lists_scene_changes_not_a_scene_s_slower_self(tmp_path):
+    """With the sleep arc the middle scene crossfades to a slower copy of itself: a story
+    played over one scene (``--scene coast``) reported "coast" at 0 s and again mid-way."""
+    story = tmp_path / "three.txt"
+    story.write_text("The lamp is lit.\n\nThe stairs are long.\n\nThe keeper sleeps.\n")
+    report = render(story, tmp_path / "three.mp3", "--scene", "coast", "--tail", "2")
+    assert [s["scene"] for s in report["scenes"]] == ["coast"]
+    arc_less = render(story, tmp_path / "flat.mp3", "--scene", "coast", "--no-arc")
+    assert [s["scene"] for s in arc_less["scenes"]] == ["coast"]

@@ -62,7 +62,7 @@ from narrator.render.sidecars import (
 )
 from narrator.render.stages import StageClock, stages_plot
 from narrator.render.story import Layers, load_story
-from narrator.render.timing import chapter_marks, scene_cues
+from narrator.render.timing import chapter_marks, scene_changes, scene_cues
 from narrator.speech import default_spec, narrate, start_workers
 from narrator.speech.base import EngineSpec
 from narrator.speech.registry import engine_version, engine_warnings
@@ -415,12 +415,7 @@ def render_story(
                         mastered.series,
                         target_lufs=target.integrated_lufs,
                         chapters=chapters,
-                        # A scene's slower self (the arc's) is no new scene to mark.
-                        scenes=[
-                            (c.start_s, c.scene.name)
-                            for i, c in enumerate(cues)
-                            if i == 0 or c.scene.name != cues[i - 1].scene.name
-                        ],
+                        scenes=scene_changes(cues),
                         title=script.title,
                     )
                 sidecars["plot"] = str(plot)
@@ -486,7 +481,7 @@ def render_story(
             {"title": c.title, "start_s": round(c.start_s, 3), "end_s": round(c.end_s, 3)}
             for c in chapters
         ],
-        "scenes": [{"start_s": round(c.start_s, 3), "scene": c.scene.name} for c in cues],
+        "scenes": [{"start_s": round(t, 3), "scene": name} for t, name in scene_changes(cues)],
         "loudness_over_time": loudness_over_time(mastered.series, written_s),
         "timings_s": {
             "speech": round(speech_s, 3),

@@ -35,6 +35,16 @@ def scene_cues(plan: Plan, narration: Narration, arc: SleepArc | None = None) ->
     return cues
 
 
+def scene_changes(cues: list[SceneCue]) -> list[tuple[float, str]]:
+    """``(start_s, name)`` where the scene changes: a scene's slower self (the sleep arc's,
+    from the middle on) is no new scene to mark ("coast" then "coast" in the report)."""
+    return [
+        (c.start_s, c.scene.name)
+        for i, c in enumerate(cues)
+        if i == 0 or c.scene.name != cues[i - 1].scene.name
+    ]
+
+
 def chapter_marks(script: Script, narration: Narration, duration_s: float) -> list[ChapterMark]:
     """Chapters on the output's timeline: each from midway through the pause before its first
     passage to the next; the first starts at 0 and the last ends with the file."""
