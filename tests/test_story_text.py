@@ -514,6 +514,7 @@ def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
         "and on the shore the light\n\n"
         "She packed three things:\n- a blanket\n- a lantern\n- a little book.\n\n"
         "She counted:\n1. the stars\n2) the waves\n\n"
+        "- a lantern\n1. a book\n\n"
         "It was a long night, and the wind had long since dropped to nothing at\n"
         "12. Then all was still, and the sea lay quiet under the thin and patient\n"
         "moon.\n\nTwo short\nlines of prose.\n\n"
@@ -533,6 +534,7 @@ def test_verse_and_list_lines_end_with_a_pause_and_wrapped_prose_runs_on():
         "and on the shore the light",
         "She packed three things: a blanket, a lantern, a little book.",
         "She counted: the stars, the waves",
+        "a lantern, a book",  # one number among bullets is an item's too
         "It was a long night, and the wind had long since dropped to nothing at twelve. Then "
         "all was still, and the sea lay quiet under the thin and patient moon.",
         "Two short lines of prose.",

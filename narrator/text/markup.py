@@ -90,7 +90,9 @@ def joined_lines(lines: list[str], *, verse: bool | None = None) -> str:
     ``verse``: :func:`is_verse` of the lines as typed, when marks were taken out since."""
     lines = [line.strip() for line in lines if line.strip()]
     verse = is_verse(lines) if verse is None else verse
-    numbered = sum(1 for line in lines if _NUMBERED_RE.match(line)) > 1
+    # Numbered items: two of them, or one among bullets ("- a lantern", "1. a book").
+    numbers = sum(1 for line in lines if _NUMBERED_RE.match(line))
+    numbered = numbers > 1 or (numbers and any(_BULLET_RE.match(line) for line in lines))
     parts: list[str] = []  # the text read, a line at a time (only the last one is paused)
     for line in lines:
         item = _BULLET_RE.match(line) or (numbered and _NUMBERED_RE.match(line))
