@@ -180,6 +180,8 @@ def episode_inputs(manifest: Manifest, episode: Episode) -> dict[str, Any]:
         "number": episode.number,
         "published": episode.published.isoformat() if episode.published else None,
         "show_cover_sha256": _sha256_of(embedded_cover(manifest, episode)),
+        # The comment tag; only when the manifest gives one (records made before it stand).
+        **({"description": episode.description} if episode.description else {}),
     }
 
 
@@ -408,6 +410,7 @@ def _task(
             track=episode.number,
             date=episode.published,
             cover=embedded_cover(manifest, episode),
+            description=episode.description,
         ),
         inputs=episode_inputs(manifest, episode),
         speech_jobs=speech_jobs,

@@ -127,6 +127,8 @@ class EpisodeMeta:
     date: date | None = None
     #: The show's artwork, when the story has no ``cover:`` of its own.
     cover: Path | None = None
+    #: The episode's description: the comment (over the story's ``description:``).
+    description: str | None = None
 
 
 def speech_spec(settings: RenderSettings) -> EngineSpec:
@@ -338,7 +340,7 @@ def render_story(
             year=script.meta.year,
             date=episode.date,
             track=episode.track,
-            comment=script.meta.description or "Narrated with narrator",
+            comment=episode.description or script.meta.description or "Narrated with narrator",
             chapters=tuple(chapters),
             cover=cover,
             cover_mime=cover_mime,

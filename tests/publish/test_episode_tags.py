@@ -218,3 +218,22 @@ def test_an_episode_s_own_image_is_embedded_in_its_audio(site, tmp_path):
         and "the image of episode 3 (stories/three.md) 'harbour.png' is not" in text
     ), text
     assert "Traceback" not in text
+
+
+def test_an_episode_s_description_in_the_manifest_is_its_comment_tag(site, tmp_path):
+    """The manifest's description went to the feed, but the file's comment said "Narrated
+    with narrator" (a story's own ``description:`` reached it). Only that episode renders."""
+    folder = tmp_path / "show"
+    shutil.copytree(site, folder)
+    manifest = folder / "podcast.toml"
+    manifest.write_text(
+        MANIFEST.replace(
+            'story = "stories/one.md"',
+            'story = "stories/one.md"\ndescription = "A lamp on the shore, and the tide."',
+        )
+    )
+    assert "1 rendered, 3 up to date, 0 failed" in batch(manifest)
+    comments = ID3(folder / "public" / "one.mp3", translate=False).getall("COMM")
+    assert [c.text for c in comments] == [["A lamp on the shore, and the tide."]]
+    others = ID3(folder / "public" / "two.mp3", translate=False).getall("COMM")
+    assert [c.text for c in others] == [["Narrated with narrator"]]
