@@ -415,6 +415,11 @@ def test_a_web_page_is_read_as_its_story_rtf_is_refused_stdin_markdown_is_markdo
     rtf.write_text("{\\rtf1\\ansi {\\b Hello} world.}\n", encoding="utf-8")
     with pytest.raises(ScriptError, match=r"sea\.txt: this is an RTF document .*save it as plain"):
         parse_story(rtf)
+    # A PDF whose streams are all text was read aloud as its syntax ("one zero obj…").
+    pdf = tmp_path / "sea.pdf"
+    pdf.write_text("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n")
+    with pytest.raises(ScriptError, match=r"sea\.pdf: this is a PDF document, not story text"):
+        parse_story(pdf)
     stdin = "# Night\n\n## One\n\nSome *soft* words, [a link](https://example.org).\n"
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
     script = parse_story("-")

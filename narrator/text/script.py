@@ -162,6 +162,11 @@ def read_story(path: Path) -> tuple[str, list[str]]:
             raise ScriptError(str(exc)) from None
     if len(data) > _MAX_STORY_BYTES:
         _too_long(source, f"more than {_MAX_STORY_BYTES / 1e6:.0f} MB")
+    if data.lstrip()[:5] == b"%PDF-":  # one that is all text would be read as its syntax
+        raise ScriptError(
+            f"{source}: this is a PDF document, not story text; copy its text into a .txt or "
+            ".md file and give that"
+        )
     warnings: list[str] = []
     text = decode_story_bytes(data, source=source, warnings=warnings)
     if looks_like_rtf(text):
