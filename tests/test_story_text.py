@@ -113,6 +113,9 @@ def test_toml_front_matter_and_unknown_key_errors():
     # A parser's error is where it stopped, not the mapping around it (line 2).
     with pytest.raises(ScriptError, match=r"^s\.txt:5: front matter is not valid YAML"):
         parse_text("---\ntitle: Night\nauthor: Ann\npace: 120\n- b\n---\nText.", source="s.txt")
+    # A "[" or "{" left open is named where it opened, not at the end the parser reached.
+    with pytest.raises(ScriptError, match=r"^s\.txt:4: front matter is not valid YAML"):
+        parse_text("---\ntitle: A\npace: 120\nfoo: [1, 2\n---\nText.", source="s.txt")
 
 
 def test_front_matter_after_blank_lines_is_front_matter_with_its_lines_right():
