@@ -540,3 +540,62 @@ def test_the_report_lists_scene_changes_not_a_scene_s_slower_self(tmp_path):
     assert [s["scene"] for s in report["scenes"]] == ["coast"]
     arc_less = render(story, tmp_path / "flat.mp3", "--scene", "coast", "--no-arc")
     assert [s["scene"] for s in arc_less["scenes"]] == ["coast"]
+
+
+def test_a_file_of_the_user_s_named_like_a_sidecar_is_never_replaced_or_removed(tmp_path):
+    """A plain render deleted the user's own ``q.mp3.html`` and ``q.mp3.voice.wav`` (taken
+    for an earlier render's page and stem) and wrote over their ``q.mp3.vtt``."""
+    story = tmp_path / "s.txt"
+    story.write_text("The tide comes in. The night is still.\n", encoding="utf-8")
+    out = tmp_path / "q.mp3"
+    args = ["render", str(story), "--engine", "fake", "--tail", "2", "-o", str(out),
+            "--cache-dir", str(tmp_path / "cache"), "-q"]  # fmt: skip
+    mine = {name: f"my own {name}" for name in ("q.mp3.html", "q.mp3.voice.wav", "q.mp3.png")}
+    for name, text in mine.items():
+        (tmp_path / name).write_text(text)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert {name: (tmp_path / name).read_text() for name in mine} == mine
+    # A sidecar this render writes, where the user's file is: refused before any work.
+    (tmp_path / "q.mp3.vtt").write_text("my own notes")
+    before = out.read_bytes()
+    for extra in ([], ["--page"]):
+        if not extra:
+            result = runner.invoke(app, args)
+        else:
+            (tmp_path / "q.mp3.vtt").unlink()
+            result = runner.invoke(app, [*args, *extra])
+        message = " ".join(result.stderr.split())
+        assert result.exit_code == 1 and "narrator did not write it" in message, message
+        assert "Traceback" not in message
+    assert (tmp_path / "q.mp3.html").read_text() == mine["q.mp3.html"]
+    assert out.read_bytes() == before
+
+
+def test_audio_that_cannot_be_put_in_place_leaves_the_earlier_render_whole(tmp_path, monkeypatch):
+    """The new transcript and chapters were in place before the audio, so when the audio
+    could not replace the earlier one (a file made immutable) the set was mismatched."""
+    import os
+
+    story = tmp_path / "s.txt"
+    story.write_text("The tide comes in. The night is still.\n", encoding="utf-8")
+    out = tmp_path / "x.mp3"
+    args = ["render", "--engine", "fake", "--tail", "2", "-o", str(out),
+            "--cache-dir", str(tmp_path / "cache"), "-q"]  # fmt: skip
+    assert runner.invoke(app, [*args, str(story)]).exit_code == 0
+    earlier = {p.name: p.read_bytes() for p in tmp_path.glob("x.mp3*")}
+    other = tmp_path / "t.txt"
+    other.write_text("A lamp is lit in the window.\n", encoding="utf-8")
+    replace = os.replace
+
+    def refused(src, dst, *a, **kw):
+        if Path(dst) == out:
+            raise PermissionError(1, "Operation not permitted")
+        return replace(src, dst, *a, **kw)
+
+    monkeypatch.setattr(os, "replace", refused)
+    result = runner.invoke(app, [*args, str(other)])
+    message = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "cannot put the file there" in message, message
+    assert "choose another output path" in message
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("x.mp3*")} == earlier

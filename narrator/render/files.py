@@ -13,12 +13,15 @@ import numpy as np
 
 from narrator.errors import RenderError
 from narrator.options import RenderSettings
+from narrator.page.markup import GENERATOR_MARK
 from narrator.render.sidecars import cover_path, sidecar_path
 from narrator.speech import SpeechCache
 from narrator.text.script import Script
 from soundscapes.files import (
+    OutputClashError,
     human_duration,
     human_size,
+    is_audio_file,
     scratch_name,
     short_of_space,
     space_shortfall,
@@ -62,17 +65,67 @@ def render_outputs(
     return outputs
 
 
+#: Roles whose files are audio (checked as such by ``check_outputs``).
+AUDIO_ROLES = ("output", "kept mix", "voice stem", "ambience stem")
+
+
+def written_by_narrator(path: Path) -> bool:
+    """Whether the sidecar at ``path`` is one narrator wrote, by what its kind starts with: a
+    file of the user's that is only named like one (``night.mp3.html``, ``night.mp3.vtt``) is
+    neither replaced nor removed."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    name = path.name
+    if name.endswith(".report.json"):
+        return head.lstrip().startswith(b"{") and b'"output"' in head[:200]
+    if name.endswith(".chapters.json"):
+        return b'"version"' in head and b'"chapters"' in head
+    if name.endswith(".vtt"):
+        return head.removeprefix(b"\xef\xbb\xbf").startswith(b"WEBVTT")
+    if name.endswith(".png"):  # matplotlib's, with its Software text chunk
+        return head.startswith(b"\x89PNG") and b"Matplotlib" in head
+    if name.endswith(".html"):
+        return GENERATOR_MARK.encode() in head
+    return name.endswith(".wav") and is_audio_file(path)
+
+
+def check_sidecars(outputs: list[tuple[str, Path]]) -> None:
+    """Refuse, before any work, to replace a file of the user's named like a sidecar.
+
+    Raises
+    ------
+    OutputClashError
+        Naming the file and how to keep it.
+    """
+    for role, path in outputs:
+        if role in AUDIO_ROLES or not path.is_file() or written_by_narrator(path):
+            continue
+        raise OutputClashError(
+            f"{path}: that file is there and narrator did not write it; the {role} would "
+            "replace it: move it, or choose another output path (-o)"
+        )
+
+
 def remove_stale_sidecars(
     output: Path, outputs: list[tuple[str, Path]], inputs: list[tuple[str, Path]]
 ) -> list[Path]:
     """Remove what an earlier render of ``output`` wrote beside it and this one did not (a
     plot, a listening page, stems, from --plot, --page, --stems then): left, they would show
-    a transcript, levels and sound of audio that is gone. Returns what went."""
+    a transcript, levels and sound of audio that is gone; only what narrator wrote. Returns
+    what went."""
     kept = {Path(path).resolve() for _, path in (*outputs, *inputs) if str(path) != "-"}
     every = render_outputs(output, plot=True, page=True, stems=True)
     removed = []
     for _, path in every:
-        if path.resolve() not in kept and path.is_file() and not path.is_symlink():
+        if (
+            path.resolve() not in kept
+            and path.is_file()
+            and not path.is_symlink()
+            and written_by_narrator(path)
+        ):
             with contextlib.suppress(OSError):
                 path.unlink()
                 removed.append(path)

@@ -35,7 +35,9 @@ from narrator.options import (
 )
 from narrator.page.episode import listening_page
 from narrator.render.files import (
+    AUDIO_ROLES,
     KeptStems,
+    check_sidecars,
     check_space,
     default_output,
     remove_stale_sidecars,
@@ -267,7 +269,8 @@ def render_story(
         *render_inputs(story, settings, script, user_scenes),
         *([("show artwork", episode.cover)] if episode and episode.cover else []),
     ]
-    check_outputs(outputs, inputs, audio=("output", "kept mix", "voice stem", "ambience stem"))
+    check_outputs(outputs, inputs, audio=AUDIO_ROLES)
+    check_sidecars(outputs)
     for path in (output, settings.keep_mix):
         if path is not None:
             check_writable(path)
@@ -395,7 +398,7 @@ def render_story(
                     measured_lufs=mixed.integrated_lufs,
                     target=target,
                     sample_peak=mixed.sample_peak,
-                    # A pair per block (1.5 s): kept always, for the report's loudness over time.
+                    # A reading each half second: kept always, for the report's loudness over time.
                     record_series=True,
                     preview=lambda every: (
                         v + b
@@ -405,23 +408,25 @@ def render_story(
                     ),
                 )
                 written_s = audio_info(tmp_out)[2]
-            if progress:
-                progress("sidecars", 0, 1)
-            with clock.stage("sidecars"):
-                sidecars = write_text_sidecars(output, script, narration.passages, chapters)
-            if settings.plot:
-                plot = sidecar_path(output, ".png")
-                with clock.stage("plot"):
-                    loudness_plot(
-                        plot,
-                        mastered.series,
-                        target_lufs=target.integrated_lufs,
-                        chapters=chapters,
-                        scenes=scene_changes(cues),
-                        title=script.title,
-                    )
-                sidecars["plot"] = str(plot)
-            sidecars.update(kept.names())
+        # After the audio is in place: if putting it there fails, the transcript and chapters
+        # beside it are still the earlier render's, as its audio is.
+        if progress:
+            progress("sidecars", 0, 1)
+        with clock.stage("sidecars"):
+            sidecars = write_text_sidecars(output, script, narration.passages, chapters)
+        if settings.plot:
+            plot = sidecar_path(output, ".png")
+            with clock.stage("plot"):
+                loudness_plot(
+                    plot,
+                    mastered.series,
+                    target_lufs=target.integrated_lufs,
+                    chapters=chapters,
+                    scenes=scene_changes(cues),
+                    title=script.title,
+                )
+            sidecars["plot"] = str(plot)
+        sidecars.update(kept.names())
     if settings.plot:
         # Last, so that it shows every stage but its own and the report's.
         stages = sidecar_path(output, ".stages.png")

@@ -564,7 +564,10 @@ def atomic_path(final: Path, *, suffix: str | None = None) -> Iterator[Path]:
         try:
             os.replace(tmp, final)
         except OSError as exc:
-            raise ExportError(f"{final}: cannot put the file there ({exc.strerror})") from None
+            raise ExportError(
+                f"{final}: cannot put the file there ({exc.strerror}); check that file's and "
+                "its folder's permissions, or choose another output path (-o)"
+            ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
