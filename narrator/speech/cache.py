@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import json
 import os
+import stat
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -42,6 +43,9 @@ _TAG_TEXT = (
 #: Bump when the stored layout changes, so old entries stop matching.
 CACHE_FORMAT = 1
 _SUFFIX = ".npz"
+#: The largest entry read, on disk or unpacked: a passage of the longest (a few thousand
+#: characters) is minutes of speech, a few tens of megabytes.
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
 _TEMP_PREFIX = ".tmp-"
 
 
@@ -119,12 +123,26 @@ class SpeechCache:
         ``None`` makes the caller synthesize the passage again, which replaces the entry."""
         path = self.path(key)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                audio = np.asarray(data["audio"], dtype=np.float32)
-                lengths = np.asarray(data["lengths"], dtype=np.int64)
-                rate = int(data["sample_rate_hz"])
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            # Without blocking: a FIFO put where an entry goes hung the render at its open.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
             return None
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+                    return None
+                with zipfile.ZipFile(handle) as archive:  # what it would unpack to
+                    if sum(i.file_size for i in archive.infolist()) > MAX_ENTRY_BYTES:
+                        return None
+                handle.seek(0)
+                with np.load(handle, allow_pickle=False) as data:
+                    audio = np.asarray(data["audio"], dtype=np.float32)
+                    lengths = np.asarray(data["lengths"], dtype=np.int64)
+                    rate = int(data["sample_rate_hz"])
+            # MemoryError: a damaged header that claims an array of hundreds of gigabytes.
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, MemoryError):
+                return None
         if not plausible(audio, lengths, rate) or (clips is not None and lengths.size != clips):
             return None
         bounds = np.concatenate([[0], np.cumsum(lengths)])
@@ -210,8 +228,11 @@ class SpeechCache:
             raise
 
     def _error(self, exc: OSError) -> CacheError:
+        # The file or folder at fault when the system names it (an entry that is a folder, a
+        # shard made read-only), else the cache's folder.
+        where = exc.filename if isinstance(exc.filename, str) else self.folder
         return CacheError(
-            f"{self.folder}: cannot write the speech cache ({exc.strerror or exc}); "
+            f"{where}: cannot write the speech cache ({exc.strerror or exc}); "
             "choose another --cache-dir, or render with --no-cache"
         )
 
@@ -233,7 +254,8 @@ class SpeechCache:
     def _files(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
-        return [p for p in self.folder.glob(f"*/*{_SUFFIX}") if p.is_file()]
+        # Whatever is not a folder: a FIFO or a link put where an entry goes is cleared too.
+        return [p for p in self.folder.glob(f"*/*{_SUFFIX}") if not p.is_dir()]
 
     def size_bytes(self) -> int:
         """Bytes on disk taken by entries (and any stray temporary files)."""

@@ -71,14 +71,34 @@ def test_round_trip_is_exact(tmp_path: Path):
     assert cache.size_bytes() >= sum(c.nbytes for c in clips)
 
 
+def _huge_header(data: bytes) -> bytes:
+    """The entry with its audio's header claiming 10^11 samples over 1000 bytes of data."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            member = src.read(name)
+            if name == "audio.npy":
+                header = np.lib.format.header_data_from_array_1_0(np.zeros(1, np.float32))
+                header["shape"] = (10**11,)
+                buf = io.BytesIO()
+                np.lib.format.write_array_header_1_0(buf, header)
+                member = buf.getvalue() + bytes(1000)
+            dst.writestr(name, member)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         lambda data: b"not a zip file at all",
         lambda data: data[: len(data) // 2],
         lambda data: b"",
+        lambda data: _huge_header(data),  # a traceback: "Unable to allocate 373. GiB"
     ],
-    ids=["garbage", "truncated", "empty"],
+    ids=["garbage", "truncated", "empty", "huge-header"],
 )
 def test_a_corrupt_entry_is_a_miss_and_gets_overwritten(tmp_path: Path, damage):
     cache = SpeechCache(tmp_path)
@@ -155,6 +175,30 @@ def test_a_render_killed_mid_write_leaves_no_corrupt_entry(tmp_path: Path):
     assert cache.get(key) is not None
     assert cache.clear() == 1
     assert cache.size_bytes() == 0 and cache.get(key) is None
+
+
+def test_a_fifo_where_an_entry_goes_is_a_miss_at_once_and_clear_removes_it(tmp_path: Path):
+    """A FIFO in place of an entry hung the render at its open, and ``cache --clear`` left
+    it, so the next render hung again."""
+    import os
+    import threading
+
+    cache = SpeechCache(tmp_path)
+    passages = [Passage(index=0, chapter=0, sentences=SENTENCES)]
+    (key,) = passage_keys(passages, SPEC)
+    cache.path(key).parent.mkdir(parents=True)
+    os.mkfifo(cache.path(key))
+    got: list[object] = []
+    reader = threading.Thread(target=lambda: got.append(cache.get(key)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive() and got == [None]
+    assert ensure_cached(passages, SPEC, cache) == (0, 1)  # synthesized, the FIFO replaced
+    assert cache.get(key) is not None
+    other = cache.path(passage_key(SPEC, "v", ("Another.",)))
+    other.parent.mkdir(exist_ok=True)
+    os.mkfifo(other)
+    assert cache.clear() == 2 and not other.exists() and not cache.path(key).exists()
 
 
 def test_clear_empties_the_cache(tmp_path: Path):
