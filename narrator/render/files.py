@@ -89,7 +89,7 @@ def written_by_narrator(path: Path) -> bool:
         return head.startswith(b"\x89PNG") and b"Matplotlib" in head
     if name.endswith(".html"):
         return GENERATOR_MARK.encode() in head
-    return name.endswith(".wav") and is_audio_file(path)
+    return False
 
 
 def check_sidecars(outputs: list[tuple[str, Path]]) -> None:
@@ -119,12 +119,12 @@ def remove_stale_sidecars(
     kept = {Path(path).resolve() for _, path in (*outputs, *inputs) if str(path) != "-"}
     every = render_outputs(output, plot=True, page=True, stems=True)
     removed = []
-    for _, path in every:
+    for role, path in every:
         if (
             path.resolve() not in kept
             and path.is_file()
             and not path.is_symlink()
-            and written_by_narrator(path)
+            and (is_audio_file(path) if role in AUDIO_ROLES else written_by_narrator(path))
         ):
             with contextlib.suppress(OSError):
                 path.unlink()
