@@ -25,7 +25,7 @@ import shutil
 import socket
 import stat
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from soundscapes.children import process_alive
@@ -238,6 +238,7 @@ def check_outputs(
     inputs: Sequence[tuple[str, Path]] = (),
     *,
     audio: Sequence[str] = (),
+    marks: Mapping[str, tuple[bytes, ...]] | None = None,
 ) -> None:
     """Refuse, before any work, a set of outputs that would overwrite something.
 
@@ -245,7 +246,8 @@ def check_outputs(
     out/night.mp3.vtt)`` and ``("story", night.mp3.vtt)``. An output clashes when it is one of
     the inputs, when two outputs are one file, or when it exists and is not a regular file.
     The roles in ``audio`` are audio files: one that exists and is not audio (``-o notes.txt
-    --format mp3``) is the user's and is not replaced.
+    --format mp3``) is the user's and is not replaced. So is a file of a role in ``marks``
+    whose first 4 KB hold none of that role's marks (``feed -o notes.txt``: no ``<rss``).
 
     Raises
     ------
@@ -279,6 +281,11 @@ def check_outputs(
                 f"{path}: that file is there and is not audio; the {role} would "
                 "overwrite it: choose another output path (-o), or remove it first"
             )
+        if marks and role in marks and not _marked(path, marks[role]):
+            raise OutputClashError(
+                f"{path}: that file is there and is not a {role} narrator wrote; the {role} "
+                "would overwrite it: choose another output path (-o), or remove it first"
+            )
         for other_role, other in seen:
             if same_file(path, other):
                 raise OutputClashError(
@@ -286,6 +293,16 @@ def check_outputs(
                     "choose other paths"
                 )
         seen.append((role, path))
+
+
+def _marked(path: Path, marks: tuple[bytes, ...]) -> bool:
+    """Whether ``path`` (a regular file, or nothing) holds one of ``marks`` in its head."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return True  # not there (or not readable): nothing of the user's is replaced
+    return not head or any(mark in head for mark in marks)
 
 
 #: The longest file name most Linux file systems take, bytes (ext4, XFS, Btrfs, tmpfs).

@@ -36,6 +36,7 @@ from narrator.publish.check import check_episode, check_show
 from narrator.publish.earlier import EarlierFeed, earlier_feed, is_uuid
 from narrator.publish.manifest import (
     DEFAULT_FEED_NAME,
+    OUR_MARKS,
     Episode,
     Manifest,
     episode_page,
@@ -402,7 +403,7 @@ def write_feed(manifest: Manifest, output: Path, *, feed_url: str | None = None)
         *others(show_files(manifest), "feed"),
         *published_artwork(manifest),
     ]
-    check_outputs([("feed", output)], made)
+    check_outputs([("feed", output)], made, marks=OUR_MARKS)
     pages = {
         ep.number_in_manifest: file_url(manifest, page)
         for ep in manifest.episodes

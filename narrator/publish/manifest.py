@@ -489,6 +489,11 @@ def episode_page(manifest: Manifest, episode: Episode) -> Path:
     return manifest.output_dir / SITE_PAGES / page_name(episode)
 
 
+#: What a feed or playlist narrator writes holds in its head, by role: a file of the user's
+#: where one would go is refused, not replaced (the site's pages: their generator mark).
+OUR_MARKS = {"feed": (b"<rss",), "playlist": (b"#EXTM3U",)}
+
+
 def show_files(manifest: Manifest) -> list[tuple[str, Path]]:
     """What narrator publishes for the show beside the episodes, as ``(role, path)``: the
     website's index and pages, the feed and the playlist at their usual names, and the

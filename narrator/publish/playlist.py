@@ -28,6 +28,7 @@ from narrator.publish.batch import (
 )
 from narrator.publish.manifest import (
     CLOSER_PREFIX,
+    OUR_MARKS,
     Manifest,
     manifest_inputs,
     others,
@@ -118,7 +119,7 @@ def write_playlist(
     """
     inputs = [*manifest_inputs(manifest), *published_files(manifest)]
     inputs += [*others(show_files(manifest), "playlist"), *published_artwork(manifest)]
-    check_outputs([("playlist", output)], inputs)
+    check_outputs([("playlist", output)], inputs, marks=OUR_MARKS)
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]
     entries = [
         PlaylistEntry(path=r.episode.output, title=r.title, duration_s=r.duration_s)
@@ -211,10 +212,14 @@ def _closers_in(playlist: Path, folder: Path) -> set[Path]:
     for line in lines:
         if not line.strip() or line.startswith("#"):
             continue
-        path = (playlist.parent / line.strip()).resolve()
-        made = sidecar_path(path, ".fingerprint.json").is_file()
-        if path.name.startswith(CLOSER_PREFIX) and path.parent == folder.resolve() and made:
-            found.add(path)
+        try:  # a line of the user's playlist may name no file this system can hold
+            path = (playlist.parent / line.strip()).resolve()
+            if not path.name.startswith(CLOSER_PREFIX) or path.parent != folder.resolve():
+                continue
+            if sidecar_path(path, ".fingerprint.json").is_file():
+                found.add(path)
+        except (OSError, ValueError):
+            continue
     return found
 
 

@@ -41,6 +41,7 @@ from narrator.publish.feed import (
     publish_artwork,
 )
 from narrator.publish.manifest import (
+    OUR_MARKS,
     SITE_INDEX,
     SITE_PAGES,
     Manifest,
@@ -95,7 +96,8 @@ def write_site(manifest: Manifest, feed: Path, *, feed_url: str | None = None) -
     made = [*manifest_inputs(manifest), *published_files(manifest)]
     made += [pair for pair in show_files(manifest) if pair[0] in ("playlist", "closer")]
     made += published_artwork(manifest)
-    check_outputs([*outputs, ("feed", feed)], made)
+    page_marks = {role: (GENERATOR_MARK.encode(),) for role, _ in outputs}
+    check_outputs([*outputs, ("feed", feed)], made, marks={**OUR_MARKS, **page_marks})
     rendered = [load_rendered(manifest, ep) for ep in manifest.episodes]  # before any write
     url = web_address(feed_url, "--feed-url") if feed_url else feed_url_for(manifest, feed)
     earlier = earlier_feed(feed)

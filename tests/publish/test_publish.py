@@ -529,6 +529,35 @@ def test_no_publishing_command_writes_over_another_one_s_file(site, tmp_path):
     assert mtimes(public) == before
 
 
+def test_no_publishing_command_writes_over_a_file_of_the_user_s(site, tmp_path):
+    """``feed -o notes.txt`` and ``playlist -o notes.txt`` replaced the user's notes, and
+    ``site`` their own index.html and feed.xml; a playlist of theirs with a line too long
+    for a file name, where the playlist goes, was a traceback."""
+    folder = copy_of(site, tmp_path)
+    manifest_path = str(folder / "podcast.toml")
+    public = folder / "public"
+    notes = folder / "notes.txt"
+    notes.write_text("mine\n")
+    for command, role in (("feed", "feed"), ("playlist", "playlist")):
+        result, text = cli(command, manifest_path, "-o", str(notes))
+        said = " ".join(text.split())
+        assert result.exit_code == 1 and f"is not a {role} narrator wrote" in said, said
+    assert notes.read_text() == "mine\n"
+    for name in ("index.html", "feed.xml"):
+        own = public / name
+        own.write_text("my own page\n")
+        result, text = cli("site", manifest_path)
+        assert result.exit_code == 1 and "narrator wrote" in text, text
+        assert own.read_text() == "my own page\n"
+        own.unlink()
+    long_line = public / "mine.m3u"
+    long_line.write_text("#EXTM3U\n" + "x" * 300 + "\n")
+    result, text = cli("playlist", manifest_path, "-o", str(long_line))
+    assert result.exit_code == 0 and "Traceback" not in text, text
+    result, text = cli("site", manifest_path)  # its own feed.xml and pages, written again
+    assert result.exit_code == 0, text
+
+
 def test_feed_site_and_playlist_run_again_change_nothing_and_say_so(site, tmp_path):
     folder = copy_of(site, tmp_path)
     manifest_path = str(folder / "podcast.toml")
