@@ -355,8 +355,10 @@ def test_click_detector_sees_a_discontinuity(layer_name: str) -> None:
 def test_speed_is_far_above_real_time(name: str) -> None:
     """A guard against per-sample Python loops (those run at a few times real time).
 
-    The target is 300x real time on one core (see the report); under a loaded test machine we
-    only require 60x, measured in process CPU time.
+    The target is 300x real time on one core (see the report, and the benchmarks for the
+    figures); this only requires 20x, in process CPU time, which a per-sample loop never
+    reaches: on a 2-core machine under a full test run beside other jobs, chimes (420x idle)
+    measured 48x, and a 60x bar failed there.
     """
     layer = create_layer(name, seed=1)
     layer.render(SR)
@@ -365,7 +367,7 @@ def test_speed_is_far_above_real_time(name: str) -> None:
     layer.render(20 * SR)
     elapsed = time.process_time() - start
     speed = 20.0 / max(elapsed, 1e-9)
-    assert speed > 60.0 or (threads not in (None, "1") and speed > 30.0), f"{speed:.0f}x"
+    assert speed > 20.0 or (threads not in (None, "1") and speed > 10.0), f"{speed:.0f}x"
 
 
 # --- the primitives the battery relies on -----------------------------------------------------
