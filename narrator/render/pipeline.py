@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -354,6 +354,10 @@ def render_story(
         )
         check_space(output.parent, total_frames, fmt, kept_wavs=len(kept))
         with (
+            # The transcript, chapters and plot are put in place after the audio (this stack
+            # closes last), and not at all when the audio cannot be: the earlier render's set
+            # stays whole. Killed before, the render leaves scratch only.
+            ExitStack() as staged,
             atomic_path(output) as tmp_out,
             scratch_file(output.parent, "stem-", ".voice.f32") as voice_scratch,
             scratch_file(output.parent, "stem-", ".ambience.f32") as ambience_scratch,
@@ -408,24 +412,25 @@ def render_story(
                     ),
                 )
                 written_s = audio_info(tmp_out)[2]
-        # After the audio is in place: if putting it there fails, the transcript and chapters
-        # beside it are still the earlier render's, as its audio is.
-        if progress:
-            progress("sidecars", 0, 1)
-        with clock.stage("sidecars"):
-            sidecars = write_text_sidecars(output, script, narration.passages, chapters)
-        if settings.plot:
-            plot = sidecar_path(output, ".png")
-            with clock.stage("plot"):
-                loudness_plot(
-                    plot,
-                    mastered.series,
-                    target_lufs=target.integrated_lufs,
-                    chapters=chapters,
-                    scenes=scene_changes(cues),
-                    title=script.title,
+            if progress:
+                progress("sidecars", 0, 1)
+            with clock.stage("sidecars"):
+                sidecars = write_text_sidecars(
+                    output, script, narration.passages, chapters, staged=staged
                 )
-            sidecars["plot"] = str(plot)
+            if settings.plot:
+                plot = sidecar_path(output, ".png")
+                with clock.stage("plot"):
+                    loudness_plot(
+                        plot,
+                        mastered.series,
+                        target_lufs=target.integrated_lufs,
+                        chapters=chapters,
+                        scenes=scene_changes(cues),
+                        title=script.title,
+                        staged=staged,
+                    )
+                sidecars["plot"] = str(plot)
         sidecars.update(kept.names())
     if settings.plot:
         # Last, so that it shows every stage but its own and the report's.

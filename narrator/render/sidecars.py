@@ -4,6 +4,7 @@ and the loudness plot.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -13,7 +14,7 @@ from pathlib import Path
 from narrator.errors import RenderError, brief
 from narrator.render.cues import sentence_cues
 from narrator.text.script import Script
-from soundscapes.output.export import write_text_atomic
+from soundscapes.output.export import atomic_path
 from soundscapes.output.tags import ChapterMark
 
 
@@ -99,14 +100,30 @@ def chapters_json(chapters: Sequence[ChapterMark], *, title: str) -> str:
 
 
 def write_text_sidecars(
-    output: Path, script: Script, timings: Sequence, chapters: Sequence[ChapterMark]
+    output: Path,
+    script: Script,
+    timings: Sequence,
+    chapters: Sequence[ChapterMark],
+    *,
+    staged: contextlib.ExitStack | None = None,
 ) -> dict[str, str]:
-    """Write the transcript and chapters beside ``output``; return their paths."""
+    """Write the transcript and chapters beside ``output``; return their paths. With
+    ``staged``, each is put in place when that stack closes (after the audio, and not at
+    all if the audio could not be)."""
     vtt = sidecar_path(output, ".vtt")
     chap = sidecar_path(output, ".chapters.json")
-    write_text_atomic(vtt, transcript_vtt(script, timings))
-    write_text_atomic(chap, chapters_json(chapters, title=script.title))
+    _staged_write(vtt, transcript_vtt(script, timings).encode("utf-8"), staged)
+    _staged_write(chap, chapters_json(chapters, title=script.title).encode("utf-8"), staged)
     return {"transcript": str(vtt), "chapters": str(chap)}
+
+
+def _staged_write(path: Path, data: bytes, staged: contextlib.ExitStack | None) -> None:
+    """``data`` to ``path`` atomically: now, or when ``staged`` closes without an error."""
+    if staged is None:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+    else:
+        staged.enter_context(atomic_path(path)).write_bytes(data)
 
 
 #: The largest cover file read, bytes: a 3000 px PNG is a few MB; more is not a cover.
@@ -237,8 +254,10 @@ def loudness_plot(
     chapters: Sequence[ChapterMark],
     scenes: Sequence[tuple[float, str]],
     title: str,
+    staged: contextlib.ExitStack | None = None,
 ) -> None:
-    """A PNG of short-term loudness over time with chapter and scene markers."""
+    """A PNG of short-term loudness over time with chapter and scene markers (``staged``:
+    as :func:`write_text_sidecars`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -261,18 +280,15 @@ def loudness_plot(
     ax.set_ylabel("LUFS (3 s)")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
-    save_png(fig, path)
+    save_png(fig, path, staged=staged)
 
 
-def save_png(fig, path: Path) -> None:
+def save_png(fig, path: Path, *, staged: contextlib.ExitStack | None = None) -> None:
     """Write a matplotlib figure to ``path`` as a PNG, atomically, and free it."""
     import matplotlib.pyplot as plt
-
-    from soundscapes.output.export import atomic_path
 
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buffer.getvalue())
+    _staged_write(path, buffer.getvalue(), staged)
