@@ -350,10 +350,57 @@ def scratch_name(purpose: str, *, hidden: bool = True) -> str:
     return f"{'.' if hidden else ''}narrator-{_host_tag()}-{os.getpid()}-{purpose}"
 
 
+#: The folders noted by :func:`note_scratch_folder`, newest last, at most this many.
+_NOTED_FOLDERS_MAX = 100
+
+
+def _noted_folders_file() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("narrator")) / "scratch-folders"
+
+
+def note_scratch_folder(folder: Path | str) -> None:
+    """Remember that ``folder`` holds scratch, so that what a killed process (``kill -9``)
+    left there is swept by the next command of any kind, wherever that one writes (it was
+    swept only by one that wrote into the same folder). Never raises."""
+    with contextlib.suppress(OSError, ValueError):
+        line = str(Path(folder).resolve())
+        if "\n" in line:
+            return
+        noted = _noted_folders_file()
+        known = noted.read_text("utf-8").splitlines() if noted.is_file() else []
+        if line in known:
+            return
+        noted.parent.mkdir(parents=True, exist_ok=True)
+        with open(noted, "a", encoding="utf-8") as handle:  # appends are whole lines
+            handle.write(line + "\n")
+
+
+def sweep_noted_scratch() -> int:
+    """:func:`sweep_scratch` in every folder :func:`note_scratch_folder` noted; folders gone
+    are forgotten. Returns how many entries went. Never raises."""
+    removed = 0
+    with contextlib.suppress(OSError, ValueError):
+        noted = _noted_folders_file()
+        if not noted.is_file():
+            return 0
+        known = list(dict.fromkeys(noted.read_text("utf-8").splitlines()))
+        kept = [folder for folder in known if folder and os.path.isdir(folder)]
+        for folder in kept:
+            removed += sweep_scratch(folder)
+        if kept != known or len(kept) > _NOTED_FOLDERS_MAX:
+            fresh = noted.with_name(scratch_name("noted-") + ".tmp")
+            fresh.write_text("".join(f"{f}\n" for f in kept[-_NOTED_FOLDERS_MAX:]), "utf-8")
+            os.replace(fresh, noted)
+    return removed
+
+
 @contextlib.contextmanager
 def scratch_file(folder: Path, purpose: str, suffix: str = "") -> Iterator[Path]:
     """A scratch file in ``folder`` (the output's disk), named by :func:`scratch_name` so that
     one left by a killed process is swept by the next, and always removed."""
+    note_scratch_folder(folder)
     fd, name = tempfile.mkstemp(prefix=scratch_name(purpose), suffix=suffix, dir=folder)
     os.close(fd)
     try:

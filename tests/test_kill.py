@@ -165,6 +165,29 @@ def test_kill_9_at_any_stage_leaves_nothing_and_the_rerun_is_whole(tmp_path, sta
     assert story.read_text(encoding="utf-8") == STORY
 
 
+def test_what_a_kill_9_left_is_swept_by_the_next_command_of_any_kind(tmp_path):
+    """Scratch of gigabytes (stems, a closer's bed) stayed until a command wrote into that
+    same folder again: a render elsewhere, a batch with nothing to render, a feed left it."""
+    story = tmp_path / "waves.txt"
+    story.write_text(STORY, encoding="utf-8")
+    out = tmp_path / "out" / "waves.mp3"
+    args = [str(story), "-o", str(out), "--cache-dir", str(tmp_path / "cache"), *ARGS]
+    env = {**_env(tmp_path, uuid.uuid4().hex), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    killed = _strike("mix", "kill", args, env)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _scratch(out.parent)
+    elsewhere = subprocess.run(
+        [sys.executable, "-m", "narrator", "passages", str(story)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert not _scratch(out.parent), _scratch(out.parent)
+
+
 #: How a render is stopped at a stage: Ctrl-C at every stage; SIGHUP (the terminal or SSH
 #: session closed; it left five scratch files, 47 MB, beside the output) at two.
 STOPS = [*(("interrupt", stage) for stage in POINTS), ("hangup", "speech"), ("hangup", "mix")]

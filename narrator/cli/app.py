@@ -17,6 +17,7 @@ import typer
 from narrator.cli.display import err, fail, print_error
 from narrator.errors import NarratorError
 from soundscapes.errors import SoundscapeError
+from soundscapes.files import sweep_noted_scratch
 
 app = typer.Typer(
     name="narrator",
@@ -63,6 +64,9 @@ def handles_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # What a command killed outright (kill -9) left in any folder it wrote scratch to:
+        # stems and beds of gigabytes, which only a command writing there again swept.
+        sweep_noted_scratch()
         try:
             return func(*args, **kwargs)
         except typer.Exit:

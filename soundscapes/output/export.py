@@ -26,6 +26,7 @@ import soundfile as sf
 from soundscapes.errors import ExportError
 from soundscapes.files import (
     DISK_FULL,
+    note_scratch_folder,
     scratch_name,
     short_of_space,
     sweep_scratch,
@@ -543,6 +544,7 @@ def atomic_path(final: Path, *, suffix: str | None = None) -> Iterator[Path]:
     if final.is_dir():
         raise ExportError(f"{final}: that is a folder; give a file name")
     _make_folder(final.parent)
+    note_scratch_folder(final.parent)
     try:
         fd, tmp_name = tempfile.mkstemp(
             prefix=scratch_name(f"{final.name[:60]}."),
