@@ -193,6 +193,19 @@ def test_what_a_kill_9_left_is_swept_by_the_next_command_of_any_kind(tmp_path):
 STOPS = [*(("interrupt", stage) for stage in POINTS), ("hangup", "speech"), ("hangup", "mix")]
 
 
+def test_ctrl_c_with_no_cache_does_not_promise_a_resume(tmp_path):
+    """It said "finished passages are cached and a re-run resumes" with --no-cache too."""
+    story = tmp_path / "waves.txt"
+    story.write_text(STORY, encoding="utf-8")
+    out = tmp_path / "out" / "waves.mp3"
+    done = _strike(
+        "speech", "interrupt", [str(story), "-o", str(out), "--no-cache", *ARGS],
+        _env(tmp_path, uuid.uuid4().hex),
+    )  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == ["interrupted; nothing was written"]
+
+
 @pytest.mark.parametrize(("how", "stage"), STOPS)
 def test_ctrl_c_or_a_hangup_at_any_stage_says_interrupted_and_leaves_nothing(tmp_path, how, stage):
     story = tmp_path / "waves.txt"

@@ -67,31 +67,33 @@ def handles_errors(func):
         # What a command killed outright (kill -9) left in any folder it wrote scratch to:
         # stems and beds of gigabytes, which only a command writing there again swept.
         sweep_noted_scratch()
+        # With --no-cache nothing a re-run could resume from was kept.
+        cached = kwargs.get("cache") is not False
         try:
             return func(*args, **kwargs)
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            raise _interrupted(func.__name__) from None
+            raise _interrupted(func.__name__, cached=cached) from None
         except (NarratorError, SoundscapeError) as exc:
             if _stopped_by is not None:
-                raise _interrupted(func.__name__) from None
+                raise _interrupted(func.__name__, cached=cached) from None
             raise fail(str(exc)) from None
         except Exception:
             if _stopped_by is not None:
-                raise _interrupted(func.__name__) from None
+                raise _interrupted(func.__name__, cached=cached) from None
             raise
 
     return wrapper
 
 
-def _interrupted(command: str) -> typer.Exit:
+def _interrupted(command: str, *, cached: bool = True) -> typer.Exit:
     import signal
 
     # Outputs are written atomically: an interrupted command leaves none half-written.
     note = (
         "finished passages are cached and a re-run resumes"
-        if command in ("render", "batch")
+        if command in ("render", "batch") and cached
         else "nothing was written"
     )
     with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
