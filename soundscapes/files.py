@@ -274,17 +274,17 @@ def check_outputs(
             if str(source) != "-" and same_file(path, Path(source)):
                 raise OutputClashError(
                     f"{path}: the {role} would overwrite the {in_role} {source}; "
-                    "choose another output path (-o)"
+                    f"choose {_another(role)}"
                 )
         if role in audio and not is_audio_file(path):
             raise OutputClashError(
                 f"{path}: that file is there and is not audio; the {role} would "
-                "overwrite it: choose another output path (-o), or remove it first"
+                f"overwrite it: choose {_another(role)}, or remove it first"
             )
         if marks and role in marks and not _marked(path, marks[role]):
             raise OutputClashError(
                 f"{path}: that file is there and is not a {role} narrator wrote; the {role} "
-                "would overwrite it: choose another output path (-o), or remove it first"
+                f"would overwrite it: choose {_another(role)}, or remove it first"
             )
         for other_role, other in seen:
             if same_file(path, other):
@@ -293,6 +293,11 @@ def check_outputs(
                     "choose other paths"
                 )
         seen.append((role, path))
+
+
+def _another(role: str) -> str:
+    """How to give another path for an output of ``role``: the option that names it."""
+    return "another --keep-mix path" if role == "kept mix" else "another output path (-o)"
 
 
 def _marked(path: Path, marks: tuple[bytes, ...]) -> bool:

@@ -270,7 +270,8 @@ def test_an_existing_file_that_is_not_audio_is_not_replaced_by_audio(hostile, tm
     fake_wav.write_text("not a mix\n", encoding="utf-8")
     hostile(
         ["render", str(story), "-o", str(tmp_path / "a.mp3"), "--keep-mix", str(fake_wav), *FAKE],
-        expect=r"notes\.wav: that file is there and is not audio; the kept mix",
+        expect=r"notes\.wav: that file is there and is not audio; the kept mix would "
+        r"overwrite it: choose another --keep-mix path",
     )
     again = tmp_path / "again.mp3"
     for _ in range(2):
