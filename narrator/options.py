@@ -85,7 +85,7 @@ def _o(key: str, field_name: str, kind: str, default: Any, text: str, **extra: A
 #: Every render option, in the order ``--help`` and the README show them.
 OPTIONS: tuple[Option, ...] = (
     _o("output", "output", "path", None, "output file; its suffix picks the format",
-       places=frozenset({CLI}), short="-o", default_text="out/STORY.mp3"),
+       places=frozenset({CLI}), short="-o", default_text="out/STORY.mp3 (stdin.mp3 for -)"),
     _o("format", "fmt", "format", None, "output format",
        default_text=f"from -o, else {DEFAULT_FORMAT}"),
     _o("engine", "engine", "text", "piper",

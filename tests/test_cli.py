@@ -78,6 +78,15 @@ def test_default_output_goes_to_out_folder(short_story, tmp_path, fake_args, mon
     monkeypatch.chdir(tmp_path)
     assert render([str(short_story), *fake_args]).exit_code == 0
     assert (tmp_path / "out" / "shore.mp3").stat().st_size > 10_000
+    # From standard input: out/stdin.mp3 (it was out/story.mp3, a story.txt's render too).
+    story = tmp_path / "story.txt"
+    story.write_text("A lamp is lit.\n")
+    assert render([str(story), *fake_args]).exit_code == 0
+    rendered = (tmp_path / "out" / "story.mp3").read_bytes()
+    piped = runner.invoke(app, ["render", "-", *fake_args], input="The tide comes in.\n")
+    assert piped.exit_code == 0, piped.stderr
+    assert (tmp_path / "out" / "stdin.mp3").is_file()
+    assert (tmp_path / "out" / "story.mp3").read_bytes() == rendered
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,9 @@ from soundscapes.source import SAMPLE_RATE_HZ
 
 
 def default_output(story: Path, fmt: str = DEFAULT_FORMAT) -> Path:
-    """``out/<story stem>.<suffix>`` (``out/story.mp3`` for standard input)."""
-    stem = "story" if str(story) == "-" else story.stem
+    """``out/<story stem>.<suffix>`` (``out/stdin.mp3`` for standard input: ``story`` was the
+    render of a ``story.txt`` too, and was replaced without a word)."""
+    stem = "stdin" if str(story) == "-" else story.stem
     return Path("out") / f"{stem}{get_format(fmt).suffix}"
 
 
