@@ -137,6 +137,10 @@ class SpeechCache:
                         return None
                 handle.seek(0)
                 with np.load(handle, allow_pickle=False) as data:
+                    # Its own key, where it records one: an entry copied or moved to another
+                    # key's place is another passage's speech (entries made before: trusted).
+                    if "key" in data.files and str(data["key"]) != key:
+                        return None
                     audio = np.asarray(data["audio"], dtype=np.float32)
                     lengths = np.asarray(data["lengths"], dtype=np.int64)
                     rate = int(data["sample_rate_hz"])
@@ -216,6 +220,7 @@ class SpeechCache:
                     audio=np.concatenate(arrays),
                     lengths=np.array([a.size for a in arrays], dtype=np.int64),
                     sample_rate_hz=np.int64(sample_rate_hz),
+                    key=np.array(key),
                 )
                 handle.flush()
                 os.fsync(handle.fileno())

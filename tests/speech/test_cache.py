@@ -259,3 +259,18 @@ def test_another_voice_into_the_same_cache_is_synthesized_in_that_voice(tmp_path
     assert set(passage_keys(script.passages, low)).isdisjoint(
         passage_keys(script.passages, high)
     ), "the speech cache key does not hold the voice: two voices share entries"
+
+
+def test_an_entry_moved_to_another_key_s_place_is_a_miss(tmp_path: Path):
+    """Entries swapped between two keys' places were hits: the render said another
+    passage's words with "6 hits / 0 new"."""
+    import shutil
+
+    cache = SpeechCache(tmp_path)
+    first, second = (passage_key(SPEC, "v", (f"Sentence {i}.",)) for i in (1, 2))
+    cache.put(first, _clips(1), 22050)
+    cache.put(second, _clips(2), 22050)
+    cache.path(second).unlink()
+    shutil.copy(cache.path(first), cache.path(second))
+    assert cache.get(first) is not None
+    assert cache.get(second) is None
