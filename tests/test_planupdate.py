@@ -110,8 +110,10 @@ def test_plan_update_from_the_command_line(tmp_path):
 
     updated = runner.invoke(app, ["plan", str(story), "-o", str(plan), "--update"])
     assert updated.exit_code == 0, updated.stderr
-    assert re.search(r"updated .*11 passages kept their scenes, 1 of them edited \(passage 8\)",
-                     updated.output.replace("\n", " ")), updated.output  # fmt: skip
+    assert re.search(
+        r"updated .*11 passages kept their scenes, 1 of them reworded in the story \(passage 8\)",
+        updated.output.replace("\n", " "),
+    ), updated.output
     shown = runner.invoke(app, ["passages", str(story), "--plan", str(plan), "--json"])
     assert shown.exit_code == 0, shown.stderr
     assert '"scene": "storm"' in shown.output

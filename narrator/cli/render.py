@@ -223,7 +223,8 @@ def _carried(done: PlanUpdate) -> str:
 
     said = [f"{display.count(len(done.kept) + len(done.edited), 'passage')} kept their scenes"]
     if done.edited:
-        said[0] += f", {len(done.edited)} of them edited{which(done.edited)}"
+        # The story's words, not the plan's entries (the user's edits there are all kept).
+        said[0] += f", {len(done.edited)} of them reworded in the story{which(done.edited)}"
     if done.new:
         said.append(f"{len(done.new)} planned anew{which(done.new)}")
     if done.cued:
