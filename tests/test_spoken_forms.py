@@ -193,6 +193,13 @@ HARD_FORMS = [
         "Charles I of England; Charles I was beheaded; ask John I think.",
         "Charles the First of England; Charles the First was beheaded; ask John I think.",
     ),
+    # …and what only looks like them: names before a time, the pronoun, a laugh, a file.
+    (
+        "Tell Daniel 7:30 suits; I told Peter I was born then; James I and Sam came.",
+        "Tell Daniel seven thirty suits; I told Peter I was born then; James I and Sam came.",
+    ),
+    ("Isaiah 40:31, I got 3 ha ha.", "Isaiah chapter forty, verse thirty-one, I got three ha ha."),
+    ("File 2023-0415.", "File two thousand and twenty-three dash zero four one five."),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

@@ -82,11 +82,29 @@ def test_the_only_heading_at_a_story_s_top_is_its_title_not_the_file_name(tmp_pa
     script = parse_story(lone)
     assert script.title == "The Lighthouse Keeper"
     assert [c.title for c in script.chapters] == ["The Lighthouse Keeper"]
+    # With a title of its own, the story keeps its only heading as a chapter.
+    lone.write_text("---\ntitle: Night Harbour\n---\n# Chapter One\n\nShe slept.\n")
+    script = parse_story(lone)
+    assert script.title == "Night Harbour"
+    assert [c.title for c in script.chapters] == ["Chapter One"]
     below = tmp_path / "below.md"
     below.write_text("She slept.\n\n# Morning\n\nThe waves came.\n")
     script = parse_story(below)
     assert script.title == "Below"
     assert [c.title for c in script.chapters] == ["Below", "Morning"]
+
+
+def test_the_opening_kept_for_a_summary_is_the_story_as_written():
+    """The feed's stand-in description had the text made ready for a voice: em dashes as
+    commas, curly quotes straight, "Dr." as "Doctor"; a cue left a space before its stop."""
+    script = parse_text(
+        "The sea — calm and grey — rolled in [scene: coast]. “Hush,” Dr. Lee said… "
+        "Quoi ? [sic] ok [pause 1s] now.\n\n[pause 2s]\n\nMore.\n",
+        source="s.txt",
+    )
+    assert script.opening == (
+        "The sea — calm and grey — rolled in. “Hush,” Dr. Lee said… Quoi ? [sic] ok now. More."
+    )
 
 
 def test_passages_json_round_trips_into_the_same_script():
@@ -116,6 +134,9 @@ def test_toml_front_matter_and_unknown_key_errors():
     # A "[" or "{" left open is named where it opened, not at the end the parser reached.
     with pytest.raises(ScriptError, match=r"^s\.txt:4: front matter is not valid YAML"):
         parse_text("---\ntitle: A\npace: 120\nfoo: [1, 2\n---\nText.", source="s.txt")
+    # …but a fault inside one that closes is named at the fault.
+    with pytest.raises(ScriptError, match=r"^s\.txt:5: front matter is not valid YAML"):
+        parse_text("---\ntitle: A\ntags: [\n  a,\n  rain: heavy: x,\n  b]\n---\nT.", source="s.txt")
 
 
 def test_front_matter_after_blank_lines_is_front_matter_with_its_lines_right():
@@ -483,16 +504,20 @@ def test_a_time_phrase_is_no_sentence_of_its_own_and_an_answered_no_ends_one():
     no. 3 days later" was "number three days later"."""
     text = (
         "At 5 a.m. John woke. I woke at 6 a.m. Anna slept on. Tomorrow at 7 p.m. Anna leaves. "
-        "He said no. 3 days later he came. Take the no. 3 bus."
+        "After supper we read until 10 p.m. The fire burned low. "
+        "He said no. 3 days later he came. Take the no. 3 bus. The old well no. 3 was dry."
     )
     assert sentences_of(text) == (
         "At five a.m. John woke.",
         "I woke at six a.m.",
         "Anna slept on.",
         "Tomorrow at seven p.m. Anna leaves.",
+        "After supper we read until ten p.m.",  # more than a time: a sentence of its own
+        "The fire burned low.",
         "He said no.",
         "three days later he came.",
         "Take the number three bus.",
+        "The old well number three was dry.",
     )
 
 

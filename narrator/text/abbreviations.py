@@ -83,8 +83,7 @@ def _before_number(m: re.Match[str]) -> str:
 
 #: A word after which "no." is the answer, not "number": "She said no. 3 days later…".
 _ANSWER_BEFORE_RE = re.compile(
-    r"\b(?:said|say|says|saying|answered|replied|whispered|shouted|cried|nodded|shook|"
-    r"just|simply|firmly|quietly|softly|gently|flatly|oh|well)\s+$"
+    r"\b(?:said|say|says|saying|answered|replied|whispered|shouted|cried|nodded|shook)\s+$"
 )
 
 

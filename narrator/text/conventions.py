@@ -115,21 +115,31 @@ _HOURS_SPAN_RE = re.compile(
     r"(?<![\w.,:])(?P<a>(?:[01]\d|2[0-3])[0-5]\d)\s?[–-]\s?(?P<b>(?:[01]\d|2[0-3])[0-5]\d)"
     r"(?![\w.,:]?\d)"
 )
+#: Books of the Bible whose names are no first names or plain words: "Isaiah 40:31" is a verse.
 _BOOKS = (
-    "Genesis|Exodus|Leviticus|Numbers|Deuteronomy|Joshua|Judges|Ruth|Samuel|Kings|Chronicles|"
-    "Ezra|Nehemiah|Esther|Job|Psalms?|Proverbs|Ecclesiastes|Song of Songs|Song of Solomon|"
-    "Isaiah|Jeremiah|Lamentations|Ezekiel|Daniel|Hosea|Joel|Amos|Obadiah|Jonah|Micah|Nahum|"
-    "Habakkuk|Zephaniah|Haggai|Zechariah|Malachi|Matthew|Mark|Luke|John|Acts|Romans|"
-    "Corinthians|Galatians|Ephesians|Philippians|Colossians|Thessalonians|Timothy|Titus|"
-    "Philemon|Hebrews|James|Peter|Jude|Revelation"
+    "Genesis|Exodus|Leviticus|Deuteronomy|Chronicles|Nehemiah|Psalms?|Proverbs|Ecclesiastes|"
+    "Song of Songs|Song of Solomon|Isaiah|Jeremiah|Lamentations|Ezekiel|Hosea|Obadiah|"
+    "Habakkuk|Zephaniah|Haggai|Zechariah|Malachi|Corinthians|Galatians|Ephesians|"
+    "Philippians|Colossians|Thessalonians|Philemon|Hebrews|Revelation"
+)
+#: Those that are names or words too ("Daniel 7:30 would be fine"): a verse only with its
+#: book's number before it ("1 John 3:16", "II Kings 2:11") or a span of verses after it.
+_NAMED_BOOKS = (
+    "Numbers|Joshua|Judges|Ruth|Samuel|Kings|Ezra|Esther|Job|Daniel|Joel|Amos|Jonah|Micah|"
+    "Nahum|Matthew|Mark|Luke|John|Acts|Romans|Timothy|Titus|James|Peter|Jude"
 )
 #: ``Luke 2:1-14``, ``1 John 3:16``: a book, its chapter and verses (not after "at": "at
 #: John 9:30" is no verse; not before a.m. or p.m.).
 _VERSE_RE = re.compile(
-    r"(?<![Aa]t )(?<![Bb]y )\b(?:(?P<nth>[123]|I{1,3})\s)?(?P<book>" + _BOOKS + r")\s"
-    r"(?P<c>\d{1,3}):(?P<v>\d{1,3})(?:\s?[–-]\s?(?P<v2>\d{1,3}))?(?![\w:]|[.,]\d|\s?[ap]\.?m\b)"
+    r"(?<![Aa]t )(?<![Bb]y )\b(?:(?P<nth>[123]|II|III)\s)?(?P<book>"
+    + _BOOKS
+    + "|"
+    + _NAMED_BOOKS
+    + r")\s(?P<c>\d{1,3}):(?P<v>\d{1,3})(?:\s?[–-]\s?(?P<v2>\d{1,3}))?"
+    r"(?![\w:]|[.,]\d|\s?[ap]\.?m\b)"
 )
-_NTH = {"1": "First", "2": "Second", "3": "Third", "I": "First", "II": "Second", "III": "Third"}
+_NAMED_BOOK_RE = re.compile(_NAMED_BOOKS)
+_NTH = {"1": "First", "2": "Second", "3": "Third", "II": "Second", "III": "Third"}
 
 
 def _hour_words(hhmm: str) -> str:
@@ -142,12 +152,17 @@ def _hour_words(hhmm: str) -> str:
 
 
 def _hours_span(m: re.Match[str]) -> str:
-    if "0" not in (m["a"][0], m["b"][0]):
-        return m[0]  # "1100-1400" may be years
-    return f"{_hour_words(m['a'])} to {_hour_words(m['b'])}"
+    a, b = m["a"], m["b"]
+    # Hours are kept on the fives and run forward: "0121-1234" is a phone number, "2023-0415"
+    # a file's; "1100-1400" may be years (read the same way).
+    if "0" not in (a[0], b[0]) or int(a[2:]) % 5 or int(b[2:]) % 5 or b <= a:
+        return m[0]
+    return f"{_hour_words(a)} to {_hour_words(b)}"
 
 
 def _verse(m: re.Match[str]) -> str:
+    if _NAMED_BOOK_RE.fullmatch(m["book"]) and not (m["nth"] or m["v2"]):
+        return m[0]  # "Mark 3:15 was the time the train left"
     book = f"{_NTH[m['nth']]} {m['book']}" if m["nth"] else m["book"]
     chapter, verse = num2words(int(m["c"])), num2words(int(m["v"]))
     # A psalm is numbered, not a chapter: "Psalm twenty-three, verse four".

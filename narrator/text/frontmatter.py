@@ -185,11 +185,15 @@ def _parse(raw: str, fence: str, source: str) -> tuple[dict[str, Any], dict[str,
         raise ScriptError(f"{source}:{exc.line + 2}: {exc.message}") from None
     except yaml.YAMLError as exc:
         # Where the faulty token began ("author B" lacks its colon: the scanner finds out a
-        # line later), or the "[" or "{" left open ("foo: [1, 2": the parser finds out at
-        # the end), else where the parser stopped (its context is the whole mapping).
+        # line later), or the "[" or "{" never closed ("foo: [1, 2": the parser finds out at
+        # the end), else where the parser stopped (its context is the whole mapping; inside
+        # a "[" that closes, the fault is there).
         scanned = isinstance(exc, yaml.scanner.ScannerError)
-        opened = "flow" in (getattr(exc, "context", None) or "")
-        mark = ((scanned or opened) and exc.context_mark) or getattr(exc, "problem_mark", None)
+        problem_mark = getattr(exc, "problem_mark", None)
+        opened = "flow" in (getattr(exc, "context", None) or "") and (
+            problem_mark is None or problem_mark.index >= len(raw.rstrip())
+        )
+        mark = ((scanned or opened) and exc.context_mark) or problem_mark
         where = f"{source}:{mark.line + 2}" if mark else source
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ScriptError(f"{where}: front matter is not valid YAML ({_cut(problem)})") from None

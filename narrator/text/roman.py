@@ -73,12 +73,11 @@ _REGNAL_RE = re.compile(
     r"\b(?P<name>" + "|".join(_REGNAL_NAMES) + r")\s+(?P<n>X{0,3}(?:IX|IV|V?I{0,3}))" + _AFTER
 )
 #: What says a lone I after a monarch's name is "the First", not the pronoun: a stop or the
-#: end, "of England", a possessive, "and James II", or what a reign does ("Charles I was
-#: beheaded"; "John I think" stays the pronoun).
+#: end, "of England", a possessive, or what only a reign does ("Charles I was beheaded",
+#: "reigned"; "I told Peter I was born…", "Tell James I and Sam…" keep the pronoun).
 _FIRST_NEXT_RE = re.compile(
-    r"\s*(?:[,.;:!?)]|$)|['’]s\b|\s+(?:of|and)\s+[A-Z]|\s+(?:reigned|ruled|died|succeeded)\b"
-    r"|\s+was\s+(?:king|queen|emperor|empress|tsar|pope|crowned|born|beheaded|executed|buried"
-    r"|succeeded|deposed)\b"
+    r"\s*(?:[,.;:!?)]|$)|['’]s\b|\s+of\s+[A-Z]|\s+(?:reigned|ruled)\b"
+    r"|\s+was\s+(?:king|queen|emperor|empress|tsar|pope|crowned|beheaded|executed|deposed)\b"
 )
 
 

@@ -287,7 +287,7 @@ def parse_text(
     )
     lex = (lexicon or Lexicon()).merged(meta.pronounce)
     builder = _Builder(cues=cues, lexicon=lex, day_first=_day_first(meta.language))
-    chapter_level, title_block = _chapter_level(blocks)
+    chapter_level, title_block = _chapter_level(blocks, titled=bool(title or meta.title))
     story_title = (
         title or meta.title or (_display(title_block.text, cues) if title_block else default_title)
     )
@@ -349,17 +349,26 @@ _OPENING_KEPT_CHARS = 1000
 
 
 def _opening(blocks: list[Block], cues: list[Cue]) -> str:
-    """The story's first paragraphs as written, headings left out."""
+    """The story's first paragraphs as written (its dashes, quotes and spacing: not made
+    ready for a voice), headings and cues left out."""
     out = ""
     for block in blocks:
-        if not block.level and (text := _display(block.text, cues)):
+        if block.level:
+            continue
+        text = PLACEHOLDER_RE.sub(
+            lambda m: cues[int(m[1])].text if cues[int(m[1])].kind == "literal" else "\0",
+            block.text,
+        )
+        # A cue goes with the spaces around it ("day [scene: coast]." is "day.").
+        text = _CUE_GONE_RE.sub(lambda m: "" if m["mark"] is not None else " ", text)
+        if text := " ".join(text.split()):
             out = f"{out} {text}".strip()
             if len(out) >= _OPENING_KEPT_CHARS:
                 break
-    return _SPACE_BEFORE_MARK_RE.sub(r"\1", out)  # "day [scene: coast]." left "day ."
+    return out
 
 
-_SPACE_BEFORE_MARK_RE = re.compile(r"\s+([.,;:!?])")
+_CUE_GONE_RE = re.compile(r"\s*\0\s*(?:(?=[.,;:!?])(?P<mark>))?")
 
 
 def _shown(cue: Cue) -> str:
@@ -401,8 +410,9 @@ def _number_chapters(builder: _Builder, story_title: str) -> tuple[list[Chapter]
     return out_chapters, out_passages
 
 
-def _chapter_level(blocks: list[Block]) -> tuple[int, Block | None]:
-    """Heading level that makes chapters, and a lone top heading used as the story title."""
+def _chapter_level(blocks: list[Block], *, titled: bool) -> tuple[int, Block | None]:
+    """Heading level that makes chapters, and a lone top heading used as the story title
+    (``titled``: the story has a title already, so its only heading stays a chapter)."""
     headings = [b for b in blocks if b.level]
     if not headings:
         return 0, None
@@ -411,7 +421,7 @@ def _chapter_level(blocks: list[Block]) -> tuple[int, Block | None]:
     deeper = [b for b in headings if b.level > top]
     if len(tops) == 1 and deeper and blocks[0] is tops[0]:
         return min(b.level for b in deeper), tops[0]
-    if len(headings) == 1 and blocks[0] is tops[0]:
+    if len(headings) == 1 and blocks[0] is tops[0] and not titled:
         return top, tops[0]  # "# The Lighthouse" over the whole story is its title
     return top, None
 

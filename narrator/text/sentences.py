@@ -225,13 +225,20 @@ _LETTER_END_RE = re.compile(rf"(?<![\w.])(?:[A-Z]\.){{1,4}}(?={OPENER_NEXT})")
 _QUOTE_TURN_RE = re.compile(r"[.?!]\.{0,2}[\"'](?=\s+[\"'][^\W\d_])")
 
 
+#: The words a time of day is said in ("half past six", "ten forty-five").
+_CLOCK_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|oh|o'clock|half|"
+    r"quarter|past|to|about|around|exactly)"
+)
 #: A time of day and the word that brings it, with no sentence of its own: the segmenter
 #: ends one at "a.m." before a name ("At five a.m. John woke" was "At five a.m.", "John woke").
+#: Nothing but the time between them: "After supper we read until ten p.m." is a sentence.
 _TIME_PHRASE_RE = re.compile(
     r"(?:(?:[Tt]omorrow|[Tt]onight|[Tt]oday|[Yy]esterday|[Tt]hen|[Aa]nd|[Bb]ut|[Ss]o|[Jj]ust"
     r"|[Ee]xactly|[Pp]romptly|(?:[Ee]very|[Ee]ach) (?:day|morning|night|evening)),?\s+)?"
     r"(?:[Aa]t|[Bb]y|[Aa]round|[Aa]bout|[Bb]efore|[Aa]fter|[Uu]ntil|[Tt]ill|[Ss]ince|[Ff]rom"
-    r"|[Nn]ear|[Tt]owards?|[Pp]ast)\s+[\w' -]{1,30}?\s?[ap]\.m\."
+    rf"|[Nn]ear|[Tt]owards?|[Pp]ast)(?:[\s-]+{_CLOCK_WORDS}){{1,5}}\s?[ap]\.m\."
 )
 
 

@@ -162,6 +162,7 @@ _UNITS = {
     "tbsp": ("tablespoon", "tablespoons"), "tsp": ("teaspoon", "teaspoons"),
     "ha": ("hectare", "hectares"),
 }  # fmt: skip
+_LAUGH_NEXT_RE = re.compile(r"[\s,!]*(?:ha|he|hah)\b|!", re.IGNORECASE)
 #: A measure's word after "30 m": "a cliff 30 m high" is meters, whatever "5 m" is alone.
 _MEASURE_NEXT_RE = re.compile(
     r"\s+(?:high|tall|long|wide|deep|thick|away|above|below|beneath|across|offshore|inland"
@@ -452,6 +453,8 @@ def _degrees(m: re.Match[str]) -> str:
 
 def _unit(m: re.Match[str]) -> str:
     unit = m["unit"]
+    if unit == "ha" and _LAUGH_NEXT_RE.match(m.string, m.end()):
+        return m[0]  # "I got 3 ha ha" is a laugh
     measured = unit == "m" and _MEASURE_NEXT_RE.match(m.string, m.end())
     if m["space"] and len(unit) == 1 and not m["power"] and not measured:
         return m[0]  # "5 m" may be minutes, meters or a million: left to be read as written
