@@ -359,10 +359,31 @@ def scratch_name(purpose: str, *, hidden: bool = True) -> str:
 _NOTED_FOLDERS_MAX = 100
 
 
-def _noted_folders_file() -> Path:
+@contextlib.contextmanager
+def _noted_folders() -> Iterator[tuple[list[str], Callable[[list[str]], None]]]:
+    """The noted folders, and a function that writes the list anew, under a lock: two
+    commands noting and sweeping at once lose no line. The list is in the user's cache
+    (``NARRATOR_SCRATCH_NOTES`` names another file: a test session's own)."""
+    import fcntl
+
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("narrator")) / "scratch-folders"
+    path = Path(
+        os.environ.get("NARRATOR_SCRATCH_NOTES")
+        or Path(platformdirs.user_cache_dir("narrator")) / "scratch-folders"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        handle.seek(0)
+        known = handle.read().splitlines()
+
+        def rewrite(folders: list[str]) -> None:
+            handle.seek(0)
+            handle.truncate()
+            handle.write("".join(f"{folder}\n" for folder in folders))
+
+        yield known, rewrite
 
 
 def note_scratch_folder(folder: Path | str) -> None:
@@ -373,31 +394,26 @@ def note_scratch_folder(folder: Path | str) -> None:
         line = str(Path(folder).resolve())
         if "\n" in line:
             return
-        noted = _noted_folders_file()
-        known = noted.read_text("utf-8").splitlines() if noted.is_file() else []
-        if line in known:
-            return
-        noted.parent.mkdir(parents=True, exist_ok=True)
-        with open(noted, "a", encoding="utf-8") as handle:  # appends are whole lines
-            handle.write(line + "\n")
+        with _noted_folders() as (known, rewrite):
+            if line not in known:
+                rewrite([*known, line][-_NOTED_FOLDERS_MAX:])
 
 
 def sweep_noted_scratch() -> int:
-    """:func:`sweep_scratch` in every folder :func:`note_scratch_folder` noted; folders gone
-    are forgotten. Returns how many entries went. Never raises."""
+    """:func:`sweep_scratch` in every folder :func:`note_scratch_folder` noted; a folder gone
+    (its parent still there: not a disk unmounted for now) is forgotten. Returns how many
+    entries went. Never raises."""
     removed = 0
-    with contextlib.suppress(OSError, ValueError):
-        noted = _noted_folders_file()
-        if not noted.is_file():
-            return 0
-        known = list(dict.fromkeys(noted.read_text("utf-8").splitlines()))
-        kept = [folder for folder in known if folder and os.path.isdir(folder)]
-        for folder in kept:
-            removed += sweep_scratch(folder)
-        if kept != known or len(kept) > _NOTED_FOLDERS_MAX:
-            fresh = noted.with_name(scratch_name("noted-") + ".tmp")
-            fresh.write_text("".join(f"{f}\n" for f in kept[-_NOTED_FOLDERS_MAX:]), "utf-8")
-            os.replace(fresh, noted)
+    with contextlib.suppress(OSError, ValueError), _noted_folders() as (known, rewrite):
+        kept = []
+        for folder in dict.fromkeys(known):
+            if os.path.isdir(folder):
+                removed += sweep_scratch(folder)
+                kept.append(folder)
+            elif not os.path.isdir(os.path.dirname(folder)):
+                kept.append(folder)  # its disk may be away for now
+        if kept != known:
+            rewrite(kept)
     return removed
 
 

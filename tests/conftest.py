@@ -31,10 +31,14 @@ The sand is cool beneath your feet. You breathe in, and you breathe out, and you
 
 @pytest.fixture(autouse=True, scope="session")
 def _model_graphs_kept_in_the_session(tmp_path_factory) -> Iterator[None]:
-    """Neural engines keep their rewritten model graphs in the user's cache: the tests' go to
-    a folder of their own (worker processes and the CLI's children inherit it)."""
+    """Neural engines keep their rewritten model graphs in the user's cache, and commands
+    note there the folders they make scratch in: the tests' go to a folder of their own
+    (worker processes and the CLI's children inherit it), so that no test sweeps another
+    session's folders, nor the user's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NARRATOR_MODEL_CACHE", str(tmp_path_factory.mktemp("models")))
+        notes = tmp_path_factory.mktemp("scratch-notes") / "scratch-folders"
+        patch.setenv("NARRATOR_SCRATCH_NOTES", str(notes))
         yield
 
 

@@ -172,7 +172,7 @@ def test_what_a_kill_9_left_is_swept_by_the_next_command_of_any_kind(tmp_path):
     story.write_text(STORY, encoding="utf-8")
     out = tmp_path / "out" / "waves.mp3"
     args = [str(story), "-o", str(out), "--cache-dir", str(tmp_path / "cache"), *ARGS]
-    env = {**_env(tmp_path, uuid.uuid4().hex), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env = _env(tmp_path, uuid.uuid4().hex)
     killed = _strike("mix", "kill", args, env)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert _scratch(out.parent)

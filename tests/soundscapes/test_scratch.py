@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shutil
 import threading
 
 import numpy as np
@@ -260,3 +261,39 @@ def test_a_file_system_that_refuses_direct_io_is_written_through_the_cache(tmp_p
     assert not writer.direct
     played = list(read_scratch(path, frames, 2, direct=True))
     assert np.array_equal(np.concatenate(played, axis=1), audio)
+
+
+def test_noted_scratch_folders_lose_no_line_when_commands_note_them_at_once(tmp_path, monkeypatch):
+    """The list of folders holding scratch was read and written anew without a lock: a
+    folder noted by one process while another swept was lost. A folder gone is forgotten,
+    unless its parent is gone too (a disk away for now)."""
+    import subprocess
+    import sys
+
+    notes = tmp_path / "notes"
+    monkeypatch.setenv("NARRATOR_SCRATCH_NOTES", str(notes))
+    folders = [tmp_path / f"f{i}" for i in range(40)]
+    for folder in folders:
+        folder.mkdir()
+    script = (
+        "import sys\n"
+        "from soundscapes.files import note_scratch_folder, sweep_noted_scratch\n"
+        "for folder in sys.argv[1:]:\n"
+        "    note_scratch_folder(folder)\n"
+        "    sweep_noted_scratch()\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, *map(str, folders[i::4])]) for i in range(4)
+    ]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    assert sorted(notes.read_text().splitlines()) == sorted(str(f.resolve()) for f in folders)
+    folders[0].rmdir()
+    (tmp_path / "away" / "disk").mkdir(parents=True)
+    from soundscapes.files import note_scratch_folder, sweep_noted_scratch
+
+    note_scratch_folder(tmp_path / "away" / "disk")
+    shutil.rmtree(tmp_path / "away")
+    sweep_noted_scratch()
+    kept = notes.read_text().splitlines()
+    assert str(folders[0].resolve()) not in kept and len(kept) == 40
+    assert str((tmp_path / "away" / "disk").resolve()) in kept
