@@ -580,10 +580,12 @@ def test_audio_that_cannot_be_put_in_place_leaves_the_earlier_render_whole(tmp_p
     story = tmp_path / "s.txt"
     story.write_text("The tide comes in. The night is still.\n", encoding="utf-8")
     out = tmp_path / "x.mp3"
-    args = ["render", "--engine", "fake", "--tail", "2", "-o", str(out),
-            "--cache-dir", str(tmp_path / "cache"), "-q"]  # fmt: skip
+    args = ["render", "--engine", "fake", "--tail", "2", "-o", str(out), "--stems", "--plot",
+            "--keep-mix", str(tmp_path / "x.mix.wav"), "--cache-dir", str(tmp_path / "cache"),
+            "-q"]  # fmt: skip
     assert runner.invoke(app, [*args, str(story)]).exit_code == 0
-    earlier = {p.name: p.read_bytes() for p in tmp_path.glob("x.mp3*")}
+    earlier = {p.name: p.read_bytes() for p in tmp_path.glob("x.m*")}
+    assert len(earlier) == 9  # audio, report, transcript, chapters, 2 plots, 2 stems, mix
     other = tmp_path / "t.txt"
     other.write_text("A lamp is lit in the window.\n", encoding="utf-8")
     replace = os.replace
@@ -598,4 +600,4 @@ def test_audio_that_cannot_be_put_in_place_leaves_the_earlier_render_whole(tmp_p
     message = " ".join(result.stderr.split())
     assert result.exit_code == 1 and "cannot put the file there" in message, message
     assert "choose another output path" in message
-    assert {p.name: p.read_bytes() for p in tmp_path.glob("x.mp3*")} == earlier
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("x.m*")} == earlier

@@ -354,14 +354,15 @@ def render_story(
         )
         check_space(output.parent, total_frames, fmt, kept_wavs=len(kept))
         with (
-            # The transcript, chapters and plot are put in place after the audio (this stack
-            # closes last), and not at all when the audio cannot be: the earlier render's set
-            # stays whole. Killed before, the render leaves scratch only.
+            # The transcript, chapters, plot (this stack) and the kept stems and mix are put
+            # in place after the audio (they close after it), and not at all when the audio
+            # cannot be: the earlier render's set stays whole. Killed before, the render
+            # leaves scratch only.
             ExitStack() as staged,
+            kept,
             atomic_path(output) as tmp_out,
             scratch_file(output.parent, "stem-", ".voice.f32") as voice_scratch,
             scratch_file(output.parent, "stem-", ".ambience.f32") as ambience_scratch,
-            kept,
         ):
             scratch = StemScratch(voice=voice_scratch, ambience=ambience_scratch)
             with clock.stage("mix"):
