@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -235,7 +236,9 @@ class SpeechCache:
     def _error(self, exc: OSError) -> CacheError:
         # The file or folder at fault when the system names it (an entry that is a folder, a
         # shard made read-only), else the cache's folder.
-        where = exc.filename if isinstance(exc.filename, str) else self.folder
+        # (os.replace names the entry second: the first is the scratch file it came from.)
+        named = exc.filename2 or exc.filename
+        where = named if isinstance(named, str) else self.folder
         return CacheError(
             f"{where}: cannot write the speech cache ({exc.strerror or exc}); "
             "choose another --cache-dir, or render with --no-cache"
@@ -294,6 +297,11 @@ class SpeechCache:
                 "deleted. Check --cache-dir"
             )
         removed = 0
+        # A folder where an entry goes stops every write there: it goes too.
+        for p in self.folder.glob(f"*/*{_SUFFIX}") if self.folder.is_dir() else ():
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+                removed += 1
         for p in self._files():
             try:
                 p.unlink()

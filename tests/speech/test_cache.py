@@ -274,3 +274,30 @@ def test_an_entry_moved_to_another_key_s_place_is_a_miss(tmp_path: Path):
     shutil.copy(cache.path(first), cache.path(second))
     assert cache.get(first) is not None
     assert cache.get(second) is None
+
+
+def test_a_folder_where_an_entry_goes_is_named_and_cleared(tmp_path: Path):
+    """The error named a scratch file already gone, and ``cache --clear`` left the folder,
+    so every render stopped there again."""
+    from narrator.errors import CacheError
+
+    cache = SpeechCache(tmp_path)
+    key = passage_key(SPEC, "v", ("Sentence.",))
+    cache.path(key).mkdir(parents=True)
+    with pytest.raises(CacheError) as caught:
+        cache.put(key, _clips(1), 22050)
+    assert str(caught.value).startswith(f"{cache.path(key)}: cannot write the speech cache")
+    assert cache.clear() == 1 and not cache.path(key).exists()
+    cache.put(key, _clips(1), 22050)
+    assert cache.get(key) is not None
+
+
+def test_an_entry_larger_than_any_passage_is_not_read(tmp_path: Path, monkeypatch):
+    import narrator.speech.cache as cache_module
+
+    cache = SpeechCache(tmp_path)
+    key = passage_key(SPEC, "v", ("Sentence.",))
+    cache.put(key, _clips(1), 22050)
+    assert cache.get(key) is not None
+    monkeypatch.setattr(cache_module, "MAX_ENTRY_BYTES", cache.path(key).stat().st_size - 1)
+    assert cache.get(key) is None
