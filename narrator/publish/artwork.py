@@ -219,14 +219,15 @@ def artwork_source(ref: str, manifest_folder: Path, output_dir: Path, *, where: 
 def embedded_cover(manifest: Manifest, episode: Episode | None = None) -> Path | None:
     """The artwork an episode's audio embeds when its story has no cover of its own: the
     episode's ``image`` when that is a file, else the show's; ``None`` for web addresses.
-    A missing file is the feed's error to report; the episode then gets a drawn cover."""
+    A missing file is the feed's error to report; the episode then gets the show's, else a
+    drawn cover."""
     for image in (episode.image if episode else None, manifest.podcast.image):
         if not image or urlsplit(image).scheme:  # a web address (the manifest allows http(s))
             continue
         try:
             return artwork_source(image, manifest.folder, manifest.output_dir, where="")
         except PublishError:
-            return None
+            continue  # missing: the feed says so; the show's artwork, else a drawn cover
     return None
 
 
@@ -242,6 +243,8 @@ def check_embedded_covers(manifest: Manifest) -> None:
         if cover is None:
             continue
         try:
-            load_cover(manifest.path, str(cover.relative_to(manifest.folder)))
+            # As the manifest names it, or absolute: found under an absolute output_dir.
+            inside = cover.is_relative_to(manifest.folder)
+            load_cover(manifest.path, str(cover.relative_to(manifest.folder) if inside else cover))
         except NarratorError as exc:  # "podcast.toml: cover 'art.png' is not a …"
             raise PublishError(str(exc).replace(": cover ", f": {name} ", 1)) from None

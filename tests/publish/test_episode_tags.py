@@ -210,6 +210,14 @@ def test_an_episode_s_own_image_is_embedded_in_its_audio(site, tmp_path):
     check_art(bytes(cover), folder / "harbour.png", folder / "cover.png")
     (picture,) = mutagen.File(folder / "public" / "four.flac").pictures
     check_art(picture.data, folder / "cover.png", folder / "harbour.png")
+    # An image that is not there (the feed says so): the show's artwork, not a drawn cover.
+    from narrator.publish.artwork import embedded_cover
+    from narrator.publish.manifest import load_manifest
+
+    missing = load_manifest(Path(str(manifest)))
+    (folder / "harbour.png").rename(folder / "gone.png")
+    assert embedded_cover(missing, missing.episodes[2]) == folder / "cover.png"
+    (folder / "gone.png").rename(folder / "harbour.png")
     (folder / "harbour.png").write_text("not a picture")
     result = runner.invoke(app, ["batch", str(manifest)])
     text = " ".join((result.output + result.stderr).split())
