@@ -300,13 +300,23 @@ def _another(role: str) -> str:
     return "another --keep-mix path" if role == "kept mix" else "another output path (-o)"
 
 
-def _marked(path: Path, marks: tuple[bytes, ...]) -> bool:
-    """Whether ``path`` (a regular file, or nothing) holds one of ``marks`` in its head."""
+def file_head(path: Path, size: int = 4096) -> bytes | None:
+    """The first ``size`` bytes of the regular file at ``path`` (not a link); ``None`` when
+    there is none or it cannot be read. What a file of this project's begins with says
+    whether a file is one (its generator's mark, a format's magic)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            return handle.read(size)
     except OSError:
-        return True  # not there (or not readable): nothing of the user's is replaced
+        return None
+
+
+def _marked(path: Path, marks: tuple[bytes, ...]) -> bool:
+    """Whether ``path`` holds one of ``marks`` in its head, or nothing of the user's is there
+    to be replaced (no file, an empty one)."""
+    head = file_head(path)
     return not head or any(mark in head for mark in marks)
 
 

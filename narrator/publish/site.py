@@ -17,7 +17,6 @@ kilobytes) that no episode owns now. Anything else in ``episodes/`` is the user'
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -52,7 +51,7 @@ from narrator.publish.manifest import (
 from narrator.publish.rendered import Rendered, load_rendered
 from narrator.publish.web import web_address
 from narrator.render.sidecars import sidecar_path
-from soundscapes.files import check_outputs, human_size, same_file
+from soundscapes.files import check_outputs, file_head, human_size, same_file
 from soundscapes.output.export import write_bytes_if_changed
 from soundscapes.output.formats import get_format
 
@@ -143,13 +142,8 @@ _HEAD_BYTES = 4096
 
 def _written_by_narrator(path: Path) -> bool:
     """Whether ``path`` is a regular file (not a link) whose head has narrator's mark."""
-    try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return False
-        with open(path, "rb") as file:
-            return GENERATOR_MARK.encode() in file.read(_HEAD_BYTES)
-    except OSError:
-        return False
+    head = file_head(path, _HEAD_BYTES)
+    return head is not None and GENERATOR_MARK.encode() in head
 
 
 def _remove_stale_pages(manifest: Manifest, current: set[Path]) -> list[Path]:

@@ -19,6 +19,7 @@ from narrator.speech import SpeechCache
 from narrator.text.script import Script
 from soundscapes.files import (
     OutputClashError,
+    file_head,
     human_duration,
     human_size,
     is_audio_file,
@@ -74,11 +75,11 @@ def written_by_narrator(path: Path) -> bool:
     """Whether the sidecar at ``path`` is one narrator wrote, by what its kind starts with: a
     file of the user's that is only named like one (``night.mp3.html``, ``night.mp3.vtt``) is
     neither replaced nor removed."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
+    head = file_head(path)
+    if head is None:
         return False
+    if not head:
+        return True  # empty: nothing of the user's to lose
     name = path.name
     if name.endswith(".report.json"):
         return head.lstrip().startswith(b"{") and b'"output"' in head[:200]
