@@ -521,6 +521,45 @@ def test_a_time_phrase_is_no_sentence_of_its_own_and_an_answered_no_ends_one():
     )
 
 
+def test_an_abbreviation_s_stop_inside_a_sentence_does_not_cut_it():
+    """A user's stories (a podcast's episode line, a history, a travel note) were cut at
+    "Ep.", "Thurs.", "c.", "Bn.", "in.", each next piece opening with a comma or a number
+    in words; "Feb." and "Oct." that ended a sentence lost its stop, so the next ran in;
+    British titles without a stop, a dialogue dash after a sentence, "snowing.The" and
+    "the 80's" were read as written."""
+    text = (
+        "Sleepy Histories, Ep. 42: The Library. It was recorded on Thurs., Nov. 3rd. "
+        "In the 13th c., King John signed it. It was built c. 2560 BCE by many. "
+        "He served in the 2nd Bn., Royal Berkshire Regt., then slept. Open Mon.–Fri., 9–5. "
+        "The rain was 29.6 in. by midnight. He said no. 3 days later he came. "
+        "It was the letter of the 21st Feb. I read it twice. We met on Sat. 19 Oct. The "
+        "shop was shut. Mr Brown met Dr Jones at St Paul's. It was snowing.The fox slept in "
+        "the 80's. — Will it come? asked Ana. — Maybe."
+    )
+    said = tuple(s for p in parse_text(text).passages for s in p.sentences)
+    assert said == (
+        "Sleepy Histories, episode forty-two: The Library.",
+        "It was recorded on Thursday, November third.",
+        "In the thirteenth century, King John signed it.",
+        "It was built circa twenty-five sixty BCE by many.",
+        "He served in the second Bn., Royal Berkshire Regt., then slept.",
+        "Open Monday to Friday, nine to five.",
+        "The rain was twenty-nine point six inches by midnight.",
+        "He said no.",
+        "three days later he came.",
+        "It was the letter of the twenty-first of February.",
+        "I read it twice.",
+        "We met on Saturday the nineteenth of October.",
+        "The shop was shut.",
+        "Mister Brown met Doctor Jones at Saint Paul's.",
+        "It was snowing.",
+        "The fox slept in the eighties.",
+        "Will it come?",
+        "asked Ana.",
+        "Maybe.",
+    )
+
+
 def test_each_speaker_s_line_is_a_sentence_and_typed_dashes_are_pauses():
     """Quoted lines on one line of text ran together with no pause between speakers; " - ",
     " -- " and "a--b" reached the voice as typed (an em dash is a pause)."""

@@ -46,11 +46,27 @@ SENTENCE_OPENERS = (
 #: An opener after a stop's space (and an opening quote), not itself an initial ("A.").
 OPENER_NEXT = rf"\s+[\"“‘(]?(?:{SENTENCE_OPENERS})\b(?!\.)"
 _OPENER_RE = re.compile(OPENER_NEXT)
+#: After a stop: the sentence ended there (a word that opens sentences, or nothing more).
+SENTENCE_NEXT_RE = re.compile(rf"{OPENER_NEXT}|\s*$")
 _AFTER_WORD_RE = re.compile(r"[A-Za-z]\s+$")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])(?:[Nn]o\.|№|#)\s?(?=\d)")
 #: Abbreviations read in full before a number only ("p. 12"; a "p." alone may be anything).
 _BEFORE_NUMBER = {"p": "page", "pp": "pages", "ch": "chapter", "vol": "volume", "fig": "figure",
-                  "pt": "part", "ca": "circa", "est": "established"}  # fmt: skip
+                  "pt": "part", "ca": "circa", "c": "circa", "est": "established",
+                  "ep": "episode"}  # fmt: skip
+#: Titles written without their stop, the British way ("Mr Brown", "Dr Jones", "St Paul's"),
+#: before a name.
+_BARE_TITLES = {"Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Dr": "Doctor", "St": "Saint",
+                "Mx": "Mix"}  # fmt: skip
+_BARE_TITLE_RE = re.compile(r"\b(" + "|".join(_BARE_TITLES) + r")(?=\s+[A-Z][a-z])")
+#: "built c. 2560 BCE" once the era's rule has said the year: circa.
+_CIRCA_WORDS_RE = re.compile(
+    r"(?<![\w.])c\.(?=\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety)\b)"
+)
+#: "the 13th c.": the century.
+_CENTURY_RE = re.compile(r"(?<=\d(?:st|nd|rd|th)) c\.(?=\s*[,;:)]|\s+[a-z])")
 _BEFORE_NUMBER_RE = re.compile(
     r"(?<![\w.])(?P<a>" + "|".join(_BEFORE_NUMBER) + r")\.\s?(?=\d)", re.IGNORECASE
 )
@@ -100,9 +116,12 @@ _YEAR_NEXT_RE = re.compile(r"1[0-9]\d\d\b|20\d\d\b")
 def read_abbreviations(text: str) -> str:
     """``text`` with the abbreviations of the module docstring in full."""
     text = _ST_RE.sub(_saint_or_street, text)
+    text = _BARE_TITLE_RE.sub(lambda m: _BARE_TITLES[m[1]], text)
+    text = _CENTURY_RE.sub(" century", text)
+    text = _CIRCA_WORDS_RE.sub("circa", text)
     text = _NUMBER_SIGN_RE.sub(_number_sign, text)
     text = _BEFORE_NUMBER_RE.sub(_before_number, text)
     return _ABBREV_RE.sub(lambda m: _in_full(m, m[1], _ABBREVIATIONS[m[1]]), text)
 
 
-__all__ = ["OPENER_NEXT", "SENTENCE_OPENERS", "read_abbreviations"]
+__all__ = ["OPENER_NEXT", "SENTENCE_NEXT_RE", "SENTENCE_OPENERS", "read_abbreviations"]

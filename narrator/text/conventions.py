@@ -14,6 +14,8 @@ import re
 
 from num2words import num2words
 
+from narrator.text.abbreviations import SENTENCE_NEXT_RE
+
 MONTHS = {
     "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
     "jun": "June", "jul": "July", "aug": "August", "sep": "September", "sept": "September",
@@ -57,12 +59,17 @@ _COUNTDOWN_RE = re.compile(r"(?<![\w.,-])(?:[2-9]-){2,}1(?![\w-]|[.,]\d)")
 _DAYS = {
     "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday",
     "thu": "Thursday", "thur": "Thursday", "thurs": "Thursday", "fri": "Friday",
-    "sat": "Saturday", "sun": "Sunday",
+    "sat": "Saturday", "sun": "Sunday", "weds": "Wednesday",
 }  # fmt: skip
-_DAY = r"(?:Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)"
+_DAY = r"(?:Mon|Tues?|Weds?|Thu(?:rs?)?|Fri|Sat|Sun)"
+#: A day with its stop, within a sentence ("on Thurs., Nov. 3rd", "by Fri. 5 pm"): in full.
+#: Not at a sentence's start, where "Sat." could be nothing else, or before an opener
+#: (the stop then ends the sentence and stays).
+_DAY_STOP_RE = re.compile(rf"(?<=[\w,] )(?P<day>{_DAY})\.")
 #: ``Mon–Fri``, ``Mon.-Fri.``, ``Sat to Sun``: both ends abbreviated, so it is plainly a range.
 _DAY_RANGE_RE = re.compile(
     rf"\b(?P<a>{_DAY})\.?(?:\s?[–—-]\s?|\s+(?P<word>to|through|till|until)\s+)(?P<b>{_DAY})\b"
+    r"(?P<stop>\.)?"
 )
 _DAY_BEFORE_RE = re.compile(rf"(?:^|[^A-Za-z]){_DAY}\.?$")
 _DAY_AFTER_RE = re.compile(rf"{_DAY}\b")
@@ -189,7 +196,15 @@ def year_words(year: int) -> str:
 
 
 def _day_range(m: re.Match[str]) -> str:
-    return f"{_DAYS[m['a'].lower()]} {m['word'] or 'to'} {_DAYS[m['b'].lower()]}"
+    # "Mon.–Fri., 9–5": the stop of the abbreviation, not of the sentence, goes.
+    ends = m["stop"] and SENTENCE_NEXT_RE.match(m.string, m.end())
+    said = f"{_DAYS[m['a'].lower()]} {m['word'] or 'to'} {_DAYS[m['b'].lower()]}"
+    return said + ("." if ends else "")
+
+
+def _day_stop(m: re.Match[str]) -> str:
+    ends = SENTENCE_NEXT_RE.match(m.string, m.end())
+    return _DAYS[m["day"].lower()] + ("." if ends else "")
 
 
 def _hours_minutes(m: re.Match[str]) -> str:
@@ -216,6 +231,7 @@ def joins_days(text: str, start: int, end: int) -> bool:
 def read_conventions(text: str) -> str:
     """``text`` with the writings of the module docstring made plain for the later rules."""
     text = _DAY_RANGE_RE.sub(_day_range, text)
+    text = _DAY_STOP_RE.sub(_day_stop, text)
     if not any(c.isdigit() for c in text):
         return text
     text = _DAYS_MONTH_RE.sub(

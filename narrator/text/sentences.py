@@ -108,6 +108,9 @@ _PLAIN_SPACED_THOUSANDS_RE = re.compile(
 )
 
 
+#: "It was snowing.The fox slept": a stop between two words with no space after it.
+_NO_SPACE_AFTER_STOP_RE = re.compile(r"(?<=[a-z]{2})\.(?=[A-Z][a-z]+\b(?!\.))")
+
 _NUMBER_END_RE = re.compile(r"\d(?:\s?[aApP]\.?[mM]\.?)?$")
 
 
@@ -135,6 +138,8 @@ def _dash(m: re.Match[str]) -> str:
         return " "
     if m.start() == 0:  # (the match takes the spaces before it)
         return ""  # a dialogue dash opening the line: "— Who is there?" has no pause before
+    if text[: m.start()].rstrip()[-1:] in (".", "?", "!", "…"):
+        return " "  # one after a sentence's end opens the next speaker's line ("— Maybe.")
     return ", "
 
 
@@ -151,6 +156,7 @@ def normalize_for_speech(text: str) -> str:
     text = _PLAIN_SPACED_THOUSANDS_RE.sub(lambda m: m[0].replace(" ", ""), text)
     for old, new in _REPLACEMENTS.items():
         text = text.replace(old, new)
+    text = _NO_SPACE_AFTER_STOP_RE.sub(". ", text)
     text = _DASH_RE.sub(_dash, text)
     text = re.sub(r"\s+", " ", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
@@ -242,6 +248,24 @@ _TIME_PHRASE_RE = re.compile(
 )
 
 
+#: What goes on a sentence cut too early: a piece that opens with a comma or the like
+#: ("on Thurs." / ", November third"), or in lower case after a short word's stop ("built c."
+#: / "twenty-five sixty BCE", "Ep." / "forty-two"): an abbreviation's stop, not the end.
+_GOES_ON_RE = re.compile(r"[,;:)\]]")
+_SHORT_STOP_RE = re.compile(
+    r"(?:\b[A-Z][a-z]{0,4}|\b(?:c|ca|cf|in|sp|spp|var|sq|nr|ft|yd|pt|qt|gal|lb|oz|mi|hr|hrs|"
+    r"min|mins|sec|secs|yr|yrs|mo|wk|approx|esp|incl|est|fig|vol|ch))\.$"
+)
+
+
+def _goes_on(before: str, piece: str) -> bool:
+    """Whether ``piece`` continues the sentence ``before`` (see :data:`_GOES_ON_RE`)."""
+    start = piece.lstrip()
+    if _GOES_ON_RE.match(start):
+        return True
+    return start[:1].islower() and bool(_SHORT_STOP_RE.search(before.rstrip()))
+
+
 def split_sentences(text: str) -> list[str]:
     """Split normalized text into sentences with a real segmenter (pysbd).
 
@@ -265,6 +289,7 @@ def split_sentences(text: str) -> list[str]:
         if out and (
             (piece[:1].isalnum() and out[-1][-1:].isalnum())
             or _TIME_PHRASE_RE.fullmatch(out[-1].strip())
+            or _goes_on(out[-1], piece)
         ):
             out[-1] += piece
         else:

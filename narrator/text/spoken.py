@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from num2words import num2words
 
-from narrator.text.abbreviations import read_abbreviations
+from narrator.text.abbreviations import SENTENCE_NEXT_RE, read_abbreviations
 from narrator.text.conventions import MONTH_RE, MONTHS, month_name, read_conventions, year_words
 from narrator.text.marks import read_marks
 from narrator.text.roman import read_roman_numerals
@@ -160,7 +160,9 @@ _UNITS = {
     "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"),
     "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"), "V": ("volt", "volts"),
     "tbsp": ("tablespoon", "tablespoons"), "tsp": ("teaspoon", "teaspoons"),
-    "ha": ("hectare", "hectares"),
+    "ha": ("hectare", "hectares"), "in.": ("inch", "inches"), "kn": ("knot", "knots"),
+    "NM": ("nautical mile", "nautical miles"), "mb": ("millibar", "millibars"),
+    "hPa": ("hectopascal", "hectopascals"),
 }  # fmt: skip
 _LAUGH_NEXT_RE = re.compile(r"[\s,!]*(?:ha|he|hah)\b|!", re.IGNORECASE)
 #: A measure's word after "30 m": "a cliff 30 m high" is meters, whatever "5 m" is alone.
@@ -192,7 +194,7 @@ _VERSION_RE = re.compile(
 )
 _RANGE_RE = re.compile(_LEFT + r"(?P<a>" + _NUM + r")(?:\s?–\s?|-)(?P<b>" + _NUM + r")" + _RIGHT)
 _ORDINAL_RE = re.compile(r"(?<![\w.])(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)\b")
-_PLURAL_RE = re.compile(r"(?<![\w.])['’]?(?P<n>\d+)s\b")
+_PLURAL_RE = re.compile(r"(?<![\w.])['’]?(?P<n>\d+)['’]?s\b")  # "the 80's": the eighties
 _NUMBER_RE = re.compile(_LEFT + r"(?P<n>" + _NUM + r")" + _RIGHT)
 _LEFTOVER_RE = re.compile(r"\d+(?:[/:.\-]\d+)*")
 _LEFTOVER_SEPARATORS = {"/": " slash ", ":": " ", ".": " point ", "-": " dash "}
@@ -532,6 +534,12 @@ def _leftover(m: re.Match[str]) -> str:
     return (" " if before.isalpha() else "") + words + (" " if after.isalnum() else "")
 
 
+def _month_stop(m: re.Match[str]) -> str:
+    """The stop of a month written short ("the 21st Feb. I read it") where it also ends
+    the sentence: kept, or the next sentence ran into the date."""
+    return "." if m["month"].endswith(".") and SENTENCE_NEXT_RE.match(m.string, m.end()) else ""
+
+
 def spell_out(text: str, *, day_first: bool = False) -> str:
     """Abbreviations, times, dates, numbers (Roman ones where plainly numbers: see
     :mod:`narrator.text.roman`) and their symbols as words; no digit is left. ``day_first``:
@@ -553,7 +561,7 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     text = _DATE_DM_RE.sub(
         lambda m: (
             f"{m['the'] or 'the'} {num2words(int(m['day']), to='ordinal')} of "
-            f"{month_name(m['month'])}"
+            f"{month_name(m['month'])}{_month_stop(m)}"
         ),
         text,
     )
