@@ -27,13 +27,14 @@ import numpy as np
 from soundscapes.background import BackgroundAnalysis, StemMeasure, split_pays
 from soundscapes.errors import LayerError, SoundscapeError
 from soundscapes.files import (
+    check_writable,
     human_duration,
     human_size,
     scratch_file,
     short_of_space,
     space_shortfall,
 )
-from soundscapes.output.export import Destination, atomic_path, check_writable
+from soundscapes.output.export import Destination, atomic_path
 from soundscapes.output.formats import get_format
 from soundscapes.output.master import LoudnessTarget, master_to_file
 from soundscapes.output.tags import Tags

@@ -300,6 +300,43 @@ def _another(role: str) -> str:
     return "another --keep-mix path" if role == "kept mix" else "another output path (-o)"
 
 
+def check_writable(final: Path) -> None:
+    """Make sure a file can be written at ``final`` before any work goes into it: its folder
+    exists (it is created) and takes a new file, and ``final`` is not a folder.
+
+    Raises
+    ------
+    ExportError
+        Saying which path is wrong and what to do.
+    """
+    final = Path(final)
+    if final.is_dir():
+        raise ExportError(f"{final}: that is a folder; give a file name inside it")
+    make_folder(final.parent)
+    sweep_scratch(final.parent)  # what a killed command left there; never a live one's
+    try:
+        fd, probe = tempfile.mkstemp(prefix=scratch_name("probe-"), dir=final.parent)
+    except OSError as exc:
+        raise ExportError(
+            f"{final.parent}: cannot write there ({exc.strerror}); choose a writable folder"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its parents, or say which path stands in the way."""
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ExportError(f"{blocker}: is a file, not a folder; choose another output path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(
+            f"{folder}: cannot create the folder ({exc.strerror}); choose another path"
+        ) from None
+
+
 def file_head(path: Path, size: int = 4096) -> bytes | None:
     """The first ``size`` bytes of the regular file at ``path`` (not a link); ``None`` when
     there is none or it cannot be read. What a file of this project's begins with says

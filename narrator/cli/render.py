@@ -154,8 +154,8 @@ def plan(
     from narrator.render.files import render_inputs
     from narrator.render.pipeline import story_plan
     from narrator.render.story import load_story
-    from soundscapes.files import check_outputs
-    from soundscapes.output.export import check_writable, write_text_atomic
+    from soundscapes.files import check_outputs, check_writable
+    from soundscapes.output.export import write_text_atomic
 
     if force and update:
         raise fail(

@@ -72,13 +72,12 @@ from narrator.text.script import Script
 from soundscapes.arc import SleepArc
 from soundscapes.background import warm_up
 from soundscapes.children import usable_cpus
-from soundscapes.files import check_outputs, scratch_file, sweep_scratch
+from soundscapes.files import check_outputs, check_writable, scratch_file, sweep_scratch
 from soundscapes.layers.costs import STEM_MEASURING_CPU_MS_PER_S
 from soundscapes.output.export import (
     Destination,
     atomic_path,
     audio_info,
-    check_writable,
     write_text_atomic,
 )
 from soundscapes.output.formats import (

@@ -26,10 +26,10 @@ import soundfile as sf
 from soundscapes.errors import ExportError
 from soundscapes.files import (
     DISK_FULL,
+    make_folder,
     note_scratch_folder,
     scratch_name,
     short_of_space,
-    sweep_scratch,
     write_failure,
     writing,
 )
@@ -493,42 +493,6 @@ def _ffmpeg_decode_blocks(
             raise ExportError(f"{path}: cannot be decoded by ffmpeg")
 
 
-def check_writable(final: Path) -> None:
-    """Make sure a file can be written at ``final`` before any work goes into it: its folder
-    exists (it is created) and takes a new file, and ``final`` is not a folder.
-
-    Raises
-    ------
-    ExportError
-        Saying which path is wrong and what to do.
-    """
-    final = Path(final)
-    if final.is_dir():
-        raise ExportError(f"{final}: that is a folder; give a file name inside it")
-    _make_folder(final.parent)
-    sweep_scratch(final.parent)  # what a killed command left there; never a live one's
-    try:
-        fd, probe = tempfile.mkstemp(prefix=scratch_name("probe-"), dir=final.parent)
-    except OSError as exc:
-        raise ExportError(
-            f"{final.parent}: cannot write there ({exc.strerror}); choose a writable folder"
-        ) from None
-    os.close(fd)
-    os.unlink(probe)
-
-
-def _make_folder(folder: Path) -> None:
-    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise ExportError(f"{blocker}: is a file, not a folder; choose another output path")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(
-            f"{folder}: cannot create the folder ({exc.strerror}); choose another path"
-        ) from None
-
-
 @contextlib.contextmanager
 def atomic_path(final: Path, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it into place if the block succeeds.
@@ -543,7 +507,7 @@ def atomic_path(final: Path, *, suffix: str | None = None) -> Iterator[Path]:
     final = Path(final)
     if final.is_dir():
         raise ExportError(f"{final}: that is a folder; give a file name")
-    _make_folder(final.parent)
+    make_folder(final.parent)
     note_scratch_folder(final.parent)
     try:
         fd, tmp_name = tempfile.mkstemp(
