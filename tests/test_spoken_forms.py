@@ -200,6 +200,32 @@ HARD_FORMS = [
     ),
     ("Isaiah 40:31, I got 3 ha ha.", "Isaiah chapter forty, verse thirty-one, I got three ha ha."),
     ("File 2023-0415.", "File two thousand and twenty-three dash zero four one five."),
+    # A sum, 24-hour times, a position at sea, a race's time, an emergency number, marks of
+    # a recipe, kings by their title, the wars, a scene in lower case.
+    ("So 10 - 3 = 7.", "So ten minus three equals seven."),
+    (
+        "Hove to at 2100; lights out 2200 hrs; up at 0600.",
+        "Hove to at twenty-one hundred; lights out twenty-two hundred hours; up at zero six "
+        "hundred.",
+    ),
+    (
+        "At 47°30'N, 8°15'W, heading 225° SW, the wind NW.",
+        "At forty-seven degrees thirty minutes north, eight degrees fifteen minutes west, heading "
+        "two hundred and twenty-five degrees south-west, the wind north-west.",
+    ),
+    (
+        "She ran it in 2:03:45. Call 999.",
+        "She ran it in two hours, three minutes and forty-five seconds. Call nine nine nine.",
+    ),
+    (
+        "Scones w/ jam for 12+ people, easy as 1-2-3, 175 g butter.",
+        "Scones with jam for twelve or more people, easy as one, two, three, one hundred and "
+        "seventy-five grams butter.",
+    ),
+    (
+        "King Harold II's men; King John I think; WWII; Act II, Scene iii.",
+        "King Harold the Second's men; King John I think; World War two; Act two, Scene three.",
+    ),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

@@ -54,7 +54,42 @@ _IDIOMS = {"24/7": "twenty-four seven", "50/50": "fifty-fifty", "9/11": "nine el
 _IDIOM_RE = re.compile(r"(?<![\w/.])(?:24/7|50/50|9/11)(?![\w/]|[.,]\d)")
 
 #: ``3-2-1``, ``5-4-3-2-1``: a countdown, each number said with a pause ("three dash two").
-_COUNTDOWN_RE = re.compile(r"(?<![\w.,-])(?:[2-9]-){2,}1(?![\w-]|[.,]\d)")
+_COUNTDOWN_RE = re.compile(
+    r"(?<![\w.,-])(?:(?:[2-9]-){2,}1|1(?:-[2-9]){2,})(?![\w-]|[.,]\d)"  # and "easy as 1-2-3"
+)
+#: ``10 - 3 = 7``: a sum, "ten minus three equals seven" (a spaced hyphen is a range else).
+_MINUS_RE = re.compile(r"(?<![\w.])(?P<a>\d+(?:\.\d+)?)\s?-\s?(?P<b>\d+(?:\.\d+)?)(?=\s?=)")
+#: ``2100 hrs``, ``0600 hours``: a 24-hour time; ``at 2100``, ``until 0630``: one too, where
+#: it can be no other (a leading zero, or an hour past twelve; not before a measure).
+_HOURS_HRS_RE = re.compile(r"(?<![\w.,:])(?P<t>(?:[01]\d|2[0-3])[0-5]\d)\s?(?:hrs|hours)\b")
+#: ``47°30'N``, ``8°15′20″W``: a latitude or longitude in degrees, minutes and seconds.
+_COORDINATE_RE = re.compile(
+    r"(?<![\w.])(?P<d>\d{1,3})°\s?(?P<m>\d{1,2}(?:\.\d+)?)['′]\s?"
+    r"(?:(?P<s>\d{1,2}(?:\.\d+)?)[\"″]\s?)?(?P<dir>[NSEW])\b"
+)
+_COMPASS = {
+    "N": "north", "S": "south", "E": "east", "W": "west", "NE": "north-east",
+    "NW": "north-west", "SE": "south-east", "SW": "south-west", "NNE": "north-north-east",
+    "ENE": "east-north-east", "ESE": "east-south-east", "SSE": "south-south-east",
+    "SSW": "south-south-west", "WSW": "west-south-west", "WNW": "west-north-west",
+    "NNW": "north-north-west",
+}  # fmt: skip
+#: ``225° SW``, ``the wind NW``, ``heading NNE``: a point of the compass, in words.
+_COMPASS_RE = re.compile(
+    r"(?:(?<=°)|(?<=° )|(?<=\b[Ww]ind )|(?<=\b[Hh]eading )|(?<=\b[Bb]earing ))"
+    r"(?P<p>NNE|ENE|ESE|SSE|SSW|WSW|WNW|NNW|NE|NW|SE|SW)\b"
+)
+#: ``ran it in 2:03:45``: hours, minutes and seconds of a length of time, after a word that
+#: says one follows (else a clock's time with its seconds, "twelve thirty forty-five").
+_HMS_RE = re.compile(
+    r"\b(?P<w>in|took|takes|ran|lasted|lasts|of|time|record)\s(?P<h>\d{1,2}):(?P<m>[0-5]\d)"
+    r":(?P<s>[0-5]\d)(?![\w:]|[.,]\d)"
+)
+#: ``call 999``, ``dial 911``: a number said digit by digit.
+_EMERGENCY_RE = re.compile(
+    r"\b(?P<w>[Cc]all(?:ed)?|[Dd]ial(?:l?ed)?|[Rr]ing|[Pp]hone(?:d)?)\s(?P<n>999|911|112|000)\b"
+)
+_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 _DAYS = {
     "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday",
@@ -92,6 +127,11 @@ _MEASURES = (
 _AT_DOTTED_TIME_RE = re.compile(
     r"\b(?P<w>[Aa]t|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Ff]rom|[Ss]ince|[Pp]ast|[Aa]round)"
     r"\s(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.,]?\d)(?!\s?(?:%|°|" + _MEASURES + r"))"
+)
+_AT_HOURS_RE = re.compile(
+    r"\b(?P<w>[Aa]t|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Ff]rom|[Ss]ince|[Bb]y)\s"
+    r"(?P<t>0\d[0-5]\d|1[3-9][0-5]\d|2[0-3][0-5]\d)(?![\w.,:]?\d)"
+    r"(?!\s?(?:%|°|" + _MEASURES + r"|feet|foot|metres|meters|m\b|ft\b))"
 )
 #: ``pre-1914``, ``post-1945``: a year after a prefix (the hyphen hid it: "pre-one thousand,
 #: nine hundred and fourteen"); ``2560 BCE``, ``AD 79``: a year by its era.
@@ -165,6 +205,19 @@ def _hours_span(m: re.Match[str]) -> str:
     if "0" not in (a[0], b[0]) or int(a[2:]) % 5 or int(b[2:]) % 5 or b <= a:
         return m[0]
     return f"{_hour_words(a)} to {_hour_words(b)}"
+
+
+def _coordinate(m: re.Match[str]) -> str:
+    said = f"{m['d']} degrees {m['m']} minutes"
+    said += f" {m['s']} seconds" if m["s"] else ""
+    return f"{said} {_COMPASS[m['dir']]}"
+
+
+def _hms(m: re.Match[str]) -> str:
+    hours, minutes, seconds = int(m["h"]), int(m["m"]), int(m["s"])
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return f"{m['w']} {', '.join(parts)} and {seconds} second{'s' if seconds != 1 else ''}"
 
 
 def _verse(m: re.Match[str]) -> str:
@@ -246,6 +299,15 @@ def read_conventions(text: str) -> str:
     )
     text = _HOURS_RANGE_RE.sub(r"\g<a> to \g<b>", text)
     text = _COUNTDOWN_RE.sub(lambda m: ", ".join(m[0].split("-")), text)
+    text = _MINUS_RE.sub(r"\g<a> minus \g<b>", text)
+    text = _HOURS_HRS_RE.sub(lambda m: f"{_hour_words(m['t'])} hours", text)
+    text = _AT_HOURS_RE.sub(lambda m: f"{m['w']} {_hour_words(m['t'])}", text)
+    text = _COORDINATE_RE.sub(_coordinate, text)
+    text = _COMPASS_RE.sub(lambda m: _COMPASS[m["p"]], text)
+    text = _HMS_RE.sub(_hms, text)
+    text = _EMERGENCY_RE.sub(
+        lambda m: f"{m['w']} {' '.join(_DIGITS[int(d)] for d in m['n'])}", text
+    )
     text = _IDIOM_RE.sub(lambda m: _IDIOMS[m[0]], text)
     text = _PER_RE.sub(
         lambda m: f"{m['q']} {'an' if m.string.startswith('hour', m.end()) else 'a'} ", text

@@ -81,6 +81,15 @@ _FIRST_NEXT_RE = re.compile(
 )
 
 
+_WW_RE = re.compile(r"\bWW(II|I|2|1)\b")
+_TITLED_RE = re.compile(
+    r"\b(?P<t>King|Queen|Emperor|Empress|Pope|Tsar|Tsarina|Czar|Kaiser|Prince|Princess|Duke)"
+    r"\s+(?P<name>[A-Z][a-z]+)\s+(?P<n>X{0,3}(?:IX|IV|V?I{1,3}|V))" + _AFTER
+)
+#: "Act II, Scene iii": a scene numbered in lower case.
+_SCENE_RE = re.compile(r"\b(?P<w>Scene|SCENE)\s+(?P<n>(?:x{0,3})(?:ix|iv|v?i{1,3}|v))\b(?![\w'’])")
+
+
 def roman_value(numeral: str) -> int:
     """``"XIV"`` → 14 (the numeral is well formed)."""
     total = 0
@@ -121,6 +130,13 @@ def read_roman_numerals(text: str) -> str:
             return m[0]
         return f"{m['name']} the {num2words(roman_value(numeral), to='ordinal').capitalize()}"
 
+    def titled(m: re.Match[str]) -> str:
+        # A lone I before a word in lower case may be the pronoun ("King John I think …").
+        if m["n"] == "I" and not _first(m) and re.match(r"\s+[a-z]", m.string[m.end() :]):
+            return m[0]
+        nth = num2words(roman_value(m["n"]), to="ordinal").capitalize()
+        return f"{m['t']} {m['name']} the {nth}"
+
     def pair(m: re.Match[str]) -> str:
         if not (m["a"] and m["b"]) or {m["a"], m["b"]} & _LETTERS:
             return m[0]
@@ -131,5 +147,9 @@ def read_roman_numerals(text: str) -> str:
 
     # "World War I ended": the war, whatever word follows (the pronoun guard kept its "I").
     text = re.sub(r"\b(World War|WORLD WAR) I(?![\w'’])", r"\1 one", text)
+    text = _WW_RE.sub(lambda m: f"World War {'two' if m[1] in ('II', '2') else 'one'}", text)
+    # "King Harold II", "Queen Anne I": a title says the numeral is a reign, whatever name.
+    text = _TITLED_RE.sub(titled, text)
+    text = _SCENE_RE.sub(lambda m: f"{m['w']} {num2words(roman_value(m['n'].upper()))}", text)
     text = _COUNTED_PAIR_RE.sub(pair, text)
     return _REGNAL_RE.sub(regnal, _COUNTED_RE.sub(counted, text))

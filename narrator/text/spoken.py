@@ -457,7 +457,9 @@ def _unit(m: re.Match[str]) -> str:
     unit = m["unit"]
     if unit == "ha" and _LAUGH_NEXT_RE.match(m.string, m.end()):
         return m[0]  # "I got 3 ha ha" is a laugh
-    measured = unit == "m" and _MEASURE_NEXT_RE.match(m.string, m.end())
+    # "175 g butter", "2 L water": grams and litres, spaced or not; "5 m" only before a
+    # measure's word ("30 m high"), since it may be minutes or a million.
+    measured = unit in ("g", "L") or (unit == "m" and _MEASURE_NEXT_RE.match(m.string, m.end()))
     if m["space"] and len(unit) == 1 and not m["power"] and not measured:
         return m[0]  # "5 m" may be minutes, meters or a million: left to be read as written
     one, many = _UNITS[unit]
