@@ -226,6 +226,12 @@ HARD_FORMS = [
         "King Harold II's men; King John I think; WWII; Act II, Scene iii.",
         "King Harold the Second's men; King John I think; World War two; Act two, Scene three.",
     ),
+    # …not the years after "since" or "until", nor the Sun.
+    (
+        "Since 2005, until 2008, from 2000. He looked at the Sun. It set.",
+        "Since two thousand five, until two thousand eight, from two thousand. He looked at the "
+        "Sun. It set.",
+    ),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

@@ -100,7 +100,7 @@ _DAY = r"(?:Mon|Tues?|Weds?|Thu(?:rs?)?|Fri|Sat|Sun)"
 #: A day with its stop, within a sentence ("on Thurs., Nov. 3rd", "by Fri. 5 pm"): in full.
 #: Not at a sentence's start, where "Sat." could be nothing else, or before an opener
 #: (the stop then ends the sentence and stays).
-_DAY_STOP_RE = re.compile(rf"(?<=[\w,] )(?P<day>{_DAY})\.")
+_DAY_STOP_RE = re.compile(rf"(?<=[\w,] )(?<![Tt]he )(?P<day>{_DAY})\.")  # not "the Sun."
 #: ``Mon–Fri``, ``Mon.-Fri.``, ``Sat to Sun``: both ends abbreviated, so it is plainly a range.
 _DAY_RANGE_RE = re.compile(
     rf"\b(?P<a>{_DAY})\.?(?:\s?[–—-]\s?|\s+(?P<word>to|through|till|until)\s+)(?P<b>{_DAY})\b"
@@ -130,7 +130,8 @@ _AT_DOTTED_TIME_RE = re.compile(
 )
 _AT_HOURS_RE = re.compile(
     r"\b(?P<w>[Aa]t|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Ff]rom|[Ss]ince|[Bb]y)\s"
-    r"(?P<t>0\d[0-5]\d|1[3-9][0-5]\d|2[0-3][0-5]\d)(?![\w.,:]?\d)"
+    # 2000-2099 after "at" only: "since 2005", "until 2008" are years.
+    r"(?P<t>0\d[0-5]\d|1[3-9][0-5]\d|2[1-3][0-5]\d|(?<=[Aa]t )20[0-5]\d)(?![\w.,:]?\d)"
     r"(?!\s?(?:%|°|" + _MEASURES + r"|feet|foot|metres|meters|m\b|ft\b))"
 )
 #: ``pre-1914``, ``post-1945``: a year after a prefix (the hyphen hid it: "pre-one thousand,
