@@ -232,6 +232,10 @@ HARD_FORMS = [
         "Since two thousand five, until two thousand eight, from two thousand. He looked at the "
         "Sun. It set.",
     ),
+    (
+        "In 1985 L. Ron wrote; add 100 g. Then",
+        "In nineteen eighty-five L. Ron wrote; add one hundred grams. Then",
+    ),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from num2words import num2words
 
-from narrator.text.abbreviations import SENTENCE_NEXT_RE, read_abbreviations
+from narrator.text.abbreviations import OPENER_NEXT, SENTENCE_NEXT_RE, read_abbreviations
 from narrator.text.conventions import MONTH_RE, MONTHS, month_name, read_conventions, year_words
 from narrator.text.marks import read_marks
 from narrator.text.roman import read_roman_numerals
@@ -164,6 +164,8 @@ _UNITS = {
     "NM": ("nautical mile", "nautical miles"), "mb": ("millibar", "millibars"),
     "hPa": ("hectopascal", "hectopascals"),
 }  # fmt: skip
+#: "in 1985 L. Ron Hubbard": a letter with its stop before a name is an initial.
+_INITIAL_NEXT_RE = re.compile(rf"\.(?!{OPENER_NEXT})\s+[A-Z]")
 _LAUGH_NEXT_RE = re.compile(r"[\s,!]*(?:ha|he|hah)\b|!", re.IGNORECASE)
 #: A measure's word after "30 m": "a cliff 30 m high" is meters, whatever "5 m" is alone.
 _MEASURE_NEXT_RE = re.compile(
@@ -459,7 +461,9 @@ def _unit(m: re.Match[str]) -> str:
         return m[0]  # "I got 3 ha ha" is a laugh
     # "175 g butter", "2 L water": grams and litres, spaced or not; "5 m" only before a
     # measure's word ("30 m high"), since it may be minutes or a million.
-    measured = unit in ("g", "L") or (unit == "m" and _MEASURE_NEXT_RE.match(m.string, m.end()))
+    measured = (unit in ("g", "L") and not _INITIAL_NEXT_RE.match(m.string, m.end())) or (
+        unit == "m" and _MEASURE_NEXT_RE.match(m.string, m.end())
+    )
     if m["space"] and len(unit) == 1 and not m["power"] and not measured:
         return m[0]  # "5 m" may be minutes, meters or a million: left to be read as written
     one, many = _UNITS[unit]
