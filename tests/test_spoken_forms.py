@@ -236,6 +236,7 @@ HARD_FORMS = [
         "In 1985 L. Ron wrote; add 100 g. Then",
         "In nineteen eighty-five L. Ron wrote; add one hundred grams. Then",
     ),
+    ("Ep. 4 aired. See Appendix C. 12.", "Episode four aired. See Appendix C. twelve."),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

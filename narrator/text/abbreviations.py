@@ -91,7 +91,11 @@ def _saint_or_street(m: re.Match[str]) -> str:
 
 
 def _before_number(m: re.Match[str]) -> str:
+    if m["a"] == "C":
+        return m[0]  # "Appendix C. 12 pages": a letter; circa is "c."
     said = _BEFORE_NUMBER[m["a"].lower()]
+    if m.start() == 0 or m.string[: m.start()].rstrip()[-1:] in ".!?":
+        said = said.capitalize()  # "Ep. 4 aired.": the sentence's first word
     if said == "established" and not _YEAR_NEXT_RE.match(m.string, m.end()):
         said = "estimated"  # "est. 200 people"; "est. 1920" is a year a place was founded
     return said + " "
