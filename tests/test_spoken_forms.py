@@ -237,6 +237,10 @@ HARD_FORMS = [
         "In nineteen eighty-five L. Ron wrote; add one hundred grams. Then",
     ),
     ("Ep. 4 aired. See Appendix C. 12.", "Episode four aired. See Appendix C. twelve."),
+    (
+        "Down Baker St in the rain, Mr and Mrs Brown met Dr Jones at St Paul's.",
+        "Down Baker Street in the rain, Mister and Missus Brown met Doctor Jones at Saint Paul's.",
+    ),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

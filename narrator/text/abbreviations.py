@@ -58,7 +58,11 @@ _BEFORE_NUMBER = {"p": "page", "pp": "pages", "ch": "chapter", "vol": "volume", 
 #: before a name.
 _BARE_TITLES = {"Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Dr": "Doctor", "St": "Saint",
                 "Mx": "Mix"}  # fmt: skip
-_BARE_TITLE_RE = re.compile(r"\b(" + "|".join(_BARE_TITLES) + r")(?=\s+[A-Z][a-z])")
+_BARE_TITLE_RE = re.compile(
+    r"\b(" + "|".join(_BARE_TITLES) + r")(?=\s+(?:[A-Z][a-z]|and\s+M(?:r|rs|s)\b))"
+)
+#: "down Baker St in the rain": a street after its name.
+_BARE_STREET_RE = re.compile(r"(?P<name>\b[A-Z][a-z]{2,} )St(?=\s+[a-z]|[,;:]|\s*$)")
 #: "built c. 2560 BCE" once the era's rule has said the year: circa.
 _CIRCA_WORDS_RE = re.compile(
     r"(?<![\w.])c\.(?=\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -120,6 +124,7 @@ _YEAR_NEXT_RE = re.compile(r"1[0-9]\d\d\b|20\d\d\b")
 def read_abbreviations(text: str) -> str:
     """``text`` with the abbreviations of the module docstring in full."""
     text = _ST_RE.sub(_saint_or_street, text)
+    text = _BARE_STREET_RE.sub(r"\g<name>Street", text)
     text = _BARE_TITLE_RE.sub(lambda m: _BARE_TITLES[m[1]], text)
     text = _CENTURY_RE.sub(" century", text)
     text = _CIRCA_WORDS_RE.sub("circa", text)
