@@ -256,6 +256,10 @@ HARD_FORMS = [
     ("Open Mon–Fri.", "Open Monday to Friday."),
     ("Sat to Sun 9–5", "Saturday to Sunday nine to five"),
     ("In 1066 the king fell.", "In ten sixty-six the king fell."),
+    (
+        "In 1005, in AD 272, in 391 AD.",
+        "In ten oh-five, in AD two seventy-two, in three ninety-one AD.",
+    ),
     ("from 1020 to 1080", "from ten twenty to ten eighty"),
     ("1066 soldiers", "one thousand and sixty-six soldiers"),
     ("1,500 people", "one thousand, five hundred people"),

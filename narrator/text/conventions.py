@@ -142,6 +142,8 @@ _PREFIXED_YEAR_RE = re.compile(
 _ERA_YEAR_RE = re.compile(
     r"(?<![\w.,])(?P<y>[1-9]\d{2,3})\s?(?P<era>BCE|BC|CE|AD|B\.C\.(?:E\.)?|A\.D\.|C\.E\.)(?!\w)"
 )
+#: ``AD 272``: the era before the year, read as ``272 AD`` is ("two seventy-two").
+_ERA_FIRST_RE = re.compile(r"(?<![\w.])(?P<era>AD|A\.D\.)\s?(?P<y>[1-9]\d{1,3})(?![\w,.]?\d)")
 #: ``a ratio of 3:1``, ``odds 2:1``: "three to one", not a time or "three one".
 _RATIO_RE = re.compile(r"\b(?P<w>ratios?|odds|scale)(?P<of>\s+of)?\s+(?P<a>\d+):(?P<b>\d+)\b")
 #: ``9:00–17:30``, ``10:00-11:00``: a span of clock times (the dash reached the voice).
@@ -246,6 +248,8 @@ def _ordinal(day: str) -> str:
 def year_words(year: int) -> str:
     """``1984`` → "nineteen eighty-four"; ``2005`` → "two thousand five", as American
     narrators say it, not "two thousand and five"."""
+    if 1000 < year < 1010:  # "ten oh-five", as 1905 is "nineteen oh-five"
+        return f"ten oh-{num2words(year - 1000)}"
     return num2words(year, to="year").replace("thousand and", "thousand")
 
 
@@ -315,6 +319,7 @@ def read_conventions(text: str) -> str:
     )
     text = _PREFIXED_YEAR_RE.sub(lambda m: f"{m['p']}-{year_words(int(m['y']))}", text)
     text = _ERA_YEAR_RE.sub(lambda m: f"{year_words(int(m['y']))} {m['era']}", text)
+    text = _ERA_FIRST_RE.sub(lambda m: f"{m['era']} {year_words(int(m['y']))}", text)
     text = _RATIO_RE.sub(lambda m: f"{m['w']}{m['of'] or ''} {m['a']} to {m['b']}", text)
     text = _HOURS_MINUTES_RE.sub(_hours_minutes, text)
     text = _DOTTED_TIME_RE.sub(r"\g<h>:\g<m>", text)
