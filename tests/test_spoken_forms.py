@@ -241,6 +241,16 @@ HARD_FORMS = [
         "Down Baker St in the rain, Mr and Mrs Brown met Dr Jones at St Paul's.",
         "Down Baker Street in the rain, Mister and Missus Brown met Doctor Jones at Saint Paul's.",
     ),
+    # …and what only looks like them (a review on ordinary prose).
+    (
+        "Goodnight, Sun. Drop 2 in. Then the 3 L-shaped rooms, Route 40's bridge.",
+        "Goodnight, Sun. Drop two in. Then the three L-shaped rooms, Route forty's bridge.",
+    ),
+    (
+        "Held at 2005 prices, he called 999 times from 1001 Nights.",
+        "Held at two thousand five prices, he called nine hundred and ninety-nine times from one "
+        "thousand and one Nights.",
+    ),
     # Signs for numbers, digits glued to letters, other scripts.
     ("#1", "number one"),
     ("1990s", "nineteen nineties"),

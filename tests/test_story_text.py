@@ -534,7 +534,8 @@ def test_an_abbreviation_s_stop_inside_a_sentence_does_not_cut_it():
         "The rain was 29.6 in. by midnight. He said no. 3 days later he came. "
         "It was the letter of the 21st Feb. I read it twice. We met on Sat. 19 Oct. The "
         "shop was shut. Mr Brown met Dr Jones at St Paul's. It was snowing.The fox slept in "
-        "the 80's. — Will it come? asked Ana. — Maybe."
+        "the 80's. — Will it come? asked Ana. — Maybe. We walked to Rome. 300 men came. At "
+        "5 p.m. — the hour of bells — we slept."
     )
     said = tuple(s for p in parse_text(text).passages for s in p.sentences)
     assert said == (
@@ -557,6 +558,9 @@ def test_an_abbreviation_s_stop_inside_a_sentence_does_not_cut_it():
         "Will it come?",
         "asked Ana.",
         "Maybe.",
+        "We walked to Rome.",  # a capitalised word's stop before a number: a sentence's end
+        "three hundred men came.",
+        "At five p.m., the hour of bells, we slept.",  # a dash after "p.m.": a pause
     )
 
 

@@ -88,6 +88,8 @@ _HMS_RE = re.compile(
 #: ``call 999``, ``dial 911``: a number said digit by digit.
 _EMERGENCY_RE = re.compile(
     r"\b(?P<w>[Cc]all(?:ed)?|[Dd]ial(?:l?ed)?|[Rr]ing|[Pp]hone(?:d)?)\s(?P<n>999|911|112|000)\b"
+    # ending the clause: "He called 999 times" is a count
+    r"(?=\s*(?:[,.;:!?)]|$)|\s+(?:and|or|for|if|now|at|immediately|straight)\b)"
 )
 _DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -100,7 +102,9 @@ _DAY = r"(?:Mon|Tues?|Weds?|Thu(?:rs?)?|Fri|Sat|Sun)"
 #: A day with its stop, within a sentence ("on Thurs., Nov. 3rd", "by Fri. 5 pm"): in full.
 #: Not at a sentence's start, where "Sat." could be nothing else, or before an opener
 #: (the stop then ends the sentence and stays).
-_DAY_STOP_RE = re.compile(rf"(?<=[\w,] )(?<![Tt]he )(?P<day>{_DAY})\.")  # not "the Sun."
+_DAY_STOP_RE = re.compile(  # not "Sun.": "Goodnight, Sun." is the sun
+    r"(?<=[\w,] )(?P<day>Mon|Tues?|Weds?|Thu(?:rs?)?|Fri|Sat)\."
+)
 #: ``Mon–Fri``, ``Mon.-Fri.``, ``Sat to Sun``: both ends abbreviated, so it is plainly a range.
 _DAY_RANGE_RE = re.compile(
     rf"\b(?P<a>{_DAY})\.?(?:\s?[–—-]\s?|\s+(?P<word>to|through|till|until)\s+)(?P<b>{_DAY})\b"
@@ -131,7 +135,8 @@ _AT_DOTTED_TIME_RE = re.compile(
 _AT_HOURS_RE = re.compile(
     r"\b(?P<w>[Aa]t|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Ff]rom|[Ss]ince|[Bb]y)\s"
     # 2000-2099 after "at" only: "since 2005", "until 2008" are years.
-    r"(?P<t>0\d[0-5]\d|1[3-9][0-5]\d|2[1-3][0-5]\d|(?<=[Aa]t )20[0-5]\d)(?![\w.,:]?\d)"
+    r"(?P<t>0\d[0-5]\d|1[3-9][0-5]\d|2[1-3][0-5]\d"
+    r"|(?<=[Aa]t )20[0-5]\d(?=\s*(?:[,;:!?)]|\.(?!\d)|$|hrs\b|hours\b|sharp\b)))(?![\w.,:]?\d)"
     r"(?!\s?(?:%|°|" + _MEASURES + r"|feet|foot|metres|meters|m\b|ft\b))"
 )
 #: ``pre-1914``, ``post-1945``: a year after a prefix (the hyphen hid it: "pre-one thousand,
@@ -272,6 +277,8 @@ def _hours_minutes(m: re.Match[str]) -> str:
 
 
 def _early_year(m: re.Match[str]) -> str:
+    if not m["b"] and re.match(r"\s+(?:Arabian\s+)?Nights\b", m.string[m.end() :]):
+        return m[0]  # "from 1001 Nights": the book, a thousand and one
     said = f"{m['w']} {year_words(int(m['a']))}"
     if m["b"]:
         sep = m["sep"].strip()

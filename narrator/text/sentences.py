@@ -138,7 +138,10 @@ def _dash(m: re.Match[str]) -> str:
         return " "
     if m.start() == 0:  # (the match takes the spaces before it)
         return ""  # a dialogue dash opening the line: "— Who is there?" has no pause before
-    if text[: m.start()].rstrip()[-1:] in (".", "?", "!", "…"):
+    if (
+        text[: m.start()].rstrip()[-1:] in (".", "?", "!", "…")
+        and text[m.end() : m.end() + 1].isupper()
+    ):
         return " "  # one after a sentence's end opens the next speaker's line ("— Maybe.")
     return ", "
 
@@ -253,8 +256,10 @@ _TIME_PHRASE_RE = re.compile(
 #: / "twenty-five sixty BCE", "Ep." / "forty-two"): an abbreviation's stop, not the end.
 _GOES_ON_RE = re.compile(r"[,;:)\]]")
 _SHORT_STOP_RE = re.compile(
-    r"(?:\b[A-Z][a-z]{0,4}|\b(?:c|ca|cf|in|sp|spp|var|sq|nr|ft|yd|pt|qt|gal|lb|oz|mi|hr|hrs|"
-    r"min|mins|sec|secs|yr|yrs|mo|wk|approx|esp|incl|est|fig|vol|ch))\.$"
+    r"\b(?:Str|Bn|Regt|Ave|Rd|Ln|Blvd|Hwy|Apt|Ste|Bldg|Dept|Univ|Corp|Inc|Ltd|Co|Bros|Gov|Sen|"
+    r"Rep|Gen|Col|Capt|Lt|Sgt|Cpl|Pvt|Adm|Cmdr|Jr|Sr|Vol|Ch|Fig|Pt|Mt|Ft|Sq|Pl|Rev|Hon|"
+    r"c|ca|cf|sp|spp|var|sq|nr|ft|yd|pt|qt|gal|lb|oz|mi|hr|hrs|min|mins|sec|secs|yr|yrs|mo|wk|"
+    r"approx|esp|incl|est|fig|vol|ch)\.$"
 )
 
 

@@ -161,7 +161,7 @@ _UNITS = {
     "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"), "V": ("volt", "volts"),
     "tbsp": ("tablespoon", "tablespoons"), "tsp": ("teaspoon", "teaspoons"),
     "ha": ("hectare", "hectares"), "in.": ("inch", "inches"), "kn": ("knot", "knots"),
-    "NM": ("nautical mile", "nautical miles"), "mb": ("millibar", "millibars"),
+    "NM": ("nautical mile", "nautical miles"), "mbar": ("millibar", "millibars"),
     "hPa": ("hectopascal", "hectopascals"),
 }  # fmt: skip
 #: "in 1985 L. Ron Hubbard": a letter with its stop before a name is an initial.
@@ -461,6 +461,11 @@ def _unit(m: re.Match[str]) -> str:
         return m[0]  # "I got 3 ha ha" is a laugh
     # "175 g butter", "2 L water": grams and litres, spaced or not; "5 m" only before a
     # measure's word ("30 m high"), since it may be minutes or a million.
+    rest = m.string[m.end() : m.end() + 2]
+    if unit == "in." and not re.match(r"\s[a-z]", rest):
+        return m[0]  # "drop 2 in. Then stir": the word in, and the sentence's end
+    if len(unit) == 1 and rest[:1] in ("-", "'", "’"):
+        return m[0]  # "3 L-shaped rooms", "the 5 g's"
     measured = (unit in ("g", "L") and not _INITIAL_NEXT_RE.match(m.string, m.end())) or (
         unit == "m" and _MEASURE_NEXT_RE.match(m.string, m.end())
     )
@@ -525,7 +530,13 @@ def _range(m: re.Match[str]) -> str:
 
 
 def _plural_number(m: re.Match[str]) -> str:
+    # "the 80's" is the eighties; "Route 40's old bridge" is the route's.
+    if m[0][-2] in "'’" and not _DECADE_BEFORE_RE.search(m.string, 0, m.start()):
+        return m[0]
     return _plural(_integer(m["n"], year=True))
+
+
+_DECADE_BEFORE_RE = re.compile(r"(?:\b(?:the|The|early|late|mid|of|in)\s+|^|['’])$")
 
 
 def _leftover(m: re.Match[str]) -> str:
