@@ -42,6 +42,7 @@ from narrator.text.abbreviations import OPENER_NEXT, SENTENCE_NEXT_RE, read_abbr
 from narrator.text.conventions import MONTH_RE, MONTHS, month_name, read_conventions, year_words
 from narrator.text.marks import read_marks
 from narrator.text.roman import read_roman_numerals
+from narrator.text.units import UNITS
 
 #: Whole numbers up to this many digits are read as numbers; longer ones in groups of three.
 MAX_NUMBER_DIGITS = 15
@@ -138,32 +139,6 @@ _DEGREE_RE = re.compile(
     _LEFT + r"(?P<n>" + _NUM + r")(?:[-–](?P<n2>" + _NUM + r"))?\s?"
     r"(?:°(?:\s?(?P<scale>[CFK](?![A-Za-z])))?|(?P<sign>[℃℉]))"
 )
-#: Units read after a number: symbol → (singular, plural). Single letters only when glued
-#: ("5m"), since "5 m" may be minutes or a million.
-_UNITS = {
-    "km/h": ("kilometer per hour", "kilometers per hour"),
-    "m/s": ("meter per second", "meters per second"),
-    "mph": ("mile per hour", "miles per hour"),
-    "kph": ("kilometer per hour", "kilometers per hour"),
-    "km": ("kilometer", "kilometers"), "cm": ("centimeter", "centimeters"),
-    "mm": ("millimeter", "millimeters"), "m": ("meter", "meters"), "mi": ("mile", "miles"),
-    "ft": ("foot", "feet"), "kg": ("kilogram", "kilograms"), "mg": ("milligram", "milligrams"),
-    "g": ("gram", "grams"), "lbs": ("pound", "pounds"), "lb": ("pound", "pounds"),
-    "oz": ("ounce", "ounces"), "ml": ("milliliter", "milliliters"),
-    "mL": ("milliliter", "milliliters"), "L": ("liter", "liters"), "hrs": ("hour", "hours"),
-    "hr": ("hour", "hours"), "h": ("hour", "hours"), "mins": ("minute", "minutes"),
-    "min": ("minute", "minutes"), "secs": ("second", "seconds"), "sec": ("second", "seconds"),
-    "ms": ("millisecond", "milliseconds"), "Hz": ("hertz", "hertz"),
-    "kHz": ("kilohertz", "kilohertz"), "MHz": ("megahertz", "megahertz"),
-    "GHz": ("gigahertz", "gigahertz"), "KB": ("kilobyte", "kilobytes"),
-    "kB": ("kilobyte", "kilobytes"), "MB": ("megabyte", "megabytes"),
-    "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"),
-    "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"), "V": ("volt", "volts"),
-    "tbsp": ("tablespoon", "tablespoons"), "tsp": ("teaspoon", "teaspoons"),
-    "ha": ("hectare", "hectares"), "in.": ("inch", "inches"), "kn": ("knot", "knots"),
-    "NM": ("nautical mile", "nautical miles"), "mbar": ("millibar", "millibars"),
-    "hPa": ("hectopascal", "hectopascals"),
-}  # fmt: skip
 #: "in 1985 L. Ron Hubbard": a letter with its stop before a name is an initial.
 _INITIAL_NEXT_RE = re.compile(rf"\.(?!{OPENER_NEXT})\s+[A-Z]")
 _LAUGH_NEXT_RE = re.compile(r"[\s,!]*(?:ha|he|hah)\b|!", re.IGNORECASE)
@@ -179,7 +154,7 @@ _UNIT_RE = re.compile(
     + r")(?:[-–](?P<n2>"
     + _NUM
     + r"))?(?P<space>\s?)(?P<unit>"
-    + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+    + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
     + r")(?:\^(?P<power>[23]))?(?![\w/^])"
     # "5 ft. tall": the unit's full stop, where the sentence goes on, is not a sentence's end.
     + r"(?:\.(?=\s+[a-z0-9]))?"
@@ -471,7 +446,7 @@ def _unit(m: re.Match[str]) -> str:
     )
     if m["space"] and len(unit) == 1 and not m["power"] and not measured:
         return m[0]  # "5 m" may be minutes, meters or a million: left to be read as written
-    one, many = _UNITS[unit]
+    one, many = UNITS[unit]
     name = one if _is_one(m["n"]) and not m["n2"] else many
     if m["power"] and "/" in unit:  # m/s²: the power is the second's, "per second squared"
         name = f"{name} {'squared' if m['power'] == '2' else 'cubed'}"
