@@ -117,10 +117,14 @@ def _reporting(conn: Connection, owner_pid: int) -> Iterator[None]:
         yield
     except BrokenPipeError:  # the reader stopped listening: nothing to report to
         pass
+    # A reader gone while this one fails (a Ctrl-C stopping a batch): nothing to report to
+    # either, and no traceback on the user's terminal.
     except SoundscapeError as exc:  # said for the user already (or by a child this one read)
-        conn.send(("failed", str(exc)))
+        with contextlib.suppress(OSError):
+            conn.send(("failed", str(exc)))
     except Exception as exc:
-        conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        with contextlib.suppress(OSError):
+            conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         conn.close()
 

@@ -59,3 +59,19 @@ def test_a_killed_child_is_a_clear_error():
         with pytest.raises(SoundscapeError, match="stopped unexpectedly"):
             for _ in range(1000):
                 bg.render(SR)
+
+
+def test_a_child_that_fails_after_its_reader_is_gone_says_nothing(monkeypatch):
+    """A batch's Ctrl-C: the ambience process failed as its reader went, its report hit a
+    broken pipe, and a traceback reached the user's terminal under "interrupted"."""
+    from multiprocessing import Pipe
+
+    import soundscapes.background as background
+    from soundscapes.errors import SoundscapeError
+
+    monkeypatch.setattr(background, "become_child", lambda owner_pid: None)
+    for failure in (SoundscapeError("the ambience process stopped"), ValueError("boom")):
+        reader, writer = Pipe(duplex=False)
+        reader.close()
+        with background._reporting(writer, os.getpid()):
+            raise failure
