@@ -439,11 +439,19 @@ def note_scratch_folder(folder: Path | str) -> None:
     swept only by one that wrote into the same folder). Never raises."""
     with contextlib.suppress(OSError, ValueError):
         line = str(Path(folder).resolve())
-        if "\n" in line:
+        # Once per folder and list in a process: every atomic write notes its folder, and
+        # a site of many pages would otherwise lock and read the list for each.
+        memo = (os.environ.get("NARRATOR_SCRATCH_NOTES", ""), line)
+        if "\n" in line or memo in _NOTED_HERE:
             return
         with _noted_folders() as (known, rewrite):
             if line not in known:
                 rewrite([*known, line][-_NOTED_FOLDERS_MAX:])
+        _NOTED_HERE.add(memo)
+
+
+#: What this process has noted already (see :func:`note_scratch_folder`).
+_NOTED_HERE: set[tuple[str, str]] = set()
 
 
 def sweep_noted_scratch() -> int:
