@@ -273,6 +273,44 @@ HARD_FORMS = [
     ("from 1020 to 1080", "from ten twenty to ten eighty"),
     ("1066 soldiers", "one thousand and sixty-six soldiers"),
     ("1,500 people", "one thousand, five hundred people"),
+    # Amounts: a fraction of a measure, a price that describes, cents after, k, ratio, seconds.
+    (
+        "Add 1/2 tsp of salt, 1 1/2 cups of flour and 3/4 cup of milk.",
+        "Add half a teaspoon of salt, one and a half cups of flour and three quarters of a cup "
+        "of milk.",
+    ),
+    (
+        "It was 1/2 mile away, 1/4 of it uphill, for 1/2 an hour, a 1/2 hour, 1/8 tsp.",
+        "It was half a mile away, one quarter of it uphill, for half an hour, a half hour, an "
+        "eighth of a teaspoon.",
+    ),
+    (
+        "A £10 voucher, a $20 bill, a €5 fee, a £5k bonus, a £10 and a £5.",
+        "A ten-pound voucher, a twenty-dollar bill, a five-euro fee, a five thousand pound "
+        "bonus, a ten pounds and a five pounds.",
+    ),
+    (
+        "I gave her £5 today. The $20 was gone.",
+        "I gave her five pounds today. The twenty dollars was gone.",
+    ),
+    (
+        "It cost 3,50 € or 12.99£.",
+        "It cost three euros and fifty cents or twelve pounds and ninety-nine pence.",
+    ),
+    (
+        "A 1.2k crowd, 5k steps; I ran a 5k, a 10k run.",
+        "A one point two thousand crowd, five thousand steps; I ran a five k, a ten k run.",
+    ),
+    (
+        "Mix 2:1 with water; a 16:9 screen, a 1:50,000 map; at 2:15; John 3:5.",
+        "Mix two to one with water; a sixteen to nine screen, a one to fifty thousand map; at "
+        "two fifteen; John three five.",
+    ),
+    (
+        "He ran 2s faster after a 0.5s delay, in the 1920s, in his 20s ahead of us, in 2s and 3s.",
+        "He ran two seconds faster after a zero point five seconds delay, in the nineteen "
+        "twenties, in his twenties ahead of us, in twos and threes.",
+    ),
 ]
 
 

@@ -179,7 +179,7 @@ _BOOKS = (
 )
 #: Those that are names or words too ("Daniel 7:30 would be fine"): a verse only with its
 #: book's number before it ("1 John 3:16", "II Kings 2:11") or a span of verses after it.
-_NAMED_BOOKS = (
+NAMED_BOOKS = (
     "Numbers|Joshua|Judges|Ruth|Samuel|Kings|Ezra|Esther|Job|Daniel|Joel|Amos|Jonah|Micah|"
     "Nahum|Matthew|Mark|Luke|John|Acts|Romans|Timothy|Titus|James|Peter|Jude"
 )
@@ -189,11 +189,11 @@ _VERSE_RE = re.compile(
     r"(?<![Aa]t )(?<![Bb]y )\b(?:(?P<nth>[123]|II|III)\s)?(?P<book>"
     + _BOOKS
     + "|"
-    + _NAMED_BOOKS
+    + NAMED_BOOKS
     + r")\s(?P<c>\d{1,3}):(?P<v>\d{1,3})(?:\s?[–-]\s?(?P<v2>\d{1,3}))?"
     r"(?![\w:]|[.,]\d|\s?[ap]\.?m\b)"
 )
-_NAMED_BOOK_RE = re.compile(_NAMED_BOOKS)
+_NAMED_BOOK_RE = re.compile(NAMED_BOOKS)
 _NTH = {"1": "First", "2": "Second", "3": "Third", "II": "Second", "III": "Third"}
 
 

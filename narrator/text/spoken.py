@@ -41,6 +41,7 @@ from num2words import num2words
 from narrator.text.abbreviations import OPENER_NEXT, SENTENCE_NEXT_RE, read_abbreviations
 from narrator.text.conventions import MONTH_RE, MONTHS, month_name, read_conventions, year_words
 from narrator.text.marks import read_marks
+from narrator.text.quantities import read_quantities
 from narrator.text.roman import read_roman_numerals
 from narrator.text.units import UNITS
 
@@ -537,7 +538,7 @@ def spell_out(text: str, *, day_first: bool = False) -> str:
     :mod:`narrator.text.roman`) and their symbols as words; no digit is left. ``day_first``:
     an ambiguous slash date (``06/01/2025``) is the 6th of January, not June 1st."""
     text = read_marks(_URL_RE.sub(_web_address, text))
-    text = read_conventions(text)
+    text = read_quantities(read_conventions(text))
     text = read_roman_numerals(_fold_numerals(text))
     text = read_abbreviations(text)
     if not any(c.isdigit() for c in text):
