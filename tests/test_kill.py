@@ -275,3 +275,48 @@ def test_ctrl_c_twice_in_a_batch_stops_its_renders_and_leaves_nothing(tmp_path):
     assert not _scratch(public, tmp_path / "system-temp", cache)
     # Stopped, not waited for: a render takes seconds, and both were under way.
     assert not all((public / f"{name}.mp3").exists() for name in ("one", "two"))
+
+
+def test_ctrl_c_in_a_batch_names_the_episodes_finished_and_the_rerun_keeps_them(tmp_path):
+    """An interrupted batch says which episodes were finished before the interrupt; they are
+    whole, and the re-run takes them as up to date and renders only the rest."""
+    (tmp_path / "one.txt").write_text("The tide turns. The shore is still.", encoding="utf-8")
+    (tmp_path / "two.txt").write_text(STORY, encoding="utf-8")
+    (tmp_path / "podcast.toml").write_text(
+        'output_dir = "public"\nengine = "fake"\ntail = 2\n'
+        '[podcast]\ntitle = "Waves"\nauthor = "Me"\nbase_url = "https://example.org/w"\n'
+        '[[episodes]]\nstory = "one.txt"\n[[episodes]]\nstory = "two.txt"\n',
+        encoding="utf-8",
+    )
+    public, cache = tmp_path / "public", tmp_path / "cache"
+    args = [sys.executable, "-m", "narrator", "batch", str(tmp_path / "podcast.toml"),
+            "--jobs", "1", "--cache-dir", str(cache), "-q"]  # fmt: skip
+    env = _env(tmp_path, uuid.uuid4().hex)
+    batch = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60.0
+    # Its fingerprint is the last file an episode writes; the batch hears of it just after.
+    while not (public / "one.mp3.fingerprint.json").exists() and batch.poll() is None:
+        assert time.monotonic() < deadline, "the first episode never finished"
+        time.sleep(0.02)
+    time.sleep(0.3)
+    assert batch.poll() is None, "the batch ended before it could be interrupted"
+    os.killpg(batch.pid, signal.SIGINT)
+    try:
+        _, err = batch.communicate(timeout=60)
+    finally:
+        if batch.poll() is None:
+            os.killpg(batch.pid, signal.SIGKILL)
+    assert batch.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "finished before the interrupt, and kept: one.mp3",
+        "interrupted; finished passages are cached and a re-run resumes",
+    ], err
+    assert not (public / "two.mp3").exists()
+    kept = (public / "one.mp3").stat().st_mtime_ns
+
+    rerun = subprocess.run(args[:-1], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "1 rendered, 1 up to date, 0 failed" in " ".join(rerun.stdout.split())
+    assert (public / "one.mp3").stat().st_mtime_ns == kept
+    assert (public / "two.mp3").stat().st_size > 0

@@ -6,6 +6,7 @@ the CLI, these parse, call the library and print; the library never prints or ex
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -82,8 +83,11 @@ def batch(
         quiet=quiet,
     ) as bar:
         task = bar.add_task("episodes", total=len(spec.episodes))
+        finished: list[str] = []  # episodes' file names, as they finish
 
         def progress(result: EpisodeResult, done: int, total: int) -> None:
+            if result.status == "rendered":
+                finished.append(result.episode.output.name)
             name = escape(result.episode.story_ref)
             bar.update(task, completed=done, total=total, description=name)
 
@@ -93,16 +97,27 @@ def batch(
 
         if shared_dir is not None and scheduler is None:
             raise display.fail("--shared-dir goes with --scheduler (a folder the workers mount)")
-        result = run_batch(
-            spec,
-            jobs=workers,
-            force=force,
-            progress=progress,
-            cache_dir=options.get("cache_dir"),
-            scheduler=scheduler,
-            shared_dir=shared_dir,
-            on_cluster=on_cluster,
-        )
+        try:
+            result = run_batch(
+                spec,
+                jobs=workers,
+                force=force,
+                progress=progress,
+                cache_dir=options.get("cache_dir"),
+                scheduler=scheduler,
+                shared_dir=shared_dir,
+                on_cluster=on_cluster,
+            )
+        except KeyboardInterrupt:
+            # Which episodes are whole, so an interrupted night's batch is not taken for lost.
+            if finished:
+                with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+                    err.print(
+                        f"finished before the interrupt, and kept: {escape(', '.join(finished))}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
+            raise
 
     # Titles and paths are the user's text: escaped, so "[draft]" is not read as rich markup.
     table = Table(
