@@ -306,6 +306,39 @@ HARD_FORMS = [
         "Mix two to one with water; a sixteen to nine screen, a one to fifty thousand map; at "
         "two fifteen; John three five.",
     ),
+    # ... and where the same marks mean something else, read as before.
+    (
+        "He slid a $50 across the table; a $20 folded in half; a £5 cheaper ticket.",
+        "He slid a fifty dollars across the table; a twenty dollars folded in half; a five "
+        "pounds cheaper ticket.",
+    ),
+    (
+        "Only two 4s left; lined up in 2s behind me; the 2s later.",
+        "Only two fours left; lined up in twos behind me; the twos later.",
+    ),
+    (
+        "She got a 2:1 in History, a 2:1 win. Read Hamlet 3:1 or Quran 2:255 at 12:5.",
+        "She got a two-one in History, a two to one win. Read Hamlet three one or Quran two two "
+        "hundred and fifty-five at twelve five.",
+    ),
+    (
+        "I ran 5k this morning; his 401k was empty; shot in 4k; 4k cameras; we raised 5k.",
+        "I ran five k this morning; his four hundred and one k was empty; shot in four k; four k "
+        "cameras; we raised five k.",
+    ),
+    (
+        "We earn 30k-40k a year, a $5k-$10k bonus.",
+        "We earn thirty to forty thousand a year, a five to ten thousand dollars bonus.",
+    ),
+    (
+        "For 2/3 year olds, 3/4 days a week; 1/2 can be recycled; 1/2 can of beans.",
+        "For two or three year olds, three or four days a week; one half can be recycled; half a "
+        "can of beans.",
+    ),
+    (
+        "Cut 1/2-inch pieces with a 3/4 inch bolt in 1:45.3.",
+        "Cut half-inch pieces with a three-quarter inch bolt in one forty-five point three.",
+    ),
     (
         "He ran 2s faster after a 0.5s delay, in the 1920s, in his 20s ahead of us, in 2s and 3s.",
         "He ran two seconds faster after a zero point five seconds delay, in the nineteen "

@@ -29,15 +29,18 @@ _MEASURES = (
 _SHORT_MEASURES = ("tsp", "tbsp", "oz", "lb", "lbs", "kg", "km", "mi", "ml", "mL", "hr",
                    "hrs", "min", "mins", "cm", "mm", "ft", "mg")  # fmt: skip
 _FRACTION_MEASURE_RE = re.compile(
-    r"(?<![\w.,/])(?:(?P<w>\d{1,3}) )?(?P<a>\d)/(?P<b>\d{1,2})\s?"
-    r"(?:(?P<word>" + _MEASURES + r"|centur|foot|feet|loave)(?:ies|es|s)?\b"
+    r"(?<![\w.,/])(?<!\d )(?:(?P<w>\d{1,3}) )?(?P<a>\d)/(?P<b>\d{1,2})(?P<sep>\s?|-)"
+    r"(?:(?P<word>" + _MEASURES + r"|centur|foot|feet|loave)(?P<plural>ies|es|s)?\b"
     r"|(?P<short>" + "|".join(_SHORT_MEASURES) + r")(?:\.(?=\s+[a-z]))?(?![\w/^]))"
 )
 _IRREGULAR = {"feet": "foot", "centur": "century", "loave": "loaf"}
+#: "2/3 years", "3/4 days a week", "2/3 year olds": two numbers, one or the other.
+_EITHER = ("hour", "day", "week", "month", "year", "minute", "time")
 #: A price after "a" describes what follows ("a £10 voucher"); after "the", "my" or "that" it
 #: is as often the subject ("the $20 was gone", "that £10 bought nothing").
 _PRICE_BEFORE = r"[Aa]n?"
-#: Words that, after a price, go on the sentence rather than name the thing priced.
+#: Words that, after a price, go on the sentence rather than name the thing priced: "slid a
+#: $50 across the table" is a banknote, "a £5 cheaper ticket" a difference.
 _NOT_PRICED = frozenset({
     "a", "an", "and", "are", "as", "at", "back", "be", "been", "being", "but", "by", "can",
     "could", "did", "do", "does", "down", "each", "every", "for", "from", "had", "has", "have",
@@ -47,7 +50,11 @@ _NOT_PRICED = frozenset({
     "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "up",
     "us", "was", "we", "were", "what", "when", "which", "while", "who", "whom", "why", "will",
     "with", "would", "you", "your", "today", "tonight", "tomorrow", "yesterday", "again",
-    "already", "instead", "apiece", "cash", "extra", "total", "altogether", "later", "ago"
+    "already", "instead", "apiece", "cash", "extra", "total", "altogether", "later", "ago",
+    "across", "toward", "towards", "behind", "between", "beneath", "below", "above", "inside",
+    "without", "until", "till", "since", "against", "along", "around", "among", "beside",
+    "near", "past", "not", "well", "less", "went", "lay", "lying", "sat", "cheaper", "dearer",
+    "higher", "lower", "bigger", "smaller", "richer", "poorer", "short", "shy", "better", "worse",
 })  # fmt: skip
 _PRICE_UNITS = {"$": "dollar", "£": "pound", "€": "euro"}
 _PRICE_SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million",
@@ -61,25 +68,45 @@ _PRICED_RE = re.compile(
 #: ``1/2 an hour``: the fraction's own article follows it.
 _HALF_A_RE = re.compile(r"(?<![\w.,/])1/2(?= an? [a-z])")
 #: ``3.50 €`` (a decimal comma is a stop by now): the symbol first, where cents are read.
-_CENTS_AFTER_RE = re.compile(r"(?<![\w.,])(?P<n>\d+\.\d\d)\s?(?P<sym>[€£])(?!\w)")
-#: ``1.2k``, ``5k``: thousands, but not a race, a carat or a screen's width ("a 5k run").
+_CENTS_AFTER_RE = re.compile(r"(?<![\w.,$£€])(?P<n>\d+\.\d\d)\s?(?P<sym>[€£])(?!\w)")
+#: ``1.2k``, ``5k steps``, ``30k-40k a year``: thousands where a count or a sum follows; a
+#: bare ``5k`` may be a race ("I ran 5k"), a 401k or a carat, and is read as written.
 _THOUSANDS_RE = re.compile(
-    r"(?<![\w.,$£€])(?P<n>\d{1,3}\.\d{1,2}|(?<!\b[Aa] )(?<!\b[Tt]he )\d{1,3})k\b(?!['’-])"
-    r"(?!\s+(?:runs?|races?|walks?|fun|gold|white|yellow|rose|[Tt][Vv]|video|screens?|display"
-    r"|monitors?|resolution)\b)"
+    r"(?<![\w.,$£€])(?P<n>\d{1,3}(?:\.\d{1,2})?)(?:k?\s?[-–]\s?(?P<n2>\d{1,3}(?:\.\d{1,2})?))?k"
+    r"(?=\s+(?:people|men|women|children|a (?:year|month|week)|per|salary|budget|bonus|prize"
+    r"|loan|grant|debt|fine|deposit|(?!(?:does|goes|plus|thus|less)\b)[a-z]{2,}[^\Wisu]s)\b)"
+    r"(?!\s+(?:cameras|screens|tvs|monitors|displays|videos|rings|earrings|chains|necklaces"
+    r"|bracelets|runs|races|walks)\b)"
+    r"|(?<![\w.,$£€])(?P<d>\d{1,3}\.\d{1,2})k\b(?![-'’])"
 )
-#: ``2:1``, ``16:9``, ``1:100``: no time has one digit, or three, after its colon
-#: (not after a book of the Bible: "John 3:5" is a verse).
+#: ``2:1``, ``16:9``, ``a 1:100 model``: no time has one digit, or three, after its colon
+#: (three only after "a": ``Quran 2:255`` is a reference). Not after
+#: a name (``Hamlet 3:1``, ``Quran 2:255``, ``Matt. 5:9``: a reference) or "at" (``at 12:5``,
+#: a time mistyped), and not a degree's class (``a 2:1 in History``: "a two-one").
 _RATIO_RE = re.compile(
-    r"(?<![\w:.,])(?P<a>\d{1,3}):(?P<b>\d{1,3}(?:,\d{3})+|[1-9]\d{2,}|\d)"
-    r"(?![\w:]|[.,]\d)"
+    r"(?<![\w:.,])(?P<a>\d{1,3}):(?P<b>\d{1,3}(?:,\d{3})+|\d"
+    r"|(?<=\b[Aa] \d:)[1-9]\d{2,}|(?<=\b[Aa] \d\d:)[1-9]\d{2,})(?![\w:]|[.,]\d)"
+)
+#: A capital's word before, and what comes before it: a sentence's first word ("Mix 2:1") or
+#: a name in it ("read Hamlet 3:1").
+_CAPITAL_BEFORE_RE = re.compile(r"(?:^|(?P<pre>\S)\s+)[A-Z][A-Za-z]*\.?\s$")
+_AT_BEFORE_RE = re.compile(r"\b[Aa]t\s$")
+_DEGREE_RE = re.compile(r"(?<=\b[Aa] )2:([12])(?=\s+(?:in|from|at|degree)\b|[.,;]|$)")
+#: ``1:45.3``: minutes, seconds and tenths, a race's time.
+_RACE_TIME_RE = re.compile(
+    r"(?<![\w:.,])(?P<m>\d{1,2}):(?P<s>[0-5]\d)\.(?P<f>\d{1,3})(?![\d:]|\.\d)"
 )
 _BOOK_BEFORE_RE = re.compile(r"\b(?:" + NAMED_BOOKS + r")\s$")
-#: ``0.5s``, ``2s faster``: seconds; "the 1920s", "in his 20s", "2s and 3s" are not.
+#: ``0.5s``, ``2s faster``: seconds; "the 1920s", "in his 20s", "two 4s left", "in 2s and 3s"
+#: and "size 7.5s" are not.
 _SECONDS_RE = re.compile(
-    r"(?<![\w.,])(?P<n>\d+\.\d+|(?<!the )(?<!his )(?<!her )(?<!their )(?<!my )(?<!your )"
-    r"(?<!our )(?<!mid )(?<!early )(?<!late )\d{1,3}(?=s\s+(?:faster|slower|later|earlier|ago"
-    r"|delay|pause|gap|long|left|behind|ahead|apart|each|of (?:silence|delay|quiet))\b))s\b"
+    r"(?<![\w.,])(?P<n>\d+\.\d+|\d{1,3}(?=s\s+(?:faster|slower|later|earlier|ago|delay|pause"
+    r"|gap|long|left|behind|ahead|apart|each|of (?:silence|delay|quiet))\b))s\b"
+)
+_NOT_SECONDS_BEFORE_RE = re.compile(
+    r"\b(?:the|these|those|his|her|their|my|your|our|mid|early|late|in|of|size|sizes|one|two"
+    r"|three|four|five|six|seven|eight|nine|ten|eleven|twelve|some|many|few|all|\d+)\s$",
+    re.IGNORECASE,
 )
 
 
@@ -89,8 +116,18 @@ def _article(word: str) -> str:
 
 def _fraction_measure(m: re.Match[str]) -> str:
     a, b = int(m["a"]), int(m["b"])
+    rest = m.string[m.end() : m.end() + 12]
+    if (
+        m["word"] in _EITHER
+        and not m["w"]
+        and b == a + 1
+        and (m["plural"] or re.match(r"[- ]olds?\b", rest))
+    ):  # "2/3 years", "2/3 year olds": one or the other
+        return f"{a} or {b} {m['word']}{m['plural'] or ''}"
     if b not in _FRACTION_NAMES or not 0 < a < b:
         return m[0]
+    if m["word"] in ("can", "tin") and not rest.startswith(" of "):
+        return m[0]  # "1/2 can be recycled"
     if m["short"]:
         one, many = UNITS[m["short"]]
     else:
@@ -98,12 +135,13 @@ def _fraction_measure(m: re.Match[str]) -> str:
         many = {"foot": "feet", "century": "centuries", "loaf": "loaves", "inch": "inches",
                 "glass": "glasses", "box": "boxes"}.get(one, one + "s")  # fmt: skip
     name, names = _FRACTION_NAMES[b]
+    compound = name if a == 1 else f"{num2words(a)}-{name}"  # "three-quarter"
     if m["w"]:  # "1 1/2 cups": one and a half cups
-        part = f"a {name}" if a == 1 else f"{num2words(a)}-{name}"
+        part = f"a {name}" if a == 1 else compound
         return f"{num2words(int(m['w']))} and {part} {many}"
     before = m.string[max(0, m.start() - 3) : m.start()]
-    if re.search(r"\b[Aa]n? $", before):  # "a 1/2 cup": a half cup
-        return f"{name} {one}" if a == 1 else m[0]
+    if m["sep"] == "-" or re.search(r"\b[Aa]n? $", before):  # "1/2-inch", "a 3/4 inch bolt"
+        return f"{compound}{m['sep'] or ' '}{one}"
     if a == 1:
         said = "half" if b == 2 else f"{_article(name)} {name} of"
         return f"{said} {_article(one)} {one}"
@@ -111,18 +149,37 @@ def _fraction_measure(m: re.Match[str]) -> str:
 
 
 def _priced(m: re.Match[str]) -> str:
-    if m["next"] in _NOT_PRICED or m["next"].endswith("ly"):
-        return m[0]
+    word = m["next"]
+    participle = len(word) > 5 and word.endswith(("ed", "ing"))
+    if word in _NOT_PRICED or word.endswith("ly") or participle:
+        return m[0]  # "a $20 folded in half", "a $5 well spent": the banknote itself
     scale = _PRICE_SCALES.get(m["scale"] or m["word"] or "")
     unit = _PRICE_UNITS[m["sym"]]
     amount = f"{m['n']} {scale} {unit}" if scale else f"{m['n']}-{unit}"
-    return f"{m['before']} {amount} {m['next']}"
+    return f"{m['before']} {amount} {word}"
+
+
+def _thousands(m: re.Match[str]) -> str:
+    if m["d"]:
+        return f"{m['d']} thousand"
+    return f"{m['n']} to {m['n2']} thousand" if m["n2"] else f"{m['n']} thousand"
 
 
 def _ratio(m: re.Match[str]) -> str:
-    if _BOOK_BEFORE_RE.search(m.string, max(0, m.start() - 12), m.start()):
+    start = max(0, m.start() - 40)
+    before = m.string[start : m.start()]
+    if _BOOK_BEFORE_RE.search(before) or _AT_BEFORE_RE.search(before):
         return m[0]
+    name = _CAPITAL_BEFORE_RE.search(before)
+    if name and (name["pre"] or start) and (name["pre"] or "") not in '.!?:;"“(':
+        return m[0]  # a reference: "Hamlet 3:1", "1 Cor 13:4"
     return f"{m['a']} to {m['b']}"
+
+
+def _seconds(m: re.Match[str]) -> str:
+    if _NOT_SECONDS_BEFORE_RE.search(m.string, max(0, m.start() - 12), m.start()):
+        return m[0]
+    return f"{m['n']} seconds"
 
 
 def read_quantities(text: str) -> str:
@@ -133,6 +190,8 @@ def read_quantities(text: str) -> str:
     text = _HALF_A_RE.sub("half", text)
     text = _PRICED_RE.sub(_priced, text)
     text = _CENTS_AFTER_RE.sub(r"\g<sym>\g<n>", text)
-    text = _THOUSANDS_RE.sub(r"\g<n> thousand", text)
+    text = _THOUSANDS_RE.sub(_thousands, text)
+    text = _RACE_TIME_RE.sub(r"\g<m> \g<s> point \g<f>", text)
+    text = _DEGREE_RE.sub(r"two-\1", text)
     text = _RATIO_RE.sub(_ratio, text)
-    return _SECONDS_RE.sub(r"\g<n> seconds", text)
+    return _SECONDS_RE.sub(_seconds, text)

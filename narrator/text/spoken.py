@@ -126,7 +126,7 @@ _DOLLAR_COUNTRIES = {"US": "US", "CA": "Canadian", "C": "Canadian", "AU": "Austr
                      "S": "Singapore"}  # fmt: skip
 _CURRENCY_RE = re.compile(
     r"(?<![\w.])(?:(?P<cc>US|CA|AU|NZ|HK|[CAS])(?=\$))?(?P<sym>[$£€¥₹])\s?(?P<n>" + _NUM + r")"
-    r"(?:\s?[-–]\s?[$£€¥₹]?(?P<n2>" + _NUM + r"))?"
+    r"(?:(?P<abbr1>k|K|mn|m|M|bn|B)?\s?[-–]\s?[$£€¥₹]?(?P<n2>" + _NUM + r"))?"
     r"(?:\s(?P<word>thousand|million|billion|trillion)|(?P<abbr>k|K|mn|m|M|bn|B))?"
     r"(?![\w\-–^]|/\d|[.,]\d)"
 )
@@ -395,7 +395,7 @@ def _currency(m: re.Match[str]) -> str:
     one, many, small_one, small_many = _CURRENCY_SYMBOLS[m["sym"]]
     if m["cc"]:
         one, many = (f"{_DOLLAR_COUNTRIES[m['cc']]} {unit}" for unit in (one, many))
-    scale = m["word"] or _SCALES.get(m["abbr"] or "", "")
+    scale = m["word"] or _SCALES.get(m["abbr"] or m["abbr1"] or "", "")  # "$5k-$10k"
     if scale:
         return f"{_range_or(m['n'], m['n2'])} {scale} {many}"
     if m["n2"]:
