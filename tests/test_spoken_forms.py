@@ -327,8 +327,9 @@ HARD_FORMS = [
         "cameras; we raised five k.",
     ),
     (
-        "We earn 30k-40k a year, a $5k-$10k bonus.",
-        "We earn thirty to forty thousand a year, a five to ten thousand dollars bonus.",
+        "We earn 30k-40k a year, a $5k-$10k bonus, a £10-voucher.",
+        "We earn thirty to forty thousand a year, a five to ten thousand dollars bonus, a "
+        "ten-pound-voucher.",
     ),
     (
         "For 2/3 year olds, 3/4 days a week; 1/2 can be recycled; 1/2 can of beans.",

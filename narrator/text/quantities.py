@@ -65,6 +65,8 @@ _PRICED_RE = re.compile(
     r"(?:\s?(?P<scale>k|K|m|M|bn)|\s(?P<word>thousand|million|billion))?"
     r"\s+(?P<next>[a-z]+)\b(?!['’-])"
 )
+#: ``a £10-voucher``, ``a $5-a-day habit``: a price joined to the word it describes.
+_JOINED_PRICE_RE = re.compile(r"(?<![\w.,])(?P<sym>[$£€])(?P<n>\d+)-(?=[a-z])")
 #: ``1/2 an hour``: the fraction's own article follows it.
 _HALF_A_RE = re.compile(r"(?<![\w.,/])1/2(?= an? [a-z])")
 #: ``3.50 €`` (a decimal comma is a stop by now): the symbol first, where cents are read.
@@ -189,6 +191,7 @@ def read_quantities(text: str) -> str:
     text = _FRACTION_MEASURE_RE.sub(_fraction_measure, text)
     text = _HALF_A_RE.sub("half", text)
     text = _PRICED_RE.sub(_priced, text)
+    text = _JOINED_PRICE_RE.sub(lambda m: f"{m['n']}-{_PRICE_UNITS[m['sym']]}-", text)
     text = _CENTS_AFTER_RE.sub(r"\g<sym>\g<n>", text)
     text = _THOUSANDS_RE.sub(_thousands, text)
     text = _RACE_TIME_RE.sub(r"\g<m> \g<s> point \g<f>", text)
