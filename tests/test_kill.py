@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 STORY = "\n\n".join(
     f"Wave {n} draws in over the sand. It washes out again, slowly, and the shore is still."
-    for n in range(1, 25)
+    for n in range(1, 13)
 )
 ARGS = ["--engine", "fake", "--tail", "4", "--jobs", "2", "-q"]
 _SCRATCH = re.compile(r"^\.?narrator-[0-9a-f]{8}-\d+-")
