@@ -231,6 +231,37 @@ def test_front_matter_cover_is_used_and_a_missing_one_is_an_error(tmp_path):
     assert not (tmp_path / "t.mp3").exists()
 
 
+def test_a_cover_that_is_not_square_is_embedded_with_a_warning(tmp_path):
+    """Players and podcast apps show a cover square: a wide picture loses its sides. It is
+    embedded as it is, and the render says so (a square one says nothing)."""
+    for name, size in (("wide.png", (1600, 900)), ("square.png", (900, 900))):
+        Image.new("RGB", size, (20, 30, 60)).save(tmp_path / name)
+    story = tmp_path / "s.txt"
+    # Embedded at most 1400 px on a side, in proportion.
+    for name, said, embedded in (
+        ("wide.png", True, (1400, 788)),
+        ("square.png", False, (900, 900)),
+    ):
+        story.write_text(f"---\ncover: {name}\n---\nA short night.\n", encoding="utf-8")
+        out = tmp_path / f"{name}.mp3"
+        result = runner.invoke(app, ["render", str(story), "-o", str(out), "--engine", "fake",
+                                     "--tail", "0", "-q"])  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        report = json.loads(out.with_name(out.name + ".report.json").read_text("utf-8"))
+        about_cover = [w for w in report["warnings"] if "not square" in w]
+        stderr = " ".join(result.stderr.split())
+        if said:
+            assert about_cover == [
+                f"{story}:2: cover 'wide.png' is 1600×900 px, not square: players show a cover "
+                "square, cutting or barring its sides; crop it to a square"
+            ], report["warnings"]
+            assert "wide.png' is 1600×900 px, not square" in stderr
+        else:
+            assert about_cover == [] and "not square" not in stderr
+        art = Image.open(io.BytesIO(ID3(out).getall("APIC")[0].data))
+        assert art.size == embedded
+
+
 def test_soundscape_command_renders_ambience_on_target(tmp_path):
     out = tmp_path / "bed.ogg"
     result = runner.invoke(app, ["soundscape", "tide", "gulls", "-d", "40s", "-o", str(out),

@@ -283,9 +283,13 @@ def render_story(
         # while this one does the rest of the text work; the speech stage stops them.
         start_workers(script.passages, spec, cache, jobs=jobs) or nullcontext() as workers,
     ):
+        cover_warnings: list[str] = []
         if script.meta.cover:
             cover, cover_mime = load_cover(
-                story, script.meta.cover, line=script.meta.lines.get("cover")
+                story,
+                script.meta.cover,
+                line=script.meta.lines.get("cover"),
+                warnings=cover_warnings,
             )
         elif episode.cover is not None:
             # Absolute, so that it is not read relative to the story's folder.
@@ -466,6 +470,7 @@ def render_story(
             *script.warnings,
             *plan.warnings,
             *jobs_warnings,
+            *cover_warnings,
             *engine_warnings(spec),
             *pace_warnings(
                 narration,

@@ -142,9 +142,13 @@ def cover_path(story: Path, cover: str) -> Path:
     return path if path.is_absolute() else story.parent / path
 
 
-def load_cover(story: Path, cover: str, *, line: int | None = None) -> tuple[bytes, str]:
+def load_cover(
+    story: Path, cover: str, *, line: int | None = None, warnings: list[str] | None = None
+) -> tuple[bytes, str]:
     """The cover image named in the front matter, checked by its content and re-encoded for
-    embedding: ``(JPEG bytes, "image/jpeg")``, at most :data:`EMBEDDED_ART_PX` on a side.
+    embedding: ``(JPEG bytes, "image/jpeg")``, at most :data:`EMBEDDED_ART_PX` on a side. A
+    picture that is not square is embedded as it is, with a warning added to ``warnings``:
+    players and podcast apps show covers square, so its sides are cut or barred.
 
     Only a regular file of at most :data:`COVER_MAX_BYTES` that decodes as a PNG or JPEG image
     of at most :data:`COVER_MAX_PIXELS` is accepted; what is embedded is the decoded picture
@@ -183,6 +187,11 @@ def load_cover(story: Path, cover: str, *, line: int | None = None) -> tuple[byt
         raise RenderError(
             f"{where} is not a PNG or JPEG image; give a .png or .jpg picture"
         ) from None
+    if picture.width != picture.height and warnings is not None:
+        warnings.append(
+            f"{where} is {picture.width}×{picture.height} px, not square: players show a "
+            "cover square, cutting or barring its sides; crop it to a square"
+        )
     picture.thumbnail((EMBEDDED_ART_PX, EMBEDDED_ART_PX), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     picture.save(out, format="JPEG", quality=88, optimize=True, progressive=False)
