@@ -226,6 +226,10 @@ HARD_FORMS = [
         "King Harold II's men; King John I think; WWII; Act II, Scene iii.",
         "King Harold the Second's men; King John I think; World War two; Act two, Scene three.",
     ),
+    (
+        "Queen Elizabeth I never married; Queen Mary I saw; Elizabeth I never married.",
+        "Queen Elizabeth the First never married; Queen Mary I saw; Elizabeth I never married.",
+    ),
     # …not the years after "since" or "until", nor the Sun.
     (
         "Since 2005, until 2008, from 2000. He looked at the Sun. It set.",

@@ -81,6 +81,12 @@ _FIRST_NEXT_RE = re.compile(
 )
 
 
+#: What follows the pronoun I, not a king: "King John I think", "Queen Mary I saw".
+_PRONOUN_NEXT_RE = re.compile(
+    r"['’](?:m|d|ll|ve)\b|\s+(?:am|think|thought|believe|believed|know|knew|guess|suppose|mean"
+    r"|hope|hoped|feel|felt|saw|see|heard|remember|recall|imagine|wonder|wish|want|wanted|met"
+    r"|said|say|told|tell|love|loved|like|liked)\b"
+)
 _WW_RE = re.compile(r"\bWW(II|I|2|1)\b")
 _TITLED_RE = re.compile(
     r"\b(?P<t>King|Queen|Emperor|Empress|Pope|Tsar|Tsarina|Czar|Kaiser|Prince|Princess|Duke)"
@@ -131,8 +137,9 @@ def read_roman_numerals(text: str) -> str:
         return f"{m['name']} the {num2words(roman_value(numeral), to='ordinal').capitalize()}"
 
     def titled(m: re.Match[str]) -> str:
-        # A lone I before a word in lower case may be the pronoun ("King John I think …").
-        if m["n"] == "I" and not _first(m) and re.match(r"\s+[a-z]", m.string[m.end() :]):
+        # A lone I before what only "I" does is the pronoun ("King John I think …"); after a
+        # title it is otherwise the reign ("Queen Elizabeth I never married").
+        if m["n"] == "I" and not _first(m) and _PRONOUN_NEXT_RE.match(m.string, m.end()):
             return m[0]
         nth = num2words(roman_value(m["n"]), to="ordinal").capitalize()
         return f"{m['t']} {m['name']} the {nth}"
