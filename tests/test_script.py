@@ -87,10 +87,12 @@ def within_bounds(passage) -> bool:
 
 
 def normalized_words(text: str) -> list[str]:
-    """Words of the input as the parser normalizes it, paragraph by paragraph."""
+    """Words of the input as the parser normalizes it, paragraph by paragraph (chapters'
+    headings are not read)."""
     return [
         w
         for block in plain_blocks(text)
+        if not block.level
         for w in words_of(spell_out(normalize_for_speech(drop_symbols(block.text)[0])))
     ]
 

@@ -265,3 +265,14 @@ def _validate(values: dict[str, Any], key_lines: dict[str, int], source: str) ->
                 raise ScriptError(str(exc)) from None
     lines = {str(k): key_lines.get(str(k), 1) for k in values}
     return StoryMeta(**out, options=options, lines=lines)
+
+
+def day_first_dates(language: str | None) -> bool:
+    """Whether the story's language writes numeric dates day first (``en-GB``, ``fr``: yes).
+
+    Month first for US English and when no language is set, like the narration's other forms.
+    """
+    tag = (language or "").strip().lower().replace("_", "-")
+    if not re.fullmatch(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*", tag):
+        return False
+    return tag not in ("en", "en-us")

@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from narrator.errors import ScriptError
+from narrator.text.books import chapter_heading, is_contents
 from narrator.text.cues import PLACEHOLDER_RE
 
 _BREAKING_TAG = re.compile(r"</?(br|p|div|li|hr|tr|td|h\d)\b", re.IGNORECASE)
@@ -51,12 +52,15 @@ _EMPHASIS_RE = re.compile(
 _BULLET_RE = re.compile(r"^[-*+•]\s+(?=\S)")
 _NUMBERED_RE = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z]\))\s+(?=\S)")
 #: A paragraph of three or more lines, one of which (the first aside) could have taken the
-#: next line's first word and stayed within the longest, was not wrapped to a width: it is
-#: verse, or a list without bullets, and each line ends with a pause. (Wrapped prose leaves
-#: no such room: a wrapper breaks a line only when the next word does not fit.)
+#: next line's first word and stayed :data:`WRAP_SLACK` within the longest, was not wrapped
+#: to a width: it is verse, or a list without bullets, and each line ends with a pause.
+#: (Wrapped prose leaves no such room: a wrapper breaks a line only when the next word does
+#: not fit.)
 VERSE_MIN_LINES = 3
 #: Nobody wraps prose this narrow: three lines all shorter are verse, room or none.
 PROSE_MIN_WIDTH = 40
+#: Columns of slack in that test: lines wrapped by hand run a little past their width.
+WRAP_SLACK = 3
 #: What already ends a line with a pause (a cue's placeholder counts: it makes its own).
 _PAUSED_END_RE = re.compile(r"(?:[.,;:!?…—–\-]|[.,;:!?…][\"”’')\]]|\ue001)$")
 #: A hard line break (Markdown's two trailing spaces or backslash): always a pause.
@@ -76,8 +80,10 @@ def is_verse(lines: list[str]) -> bool:
     width = max(len(line) for line in lines)
     # Not the first line's break: a short first line (a cue, "Chapter One", "Dear Anna,")
     # over wrapped prose leaves room there.
+    # A few columns of slack: prose wrapped by hand (a Project Gutenberg book's, at about 70)
+    # has lines a little past its width, where the next word would have fitted the longest.
     return width < PROSE_MIN_WIDTH or any(
-        len(line) + 1 + len(after.split()[0]) <= width
+        len(line) + 1 + len(after.split()[0]) <= width - WRAP_SLACK
         for line, after in itertools.pairwise(lines[1:])
     )
 
@@ -106,11 +112,23 @@ def joined_lines(lines: list[str], *, verse: bool | None = None) -> str:
 
 
 def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
-    """Paragraphs separated by blank (whitespace-only) lines, without the marks above."""
+    """Paragraphs separated by blank (whitespace-only) lines, without the marks above; where
+    two or more are chapters' lines (``CHAPTER I.`` over its name: :mod:`narrator.text.books`),
+    those are headings and the contents list before them goes."""
     out: list[Block] = []
+    headings: dict[int, Block] = {}  # by their place in ``out``
+    contents: set[int] = set()
     current: list[str] = []
     typed: list[str] = []  # the same lines as written, for their width
     start = first_line
+
+    def close() -> None:
+        if (title := chapter_heading(current)) is not None:
+            headings[len(out)] = Block(text=title, line=start, level=2)
+        elif is_contents(current):
+            contents.add(len(out))
+        out.append(Block(text=joined_lines(current, verse=is_verse(typed)), line=start))
+
     for number, raw in enumerate(text.split("\n"), start=first_line):
         if raw.strip():
             if not current:
@@ -120,11 +138,16 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
             current.append(_EMPHASIS_RE.sub(r"\2", line))
             typed.append(raw)
         elif current:
-            out.append(Block(text=joined_lines(current, verse=is_verse(typed)), line=start))
+            close()
             current, typed = [], []
     if current:
-        out.append(Block(text=joined_lines(current, verse=is_verse(typed)), line=start))
-    return out
+        close()
+    if len(headings) < 2:
+        return out
+    # A heading straight after another is an entry of the contents, as is what lists them.
+    first = min(headings)
+    listed = {i for i in headings if i + 1 in headings} | {i for i in contents if i < first}
+    return [headings.get(i, b) for i, b in enumerate(out) if i not in listed]
 
 
 def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -> list[Block]:

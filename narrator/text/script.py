@@ -17,8 +17,9 @@ from typing import Any, NoReturn
 
 from narrator.errors import ScriptError
 from narrator.options import BY_KEY
+from narrator.text.books import gutenberg_book
 from narrator.text.cues import PLACEHOLDER_RE, Cue, extract_cues
-from narrator.text.frontmatter import StoryMeta, split_front_matter
+from narrator.text.frontmatter import StoryMeta, day_first_dates, split_front_matter
 from narrator.text.html import HTML_SUFFIXES, html_to_markdown, looks_like_html, looks_like_rtf
 from narrator.text.letters import spelled_warning, spelled_words
 from narrator.text.markup import Block, markdown_blocks, plain_blocks
@@ -184,17 +185,6 @@ def _too_long(source: str, size: str) -> NoReturn:
     )
 
 
-def _day_first(language: str | None) -> bool:
-    """Whether the story's language writes numeric dates day first (``en-GB``, ``fr``: yes).
-
-    Month first for US English and when no language is set, like the narration's other forms.
-    """
-    tag = (language or "").strip().lower().replace("_", "-")
-    if not re.fullmatch(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*", tag):
-        return False
-    return tag not in ("en", "en-us")
-
-
 def is_markdown(path: Path) -> bool:
     """Whether the story at ``path`` is read as Markdown (by its suffix)."""
     return path.suffix.lower() in MARKDOWN_SUFFIXES
@@ -271,6 +261,8 @@ def parse_text(
     if len(text) > MAX_STORY_CHARS:
         _too_long(source, f"{len(text):,} characters")
     meta, body, first_line = split_front_matter(text, source=source)
+    body, meta, book_note = gutenberg_book(body, meta, source=source, first_line=first_line)
+    warnings += [book_note] if book_note else []
     body, cues = extract_cues(
         body,
         source=source,
@@ -286,7 +278,7 @@ def parse_text(
         else plain_blocks(body, first_line=first_line)
     )
     lex = (lexicon or Lexicon()).merged(meta.pronounce)
-    builder = _Builder(cues=cues, lexicon=lex, day_first=_day_first(meta.language))
+    builder = _Builder(cues=cues, lexicon=lex, day_first=day_first_dates(meta.language))
     chapter_level, title_block = _chapter_level(blocks, titled=bool(title or meta.title))
     story_title = (
         title or meta.title or (_display(title_block.text, cues) if title_block else default_title)

@@ -1,0 +1,209 @@
+"""Books as published in plain text: a Project Gutenberg file's book without its header and
+licence, its title and author from the header, chapters written as lines, the contents list
+left unread, and prose wrapped by hand at about 70 columns read as prose, not verse."""
+
+from __future__ import annotations
+
+import json
+
+from mutagen.id3 import ID3
+from typer.testing import CliRunner
+
+from narrator.cli import app
+from narrator.text.script import parse_story, parse_text, words_of
+
+runner = CliRunner()
+
+HEADER = """\
+The Project Gutenberg eBook of The Wind in the Willows
+
+This ebook is for the use of anyone anywhere in the United States and
+most other parts of the world at no cost and with almost no restrictions
+whatsoever. You may copy it, give it away or re-use it under the terms
+of the Project Gutenberg License included with this ebook or online
+at www.gutenberg.org.
+
+Title: The Wind in the Willows
+
+Author: Kenneth Grahame
+
+Release date: July 1, 1995 [eBook #289]
+
+Language: English
+
+*** START OF THE PROJECT GUTENBERG EBOOK THE WIND IN THE WILLOWS ***
+"""
+BOOK = """\
+
+
+
+THE WIND IN THE WILLOWS
+
+by Kenneth Grahame
+
+
+
+Contents
+
+ CHAPTER I. THE RIVER BANK
+ CHAPTER II. THE OPEN ROAD
+
+
+
+ CHAPTER I.
+ THE RIVER BANK
+
+
+The Mole had been working very hard all the morning, spring-cleaning his
+little home. First with brooms, then with dusters; then on ladders and
+steps and chairs, with a brush and a pail of whitewash; till he had dust
+in his throat and eyes, and splashes of whitewash all over his black fur,
+and an aching back and weary arms.
+
+ CHAPTER II.
+ THE OPEN ROAD
+
+
+"Ratty," said the Mole suddenly, one bright summer morning, "if you
+please, I want to ask you a favour."
+
+"""
+LICENCE = """\
+*** END OF THE PROJECT GUTENBERG EBOOK THE WIND IN THE WILLOWS ***
+
+Updated editions will replace the previous one--the old editions will
+be renamed.
+
+Creating the works from print editions not protected by U.S. copyright
+law means that no one owns a United States copyright in these works.
+"""
+#: What is read: the book's own words, in order, and nothing of the frame.
+READ = [
+    "THE WIND IN THE WILLOWS",
+    "by Kenneth Grahame",
+    "The Mole had been working very hard all the morning, spring-cleaning his little home. "
+    "First with brooms, then with dusters; then on ladders and steps and chairs, with a brush "
+    "and a pail of whitewash; till he had dust in his throat and eyes, and splashes of "
+    "whitewash all over his black fur, and an aching back and weary arms.",
+    '"Ratty," said the Mole suddenly, one bright summer morning, "if you please, I want to '
+    'ask you a favour."',
+]
+
+
+def test_a_gutenberg_file_is_read_as_its_book_with_its_title_author_and_chapters(tmp_path):
+    story = tmp_path / "pg289.txt"
+    story.write_text(HEADER + BOOK + LICENCE, encoding="utf-8")
+    script = parse_story(story)
+    assert [" ".join(p.sentences) for p in script.passages] == READ
+    assert (script.title, script.author) == ("The Wind in the Willows", "Kenneth Grahame")
+    assert [c.title for c in script.chapters] == [
+        "The Wind in the Willows",
+        "Chapter I. The River Bank",
+        "Chapter II. The Open Road",
+    ]
+    # Lines are the file's: the Mole's paragraph is on line 38, the chapters on 33 and 45.
+    lines = (HEADER + BOOK).split("\n")
+    mole = next(p for p in script.passages if p.sentences[0].startswith("The Mole"))
+    assert lines[mole.line - 1].startswith("The Mole")
+    assert [c.line for c in script.chapters[1:]] == [
+        i + 1 for i, line in enumerate(lines) if line.strip().startswith("CHAPTER") and
+        line.strip().endswith(".")
+    ]  # fmt: skip
+    first, last = HEADER.count("\n") + 1, (HEADER + BOOK).count("\n")
+    assert script.warnings == (
+        f"{story}:{first}: a Project Gutenberg file: only its book (lines {first}-{last}, "
+        "between its START and END lines) is read, not its header and licence",
+    )
+    # The story's own front matter names it first.
+    named = parse_text(
+        "---\ntitle: Willows\nauthor: K. G.\n---\n" + HEADER + BOOK + LICENCE, source="s.txt"
+    )
+    assert (named.title, named.author) == ("Willows", "K. G.")
+    assert [" ".join(p.sentences) for p in named.passages] == READ
+
+
+def test_a_story_that_only_quotes_the_markers_is_read_whole():
+    text = "She read the line *** START OF THE PROJECT GUTENBERG EBOOK X *** aloud.\n"
+    script = parse_text(text, source="s.txt")
+    assert "GUTENBERG" in script.passages[0].sentences[0] and not script.warnings
+    start_only = HEADER + BOOK  # no END line: nothing is cut
+    assert "Gutenberg" in parse_text(start_only, source="s.txt").passages[0].sentences[0]
+
+
+def test_chapters_written_as_lines_are_chapters_where_a_story_has_two():
+    text = (
+        "Chapter One: The Harbour\n\nThe boats rock.\n\nCHAPTER 2\nTHE LIGHTHOUSE\n\n"
+        "The lamp turns.\n\nChapter three - Home Again\n\nThe door shuts.\n"
+    )
+    script = parse_text(text, source="s.txt")
+    assert [c.title for c in script.chapters] == [
+        "Chapter One. The Harbour",
+        "Chapter 2. The Lighthouse",
+        "Chapter three. Home Again",
+    ]
+    assert [p.text for p in script.passages] == ["The boats rock.", "The lamp turns.",
+                                                  "The door shuts."]  # fmt: skip
+    # One such line is no book's chapters: it is read, as it was.
+    one = parse_text("Chapter One\n\nThe boats rock.\n", source="s.txt")
+    assert [p.text for p in one.passages] == ["Chapter One", "The boats rock."]
+    # Prose that starts like a chapter is prose.
+    prose = (
+        "Chapter 3 was the longest one I wrote.\n\nPart one of the plan was simple.\n\n"
+        "Book II\nShe opened the door slowly.\n\nChapter IV\n\nThe end.\n"
+    )
+    said = [p.text for p in parse_text(prose, source="s.txt").passages]
+    assert said[:3] == ["Chapter three was the longest one I wrote.",
+                        "Part one of the plan was simple.",
+                        "Book two She opened the door slowly."]  # fmt: skip
+
+
+def test_contents_entries_on_lines_of_their_own_are_not_read_or_made_chapters():
+    text = (
+        "CONTENTS\n\nCHAPTER I. THE RIVER BANK\n\nCHAPTER II. THE OPEN ROAD\n\n\n"
+        "CHAPTER I. THE RIVER BANK\n\nThe Mole worked.\n\nCHAPTER II. THE OPEN ROAD\n\n"
+        "The Rat rowed.\n"
+    )
+    script = parse_text(text, source="s.txt")
+    assert [p.text for p in script.passages] == ["The Mole worked.", "The Rat rowed."]
+    assert [c.title for c in script.chapters] == [
+        "Chapter I. The River Bank",
+        "Chapter II. The Open Road",
+    ]
+    assert not script.warnings
+
+
+def test_prose_wrapped_by_hand_a_little_past_its_width_is_not_verse():
+    """The header's paragraph: one line two columns past the rest (72), where "at" after a
+    line of 67 would have fitted; read as prose, not with a pause at every line's end."""
+    paragraph = HEADER.split("\n\n")[1]
+    assert max(map(len, paragraph.split("\n"))) == 72
+    (passage,) = parse_text(paragraph + "\n", source="s.txt").passages
+    assert passage.text == (
+        "This ebook is for the use of anyone anywhere in the United States and most other "
+        "parts of the world at no cost and with almost no restrictions whatsoever. You may copy "
+        "it, give it away or re-use it under the terms of the Project Gutenberg License "
+        "included with this ebook or online at gutenberg dot org."
+    )
+
+
+def test_a_gutenberg_book_renders_with_its_tags_and_chapters_and_without_its_licence(tmp_path):
+    story = tmp_path / "pg289.txt"
+    story.write_text(HEADER + BOOK + LICENCE, encoding="utf-8")
+    out = tmp_path / "willows.mp3"
+    args = ["render", str(story), "-o", str(out), "--engine", "fake", "--tail", "2",
+            "--cache-dir", str(tmp_path / "cache"), "-q"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert "a Project Gutenberg file: only its book" in " ".join(result.stderr.split())
+    tags = ID3(out, translate=False)
+    assert tags["TIT2"].text == ["The Wind in the Willows"]
+    assert tags["TPE1"].text == ["Kenneth Grahame"]
+    assert [f.sub_frames["TIT2"].text[0] for f in tags.getall("CHAP")] == [
+        "The Wind in the Willows",
+        "Chapter I. The River Bank",
+        "Chapter II. The Open Road",
+    ]
+    transcript = out.with_name(out.name + ".vtt").read_text("utf-8")
+    assert "Mole" in transcript and "Gutenberg" not in transcript
+    report = json.loads(out.with_name(out.name + ".report.json").read_text("utf-8"))
+    assert report["words"] == sum(len(words_of(r)) for r in READ)
