@@ -5,6 +5,7 @@ left unread, and prose wrapped by hand at about 70 columns read as prose, not ve
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from mutagen.id3 import ID3
 from typer.testing import CliRunner
@@ -207,3 +208,89 @@ def test_a_gutenberg_book_renders_with_its_tags_and_chapters_and_without_its_lic
     assert "Mole" in transcript and "Gutenberg" not in transcript
     report = json.loads(out.with_name(out.name + ".report.json").read_text("utf-8"))
     assert report["words"] == sum(len(words_of(r)) for r in READ)
+
+
+def test_an_older_gutenberg_layout_loses_its_credit_and_closing_line_too():
+    """A START line wrapped onto the next, a title of two lines, the volunteers' credit after
+    START and the "End of the Project Gutenberg EBook" line before END (found in the
+    review of this feature: each was read aloud)."""
+    text = (Path(__file__).parent / "stories" / "gutenberg-old.txt").read_text("utf-8")
+    script = parse_text(text, source="poe.txt")
+    assert (script.title, script.author) == (
+        "The Murders in the Rue Morgue and Other Stories",
+        "Edgar Allan Poe",
+    )
+    assert [p.text for p in script.passages] == [
+        "The mental features discoursed of as the analytical, are, in themselves, but little "
+        "susceptible of analysis.",
+        "It was a dark night.",
+    ]
+
+
+def test_contents_part_and_book_headings_and_first_lines_that_look_like_names():
+    # One contents entry a block, the last with a preface under it: none is a chapter.
+    contents = (
+        "Contents.\n\nCHAPTER I.    THE RIVER BANK\n\nCHAPTER II.   THE OPEN ROAD\n\n"
+        "PREFACE\n\nA word first.\n\nCHAPTER I. THE RIVER BANK\n\nThe Mole worked.\n\n"
+        "CHAPTER II. THE OPEN ROAD\n\nThe Rat rowed.\n"
+    )
+    script = parse_text(contents, source="s.txt")
+    assert [c.title for c in script.chapters[1:]] == [
+        "Chapter I. The River Bank",
+        "Chapter II. The Open Road",
+    ]
+    assert [p.text for p in script.passages] == ["PREFACE", "A word first.",
+                                                  "The Mole worked.", "The Rat rowed."]  # fmt: skip
+    # A book's and a part's headings are folded into the chapter under them, and two books'
+    # "CHAPTER I" are both chapters.
+    books = (
+        "BOOK ONE\n\nCHAPTER I\n\nThe shore was quiet.\n\nCHAPTER II\n\nThe boats came in.\n\n"
+        "BOOK TWO\n\nCHAPTER I\n\nThe hills were green.\n\nPART THREE: THE SHORE\n\n"
+        "CHAPTER II.\n\nRain fell.\n"
+    )
+    assert [c.title for c in parse_text(books, source="s.txt").chapters] == [
+        "Book One. Chapter I",
+        "Chapter II",
+        "Book Two. Chapter I",
+        "Part Three. The Shore. Chapter II",
+    ]
+    # A first line under a chapter's that ends a sentence is the story's, and read.
+    story = (
+        'Chapter 1\nRain.\n\nIt fell all night.\n\nChapter 2\n"Run!"\n\nThey ran.\n\n'
+        "Part One: The Flood\n\nPart Two: The Bear\n\nBoth were long.\n"
+    )
+    said = [p.text for p in parse_text(story, source="s.txt").passages]
+    assert said == ["Chapter one Rain.", "It fell all night.", 'Chapter two "Run!"',
+                    "They ran.", "Part One: The Flood", "Part Two: The Bear",
+                    "Both were long."]  # fmt: skip
+    # Names in capitals are shown as a title is written.
+    names = (
+        'CHAPTER I. "LIKE SUMMER TEMPESTS CAME HIS TEARS"\n\nOne.\n\n'
+        "CHAPTER II. MR. MCGREGOR'S GARDEN AND O'BRIEN\n\nTwo.\n\n"
+        "CHAPTER III. THE CIVIL WAR\n\nThree.\n\nChapter 4 The Beginning\n\nFour.\n\n"
+        "CHAPTER THE FIFTH\n\nFive.\n"
+    )
+    assert [c.title for c in parse_text(names, source="s.txt").chapters] == [
+        'Chapter I. "Like Summer Tempests Came His Tears"',
+        "Chapter II. Mr. Mcgregor's Garden and O'Brien",
+        "Chapter III. The Civil War",
+        "Chapter 4. The Beginning",
+        "Chapter the Fifth",
+    ]
+
+
+def test_verse_of_long_even_lines_is_still_verse():
+    """The slack for prose wrapped by hand is only before a line going on in lower case: a
+    lullaby's lines (48, 42, 48, 41 columns), each opening with a capital, keep their pause."""
+    lullaby = (
+        "Sleep little one while the night wind is singing\n"
+        "The candle is low and the shadows are long\n"
+        "Dream of the meadows where bluebells are ringing\n"
+        "And wake in the morning to sing me a song\n"
+    )
+    (passage,) = parse_text(lullaby, source="s.txt").passages
+    assert passage.text == (
+        "Sleep little one while the night wind is singing, The candle is low and the shadows "
+        "are long, Dream of the meadows where bluebells are ringing, And wake in the morning "
+        "to sing me a song"
+    )

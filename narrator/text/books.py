@@ -17,47 +17,53 @@ from dataclasses import replace
 from narrator.text.frontmatter import StoryMeta
 
 _START_RE = re.compile(
-    r"^[ \t]*\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.M
+    r"^[ \t]*\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$"
+    # a title too long for the line goes on on the next, to its closing asterisks
+    r"(?:(?<!\*)\n[^\n*]*\*{3}[ \t]*$)?",
+    re.IGNORECASE | re.M,
 )
 _END_RE = re.compile(
     r"^[ \t]*\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.M
 )
-_FIELD_RE = re.compile(r"^(?P<key>Title|Author):[ \t]*(?P<value>\S.*?)\s*$", re.M)
+#: ``Title: …`` and its indented lines after, ``Author: …``.
+_FIELD_RE = re.compile(r"^(?P<key>Title|Author):[ \t]*(?P<value>\S.*(?:\n[ \t]+\S.*)*)", re.M)
+#: The volunteers' credit at the book's start, the "End of the Project Gutenberg EBook of …"
+#: line at its end: the frame's, not the book's.
+_CREDIT_RE = re.compile(
+    r"\A(?:\s*\n)?[ \t]*(?:Produced by|E-?text prepared by|Transcribed (?:from|by)|This e-?text "
+    r"was (?:prepared|produced) by)\b.*?(?:\n[ \t]*\n|\Z)",
+    re.IGNORECASE | re.S,
+)
+_CLOSING_RE = re.compile(
+    r"\n[ \t]*End of (?:the |this )?Project Gutenberg'?s? .*?(?=\n[ \t]*\n|\s*\Z)\s*\Z",
+    re.IGNORECASE | re.S,
+)
 
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|first|second|third|fourth|"
     "fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|last"
 )
+#: A well-formed Roman numeral (no "CIVIL").
+_ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 #: A chapter's line: its word and number, and perhaps its name after a stop, colon or dash.
 _HEADING_RE = re.compile(
     r"^(?P<word>CHAPTER|Chapter|BOOK|Book|PART|Part|STAVE|Stave)\s+"
-    r"(?P<n>[IVXLC]+|\d{1,3}|(?i:(?:" + _NUMBER_WORDS + r")(?:[- ](?:" + _NUMBER_WORDS + r"))?))"
-    r"(?:\s*[.:—–-]\s*(?P<name>.*?))?\.?$"
+    r"(?P<n>(?=[IVXLC])"
+    + _ROMAN
+    + r"\b|\d{1,3}|(?i:(?:the\s+)?(?:"
+    + _NUMBER_WORDS
+    + r")(?:[- ](?:"
+    + _NUMBER_WORDS
+    + r"))?))"
+    r"(?:(?:\s*[.:—–-]\s*|\s+)(?P<name>.*?))?\.?$"
 )
-_SMALL_WORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "at",
-        "by",
-        "for",
-        "from",
-        "in",
-        "into",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "with",
-    }
-)
+_SMALL_WORDS = frozenset({"a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into",
+                          "of", "on", "or", "the", "to", "with"})  # fmt: skip
 _CONTENTS_RE = re.compile(r"^(?:table of )?contents\.?$", re.IGNORECASE)
-_ROMAN_RE = re.compile(r"^[IVXLC]+\.?$")
+_ROMAN_RE = re.compile(r"^(?=[IVXLC])" + _ROMAN + r"\.?$")
 #: A chapter's name: a few words, each capitalised (or all in capitals), ending no sentence.
-_MAX_NAME_WORDS = 10
+_MAX_NAME_WORDS = 12
 
 
 def gutenberg_book(text: str, meta: StoryMeta, *, source: str, first_line: int) -> tuple[
@@ -70,13 +76,16 @@ def gutenberg_book(text: str, meta: StoryMeta, *, source: str, first_line: int) 
     if start is None or end is None or end.start() < start.end():
         return text, meta, None
     header = text[: start.start()]
-    fields = {m["key"].lower(): m["value"] for m in _FIELD_RE.finditer(header)}
+    fields = {m["key"].lower(): " ".join(m["value"].split()) for m in _FIELD_RE.finditer(header)}
     meta = replace(
         meta,
         title=meta.title or fields.get("title"),
         author=meta.author or fields.get("author"),
     )
     before, book, after = text[: start.end()], text[start.end() : end.start()], text[end.start() :]
+    # The frame's own lines inside it go too, their lines kept blank.
+    book = _CREDIT_RE.sub(lambda m: "\n" * m[0].count("\n"), book, count=1)
+    book = _CLOSING_RE.sub(lambda m: "\n" * m[0].count("\n"), book, count=1)
     blank = "\n" * before.count("\n")
     first = first_line + before.count("\n") + 1  # the line after START
     last = first + book.count("\n") - 2  # the line before END
@@ -87,9 +96,14 @@ def gutenberg_book(text: str, meta: StoryMeta, *, source: str, first_line: int) 
     return blank + book + "\n" * after.count("\n"), meta, note
 
 
-def _is_name(line: str) -> bool:
+def _is_name(line: str, *, alone: bool = False) -> bool:
+    """Whether ``line`` is a chapter's name: a few words, all in capitals or each capitalised
+    but small words. ``alone``: on a line of its own under the chapter's, where it must also
+    end no sentence ("Chapter 1" over "Rain." is a chapter and its first line)."""
     words = line.rstrip(".").split()
     if not 0 < len(words) <= _MAX_NAME_WORDS or line.endswith((",", ";", ":")):
+        return False
+    if alone and not line.isupper() and re.search(r"[.!?…][\"'”’)]*$", line):
         return False
     if line.isupper():
         return True
@@ -100,16 +114,26 @@ def _is_name(line: str) -> bool:
     )
 
 
+def _cased_word(word: str, i: int) -> str:
+    if _ROMAN_RE.match(word) or re.search(r"\w\.\w", word):
+        return word  # "XIV.", "U.S.A."
+    chars = list(word.lower())
+    if i and word.lower() in _SMALL_WORDS:
+        return "".join(chars)
+    # The first letter, after any quote ("“Like"), and the one after "O'" (O'Brien).
+    letters = [k for k, c in enumerate(chars) if c.isalpha()][:1]
+    if after := re.match(r"[^\w]*\w['’](\w)", word):
+        letters.append(after.start(1))
+    for k in letters:
+        chars[k] = chars[k].upper()
+    return "".join(chars)
+
+
 def _cased(text: str) -> str:
     """``THE RIVER BANK`` → "The River Bank"; Roman numerals and mixed case as they are."""
     if not text.isupper():
         return text
-    words = text.split()
-    small = {i for i, w in enumerate(words) if i and w.lower() in _SMALL_WORDS}
-    return " ".join(
-        w if _ROMAN_RE.match(w) else w.lower() if i in small else w.capitalize()
-        for i, w in enumerate(words)
-    )
+    return " ".join(_cased_word(w, i) for i, w in enumerate(text.split()))
 
 
 def chapter_heading(lines: list[str]) -> str | None:
@@ -120,13 +144,15 @@ def chapter_heading(lines: list[str]) -> str | None:
     m = _HEADING_RE.match(lines[0])
     if m is None or (m["name"] and not _is_name(m["name"])):
         return None
-    title = f"{_cased(m['word'])} {_cased(m['n']) if m['n'].isupper() else m['n']}"
+    title = _cased(f"{m['word']} {' '.join(m['n'].split())}")  # "Chapter the Fifth"
     name = m["name"]
     if len(lines) == 2:
-        if name or _HEADING_RE.match(lines[1]) or not _is_name(lines[1]):
+        if name or _HEADING_RE.match(lines[1]) or not _is_name(lines[1], alone=True):
             return None
         name = lines[1]
-    return f"{title}. {_cased(name.rstrip('.'))}" if name else title
+    if name and name.endswith(".") and not re.search(r"\w\.\w+\.$", name):
+        name = name[:-1]  # the heading's stop, not an "U.S.A."'s
+    return f"{title}. {_cased(name)}" if name else title
 
 
 def is_contents(lines: list[str]) -> bool:
@@ -134,3 +160,48 @@ def is_contents(lines: list[str]) -> bool:
     if len(lines) == 1 and _CONTENTS_RE.match(lines[0]):
         return True
     return len(lines) > 1 and all(chapter_heading([line]) for line in lines)
+
+
+def book_headings(headings: dict[int, str], contents: set[int], blocks: int) -> tuple[
+    dict[int, str], set[int]
+]:  # fmt: skip
+    """Which of a plain story's chapter lines are its chapters, by their place among its
+    ``blocks`` blocks (``headings``: place → title; ``contents``: places of contents lists):
+    the chapters kept, titles folded, and the places of blocks not to read.
+
+    A book has two chapters or more with words under them; else none is a heading. Before
+    the chapters, a run of headings whose titles come again is the contents' entries, and a
+    contents list goes too; a heading straight over another ("BOOK ONE" over "CHAPTER I") is
+    folded into its title ("Book One. Chapter I").
+    """
+    places = sorted(headings)
+    filled = [i for i in places if i + 1 < blocks and i + 1 not in headings]
+    if len(filled) < 2:
+        return {}, set()
+    titles = [headings[i] for i in places]
+    again = {i for k, i in enumerate(places) if headings[i] in titles[k + 1 :]}
+    # Entries of a contents list: in a run of headings one under the other, two or more that
+    # come again later (the last may have a preface under it; "BOOK ONE" over a "CHAPTER I"
+    # that a second book repeats is no list).
+    runs: list[list[int]] = []
+    for i in places:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    skipped = {i for run in runs if len([k for k in run if k in again]) > 1 for i in run
+               if i in again}  # fmt: skip
+    first = min((i for i in places if i not in skipped), default=blocks)
+    skipped |= {i for i in contents if i < first}
+    kept: dict[int, str] = {}
+    held: list[str] = []  # titles of headings straight over this one
+    for i in places:
+        if i in skipped:
+            continue
+        if i + 1 in headings and i + 1 not in skipped:
+            held.append(headings[i])
+            skipped.add(i)
+            continue
+        kept[i] = ". ".join([*held, headings[i]])
+        held = []
+    return kept, skipped

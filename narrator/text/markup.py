@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from narrator.errors import ScriptError
-from narrator.text.books import chapter_heading, is_contents
+from narrator.text.books import book_headings, chapter_heading, is_contents
 from narrator.text.cues import PLACEHOLDER_RE
 
 _BREAKING_TAG = re.compile(r"</?(br|p|div|li|hr|tr|td|h\d)\b", re.IGNORECASE)
@@ -52,14 +52,15 @@ _EMPHASIS_RE = re.compile(
 _BULLET_RE = re.compile(r"^[-*+•]\s+(?=\S)")
 _NUMBERED_RE = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z]\))\s+(?=\S)")
 #: A paragraph of three or more lines, one of which (the first aside) could have taken the
-#: next line's first word and stayed :data:`WRAP_SLACK` within the longest, was not wrapped
+#: next line's first word and stayed within the longest (:data:`WRAP_SLACK`), was not wrapped
 #: to a width: it is verse, or a list without bullets, and each line ends with a pause.
 #: (Wrapped prose leaves no such room: a wrapper breaks a line only when the next word does
 #: not fit.)
 VERSE_MIN_LINES = 3
 #: Nobody wraps prose this narrow: three lines all shorter are verse, room or none.
 PROSE_MIN_WIDTH = 40
-#: Columns of slack in that test: lines wrapped by hand run a little past their width.
+#: Columns of slack in that test where the next line goes on in lower case: lines wrapped by
+#: hand run a little past their width.
 WRAP_SLACK = 3
 #: What already ends a line with a pause (a cue's placeholder counts: it makes its own).
 _PAUSED_END_RE = re.compile(r"(?:[.,;:!?…—–\-]|[.,;:!?…][\"”’')\]]|\ue001)$")
@@ -80,10 +81,11 @@ def is_verse(lines: list[str]) -> bool:
     width = max(len(line) for line in lines)
     # Not the first line's break: a short first line (a cue, "Chapter One", "Dear Anna,")
     # over wrapped prose leaves room there.
-    # A few columns of slack: prose wrapped by hand (a Project Gutenberg book's, at about 70)
-    # has lines a little past its width, where the next word would have fitted the longest.
+    # A few columns of slack before a line that goes on in lower case: prose wrapped by hand
+    # (a Project Gutenberg book's, at about 70) has lines a little past its width, where the
+    # next word would have fitted the longest; a line of verse opens with a capital.
     return width < PROSE_MIN_WIDTH or any(
-        len(line) + 1 + len(after.split()[0]) <= width - WRAP_SLACK
+        len(line) + 1 + len(after.split()[0]) <= width - (WRAP_SLACK if after[0].islower() else 0)
         for line, after in itertools.pairwise(lines[1:])
     )
 
@@ -116,7 +118,7 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
     two or more are chapters' lines (``CHAPTER I.`` over its name: :mod:`narrator.text.books`),
     those are headings and the contents list before them goes."""
     out: list[Block] = []
-    headings: dict[int, Block] = {}  # by their place in ``out``
+    headings: dict[int, str] = {}  # chapters' lines by their place in ``out``
     contents: set[int] = set()
     current: list[str] = []
     typed: list[str] = []  # the same lines as written, for their width
@@ -124,7 +126,7 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
 
     def close() -> None:
         if (title := chapter_heading(current)) is not None:
-            headings[len(out)] = Block(text=title, line=start, level=2)
+            headings[len(out)] = title
         elif is_contents(current):
             contents.add(len(out))
         out.append(Block(text=joined_lines(current, verse=is_verse(typed)), line=start))
@@ -142,12 +144,12 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
             current, typed = [], []
     if current:
         close()
-    if len(headings) < 2:
-        return out
-    # A heading straight after another is an entry of the contents, as is what lists them.
-    first = min(headings)
-    listed = {i for i in headings if i + 1 in headings} | {i for i in contents if i < first}
-    return [headings.get(i, b) for i, b in enumerate(out) if i not in listed]
+    kept, skipped = book_headings(headings, contents, len(out))
+    return [
+        Block(text=kept[i], line=b.line, level=2) if i in kept else b
+        for i, b in enumerate(out)
+        if i not in skipped
+    ]
 
 
 def markdown_blocks(text: str, *, first_line: int = 1, source: str = "<text>") -> list[Block]:
