@@ -294,3 +294,18 @@ def test_verse_of_long_even_lines_is_still_verse():
         "are long, Dream of the meadows where bluebells are ringing, And wake in the morning "
         "to sing me a song"
     )
+
+
+def test_a_book_s_illustration_marks_are_not_read():
+    """Project Gutenberg marks a picture "[Illustration: …]": it was read aloud, with a
+    warning for each; it is for the eye, as a Markdown image is."""
+    text = (
+        "The Mole sat.[Illustration]\n\n[Illustration: The Mole and the Rat]\n\n"
+        "He rose. The [illustration of a boat] was fine.\n"
+    )
+    script = parse_text(text, source="s.txt")
+    assert [p.text for p in script.passages] == [
+        "The Mole sat.",
+        "He rose. The [illustration of a boat] was fine.",  # words in brackets: still read
+    ]
+    assert len(script.warnings) == 1 and "[illustration of a boat] is no cue" in script.warnings[0]

@@ -83,6 +83,11 @@ class Cue:
     text: str = ""
 
 
+#: ``[Illustration]``, ``[Illustration: The Mole]``: a printed book's picture (Project
+#: Gutenberg's mark), not read, as a Markdown image is not.
+_ILLUSTRATION_RE = re.compile(r"\s*Illustration\b(?:\s*[:.]|\s*$)", re.IGNORECASE)
+
+
 def extract_cues(
     text: str,
     *,
@@ -125,6 +130,8 @@ def extract_cues(
             where = f"{source}:{number}"
             body = match["body"]
             if body is not None and not _names_a_cue(body, where):
+                if _ILLUSTRATION_RE.match(body):
+                    return " "  # a book's picture and its caption, as an image: for the eye
                 after = line[match.end() : match.end() + 1]
                 before = line[match.start() - 1 : match.start()] if match.start() else ""
                 if markdown and (
