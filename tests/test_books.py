@@ -309,3 +309,12 @@ def test_a_book_s_illustration_marks_are_not_read():
         "He rose. The [illustration of a boat] was fine.",  # words in brackets: still read
     ]
     assert len(script.warnings) == 1 and "[illustration of a boat] is no cue" in script.warnings[0]
+    # In a Gutenberg book, one over several lines too.
+    book = (
+        HEADER
+        + "\nThe Mole sat.\n\n[Illustration: THE MOLE\n    AND THE RAT]\n\nHe rose.\n\n"
+        + LICENCE
+    )
+    script = parse_text(book, source="s.txt")
+    assert [p.text for p in script.passages] == ["The Mole sat.", "He rose."]
+    assert len(script.warnings) == 1  # the book's own note

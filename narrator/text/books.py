@@ -39,6 +39,9 @@ _CLOSING_RE = re.compile(
     re.IGNORECASE | re.S,
 )
 
+#: ``[Illustration: THE MOLE`` … ``AND THE RAT]`` over several lines.
+_PICTURE_RE = re.compile(r"\[Illustration\b[^\[\]]*\n[^\[\]]*\]", re.IGNORECASE)
+
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|first|second|third|fourth|"
@@ -86,6 +89,8 @@ def gutenberg_book(text: str, meta: StoryMeta, *, source: str, first_line: int) 
     # The frame's own lines inside it go too, their lines kept blank.
     book = _CREDIT_RE.sub(lambda m: "\n" * m[0].count("\n"), book, count=1)
     book = _CLOSING_RE.sub(lambda m: "\n" * m[0].count("\n"), book, count=1)
+    # A picture's mark over lines of its own (one line's is the cues' to leave out).
+    book = _PICTURE_RE.sub(lambda m: " " + "\n" * m[0].count("\n"), book)
     blank = "\n" * before.count("\n")
     first = first_line + before.count("\n") + 1  # the line after START
     last = first + book.count("\n") - 2  # the line before END
