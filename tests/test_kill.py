@@ -231,19 +231,37 @@ def test_ctrl_c_or_a_hangup_at_any_stage_says_interrupted_and_leaves_nothing(tmp
     assert not _holders(token), f"{how} at {stage}: processes left {_holders(token)}"
 
 
+def _two_episodes(folder: Path, one: str, two: str, *, tail_s: float) -> None:
+    """``folder/podcast.toml``: a show of ``one.txt`` and ``two.txt``, into ``public``."""
+    for name, story in (("one", one), ("two", two)):
+        (folder / f"{name}.txt").write_text(story, encoding="utf-8")
+    (folder / "podcast.toml").write_text(
+        f'output_dir = "public"\nengine = "fake"\ntail = {tail_s:g}\n'
+        '[podcast]\ntitle = "Waves"\nauthor = "Me"\nbase_url = "https://example.org/w"\n'
+        '[[episodes]]\nstory = "one.txt"\n[[episodes]]\nstory = "two.txt"\n',
+        encoding="utf-8",
+    )
+
+
+def _interrupted_stderr(proc: subprocess.Popen) -> str:
+    """Ctrl-C to ``proc``'s whole process group, as a terminal sends it; what it printed on
+    its way out, having exited with 130 within a minute (killed if not)."""
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    return err
+
+
 def test_ctrl_c_twice_in_a_batch_stops_its_renders_and_leaves_nothing(tmp_path):
     """Ctrl-C during a batch stops the renders under way, not only those not started, and a
     second Ctrl-C while they stop cannot leave the batch waiting on its workers for ever
     (it did: exit printed "interrupted", then joined workers that never got their stop)."""
     long_story = "\n\n".join([STORY] * 3)
-    for name in ("one", "two"):
-        (tmp_path / f"{name}.txt").write_text(long_story, encoding="utf-8")
-    (tmp_path / "podcast.toml").write_text(
-        'output_dir = "public"\nengine = "fake"\ntail = 4\n'
-        '[podcast]\ntitle = "Waves"\nauthor = "Me"\nbase_url = "https://example.org/w"\n'
-        '[[episodes]]\nstory = "one.txt"\n[[episodes]]\nstory = "two.txt"\n',
-        encoding="utf-8",
-    )
+    _two_episodes(tmp_path, long_story, long_story, tail_s=4)
     public, cache = tmp_path / "public", tmp_path / "cache"
     token = uuid.uuid4().hex
     batch = subprocess.Popen(
@@ -258,13 +276,8 @@ def test_ctrl_c_twice_in_a_batch_stops_its_renders_and_leaves_nothing(tmp_path):
     assert _scratch(public), "no render was under way to interrupt"
     os.kill(batch.pid, signal.SIGINT)
     time.sleep(0.2)
-    os.killpg(batch.pid, signal.SIGINT)  # the impatient second Ctrl-C, to the whole group
-    try:
-        _, err = batch.communicate(timeout=60)
-    finally:
-        if batch.poll() is None:
-            os.killpg(batch.pid, signal.SIGKILL)
-    assert batch.returncode == 130, err
+    # The impatient second Ctrl-C, to the whole group.
+    err = _interrupted_stderr(batch)
     assert err.strip().splitlines() == [
         "interrupted; finished passages are cached and a re-run resumes"
     ], err
@@ -280,14 +293,7 @@ def test_ctrl_c_twice_in_a_batch_stops_its_renders_and_leaves_nothing(tmp_path):
 def test_ctrl_c_in_a_batch_names_the_episodes_finished_and_the_rerun_keeps_them(tmp_path):
     """An interrupted batch says which episodes were finished before the interrupt; they are
     whole, and the re-run takes them as up to date and renders only the rest."""
-    (tmp_path / "one.txt").write_text("The tide turns. The shore is still.", encoding="utf-8")
-    (tmp_path / "two.txt").write_text(STORY, encoding="utf-8")
-    (tmp_path / "podcast.toml").write_text(
-        'output_dir = "public"\nengine = "fake"\ntail = 2\n'
-        '[podcast]\ntitle = "Waves"\nauthor = "Me"\nbase_url = "https://example.org/w"\n'
-        '[[episodes]]\nstory = "one.txt"\n[[episodes]]\nstory = "two.txt"\n',
-        encoding="utf-8",
-    )
+    _two_episodes(tmp_path, "The tide turns. The shore is still.", STORY, tail_s=2)
     public, cache = tmp_path / "public", tmp_path / "cache"
     args = [sys.executable, "-m", "narrator", "batch", str(tmp_path / "podcast.toml"),
             "--jobs", "1", "--cache-dir", str(cache), "-q"]  # fmt: skip
@@ -301,13 +307,7 @@ def test_ctrl_c_in_a_batch_names_the_episodes_finished_and_the_rerun_keeps_them(
         time.sleep(0.02)
     time.sleep(0.3)
     assert batch.poll() is None, "the batch ended before it could be interrupted"
-    os.killpg(batch.pid, signal.SIGINT)
-    try:
-        _, err = batch.communicate(timeout=60)
-    finally:
-        if batch.poll() is None:
-            os.killpg(batch.pid, signal.SIGKILL)
-    assert batch.returncode == 130, err
+    err = _interrupted_stderr(batch)
     assert err.strip().splitlines() == [
         "finished before the interrupt, and kept: one.mp3",
         "interrupted; finished passages are cached and a re-run resumes",
