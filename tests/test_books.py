@@ -112,8 +112,8 @@ def test_a_gutenberg_file_is_read_as_its_book_with_its_title_author_and_chapters
     ]  # fmt: skip
     first, last = HEADER.count("\n") + 1, (HEADER + BOOK).count("\n")
     assert script.warnings == (
-        f"{story}:{first}: a Project Gutenberg file: only its book (lines {first}-{last}, "
-        "between its START and END lines) is read, not its header and licence",
+        f"{story}:{first}: a Project Gutenberg file: only its book (lines {first}-{last}) is "
+        "read, not its header and licence",
     )
     # The story's own front matter names it first.
     named = parse_text(
@@ -127,8 +127,15 @@ def test_a_story_that_only_quotes_the_markers_is_read_whole():
     text = "She read the line *** START OF THE PROJECT GUTENBERG EBOOK X *** aloud.\n"
     script = parse_text(text, source="s.txt")
     assert "GUTENBERG" in script.passages[0].sentences[0] and not script.warnings
-    start_only = HEADER + BOOK  # no END line: nothing is cut
-    assert "Gutenberg" in parse_text(start_only, source="s.txt").passages[0].sentences[0]
+
+
+def test_a_gutenberg_file_cut_short_by_hand_is_read_from_start_to_its_end():
+    """Without its END line (the licence cut off, or only some chapters kept) the header was
+    read; the book ends at the "End of the Project Gutenberg EBook" line, or with the file."""
+    for tail in ("", "End of the Project Gutenberg EBook of The Wind in the Willows\n\nMore.\n"):
+        script = parse_text(HEADER + BOOK + tail, source="s.txt")
+        assert [" ".join(p.sentences) for p in script.passages] == READ
+        assert script.title == "The Wind in the Willows"
 
 
 def test_chapters_written_as_lines_are_chapters_where_a_story_has_two():
@@ -239,8 +246,9 @@ def test_contents_part_and_book_headings_and_first_lines_that_look_like_names():
         "Chapter I. The River Bank",
         "Chapter II. The Open Road",
     ]
-    assert [p.text for p in script.passages] == ["PREFACE", "A word first.",
-                                                  "The Mole worked.", "The Rat rowed."]  # fmt: skip
+    # From the list's title to the first chapter, short lines are its entries ("PREFACE").
+    assert [p.text for p in script.passages] == ["A word first.", "The Mole worked.",
+                                                  "The Rat rowed."]  # fmt: skip
     # A book's and a part's headings are folded into the chapter under them, and two books'
     # "CHAPTER I" are both chapters.
     books = (
@@ -318,3 +326,61 @@ def test_a_book_s_illustration_marks_are_not_read():
     script = parse_text(book, source="s.txt")
     assert [p.text for p in script.passages] == ["The Mole sat.", "He rose."]
     assert len(script.warnings) == 1  # the book's own note
+
+
+def test_the_chapter_styles_and_contents_lists_of_a_user_test():
+    """Found by a user test of this feature: names in sentence case, a name after a blank
+    line, "--" as a dash, a contents list with page numbers and books, a two-line title."""
+    styles = (
+        "CHAPTER I. Rachel Lynde is Surprised\n\nOne.\n\nCHAPTER II.\nMatthew Cuthbert is "
+        "Surprised\n\nTwo.\n\nChapter 3: Where the fox lives\n\nThree.\n\nChapter 4 -- The Fox"
+        "\n\nFour.\n\nSTAVE FIVE.\n\nTHE END OF IT.\n\nFive.\n"
+    )
+    script = parse_text(styles, source="s.txt")
+    assert [c.title for c in script.chapters] == [
+        "Chapter I. Rachel Lynde is Surprised",
+        "Chapter II. Matthew Cuthbert is Surprised",
+        "Chapter 3. Where the fox lives",
+        "Chapter 4. The Fox",
+        "Stave Five. The End of It",
+    ]
+    assert [p.text for p in script.passages] == ["One.", "Two.", "Three.", "Four.", "Five."]
+    contents = (
+        "CONTENTS\n\nPAGE\n\nPREFACE    v\n\nBook the First--Recalled to Life\n\n"
+        "CHAPTER I. THE PERIOD    1\nCHAPTER II. THE MAIL    9\n\n"
+        "Book the Second--the Golden Thread\n\nCHAPTER I. FIVE YEARS LATER    40\n\n\n"
+        "PREFACE\n\nA word first.\n\nBook the First--Recalled to Life\n\nCHAPTER I.\nTHE PERIOD"
+        "\n\nIt was the best of times.\n\nCHAPTER II.\nTHE MAIL\n\nIt was the Dover road.\n\n"
+        "Book the Second--the Golden Thread\n\nCHAPTER I.\nFIVE YEARS LATER\n\nTellson's Bank.\n"
+    )
+    script = parse_text(contents, source="s.txt")
+    assert [p.text for p in script.passages] == [
+        "A word first.",
+        "It was the best of times.",
+        "It was the Dover road.",
+        "Tellson's Bank.",
+    ]
+    assert [c.title for c in script.chapters[1:]] == [
+        "Book the First. Recalled to Life. Chapter I. The Period",
+        "Chapter II. The Mail",
+        "Book the Second. the Golden Thread. Chapter I. Five Years Later",
+    ]
+    two_line = HEADER.replace(
+        "Title: The Wind in the Willows", "Title: A Christmas Carol\n       A Ghost Story"
+    )
+    assert parse_text(two_line + BOOK + LICENCE, source="s.txt").title == (
+        "A Christmas Carol: A Ghost Story"
+    )
+
+
+def test_verse_in_lower_case_of_mid_length_lines_is_still_verse():
+    """The slack is for lines wrapped at a book's width (65 columns or more): four lines of
+    about 55, each opening in lower case, keep their pause."""
+    verse = (
+        "the boats come home across the water in the evening light\n"
+        "and the gulls go quiet one by one along the harbour wall\n"
+        "the lamps are lit in every window facing on the sea\n"
+        "and the tide turns slowly in the dark and comes to me\n"
+    )
+    (passage,) = parse_text(verse, source="s.txt").passages
+    assert passage.text.count(",") == 3

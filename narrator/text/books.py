@@ -25,6 +25,7 @@ _START_RE = re.compile(
 _END_RE = re.compile(
     r"^[ \t]*\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.M
 )
+_ENDING_RE = re.compile(r"^[ \t]*End of (?:the |this )?Project Gutenberg\b", re.IGNORECASE | re.M)
 #: ``Title: …`` and its indented lines after, ``Author: …``.
 _FIELD_RE = re.compile(r"^(?P<key>Title|Author):[ \t]*(?P<value>\S.*(?:\n[ \t]+\S.*)*)", re.M)
 #: The volunteers' credit at the book's start, the "End of the Project Gutenberg EBook of …"
@@ -59,11 +60,11 @@ _HEADING_RE = re.compile(
     + r")(?:[- ](?:"
     + _NUMBER_WORDS
     + r"))?))"
-    r"(?:(?:\s*[.:—–-]\s*|\s+)(?P<name>.*?))?\.?$"
+    r"(?:(?P<sep>\s*(?:--|[.:—–-])\s*|\s+)(?P<name>.*?))?\.?$"
 )
 _SMALL_WORDS = frozenset({"a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into",
                           "of", "on", "or", "the", "to", "with"})  # fmt: skip
-_CONTENTS_RE = re.compile(r"^(?:table of )?contents\.?$", re.IGNORECASE)
+_CONTENTS_RE = re.compile(r"^(?:table of )?contents[.:]?$", re.IGNORECASE)
 _ROMAN_RE = re.compile(r"^(?=[IVXLC])" + _ROMAN + r"\.?$")
 #: A chapter's name: a few words, each capitalised (or all in capitals), ending no sentence.
 _MAX_NAME_WORDS = 12
@@ -75,17 +76,21 @@ def gutenberg_book(text: str, meta: StoryMeta, *, source: str, first_line: int) 
     """``text`` with every line outside a Project Gutenberg file's book blanked (line numbers
     stay those of the file), ``meta`` with the header's title and author where it has none,
     and a note of what was left out; ``text`` and ``meta`` as they are in any other story."""
-    start, end = _START_RE.search(text), _END_RE.search(text)
-    if start is None or end is None or end.start() < start.end():
+    start = _START_RE.search(text)
+    if start is None:
         return text, meta, None
+    # Without its END line (a file cut short by hand), the book ends at the "End of the
+    # Project Gutenberg EBook" line, or with the file.
+    end = _END_RE.search(text, start.end()) or _ENDING_RE.search(text, start.end())
+    end_at = end.start() if end else len(text)
     header = text[: start.start()]
-    fields = {m["key"].lower(): " ".join(m["value"].split()) for m in _FIELD_RE.finditer(header)}
+    fields = {m["key"].lower(): _one_line(m["value"]) for m in _FIELD_RE.finditer(header)}
     meta = replace(
         meta,
         title=meta.title or fields.get("title"),
         author=meta.author or fields.get("author"),
     )
-    before, book, after = text[: start.end()], text[start.end() : end.start()], text[end.start() :]
+    before, book, after = text[: start.end()], text[start.end() : end_at], text[end_at:]
     # The frame's own lines inside it go too, their lines kept blank.
     book = _CREDIT_RE.sub(lambda m: "\n" * m[0].count("\n"), book, count=1)
     book = _CLOSING_RE.sub(lambda m: "\n" * m[0].count("\n"), book, count=1)
@@ -93,18 +98,28 @@ def gutenberg_book(text: str, meta: StoryMeta, *, source: str, first_line: int) 
     book = _PICTURE_RE.sub(lambda m: " " + "\n" * m[0].count("\n"), book)
     blank = "\n" * before.count("\n")
     first = first_line + before.count("\n") + 1  # the line after START
-    last = first + book.count("\n") - 2  # the line before END
+    last = first + book.count("\n") - (2 if end else 1)  # the line before END
     note = (
-        f"{source}:{first}: a Project Gutenberg file: only its book (lines {first}-{last}, "
-        "between its START and END lines) is read, not its header and licence"
+        f"{source}:{first}: a Project Gutenberg file: only its book (lines {first}-{last}) is "
+        "read, not its header and licence"
     )
     return blank + book + "\n" * after.count("\n"), meta, note
 
 
-def _is_name(line: str, *, alone: bool = False) -> bool:
+def _one_line(value: str) -> str:
+    """A header field's lines as one: "A Christmas Carol: A Ghost Story of Christmas", "The
+    Murders in the Rue Morgue and Other Stories"."""
+    lines = [" ".join(line.split()) for line in value.split("\n")]
+    return "".join(f"{': ' if line[:1].isupper() else ' '}{line}" for line in lines[1:]).join(
+        [lines[0], ""]
+    )
+
+
+def _is_name(line: str, *, alone: bool = False, loose: bool = False) -> bool:
     """Whether ``line`` is a chapter's name: a few words, all in capitals or each capitalised
-    but small words. ``alone``: on a line of its own under the chapter's, where it must also
-    end no sentence ("Chapter 1" over "Rain." is a chapter and its first line)."""
+    but small words (``loose``: only the first, "Rachel Lynde is Surprised", where a stop or a
+    colon has set it apart). ``alone``: on a line of its own under the chapter's, where it
+    must also end no sentence ("Chapter 1" over "Rain." is a chapter and its first line)."""
     words = line.rstrip(".").split()
     if not 0 < len(words) <= _MAX_NAME_WORDS or line.endswith((",", ";", ":")):
         return False
@@ -112,6 +127,10 @@ def _is_name(line: str, *, alone: bool = False) -> bool:
         return False
     if line.isupper():
         return True
+    if loose:  # "Rachel Lynde is Surprised", "the Golden Thread"
+        opening = line.lstrip("\"'“‘(")
+        capital = opening[:1].isupper() or (words[0] in _SMALL_WORDS and line != line.lower())
+        return capital and not line.endswith(("!", "?"))
     letters = [w.lstrip("\"'“‘(") for w in words]
     return all(
         w[:1].isupper() or not w[:1].isalpha() or (i and w in _SMALL_WORDS)
@@ -147,12 +166,13 @@ def chapter_heading(lines: list[str]) -> str | None:
     if not 1 <= len(lines) <= 2:
         return None
     m = _HEADING_RE.match(lines[0])
-    if m is None or (m["name"] and not _is_name(m["name"])):
+    set_apart = bool(m and m["sep"] and m["sep"].strip())
+    if m is None or (m["name"] and not _is_name(m["name"], loose=set_apart)):
         return None
     title = _cased(f"{m['word']} {' '.join(m['n'].split())}")  # "Chapter the Fifth"
     name = m["name"]
     if len(lines) == 2:
-        if name or _HEADING_RE.match(lines[1]) or not _is_name(lines[1], alone=True):
+        if name or _HEADING_RE.match(lines[1]) or not _is_name(lines[1], alone=True, loose=True):
             return None
         name = lines[1]
     if name and name.endswith(".") and not re.search(r"\w\.\w+\.$", name):
@@ -167,43 +187,80 @@ def is_contents(lines: list[str]) -> bool:
     return len(lines) > 1 and all(chapter_heading([line]) for line in lines)
 
 
-def book_headings(headings: dict[int, str], contents: set[int], blocks: int) -> tuple[
+def _entry_like(lines: list[str]) -> bool:
+    """Whether a block could be a line of a contents list: short lines that end no sentence
+    (a page's number after them or not), or chapters' lines."""
+    return all(
+        chapter_heading([line]) is not None
+        or (len(line.split()) <= _MAX_NAME_WORDS and not re.search(r"[.!?…][\"'”’)]*$", line))
+        for line in lines
+    )
+
+
+def book_headings(headings: dict[int, str], contents: set[int], lines: list[list[str]]) -> tuple[
     dict[int, str], set[int]
 ]:  # fmt: skip
     """Which of a plain story's chapter lines are its chapters, by their place among its
-    ``blocks`` blocks (``headings``: place → title; ``contents``: places of contents lists):
-    the chapters kept, titles folded, and the places of blocks not to read.
+    blocks (``headings``: place → title; ``contents``: places of contents lists; ``lines``:
+    each block's lines): the chapters kept, titles folded, and the places of blocks not to
+    read.
 
-    A book has two chapters or more with words under them; else none is a heading. Before
-    the chapters, a run of headings whose titles come again is the contents' entries, and a
-    contents list goes too; a heading straight over another ("BOOK ONE" over "CHAPTER I") is
+    A book has two chapters or more with words under them; else none is a heading. A chapter's
+    line over a block of one line that names it ("CHAPTER I.", a blank line, "THE RIVER BANK")
+    takes that name. From a contents list's title to the chapters, the entries go (short
+    lines, page numbers, chapters' lines); else a run of headings whose titles come again is
+    the contents' entries; a heading straight over another ("BOOK ONE" over "CHAPTER I") is
     folded into its title ("Book One. Chapter I").
     """
+    blocks = len(lines)
+    headings = dict(headings)
+    names = {i + 1 for i, title in headings.items()
+             if ". " not in title and i + 1 < blocks and i + 1 not in headings
+             and len(lines[i + 1]) == 1 and _is_name(lines[i + 1][0], alone=True)}  # fmt: skip
+    for i in names:
+        headings[i - 1] = f"{headings[i - 1]}. {_cased(lines[i][0].rstrip('.'))}"
     places = sorted(headings)
-    filled = [i for i in places if i + 1 < blocks and i + 1 not in headings]
+
+    def under(i: int) -> int:  # the block after a heading (and its name)
+        return i + 2 if i + 1 in names else i + 1
+
+    filled = [i for i in places if under(i) < blocks and under(i) not in headings]
     if len(filled) < 2:
         return {}, set()
+    skipped = set(names)
     titles = [headings[i] for i in places]
     again = {i for k, i in enumerate(places) if headings[i] in titles[k + 1 :]}
-    # Entries of a contents list: in a run of headings one under the other, two or more that
-    # come again later (the last may have a preface under it; "BOOK ONE" over a "CHAPTER I"
-    # that a second book repeats is no list).
-    runs: list[list[int]] = []
-    for i in places:
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    skipped = {i for run in runs if len([k for k in run if k in again]) > 1 for i in run
-               if i in again}  # fmt: skip
-    first = min((i for i in places if i not in skipped), default=blocks)
-    skipped |= {i for i in contents if i < first}
+    listed = [i for i in sorted(contents) if len(lines[i]) == 1 and i < filled[-1]]
+    if listed:
+        # From the list's title on, what is entry-like goes; the last heading before the
+        # first words is the first chapter.
+        stop = next((k for k in range(listed[0] + 1, blocks)
+                     if k not in names and not _entry_like(lines[k])), blocks)  # fmt: skip
+        first = next((i for i in places if under(i) == stop), None)
+        over = {under(i): i for i in places if i not in again}  # not the list's own entries
+        while first in over:
+            first = over[first]  # "BOOK ONE" over the first chapter's line
+        skipped |= set(range(listed[0], first if first is not None else stop))
+    else:
+        # Entries of a contents list: in a run of headings one under the other, two or more
+        # that come again later (the last may have a preface under it; "BOOK ONE" over a
+        # "CHAPTER I" that a second book repeats is no list).
+        runs: list[list[int]] = []
+        for i in places:
+            if runs and under(runs[-1][-1]) == i:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        skipped |= {i for run in runs if len([k for k in run if k in again]) > 1 for i in run
+                    if i in again}  # fmt: skip
+        first = min((i for i in places if i not in skipped), default=blocks)
+        skipped |= {i for i in contents if i < first}
     kept: dict[int, str] = {}
     held: list[str] = []  # titles of headings straight over this one
     for i in places:
         if i in skipped:
             continue
-        if i + 1 in headings and i + 1 not in skipped:
+        if under(i) in headings and under(i) not in skipped:
             held.append(headings[i])
             skipped.add(i)
             continue

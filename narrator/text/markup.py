@@ -62,6 +62,8 @@ PROSE_MIN_WIDTH = 40
 #: Columns of slack in that test where the next line goes on in lower case: lines wrapped by
 #: hand run a little past their width.
 WRAP_SLACK = 3
+#: ... in lines at least this wide (books are wrapped at about 70; verse runs shorter).
+WRAP_SLACK_MIN_WIDTH = 65
 #: What already ends a line with a pause (a cue's placeholder counts: it makes its own).
 _PAUSED_END_RE = re.compile(r"(?:[.,;:!?…—–\-]|[.,;:!?…][\"”’')\]]|\ue001)$")
 #: A hard line break (Markdown's two trailing spaces or backslash): always a pause.
@@ -81,11 +83,12 @@ def is_verse(lines: list[str]) -> bool:
     width = max(len(line) for line in lines)
     # Not the first line's break: a short first line (a cue, "Chapter One", "Dear Anna,")
     # over wrapped prose leaves room there.
+    slack = WRAP_SLACK if width >= WRAP_SLACK_MIN_WIDTH else 0
     # A few columns of slack before a line that goes on in lower case: prose wrapped by hand
     # (a Project Gutenberg book's, at about 70) has lines a little past its width, where the
     # next word would have fitted the longest; a line of verse opens with a capital.
     return width < PROSE_MIN_WIDTH or any(
-        len(line) + 1 + len(after.split()[0]) <= width - (WRAP_SLACK if after[0].islower() else 0)
+        len(line) + 1 + len(after.split()[0]) <= width - (slack if after[0].islower() else 0)
         for line, after in itertools.pairwise(lines[1:])
     )
 
@@ -120,6 +123,7 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
     out: list[Block] = []
     headings: dict[int, str] = {}  # chapters' lines by their place in ``out``
     contents: set[int] = set()
+    lines: list[list[str]] = []  # each block's, as stripped
     current: list[str] = []
     typed: list[str] = []  # the same lines as written, for their width
     start = first_line
@@ -130,6 +134,7 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
         elif is_contents(current):
             contents.add(len(out))
         out.append(Block(text=joined_lines(current, verse=is_verse(typed)), line=start))
+        lines.append(list(current))
 
     for number, raw in enumerate(text.split("\n"), start=first_line):
         if raw.strip():
@@ -144,7 +149,7 @@ def plain_blocks(text: str, *, first_line: int = 1) -> list[Block]:
             current, typed = [], []
     if current:
         close()
-    kept, skipped = book_headings(headings, contents, len(out))
+    kept, skipped = book_headings(headings, contents, lines)
     return [
         Block(text=kept[i], line=b.line, level=2) if i in kept else b
         for i, b in enumerate(out)
