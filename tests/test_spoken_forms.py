@@ -310,6 +310,16 @@ HARD_FORMS = [
         "Mix two to one with water; a sixteen to nine screen, a one to fifty thousand map; at "
         "two fifteen; John three five.",
     ),
+    (
+        "Add 1/3 cup sugar, 1/2 lb butter; 1/2 mile away. The $20 note, my £10 ticket.",
+        "Add a third of a cup of sugar, half a pound of butter; half a mile away. The "
+        "twenty-dollar note, my ten-pound ticket.",
+    ),
+    (
+        "We waited 30s, every 5s; 1.2K fans, 1.2M views. Hamlet 3:1 is famous. A 16:9 screen.",
+        "We waited thirty seconds, every five seconds; one point two thousand fans, one point "
+        "two million views. Hamlet three one is famous. A sixteen to nine screen.",
+    ),
     # ... and where the same marks mean something else, read as before.
     (
         "He slid a $50 across the table; a $20 folded in half; a £5 cheaper ticket.",

@@ -34,6 +34,13 @@ _FRACTION_MEASURE_RE = re.compile(
     r"|(?P<short>" + "|".join(_SHORT_MEASURES) + r")(?:\.(?=\s+[a-z]))?(?![\w/^]))"
 )
 _IRREGULAR = {"feet": "foot", "centur": "century", "loave": "loaf"}
+#: Measures of stuff, which the stuff follows: "1/3 cup sugar" is a third of a cup of sugar.
+_OF_MEASURES = frozenset({
+    "cup", "teaspoon", "tablespoon", "teaspoonful", "tablespoonful", "spoonful", "pint", "gallon",
+    "quart", "liter", "litre", "pound", "ounce", "gram", "kilo", "kilogram", "glass", "mug",
+    "bottle", "jar", "can", "tin", "bag", "box", "bucket", "stick", "loaf", "dozen", "milliliter",
+    "milligram",
+})  # fmt: skip
 #: "2/3 years", "3/4 days a week", "2/3 year olds": two numbers, one or the other.
 _EITHER = ("hour", "day", "week", "month", "year", "minute", "time")
 #: A price after "a" describes what follows ("a £10 voucher"); after "the", "my" or "that" it
@@ -67,6 +74,13 @@ _PRICED_RE = re.compile(
 )
 #: ``a £10-voucher``, ``a $5-a-day habit``: a price joined to the word it describes.
 _JOINED_PRICE_RE = re.compile(r"(?<![\w.,])(?P<sym>[$£€])(?P<n>\d+)-(?=[a-z])")
+#: After "the", "my" or "each" a price describes only what is plainly priced: "the $20 note".
+_PRICED_THING_RE = re.compile(
+    r"\b(?P<before>[Tt]he|[Tt]his|[Tt]hat|[Mm]y|[Yy]our|[Hh]is|[Hh]er|[Oo]ur|[Tt]heir|[Ee]ach"
+    r"|[Ee]very)\s+(?P<sym>[$£€])(?P<n>\d{1,3}(?:,\d{3})*|\d+)(?P<scale>)(?P<word>)"
+    r"\s+(?P<next>notes?|bills?|coins?|fee|fine|tickets?|voucher|tip|deposit|prize|bet|cheque"
+    r"|check|gift|meal|dinner|lunch|fare|ride|haircut|entry|bottle|book)\b(?!['’-])"
+)
 #: ``1/2 an hour``: the fraction's own article follows it.
 _HALF_A_RE = re.compile(r"(?<![\w.,/])1/2(?= an? [a-z])")
 #: ``3.50 €`` (a decimal comma is a stop by now): the symbol first, where cents are read.
@@ -79,7 +93,7 @@ _THOUSANDS_RE = re.compile(
     r"|loan|grant|debt|fine|deposit|(?!(?:does|goes|plus|thus|less)\b)[a-z]{2,}[^\Wisu]s)\b)"
     r"(?!\s+(?:cameras|screens|tvs|monitors|displays|videos|rings|earrings|chains|necklaces"
     r"|bracelets|runs|races|walks)\b)"
-    r"|(?<![\w.,$£€])(?P<d>\d{1,3}\.\d{1,2})k\b(?![-'’])"
+    r"|(?<![\w.,$£€])(?P<d>\d{1,3}\.\d{1,2})(?P<scale>[kKM])\b(?![-'’])"
 )
 #: ``2:1``, ``16:9``, ``a 1:100 model``: no time has one digit, or three, after its colon
 #: (three only after "a": ``Quran 2:255`` is a reference). Not after
@@ -93,6 +107,12 @@ _RATIO_RE = re.compile(
 #: a name in it ("read Hamlet 3:1").
 _CAPITAL_BEFORE_RE = re.compile(r"(?:^|(?P<pre>\S)\s+)[A-Z][A-Za-z]*\.?\s$")
 _AT_BEFORE_RE = re.compile(r"\b[Aa]t\s$")
+#: A sentence's first word before a ratio that says it is one ("Mix 2:1"), where any other
+#: capital's word names what is referred to ("Hamlet 3:1 is the famous scene").
+_MIXING_RE = re.compile(
+    r"(?:Mix|Dilute|Combine|Blend|Use|Add|Stir|Whisk|Pour|Make|Keep|Try|Aim|Set|A|An|The|This"
+    r"|That|Its|It's|My|Our|Your|His|Her|Their|We|They|It|Odds|Ratio|Scale)$"
+)
 _DEGREE_RE = re.compile(r"(?<=\b[Aa] )2:([12])(?=\s+(?:in|from|at|degree)\b|[.,;]|$)")
 #: ``1:45.3``: minutes, seconds and tenths, a race's time.
 _RACE_TIME_RE = re.compile(
@@ -104,6 +124,11 @@ _BOOK_BEFORE_RE = re.compile(r"\b(?:" + NAMED_BOOKS + r")\s$")
 _SECONDS_RE = re.compile(
     r"(?<![\w.,])(?P<n>\d+\.\d+|\d{1,3}(?=s\s+(?:faster|slower|later|earlier|ago|delay|pause"
     r"|gap|long|left|behind|ahead|apart|each|of (?:silence|delay|quiet))\b))s\b"
+)
+#: ``waited 30s``, ``every 5s``: what is timed.
+_TIMED_RE = re.compile(
+    r"\b(?P<v>waited|wait|waits|took|takes|lasted|lasts|after|every|within) (?P<n>\d{1,3})s\b"
+    r"(?!['’])"
 )
 _NOT_SECONDS_BEFORE_RE = re.compile(
     r"\b(?:the|these|those|his|her|their|my|your|our|mid|early|late|in|of|size|sizes|one|two"
@@ -144,10 +169,14 @@ def _fraction_measure(m: re.Match[str]) -> str:
     before = m.string[max(0, m.start() - 3) : m.start()]
     if m["sep"] == "-" or re.search(r"\b[Aa]n? $", before):  # "1/2-inch", "a 3/4 inch bolt"
         return f"{compound}{m['sep'] or ' '}{one}"
+    # "1/3 cup sugar": a third of a cup of sugar (a measure of stuff, not "1/2 mile away").
+    after = re.match(r" ([a-z]+)\b", m.string[m.end() : m.end() + 24])
+    stuff = after and one in _OF_MEASURES and after[1] not in _NOT_PRICED
+    of = " of" if stuff and not after[1].endswith("ly") else ""
     if a == 1:
         said = "half" if b == 2 else f"{_article(name)} {name} of"
-        return f"{said} {_article(one)} {one}"
-    return f"{num2words(a)} {names} of {_article(one)} {one}"
+        return f"{said} {_article(one)} {one}{of}"
+    return f"{num2words(a)} {names} of {_article(one)} {one}{of}"
 
 
 def _priced(m: re.Match[str]) -> str:
@@ -162,8 +191,8 @@ def _priced(m: re.Match[str]) -> str:
 
 
 def _thousands(m: re.Match[str]) -> str:
-    if m["d"]:
-        return f"{m['d']} thousand"
+    if m["d"]:  # "1.2k", "1.2K fans", "1.2M views"
+        return f"{m['d']} {'million' if m['scale'] == 'M' else 'thousand'}"
     return f"{m['n']} to {m['n2']} thousand" if m["n2"] else f"{m['n']} thousand"
 
 
@@ -173,8 +202,11 @@ def _ratio(m: re.Match[str]) -> str:
     if _BOOK_BEFORE_RE.search(before) or _AT_BEFORE_RE.search(before):
         return m[0]
     name = _CAPITAL_BEFORE_RE.search(before)
-    if name and (name["pre"] or start) and (name["pre"] or "") not in '.!?:;"“(':
-        return m[0]  # a reference: "Hamlet 3:1", "1 Cor 13:4"
+    opens = (name is not None and not start and not name["pre"]) or (
+        name is not None and (name["pre"] or "") in '.!?:;"“('
+    )
+    if name and not (opens and _MIXING_RE.match(name[0].lstrip(name["pre"] or "").strip())):
+        return m[0]  # a reference: "Hamlet 3:1", "1 Cor 13:4", "Act 2:1"
     return f"{m['a']} to {m['b']}"
 
 
@@ -190,11 +222,11 @@ def read_quantities(text: str) -> str:
         return text
     text = _FRACTION_MEASURE_RE.sub(_fraction_measure, text)
     text = _HALF_A_RE.sub("half", text)
-    text = _PRICED_RE.sub(_priced, text)
+    text = _PRICED_THING_RE.sub(_priced, _PRICED_RE.sub(_priced, text))
     text = _JOINED_PRICE_RE.sub(lambda m: f"{m['n']}-{_PRICE_UNITS[m['sym']]}-", text)
     text = _CENTS_AFTER_RE.sub(r"\g<sym>\g<n>", text)
     text = _THOUSANDS_RE.sub(_thousands, text)
     text = _RACE_TIME_RE.sub(r"\g<m> \g<s> point \g<f>", text)
     text = _DEGREE_RE.sub(r"two-\1", text)
     text = _RATIO_RE.sub(_ratio, text)
-    return _SECONDS_RE.sub(_seconds, text)
+    return _TIMED_RE.sub(r"\g<v> \g<n> seconds", _SECONDS_RE.sub(_seconds, text))
