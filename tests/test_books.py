@@ -384,3 +384,23 @@ def test_verse_in_lower_case_of_mid_length_lines_is_still_verse():
     )
     (passage,) = parse_text(verse, source="s.txt").passages
     assert passage.text.count(",") == 3
+
+
+def test_footnote_marks_are_not_read_and_their_notes_are():
+    """A book's footnote mark ("door-nail.[1]") was read "[one]" with a warning; a number in
+    brackets standing apart is still read as written."""
+    text = (
+        "Marley was dead as a door-nail.[1] It was late.\n\n"
+        "He counted [2] things.\n\n[1] Dead as a door-nail: an old saying.\n"
+    )
+    script = parse_text(text, source="s.txt")
+    assert [p.text for p in script.passages] == [
+        "Marley was dead as a door-nail. It was late.",
+        "He counted [two] things.",
+        "Dead as a door-nail: an old saying.",
+    ]
+    assert len(script.warnings) == 1 and "[2] is no cue" in script.warnings[0]
+    # Markdown's reference links keep their brackets.
+    md = parse_text("# T\n\nSee [the harbour][1] at dusk.\n\n[1]: https://example.org\n",
+                    source="s.md", markdown=True)  # fmt: skip
+    assert [p.text for p in md.passages] == ["See the harbour at dusk."]

@@ -141,6 +141,11 @@ def extract_cues(
                     return " "  # a footnote's mark (its note is read) or a task box: for the eye
                 if markdown and (after in ("(", "[", ":") or before == "]"):
                     return match[0]  # a link's or a reference's brackets: Markdown's own
+                # A footnote's mark, glued to the word it notes ("door-nail.[1]") or opening
+                # its note ("[1] An old saying."): for the eye; the note itself is read.
+                glued = before and not before.isspace()
+                if body.isdigit() and len(body) <= 3 and (glued or (not before and after == " ")):
+                    return ""
                 as_text.append((number, body))
                 opening = mark(Cue(kind="literal", line=number, text="["))
                 return f"{opening}{body}{mark(Cue(kind='literal', line=number, text=']'))}"
