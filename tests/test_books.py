@@ -404,3 +404,49 @@ def test_footnote_marks_are_not_read_and_their_notes_are():
     md = parse_text("# T\n\nSee [the harbour][1] at dusk.\n\n[1]: https://example.org\n",
                     source="s.md", markdown=True)  # fmt: skip
     assert [p.text for p in md.passages] == ["See the harbour at dusk."]
+
+
+def test_no_word_of_a_book_is_lost_to_its_frame_its_contents_or_a_chapter_s_name():
+    """Found by the session's last review: each of these lost words of the story."""
+    # The first chapter's heading and its epigraph, after a contents list.
+    alice = (
+        "CONTENTS\n\nCHAPTER I. Down the Rabbit-Hole\nCHAPTER II. The Pool of Tears\n\n"
+        "CHAPTER I. Down the Rabbit-Hole\n\nAll in the golden afternoon\nFull leisurely we "
+        "glide\nBoth our oars with little skill\n\nAlice was beginning to get very tired.\n\n"
+        "CHAPTER II. The Pool of Tears\n\nCuriouser and curiouser.\n"
+    )
+    script = parse_text(alice, source="s.txt")
+    assert [c.title for c in script.chapters] == [
+        "Chapter I. Down the Rabbit-Hole",
+        "Chapter II. The Pool of Tears",
+    ]
+    assert [p.text for p in script.passages] == [
+        "All in the golden afternoon, Full leisurely we glide, Both our oars with little skill",
+        "Alice was beginning to get very tired.",
+        "Curiouser and curiouser.",
+    ]
+    # A one-line paragraph opening a chapter is its words, not its name.
+    yes = "CHAPTER I\n\nYes\n\nIt was raining.\n\nCHAPTER II\n\nBANG\n\nNo more.\n"
+    script = parse_text(yes, source="s.txt")
+    assert [c.title for c in script.chapters] == ["Chapter I", "Chapter II"]
+    assert [p.text for p in script.passages] == ["Yes", "It was raining.", "BANG", "No more."]
+    # A "Produced by" line in the book's first paragraph; paragraphs after a closing line.
+    start = "*** START OF THE PROJECT GUTENBERG EBOOK FOO ***\n\n"
+    credit = start + "Produced by Someone\nHello there, this is the book.\n\nSecond para.\n"
+    assert [p.text for p in parse_text(credit, source="s.txt").passages] == [
+        "Produced by Someone Hello there, this is the book.",
+        "Second para.",
+    ]
+    closing = (
+        start + "One.\n\nEnd of the Project Gutenberg EBook of Foo, he said.\n\nTwo.\n\n"
+        "*** END OF THE PROJECT GUTENBERG EBOOK FOO ***\n"
+    )
+    assert [p.text for p in parse_text(closing, source="s.txt").passages] == [
+        "One.",
+        "End of the Project Gutenberg EBook of Foo, he said.",
+        "Two.",
+    ]
+    # A number in brackets inside a word is no footnote's mark.
+    assert parse_text("The code x[12]y was odd.\n", source="s.txt").passages[0].text == (
+        "The code x[twelve]y was odd."
+    )

@@ -32,11 +32,17 @@ _FIELD_RE = re.compile(r"^(?P<key>Title|Author):[ \t]*(?P<value>\S.*(?:\n[ \t]+\
 #: line at its end: the frame's, not the book's.
 _CREDIT_RE = re.compile(
     r"\A(?:\s*\n)?[ \t]*(?:Produced by|E-?text prepared by|Transcribed (?:from|by)|This e-?text "
-    r"was (?:prepared|produced) by)\b.*?(?:\n[ \t]*\n|\Z)",
+    r"was (?:prepared|produced) by)\b(?:(?!\n[ \t]*\n).)*",
     re.IGNORECASE | re.S,
 )
+#: What says a paragraph opening "Produced by" is the volunteers' credit, not the book's.
+_CREDIT_WORDS_RE = re.compile(
+    r"proofread|distributed|gutenberg|https?:|www\.|team|library|scans|images|e-?text",
+    re.IGNORECASE,
+)
+#: The closing line, only as the book's last paragraph.
 _CLOSING_RE = re.compile(
-    r"\n[ \t]*End of (?:the |this )?Project Gutenberg'?s? .*?(?=\n[ \t]*\n|\s*\Z)\s*\Z",
+    r"\n[ \t]*End of (?:the |this )?Project Gutenberg'?s? (?:(?!\n[ \t]*\n).)*\s*\Z",
     re.IGNORECASE | re.S,
 )
 
@@ -64,6 +70,7 @@ _HEADING_RE = re.compile(
 )
 _SMALL_WORDS = frozenset({"a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into",
                           "of", "on", "or", "the", "to", "with"})  # fmt: skip
+_PAGE_RE = re.compile(r"(?:\s{2,}|\s*\.{2,}\s*)(?:\d{1,4}|[ivxlc]{1,6})$")
 _CONTENTS_RE = re.compile(r"^(?:table of )?contents[.:]?$", re.IGNORECASE)
 _ROMAN_RE = re.compile(r"^(?=[IVXLC])" + _ROMAN + r"\.?$")
 #: A chapter's name: a few words, each capitalised (or all in capitals), ending no sentence.
@@ -92,7 +99,9 @@ def gutenberg_book(text: str, meta: StoryMeta, *, source: str, first_line: int) 
     )
     before, book, after = text[: start.end()], text[start.end() : end_at], text[end_at:]
     # The frame's own lines inside it go too, their lines kept blank.
-    book = _CREDIT_RE.sub(lambda m: "\n" * m[0].count("\n"), book, count=1)
+    credit = _CREDIT_RE.search(book)
+    if credit and (credit[0].strip().count("\n") == 0 or _CREDIT_WORDS_RE.search(credit[0])):
+        book = "\n" * credit[0].count("\n") + book[credit.end() :]
     book = _CLOSING_RE.sub(lambda m: "\n" * m[0].count("\n"), book, count=1)
     # A picture's mark over lines of its own (one line's is the cues' to leave out).
     book = _PICTURE_RE.sub(lambda m: " " + "\n" * m[0].count("\n"), book)
@@ -170,7 +179,9 @@ def chapter_heading(lines: list[str]) -> str | None:
     if m is None or (m["name"] and not _is_name(m["name"], loose=set_apart)):
         return None
     title = _cased(f"{m['word']} {' '.join(m['n'].split())}")  # "Chapter the Fifth"
-    name = m["name"]
+    # A contents entry's page number ("THE RIVER BANK    1", "THE OPEN ROAD ..... 9") is not
+    # its name's: without it, the entry's title is the chapter's.
+    name = _PAGE_RE.sub("", m["name"]) if m["name"] else m["name"]
     if len(lines) == 2:
         if name or _HEADING_RE.match(lines[1]) or not _is_name(lines[1], alone=True, loose=True):
             return None
@@ -185,6 +196,12 @@ def is_contents(lines: list[str]) -> bool:
     if len(lines) == 1 and _CONTENTS_RE.match(lines[0]):
         return True
     return len(lines) > 1 and all(chapter_heading([line]) for line in lines)
+
+
+def _named_apart(line: str) -> bool:
+    """Whether a line after a blank one under a chapter's line is its name: in capitals, of
+    two words or more ("THE RIVER BANK"); "Yes" or "BANG" opening the chapter are its words."""
+    return line.isupper() and len(line.split()) > 1 and _is_name(line, alone=True)
 
 
 def _entry_like(lines: list[str]) -> bool:
@@ -216,7 +233,7 @@ def book_headings(headings: dict[int, str], contents: set[int], lines: list[list
     headings = dict(headings)
     names = {i + 1 for i, title in headings.items()
              if ". " not in title and i + 1 < blocks and i + 1 not in headings
-             and len(lines[i + 1]) == 1 and _is_name(lines[i + 1][0], alone=True)}  # fmt: skip
+             and len(lines[i + 1]) == 1 and _named_apart(lines[i + 1][0])}  # fmt: skip
     for i in names:
         headings[i - 1] = f"{headings[i - 1]}. {_cased(lines[i][0].rstrip('.'))}"
     places = sorted(headings)
@@ -229,14 +246,18 @@ def book_headings(headings: dict[int, str], contents: set[int], lines: list[list
         return {}, set()
     skipped = set(names)
     titles = [headings[i] for i in places]
-    again = {i for k, i in enumerate(places) if headings[i] in titles[k + 1 :]}
+    last = {title: k for k, title in enumerate(titles)}
+    again = {i for k, i in enumerate(places) if last[headings[i]] > k}  # its title comes again
     listed = [i for i in sorted(contents) if len(lines[i]) == 1 and i < filled[-1]]
     if listed:
         # From the list's title on, what is entry-like goes; the last heading before the
         # first words is the first chapter.
-        stop = next((k for k in range(listed[0] + 1, blocks)
-                     if k not in names and not _entry_like(lines[k])), blocks)  # fmt: skip
-        first = next((i for i in places if under(i) == stop), None)
+        # The list ends at the first chapter's line that is no entry of it (its title does
+        # not come again), or at the first words that are no entry.
+        real = next((i for i in places if i > listed[0] and i not in again), blocks)
+        stop = next((k for k in range(listed[0] + 1, real)
+                     if k not in names and not _entry_like(lines[k])), real)  # fmt: skip
+        first = real if stop == real else next((i for i in places if under(i) == stop), None)
         over = {under(i): i for i in places if i not in again}  # not the list's own entries
         while first in over:
             first = over[first]  # "BOOK ONE" over the first chapter's line

@@ -143,7 +143,7 @@ def extract_cues(
                     return match[0]  # a link's or a reference's brackets: Markdown's own
                 # A footnote's mark, glued to the word it notes ("door-nail.[1]") or opening
                 # its note ("[1] An old saying."): for the eye; the note itself is read.
-                glued = before and not before.isspace()
+                glued = before and not before.isspace() and not after.isalnum()
                 if body.isdigit() and len(body) <= 3 and (glued or (not before and after == " ")):
                     return ""
                 as_text.append((number, body))
