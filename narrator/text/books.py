@@ -15,6 +15,7 @@ import re
 from dataclasses import replace
 
 from narrator.text.frontmatter import StoryMeta
+from narrator.text.roman import NUMERAL  # well formed: no "CIVIL"
 
 _START_RE = re.compile(
     r"^[ \t]*\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$"
@@ -54,13 +55,11 @@ _NUMBER_WORDS = (
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|first|second|third|fourth|"
     "fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|last"
 )
-#: A well-formed Roman numeral (no "CIVIL").
-_ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 #: A chapter's line: its word and number, and perhaps its name after a stop, colon or dash.
 _HEADING_RE = re.compile(
     r"^(?P<word>CHAPTER|Chapter|BOOK|Book|PART|Part|STAVE|Stave)\s+"
     r"(?P<n>(?=[IVXLC])"
-    + _ROMAN
+    + NUMERAL
     + r"\b|\d{1,3}|(?i:(?:the\s+)?(?:"
     + _NUMBER_WORDS
     + r")(?:[- ](?:"
@@ -72,7 +71,7 @@ _SMALL_WORDS = frozenset({"a", "an", "and", "as", "at", "but", "by", "for", "fro
                           "of", "on", "or", "the", "to", "with"})  # fmt: skip
 _PAGE_RE = re.compile(r"(?:\s{2,}|\s*\.{2,}\s*)(?:\d{1,4}|[ivxlc]{1,6})$")
 _CONTENTS_RE = re.compile(r"^(?:table of )?contents[.:]?$", re.IGNORECASE)
-_ROMAN_RE = re.compile(r"^(?=[IVXLC])" + _ROMAN + r"\.?$")
+_ROMAN_RE = re.compile(r"^(?=[IVXLC])" + NUMERAL + r"\.?$")
 #: A chapter's name: a few words, each capitalised (or all in capitals), ending no sentence.
 _MAX_NAME_WORDS = 12
 

@@ -64,9 +64,9 @@ _NOT_PRICED = frozenset({
     "higher", "lower", "bigger", "smaller", "richer", "poorer", "short", "shy", "better", "worse",
 })  # fmt: skip
 _PRICE_UNITS = {"$": "dollar", "£": "pound", "€": "euro"}
-_PRICE_SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million",
-                 "bn": "billion", "thousand": "thousand", "million": "million",
-                 "billion": "billion"}  # fmt: skip
+#: Scales written after a number: "$5k", "£2bn", "5 million" (spoken's currency reads them too).
+SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "mn": "million",
+          "bn": "billion", "B": "billion"}  # fmt: skip
 _PRICED_RE = re.compile(
     r"\b(?P<before>" + _PRICE_BEFORE + r")\s+(?P<sym>[$£€])(?P<n>\d{1,3}(?:,\d{3})*|\d+)"
     r"(?:\s?(?P<scale>k|K|m|M|bn)|\s(?P<word>thousand|million|billion))?"
@@ -77,7 +77,7 @@ _JOINED_PRICE_RE = re.compile(r"(?<![\w.,])(?P<sym>[$£€])(?P<n>\d+)-(?=[a-z])
 #: After "the", "my" or "each" a price describes only what is plainly priced: "the $20 note".
 _PRICED_THING_RE = re.compile(
     r"\b(?P<before>[Tt]he|[Tt]his|[Tt]hat|[Mm]y|[Yy]our|[Hh]is|[Hh]er|[Oo]ur|[Tt]heir|[Ee]ach"
-    r"|[Ee]very)\s+(?P<sym>[$£€])(?P<n>\d{1,3}(?:,\d{3})*|\d+)(?P<scale>)(?P<word>)"
+    r"|[Ee]very)\s+(?P<sym>[$£€])(?P<n>\d{1,3}(?:,\d{3})*|\d+)"
     r"\s+(?P<next>notes?|bills?|coins?|fee|fine|tickets?|voucher|tip|deposit|prize|bet|cheque"
     r"|check|gift|meal|dinner|lunch|fare|ride|haircut|entry|bottle|book)\b(?!['’-])"
 )
@@ -184,7 +184,8 @@ def _priced(m: re.Match[str]) -> str:
     participle = len(word) > 5 and word.endswith(("ed", "ing"))
     if word in _NOT_PRICED or word.endswith("ly") or participle:
         return m[0]  # "a $20 folded in half", "a $5 well spent": the banknote itself
-    scale = _PRICE_SCALES.get(m["scale"] or m["word"] or "")
+    said = m.groupdict()  # "the $20 note" has no scale
+    scale = said.get("word") or SCALES.get(said.get("scale") or "")
     unit = _PRICE_UNITS[m["sym"]]
     amount = f"{m['n']} {scale} {unit}" if scale else f"{m['n']}-{unit}"
     return f"{m['before']} {amount} {word}"

@@ -20,7 +20,7 @@ from num2words import num2words
 
 _VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 #: A well-formed numeral from 1 to 3999 (no IIII, no VX).
-_NUMERAL = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+NUMERAL = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 #: Words after which a numeral counts: "Chapter IV" is chapter four.
 _COUNTING_WORDS = (
     "Chapter", "Book", "Part", "Volume", "Act", "Scene", "Section", "Psalm", "Canto", "Article",
@@ -38,7 +38,7 @@ _AFTER = r"(?!\w|['’](?!s\b))"
 _COUNTED_RE = re.compile(
     r"\b(?P<word>" + _COUNTING_CASED + r")\s+"
     r"(?P<n>"
-    + _NUMERAL
+    + NUMERAL
     + r")"
     + _AFTER
     +
@@ -52,8 +52,8 @@ _COUNTED_RE = re.compile(
 #: "Chapters I and II", "Acts III–V": the second numeral of a pair counts too.
 _COUNTED_PAIR_RE = re.compile(
     r"\b(?P<word>(?:" + _COUNTING_CASED + r")[sS]?)\s+"
-    r"(?P<a>" + _NUMERAL + r")(?P<join>\s+(?:and|or|to|through)\s+|\s?[–-]\s?)"
-    r"(?P<b>" + _NUMERAL + r")" + _AFTER + r"(?<!\bI(?=\s+[a-z]))"
+    r"(?P<a>" + NUMERAL + r")(?P<join>\s+(?:and|or|to|through)\s+|\s?[–-]\s?)"
+    r"(?P<b>" + NUMERAL + r")" + _AFTER + r"(?<!\bI(?=\s+[a-z]))"
 )
 #: Names monarchs and popes are numbered by: only these, since "Type II", "Rocky II" and
 #: "Apollo XI" are no kings.

@@ -41,7 +41,7 @@ from num2words import num2words
 from narrator.text.abbreviations import OPENER_NEXT, SENTENCE_NEXT_RE, read_abbreviations
 from narrator.text.conventions import MONTH_RE, MONTHS, month_name, read_conventions, year_words
 from narrator.text.marks import read_marks
-from narrator.text.quantities import read_quantities
+from narrator.text.quantities import SCALES, read_quantities
 from narrator.text.roman import read_roman_numerals
 from narrator.text.units import UNITS
 
@@ -118,8 +118,6 @@ _CURRENCY_SYMBOLS = {
     "¥": ("yen", "yen", "", ""),
     "₹": ("rupee", "rupees", "paisa", "paise"),
 }
-_SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "mn": "million",
-           "bn": "billion", "B": "billion"}  # fmt: skip
 #: Dollars named by their country: "US$200" is "two hundred US dollars".
 _DOLLAR_COUNTRIES = {"US": "US", "CA": "Canadian", "C": "Canadian", "AU": "Australian",
                      "A": "Australian", "NZ": "New Zealand", "HK": "Hong Kong",
@@ -395,7 +393,7 @@ def _currency(m: re.Match[str]) -> str:
     one, many, small_one, small_many = _CURRENCY_SYMBOLS[m["sym"]]
     if m["cc"]:
         one, many = (f"{_DOLLAR_COUNTRIES[m['cc']]} {unit}" for unit in (one, many))
-    scale = m["word"] or _SCALES.get(m["abbr"] or m["abbr1"] or "", "")  # "$5k-$10k"
+    scale = m["word"] or SCALES.get(m["abbr"] or m["abbr1"] or "", "")  # "$5k-$10k"
     if scale:
         return f"{_range_or(m['n'], m['n2'])} {scale} {many}"
     if m["n2"]:
