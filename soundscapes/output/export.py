@@ -93,6 +93,23 @@ def _writing(
     return writing(where, reason, (OSError, sf.LibsndfileError))
 
 
+def _as_pcm24(block: np.ndarray) -> np.ndarray:
+    """``(channels, n)`` float32 as libsndfile hands it to libFLAC for 24-bit FLAC: frames by
+    channels, ``rint(x * 2**23)`` clipped to 24 bits, in the top bytes of int32 (libsndfile
+    shifts them down again). The same samples, so the same file, as writing the floats, but
+    done here in whole-array steps: libsndfile's per-sample conversion ran in the encoder's
+    thread, the one that holds a bed's master up (an hour of the four story layers: that
+    thread 4.5-4.9 CPU s instead of 5.5-5.8, the master 5.7-6.1 s instead of 6.7-6.9 s,
+    three interleaved rounds)."""
+    scaled = block.T * np.float32(1 << 23)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -(1 << 23), (1 << 23) - 1, out=scaled)
+    out = np.empty(scaled.shape, np.int32)
+    np.copyto(out, scaled, casting="unsafe")
+    out <<= 8
+    return out
+
+
 class SoundFileEncoder:
     """Formats libsndfile writes (WAV, FLAC, Ogg Vorbis: :attr:`OutputFormat.soundfile`).
 
@@ -125,6 +142,7 @@ class SoundFileEncoder:
             subtype=subtype,
             compression_level=self.FLAC_COMPRESSION if container == "FLAC" else None,
         )
+        self._pcm24 = (container, subtype) == ("FLAC", "PCM_24")
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(self.QUEUE_BLOCKS)
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._encode, name="narrator-encoder", daemon=True)
@@ -147,6 +165,9 @@ class SoundFileEncoder:
 
     def write(self, block: np.ndarray) -> None:
         self._raise_failure()
+        if self._pcm24:
+            self._queue.put(_as_pcm24(block))
+            return
         # A copy, frames by channels: the caller may reuse its block at once.
         self._queue.put(np.array(block.T, order="C"))
 

@@ -40,6 +40,30 @@ def test_the_encoder_thread_writes_the_bytes_of_encoding_in_line(tmp_path, fmt):
         assert threaded.read_bytes() == in_line.read_bytes()
 
 
+def test_flac_samples_are_rounded_and_clipped_as_libsndfile_would(tmp_path):
+    """The encoder hands libsndfile 24-bit integers it rounded itself (faster than letting
+    libsndfile convert each float): halfway values, full scale, overs and the smallest
+    steps must come out as libsndfile makes them of floats, so the file's bytes do too."""
+    rng = np.random.default_rng(6)
+    steps = rng.integers(-(2**23), 2**23 - 1, (2, 30_000))
+    halfway = ((steps + 0.5) / 2**23).astype(np.float32)  # ties: rounded to even
+    edges = np.array([1.0, -1.0, 0.9999999, -0.9999999, 1.5, -2.0, 0.5 / 2**23, -1.5 / 2**23])
+    audio = np.concatenate(
+        [_signal(2.0), halfway, np.tile(edges.astype(np.float32), (2, 1))], axis=1
+    )
+    ours = tmp_path / "ours.flac"
+    encoder = SoundFileEncoder(Destination(path=ours, fmt="flac", sample_rate_hz=44100))
+    encoder.write(audio)
+    encoder.close()
+    theirs = tmp_path / "theirs.flac"
+    level = SoundFileEncoder.FLAC_COMPRESSION
+    with sf.SoundFile(theirs, "w", samplerate=44100, channels=2, format="FLAC",
+                      subtype="PCM_24", compression_level=level) as f:  # fmt: skip
+        f.write(np.ascontiguousarray(audio.T))
+    assert np.array_equal(sf.read(ours, dtype="int32")[0], sf.read(theirs, dtype="int32")[0])
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
 def test_flac_is_lossless_and_its_faster_level_costs_under_a_percent_of_size(tmp_path):
     """FLAC is written at libFLAC's level 4, not libsndfile's default 5: faster to encode
     (see FLAC_COMPRESSION), the same samples, and hardly bigger."""
