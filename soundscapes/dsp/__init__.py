@@ -5,10 +5,12 @@ same samples whatever block sizes it is asked for:
 
 - :class:`ChunkedSource` renders fixed-size internal chunks and serves any request size from
   them, so a layer only implements :meth:`ChunkedSource._render_chunk`.
-- :class:`Filter` carries ``zi`` between chunks; :class:`Upsampler` carries its interpolation
-  state; :class:`SmoothRandom`, :class:`JitteredGrid` and :class:`PoissonClock` draw their random
-  numbers lazily in time order; :class:`OverlapAdd` keeps the tails of events that straddle chunk
-  boundaries; :class:`NoiseBed` is the common "filtered stereo noise with a gain" bed.
+- :class:`Filter` carries ``zi`` between chunks (:class:`StateSpaceFilter` too, for long calls
+  through a fixed filter: matrix products, several times faster); :class:`Upsampler` carries
+  its interpolation state; :class:`SmoothRandom`, :class:`JitteredGrid` and
+  :class:`PoissonClock` draw their random numbers lazily in time order; :class:`OverlapAdd`
+  keeps the tails of events that straddle chunk boundaries; :class:`NoiseBed` is the common
+  "filtered stereo noise with a gain" bed.
 - :func:`white_noise` draws its stream in fixed 64-frame blocks and :class:`SineBank` computes
   oscillators from absolute frame numbers, so even the internal chunk size does not change a
   layer's samples.
@@ -60,6 +62,7 @@ from soundscapes.dsp.space import (
     pan_gains,
     set_width,
 )
+from soundscapes.dsp.statespace import StateSpaceFilter, long_call_filter
 
 __all__ = [
     "CHANNELS",
@@ -75,12 +78,14 @@ __all__ = [
     "PoissonClock",
     "SineBank",
     "SmoothRandom",
+    "StateSpaceFilter",
     "Upsampler",
     "bandpass",
     "db_to_gain",
     "decaying_noise_ir",
     "geometric",
     "highpass",
+    "long_call_filter",
     "low_rate_factor",
     "lowpass",
     "one_pole_lowpass",

@@ -97,15 +97,16 @@ class BreathingMirrors(ProceduralLayer):
         # the breath's envelope, and deeper breaths (faster air) hiss more.
         hiss_hz = dsp.geometric(5000.0, 3500.0, distance)
         inhale = (*self._INHALE, (hiss_hz, 0.6 * hiss_hz, 0.5 + 0.7 * intensity))
+        # Thirteenth-order filters over whole half-breaths: matrix products, not lfilter.
         self._formants = {
-            True: dsp.Filter(np.concatenate([_tract(inhale, sr), edges]), (1,), np.float32),
-            False: dsp.Filter(np.concatenate([_tract(self._EXHALE, sr), edges]), (1,), np.float32),
+            True: dsp.long_call_filter(np.concatenate([_tract(inhale, sr), edges]), 1),
+            False: dsp.long_call_filter(np.concatenate([_tract(self._EXHALE, sr), edges]), 1),
         }
         self._inhaling = True
         # (absolute frame, inhaling) where the formant filter changes, in time order.
         self._switches: list[tuple[int, bool]] = []
-        self._shimmer = dsp.Filter(
-            dsp.unit_noise_gain(dsp.bandpass(6000.0, 9000.0, sr, 2), sr), (1,), np.float32
+        self._shimmer = dsp.long_call_filter(
+            dsp.unit_noise_gain(dsp.bandpass(6000.0, 9000.0, sr, 2), sr), 1
         )
         self._level = 0.6 + 0.8 * intensity
         self._shimmer_level = 0.06 * dsp.geometric(1.0, 0.4, distance)

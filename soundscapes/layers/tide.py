@@ -117,11 +117,12 @@ class Tide(ProceduralLayer):
         self._factor = dsp.low_rate_factor(sr, 1.45 * self._ROAR_HZ[1])
         low = sr / self._factor
         self._low_frames = self.chunk_frames // self._factor
-        self._sea_filter = dsp.Filter(
-            dsp.unit_noise_gain(dsp.bandpass(*self._SEA_HZ, low, 1), low), dtype=np.float32
+        # Fixed filters over whole chunks: matrix products, not lfilter (dsp.StateSpaceFilter).
+        self._sea_filter = dsp.long_call_filter(
+            dsp.unit_noise_gain(dsp.bandpass(*self._SEA_HZ, low, 1), low)
         )
-        self._roar_filter = dsp.Filter(
-            dsp.unit_noise_gain(dsp.bandpass(*self._ROAR_HZ, low, 1), low), dtype=np.float32
+        self._roar_filter = dsp.long_call_filter(
+            dsp.unit_noise_gain(dsp.bandpass(*self._ROAR_HZ, low, 1), low)
         )
         for f in (self._sea_filter, self._roar_filter):
             f.warm_up(dsp.white_noise(self._low_rng, (2, int(0.5 * low))))
@@ -132,9 +133,8 @@ class Tide(ProceduralLayer):
         # share one section; with the low-pass that is one third-order filter.
         high = dsp.highpass(self._FIZZ_HZ[0], sr, 1)[0]
         high[:3] = np.convolve(high[:2], [0.5, 0.5])
-        self._fizz_filter = dsp.Filter(
-            dsp.unit_noise_gain(np.vstack([dsp.lowpass(fizz_top_hz, sr, 2), high]), sr),
-            dtype=np.float32,
+        self._fizz_filter = dsp.long_call_filter(
+            dsp.unit_noise_gain(np.vstack([dsp.lowpass(fizz_top_hz, sr, 2), high]), sr)
         )
         self._upsample = dsp.Upsampler(self._factor, dtype=np.float32)
         self._control_rate_hz = sr / dsp.CONTROL_FACTOR

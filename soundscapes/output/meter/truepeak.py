@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from soundscapes.output.meter.units import _serial_matmul
+from soundscapes.dsp.statespace import serial_matmul
 
 # --- true peak ------------------------------------------------------------------------------
 
@@ -143,7 +143,7 @@ class _TruePeak:
             buffer=extended,
             strides=(extended.strides[0], extended.strides[1], extended.strides[1]),
         )
-        out = _serial_matmul(windows[channel, group * self.GROUP], self._matrix)
+        out = serial_matmul(windows[channel, group * self.GROUP], self._matrix)
         self.groups_interpolated += len(group)
         out = out.reshape(len(group), self.GROUP, -1)
         past_end = frames - (frames - 1) // self.GROUP * self.GROUP  # valid frames, last group
