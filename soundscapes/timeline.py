@@ -101,6 +101,11 @@ class Timeline:
         return AmbienceSource(self, measuring_ms_per_s=measuring_ms_per_s)
 
 
+#: Up to this many layers the groups are the best of all 2**n ways to share them; beyond,
+#: dearest first to the process with less to do so far (a timeline of that many layers is rare).
+_EXACT_SPLIT_LAYERS = 12
+
+
 def layer_halves(
     costs: dict[tuple, float], *, first_extra_ms: float = 0.0
 ) -> tuple[list[tuple], list[tuple]]:
@@ -108,28 +113,56 @@ def layer_halves(
     timeline's order); each group keeps that order. The first group's process also does
     ``first_extra_ms`` of other work (it sums, meters and keeps the bed), counted against it.
 
-    Greedy, dearest first, each to the process with less to do so far: a fixed function of the
-    estimates, never of timing or of the machine, because the groups decide how samples are
-    summed. The first group is then the cheaper of the two (so its process, with the extra
-    work, is the one to finish sooner, or no later). With extra work the first group may be
-    empty: its process only sums and meters while the other renders. The second group is
-    empty, and every layer first, when two processes would not finish sooner than one (a lone
-    layer with no extra work, or layers that cost nothing: never heard).
+    The groups are the way to share the layers that finishes soonest (the dearer process's
+    total least), of all of them; of ways that finish together, the one whose first group
+    costs least (its process, with the extra work, then has time to spare), then the first
+    in the timeline's order. Greedy instead beyond :data:`_EXACT_SPLIT_LAYERS` layers. A
+    fixed function of the estimates, never of timing or of the machine, because the groups
+    decide how samples are summed. With extra work the first group may be empty: its process
+    only sums and meters while the other renders. The second group is empty, and every layer
+    first, when two processes would not finish sooner than one (a lone layer with no extra
+    work, or layers that cost nothing: never heard).
     """
+    keys = list(costs)
+    total_ms = sum(costs.values())
+    if len(keys) <= _EXACT_SPLIT_LAYERS:
+        first = _best_first_group(keys, costs, first_extra_ms)
+    else:
+        first = _greedy_first_group(keys, costs, first_extra_ms)
+    first_ms = sum(costs[key] for key in first)
+    if max(first_ms + first_extra_ms, total_ms - first_ms) >= total_ms + first_extra_ms:
+        first = set(keys)
+    return [k for k in keys if k in first], [k for k in keys if k not in first]
+
+
+def _best_first_group(keys: list[tuple], costs: dict[tuple, float], extra_ms: float) -> set:
+    total_ms = sum(costs.values())
+    best: tuple | None = None
+    for mask in range(1 << len(keys)):
+        chosen = [i for i in range(len(keys)) if mask >> i & 1]
+        first_ms = sum(costs[keys[i]] for i in chosen)
+        finish_ms = max(first_ms + extra_ms, total_ms - first_ms)
+        # Rounded, so that ways equal but for float summation order count as ties.
+        candidate = (round(finish_ms, 9), round(first_ms, 9), chosen)
+        if best is None or candidate < best:
+            best = candidate
+    assert best is not None
+    return {keys[i] for i in best[2]}
+
+
+def _greedy_first_group(keys: list[tuple], costs: dict[tuple, float], extra_ms: float) -> set:
+    """Dearest first, each to the process with less to do so far; the first group then the
+    cheaper of the two."""
     groups: tuple[list[tuple], list[tuple]] = ([], [])
-    totals = [first_extra_ms, 0.0]
-    for key in sorted(costs, key=lambda k: -costs[k]):  # stable: ties keep timeline order
+    totals = [extra_ms, 0.0]
+    for key in sorted(keys, key=lambda k: -costs[k]):  # stable: ties keep timeline order
         idler = 0 if totals[0] <= totals[1] else 1
         groups[idler].append(key)
         totals[idler] += costs[key]
     first, second = groups
-    first_ms, second_ms = totals[0] - first_extra_ms, totals[1]
-    if first_ms > second_ms:
-        first, second, first_ms, second_ms = second, first, second_ms, first_ms
-    if max(first_ms + first_extra_ms, second_ms) >= first_ms + second_ms + first_extra_ms:
-        first, second = first + second, []
-    order = {key: i for i, key in enumerate(costs)}
-    return sorted(first, key=order.__getitem__), sorted(second, key=order.__getitem__)
+    if totals[0] - extra_ms > totals[1]:
+        first = second
+    return set(first)
 
 
 class AmbienceSource(SumSource):
