@@ -10,11 +10,18 @@ import soundfile as sf
 from soundscapes.errors import ExportError
 from soundscapes.output.export import Destination, SoundFileEncoder
 from soundscapes.output.formats import get_format
+from soundscapes.output.tags import Tags, flac_tag_room, write_tags
 
 
 def _signal(seconds: float = 20.0) -> np.ndarray:
     rng = np.random.default_rng(4)
     return (0.1 * rng.standard_normal((2, round(seconds * 44100)))).astype(np.float32)
+
+
+def _reserve_tag_room(f: sf.SoundFile, fmt: str) -> None:
+    """What the encoder does before the audio: room in a FLAC's header for its tags."""
+    if fmt == "flac":
+        f.comment = " " * flac_tag_room(Tags())
 
 
 @pytest.mark.parametrize("fmt", ["flac", "wav", "ogg"])
@@ -25,6 +32,7 @@ def test_the_encoder_thread_writes_the_bytes_of_encoding_in_line(tmp_path, fmt):
     level = SoundFileEncoder.FLAC_COMPRESSION if fmt == "flac" else None
     with sf.SoundFile(in_line, "w", samplerate=44100, channels=2, format=container,
                       subtype=subtype, compression_level=level) as f:  # fmt: skip
+        _reserve_tag_room(f, fmt)
         for i in range(0, audio.shape[1], 65536):
             f.write(np.ascontiguousarray(audio[:, i : i + 65536].T))
     threaded = tmp_path / f"threaded.{fmt}"
@@ -59,6 +67,7 @@ def test_flac_samples_are_rounded_and_clipped_as_libsndfile_would(tmp_path):
     level = SoundFileEncoder.FLAC_COMPRESSION
     with sf.SoundFile(theirs, "w", samplerate=44100, channels=2, format="FLAC",
                       subtype="PCM_24", compression_level=level) as f:  # fmt: skip
+        _reserve_tag_room(f, "flac")
         f.write(np.ascontiguousarray(audio.T))
     assert np.array_equal(sf.read(ours, dtype="int32")[0], sf.read(theirs, dtype="int32")[0])
     assert ours.read_bytes() == theirs.read_bytes()
@@ -100,3 +109,46 @@ def test_a_failure_in_the_encoder_thread_is_raised_here_naming_the_output(tmp_pa
         encoder.close()
     encoder.abort()
     assert not encoder._thread.is_alive()
+
+
+def _audio_offset(flac: bytes) -> int:
+    """Where a FLAC file's frames begin: after "fLaC" and its metadata blocks."""
+    at = 4
+    while True:
+        last, length = flac[at] & 0x80, int.from_bytes(flac[at + 1 : at + 4], "big")
+        at += 4 + length
+        if last:
+            return at
+
+
+@pytest.mark.parametrize("comment", ["", "Recorded for the night shift."])
+def test_tags_fit_the_room_the_flac_encoder_left_and_move_no_audio(tmp_path, comment):
+    """The encoder reserves room in the header (a placeholder comment); writing the tags
+    there keeps every audio byte where it was (mutagen otherwise rewrote the whole file: 0.2 s
+    for an hour's bed) and leaves no placeholder behind."""
+    from mutagen.flac import FLAC
+
+    from soundscapes.output.tags import ChapterMark
+
+    chapters = tuple(
+        ChapterMark(title=f"Part {i}", start_s=i * 5.0, end_s=i * 5.0 + 5) for i in range(9)
+    )
+    cover = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400
+    tags = Tags(title="Tide and gulls", album="Beds", comment=comment, chapters=chapters,
+                cover=cover, year=2026, track=3)  # fmt: skip
+    path = tmp_path / "bed.flac"
+    encoder = SoundFileEncoder(Destination(path=path, fmt="flac", sample_rate_hz=44100, tags=tags))
+    encoder.write(_signal(5.0))
+    encoder.close()
+    before = path.read_bytes()
+    write_tags(path, "flac", tags)
+    after = path.read_bytes()
+    # The audio frames are byte for byte where the encoder put them: nothing was moved.
+    assert _audio_offset(after) == _audio_offset(before)
+    assert after[_audio_offset(after) :] == before[_audio_offset(before) :]
+    assert len(after) == len(before)
+    written = FLAC(path)
+    assert written.tags["title"] == ["Tide and gulls"]
+    assert written.tags["chapter009name"] == ["Part 8"]
+    assert written.pictures[0].data == cover
+    assert written.tags.get("comment", []) == ([comment] if comment else [])
