@@ -360,3 +360,22 @@ def test_a_scene_cue_written_after_the_plan_is_warned_of_not_lost(tmp_path):
     assert overridden(before, plan, Path("p"), scene="hearth")[0].startswith(
         "--scene hearth is not played: the plan p sets the scene of every passage"
     )
+
+
+def test_a_plan_that_is_up_to_date_says_so_on_one_line_however_long_its_path(tmp_path):
+    """The line names the plan whole, never broken at the terminal's width (a script that
+    looks for 'is up to date', or a person copying the path, read it broken before)."""
+    from typer.testing import CliRunner
+
+    from narrator.cli import app
+
+    runner = CliRunner()
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 4)
+    folder.mkdir()
+    story = folder / "shore.txt"
+    story.write_text("The waves roll in.\n\nRain falls on the roof.\n", encoding="utf-8")
+    plan_path = folder / "shore.plan.toml"
+    assert runner.invoke(app, ["plan", str(story), "-o", str(plan_path)]).exit_code == 0
+    same = runner.invoke(app, ["plan", str(story), "-o", str(plan_path)])
+    assert same.exit_code == 0
+    assert same.output == f"{plan_path} is up to date\n"

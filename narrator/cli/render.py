@@ -175,15 +175,21 @@ def plan(
             there, script, fresh, source=str(target), scenes=user_scenes, folder=target.parent
         )
         if not is_stale(there, script) and not done.cued:
-            out.print(f"{escape(str(target))} is up to date with the story", highlight=False)
+            out.print(
+                f"{escape(str(target))} is up to date with the story",
+                highlight=False,
+                soft_wrap=True,  # a long path is not broken over lines (a script reads this)
+            )
             return
         write_text_atomic(target, write_plan(script, done.plan, target.parent))
-        out.print(f"updated {escape(str(target))}: {_carried(done)}", highlight=False)
+        out.print(
+            f"updated {escape(str(target))}: {_carried(done)}", highlight=False, soft_wrap=True
+        )
         return
     text = write_plan(script, fresh, target.parent)
     if there is not None:
         if there == text:
-            out.print(f"{escape(str(target))} is up to date", highlight=False)
+            out.print(f"{escape(str(target))} is up to date", highlight=False, soft_wrap=True)
             return
         if not force and is_stale(there, script):
             raise fail(
