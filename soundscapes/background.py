@@ -346,7 +346,7 @@ class _Blocks:
                     block = np.empty((self.channels, frames), np.float32)
                 self._receive_into(block)
                 self._arrived.put(("block", block))
-        except SoundscapeError as exc:
+        except Exception as exc:  # raised where the blocks are read: never a reader left waiting
             self._arrived.put(("failed", exc))
 
 
