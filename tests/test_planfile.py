@@ -362,7 +362,7 @@ def test_a_scene_cue_written_after_the_plan_is_warned_of_not_lost(tmp_path):
     )
 
 
-def test_a_plan_that_is_up_to_date_says_so_on_one_line_however_long_its_path(tmp_path):
+def test_plan_says_what_it_did_on_one_line_however_long_the_path(tmp_path):
     """The line names the plan whole, never broken at the terminal's width (a script that
     looks for 'is up to date', or a person copying the path, read it broken before)."""
     from typer.testing import CliRunner
@@ -375,7 +375,8 @@ def test_a_plan_that_is_up_to_date_says_so_on_one_line_however_long_its_path(tmp
     story = folder / "shore.txt"
     story.write_text("The waves roll in.\n\nRain falls on the roof.\n", encoding="utf-8")
     plan_path = folder / "shore.plan.toml"
-    assert runner.invoke(app, ["plan", str(story), "-o", str(plan_path)]).exit_code == 0
+    made = runner.invoke(app, ["plan", str(story), "-o", str(plan_path)])
+    assert made.exit_code == 0 and made.output == f"wrote {plan_path}: 2 passages\n"
     same = runner.invoke(app, ["plan", str(story), "-o", str(plan_path)])
     assert same.exit_code == 0
     assert same.output == f"{plan_path} is up to date\n"

@@ -206,6 +206,7 @@ def plan(
     out.print(
         f"wrote {escape(str(target))}: {display.count(len(script.passages), 'passage')}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
