@@ -34,7 +34,7 @@ from soundscapes.files import (
     writing,
 )
 from soundscapes.output.formats import get_format
-from soundscapes.output.tags import Tags, ffmetadata, flac_tag_room
+from soundscapes.output.tags import Tags, ffmetadata, reserve_flac_tag_room
 
 #: Free bytes under which a failed write is put down to a full disk.
 _FULL_DISK_BYTES = 1 << 20
@@ -144,7 +144,7 @@ class SoundFileEncoder:
         )
         self._pcm24 = (container, subtype) == ("FLAC", "PCM_24")
         if container == "FLAC":  # room for the tags, so that writing them moves no audio
-            self._file.comment = " " * flac_tag_room(dest.tags or Tags())
+            reserve_flac_tag_room(self._file, dest.tags or Tags())
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(self.QUEUE_BLOCKS)
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._encode, name="narrator-encoder", daemon=True)

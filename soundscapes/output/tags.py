@@ -12,6 +12,10 @@ import base64
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from soundfile import SoundFile
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,11 +192,9 @@ _FLAC_OVERHEAD_BYTES = 256
 _PICTURE_FIELDS_BYTES = 64
 
 
-def flac_tag_room(tags: Tags) -> int:
+def _flac_tag_room(tags: Tags) -> int:
     """Bytes of FLAC metadata that :func:`write_tags` will write for ``tags``, or a little
-    more: reserved by the encoder (a placeholder comment that :func:`write_tags` drops), so
-    the tags fit where it stands. Without it mutagen moves the audio to make room, a rewrite
-    of the whole file (0.2 s for an hour's bed, most of 2 s for eight)."""
+    more."""
     fields = sum(4 + len(key) + 1 + len(value.encode()) for key, value in _vorbis_fields(tags))
     picture = 0
     if tags.cover:
@@ -200,9 +202,17 @@ def flac_tag_room(tags: Tags) -> int:
     return _FLAC_OVERHEAD_BYTES + fields + picture
 
 
-#: The key of the placeholder (spaces) that holds a FLAC's room for its tags until they are
-#: written.
-ROOM_KEY = "comment"
+#: The placeholder's key: libsndfile writes its ``comment`` string as this Vorbis comment.
+_ROOM_KEY = "comment"
+
+
+def reserve_flac_tag_room(flac: SoundFile, tags: Tags) -> None:
+    """Leave room in the header of ``flac`` (a libsndfile FLAC open for writing, before any
+    audio) for the tags :func:`write_tags` will write: a placeholder comment of spaces as
+    long as they will be, which :func:`write_tags` drops. Without it mutagen moves every
+    audio byte to make room, a rewrite of the whole file (0.2 s for an hour's bed, most of
+    2 s for eight)."""
+    flac.comment = " " * _flac_tag_room(tags)
 
 
 def _write_vorbis(path: Path, fmt: str, tags: Tags) -> None:
@@ -210,9 +220,9 @@ def _write_vorbis(path: Path, fmt: str, tags: Tags) -> None:
     from mutagen.flac import Picture
 
     audio = mutagen.File(path)
-    room = audio.tags.get(ROOM_KEY) if audio.tags is not None else None
+    room = audio.tags.get(_ROOM_KEY) if audio.tags is not None else None
     if room and not "".join(room).strip():
-        del audio.tags[ROOM_KEY]  # the encoder's placeholder (tags.comment is set again below)
+        del audio.tags[_ROOM_KEY]  # the encoder's placeholder (tags.comment is set again below)
     for key, value in _vorbis_fields(tags):
         audio[key] = value
     if tags.cover:

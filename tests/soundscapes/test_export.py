@@ -10,7 +10,7 @@ import soundfile as sf
 from soundscapes.errors import ExportError
 from soundscapes.output.export import Destination, SoundFileEncoder
 from soundscapes.output.formats import get_format
-from soundscapes.output.tags import Tags, flac_tag_room, write_tags
+from soundscapes.output.tags import Tags, reserve_flac_tag_room, write_tags
 
 
 def _signal(seconds: float = 20.0) -> np.ndarray:
@@ -21,7 +21,7 @@ def _signal(seconds: float = 20.0) -> np.ndarray:
 def _reserve_tag_room(f: sf.SoundFile, fmt: str) -> None:
     """What the encoder does before the audio: room in a FLAC's header for its tags."""
     if fmt == "flac":
-        f.comment = " " * flac_tag_room(Tags())
+        reserve_flac_tag_room(f, Tags())
 
 
 @pytest.mark.parametrize("fmt", ["flac", "wav", "ogg"])
