@@ -35,6 +35,7 @@ from soundscapes.files import (
 )
 from soundscapes.output.formats import get_format
 from soundscapes.output.tags import Tags, ffmetadata, reserve_flac_tag_room
+from soundscapes.output.writeback import EarlyWriteback
 
 #: Free bytes under which a failed write is put down to a full disk.
 _FULL_DISK_BYTES = 1 << 20
@@ -147,6 +148,7 @@ class SoundFileEncoder:
             reserve_flac_tag_room(self._file, dest.tags or Tags())
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(self.QUEUE_BLOCKS)
         self._failed: BaseException | None = None
+        self._writeback = EarlyWriteback(dest.path)  # the sync at the close then waits little
         self._thread = threading.Thread(target=self._encode, name="narrator-encoder", daemon=True)
         self._thread.start()
 
@@ -159,6 +161,8 @@ class SoundFileEncoder:
                     self._file.write(frames)
                 except BaseException as exc:  # raised in the caller's thread, at its next call
                     self._failed = exc
+                self._writeback.grown()
+        self._writeback.close()
 
     def _raise_failure(self) -> None:
         if self._failed is not None:
