@@ -30,6 +30,7 @@ from soundscapes.files import (
     check_writable,
     human_duration,
     human_size,
+    removal_when_read,
     scratch_file,
     short_of_space,
     space_shortfall,
@@ -189,7 +190,10 @@ def render_ambience(
     source = timeline.source()
     if split is None:
         split = split_pays(source, total)
-    with scratch_file(output.parent, "bed-", ".f32") as scratch:
+    with (
+        scratch_file(output.parent, "bed-", ".f32") as scratch,
+        removal_when_read(scratch) as scratch_read,
+    ):
         # The bed is rendered once, in a second process that meters it and keeps it in
         # scratch; every mastering pass (the limiter preview, the encode, a re-master) reads
         # it back instead of rendering it again.
@@ -224,6 +228,7 @@ def render_ambience(
                 # The bed must be read to be known: preview its first five minutes whole.
                 preview_every=1,
                 preview_max_s=_PREVIEW_S,
+                read_all=scratch_read,
             )
     loud = result.loudness
     return AmbienceResult(

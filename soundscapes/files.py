@@ -25,6 +25,7 @@ import shutil
 import socket
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -484,6 +485,34 @@ def scratch_file(folder: Path, purpose: str, suffix: str = "") -> Iterator[Path]
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
+
+
+@contextlib.contextmanager
+def removal_when_read(*paths: Path) -> Iterator[Callable[[], None]]:
+    """A call that starts removing ``paths`` (scratch read for the last time) in a thread,
+    so that the work left runs meanwhile; leaving the block waits for it.
+
+    Removing an hour's scratch (1.3 GB written past the page cache) took 0.21-0.24 s of
+    waiting on the disk (ext4 mounted with ``discard``) and no CPU: beside the output's sync
+    and tags it costs nothing. A path it could not remove is left to its owner's own
+    removal (:func:`scratch_file`), which says why."""
+    threads: list[threading.Thread] = []
+
+    def remove() -> None:
+        for path in paths:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    def start() -> None:
+        if not threads:
+            threads.append(threading.Thread(target=remove, name="narrator-scratch-removal"))
+            threads[0].start()
+
+    try:
+        yield start
+    finally:
+        for thread in threads:
+            thread.join()
 
 
 def sweep_scratch(folder: Path | str) -> int:

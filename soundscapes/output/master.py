@@ -137,6 +137,7 @@ def master_to_file(
     record_series: bool = False,
     preview_every: int = 3,
     preview_max_s: float = 2700.0,
+    read_all: Callable[[], None] | None = None,
 ) -> MasterResult:
     """Gain, limit and encode the mix that ``blocks()`` yields into ``dest``.
 
@@ -159,10 +160,15 @@ def master_to_file(
     preview_every, preview_max_s : int, float
         The limiter preview runs on every ``preview_every``-th block of the first
         ``preview_max_s`` seconds (see :func:`limiter_loss_lu`).
+    read_all : callable, optional
+        Called once no pass will call ``blocks()`` again: where the written samples are
+        measured as they are written (lossless formats), before the file is closed and
+        tagged, so that scratch behind ``blocks()`` can go while the file is synced.
 
     Returns the loudness of what was written (see the module docstring for how it is read).
     """
     path, fmt, tags = dest.path, dest.fmt, dest.tags or Tags()
+    read_all = _once(read_all)
     sample_rate_hz, channels = dest.sample_rate_hz, dest.channels
     # Lossy encoders overshoot peaks a little: start with margin under the ceiling.
     lossless = get_format(fmt).lossless
@@ -197,6 +203,7 @@ def master_to_file(
         written = meter if lossless else None
         gain = np.float32(10.0 ** (gain_db / 20.0))
         encoder = None
+        loudness = None
         try:
             # Inside the try: an interrupt just after the encoder starts still stops it.
             encoder = open_encoder(
@@ -215,6 +222,10 @@ def master_to_file(
             if written is not None:
                 written.add(tail)
             encoder.write(tail)
+            if written is not None:  # measured as written (lossless): known before the close
+                loudness = _result(written, path)
+                if attempt == max_passes or _on_target(loudness, target, tolerance_lu):
+                    read_all()
         except BaseException:
             if encoder is not None:  # an error or an interrupt upstream: it is the news
                 encoder.abort()
@@ -224,17 +235,15 @@ def master_to_file(
         write_tags(path, fmt, tags)
         series: list[tuple[float, float]] = []
         if meter is not None:
-            if meter.frames == 0:
-                raise SoundscapeError(f"{path}: decoded to no audio")
             series = list(meter.series)
-            loudness = meter.result()
+            loudness = loudness if loudness is not None else _result(meter, path)
         else:
             loudness = measure_file(path, series=series if record_series else None)
         encode_s += time.perf_counter() - t0
+        if _on_target(loudness, target, tolerance_lu):
+            break
         off_lu = target.integrated_lufs - loudness.integrated_lufs
         over_db = loudness.true_peak_dbtp - target.true_peak_dbtp
-        if abs(off_lu) <= tolerance_lu and over_db <= 0:
-            break
         if attempt < max_passes:
             step_db = off_lu / _slope(previous, (gain_db, loudness.integrated_lufs))
             previous = (gain_db, loudness.integrated_lufs)
@@ -242,6 +251,7 @@ def master_to_file(
             if over_db > 0:
                 ceiling_db -= over_db + 0.2
     assert loudness is not None
+    read_all()  # (a second call does nothing)
     missed = missed_target(loudness, target, tolerance_lu, attempt)
     return MasterResult(
         warnings=(missed,) if missed else (),
@@ -252,6 +262,24 @@ def master_to_file(
         encode_s=encode_s,
         series=tuple(series),
     )
+
+
+def _once(call: Callable[[], None] | None) -> Callable[[], None]:
+    """``call`` for its first call, nothing after (or ever, for ``None``)."""
+    pending = [call] if call is not None else []
+    return lambda: pending.pop()() if pending else None
+
+
+def _result(meter: LoudnessMeter, path: Path) -> Loudness:
+    if meter.frames == 0:
+        raise SoundscapeError(f"{path}: decoded to no audio")
+    return meter.result()
+
+
+def _on_target(loudness: Loudness, target: LoudnessTarget, tolerance_lu: float) -> bool:
+    """Within ``tolerance_lu`` of the target's loudness, and no peak over its ceiling."""
+    off_lu = target.integrated_lufs - loudness.integrated_lufs
+    return abs(off_lu) <= tolerance_lu and loudness.true_peak_dbtp <= target.true_peak_dbtp
 
 
 def _slope(previous: tuple[float, float] | None, now: tuple[float, float]) -> float:
