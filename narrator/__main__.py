@@ -1,5 +1,5 @@
 """``python -m narrator`` runs the CLI."""
 
-from narrator.cli import main
+from narrator.console import run
 
-main()
+run()

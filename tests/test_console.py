@@ -1,0 +1,106 @@
+"""The ``narrator`` process ends without tearing the interpreter down, and loses nothing by it:
+its output, its exit status and every clean-up registered for the exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: As a user's shell has it: output to a pipe is buffered (PYTHONUNBUFFERED would hide a
+#: buffer the quick exit failed to flush).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
+def _python(code: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**ENV, "TMPDIR": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+
+
+# A module-level object whose finaliser runs when the interpreter is torn down.
+_WATCH = """
+import sys
+class Watch:
+    def __del__(self, open=open):  # (the builtins are gone by then)
+        with open("torn-down", "w") as f:
+            f.write("yes")
+watch = Watch()
+sys.argv = ["narrator", "layers"]
+"""
+
+
+@pytest.mark.parametrize(("entry", "torn_down"), [("console", False), ("main", True)])
+def test_the_command_skips_the_teardown_and_in_process_callers_keep_it(tmp_path, entry, torn_down):
+    call = (
+        "from narrator.console import run; run()"
+        if entry == "console"
+        else "from narrator.cli import main; main(['layers'])"
+    )
+    done = _python(_WATCH + call, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "torn-down").exists() == torn_down
+    assert done.stdout.rstrip().endswith("┘")  # the whole table, flushed before the exit
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "said"),
+    [
+        ("sys.exit(3)", 3, ""),
+        ("sys.exit('no good')", 1, "no good"),
+        ("raise RuntimeError('unexpected')", 1, "RuntimeError: unexpected"),
+        ("raise KeyboardInterrupt", 130, "KeyboardInterrupt"),
+        ("print('fine', end='')", 0, ""),
+    ],
+)
+def test_the_exit_status_is_what_the_cli_ended_with(tmp_path, body, status, said):
+    code = (
+        "import sys, narrator.cli\n"
+        f"def main():\n    {body}\n"
+        "narrator.cli.main = main\n"
+        "from narrator.console import run\nrun()\n"
+    )
+    done = _python(code, tmp_path)
+    assert done.returncode == status, done.stderr
+    assert said in done.stderr
+    assert done.stdout == ("fine" if status == 0 else "")
+
+
+def test_bad_input_is_one_line_and_status_1(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "narrator", "soundscape", "tide", "-d", "9x", "-o", "x.flac"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**ENV, "TMPDIR": str(tmp_path)},
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: duration '9x' is not understood")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_multiprocessing_still_cleans_up_after_a_bed(tmp_path):
+    """The fork server and its folder (``pymp-*`` in TMPDIR) are multiprocessing's exit work,
+    which must run before the quick exit."""
+    command = ["soundscape", "tide", "gulls", "-d", "30s", "-q", "-o", "bed.flac"]
+    done = subprocess.run(
+        [sys.executable, "-m", "narrator", *command],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**ENV, "TMPDIR": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote bed.flac: 0:30" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bed.flac"]
