@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -101,13 +101,23 @@ def split_pays(source: Source, frames: int) -> bool:
     return has_work and frames >= SPLIT_MIN_S * SAMPLE_RATE_HZ and usable_cpus() >= 2
 
 
-def warm_up() -> None:
+def warm_up(only: Sequence[str] | None = None) -> None:
     """Start the fork server now, so that its imports (about a second) run beside the caller's
-    work instead of delaying the first child; a no-op once it runs."""
+    work instead of delaying the first child; a no-op once it runs.
+
+    With ``only``, a server started here imports just those modules (and the signal set-up
+    every child needs): speech workers wanted on their own need not wait for the ambience's
+    imports, scipy.signal most (the demo story's speech stage, called alone, started 0.6-1.4 s
+    sooner). A child that wants more imports it itself; a render starts the server whole."""
     from multiprocessing import forkserver
 
-    with hangups_ignored():  # the server and the resource tracker it starts first
-        forkserver.ensure_running()
+    if only is not None:
+        _context.set_forkserver_preload([_PRELOAD[0], *only])
+    try:
+        with hangups_ignored():  # the server and the resource tracker it starts first
+            forkserver.ensure_running()
+    finally:  # a server started again (one that died) imports everything
+        _context.set_forkserver_preload(_PRELOAD)
 
 
 class _ChildFailed(SoundscapeError):

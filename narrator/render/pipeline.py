@@ -229,6 +229,9 @@ def render_story(
     story = Path(story)
     started = time.perf_counter()
     clock = StageClock()
+    # The fork server whole (the ambience's processes and the speech workers), booting while
+    # the story is read; a no-op where the command started it.
+    warm_up()
     script, settings, user_scenes = load_story(story, options, layers=layers, title=title)
     if settings.output is not None and str(settings.output) == "-":
         raise RenderError(

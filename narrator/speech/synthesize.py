@@ -34,7 +34,7 @@ from typing import Self
 import numpy as np
 
 from narrator.errors import CacheError, NarratorError, SpeechError, VoiceError
-from narrator.speech import preload_workers
+from narrator.speech import WORKER_MODULES, preload_workers
 from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
 from narrator.speech.registry import check_spec, create_engine, engine, engine_version
@@ -70,7 +70,9 @@ class SpeechWorkers:
     def __init__(self, spec: EngineSpec, count: int) -> None:
         self.spec = spec
         self.count = count
-        warm_up()  # the fork server, with SIGHUP ignored, if no command started it
+        # The fork server, with SIGHUP ignored, if no command or render started it: then
+        # with the workers' imports alone, not the ambience's too.
+        warm_up(only=WORKER_MODULES)
         self._pool = ProcessPoolExecutor(
             max_workers=count,
             mp_context=child_context(),

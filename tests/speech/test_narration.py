@@ -429,3 +429,53 @@ def _imported(module: str) -> bool:
     import sys
 
     return module in sys.modules
+
+
+def _server_child_has(setup: str, tmp_path: Path) -> dict[str, bool]:
+    """In a fresh process (no fork server yet): run ``setup``, then ask a child of the fork
+    server which of the ambience's and the engines' modules it started with."""
+    import json
+    import subprocess
+    import sys
+
+    code = f"""
+import json, sys
+from concurrent.futures import ProcessPoolExecutor
+from soundscapes.background import child_context
+if __name__ == "__main__":
+{setup}
+    with ProcessPoolExecutor(1, mp_context=child_context()) as pool:
+        ask = "{{m: m in __import__('sys').modules for m in ('scipy.signal', 'onnxruntime')}}"
+        print(json.dumps(pool.submit(eval, ask).result()))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_speech_workers_alone_do_not_wait_for_the_ambiences_imports(tmp_path: Path):
+    """Started by speech workers, the fork server imports the engines only (scipy.signal, the
+    ambience's, took 0.6-1.4 s of the speech stage called alone); started by a render, it
+    imports both, ahead of the ambience's processes."""
+    alone = """
+    from narrator.speech import default_spec
+    from narrator.speech.synthesize import SpeechWorkers
+    with SpeechWorkers(default_spec("fake"), 1):
+        pass
+"""
+    assert _server_child_has(alone, tmp_path) == {"scipy.signal": False, "onnxruntime": True}
+    passage = "This passage is calm and slow, and long enough to share. " * 12
+    (tmp_path / "story.txt").write_text("# Night\n\n" + "\n\n".join([passage] * 4) + "\n")
+    render = """
+    from narrator.render.pipeline import render_story
+    from narrator.speech import synthesize
+    started = []
+    real = synthesize.SpeechWorkers.__init__
+    synthesize.SpeechWorkers.__init__ = lambda *a: started.append(1) or real(*a)
+    options = {"engine": "fake", "jobs": 2, "output": "o.flac", "cache_dir": "cache"}
+    render_story("story.txt", options)
+    assert started, "the render started no speech workers"
+"""
+    assert _server_child_has(render, tmp_path) == {"scipy.signal": True, "onnxruntime": True}
