@@ -4,8 +4,8 @@ then an exit that skips the interpreter's teardown.
 Everything registered to run at exit still runs first (multiprocessing stops its helpers and
 removes its folder, the threads the CLI left are joined); what is skipped is Python freeing
 every module and object one by one, which the system does at once when the process ends:
-0.09 s after importing scipy.signal alone, 0.11 s after a bed (2-core Intel Xeon host,
-2026-12-05), on every command. In-process callers use :func:`narrator.cli.main`, which leaves
+0.09 s after importing scipy.signal alone, 0.13 s after an hour's bed (2-core Intel Xeon
+host, 2026-12-06), on every command. In-process callers use :func:`narrator.cli.main`, which leaves
 their interpreter alone.
 """
 

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from soundscapes.files import removal_when_read
-from soundscapes.output import export, writeback
+from soundscapes.output import export
 from soundscapes.output.export import Destination, SoundFileEncoder
 from soundscapes.output.master import master_to_file, parse_target
 from soundscapes.output.meter import measure
@@ -86,7 +86,6 @@ def test_the_encoder_sends_its_file_to_the_disk_while_it_writes_and_the_bytes_st
             encoder.write(audio[:, i : i + 65536])
         encoder.close()
 
-    monkeypatch.setattr(writeback, "STRETCH_BYTES", 256 * 1024)
     monkeypatch.setattr(
         export, "EarlyWriteback", lambda path: EarlyWriteback(path, stretch_bytes=256 * 1024)
     )
