@@ -35,6 +35,7 @@ import numpy as np
 
 from soundscapes.children import become_child, hangups_ignored, usable_cpus
 from soundscapes.errors import SoundscapeError
+from soundscapes.files import name_multiprocessing_folder
 from soundscapes.scratch import ScratchWriter
 from soundscapes.source import SAMPLE_RATE_HZ, Source
 
@@ -111,6 +112,7 @@ def warm_up(only: Sequence[str] | None = None) -> None:
     sooner). A child that wants more imports it itself; a render starts the server whole."""
     from multiprocessing import forkserver
 
+    name_multiprocessing_folder()  # before the server's socket is made in it
     if only is not None:
         _context.set_forkserver_preload([_PRELOAD[0], *only])
     try:

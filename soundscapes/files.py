@@ -515,6 +515,64 @@ def removal_when_read(*paths: Path) -> Iterator[Callable[[], None]]:
             thread.join()
 
 
+#: A Unix socket's path, at most (Linux: 108 bytes with the closing NUL).
+_SOCKET_PATH_MAX_BYTES = 107
+
+
+def name_multiprocessing_folder() -> None:
+    """Have multiprocessing keep the fork server's socket in a folder named as this
+    package's scratch (``.narrator-<host>-<pid>-mp-*``), not its own ``pymp-*``.
+
+    multiprocessing removes its folder at exit, but a process killed outright (kill -9) left
+    it in the system's temporary folder, one per command, for good; named so, the next
+    command's sweep removes it. multiprocessing makes the folder when first needed and keeps
+    its name in the process's configuration (``multiprocessing.util.get_temp_dir``): it is set
+    there first, with its removal at exit registered as multiprocessing registers its own.
+    Where that configuration is not there (another Python), or the socket's path would be
+    too long for the system (a long TMPDIR: the name is about 23 characters longer than
+    multiprocessing's), multiprocessing's folder stays.
+
+    Raises
+    ------
+    SoundscapeError
+        TMPDIR is too long a path for even multiprocessing's folder and socket (the fork
+        server failed with "AF_UNIX path too long" and a traceback).
+    """
+    from multiprocessing import process, util
+
+    config = getattr(process.current_process(), "_config", None)
+    if not isinstance(config, dict) or config.get("tempdir") is not None:
+        return
+    system_temp = tempfile.gettempdir()
+
+    def fits(prefix: str) -> bool:  # the folder's name ends in 8 random characters
+        folder = os.path.join(system_temp, f"{prefix}12345678/listener-12345678")
+        return len(os.fsencode(folder)) <= _SOCKET_PATH_MAX_BYTES
+
+    if not fits("pymp-"):
+        raise SoundscapeError(
+            f"TMPDIR {system_temp}: too long a path for the fork server's socket (a socket's "
+            f"path may not pass {_SOCKET_PATH_MAX_BYTES} bytes); set TMPDIR to a shorter "
+            "folder, e.g. /tmp"
+        )
+    if not fits(scratch_name("mp-")):
+        return  # multiprocessing's shorter name fits
+    folder = tempfile.mkdtemp(prefix=scratch_name("mp-"), dir=system_temp)
+    note_scratch_folder(Path(system_temp))
+    util.Finalize(None, _remove_temp_folder, args=(shutil.rmtree, folder), exitpriority=-100)
+    config["tempdir"] = folder
+
+
+def _remove_temp_folder(rmtree: Callable[..., None], folder: str) -> None:
+    # ``rmtree`` passed in: the finaliser may run late in the interpreter's shutdown.
+    rmtree(folder, ignore_errors=True)
+    from multiprocessing import process
+
+    current = process.current_process()
+    if current is not None:
+        current._config["tempdir"] = None
+
+
 def sweep_scratch(folder: Path | str) -> int:
     """Remove scratch in ``folder`` left by processes of this host that no longer run; returns
     how many entries went. Never raises: sweeping is a courtesy, not a step that can fail."""

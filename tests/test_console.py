@@ -4,8 +4,10 @@ its output, its exit status and every clean-up registered for the exit."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -89,18 +91,54 @@ def test_bad_input_is_one_line_and_status_1(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_multiprocessing_still_cleans_up_after_a_bed(tmp_path):
-    """The fork server and its folder (``pymp-*`` in TMPDIR) are multiprocessing's exit work,
-    which must run before the quick exit."""
-    command = ["soundscape", "tide", "gulls", "-d", "30s", "-q", "-o", "bed.flac"]
-    done = subprocess.run(
-        [sys.executable, "-m", "narrator", *command],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**ENV, "TMPDIR": str(tmp_path)},
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "wrote bed.flac: 0:30" in done.stdout
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bed.flac"]
+def _system_temp(length: int) -> Path:
+    """A new folder under /tmp whose path is ``length`` characters long."""
+    folder = Path(tempfile.mkdtemp(prefix="nc-", dir="/tmp"))
+    padded = Path(str(folder) + "x" * (length - len(str(folder))))
+    folder.rename(padded)
+    return padded
+
+
+@pytest.mark.parametrize("length", [20, 65])
+def test_multiprocessing_still_cleans_up_after_a_bed(tmp_path, length):
+    """The fork server and its folder are multiprocessing's exit work, run before the quick
+    exit. The folder is named as narrator's scratch, so that one a kill -9 left is swept;
+    under a TMPDIR of 65 characters that name would make the socket's path too long, and
+    multiprocessing keeps its own shorter one."""
+    system_temp = _system_temp(length)
+    try:
+        command = ["soundscape", "tide", "gulls", "-d", "30s", "-q", "-o", str(tmp_path / "b.flac")]
+        done = subprocess.run(
+            [sys.executable, "-m", "narrator", *command],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**ENV, "TMPDIR": str(system_temp)},
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "b.flac: 0:30" in done.stdout
+        assert [p.name for p in system_temp.iterdir() if p.name != ".ses"] == []
+    finally:
+        shutil.rmtree(system_temp, ignore_errors=True)
+
+
+def test_a_tmpdir_too_long_for_a_socket_is_one_line(tmp_path):
+    """multiprocessing's fork server failed there with "AF_UNIX path too long" and a traceback."""
+    system_temp = _system_temp(90)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "narrator", "soundscape", "tide", "-d", "30s", "-o", "b.flac"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**ENV, "TMPDIR": str(system_temp)},
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert done.stderr.startswith(f"error: TMPDIR {system_temp}: too long a path")
+        assert "set TMPDIR to a shorter folder" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "b.flac").exists()
+    finally:
+        shutil.rmtree(system_temp, ignore_errors=True)

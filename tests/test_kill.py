@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,10 +73,20 @@ DRIVER = textwrap.dedent(
 )
 
 
-def _env(tmp_path: Path, token: str) -> dict[str, str]:
-    temp = tmp_path / "system-temp"
+def _env(tmp_path: Path, token: str, temp: Path | None = None) -> dict[str, str]:
+    temp = temp or tmp_path / "system-temp"
     temp.mkdir(exist_ok=True)
     return {**os.environ, "NARRATOR_TEST_TOKEN": token, "TMPDIR": str(temp)}
+
+
+@pytest.fixture
+def short_temp() -> Iterator[Path]:
+    """A system temporary folder with a short path, as /tmp is: the fork server's socket is
+    made in a folder there, and a socket's path may not pass 107 bytes (pytest's folders
+    are long enough to make narrator leave multiprocessing its own folder's name)."""
+    folder = Path(tempfile.mkdtemp(prefix="nk-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _holders(token: str) -> list[int]:
@@ -136,13 +149,15 @@ def clean_render(tmp_path_factory) -> bytes:
 
 
 @pytest.mark.parametrize("stage", list(POINTS))
-def test_kill_9_at_any_stage_leaves_nothing_and_the_rerun_is_whole(tmp_path, stage, clean_render):
+def test_kill_9_at_any_stage_leaves_nothing_and_the_rerun_is_whole(
+    tmp_path, stage, clean_render, short_temp
+):
     story = tmp_path / "waves.txt"
     story.write_text(STORY, encoding="utf-8")
     out, cache = tmp_path / "out" / "waves.mp3", tmp_path / "cache"
     args = [str(story), "-o", str(out), "--cache-dir", str(cache), *ARGS]
     token = uuid.uuid4().hex
-    env = _env(tmp_path, token)
+    env = _env(tmp_path, token, short_temp)
 
     killed = _strike(stage, "kill", args, env)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -152,15 +167,19 @@ def test_kill_9_at_any_stage_leaves_nothing_and_the_rerun_is_whole(tmp_path, sta
     assert not _holders(token), f"killed at {stage}: processes left {_holders(token)}"
     assert not out.exists(), f"killed at {stage}: a half-made output"
     if stage != "speech":
-        assert _scratch(out.parent, tmp_path / "system-temp", cache), (
+        assert _scratch(out.parent, short_temp, cache), (
             f"killed at {stage}: the check below would be empty (nothing to sweep)"
         )
 
     again = _render(args, env)
     assert again.returncode == 0, again.stderr
-    assert not _scratch(out.parent, tmp_path / "system-temp", cache), (
-        f"after a kill at {stage}, the rerun left {_scratch(out.parent, cache)}"
+    assert not _scratch(out.parent, short_temp, cache), (
+        f"after a kill at {stage}, the rerun left {_scratch(out.parent, short_temp, cache)}"
     )
+    # multiprocessing's own folder (the fork server's socket) is named as scratch, and swept.
+    # (".ses": onnxruntime's session id, one small file rewritten at each import.)
+    left = sorted(p.name for p in short_temp.iterdir() if p.name != ".ses")
+    assert left == [], f"after a kill at {stage}, the system's temporary folder kept {left}"
     assert out.read_bytes() == clean_render, f"the rerun after a kill at {stage} differs"
     assert story.read_text(encoding="utf-8") == STORY
 
