@@ -77,15 +77,20 @@ def test_the_exit_status_is_what_the_cli_ended_with(tmp_path, body, status, said
     assert done.stdout == ("fine" if status == 0 else "")
 
 
-def test_bad_input_is_one_line_and_status_1(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "narrator", "soundscape", "tide", "-d", "9x", "-o", "x.flac"],
+def _narrator(args: list[str], cwd: Path, system_temp: Path) -> subprocess.CompletedProcess:
+    """``python -m narrator ARGS`` in ``cwd``, with ``system_temp`` as TMPDIR."""
+    return subprocess.run(
+        [sys.executable, "-m", "narrator", *args],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
-        env={**ENV, "TMPDIR": str(tmp_path)},
-        timeout=60,
+        cwd=cwd,
+        env={**ENV, "TMPDIR": str(system_temp)},
+        timeout=120,
     )
+
+
+def test_bad_input_is_one_line_and_status_1(tmp_path):
+    done = _narrator(["soundscape", "tide", "-d", "9x", "-o", "x.flac"], tmp_path, tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("error: duration '9x' is not understood")
     assert len(done.stderr.strip().splitlines()) == 1
@@ -107,15 +112,8 @@ def test_multiprocessing_still_cleans_up_after_a_bed(tmp_path, length):
     multiprocessing keeps its own shorter one."""
     system_temp = _system_temp(length)
     try:
-        command = ["soundscape", "tide", "gulls", "-d", "30s", "-q", "-o", str(tmp_path / "b.flac")]
-        done = subprocess.run(
-            [sys.executable, "-m", "narrator", *command],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env={**ENV, "TMPDIR": str(system_temp)},
-            timeout=120,
-        )
+        command = ["soundscape", "tide", "gulls", "-d", "30s", "-q", "-o", "b.flac"]
+        done = _narrator(command, tmp_path, system_temp)
         assert done.returncode == 0, done.stderr
         assert "b.flac: 0:30" in done.stdout
         assert [p.name for p in system_temp.iterdir() if p.name != ".ses"] == []
@@ -127,14 +125,7 @@ def test_a_tmpdir_too_long_for_a_socket_is_one_line(tmp_path):
     """multiprocessing's fork server failed there with "AF_UNIX path too long" and a traceback."""
     system_temp = _system_temp(90)
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "narrator", "soundscape", "tide", "-d", "30s", "-o", "b.flac"],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env={**ENV, "TMPDIR": str(system_temp)},
-            timeout=120,
-        )
+        done = _narrator(["soundscape", "tide", "-d", "30s", "-o", "b.flac"], tmp_path, system_temp)
         assert done.returncode == 1
         assert done.stderr.startswith(f"error: TMPDIR {system_temp}: too long a path")
         assert "set TMPDIR to a shorter folder" in done.stderr
