@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -312,24 +312,54 @@ def limiter_loss_lu(
     bed's loudness and peaks are steady by the end of that stretch. A source that must be
     rendered to be read (an ambience bed) previews every block of a shorter stretch instead,
     since skipping a block saves it nothing.
+
+    The limiter runs alone first: where it lowers no sample of the stretch, what it writes is
+    what it reads and the loss is nil, without the two meters, three quarters of the cost.
+    Most beds are such (9 of the 14 layers alone, and the four story layers together, in
+    their first five minutes at the sleep target); the meters then took 0.3-0.4 s of CPU
+    time on one core while the other waited. Speech meets the ceiling within seconds, so a
+    story's preview is the metered one, as before.
     """
     gain = np.float32(10.0 ** (gain_db / 20.0))
+    if not _limiter_acts(_stretch(blocks, gain, every, max_s * sample_rate_hz), ceiling_db,
+                         sample_rate_hz, channels):  # fmt: skip
+        return 0.0
     before = LoudnessMeter(sample_rate_hz, channels, true_peak=False)
     after = LoudnessMeter(sample_rate_hz, channels, true_peak=False)
     limiter = TruePeakLimiter(ceiling_db, sample_rate_hz, channels)
-    elapsed = 0
-    for i, block in enumerate(blocks()):
-        if elapsed >= max_s * sample_rate_hz:
-            break
-        elapsed += block.shape[1]
-        if i % every:
-            continue
-        x = block * gain
+    for x in _stretch(blocks, gain, every, max_s * sample_rate_hz):
         before.add(x)
         after.add(limiter.process(x))
     after.add(limiter.flush())
     loss = before.integrated_lufs - after.integrated_lufs
     return max(0.0, loss) if before.frames else 0.0
+
+
+def _stretch(
+    blocks: Callable[[], Iterable[np.ndarray]], gain: np.float32, every: int, max_frames: float
+) -> Iterator[np.ndarray]:
+    """Every ``every``-th block (the first, and so on) of the first ``max_frames``, times
+    ``gain``: what the limiter preview reads."""
+    elapsed = 0
+    for i, block in enumerate(blocks()):
+        if elapsed >= max_frames:
+            return
+        elapsed += block.shape[1]
+        if not i % every:
+            yield block * gain
+
+
+def _limiter_acts(
+    stretch: Iterable[np.ndarray], ceiling_db: float, sample_rate_hz: int, channels: int
+) -> bool:
+    """Whether the limiter lowers any sample of ``stretch`` (it stops reading at the first)."""
+    limiter = TruePeakLimiter(ceiling_db, sample_rate_hz, channels)
+    for x in stretch:
+        limiter.process(x)
+        if limiter.limited_frames:
+            return True
+    limiter.flush()
+    return limiter.limited_frames > 0
 
 
 def measure_file(path: Path, *, series: list | None = None) -> Loudness:

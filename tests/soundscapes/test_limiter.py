@@ -98,3 +98,50 @@ def test_takes_no_more_loudness_than_a_reference_limiter(ceiling_db):
     assert 0 < lim.limited_frames < 0.5 * x.shape[1]
     assert before - ours_m.integrated_lufs <= before - ref_m.integrated_lufs + 0.02
     assert ours_m.true_peak_dbtp <= max(ref_m.true_peak_dbtp, ceiling_db) + 0.05
+
+
+def _preview_blocks(x: np.ndarray, frames: int = 65536):
+    return lambda: (x[:, i : i + frames] for i in range(0, x.shape[1], frames))
+
+
+def test_the_preview_meters_nothing_where_the_limiter_lowers_nothing(monkeypatch):
+    """A bed whose peaks could reach the ceiling (so the preview runs) but do not: the loss is
+    nil, found by the limiter alone, with no meter made."""
+    from soundscapes.output import master
+
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((2, 20 * SR)) * 0.05).astype(np.float32)
+    gain_db = 20 * np.log10(0.5 / float(np.abs(x).max()))  # its largest sample to -6 dBFS
+    ceiling_db = -3.0  # under the skip bound of that peak, above its true peaks
+    assert float(np.abs(x).max()) * PEAK_BOUND * 10 ** (gain_db / 20) > 10 ** (ceiling_db / 20)
+    made = []
+
+    class Counted(master.LoudnessMeter):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(master, "LoudnessMeter", Counted)
+    loss = master.limiter_loss_lu(_preview_blocks(x), gain_db, ceiling_db, SR, 2, every=1)
+    assert loss == 0.0
+    assert made == []
+
+
+def test_a_peak_late_in_the_stretch_is_metered_over_all_of_it():
+    """The limiter first meets the ceiling in the fourth block: the loss is then measured over
+    the whole stretch from its start, as two meters reading every block give it."""
+    from soundscapes.output.master import limiter_loss_lu
+
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((2, 12 * SR)) * 0.05).astype(np.float32)
+    x[:, 4 * 65536 : 4 * 65536 + 2 * SR] *= 12.0  # two loud seconds, past the third block
+    gain_db, ceiling_db = 0.0, -6.0
+    blocks = _preview_blocks(x)
+    before = measure(x, SR, true_peak=False).integrated_lufs
+    lim = TruePeakLimiter(ceiling_db, SR, 2)
+    limited = np.concatenate([*(lim.process(b) for b in blocks()), lim.flush()], axis=1)
+    expected = before - measure(limited, SR, true_peak=False).integrated_lufs
+    assert expected > 0.1
+    assert limiter_loss_lu(blocks, gain_db, ceiling_db, SR, 2, every=1) == pytest.approx(
+        expected, abs=1e-4
+    )
