@@ -7,14 +7,28 @@ every module and object one by one, which the system does at once when the proce
 0.09 s after importing scipy.signal alone, 0.13 s after an hour's bed (2-core Intel Xeon
 host, 2026-12-06), on every command. In-process callers use :func:`narrator.cli.main`, which leaves
 their interpreter alone.
+
+Some modules are imported only when first used (:func:`defer_import`, :data:`DEFERRED`): the
+render's processes come from a fork server that imports them anyway, at the same time as this
+one starts, and this one may not need them for seconds, or at all.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import os
 import sys
+import threading
+import types
+
+#: Imported here only when first used. scipy.signal brings scipy.stats, .optimize,
+#: .interpolate and .spatial with it (0.55-0.8 s of this process's start-up, 2-core Xeon);
+#: a render first needs it when it meters the voice, once the ambience's processes are busy,
+#: and a FLAC bed never does. The demo story's warm render took 11.07-11.18 s against
+#: 11.36-11.56 s (six interleaved rounds, 2026-12-06), a bed as long as before.
+DEFERRED = ("scipy.signal",)
 
 
 def run() -> None:
@@ -22,6 +36,8 @@ def run() -> None:
     status = [1]
     # Registered before the CLI imports anything that registers its own: the last to run.
     atexit.register(_exit_now, status)
+    for name in DEFERRED:
+        defer_import(name)
     from narrator.cli import main
 
     try:
@@ -48,3 +64,34 @@ def _exit_now(status: list[int]) -> None:
         with contextlib.suppress(Exception):  # closed, or a reader gone (`| head`)
             stream.flush()
     os._exit(status[0])
+
+
+_IMPORTING = threading.Lock()
+
+
+class _Deferred(types.ModuleType):
+    """Stands for a module not imported yet, in ``sys.modules`` and on its package. The first
+    attribute read imports it, once, under a lock (two threads may read first together:
+    :class:`importlib.util.LazyLoader` is not safe for that before Python 3.12.3), and copies
+    its namespace in, so that names bound to this stand-in read the module's own objects."""
+
+    def __getattr__(self, attr: str) -> object:
+        with _IMPORTING:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+                module = importlib.import_module(self.__name__)
+                vars(self).update(vars(module))
+        return getattr(sys.modules[self.__name__], attr)
+
+
+def defer_import(name: str) -> None:
+    """Import the module ``name`` (``package.module``) at its first use rather than when an
+    ``import`` statement names it. ``import package.module``, ``from package import module``
+    and ``from package.module import x`` all work as usual; the last imports it there."""
+    if name in sys.modules:
+        return
+    package, _, module = name.rpartition(".")
+    stand_in = _Deferred(name)
+    if package:
+        setattr(importlib.import_module(package), module, stand_in)
+    sys.modules[name] = stand_in

@@ -133,3 +133,60 @@ def test_a_tmpdir_too_long_for_a_socket_is_one_line(tmp_path):
         assert not (tmp_path / "b.flac").exists()
     finally:
         shutil.rmtree(system_temp, ignore_errors=True)
+
+
+def test_a_deferred_module_is_imported_once_at_its_first_use_even_by_racing_threads(
+    tmp_path, monkeypatch
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from narrator.console import defer_import
+
+    package = tmp_path / "deferpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "slow.py").write_text(
+        "import time\nwith open(__file__ + '.count', 'a') as f:\n    f.write('x')\n"
+        "time.sleep(0.3)  # a long import: every thread arrives while it runs\n"
+        "def answer():\n    return 42\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    counted = package / "slow.py.count"
+    try:
+        defer_import("deferpkg.slow")
+        import deferpkg.slow
+        from deferpkg import slow
+
+        assert not counted.exists()  # named by two import statements, not imported
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: slow.answer(), range(8)))
+        assert answers == [42] * 8
+        assert counted.read_text() == "x"
+        from deferpkg.slow import answer
+
+        assert answer is slow.answer is deferpkg.slow.answer is sys.modules["deferpkg.slow"].answer
+        assert counted.read_text() == "x"
+    finally:
+        for name in ("deferpkg.slow", "deferpkg"):
+            sys.modules.pop(name, None)
+
+
+def test_a_bed_never_imports_scipy_signal_in_the_narrator_process(tmp_path):
+    """The bed's layers run in processes forked from the fork server (which imports it); the
+    command itself masters a FLAC bed without it, so it never spends the import."""
+    code = (
+        "import sys, narrator.cli\n"
+        "cli_main = narrator.cli.main\n"
+        "def main():\n"
+        "    try:\n"
+        "        cli_main()\n"
+        "    finally:\n"
+        "        print('imported:', 'scipy.signal._signaltools' in sys.modules)\n"
+        "narrator.cli.main = main\n"
+        "sys.argv = ['narrator', *sys.argv[1:]]\n"
+        "from narrator.console import run\nrun()\n"
+    )
+    done = _python(code, tmp_path, "soundscape", "tide", "-d", "30s", "-q", "-o", "b.flac")
+    assert done.returncode == 0, done.stderr
+    assert "b.flac: 0:30" in done.stdout
+    assert done.stdout.rstrip().endswith("imported: False")

@@ -311,16 +311,18 @@ def analyse_stems(
     started = time.perf_counter()
     sr = voice.sample_rate_hz
     mask = SpeechMask(speech_spans_s)
-    meter = LoudnessMeter(sr, 1, true_peak=False, bandwidth_hz=bandwidth_hz, keep_steps=True)
-    step = meter.step_frames
-    speech_frames = np.zeros(frames // step + 2)
-    peak = 0.0
     if split is None:
         split = split_pays(ambience, frames)
     background = BackgroundAnalysis(
         ambience, frames, bandwidth_hz=bandwidth_hz, scratch=scratch.ambience, split=split
     )
     with background:
+        # Made once the ambience's processes have started: its band limit's design can be the
+        # first use of scipy.signal, whose import (when deferred) then runs beside them.
+        meter = LoudnessMeter(sr, 1, true_peak=False, bandwidth_hz=bandwidth_hz, keep_steps=True)
+        step = meter.step_frames
+        speech_frames = np.zeros(frames // step + 2)
+        peak = 0.0
         with ScratchWriter(scratch.voice, 1, frames=frames) as kept:
             done = 0
             while done < frames:
