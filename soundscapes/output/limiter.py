@@ -113,6 +113,9 @@ class TruePeakLimiter:
         self._emitted = 0
         #: Frames whose gain was reduced, for reports and tests.
         self.limited_frames = 0
+        #: Energy taken out of what was output (``x^2 - y^2`` summed over frames and
+        #: channels), for judging whether the limiter changes the loudness at all.
+        self.removed_energy = 0.0
 
     def process(self, block: np.ndarray) -> np.ndarray:
         block = np.asarray(block, dtype=np.float32)
@@ -139,7 +142,12 @@ class TruePeakLimiter:
         if float(np.abs(x).max()) * PEAK_BOUND <= self.ceiling:
             out = x[:, start:ready].copy()  # nothing here can reach the ceiling
         else:
-            out = x[:, start:ready] * self._gain(x)[start:ready]
+            gain = self._gain(x)[start:ready]
+            out = x[:, start:ready] * gain
+            cut = np.flatnonzero(gain < 1.0)
+            if cut.size:
+                lowered = x[:, start + cut].astype(np.float64)
+                self.removed_energy += float(np.sum(lowered**2 * (1.0 - gain[cut] ** 2.0)))
         self._advance(ready)
         self._emitted += out.shape[1]
         return out

@@ -145,3 +145,35 @@ def test_a_peak_late_in_the_stretch_is_metered_over_all_of_it():
     assert limiter_loss_lu(blocks, gain_db, ceiling_db, SR, 2, every=1) == pytest.approx(
         expected, abs=1e-4
     )
+
+
+def test_the_energy_taken_is_what_the_output_lacks():
+    x = _speechlike(6.0, peak=1.4)
+    y, lim = _limit(x, -3.0)
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    taken = float(np.sum(x64**2) - np.sum(y64**2))
+    assert taken > 0
+    assert lim.removed_energy == pytest.approx(taken, rel=1e-6)
+
+
+def _preview_loss_with_two_meters(x, ceiling_db):
+    """The preview's loss as its two meters measure it over every block."""
+    y, _ = _limit(x, ceiling_db)
+    before = measure(x, SR, true_peak=False).integrated_lufs
+    return before - measure(y, SR, true_peak=False).integrated_lufs
+
+
+def test_a_loss_too_small_to_matter_is_not_metered(monkeypatch):
+    """One peak a little over the ceiling in twenty seconds, in their fifth block: the limiter
+    lowers a few thousand frames by a little, a loss far under a thousandth of a LU, taken
+    as none."""
+    from soundscapes.output import master
+
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((2, 20 * SR)) * 0.05).astype(np.float32)
+    x[:, 7 * SR] = 0.71  # one sample over the rest, its true peak just over -3 dBFS
+    assert 0.0 < _preview_loss_with_two_meters(x, -3.0) < master.NEGLIGIBLE_LOSS_LU / 10
+    made = []
+    monkeypatch.setattr(master, "LoudnessMeter", lambda *a, **k: made.append(a))
+    assert master.limiter_loss_lu(_preview_blocks(x), 0.0, -3.0, SR, 2, every=1) == 0.0
+    assert made == []
