@@ -79,7 +79,11 @@ class _Deferred(types.ModuleType):
         with _IMPORTING:
             if sys.modules.get(self.__name__) is self:
                 del sys.modules[self.__name__]
-                module = importlib.import_module(self.__name__)
+                try:
+                    module = importlib.import_module(self.__name__)
+                except BaseException:  # the next read fails the same way, not on a KeyError
+                    sys.modules[self.__name__] = self
+                    raise
                 vars(self).update(vars(module))
         return getattr(sys.modules[self.__name__], attr)
 

@@ -190,3 +190,23 @@ def test_a_bed_never_imports_scipy_signal_in_the_narrator_process(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "b.flac: 0:30" in done.stdout
     assert done.stdout.rstrip().endswith("imported: False")
+
+
+def test_a_deferred_module_that_cannot_be_imported_fails_at_each_use(tmp_path, monkeypatch):
+    from narrator.console import defer_import
+
+    package = tmp_path / "deferbroken"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "bad.py").write_text("raise ImportError('bad module: a dependency is missing')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        defer_import("deferbroken.bad")
+        from deferbroken import bad
+
+        for _ in range(2):
+            with pytest.raises(ImportError, match="a dependency is missing"):
+                bad.anything  # noqa: B018
+    finally:
+        for name in ("deferbroken.bad", "deferbroken"):
+            sys.modules.pop(name, None)

@@ -362,8 +362,9 @@ def _limiter_takes_little(
     move by :data:`NEGLIGIBLE_LOSS_LU`.
 
     The loss in LU follows the share of energy taken, ``-10 log10(1 - share)``, within a
-    factor of 0.9-1.5 for every layer and the demo story measured (K-weighting weighs a
-    crackle's highs a little more than the bed under it); the bound leaves room for ten. It
+    factor of 0.9-1.5 for the layers the limiter touches at the sleep target (tide, melody,
+    heartbeat, storm-hush, rain and fire: fire the most, K-weighting weighing its crackles'
+    highs a little more than the bed under them); the bound leaves room for ten. It
     stops reading once it has taken a hundred times that share of what it has read, as
     speech does within seconds."""
     limit = 1.0 - 10.0 ** (-NEGLIGIBLE_LOSS_LU / 10.0 / 10.0)
