@@ -225,7 +225,7 @@ def render_ambience(
                 measured_lufs=measured_lufs,
                 target=target,
                 sample_peak=measured.sample_peak,
-                # The bed must be read to be known: preview its first five minutes whole.
+                # Its first five minutes whole: every layer has shown its events by then.
                 preview_every=1,
                 preview_max_s=_PREVIEW_S,
                 read_all=scratch_read,

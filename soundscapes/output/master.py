@@ -314,9 +314,9 @@ def limiter_loss_lu(
     shaves some of them; measured instead of guessed, the master lands on target in one
     encoding pass. The preview runs on every ``every``-th block of the first ``max_s``
     seconds: a third of the blocks measures the loss within about 0.1 LU, and a story's or a
-    bed's loudness and peaks are steady by the end of that stretch. A source that must be
-    rendered to be read (an ambience bed) previews every block of a shorter stretch instead,
-    since skipping a block saves it nothing.
+    bed's loudness and peaks are steady by the end of that stretch. A bed previews every block
+    of its first five minutes instead (:func:`soundscapes.ambience.render_ambience`), by when
+    every layer has shown its events.
 
     The limiter runs alone first: where what it takes from the stretch is too little to change
     its loudness by :data:`NEGLIGIBLE_LOSS_LU` (nothing at all, mostly), the loss is nil,
