@@ -66,7 +66,8 @@ def _exit_now(status: list[int]) -> None:
     os._exit(status[0])
 
 
-_IMPORTING = threading.Lock()
+#: Reentrant: a module imported through a stand-in may read a stand-in as it loads.
+_IMPORTING = threading.RLock()
 
 
 class _Deferred(types.ModuleType):

@@ -210,3 +210,31 @@ def test_a_deferred_module_that_cannot_be_imported_fails_at_each_use(tmp_path, m
     finally:
         for name in ("deferbroken.bad", "deferbroken"):
             sys.modules.pop(name, None)
+
+
+def test_a_deferred_module_may_use_another_as_it_loads(tmp_path, monkeypatch):
+    """Module a reads deferred module b while a itself is being imported through its stand-in
+    (a lock that only one import could hold would wait for ever)."""
+    import threading
+
+    from narrator.console import defer_import
+
+    package = tmp_path / "deferpair"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "b.py").write_text("VALUE = 7\n")
+    (package / "a.py").write_text("from deferpair import b\nDOUBLE = 2 * b.VALUE\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        defer_import("deferpair.a")
+        defer_import("deferpair.b")
+        from deferpair import a
+
+        got = []
+        reader = threading.Thread(target=lambda: got.append(a.DOUBLE), daemon=True)
+        reader.start()
+        reader.join(10)
+        assert got == [14]
+    finally:
+        for name in ("deferpair.a", "deferpair.b", "deferpair"):
+            sys.modules.pop(name, None)
