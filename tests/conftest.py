@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +94,26 @@ def ffmpeg_decodes(path: Path) -> bool:
         text=True,
     )
     return proc.returncode == 0 and not proc.stderr.strip()
+
+
+@pytest.fixture
+def system_temp() -> Iterator:
+    """``system_temp(length=None)``: a new folder under /tmp to be TMPDIR, its path ``length``
+    characters long (padded) or as short as /tmp gives; removed after the test. The fork
+    server's socket is made in a folder there, and a socket's path may not pass 107 bytes:
+    pytest's own folders are long enough to change what narrator does."""
+    made: list[Path] = []
+
+    def make(length: int | None = None) -> Path:
+        folder = Path(tempfile.mkdtemp(prefix="nt-", dir="/tmp"))
+        if length is not None:
+            folder = folder.rename(Path(str(folder) + "x" * (length - len(str(folder)))))
+        made.append(folder)
+        return folder
+
+    yield make
+    for folder in made:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

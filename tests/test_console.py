@@ -4,10 +4,9 @@ its output, its exit status and every clean-up registered for the exit."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -96,79 +95,77 @@ def test_bad_input_is_one_line_and_status_1(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def _system_temp(length: int) -> Path:
-    """A new folder under /tmp whose path is ``length`` characters long."""
-    folder = Path(tempfile.mkdtemp(prefix="nc-", dir="/tmp"))
-    padded = Path(str(folder) + "x" * (length - len(str(folder))))
-    folder.rename(padded)
-    return padded
-
-
 @pytest.mark.parametrize("length", [20, 65])
-def test_multiprocessing_still_cleans_up_after_a_bed(tmp_path, length):
+def test_multiprocessing_still_cleans_up_after_a_bed(tmp_path, length, system_temp):
     """The fork server and its folder are multiprocessing's exit work, run before the quick
     exit. The folder is named as narrator's scratch, so that one a kill -9 left is swept;
     under a TMPDIR of 65 characters that name would make the socket's path too long, and
     multiprocessing keeps its own shorter one."""
-    system_temp = _system_temp(length)
-    try:
-        command = ["soundscape", "tide", "gulls", "-d", "30s", "-q", "-o", "b.flac"]
-        done = _narrator(command, tmp_path, system_temp)
-        assert done.returncode == 0, done.stderr
-        assert "b.flac: 0:30" in done.stdout
-        assert [p.name for p in system_temp.iterdir() if p.name != ".ses"] == []
-    finally:
-        shutil.rmtree(system_temp, ignore_errors=True)
+    temp = system_temp(length)
+    command = ["soundscape", "tide", "gulls", "-d", "30s", "-q", "-o", "b.flac"]
+    done = _narrator(command, tmp_path, temp)
+    assert done.returncode == 0, done.stderr
+    assert "b.flac: 0:30" in done.stdout
+    assert [p.name for p in temp.iterdir() if p.name != ".ses"] == []
 
 
-def test_a_tmpdir_too_long_for_a_socket_is_one_line(tmp_path):
+def test_a_tmpdir_too_long_for_a_socket_is_one_line(tmp_path, system_temp):
     """multiprocessing's fork server failed there with "AF_UNIX path too long" and a traceback."""
-    system_temp = _system_temp(90)
-    try:
-        done = _narrator(["soundscape", "tide", "-d", "30s", "-o", "b.flac"], tmp_path, system_temp)
-        assert done.returncode == 1
-        assert done.stderr.startswith(f"error: TMPDIR {system_temp}: too long a path")
-        assert "set TMPDIR to a shorter folder" in done.stderr
-        assert len(done.stderr.strip().splitlines()) == 1
-        assert not (tmp_path / "b.flac").exists()
-    finally:
-        shutil.rmtree(system_temp, ignore_errors=True)
+    temp = system_temp(90)
+    done = _narrator(["soundscape", "tide", "-d", "30s", "-o", "b.flac"], tmp_path, temp)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: TMPDIR {temp}: too long a path")
+    assert "set TMPDIR to a shorter folder" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "b.flac").exists()
 
 
-def test_a_deferred_module_is_imported_once_at_its_first_use_even_by_racing_threads(
-    tmp_path, monkeypatch
-):
+@pytest.fixture
+def package(tmp_path, monkeypatch) -> Iterator:
+    """``package(name, **modules)``: a package of those modules' sources, importable for this
+    test only (its modules leave ``sys.modules`` after it)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names: list[str] = []
+
+    def make(name: str, **modules: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "__init__.py").write_text("")
+        for module, source in modules.items():
+            (folder / f"{module}.py").write_text(source)
+        names.extend([name, *(f"{name}.{module}" for module in modules)])
+        return folder
+
+    yield make
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+def test_a_deferred_module_is_imported_once_at_its_first_use_even_by_racing_threads(package):
     from concurrent.futures import ThreadPoolExecutor
 
     from narrator.console import defer_import
 
-    package = tmp_path / "deferpkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "slow.py").write_text(
-        "import time\nwith open(__file__ + '.count', 'a') as f:\n    f.write('x')\n"
+    folder = package(
+        "deferpkg",
+        slow="import time\nwith open(__file__ + '.count', 'a') as f:\n    f.write('x')\n"
         "time.sleep(0.3)  # a long import: every thread arrives while it runs\n"
-        "def answer():\n    return 42\n"
+        "def answer():\n    return 42\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    counted = package / "slow.py.count"
-    try:
-        defer_import("deferpkg.slow")
-        import deferpkg.slow
-        from deferpkg import slow
+    counted = folder / "slow.py.count"
+    defer_import("deferpkg.slow")
+    import deferpkg.slow
+    from deferpkg import slow
 
-        assert not counted.exists()  # named by two import statements, not imported
-        with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda _: slow.answer(), range(8)))
-        assert answers == [42] * 8
-        assert counted.read_text() == "x"
-        from deferpkg.slow import answer
+    assert not counted.exists()  # named by two import statements, not imported
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: slow.answer(), range(8)))
+    assert answers == [42] * 8
+    assert counted.read_text() == "x"
+    from deferpkg.slow import answer
 
-        assert answer is slow.answer is deferpkg.slow.answer is sys.modules["deferpkg.slow"].answer
-        assert counted.read_text() == "x"
-    finally:
-        for name in ("deferpkg.slow", "deferpkg"):
-            sys.modules.pop(name, None)
+    assert answer is slow.answer is deferpkg.slow.answer is sys.modules["deferpkg.slow"].answer
+    assert counted.read_text() == "x"
 
 
 def test_a_bed_never_imports_scipy_signal_in_the_narrator_process(tmp_path):
@@ -192,49 +189,32 @@ def test_a_bed_never_imports_scipy_signal_in_the_narrator_process(tmp_path):
     assert done.stdout.rstrip().endswith("imported: False")
 
 
-def test_a_deferred_module_that_cannot_be_imported_fails_at_each_use(tmp_path, monkeypatch):
+def test_a_deferred_module_that_cannot_be_imported_fails_at_each_use(package):
     from narrator.console import defer_import
 
-    package = tmp_path / "deferbroken"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "bad.py").write_text("raise ImportError('bad module: a dependency is missing')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    try:
-        defer_import("deferbroken.bad")
-        from deferbroken import bad
+    package("deferbroken", bad="raise ImportError('bad module: a dependency is missing')\n")
+    defer_import("deferbroken.bad")
+    from deferbroken import bad
 
-        for _ in range(2):
-            with pytest.raises(ImportError, match="a dependency is missing"):
-                bad.anything  # noqa: B018
-    finally:
-        for name in ("deferbroken.bad", "deferbroken"):
-            sys.modules.pop(name, None)
+    for _ in range(2):
+        with pytest.raises(ImportError, match="a dependency is missing"):
+            bad.anything  # noqa: B018
 
 
-def test_a_deferred_module_may_use_another_as_it_loads(tmp_path, monkeypatch):
+def test_a_deferred_module_may_use_another_as_it_loads(package):
     """Module a reads deferred module b while a itself is being imported through its stand-in
     (a lock that only one import could hold would wait for ever)."""
     import threading
 
     from narrator.console import defer_import
 
-    package = tmp_path / "deferpair"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "b.py").write_text("VALUE = 7\n")
-    (package / "a.py").write_text("from deferpair import b\nDOUBLE = 2 * b.VALUE\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    try:
-        defer_import("deferpair.a")
-        defer_import("deferpair.b")
-        from deferpair import a
+    package("deferpair", b="VALUE = 7\n", a="from deferpair import b\nDOUBLE = 2 * b.VALUE\n")
+    defer_import("deferpair.a")
+    defer_import("deferpair.b")
+    from deferpair import a
 
-        got = []
-        reader = threading.Thread(target=lambda: got.append(a.DOUBLE), daemon=True)
-        reader.start()
-        reader.join(10)
-        assert got == [14]
-    finally:
-        for name in ("deferpair.a", "deferpair.b", "deferpair"):
-            sys.modules.pop(name, None)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(a.DOUBLE), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert got == [14]

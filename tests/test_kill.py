@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,16 +74,6 @@ def _env(tmp_path: Path, token: str, temp: Path | None = None) -> dict[str, str]
     temp = temp or tmp_path / "system-temp"
     temp.mkdir(exist_ok=True)
     return {**os.environ, "NARRATOR_TEST_TOKEN": token, "TMPDIR": str(temp)}
-
-
-@pytest.fixture
-def short_temp() -> Iterator[Path]:
-    """A system temporary folder with a short path, as /tmp is: the fork server's socket is
-    made in a folder there, and a socket's path may not pass 107 bytes (pytest's folders
-    are long enough to make narrator leave multiprocessing its own folder's name)."""
-    folder = Path(tempfile.mkdtemp(prefix="nk-", dir="/tmp"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _holders(token: str) -> list[int]:
@@ -150,8 +137,9 @@ def clean_render(tmp_path_factory) -> bytes:
 
 @pytest.mark.parametrize("stage", list(POINTS))
 def test_kill_9_at_any_stage_leaves_nothing_and_the_rerun_is_whole(
-    tmp_path, stage, clean_render, short_temp
+    tmp_path, stage, clean_render, system_temp
 ):
+    short_temp = system_temp()  # as short as /tmp: the scratch name fits the socket's path
     story = tmp_path / "waves.txt"
     story.write_text(STORY, encoding="utf-8")
     out, cache = tmp_path / "out" / "waves.mp3", tmp_path / "cache"

@@ -104,6 +104,15 @@ def _preview_blocks(x: np.ndarray, frames: int = 65536):
     return lambda: (x[:, i : i + frames] for i in range(0, x.shape[1], frames))
 
 
+def _meters_made(monkeypatch) -> list:
+    """Every loudness meter the mastering module makes from now on."""
+    from soundscapes.output import master
+
+    made: list = []
+    monkeypatch.setattr(master, "LoudnessMeter", lambda *a, **k: made.append(a))
+    return made
+
+
 def test_the_preview_meters_nothing_where_the_limiter_lowers_nothing(monkeypatch):
     """A bed whose peaks could reach the ceiling (so the preview runs) but do not: the loss is
     nil, found by the limiter alone, with no meter made."""
@@ -114,14 +123,7 @@ def test_the_preview_meters_nothing_where_the_limiter_lowers_nothing(monkeypatch
     gain_db = 20 * np.log10(0.5 / float(np.abs(x).max()))  # its largest sample to -6 dBFS
     ceiling_db = -3.0  # under the skip bound of that peak, above its true peaks
     assert float(np.abs(x).max()) * PEAK_BOUND * 10 ** (gain_db / 20) > 10 ** (ceiling_db / 20)
-    made = []
-
-    class Counted(master.LoudnessMeter):
-        def __init__(self, *args, **kwargs):
-            made.append(self)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(master, "LoudnessMeter", Counted)
+    made = _meters_made(monkeypatch)
     loss = master.limiter_loss_lu(_preview_blocks(x), gain_db, ceiling_db, SR, 2, every=1)
     assert loss == 0.0
     assert made == []
@@ -135,16 +137,10 @@ def test_a_peak_late_in_the_stretch_is_metered_over_all_of_it():
     rng = np.random.default_rng(6)
     x = (rng.standard_normal((2, 12 * SR)) * 0.05).astype(np.float32)
     x[:, 4 * 65536 : 4 * 65536 + 2 * SR] *= 12.0  # two loud seconds, past the third block
-    gain_db, ceiling_db = 0.0, -6.0
-    blocks = _preview_blocks(x)
-    before = measure(x, SR, true_peak=False).integrated_lufs
-    lim = TruePeakLimiter(ceiling_db, SR, 2)
-    limited = np.concatenate([*(lim.process(b) for b in blocks()), lim.flush()], axis=1)
-    expected = before - measure(limited, SR, true_peak=False).integrated_lufs
+    expected = _preview_loss_with_two_meters(x, -6.0)
     assert expected > 0.1
-    assert limiter_loss_lu(blocks, gain_db, ceiling_db, SR, 2, every=1) == pytest.approx(
-        expected, abs=1e-4
-    )
+    got = limiter_loss_lu(_preview_blocks(x), 0.0, -6.0, SR, 2, every=1)
+    assert got == pytest.approx(expected, abs=1e-4)
 
 
 def test_the_energy_taken_is_what_the_output_lacks():
@@ -173,7 +169,6 @@ def test_a_loss_too_small_to_matter_is_not_metered(monkeypatch):
     x = (rng.standard_normal((2, 20 * SR)) * 0.05).astype(np.float32)
     x[:, 7 * SR] = 0.71  # one sample over the rest, its true peak just over -3 dBFS
     assert 0.0 < _preview_loss_with_two_meters(x, -3.0) < master.NEGLIGIBLE_LOSS_LU / 10
-    made = []
-    monkeypatch.setattr(master, "LoudnessMeter", lambda *a, **k: made.append(a))
+    made = _meters_made(monkeypatch)
     assert master.limiter_loss_lu(_preview_blocks(x), 0.0, -3.0, SR, 2, every=1) == 0.0
     assert made == []
