@@ -218,3 +218,34 @@ def test_a_deferred_module_may_use_another_as_it_loads(package):
     reader.start()
     reader.join(10)
     assert got == [14]
+
+
+# Prints, when the CLI is first imported, whether the fork server runs by then.
+_SERVER_SPY = """
+import sys
+from multiprocessing import forkserver
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name == "narrator.cli":
+            running = forkserver._forkserver._forkserver_pid is not None
+            print("server" if running else "none", flush=True)
+        return None
+sys.meta_path.insert(0, Spy())
+sys.argv = ["narrator", *sys.argv[1:]]
+from narrator.console import run; run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "started"),
+    [
+        (["soundscape", "tide", "-d", "9x", "-o", "b.flac"], True),
+        (["render", "missing.txt"], True),
+        (["soundscape", "--help"], False),
+        (["layers"], False),
+    ],
+)
+def test_a_rendering_command_starts_the_fork_server_before_the_cli_loads(tmp_path, args, started):
+    """Its second of imports then runs beside the CLI's; help and other commands start none."""
+    done = _python(_SERVER_SPY, tmp_path, *args)
+    assert done.stdout.splitlines()[0] == ("server" if started else "none"), done.stderr
