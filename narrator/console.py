@@ -19,6 +19,7 @@ import atexit
 import contextlib
 import importlib
 import os
+import signal
 import sys
 import threading
 import types
@@ -87,7 +88,21 @@ def _exit_now(status: list[int]) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # closed, or a reader gone (`| head`)
             stream.flush()
+    _stop_fork_server()
     os._exit(status[0])
+
+
+def _stop_fork_server() -> None:
+    """Stop the fork server, of no use once this process ends. It would stop by itself, but
+    only once its imports are done: a command that failed on its arguments while the server
+    booted (:func:`_start_fork_server`) would leave it running for up to a second more. Its
+    children, if any were left, die with it (:func:`soundscapes.children.become_child`). Its
+    pid is still its own: a server that ended is this process's zombie until this one ends."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid is not None:
+        with contextlib.suppress(OSError):  # already gone
+            os.kill(pid, signal.SIGTERM)
 
 
 #: Reentrant: a module imported through a stand-in may read a stand-in as it loads.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -249,3 +250,37 @@ def test_a_rendering_command_starts_the_fork_server_before_the_cli_loads(tmp_pat
     """Its second of imports then runs beside the CLI's; help and other commands start none."""
     done = _python(_SERVER_SPY, tmp_path, *args)
     assert done.stdout.splitlines()[0] == ("server" if started else "none"), done.stderr
+
+
+def test_a_command_that_fails_on_its_arguments_leaves_no_fork_server_behind(tmp_path):
+    """The server it started is still importing when it fails (here for five seconds: a slow
+    module in its preload); it is stopped with the command, not left to finish."""
+    (tmp_path / "slow_preload.py").write_text("import time\ntime.sleep(5)\n")
+    code = _SERVER_SPY.replace(
+        "sys.meta_path.insert",
+        "sys.path.insert(0, '.')\n"
+        "from soundscapes.background import preload; preload('slow_preload')\n"
+        "sys.meta_path.insert",
+    ).replace('"server" if running', "str(forkserver._forkserver._forkserver_pid) if running")
+    # Output to files: the server holds them open too, so reading pipes to their end would
+    # wait for it.
+    with open(tmp_path / "out", "w+") as out, open(tmp_path / "err", "w+") as err:
+        args = [sys.executable, "-c", code, "soundscape", "tide", "--no-such-option"]
+        status = subprocess.call(args, stdout=out, stderr=err, cwd=tmp_path, timeout=60)
+    said = (tmp_path / "err").read_text()
+    assert status == 1, said
+    assert said.startswith("error: No such option: --no-such-option")
+    pid = int((tmp_path / "out").read_text().splitlines()[0])
+    deadline = time.monotonic() + 2.0
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (not gone, not a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
