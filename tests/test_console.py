@@ -17,8 +17,11 @@ import pytest
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
 
-def _python(code: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**ENV, "TMPDIR": str(tmp_path)}
+def _python(
+    code: str, tmp_path: Path, *args: str, temp: Path | None = None
+) -> subprocess.CompletedProcess:
+    """``python -c code args`` in ``tmp_path``, with ``temp`` (else ``tmp_path``) as TMPDIR."""
+    env = {**ENV, "TMPDIR": str(temp or tmp_path)}
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
@@ -246,13 +249,15 @@ from narrator.console import run; run()
         (["layers"], False),
     ],
 )
-def test_a_rendering_command_starts_the_fork_server_before_the_cli_loads(tmp_path, args, started):
+def test_a_rendering_command_starts_the_fork_server_before_the_cli_loads(
+    tmp_path, system_temp, args, started
+):
     """Its second of imports then runs beside the CLI's; help and other commands start none."""
-    done = _python(_SERVER_SPY, tmp_path, *args)
+    done = _python(_SERVER_SPY, tmp_path, *args, temp=system_temp())
     assert done.stdout.splitlines()[0] == ("server" if started else "none"), done.stderr
 
 
-def test_a_command_that_fails_on_its_arguments_leaves_no_fork_server_behind(tmp_path):
+def test_a_command_that_fails_on_its_arguments_leaves_no_fork_server_behind(tmp_path, system_temp):
     """The server it started is still importing when it fails (here for five seconds: a slow
     module in its preload); it is stopped with the command, not left to finish."""
     (tmp_path / "slow_preload.py").write_text("import time\ntime.sleep(5)\n")
@@ -266,7 +271,8 @@ def test_a_command_that_fails_on_its_arguments_leaves_no_fork_server_behind(tmp_
     # wait for it.
     with open(tmp_path / "out", "w+") as out, open(tmp_path / "err", "w+") as err:
         args = [sys.executable, "-c", code, "soundscape", "tide", "--no-such-option"]
-        status = subprocess.call(args, stdout=out, stderr=err, cwd=tmp_path, timeout=60)
+        env = {**ENV, "TMPDIR": str(system_temp())}
+        status = subprocess.call(args, stdout=out, stderr=err, cwd=tmp_path, env=env, timeout=60)
     said = (tmp_path / "err").read_text()
     assert status == 1, said
     assert said.startswith("error: No such option: --no-such-option")
