@@ -298,12 +298,12 @@ class FfmpegEncoder:
 
     @staticmethod
     def codec_args(fmt: str, bitrate_kbps: int | None) -> list[str]:
-        """Codec options; a bit rate replaces the format's rate option (and so makes MP3's
-        VBR quality constant-rate)."""
+        """Codec options; a bit rate replaces the format's rate option and the options that
+        go with it (and so makes MP3's VBR quality constant-rate)."""
         record = get_format(fmt)
         args = list(record.ffmpeg_codec)
         if bitrate_kbps is None:
-            return args
+            return args + list(record.rate_options)
         i = args.index(record.bitrate_flag)
         args[i : i + 2] = ["-b:a", f"{bitrate_kbps}k"]
         return args

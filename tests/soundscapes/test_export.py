@@ -152,3 +152,41 @@ def test_tags_fit_the_room_the_flac_encoder_left_and_move_no_audio(tmp_path, com
     assert written.tags["chapter009name"] == ["Part 8"]
     assert written.pictures[0].data == cover
     assert written.tags.get("comment", []) == ([comment] if comment else [])
+
+
+def _lame(tmp_path, audio: np.ndarray, name: str, *codec: str) -> np.ndarray:
+    """``audio`` through ffmpeg's LAME with ``codec`` options alone, decoded again."""
+    import subprocess
+
+    from soundscapes.output.export import decode_blocks, ffmpeg_exe
+
+    path = tmp_path / name
+    cmd = [ffmpeg_exe(), "-v", "error", "-y", "-f", "f32le", "-ar", "44100", "-ac", "2",
+           "-i", "pipe:0", "-c:a", "libmp3lame", *codec, str(path)]  # fmt: skip
+    subprocess.run(cmd, input=np.ascontiguousarray(audio.T).tobytes(), check=True)
+    return np.concatenate(list(decode_blocks(path)), axis=1)
+
+
+@pytest.mark.parametrize(
+    ("bitrate_kbps", "plain"), [(None, ("-q:a", "3")), (128, ("-b:a", "128k"))]
+)
+def test_mp3_sounds_as_lame_at_its_default_quality(tmp_path, bitrate_kbps, plain):
+    """The faster algorithm quality the MP3 encoder asks of LAME changes how the bits are
+    packed, not a decoded sample: under VBR. A constant rate (``--bitrate``) keeps LAME's
+    default, where that setting changes the noise shaping."""
+    from soundscapes.output.export import FfmpegEncoder, decode_blocks
+
+    rng = np.random.default_rng(7)
+    t = np.arange(round(8.0 * 44100)) / 44100
+    tone = 0.2 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t))
+    audio = (tone + 0.03 * rng.standard_normal((2, len(t)))).astype(np.float32)
+    ours = tmp_path / "ours.mp3"
+    encoder = FfmpegEncoder(
+        Destination(path=ours, fmt="mp3", sample_rate_hz=44100, bitrate_kbps=bitrate_kbps)
+    )
+    encoder.write(audio)
+    encoder.close()
+    decoded = np.concatenate(list(decode_blocks(ours)), axis=1)
+    reference = _lame(tmp_path, audio, "plain.mp3", *plain)
+    assert decoded.shape == reference.shape
+    assert np.array_equal(decoded, reference)
