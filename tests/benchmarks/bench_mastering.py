@@ -98,13 +98,15 @@ def our_master(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: float) ->
 
 
 def ffmpeg_normalize(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: float) -> float:
-    """ffmpeg-normalize's EBU two-pass (loudnorm), kept linear, to MP3 at the same LAME -V3."""
+    """ffmpeg-normalize's EBU two-pass (loudnorm), kept linear, to MP3 with the LAME settings
+    narrator's MP3 has (-V3, algorithm quality 5: ``soundscapes.output.formats.MP3``)."""
     from soundscapes.output.export import ffmpeg_exe
 
     cmd = [
         str(Path(sys.executable).with_name("ffmpeg-normalize")), str(mix), "-o", str(out), "-f",
         "-nt", "ebu", "-t", str(target_lufs), "-tp", str(ceiling_dbtp),
-        "--keep-loudness-range-target", "-c:a", "libmp3lame", "-e=-q:a 3", "-ar", "44100",
+        "--keep-loudness-range-target", "-c:a", "libmp3lame", "-e=-q:a 3 -compression_level 5",
+        "-ar", "44100",
     ]  # fmt: skip
     env = {**os.environ, "FFMPEG_PATH": ffmpeg_exe()}
     started = time.perf_counter()
