@@ -161,10 +161,10 @@ def main() -> None:
             flush=True,
         )
         for name, secs, m in (
-            ("narrator (measure; gain + true-peak limiter + LAME -V3, decoded and measured "
+            ("narrator (measure; gain + true-peak limiter + LAME -V3 -q5, decoded and measured "
              "while it encodes)", ours_s,
              ours),
-            ("ffmpeg-normalize 1.43 (`-nt ebu`, loudnorm two-pass, linear, LAME -V3)", theirs_s,
+            ("ffmpeg-normalize 1.43 (`-nt ebu`, loudnorm two-pass, linear, LAME -V3 -q5)", theirs_s,
              theirs),
         ):  # fmt: skip
             print(
