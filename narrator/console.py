@@ -10,7 +10,9 @@ their interpreter alone.
 
 Some modules are imported only when first used (:func:`defer_import`, :data:`DEFERRED`): the
 render's processes come from a fork server that imports them anyway, at the same time as this
-one starts, and this one may not need them for seconds, or at all.
+one starts, and this one may not need them for seconds, or at all. For the commands that
+render (:data:`SERVER_FIRST`) that fork server is started here, before the CLI's own imports,
+and it is stopped with the process.
 """
 
 from __future__ import annotations
