@@ -67,13 +67,12 @@ def _start_fork_server(args: list[str]) -> None:
     which reports it as the command's error."""
     if not args or args[0] not in SERVER_FIRST or {"-h", "--help"} & set(args):
         return
-    from soundscapes.background import warm_up
     from soundscapes.errors import SoundscapeError
 
     if args[0] == "render":  # the speech workers come from the server too
-        from narrator.speech import preload_workers
-
-        preload_workers()
+        from narrator.speech import warm_up_for_render as warm_up
+    else:
+        from soundscapes.background import warm_up
     with contextlib.suppress(SoundscapeError, OSError):
         warm_up()
 

@@ -37,13 +37,12 @@ def render(
     quiet: Quiet = False,
 ) -> None:
     """Render STORY (.txt or .md; - for standard input) to a narrated, scored, mastered file."""
-    from narrator.speech import preload_workers
-    from soundscapes.background import warm_up
+    from narrator.speech import warm_up_for_render
 
     # The fork server (the ambience's processes and the speech workers come from it) boots,
-    # about a second of imports, while this process imports the pipeline and reads the story.
-    preload_workers()
-    warm_up()
+    # about a second of imports, while this process imports the pipeline and reads the story
+    # (the narrator command has started it already: narrator.console).
+    warm_up_for_render()
     from narrator.render.pipeline import render_story
 
     with display.progress_display(quiet) as progress:

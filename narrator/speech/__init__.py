@@ -58,6 +58,7 @@ __all__ = [
     "narrate",
     "preload_workers",
     "start_workers",
+    "warm_up_for_render",
 ]
 
 if TYPE_CHECKING:
@@ -95,6 +96,15 @@ def preload_workers() -> None:
     from soundscapes.background import preload
 
     preload(*WORKER_MODULES)
+
+
+def warm_up_for_render() -> None:
+    """Start the fork server a render's processes come from (the ambience's and the speech
+    workers'), with :data:`WORKER_MODULES` among its imports; a no-op once it runs."""
+    from soundscapes.background import warm_up
+
+    preload_workers()
+    warm_up()
 
 
 def __getattr__(name: str) -> Any:

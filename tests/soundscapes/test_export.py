@@ -3,12 +3,20 @@ encoding in line and their failures raised in the caller's thread."""
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 import soundfile as sf
 
 from soundscapes.errors import ExportError
-from soundscapes.output.export import Destination, SoundFileEncoder
+from soundscapes.output.export import (
+    Destination,
+    FfmpegEncoder,
+    SoundFileEncoder,
+    decode_blocks,
+    ffmpeg_exe,
+)
 from soundscapes.output.formats import get_format
 from soundscapes.output.tags import Tags, reserve_flac_tag_room, write_tags
 
@@ -156,10 +164,6 @@ def test_tags_fit_the_room_the_flac_encoder_left_and_move_no_audio(tmp_path, com
 
 def _lame(tmp_path, audio: np.ndarray, name: str, *codec: str) -> np.ndarray:
     """``audio`` through ffmpeg's LAME with ``codec`` options alone, decoded again."""
-    import subprocess
-
-    from soundscapes.output.export import decode_blocks, ffmpeg_exe
-
     path = tmp_path / name
     cmd = [ffmpeg_exe(), "-v", "error", "-y", "-f", "f32le", "-ar", "44100", "-ac", "2",
            "-i", "pipe:0", "-c:a", "libmp3lame", *codec, str(path)]  # fmt: skip
@@ -174,8 +178,6 @@ def test_mp3_sounds_as_lame_at_its_default_quality(tmp_path, bitrate_kbps, plain
     """The faster algorithm quality the MP3 encoder asks of LAME changes how the bits are
     packed, not a decoded sample: under VBR. A constant rate (``--bitrate``) keeps LAME's
     default, where that setting changes the noise shaping."""
-    from soundscapes.output.export import FfmpegEncoder, decode_blocks
-
     rng = np.random.default_rng(7)
     t = np.arange(round(8.0 * 44100)) / 44100
     tone = 0.2 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t))
