@@ -352,9 +352,15 @@ def test_mp3_constant_and_variable_bit_rate(short_story, tmp_path):
     report = render(short_story, cbr, "--bitrate", "128")
     assert MP3(cbr).info.bitrate_mode == BitrateMode.CBR and MP3(cbr).info.bitrate == 128_000
     assert MP3(vbr).info.bitrate_mode != BitrateMode.CBR
-    # CBR LAME measures quieter than its input; mastering corrects it on the written file.
-    assert abs(ffmpeg_loudness(cbr).integrated_lufs - report["target_lufs"]) <= 0.5
+    # Constant-rate LAME hands its input back quieter (0.45 LU at 128 kb/s): measured on a
+    # preview first, so the one encoding pass lands on target (without it: two passes).
+    assert report["master_passes"] == 1
+    assert abs(report["integrated_lufs"] - report["target_lufs"]) <= 0.1
+    assert abs(ffmpeg_loudness(cbr).integrated_lufs - report["target_lufs"]) <= 0.15
     assert not any("bitrate" in w for w in report["warnings"])
+    # At 192 kb/s the shift (0.26 LU) stayed inside the tolerance: one pass, but off target.
+    report = render(short_story, tmp_path / "c192.mp3", "--bitrate", "192")
+    assert abs(report["integrated_lufs"] - report["target_lufs"]) <= 0.1
     # libsndfile's Ogg Vorbis takes no bit rate: said, not silently dropped.
     report = render(short_story, tmp_path / "c.ogg", "--bitrate", "64")
     assert (

@@ -6,8 +6,10 @@ A lossy file is decoded and measured again: MP3 and Opus while they are encoded,
 of the encoded stream; Ogg Vorbis and M4B read back afterwards. A lossless one is measured on
 the very samples handed to its encoder (WAV and FLAC store them unchanged, to within 16- or
 24-bit rounding far below anything a meter reads). Loudness and peak are reported as the
-listener gets them. If encoding moved them out of tolerance, pass two runs again with the
-error corrected.
+listener gets them. At a bit rate the user chose, what the encoder does to the level is
+measured on a preview first and made up in the gain (:mod:`soundscapes.output.encoderlevel`).
+If encoding moved them out of tolerance all the same, pass two runs again with the error
+corrected.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from soundscapes.errors import SoundscapeError
+from soundscapes.output.encoderlevel import PREVIEW_EVERY, encoder_shift_lu, shift_is_measured
 from soundscapes.output.export import (
     Destination,
     FfmpegEncoder,
@@ -187,6 +190,15 @@ def master_to_file(
         gain_db += limiter_loss_lu(
             read, gain_db, ceiling_db, sample_rate_hz, channels, every=every, max_s=max_s
         )
+        master_s += time.perf_counter() - t0
+    if shift_is_measured(dest):  # a bit rate of the user's: the encoder may move the level
+        t0 = time.perf_counter()
+        gain = np.float32(10.0 ** (gain_db / 20.0))
+        if preview is None:
+            stretch: Iterable[np.ndarray] = _stretch(blocks, gain, PREVIEW_EVERY, math.inf)
+        else:
+            stretch = (block * gain for block in preview(PREVIEW_EVERY))
+        gain_db -= encoder_shift_lu(stretch, dest, ceiling_db)
         master_s += time.perf_counter() - t0
     loudness: Loudness | None = None
     # Where the written audio is measured: the samples handed to a lossless encoder, the
