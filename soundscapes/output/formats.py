@@ -164,10 +164,16 @@ OPUS = register(
 
 # AAC in MP4 for audiobook players; the index goes to the front (faststart), so the stream
 # cannot be decoded while it is written. Chapters only while muxing (mutagen cannot).
+# ffmpeg's "fast" AAC coder, not its default "twoloop": on the demo's mix (2026-12-06) it
+# encoded 2.5-3x faster (128 kb/s: 3.6 s against 9.0 s) and scored higher on wideband PESQ
+# (ITU-T P.862.2, 16 kHz, 20 s windows: 4.60 against 4.54 at 128 kb/s, 4.55 against 4.46 at 96,
+# 4.36 against 4.22 at 64) with less noise under the voice (500-2000 Hz: 39 against 27 dB SNR);
+# ffmpeg made it the default once for the same reasons ("twoloop ... at higher bitrates
+# sounds worse than the fast coder and needs quite a lot more CPU", commit fcb681ac, 2018).
 M4B = register(
     OutputFormat(
         name="m4b", suffix=".m4b", mime="audio/mp4", lossless=False,
-        ffmpeg_codec=("-c:a", "aac", "-b:a", "128k"), ffmpeg_muxer="mp4",
+        ffmpeg_codec=("-c:a", "aac", "-aac_coder", "fast", "-b:a", "128k"), ffmpeg_muxer="mp4",
         ffmpeg_muxer_options=(("movflags", "+faststart"),), tags="mp4",
         chapters_while_muxing=True, bytes_per_s=20_000,
     )
