@@ -112,7 +112,7 @@ def format_for(path: Path, explicit: str | None = None) -> str:
     return name
 
 
-# LAME VBR -V3 (about 170 kb/s). Measured on a narrated mix: CBR 128-224 kb/s came out 0.2-0.4
+# LAME VBR -V3 (about 170 kb/s). Measured on a narrated mix: CBR 64-224 kb/s came out 0.2-0.45
 # LU quieter than its input (made up before the encode: soundscapes.output.encoderlevel), VBR
 # -V3/-V4 within 0.05 LU. It low-passes near 18.7 kHz (lame.c,
 # optimum_bandwidth). ID3 tags and chapters by mutagen; LAME's gapless header by ffmpeg.

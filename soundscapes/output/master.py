@@ -156,7 +156,8 @@ def master_to_file(
         cannot reach the ceiling after the gain, the limiter preview is skipped.
     preview : callable, optional
         ``preview(every)`` gives every ``every``-th block of the mix (the first, and so on),
-        for the limiter preview, cheaper than reading ``blocks()`` and skipping.
+        for the limiter preview and the encoder's (:mod:`~soundscapes.output.encoderlevel`),
+        cheaper than reading ``blocks()`` and skipping.
     record_series : bool
         Keep the written file's short-term loudness over time (:attr:`MasterResult.series`,
         for a plot; a pair per block, the only thing here that grows with the length).
@@ -195,11 +196,16 @@ def master_to_file(
         t0 = time.perf_counter()
         gain = np.float32(10.0 ** (gain_db / 20.0))
         if preview is None:
-            stretch: Iterable[np.ndarray] = _stretch(blocks, gain, PREVIEW_EVERY, math.inf)
+            source = stretch = _stretch(blocks, gain, PREVIEW_EVERY, math.inf)
         else:
-            stretch = (block * gain for block in preview(PREVIEW_EVERY))
-        gain_db -= encoder_shift_lu(stretch, dest, ceiling_db)
-        master_s += time.perf_counter() - t0
+            source = iter(preview(PREVIEW_EVERY))
+            stretch = (block * gain for block in source)
+        try:
+            gain_db -= encoder_shift_lu(stretch, dest, ceiling_db)
+        finally:  # at once: a mix's scratch readers hold files (and, for a long mix, a
+            # read-ahead thread) until their generator is closed
+            getattr(source, "close", lambda: None)()
+        encode_s += time.perf_counter() - t0  # an encode and a decode, mostly
     loudness: Loudness | None = None
     # Where the written audio is measured: the samples handed to a lossless encoder, the
     # stream decoded while it is encoded, or (neither) the file read back afterwards.

@@ -39,14 +39,15 @@ SETTINGS = [
 
 
 def encoder_alone_seconds(mix: Path, fmt: str, bitrate_kbps: int | None, out: Path) -> float:
-    """ffmpeg encoding the finished ``mix`` with the codec options narrator uses."""
+    """ffmpeg encoding the finished ``mix`` with the codec and muxer options narrator uses."""
     from soundscapes.output.export import FfmpegEncoder, ffmpeg_exe
     from soundscapes.output.formats import get_format
 
     record = get_format(fmt)
     if record.by_ffmpeg:
         codec = FfmpegEncoder.codec_args(fmt, bitrate_kbps)
-        muxer = ["-f", record.ffmpeg_muxer]
+        options = [arg for k, v in record.ffmpeg_muxer_options for arg in (f"-{k}", v)]
+        muxer = ["-f", record.ffmpeg_muxer, *options]
     else:  # FLAC: ffmpeg's own encoder at 24 bits (narrator's goes through libsndfile)
         codec, muxer = ["-c:a", "flac", "-sample_fmt", "s32"], ["-f", "flac"]
     cmd = [ffmpeg_exe(), "-v", "error", "-y", "-i", str(mix), *codec, *muxer, str(out)]

@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
-from scipy.signal import butter, lfilter, welch
+from scipy.signal import welch
 
 from soundscapes.errors import ExportError
 from soundscapes.output.export import (
@@ -20,6 +20,7 @@ from soundscapes.output.export import (
 )
 from soundscapes.output.formats import get_format
 from soundscapes.output.tags import Tags, reserve_flac_tag_room, write_tags
+from tests.soundscapes.signals import speechlike
 
 
 def _signal(seconds: float = 20.0) -> np.ndarray:
@@ -209,14 +210,7 @@ def test_m4b_keeps_the_voice_band_clean(tmp_path):
     """M4B's AAC is ffmpeg's "fast" coder: a gliding voice-like tone in bursts over band-passed
     noise comes back with coding noise 32 dB under it in the voice's band at 128 kb/s (the
     default "twoloop" coder: 25.5 dB, for 2.5-3x the encode time)."""
-    t = np.arange(round(20.0 * 44100)) / 44100
-    bursts = (np.sin(2 * np.pi * t / 0.9) > -0.3).astype(np.float64)
-    phase = 2 * np.pi * np.cumsum(140 + 20 * np.sin(2 * np.pi * 0.3 * t)) / 44100
-    tone = sum(np.sin(k * phase) / k for k in range(1, 12)) * bursts
-    b, a = butter(2, [300, 3000], btype="band", fs=44100)
-    noise = lfilter(b, a, np.random.default_rng(3).standard_normal(len(t))) * 0.3
-    mono = (0.1 * (tone + noise)).astype(np.float32)
-    audio = np.stack([mono, np.roll(mono, 50)])
+    audio = speechlike(20.0)
     path = tmp_path / "book.m4b"
     encoder = FfmpegEncoder(Destination(path=path, fmt="m4b", sample_rate_hz=44100))
     encoder.write(audio)
