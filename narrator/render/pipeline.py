@@ -542,9 +542,9 @@ def usable_jobs(jobs: int | None) -> tuple[int, list[str]]:
 def _bitrate_warnings(bitrate_kbps: int | None, fmt: str) -> list[str]:
     """A bit rate asked of a format whose encoder takes none (libsndfile's: WAV, FLAC, Ogg
     Vorbis at its quality setting) is said, not silently dropped."""
-    if bitrate_kbps is None or get_format(fmt).by_ffmpeg:
+    if bitrate_kbps is None or get_format(fmt).takes_bitrate:
         return []
-    takes = ", ".join(name for name, f in formats().items() if f.by_ffmpeg)
+    takes = ", ".join(name for name, f in formats().items() if f.takes_bitrate)
     return [f"--bitrate {bitrate_kbps} applies to {takes}; the {fmt} file is written without it"]
 
 

@@ -23,7 +23,6 @@ file's own measurement, and a second pass if it is still out of tolerance, cover
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 from collections.abc import Iterable
@@ -31,16 +30,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from soundscapes.files import scratch_file
-from soundscapes.output.export import (
-    Destination,
-    FfmpegEncoder,
-    audio_info,
-    decode_blocks,
-    open_encoder,
-)
+from soundscapes.output.export import Destination, FfmpegEncoder, open_encoder
 from soundscapes.output.formats import get_format
 from soundscapes.output.limiter import TruePeakLimiter
 from soundscapes.output.meter import LoudnessMeter
+from soundscapes.output.readback import measure_file
 
 #: The preview reads every ``PREVIEW_EVERY``-th block of the mix, ``PREVIEW_BLOCKS`` at most.
 PREVIEW_EVERY = 8
@@ -50,7 +44,7 @@ PREVIEW_BLOCKS = 24
 def shift_is_measured(dest: Destination) -> bool:
     """Whether ``dest``'s encoder is previewed: a bit rate the user chose, for a format that
     takes one (the defaults were measured to keep the level; see the module docstring)."""
-    return dest.bitrate_kbps is not None and get_format(dest.fmt).by_ffmpeg
+    return dest.bitrate_kbps is not None and get_format(dest.fmt).takes_bitrate
 
 
 def encoder_shift_lu(stretch: Iterable[np.ndarray], dest: Destination, ceiling_db: float) -> float:
@@ -94,13 +88,11 @@ def encoder_shift_lu(stretch: Iterable[np.ndarray], dest: Destination, ceiling_d
         except BaseException:
             encoder.abort()
             raise
-        if after is None:  # read back (M4B writes its index last), at the rate it decodes to
-            rate, decoded_channels, _ = audio_info(path)
-            after = LoudnessMeter(rate, decoded_channels, true_peak=False)
-            with contextlib.closing(decode_blocks(path)) as blocks:
-                for block in blocks:
-                    after.add(block)
-    if not before.frames or not after.frames:
-        return 0.0
-    shift = after.integrated_lufs - before.integrated_lufs
+        if not before.frames:
+            return 0.0
+        if after is None:  # read back (M4B writes its index last)
+            after_lufs = measure_file(path, true_peak=False).integrated_lufs
+        else:
+            after_lufs = after.integrated_lufs
+    shift = after_lufs - before.integrated_lufs
     return shift if math.isfinite(shift) else 0.0

@@ -55,6 +55,12 @@ class OutputFormat:
     def by_ffmpeg(self) -> bool:
         return bool(self.ffmpeg_codec)
 
+    @property
+    def takes_bitrate(self) -> bool:
+        """``--bitrate`` applies (ffmpeg's encoders; libsndfile's WAV, FLAC and Ogg Vorbis at
+        its quality setting take none)."""
+        return self.by_ffmpeg
+
 
 _REGISTRY: dict[str, OutputFormat] = {}
 #: The format written when neither a name nor a file's suffix says (every podcast app plays it).

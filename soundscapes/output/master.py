@@ -27,13 +27,12 @@ from soundscapes.output.encoderlevel import PREVIEW_EVERY, encoder_shift_lu, shi
 from soundscapes.output.export import (
     Destination,
     FfmpegEncoder,
-    audio_info,
-    decode_blocks,
     open_encoder,
 )
 from soundscapes.output.formats import get_format
 from soundscapes.output.limiter import PEAK_BOUND, TruePeakLimiter
 from soundscapes.output.meter import Loudness, LoudnessMeter
+from soundscapes.output.readback import measure_file
 from soundscapes.output.tags import Tags, write_tags
 
 
@@ -395,22 +394,3 @@ def _limiter_takes_little(
             return False
     limiter.flush()
     return limiter.removed_energy <= limit * energy
-
-
-def measure_file(path: Path, *, series: list | None = None) -> Loudness:
-    """Decode ``path`` and measure integrated loudness, loudness range and true peak.
-
-    With ``series`` (a list), short-term loudness every half second is appended to it.
-    """
-    sample_rate_hz, channels, _ = audio_info(path)
-    meter = LoudnessMeter(sample_rate_hz, channels)
-    meter.record_series = series is not None
-    # Lossy files decode in ffmpeg, on another core, while this one measures.
-    lossy = path.suffix.lower() in (".mp3", ".ogg", ".opus")
-    for block in decode_blocks(path, block_frames=sample_rate_hz // 2, in_ffmpeg=lossy):
-        meter.add(block)
-    if meter.frames == 0:
-        raise SoundscapeError(f"{path}: decoded to no audio")
-    if series is not None:
-        series.extend(meter.series)
-    return meter.result()
