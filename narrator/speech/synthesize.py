@@ -229,7 +229,7 @@ def _ensure_cached(
 
     size = _pool_size(spec, todo, jobs)
     if size:
-        chunks = [chunk for job in todo for chunk in _chunks(job)]
+        chunks = _schedule(todo, size)
         with workers or SpeechWorkers(spec, size) as pool:
             _run_pool(chunks, todo, spec, cache, finished, pool, passages, core_free)
     else:
@@ -301,9 +301,10 @@ def _run_pool(
 
     Chunks, not whole passages, are what the workers take: a story of a few long paragraphs
     would otherwise leave one worker idle while another speaks the last long passage. The
-    chunks are queued passage by passage, longest passage first, so passages still complete
-    (and reach the cache, where a killed render resumes from) about in order; this process
-    joins each passage's clips and stores it once its last chunk is back.
+    chunks are queued passage by passage, longest passage first (the last few sentences
+    apart: :func:`_schedule`), so passages complete one after another and reach the cache,
+    where a killed render resumes from; this process joins each passage's clips and stores it
+    once its last chunk is back.
     """
     clips: dict[str, list[np.ndarray | None]] = {
         job.key: [None] * len(job.sentences) for job in todo
@@ -352,6 +353,32 @@ class _Chunk:
 #: for piper on one thread): small enough to balance the workers at the end, big enough that
 #: sending the clips back costs nothing next to making them.
 CHUNK_CHARS = 400
+
+
+def _schedule(todo: list[_Job], workers: int) -> list[_Chunk]:
+    """The chunks of ``todo`` in the order the workers take them: passage by passage, in
+    ``todo``'s order, except the last ``workers`` chunks' worth of text, which goes a sentence
+    at a time, longest first. A worker that runs out of work while the others are each on a
+    chunk of up to :data:`CHUNK_CHARS` takes these small pieces meanwhile, and the last pieces
+    to finish are short: the workers end within one short sentence of each other (on the demo
+    story 0.4 s apart before, a 209-character chunk against a 31-character one; the speech
+    stage 3 % longer than its work shared evenly; 2-core Xeon, 2026-12-06)."""
+    chunks = [chunk for job in todo for chunk in _chunks(job)]
+    split, tail_chars = len(chunks), 0
+    while split > 0 and tail_chars < workers * CHUNK_CHARS:
+        split -= 1
+        tail_chars += _chars(chunks[split])
+    sentences = [
+        _Chunk(chunk.job, chunk.first + i, (sentence,))
+        for chunk in chunks[split:]
+        for i, sentence in enumerate(chunk.sentences)
+    ]
+    # Stable: sentences of one length keep the story's order.
+    return chunks[:split] + sorted(sentences, key=lambda piece: -_chars(piece))
+
+
+def _chars(chunk: _Chunk) -> int:
+    return sum(map(len, chunk.sentences))
 
 
 def _chunks(job: _Job) -> list[_Chunk]:
