@@ -215,13 +215,26 @@ def narrate(
     if not 0.0 <= lead_in_s < 24 * 3600:
         raise SpeechError(f"lead-in must be 0 s or more, got {lead_in_s:g} s")
     passages = list(script.passages)
+    # The trimmed lengths of what is synthesized, taken while the rest is: read back from the
+    # cache after the stage instead, 0.04-0.07 s of the demo story's (2-core Xeon, 2026-12-06).
+    fresh: dict[str, list[int]] = {}
     hits, misses = ensure_cached(
-        passages, spec, cache, jobs=jobs, progress=progress, workers=workers, core_free=core_free
+        passages,
+        spec,
+        cache,
+        jobs=jobs,
+        progress=progress,
+        workers=workers,
+        core_free=core_free,
+        stored=lambda key, clips, rate: fresh.setdefault(key, trimmed_frames(clips, rate)),
     )
     keys = passage_keys(passages, spec)
 
     lengths: list[list[int]] = []
     for passage, key in zip(passages, keys, strict=True):
+        if key in fresh:
+            lengths.append(fresh[key])
+            continue
         entry = cache.get(key, clips=len(passage.say))
         if entry is None:
             raise SpeechError(

@@ -33,7 +33,7 @@ from typing import Self
 
 import numpy as np
 
-from narrator.errors import CacheError, NarratorError, SpeechError, VoiceError
+from narrator.errors import NarratorError, SpeechError, VoiceError
 from narrator.speech import WORKER_MODULES, preload_workers
 from narrator.speech.base import EngineSpec, SpeechEngine
 from narrator.speech.cache import SpeechCache, passage_key
@@ -43,6 +43,8 @@ from soundscapes.background import child_context, warm_up
 from soundscapes.children import become_child
 
 Progress = Callable[[int, int], None]
+#: ``stored(key, clips, sample_rate_hz)``: a passage just synthesized and put in the cache.
+Stored = Callable[[str, list[np.ndarray], int], None]
 
 preload_workers()  # before the fork server starts, wherever this module is used
 
@@ -151,6 +153,7 @@ def ensure_cached(
     progress: Progress | None = None,
     workers: SpeechWorkers | None = None,
     core_free: Callable[[], None] | None = None,
+    stored: Stored | None = None,
 ) -> tuple[int, int]:
     """Synthesize every passage not yet in ``cache``; returns ``(hits, misses)``.
 
@@ -165,6 +168,10 @@ def ensure_cached(
     starts the ambience's fork server there: started at once, its imports would take a core
     from the speech for about a second.)
 
+    ``stored(key, clips, sample_rate_hz)`` is called in this process with each passage's clips
+    as soon as they are in the cache: a caller can work on them while the rest synthesize,
+    instead of reading them back afterwards.
+
     Raises
     ------
     SpeechError
@@ -174,7 +181,7 @@ def ensure_cached(
         raise SpeechError(f"jobs must be 1 or more, got {jobs}")
     once = _Once(core_free)
     try:
-        counts = _ensure_cached(passages, spec, cache, jobs, progress, workers, once)
+        counts = _ensure_cached(passages, spec, cache, jobs, progress, workers, once, stored)
     finally:
         if workers is not None:
             workers.close()  # used, unused or failed: they end with the stage
@@ -202,6 +209,7 @@ def _ensure_cached(
     progress: Progress | None,
     workers: SpeechWorkers | None,
     core_free: _Once,
+    stored: Stored | None,
 ) -> tuple[int, int]:
     keys = passage_keys(passages, spec)
     missing = [
@@ -228,8 +236,11 @@ def _ensure_cached(
     # while another works through a long passage at the end (LPT scheduling).
     todo = sorted(unique.values(), key=lambda job: -sum(len(s) for s in job.sentences))
 
-    def finished(job: _Job) -> None:
+    def finished(job: _Job, clips: list[np.ndarray], rate: int) -> None:
         nonlocal done
+        cache.put(job.key, clips, rate)
+        if stored is not None:
+            stored(job.key, clips, rate)
         done += twins[job.key]
         if progress is not None:
             progress(done, total)
@@ -259,7 +270,7 @@ def _run_here(
     todo: list[_Job],
     spec: EngineSpec,
     cache: SpeechCache,
-    finished: Callable[[_Job], None],
+    finished: Callable[[_Job, list[np.ndarray], int], None],
     passages: Sequence[Passage],
     *,
     threads: int = 1,
@@ -268,25 +279,24 @@ def _run_here(
     engine that does its work in child processes of its own, so threads run in parallel)."""
     engine = create_engine(spec)
 
-    def one(job: _Job) -> _Job:
+    def one(job: _Job) -> tuple[_Job, list[np.ndarray], int]:
         try:
-            _synthesize_into(engine, job, cache)
-        except (CacheError, VoiceError):
+            return job, _synthesize(engine, job.sentences), engine.sample_rate_hz
+        except VoiceError:
             raise
         except NarratorError as exc:
             raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
-        return job
 
     try:
         if threads == 1:
             for job in todo:
-                finished(one(job))
+                finished(*one(job))
             return
         with ThreadPoolExecutor(threads, thread_name_prefix="narrator-speech") as pool:
             futures = [pool.submit(one, job) for job in todo]
             try:
                 for future in as_completed(futures):
-                    finished(future.result())
+                    finished(*future.result())
             finally:
                 for future in futures:
                     future.cancel()
@@ -299,7 +309,7 @@ def _run_pool(
     todo: list[_Job],
     spec: EngineSpec,
     cache: SpeechCache,
-    finished: Callable[[_Job], None],
+    finished: Callable[[_Job, list[np.ndarray], int], None],
     pool: SpeechWorkers,
     passages: Sequence[Passage],
     core_free: Callable[[], None],
@@ -345,9 +355,8 @@ def _run_pool(
             slots = clips[job.key]
             slots[chunk.first : chunk.first + len(audio)] = audio
             if all(clip is not None for clip in slots):
-                cache.put(job.key, [c for c in slots if c is not None], rate)
                 del clips[job.key]
-                finished(job)
+                finished(job, [c for c in slots if c is not None], rate)
 
 
 @dataclass(frozen=True)
@@ -421,10 +430,6 @@ def _synthesize(engine: SpeechEngine, sentences: Sequence[str]) -> list[np.ndarr
             raise SpeechError(f"the {engine.spec.engine} engine returned an empty or broken clip")
         checked.append(audio)
     return checked
-
-
-def _synthesize_into(engine: SpeechEngine, job: _Job, cache: SpeechCache) -> None:
-    cache.put(job.key, _synthesize(engine, job.sentences), engine.sample_rate_hz)
 
 
 # State of a pool worker process: its engine, loaded once by the initializer, or why the

@@ -263,6 +263,28 @@ def test_long_passages_are_shared_between_workers_and_joined_in_order(tmp_path: 
         assert all(np.array_equal(x, y) for x, y in zip(a.clips, b.clips, strict=True))
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_synthesized_passage_is_handed_over_as_cached(tmp_path: Path, jobs: int):
+    """``stored`` sees each passage synthesized, once, with the clips the cache holds for it
+    (narrate measures them there rather than reading them back); cached ones it never sees."""
+    passages = list(make_script().passages)
+    spec, cache = default_spec("fake"), SpeechCache(tmp_path)
+    ensure_cached(passages[:1], spec, cache)
+    seen: dict[str, tuple[list[np.ndarray], int]] = {}
+
+    def stored(key: str, clips: list[np.ndarray], rate: int) -> None:
+        assert key not in seen and cache.get(key) is not None  # in the cache by then
+        seen[key] = (clips, rate)
+
+    assert ensure_cached(passages, spec, cache, jobs=jobs, stored=stored)[1] == len(passages) - 1
+    keys = synthesize_module.passage_keys(passages, spec)
+    assert set(seen) == set(keys[1:])
+    for key, (clips, rate) in seen.items():
+        entry = cache.get(key)
+        assert rate == entry.sample_rate_hz and len(clips) == len(entry.clips)
+        assert all(np.array_equal(a, b) for a, b in zip(clips, entry.clips, strict=True))
+
+
 def _simulated_finish(chunks: list, workers: int) -> list[int]:
     """When each worker finishes, taking chunks in order whenever it is free and spending one
     unit of time per character (piper's time is about proportional to the text)."""
