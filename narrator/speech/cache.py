@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from narrator.errors import CacheError
+from narrator.errors import CacheError, SpeechError
 from narrator.speech.base import EngineSpec
 from soundscapes.files import scratch_name, sweep_scratch
 
@@ -47,6 +47,9 @@ _SUFFIX = ".npz"
 #: The largest entry read, on disk or unpacked: a passage of the longest (a few thousand
 #: characters) is minutes of speech, a few tens of megabytes.
 MAX_ENTRY_BYTES = 256 * 1024 * 1024
+#: What an entry holds besides its audio, at most (its arrays' headers, lengths and key):
+#: :meth:`SpeechCache.put` refuses audio that would make the entry larger than :meth:`get` reads.
+_HEADERS_BYTES = 64 * 1024
 _TEMP_PREFIX = ".tmp-"
 
 
@@ -82,17 +85,24 @@ def plausible(audio: np.ndarray, lengths: np.ndarray, rate: int) -> bool:
     plausible length at a plausible rate, every sample finite and not absurdly large. An
     entry that fails (a flipped byte that still decodes, a tampered file) is re-synthesized
     rather than trusted: NaN would silence the mix, a huge clip would stretch the render."""
-    return (
-        audio.ndim == 1
-        and lengths.ndim == 1
-        and lengths.size > 0
-        and bool(np.all(lengths > 0))
-        and int(lengths.sum()) == audio.size
-        and _RATE_RANGE_HZ[0] <= rate <= _RATE_RANGE_HZ[1]
-        and int(lengths.max()) <= _MAX_CLIP_S * rate
-        and bool(np.all(np.isfinite(audio)))
-        and float(np.abs(audio).max(initial=0.0)) <= _MAX_ABS_SAMPLE
-    )
+    return implausible(audio, lengths, rate) is None
+
+
+def implausible(audio: np.ndarray, lengths: np.ndarray, rate: int) -> str | None:
+    """What keeps clips from being speech (:func:`plausible`), in words; ``None`` if nothing."""
+    if audio.ndim != 1 or lengths.ndim != 1 or int(lengths.sum()) != audio.size:
+        return "clips that do not add up to the audio"
+    if lengths.size == 0 or not bool(np.all(lengths > 0)):
+        return "an empty clip"
+    if not _RATE_RANGE_HZ[0] <= rate <= _RATE_RANGE_HZ[1]:
+        return f"a sample rate of {rate} Hz (from {_RATE_RANGE_HZ[0]} to {_RATE_RANGE_HZ[1]})"
+    if int(lengths.max()) > _MAX_CLIP_S * rate:
+        return f"a sentence {int(lengths.max()) / rate:.0f} s long (at most {_MAX_CLIP_S:.0f} s)"
+    if not bool(np.all(np.isfinite(audio))):
+        return "samples that are not numbers"
+    if float(np.abs(audio).max(initial=0.0)) > _MAX_ABS_SAMPLE:
+        return f"samples far past full scale ({float(np.abs(audio).max()):.3g})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -199,10 +209,20 @@ class SpeechCache:
         ------
         CacheError
             The entry cannot be written (folder, permissions, a full disk).
+        SpeechError
+            The clips are not what :meth:`get` takes back (:func:`implausible`, or too large):
+            refused here, where the engine made them, not when the render reads them back.
         """
         if not clips:
             raise ValueError("a cached passage needs at least one clip")
         arrays = [np.asarray(c, dtype=np.float32).reshape(-1) for c in clips]
+        audio = np.concatenate(arrays)
+        lengths = np.array([a.size for a in arrays], dtype=np.int64)
+        why = implausible(audio, lengths, sample_rate_hz)
+        if why is None and audio.nbytes + _HEADERS_BYTES > MAX_ENTRY_BYTES:
+            why = f"{audio.nbytes / 2**20:.0f} MiB of audio in one passage"
+        if why is not None:
+            raise SpeechError(f"the engine's audio cannot be used: {why}")
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,8 +238,8 @@ class SpeechCache:
             with os.fdopen(fd, "wb") as handle:
                 np.savez(
                     handle,
-                    audio=np.concatenate(arrays),
-                    lengths=np.array([a.size for a in arrays], dtype=np.int64),
+                    audio=audio,
+                    lengths=lengths,
                     sample_rate_hz=np.int64(sample_rate_hz),
                     key=np.array(key),
                 )

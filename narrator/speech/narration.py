@@ -1,7 +1,8 @@
 """The Narration: the story's speech laid out on a timeline, and the voice stem that plays it.
 
 :func:`narrate` makes sure every passage is cached, then plans the timeline from clip lengths
-alone: it loads each passage, notes its trimmed sentence lengths, and drops the audio. The
+alone: it notes each passage's trimmed sentence lengths (of a passage it synthesized, as it
+reaches the cache; of one cached before, by loading it) and drops the audio. The
 voice stem (:meth:`Narration.source`) later loads, cleans and plays one passage at a time from
 the cache. Memory therefore stays at about one passage whatever the story's length.
 

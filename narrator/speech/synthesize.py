@@ -92,10 +92,10 @@ class SpeechWorkers:
         return self._pool.submit(_worker_run, sentences)
 
     def close(self, *, wait: bool = True) -> None:
-        """Stop the workers, waiting for the chunk each is on; safe to call twice. With
-        ``wait=False`` (for idle workers, their work done) the caller goes on while they exit,
-        joined by the pool's own thread: 0.03 s of the speech stage on piper (2-core Xeon,
-        2026-12-06)."""
+        """Stop the workers, waiting for the chunk each is on; only the first call counts.
+        With ``wait=False`` (for idle workers, their work done) the caller goes on while they
+        exit, joined by the pool's own thread: 0.03 s of the speech stage on piper (2-core
+        Xeon, 2026-12-06)."""
         if self._closed:
             return
         self._closed = True
@@ -161,7 +161,7 @@ def ensure_cached(
     checked (``done`` = hits) and after each synthesized passage. Passages with identical text
     are synthesized once. ``workers`` (of the same engine and voice), started earlier by
     :func:`start_workers`, are used where a pool is wanted instead of starting one; either
-    way the pool is shut down before this returns.
+    way the pool is stopped before this returns (idle workers may still be exiting).
 
     ``core_free()`` is called once, as soon as a core is free of speech: at once, unless a pool
     of workers keeps them all busy; then when the first worker runs out of text. (The render
@@ -170,7 +170,7 @@ def ensure_cached(
 
     ``stored(key, clips, sample_rate_hz)`` is called in this process with each passage's clips
     as soon as they are in the cache: a caller can work on them while the rest synthesize,
-    instead of reading them back afterwards.
+    instead of reading them back afterwards. What it raises stops the stage.
 
     Raises
     ------
@@ -238,7 +238,10 @@ def _ensure_cached(
 
     def finished(job: _Job, clips: list[np.ndarray], rate: int) -> None:
         nonlocal done
-        cache.put(job.key, clips, rate)
+        try:
+            cache.put(job.key, clips, rate)
+        except SpeechError as exc:  # audio the cache would not give back
+            raise SpeechError(f"{_where(job, passages)}: {exc}") from exc
         if stored is not None:
             stored(job.key, clips, rate)
         done += twins[job.key]
@@ -247,8 +250,8 @@ def _ensure_cached(
 
     size = _pool_size(spec, todo, jobs)
     if size:
-        chunks = _schedule(todo, size)
         with workers or SpeechWorkers(spec, size) as pool:
+            chunks = _schedule(todo, pool.count)
             _run_pool(chunks, todo, spec, cache, finished, pool, passages, core_free)
             pool.close(wait=False)  # every chunk is back: the workers are idle
     else:
@@ -319,10 +322,10 @@ def _run_pool(
 
     Chunks, not whole passages, are what the workers take: a story of a few long paragraphs
     would otherwise leave one worker idle while another speaks the last long passage. The
-    chunks are queued passage by passage, longest passage first (the last few sentences
-    apart: :func:`_schedule`), so passages complete one after another and reach the cache,
-    where a killed render resumes from; this process joins each passage's clips and stores it
-    once its last chunk is back.
+    chunks are queued passage by passage, longest passage first, so passages complete one
+    after another and reach the cache, where a killed render resumes from (but the last
+    sentences, a chunk's worth per worker, shared out longest first: :func:`_schedule`); this
+    process joins each passage's clips and stores it once its last chunk is back.
     """
     clips: dict[str, list[np.ndarray | None]] = {
         job.key: [None] * len(job.sentences) for job in todo
@@ -374,12 +377,15 @@ CHUNK_CHARS = 400
 
 def _schedule(todo: list[_Job], workers: int) -> list[_Chunk]:
     """The chunks of ``todo`` in the order the workers take them: passage by passage, in
-    ``todo``'s order, except the last ``workers`` chunks' worth of text, which goes a sentence
-    at a time, longest first. A worker that runs out of work while the others are each on a
-    chunk of up to :data:`CHUNK_CHARS` takes these small pieces meanwhile, and the last pieces
-    to finish are short: the workers end within one short sentence of each other (on the demo
-    story 0.4 s apart before, a 209-character chunk against a 31-character one; the speech
-    stage 3 % longer than its work shared evenly; 2-core Xeon, 2026-12-06)."""
+    ``todo``'s order, except the last whole chunks holding at least ``workers`` times
+    :data:`CHUNK_CHARS` characters, which go a sentence at a time, longest first. A worker
+    that runs out of work while the others are each on a chunk of up to :data:`CHUNK_CHARS`
+    takes these small pieces meanwhile, and the last pieces to finish are short: the workers
+    end within one short sentence of each other. On the demo story passage by passage to the
+    end, they ended 0.4 s apart (a 209-character chunk against a 31-character one; the speech
+    stage 3 % longer than its work shared evenly), now 0.02-0.06 s (2-core Xeon, 2026-12-06).
+    The passages of that tail reach the cache together at the end: with many workers on a
+    short story, that is much of it."""
     chunks = [chunk for job in todo for chunk in _chunks(job)]
     split, tail_chars = len(chunks), 0
     while split > 0 and tail_chars < workers * CHUNK_CHARS:
@@ -390,7 +396,7 @@ def _schedule(todo: list[_Job], workers: int) -> list[_Chunk]:
         for chunk in chunks[split:]
         for i, sentence in enumerate(chunk.sentences)
     ]
-    # Stable: sentences of one length keep the story's order.
+    # Stable: sentences of one length keep todo's order (longest passage first).
     return chunks[:split] + sorted(sentences, key=lambda piece: -_chars(piece))
 
 

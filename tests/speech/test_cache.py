@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from narrator.errors import SpeechError
 from narrator.speech.base import EngineSpec
 from narrator.speech.cache import SpeechCache, passage_key
 from narrator.speech.registry import default_spec
@@ -301,3 +302,35 @@ def test_an_entry_larger_than_any_passage_is_not_read(tmp_path: Path, monkeypatc
     assert cache.get(key) is not None
     monkeypatch.setattr(cache_module, "MAX_ENTRY_BYTES", cache.path(key).stat().st_size - 1)
     assert cache.get(key) is None
+
+
+@pytest.mark.parametrize(
+    ("clips", "rate", "why"),
+    [
+        ([np.array([0.1, np.nan, 0.2], np.float32)], 22050, "not numbers"),
+        ([np.full(100, 40.0, np.float32)], 22050, "past full scale"),
+        ([np.zeros(100, np.float32)], 4000, "sample rate of 4000 Hz"),
+        ([np.zeros(8000 * 650, np.float32)], 8000, "650 s long"),
+        ([np.zeros(100, np.float32), np.zeros(0, np.float32)], 22050, "an empty clip"),
+    ],
+)
+def test_audio_the_cache_would_not_give_back_is_refused_when_put(tmp_path, clips, rate, why):
+    """put refuses what get would refuse (and re-synthesize without end), saying what is wrong;
+    it writes nothing."""
+    cache = SpeechCache(tmp_path)
+    key = passage_key(SPEC, "v", ("Sentence.",))
+    with pytest.raises(SpeechError, match=why):
+        cache.put(key, clips, rate)
+    assert not cache.path(key).exists() and not list(tmp_path.rglob("*.npz"))
+
+
+def test_a_passage_too_large_to_read_back_is_refused_when_put(tmp_path: Path, monkeypatch):
+    import narrator.speech.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "MAX_ENTRY_BYTES", 2**20)
+    cache = SpeechCache(tmp_path)
+    key = passage_key(SPEC, "v", ("Sentence.",))
+    with pytest.raises(SpeechError, match="MiB of audio"):
+        cache.put(key, [np.zeros(2**18, np.float32)], 22050)  # 1 MiB and its headers
+    cache.put(key, [np.zeros(2**18 - 2**15, np.float32)], 22050)
+    assert cache.get(key) is not None

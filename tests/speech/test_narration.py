@@ -285,6 +285,40 @@ def test_each_synthesized_passage_is_handed_over_as_cached(tmp_path: Path, jobs:
         assert all(np.array_equal(a, b) for a, b in zip(clips, entry.clips, strict=True))
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_speech_the_cache_would_refuse_fails_the_stage_naming_the_passage(
+    tmp_path: Path, jobs: int
+):
+    """An engine's clip the cache would not give back (here a sentence of 650 s) stops the
+    stage at once, naming the passage and what is wrong, not later in the render with a
+    message about a cache that lost it."""
+    long = " ".join(["softly"] * 130) + "."
+    script = make_script([(0, [["The sea is calm."], [long]])])
+    spec = default_spec("fake", sample_rate_hz=8000, seconds_per_word=5.0)
+    with pytest.raises(SpeechError, match=r"passage 1\b.*650 s long"):
+        narrate(script, spec=spec, cache=SpeechCache(tmp_path), jobs=jobs)
+    keys = synthesize_module.passage_keys(script.passages, spec)
+    assert SpeechCache(tmp_path).get(keys[1]) is None
+
+
+def test_the_stage_hands_out_the_scheduled_chunks(tmp_path: Path, monkeypatch):
+    """The workers are sent :func:`_schedule`'s chunks, in its order."""
+    sent: list[tuple[str, ...]] = []
+    real = synthesize_module.SpeechWorkers.submit
+
+    def recording(self, sentences):
+        sent.append(sentences)
+        return real(self, sentences)
+
+    monkeypatch.setattr(synthesize_module.SpeechWorkers, "submit", recording)
+    script = parse_story(Path(__file__).parents[2] / "seeds" / "dream.txt")
+    spec = default_spec("fake")
+    ensure_cached(script.passages, spec, SpeechCache(tmp_path), jobs=2)
+    jobs = [synthesize_module._Job(p.index, str(p.index), tuple(p.say)) for p in script.passages]
+    todo = sorted(jobs, key=lambda job: -sum(map(len, job.sentences)))
+    assert sent == [c.sentences for c in synthesize_module._schedule(todo, 2)]
+
+
 def _simulated_finish(chunks: list, workers: int) -> list[int]:
     """When each worker finishes, taking chunks in order whenever it is free and spending one
     unit of time per character (piper's time is about proportional to the text)."""
