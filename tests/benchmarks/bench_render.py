@@ -48,10 +48,13 @@ def publish(name: str, lines: list[str], *, write: bool) -> None:
         write_section(name, text)
 
 
-def options(doc: str, **defaults: float) -> argparse.Namespace:
+def options(doc: str, *, writes: bool = False, **defaults: float) -> argparse.Namespace:
     """Parse ``--name`` options whose types follow ``defaults`` (``long_hours=8.0`` is
-    ``--long-hours`` taking a float); the description is ``doc``'s first line."""
+    ``--long-hours`` taking a float); the description is ``doc``'s first line. A script that
+    ``writes`` its section (:func:`publish`) also takes ``--no-write``."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if writes:
+        parser.add_argument("--no-write", action="store_true", help="print only")
     for name, default in defaults.items():
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, type=type(default), default=default, help=f"(default {default})")

@@ -1,4 +1,4 @@
-"""Benchmark the soundscape engine and print a markdown section for BENCHMARKS.md.
+"""Benchmark the soundscape engine; print its markdown section and write it in BENCHMARKS.md.
 
 - every layer's render speed in multiples of real time, one core (the process is pinned to
   one CPU and numpy's BLAS threads are not used by the layers);
@@ -10,6 +10,7 @@
   largest of the rounds), 8 hours against 10 minutes.
 
 Usage: .venv/bin/python tests/benchmarks/bench_soundscape.py [--long-hours 8] [--rounds 3]
+[--no-write]
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_render import machine, options  # noqa: E402
+from bench_render import machine, options, write_section  # noqa: E402
 
 
 def _cpu_seconds(source, frames: int) -> float:
@@ -94,12 +95,21 @@ def soundscape_peak_rss(
 
 
 def main() -> None:
-    args = options(__doc__, layer_seconds=120.0, long_hours=8.0, rounds=3, long_rounds=1)
+    args = options(
+        __doc__, writes=True, layer_seconds=120.0, long_hours=8.0, rounds=3, long_rounds=1
+    )
+    # Printed as it is measured (a run takes minutes), and written to BENCHMARKS.md at the end.
+    lines: list[str] = []
+
+    def say(*parts: str, sep: str = " ", flush: bool = True) -> None:
+        lines.append(sep.join(parts))
+        print(lines[-1], flush=flush)
+
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    print(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n", flush=True)
+    say(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n", flush=True)
     speeds = layer_speeds(args.layer_seconds)
-    print(
+    say(
         f"Each layer alone, {args.layer_seconds:g} s at 44.1 kHz stereo, CPU time on one core:"
         "\n\n| layer | × real time |\n|---|---:|",
         *[f"| {name} | {x:.0f}× |" for name, x in speeds],
@@ -107,14 +117,14 @@ def main() -> None:
         flush=True,
     )
     scene_s, scene_x, n_cues = demo_scene_set_speed()
-    print(
+    say(
         f"\nThe demo story's scene set on its timeline ({n_cues} scenes, {scene_s / 60:.1f} min, "
         f"layers running only where heard): {scene_x:.0f}× real time on one core.\n",
         flush=True,
     )
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
-    print(
+    say(
         "`narrator soundscape LAYERS -d … -o ….flac` (the bed rendered once, its layers shared "
         "by two processes, one of which meters it and keeps it in scratch; then a five-minute "
         "limiter preview and the master pass read it back, FLAC encoding in a thread beside "
@@ -141,17 +151,19 @@ def main() -> None:
     (wall, hour_rss, _), (short_wall, short_rss, short_low) = runs["hour"], runs["short"]
     long_wall, long_rss, _ = runs["long"]
     long_s = args.long_hours * 3600
-    print(f"| {' '.join(STORY_LAYERS)} | 60 min | {wall:.1f} | {3600 / wall:.0f}× | "
+    say(f"| {' '.join(STORY_LAYERS)} | 60 min | {wall:.1f} | {3600 / wall:.0f}× | "
           f"{hour_rss:.0f} |", flush=True)  # fmt: skip
-    print(f"| tide gulls | 10 min | {short_wall:.1f} | {600 / short_wall:.0f}× | "
+    say(f"| tide gulls | 10 min | {short_wall:.1f} | {600 / short_wall:.0f}× | "
           f"{short_rss:.0f} |", flush=True)  # fmt: skip
-    print(f"| tide gulls | {args.long_hours:g} h | {long_wall:.1f} | "
+    say(f"| tide gulls | {args.long_hours:g} h | {long_wall:.1f} | "
           f"{long_s / long_wall:.0f}× | {long_rss:.0f} |", flush=True)  # fmt: skip
     # The long bed's largest against the short one's smallest: the ratio never flatters.
-    print(
+    say(
         f"\nPeak memory, {args.long_hours:g} h against 10 min: {long_rss / short_low:.3f}×.",
         flush=True,
     )
+    if not args.no_write:
+        write_section("bench_soundscape", "\n".join(lines))
 
 
 if __name__ == "__main__":
