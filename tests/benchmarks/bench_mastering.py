@@ -1,4 +1,4 @@
-"""Benchmark mixing and mastering on long stories; print a markdown section for BENCHMARKS.md.
+"""Benchmark mixing and mastering on long stories; print and write its BENCHMARKS.md section.
 
 - a 60-minute episode rendered from cached speech: soundscape + mix + master + encode, wall
   time in multiples of real time (every stage after speech), on all cores;
@@ -11,6 +11,7 @@ Long stories are the demo story repeated as chapters, so their speech comes from
 (the first run synthesizes the demo's passages once).
 
 Usage: .venv/bin/python tests/benchmarks/bench_mastering.py [--minutes 60] [--long-hours 2]
+[--no-write]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))
 
-from bench_render import machine, options  # noqa: E402
+from bench_render import Section, machine, options  # noqa: E402
 
 from tests.conftest import ffmpeg_loudness  # noqa: E402
 
@@ -115,8 +116,10 @@ def ffmpeg_normalize(mix: Path, out: Path, target_lufs: float, ceiling_dbtp: flo
 
 
 def main() -> None:
-    args = options(__doc__, minutes=60.0, short_minutes=10.0, long_hours=2.0)
-    print(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n", flush=True)
+    args = options(__doc__, writes=True, minutes=60.0, short_minutes=10.0, long_hours=2.0)
+    section = Section("bench_mastering")
+    say = section.say
+    say(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n")
     with tempfile.TemporaryDirectory(prefix="bench-mastering-") as tmp:
         folder = Path(tmp)
         # Warm the speech cache (the demo's passages), so every render below is speech-free.
@@ -129,7 +132,7 @@ def main() -> None:
         t = rep["timings_s"]
         audio_s = rep["duration_s"]
         after_speech_s = t["total"] - t["speech"]
-        print(
+        say(
             f"A {audio_s / 60:.1f}-minute episode (`{story.name}`: the demo story as "
             f"{len(rep['chapters'])} chapters), MP3, speech from the cache:\n\n"
             "| stage | s | × real time |\n|---|---:|---:|\n"
@@ -145,20 +148,18 @@ def main() -> None:
             f"| whole render, wall, with start-up | {run['wall_s']:.1f} | "
             f"{audio_s / run['wall_s']:.0f}× |\n\n"
             f"Written file: {rep['integrated_lufs']:.2f} LUFS, {rep['true_peak_dbtp']:.2f} dBTP, "
-            f"{rep['master_passes']} master pass(es).\n",
-            flush=True,
+            f"{rep['master_passes']} master pass(es).\n"
         )
 
         target, ceiling = -20.0, -2.0
         ours_s = our_master(mix, folder / "ours.mp3", target, ceiling)
         theirs_s = ffmpeg_normalize(mix, folder / "theirs.mp3", target, ceiling)
         ours, theirs = ffmpeg_loudness(folder / "ours.mp3"), ffmpeg_loudness(folder / "theirs.mp3")
-        print(
+        say(
             f"Mastering the same un-mastered mix ({audio_s / 60:.1f} min, float WAV) to MP3 at "
             f"{target:g} LUFS / {ceiling:g} dBTP, same run; measured by ffmpeg ebur128:\n\n"
             "| mastering | wall s | × real time | integrated LUFS | off target LU "
-            "| true peak dBTP |\n|---|---:|---:|---:|---:|---:|",
-            flush=True,
+            "| true peak dBTP |\n|---|---:|---:|---:|---:|---:|"
         )
         for name, secs, m in (
             ("narrator (measure; gain + true-peak limiter + LAME -V3 -q5, decoded and measured "
@@ -167,36 +168,34 @@ def main() -> None:
             ("ffmpeg-normalize 1.43 (`-nt ebu`, loudnorm two-pass, linear, LAME -V3 -q5)", theirs_s,
              theirs),
         ):  # fmt: skip
-            print(
+            say(
                 f"| {name} | {secs:.1f} | {audio_s / secs:.0f}× | {m.integrated_lufs:.2f} | "
-                f"{m.integrated_lufs - target:+.2f} | {m.true_peak_dbtp:.2f} |",
-                flush=True,
+                f"{m.integrated_lufs - target:+.2f} | {m.true_peak_dbtp:.2f} |"
             )
         speedup = theirs_s / ours_s
-        print(f"\nnarrator against ffmpeg-normalize: {speedup:.2f}× faster.\n", flush=True)
+        say(f"\nnarrator against ffmpeg-normalize: {speedup:.2f}× faster.\n")
 
-        print(
+        say(
             "Peak memory of the render process (its own peak RSS; the speech workers, the "
             "ambience process and ffmpeg are separate processes, largest of them shown):\n\n"
             "| story | audio min | wall s | peak RSS MiB | largest child MiB |\n"
-            "|---|---:|---:|---:|---:|",
-            flush=True,
+            "|---|---:|---:|---:|---:|"
         )
         rows = []
         for minutes in (args.short_minutes, args.long_hours * 60):
             s = long_story(folder, minutes)
             r = render_in_child(s, folder / f"{s.stem}.mp3")
             rows.append(r)
-            print(
+            say(
                 f"| {s.name} | {r['report']['duration_s'] / 60:.1f} | {r['wall_s']:.1f} | "
-                f"{r['rss_mib']:.0f} | {r['children_rss_mib']:.0f} |",
-                flush=True,
+                f"{r['rss_mib']:.0f} | {r['children_rss_mib']:.0f} |"
             )
-        print(
+        say(
             f"\nPeak memory, {args.long_hours:g} h against {args.short_minutes:g} min: "
-            f"{rows[1]['rss_mib'] / rows[0]['rss_mib']:.3f}×.",
-            flush=True,
+            f"{rows[1]['rss_mib'] / rows[0]['rss_mib']:.3f}×."
         )
+    if not args.no_write:
+        section.write()
 
 
 if __name__ == "__main__":

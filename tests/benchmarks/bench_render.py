@@ -48,6 +48,22 @@ def publish(name: str, lines: list[str], *, write: bool) -> None:
         write_section(name, text)
 
 
+class Section:
+    """A benchmark's section of BENCHMARKS.md, printed part by part as it is measured (a run
+    takes minutes) and written there at the end (:meth:`write`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.parts: list[str] = []
+
+    def say(self, *parts: str, sep: str = " ") -> None:
+        self.parts.append(sep.join(parts))
+        print(self.parts[-1], flush=True)
+
+    def write(self) -> None:
+        write_section(self.name, "\n".join(self.parts))
+
+
 def options(doc: str, *, writes: bool = False, **defaults: float) -> argparse.Namespace:
     """Parse ``--name`` options whose types follow ``defaults`` (``long_hours=8.0`` is
     ``--long-hours`` taking a float); the description is ``doc``'s first line. A script that

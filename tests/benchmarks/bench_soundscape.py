@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_render import machine, options, write_section  # noqa: E402
+from bench_render import Section, machine, options  # noqa: E402
 
 
 def _cpu_seconds(source, frames: int) -> float:
@@ -98,29 +98,22 @@ def main() -> None:
     args = options(
         __doc__, writes=True, layer_seconds=120.0, long_hours=8.0, rounds=3, long_rounds=1
     )
-    # Printed as it is measured (a run takes minutes), and written to BENCHMARKS.md at the end.
-    lines: list[str] = []
-
-    def say(*parts: str, sep: str = " ", flush: bool = True) -> None:
-        lines.append(sep.join(parts))
-        print(lines[-1], flush=flush)
-
+    section = Section("bench_soundscape")
+    say = section.say
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    say(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n", flush=True)
+    say(f"Measured {time.strftime('%Y-%m-%d')} on: {machine()}.\n")
     speeds = layer_speeds(args.layer_seconds)
     say(
         f"Each layer alone, {args.layer_seconds:g} s at 44.1 kHz stereo, CPU time on one core:"
         "\n\n| layer | × real time |\n|---|---:|",
         *[f"| {name} | {x:.0f}× |" for name, x in speeds],
         sep="\n",
-        flush=True,
     )
     scene_s, scene_x, n_cues = demo_scene_set_speed()
     say(
         f"\nThe demo story's scene set on its timeline ({n_cues} scenes, {scene_s / 60:.1f} min, "
         f"layers running only where heard): {scene_x:.0f}× real time on one core.\n",
-        flush=True,
     )
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
@@ -132,7 +125,6 @@ def main() -> None:
         f"{max(args.rounds, 1)} interleaved rounds; 8 h: {max(args.long_rounds, 1)}) and the "
         "largest peak RSS of its processes:\n\n"
         "| layers | duration | wall s | × real time | peak RSS MiB |\n|---|---|---:|---:|---:|",
-        flush=True,
     )
     # name -> (best wall s, largest peak RSS MiB, smallest peak RSS MiB)
     runs: dict[str, tuple[float, float, float]] = {}
@@ -152,18 +144,17 @@ def main() -> None:
     long_wall, long_rss, _ = runs["long"]
     long_s = args.long_hours * 3600
     say(f"| {' '.join(STORY_LAYERS)} | 60 min | {wall:.1f} | {3600 / wall:.0f}× | "
-          f"{hour_rss:.0f} |", flush=True)  # fmt: skip
+          f"{hour_rss:.0f} |")  # fmt: skip
     say(f"| tide gulls | 10 min | {short_wall:.1f} | {600 / short_wall:.0f}× | "
-          f"{short_rss:.0f} |", flush=True)  # fmt: skip
+          f"{short_rss:.0f} |")  # fmt: skip
     say(f"| tide gulls | {args.long_hours:g} h | {long_wall:.1f} | "
-          f"{long_s / long_wall:.0f}× | {long_rss:.0f} |", flush=True)  # fmt: skip
+          f"{long_s / long_wall:.0f}× | {long_rss:.0f} |")  # fmt: skip
     # The long bed's largest against the short one's smallest: the ratio never flatters.
     say(
         f"\nPeak memory, {args.long_hours:g} h against 10 min: {long_rss / short_low:.3f}×.",
-        flush=True,
     )
     if not args.no_write:
-        write_section("bench_soundscape", "\n".join(lines))
+        section.write()
 
 
 if __name__ == "__main__":
