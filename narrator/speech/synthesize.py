@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
@@ -232,9 +232,7 @@ def _ensure_cached(
     check_spec(spec)  # a bad voice fails here with its own message, not in a worker
     cache.check_writable()  # and a cache that cannot take the clips, before any synthesis
     twins = Counter(keys[i] for i in missing)  # passages each synthesis stands for
-    # Longest first: the last passages to finish are short ones, so no worker idles long
-    # while another works through a long passage at the end (LPT scheduling).
-    todo = sorted(unique.values(), key=lambda job: -sum(len(s) for s in job.sentences))
+    todo = _longest_first(unique.values())
 
     def finished(job: _Job, clips: list[np.ndarray], rate: int) -> None:
         nonlocal done
@@ -373,6 +371,13 @@ class _Chunk:
 #: for piper on one thread): small enough to balance the workers at the end, big enough that
 #: sending the clips back costs nothing next to making them.
 CHUNK_CHARS = 400
+
+
+def _longest_first(jobs: Iterable[_Job]) -> list[_Job]:
+    """``jobs``, the longest text first (ties in their order): the last passages to finish are
+    short ones, so no worker idles long while another works through a long passage at the
+    end (LPT scheduling)."""
+    return sorted(jobs, key=lambda job: -sum(len(s) for s in job.sentences))
 
 
 def _schedule(todo: list[_Job], workers: int) -> list[_Chunk]:

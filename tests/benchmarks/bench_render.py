@@ -42,10 +42,10 @@ def write_section(name: str, text: str) -> None:
 
 def publish(name: str, lines: list[str], *, write: bool) -> None:
     """Print a benchmark's section and, with ``write``, put it in BENCHMARKS.md."""
-    text = "\n".join(lines)
-    print(text)
+    section = Section(name)
+    section.say(*lines, sep="\n")
     if write:
-        write_section(name, text)
+        section.write()
 
 
 class Section:

@@ -22,10 +22,9 @@ CEILING_DB = -2.3
 BLOCK = 65536
 
 
-def _blocks(seconds: float) -> list[np.ndarray]:
-    """The signal in the render's 64 Ki-frame blocks."""
-    x = speechlike(seconds)
-    return [x[:, i : i + BLOCK] for i in range(0, x.shape[1], BLOCK)]
+def _blocks(audio: np.ndarray) -> list[np.ndarray]:
+    """``audio`` in the render's 64 Ki-frame blocks."""
+    return [audio[:, i : i + BLOCK] for i in range(0, audio.shape[1], BLOCK)]
 
 
 def _shift(blocks: list[np.ndarray], folder: Path, fmt: str, bitrate_kbps: int | None) -> float:
@@ -50,7 +49,7 @@ def _whole_shift(monkeypatch, blocks: list[np.ndarray], folder: Path, fmt: str, 
 def test_a_constant_rate_mp3_preview_measures_what_the_whole_encode_loses(
     tmp_path, monkeypatch, bitrate_kbps, whole_lu
 ):
-    blocks = _blocks(LONG_S)
+    blocks = _blocks(speechlike(LONG_S))
     whole = _whole_shift(monkeypatch, blocks, tmp_path, "mp3", bitrate_kbps)
     preview = _shift(blocks[::PREVIEW_EVERY], tmp_path, "mp3", bitrate_kbps)
     assert len(blocks[::PREVIEW_EVERY]) == 11
@@ -63,7 +62,7 @@ def test_a_constant_rate_mp3_preview_measures_what_the_whole_encode_loses(
 
 def test_the_formats_defaults_keep_the_level_and_are_not_previewed(tmp_path):
     # The rule: only a bit rate of the user's is previewed; the defaults keep the level.
-    assert abs(_shift(_blocks(20.0), tmp_path, "mp3", None)) < 0.05
+    assert abs(_shift(_blocks(speechlike(20.0)), tmp_path, "mp3", None)) < 0.05
     assert not shift_is_measured(Destination(path=tmp_path / "a.mp3", fmt="mp3", sample_rate_hz=SR))
     assert shift_is_measured(
         Destination(path=tmp_path / "a.mp3", fmt="mp3", sample_rate_hz=SR, bitrate_kbps=96)
@@ -76,7 +75,7 @@ def test_the_formats_defaults_keep_the_level_and_are_not_previewed(tmp_path):
 
 def test_m4b_is_read_back_after_its_encode(tmp_path, monkeypatch):
     # MP4 writes its index last, so the preview is decoded from the finished scratch file.
-    blocks = _blocks(LONG_S)
+    blocks = _blocks(speechlike(LONG_S))
     whole = _whole_shift(monkeypatch, blocks, tmp_path, "m4b", 64)
     preview = _shift(blocks[::PREVIEW_EVERY], tmp_path, "m4b", 64)
     assert np.isfinite(whole) and whole != 0.0
@@ -92,7 +91,7 @@ def test_a_preview_read_back_is_metered_at_the_rate_it_decodes_to(tmp_path):
     # instead of the 48 kHz it decodes at, the read-back was 0.43 LU off the streamed one.
     audio = speechlike(30.0)
     audio += 0.2 * np.sin(2 * np.pi * 35.0 * np.arange(audio.shape[1]) / SR).astype(np.float32)
-    blocks = [audio[:, i : i + BLOCK] for i in range(0, audio.shape[1], BLOCK)]
+    blocks = _blocks(audio)
     read_back = _shift(blocks, odd, "opus", 48)
     streamed = _shift(blocks, tmp_path, "opus", 48)
     assert read_back == pytest.approx(streamed, abs=0.01)
@@ -107,7 +106,7 @@ def _master(tmp_path: Path, fmt: str, bitrate_kbps: int | None, events: list[str
     """Master 40 s of the signal into ``fmt``; ``events`` gets what was read when. Returns
     the written file's loudness."""
     audio = speechlike(40.0)
-    blocks = [audio[:, i : i + BLOCK] for i in range(0, audio.shape[1], BLOCK)]
+    blocks = _blocks(audio)
 
     def read_all():
         events.append("pass")

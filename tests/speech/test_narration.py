@@ -301,6 +301,16 @@ def test_speech_the_cache_would_refuse_fails_the_stage_naming_the_passage(
     assert SpeechCache(tmp_path).get(keys[1]) is None
 
 
+def _demo_script() -> Script:
+    return parse_story(Path(__file__).parents[2] / "seeds" / "dream.txt")
+
+
+def _demo_todo(script: Script) -> list:
+    """The demo story's passages as the stage orders them (no two alike: none merged)."""
+    jobs = [synthesize_module._Job(p.index, str(p.index), tuple(p.say)) for p in script.passages]
+    return synthesize_module._longest_first(jobs)
+
+
 def test_the_stage_hands_out_the_scheduled_chunks(tmp_path: Path, monkeypatch):
     """The workers are sent :func:`_schedule`'s chunks, in its order."""
     sent: list[tuple[str, ...]] = []
@@ -311,12 +321,9 @@ def test_the_stage_hands_out_the_scheduled_chunks(tmp_path: Path, monkeypatch):
         return real(self, sentences)
 
     monkeypatch.setattr(synthesize_module.SpeechWorkers, "submit", recording)
-    script = parse_story(Path(__file__).parents[2] / "seeds" / "dream.txt")
-    spec = default_spec("fake")
-    ensure_cached(script.passages, spec, SpeechCache(tmp_path), jobs=2)
-    jobs = [synthesize_module._Job(p.index, str(p.index), tuple(p.say)) for p in script.passages]
-    todo = sorted(jobs, key=lambda job: -sum(map(len, job.sentences)))
-    assert sent == [c.sentences for c in synthesize_module._schedule(todo, 2)]
+    script = _demo_script()
+    ensure_cached(script.passages, default_spec("fake"), SpeechCache(tmp_path), jobs=2)
+    assert sent == [c.sentences for c in synthesize_module._schedule(_demo_todo(script), 2)]
 
 
 def _simulated_finish(chunks: list, workers: int) -> list[int]:
@@ -336,9 +343,7 @@ def test_the_workers_finish_the_demo_story_together(workers: int):
     """The chunks are scheduled so that no worker idles long at the end while another
     finishes: the stage lasts within 2 % of the work shared out evenly (taking the chunks
     passage by passage to the end, 2.7-8.6 % over)."""
-    script = parse_story(Path(__file__).parents[2] / "seeds" / "dream.txt")
-    jobs = [synthesize_module._Job(p.index, str(p.index), tuple(p.say)) for p in script.passages]
-    todo = sorted(jobs, key=lambda job: -sum(map(len, job.sentences)))  # as the stage sorts
+    todo = _demo_todo(_demo_script())
     chunks = synthesize_module._schedule(todo, workers)
     total = sum(len(s) for job in todo for s in job.sentences)
     assert max(_simulated_finish(chunks, workers)) <= 1.02 * total / workers
